@@ -1,0 +1,72 @@
+"""Exceptions a person can act on.
+
+Every error procore-xl raises on purpose is a :class:`ProcoreError`. Its ``str()`` is one
+short line that says what went wrong and what to do about it; it never contains a token
+or a client secret. Errors that come from an HTTP response carry Procore's request id
+(``request_id``) for support tickets.
+"""
+from __future__ import annotations
+
+
+class ProcoreError(Exception):
+    """Base class: ``str(err)`` is a one-line, human-readable message."""
+
+    def __init__(self, message: str, *, request_id: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.status = status
+
+    def __str__(self) -> str:
+        if self.request_id:
+            return f"{self.message} (request id {self.request_id})"
+        return self.message
+
+
+class ConfigurationError(ProcoreError):
+    """Settings are missing or wrong (no client id, unknown environment, no keyring...)."""
+
+
+class SignedOutError(ProcoreError):
+    """No usable token: the user has to sign in (again)."""
+
+
+class PermissionDeniedError(ProcoreError):
+    """HTTP 403: the signed-in user may not read this."""
+
+
+class NotFoundError(ProcoreError):
+    """HTTP 404: it does not exist, or Procore hides it from this user."""
+
+
+class BadRequestError(ProcoreError):
+    """HTTP 400/406/422: Procore rejected a parameter."""
+
+
+class RateLimitedError(ProcoreError):
+    """HTTP 429 that retrying could not get past; ``reset_at`` is a POSIX timestamp or None."""
+
+    def __init__(self, message: str, *, reset_at: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.reset_at = reset_at
+
+
+class ProcoreServerError(ProcoreError):
+    """HTTP 5xx (or a malformed body) that survived the retries."""
+
+
+class ProcoreConnectionError(ProcoreError):
+    """The host could not be reached (DNS, refused, timed out) after the retries."""
+
+
+class ParameterError(ProcoreError):
+    """A report parameter is missing or invalid. ``parameter`` names it; ``choices`` lists valid values."""
+
+    def __init__(self, message: str, *, parameter: str | None = None, choices: list[str] | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+        self.choices = choices or []
+
+
+class UnknownReportError(ParameterError):
+    """No report of that name; the message suggests the closest names."""
