@@ -1,0 +1,429 @@
+"""Signing in to Procore (OAuth 2.0 with requests-oauthlib) and keeping the access token fresh.
+
+* :func:`login`: authorization-code flow with PKCE (S256) and ``state``; the code comes back
+  to a one-shot loopback listener on the registered redirect URI, or (out-of-band) is pasted
+  by the user.
+* :func:`login_client_credentials`: service-account token (no user, no refresh token).
+* :func:`logout`: revoke and forget.
+* :class:`TokenManager`: thread-safe access token for the API client; refreshes shortly
+  before expiry and once per failed token, persisting Procore's single-use rotated refresh
+  token *before* the new access token is used.
+
+No token, code or client secret is ever logged or put in an exception message.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import os
+import threading
+import time
+import webbrowser
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from .environments import OOB_REDIRECT_URI, Settings, is_loopback_host
+from .errors import ConfigurationError, ProcoreConnectionError, SignedOutError
+from .tokens import TokenStore
+
+log = logging.getLogger("procore_xl")
+
+SIGNED_OUT_MESSAGE = "Your Procore sign-in has expired - sign in again (procore-xl login / Procore > Connect)"
+NOT_SIGNED_IN_MESSAGE = "You are not signed in to Procore - sign in (procore-xl login / Procore > Connect)"
+REFRESH_MARGIN_SECONDS = 120  # renew this long before the token expires
+TOKEN_REQUEST_TIMEOUT = 30
+TOKEN_REQUEST_ATTEMPTS = 3  # connection errors / 5xx on the token endpoint
+
+
+class _DropOAuthLibDebug(logging.Filter):
+    """requests-oauthlib logs token bodies and headers at DEBUG: never let those through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+for _name in ("requests_oauthlib.oauth2_session", "oauthlib"):
+    logging.getLogger(_name).addFilter(_DropOAuthLibDebug())
+
+
+def authorize_url(settings: Settings) -> str:
+    return f"{settings.login_url}/oauth/authorize"
+
+
+def token_url(settings: Settings) -> str:
+    return f"{settings.login_url}/oauth/token"
+
+
+def revoke_url(settings: Settings) -> str:
+    return f"{settings.login_url}/oauth/revoke"
+
+
+# --------------------------------------------------------------------------- token endpoint
+
+_insecure_lock = threading.Lock()
+_insecure_users = 0
+_insecure_original: str | None = None
+
+
+@contextlib.contextmanager
+def _allow_loopback_http(url: str) -> Iterator[None]:
+    """oauthlib insists on https; allow plain http only for this machine (the built-in sandbox)."""
+    global _insecure_users, _insecure_original
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not is_loopback_host(parts.hostname or ""):
+        yield
+        return
+    with _insecure_lock:
+        if _insecure_users == 0:
+            _insecure_original = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        _insecure_users += 1
+    try:
+        yield
+    finally:
+        with _insecure_lock:
+            _insecure_users -= 1
+            if _insecure_users == 0 and _insecure_original is None:
+                os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
+
+
+class _TransientTokenError(Exception):
+    """The token endpoint answered 5xx: worth another try."""
+
+
+class _TokenEndpoint:
+    """Counts requests to the token endpoint and turns its failures into our errors."""
+
+    def __init__(self, settings: Settings, on_request: Callable[[], None] | None = None):
+        self.settings = settings
+        self._on_request = on_request
+
+    def session(self, **kwargs: Any) -> OAuth2Session:
+        session = OAuth2Session(self.settings.require_client_id(), **kwargs)
+        for hook in ("access_token_response", "refresh_token_response"):
+            session.register_compliance_hook(hook, self._check_response)
+        return session
+
+    def _check_response(self, response: requests.Response) -> requests.Response:
+        if self._on_request:
+            self._on_request()
+        if response.status_code >= 500:
+            raise _TransientTokenError(response.status_code)
+        return response
+
+    def call(self, what: str, fetch: Callable[[], dict]) -> dict:
+        """Run ``fetch`` (one token request), retrying connection errors and 5xx a few times."""
+        url = token_url(self.settings)
+        for attempt in range(1, TOKEN_REQUEST_ATTEMPTS + 1):
+            try:
+                with _allow_loopback_http(url):
+                    return _normalise(fetch())
+            except (requests.ConnectionError, requests.Timeout, _TransientTokenError) as exc:
+                if attempt == TOKEN_REQUEST_ATTEMPTS:
+                    raise ProcoreConnectionError(
+                        f"Cannot reach {self.settings.login_url} to {what}: check the URL / your connection") from None
+                log.warning("Procore sign-in server did not answer (%s) while trying to %s; retrying (%d/%d)",
+                            _describe(exc), what, attempt, TOKEN_REQUEST_ATTEMPTS)
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, _TransientTokenError):
+        return f"HTTP {exc.args[0]}"
+    return type(exc).__name__
+
+
+def _normalise(token: dict) -> dict:
+    """Keep Procore's fields; make sure ``created_at`` (server seconds) and ``expires_in`` exist."""
+    token = {k: v for k, v in dict(token).items() if k != "expires_at"}
+    token.setdefault("created_at", int(time.time()))
+    token.setdefault("expires_in", 5400)
+    return token
+
+
+def expires_at(token: dict) -> float:
+    return float(token.get("created_at", 0)) + float(token.get("expires_in", 0))
+
+
+def _oauth_error(exc: OAuth2Error | ValueError) -> str:
+    return getattr(exc, "error", None) or type(exc).__name__
+
+
+# --------------------------------------------------------------------------- code flow
+
+def login(settings: Settings, store: TokenStore, *, oob: bool = False,
+          open_browser: Callable[[str], Any] | None = None,
+          read_code: Callable[[], str] | None = None, timeout: float = 300) -> dict:
+    """Sign a user in with the authorization-code flow (PKCE S256 + state); store and return the token.
+
+    ``open_browser(url)`` shows Procore's consent page (default :func:`webbrowser.open`). The code
+    comes back to a one-shot listener on ``settings.redirect_uri``; with ``oob=True`` (or an OOB
+    redirect URI) the user pastes it and ``read_code()`` returns it (default :func:`input`).
+    """
+    settings.require_client_id()
+    open_browser = open_browser or webbrowser.open
+    oob = oob or settings.redirect_uri == OOB_REDIRECT_URI
+    redirect_uri = OOB_REDIRECT_URI if oob else settings.redirect_uri
+    endpoint = _TokenEndpoint(settings)
+    session = endpoint.session(redirect_uri=redirect_uri, pkce="S256")
+    with _allow_loopback_http(authorize_url(settings)):
+        url, state = session.authorization_url(authorize_url(settings))
+
+    if oob:
+        _show(open_browser, url)
+        code = _code_from_paste((read_code or _ask_for_code)())
+    else:
+        with CallbackListener(redirect_uri) as listener:
+            _show(open_browser, url)
+            code = listener.wait_for_code(state, timeout)
+
+    try:
+        token = endpoint.call("finish signing in", lambda: session.fetch_token(
+            token_url(settings), code=code, include_client_id=True,
+            client_secret=settings.client_secret, timeout=TOKEN_REQUEST_TIMEOUT))
+    except (OAuth2Error, ValueError) as exc:
+        raise SignedOutError(f"Procore did not accept the sign-in ({_oauth_error(exc)}): sign in again") from None
+    store.save(settings.key, token)
+    log.info("Signed in to Procore (%s)", settings.env)
+    return token
+
+
+def _show(open_browser: Callable[[str], Any], url: str) -> None:
+    if open_browser(url) is False:
+        log.warning("Could not open a browser: open this address to sign in to Procore: %s", url)
+
+
+def _ask_for_code() -> str:
+    return input("Paste the code Procore shows after you approve procore-xl: ")
+
+
+def _code_from_paste(text: str) -> str:
+    """Accept the bare code or a pasted URL that contains ``code=``."""
+    text = (text or "").strip()
+    if "code=" in text:
+        text = parse_qs(urlsplit(text).query or text).get("code", [""])[0]
+    if not text:
+        raise SignedOutError("No sign-in code was entered: sign in again and paste the code Procore shows")
+    return text
+
+
+_DONE_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>procore-xl</title></head>
+<body style="font-family:sans-serif;margin:3em"><h2>{title}</h2><p>{text}</p></body></html>"""
+
+
+class CallbackListener:
+    """One-shot HTTP listener on the redirect URI's host and port, run in a background thread."""
+
+    def __init__(self, redirect_uri: str):
+        parts = urlsplit(redirect_uri)
+        self.path = parts.path or "/"
+        self._result: dict[str, str] = {}
+        self._done = threading.Event()
+        host = parts.hostname or "localhost"
+        port = parts.port or 80
+        try:
+            self._server = HTTPServer((host, port), self._handler_class())
+        except OSError:
+            raise ConfigurationError(
+                f"Cannot listen on {host}:{port} for the sign-in answer (is another sign-in running?): "
+                "close it, or set PROCORE_REDIRECT_URI to another redirect URI registered for your app") from None
+        self._thread = threading.Thread(target=self._server.serve_forever, name="procore-xl-callback", daemon=True)
+
+    def __enter__(self) -> "CallbackListener":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def wait_for_code(self, state: str, timeout: float) -> str:
+        if not self._done.wait(timeout):
+            raise SignedOutError(f"No answer from the Procore sign-in page within {int(timeout)} s: sign in again")
+        if self._result.get("error"):
+            raise SignedOutError(f"Procore sign-in was not approved ({self._result['error']}): sign in again")
+        if self._result.get("state") != state:
+            raise SignedOutError("The sign-in answer did not match this sign-in (state mismatch): sign in again")
+        return self._result["code"]
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if parts.path != listener.path or listener._done.is_set() or not (
+                        "code" in query or "error" in query):
+                    self._answer(404, "Not found", "This is the procore-xl sign-in listener.")
+                    return
+                listener._result = query
+                listener._done.set()
+                if "code" in query:
+                    self._answer(200, "Signed in to Procore", "You can close this tab and go back to Excel.")
+                else:
+                    self._answer(400, "Sign-in cancelled", "procore-xl was not approved. You can close this tab.")
+
+            def _answer(self, status: int, title: str, text: str) -> None:
+                body = _DONE_PAGE.format(title=html.escape(title), text=html.escape(text)).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:  # the URL holds the code: never print it
+                return
+
+        return Handler
+
+
+# --------------------------------------------------------------------------- client credentials, logout
+
+def login_client_credentials(settings: Settings, *, on_request: Callable[[], None] | None = None) -> dict:
+    """A service-account token (``grant_type=client_credentials``). Never stored: keep it in memory."""
+    client_id = settings.require_client_id()
+    if not settings.client_secret:
+        raise ConfigurationError("Client credentials need a client secret: set PROCORE_CLIENT_SECRET")
+    endpoint = _TokenEndpoint(settings, on_request)
+    session = endpoint.session(client=BackendApplicationClient(client_id=client_id))
+    try:
+        return endpoint.call("get a service-account token", lambda: session.fetch_token(
+            token_url(settings), include_client_id=True, client_secret=settings.client_secret,
+            timeout=TOKEN_REQUEST_TIMEOUT))
+    except (OAuth2Error, ValueError) as exc:
+        raise SignedOutError(f"Procore refused the client credentials ({_oauth_error(exc)}): check "
+                             "PROCORE_CLIENT_ID / PROCORE_CLIENT_SECRET, or sign in (procore-xl login)") from None
+
+
+def logout(settings: Settings, store: TokenStore) -> None:
+    """Revoke the stored sign-in at Procore (kills access and refresh token) and forget it."""
+    token = store.load(settings.key)
+    if token and token.get("access_token"):
+        data = {"token": token["access_token"], "client_id": settings.require_client_id()}
+        if settings.client_secret:
+            data["client_secret"] = settings.client_secret
+        try:
+            requests.post(revoke_url(settings), data=data, timeout=TOKEN_REQUEST_TIMEOUT)
+        except requests.RequestException as exc:
+            log.warning("Could not reach Procore to revoke the sign-in (%s); forgetting it locally",
+                        type(exc).__name__)
+    store.delete(settings.key)
+    log.info("Signed out of Procore (%s)", settings.env)
+
+
+# --------------------------------------------------------------------------- token manager
+
+class TokenManager:
+    """Thread-safe source of the current access token.
+
+    A user's token comes from the store and is refreshed with its single-use refresh token; the
+    rotated pair is saved to the store before the new access token is handed out. With no user
+    token and a client secret configured, a client-credentials token is fetched and kept in
+    memory only (re-requested, never refreshed).
+    """
+
+    def __init__(self, settings: Settings, store: TokenStore, *,
+                 refresh_margin: float = REFRESH_MARGIN_SECONDS):
+        self.settings = settings
+        self.store = store
+        self.refresh_margin = refresh_margin
+        self._lock = threading.RLock()
+        self._token: dict | None = None
+        self._client_credentials = False
+        self._dead_token: str | None = None  # access token whose refresh already failed
+        self._token_requests = 0
+
+    @property
+    def token_requests(self) -> int:
+        """HTTP requests made to the token endpoint (refreshes, client-credentials grants)."""
+        return self._token_requests
+
+    @property
+    def uses_client_credentials(self) -> bool:
+        return self._client_credentials
+
+    def access_token(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = self._load_or_fetch()
+            elif time.time() >= expires_at(self._token) - self.refresh_margin:
+                self._renew(self._token["access_token"])
+            return self._token["access_token"]
+
+    def refresh(self, failed_token: str) -> str:
+        """New access token after ``failed_token`` got a 401. One refresh however many threads ask."""
+        with self._lock:
+            if self._token is not None and self._token.get("access_token") != failed_token:
+                return self._token["access_token"]  # another thread already renewed it
+            self._renew(failed_token)
+            return self._token["access_token"]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._token = None
+            self._client_credentials = False
+            self._dead_token = None
+
+    # -- internals (call with the lock held)
+
+    def _count_request(self) -> None:
+        self._token_requests += 1
+
+    def _load_or_fetch(self) -> dict:
+        token = self.store.load(self.settings.key)
+        if token and token.get("access_token"):
+            self._client_credentials = False
+            if time.time() >= expires_at(token) - self.refresh_margin:
+                self._token = token
+                self._renew(token["access_token"])
+                return self._token
+            return token
+        if self.settings.client_secret:
+            self._client_credentials = True
+            return login_client_credentials(self.settings, on_request=self._count_request)
+        raise SignedOutError(NOT_SIGNED_IN_MESSAGE)
+
+    def _renew(self, failed_token: str) -> None:
+        if self._client_credentials:
+            log.info("Requesting a new Procore service-account token")
+            self._token = login_client_credentials(self.settings, on_request=self._count_request)
+            return
+        if failed_token == self._dead_token:
+            raise SignedOutError(SIGNED_OUT_MESSAGE)
+        stored = self.store.load(self.settings.key)
+        if stored and stored.get("access_token") not in (None, failed_token) \
+                and time.time() < expires_at(stored) - self.refresh_margin:
+            log.info("Using the Procore sign-in renewed by another procore-xl process")
+            self._token = stored
+            return
+        current = stored if stored and stored.get("refresh_token") else self._token
+        if not current or not current.get("refresh_token"):
+            self._dead_token = failed_token
+            raise SignedOutError(SIGNED_OUT_MESSAGE)
+        self._token = self._refresh_with(current["refresh_token"], failed_token)
+
+    def _refresh_with(self, refresh_token: str, failed_token: str) -> dict:
+        log.info("Refreshing the Procore access token")
+        endpoint = _TokenEndpoint(self.settings, self._count_request)
+        session = endpoint.session(redirect_uri=self.settings.redirect_uri)
+        extra = {"client_id": self.settings.client_id, "redirect_uri": self.settings.redirect_uri}
+        if self.settings.client_secret:
+            extra["client_secret"] = self.settings.client_secret
+        try:
+            token = endpoint.call("refresh the sign-in", lambda: session.refresh_token(
+                token_url(self.settings), refresh_token=refresh_token, timeout=TOKEN_REQUEST_TIMEOUT, **extra))
+        except (OAuth2Error, ValueError) as exc:
+            self._dead_token = failed_token
+            log.warning("Procore refused the refresh token (%s): the user must sign in again", _oauth_error(exc))
+            raise SignedOutError(SIGNED_OUT_MESSAGE) from None
+        self.store.save(self.settings.key, token)  # single-use refresh token: persist before use
+        return token

@@ -1,0 +1,261 @@
+"""The ``procore-xl`` command line: a thin layer over :class:`procore_xl.service.ProcoreService`.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .errors import ProcoreError
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+# -- argument groups shared by several commands ------------------------------------------
+def _add_connection_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("connection (override PROCORE_* environment variables and the settings file)")
+    g.add_argument("--env", help="production, sandbox, monthly, federal or custom")
+    g.add_argument("--login-url", help="OAuth host, e.g. https://login.procore.com (implies --env custom)")
+    g.add_argument("--api-url", help="API host, e.g. https://api.procore.com (implies --env custom)")
+    g.add_argument("--client-id", help="your Procore app's client id")
+    g.add_argument("--redirect-uri", help="the redirect URI registered for your app")
+    p.add_argument("-v", "--verbose", action="store_true", help="log requests and retries to stderr")
+
+
+def _add_report_parameters(p: argparse.ArgumentParser) -> None:
+    from .parameters import PARAMETERS
+
+    g = p.add_argument_group("report parameters (names or ids; see `procore-xl params REPORT`)")
+    for spec in PARAMETERS.values():
+        g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=spec.metavar,
+                       help=spec.help)
+
+
+def _report_params(args: argparse.Namespace) -> dict[str, Any]:
+    from .parameters import PARAMETERS
+
+    return {name: getattr(args, name) for name in PARAMETERS if getattr(args, name, None) is not None}
+
+
+def _service(args: argparse.Namespace):
+    from .environments import load_settings
+    from .service import ProcoreService
+
+    settings = load_settings(env=args.env, login_url=args.login_url, api_url=args.api_url,
+                             client_id=args.client_id, redirect_uri=args.redirect_uri)
+    return ProcoreService(settings)
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_login(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        me = service.login(oob=args.oob)
+        print(f"Signed in to {service.settings.env} as {me.get('name') or me.get('login')}.")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        service.logout()
+        print(f"Signed out of {service.settings.env}; the tokens were revoked and removed.")
+    return 0
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        me = service.whoami()
+        print(f"{me.get('name')} <{me.get('login')}> (user {me.get('id')}) on {service.settings.env}"
+              f" [{service.settings.api_url}]")
+    return 0
+
+
+def _print_choices(choices) -> None:
+    for choice in choices:
+        print(f"{choice.id}\t{choice.label}")
+
+
+def cmd_companies(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        _print_choices(service.choices("companies"))
+    return 0
+
+
+def cmd_projects(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        _print_choices(service.choices("projects", company=args.company, project_filter=args.filter))
+    return 0
+
+
+def cmd_lists(args: argparse.Namespace) -> int:
+    params = _report_params(args)
+    if args.filter:
+        params["project_filter"] = args.filter
+    with _service(args) as service:
+        _print_choices(service.choices(args.list_name, **params))
+    return 0
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    from .catalog import REPORTS
+
+    group = None
+    for report in sorted(REPORTS.values(), key=lambda r: (r.group_order, r.name)):
+        if report.group != group:
+            group = report.group
+            print(f"\n{group}")
+        params = ", ".join(report.parameter_names())
+        print(f"  {report.name:<40} {params}")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from .catalog import find_report
+
+    report = find_report(args.report)
+    print(report.name)
+    for row in report.parameter_rows():
+        print("  " + "  ".join(str(cell) for cell in row))
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from .output import output_format, write_result
+
+    output_format(args.out)  # reject a bad --out before spending any request
+    with _service(args) as service:
+        result = service.run(args.report, _report_params(args))
+        write_result(result, args.out)
+    for warning in result.warnings:
+        print(f"procore-xl: warning: {warning}", file=sys.stderr)
+    if args.out != "-":
+        print(f"{result.report}: {len(result.frame)} rows, {result.requests} requests, "
+              f"{result.seconds:.1f} s -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import SandboxConfig, serve_forever
+
+    serve_forever(SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed,
+                                latency_ms=args.latency_ms))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(out=args.out, scale=args.scale, latency_ms=args.latency_ms)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from .excel import refresh_workbook
+
+    with _service(args) as service:
+        summary = refresh_workbook(args.workbook, service, progress=not args.quiet)
+    failed = [s for s in summary if not s.ok]
+    for s in failed:
+        print(f"procore-xl: {s.sheet}: {s.message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_new_workbook(args: argparse.Namespace) -> int:
+    from .excel import new_workbook
+
+    with _service(args) as service:
+        new_workbook(args.out, [(args.report, _report_params(args))], service)
+    print(f"Wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="procore-xl", description="Procore data in Excel workbooks, CSV and JSON.")
+    parser.add_argument("--version", action="version", version=f"procore-xl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func, help: str, *, connection: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        if connection:
+            _add_connection_options(p)
+        else:
+            p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+        return p
+
+    p = command("login", cmd_login, "sign in with your browser; tokens go to the OS keyring")
+    p.add_argument("--oob", action="store_true", help="paste the code instead of the loopback redirect")
+    command("logout", cmd_logout, "revoke and forget the stored tokens")
+    command("whoami", cmd_whoami, "show the signed-in user")
+    command("companies", cmd_companies, "list the companies you can read")
+    p = command("projects", cmd_projects, "list the projects of a company")
+    p.add_argument("--company", required=True, help="company name or id")
+    p.add_argument("--filter", default="active", choices=["active", "inactive", "all"])
+
+    p = command("lists", cmd_lists, "list the choices of a parameter (projects, contracts, vendors...)")
+    p.add_argument("list_name", help="companies, projects, contracts, pcos, cors, vendors, drawing_areas, "
+                   "meetings, albums, cost_code_lists, sub_reports")
+    p.add_argument("--filter", choices=["active", "inactive", "all"], help="project filter")
+    _add_report_parameters(p)
+
+    command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False)
+    p = command("params", cmd_params, "the parameters of one report", connection=False)
+    p.add_argument("report")
+
+    p = command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)")
+    p.add_argument("report", help='report name, e.g. RFIs or "Manpower Logs"')
+    p.add_argument("--out", "-o", default="-", help="output file (.csv/.xlsx/.json) or - for stdout")
+    _add_report_parameters(p)
+
+    p = command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground",
+                connection=False)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--scale", type=float, default=1)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--latency-ms", type=int, default=0)
+
+    p = command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook",
+                connection=False)
+    p.add_argument("--out", default="demo.xlsx")
+    p.add_argument("--scale", type=float, default=1)
+    p.add_argument("--latency-ms", type=int, default=0)
+
+    p = command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place")
+    p.add_argument("workbook")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    p = command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet")
+    p.add_argument("out")
+    p.add_argument("--report", required=True)
+    _add_report_parameters(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="procore-xl: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except ProcoreError as err:
+        print(f"procore-xl: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("procore-xl: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as err:  # a file we could not write, a port in use...
+        print(f"procore-xl: error: {err.strerror or err}"
+              + (f": {err.filename}" if getattr(err, "filename", None) else ""), file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

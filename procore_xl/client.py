@@ -1,0 +1,437 @@
+"""ProcoreClient: polite, fast GETs against the Procore REST API.
+
+* headers: ``Authorization: Bearer``, ``Accept: application/json``, ``User-Agent`` and, when a
+  company is given, ``Procore-Company-Id``;
+* paging: page 1 with ``per_page``; ``Per-Page`` is read back and trusted; with ``Total`` the
+  remaining pages are fetched concurrently and assembled in page order; otherwise ``Link``
+  ``rel="next"`` is followed; otherwise there is one page;
+* at most ``max_workers`` requests in flight across every thread using the client;
+* rate limits: :class:`~procore_xl.ratelimit.RateBudget` paces requests by the X-Rate-Limit-*
+  headers; 429 waits for Retry-After / the reset;
+* retries with bounded exponential backoff and jitter: 429, 5xx (503 honours Retry-After),
+  connection errors and dropped connections, malformed JSON bodies; 401 refreshes the token once;
+* errors are :mod:`procore_xl.errors` classes with a message a person can act on and Procore's
+  request id. No token appears in any message or log line.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import re
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from . import __version__
+from .auth import SIGNED_OUT_MESSAGE, TokenManager
+from .errors import (BadRequestError, NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreError,
+                     ProcoreServerError, RateLimitedError, SignedOutError)
+from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
+
+log = logging.getLogger("procore_xl")
+
+DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
+CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
+RETRY_STATUSES = {500, 502, 503, 504}
+_TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                     requests.exceptions.ContentDecodingError)
+
+
+class ClientStats:
+    """Thread-safe counters of one client. ``requests`` counts every HTTP request made,
+    retries and token-endpoint requests (refreshes, client credentials) included."""
+
+    def __init__(self, tokens: TokenManager | None = None):
+        self._lock = threading.Lock()
+        self._tokens = tokens
+        self._token_requests_at_start = tokens.token_requests if tokens else 0
+        self.api_requests = 0
+        self.retries = 0
+        self.pages = 0
+        self.refreshes = 0
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    @property
+    def token_requests(self) -> int:
+        return (self._tokens.token_requests - self._token_requests_at_start) if self._tokens else 0
+
+    @property
+    def requests(self) -> int:
+        return self.api_requests + self.token_requests
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"requests": self.api_requests + self.token_requests, "api_requests": self.api_requests,
+                    "token_requests": self.token_requests, "retries": self.retries, "pages": self.pages,
+                    "refreshes": self.refreshes}
+
+
+@dataclass
+class _Answer:
+    """One successful API response: decoded body and headers."""
+
+    body: Any
+    headers: Mapping[str, str]
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth another try."""
+
+    def __init__(self, reason: str, *, wait: float | None = None, final: ProcoreError):
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+        self.final = final  # raised when no attempt is left
+
+
+class ProcoreClient:
+    """GET-only client for one Procore API host. Thread-safe; share one per sign-in."""
+
+    def __init__(self, api_url: str, tokens: TokenManager, *, per_page: int = 1000, max_workers: int = 8,
+                 timeout: float = 60, max_retries: int = 6, user_agent: str = DEFAULT_USER_AGENT,
+                 backoff: float = 0.5, max_backoff: float = 20.0, max_rate_wait: float = DEFAULT_MAX_WAIT,
+                 rate_budget: RateBudget | None = None):
+        self.api_url = api_url.rstrip("/")
+        self.tokens = tokens
+        self.per_page = per_page
+        self.max_workers = max_workers
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.user_agent = user_agent
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.budget = rate_budget or RateBudget(max_wait=max_rate_wait)
+        self.stats = ClientStats(tokens)
+        self._slots = threading.BoundedSemaphore(max_workers)
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_workers, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="procore-xl-page")
+
+    # ------------------------------------------------------------------ public API
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id: int | str | None = None) -> Any:
+        """GET one resource (or one page); returns the decoded JSON body."""
+        return self._fetch(path, params, company_id).body
+
+    def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
+                company_id: int | str | None = None) -> list[dict]:
+        """Every row of a list endpoint, in Procore's order. A non-list body comes back as ``[body]``."""
+        params = dict(params or {})
+        requested = int(params.pop("per_page", None) or self.per_page)
+        params.pop("page", None)
+        first = self._fetch(path, {**params, "page": 1, "per_page": requested}, company_id)
+        rows = _rows(first.body)
+        if rows is None:
+            return [first.body]
+        self.stats.add(pages=1)
+        total = _int_header(first.headers, "Total")
+        size = _int_header(first.headers, "Per-Page") or (len(rows) if rows and total and len(rows) < total
+                                                            else requested)
+        last = first
+        if total is not None and total > len(rows):
+            pages = math.ceil(total / size)
+            for answer in self._fetch_pages(path, params, size, range(2, pages + 1), company_id):
+                rows.extend(_rows(answer.body) or [])
+                last = answer
+        next_url = _next_link(last.headers)
+        while next_url:  # no Total (or more rows appeared while we read): follow rel="next"
+            answer = self._fetch(next_url, None, company_id)
+            page_rows = _rows(answer.body) or []
+            self.stats.add(pages=1)
+            rows.extend(page_rows)
+            next_url = _next_link(answer.headers) if page_rows else None
+        return rows
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._session.close()
+
+    def __enter__(self) -> "ProcoreClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ paging
+
+    def _fetch_pages(self, path: str, params: dict, size: int, pages: range,
+                     company_id: int | str | None) -> list[_Answer]:
+        """Pages ``pages`` concurrently (same params as page 1 plus page/per_page), in page order."""
+        def one(page: int) -> _Answer:
+            answer = self._fetch(path, {**params, "page": page, "per_page": size}, company_id)
+            self.stats.add(pages=1)
+            return answer
+
+        futures: list[Future] = [self._executor.submit(one, page) for page in pages]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in futures if f.done() and f.exception()), None)
+        if failed is not None:
+            for future in pending:
+                future.cancel()
+            raise failed.exception()
+        return [f.result() for f in futures]
+
+    # ------------------------------------------------------------------ one request with retries
+
+    def _fetch(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None) -> _Answer:
+        url = self._url(path)
+        refreshed = False
+        failures = 0
+        while True:
+            token = self.tokens.access_token()
+            try:
+                return self._attempt(url, params, company_id, token)
+            except _Unauthorized as exc:
+                if refreshed:
+                    raise SignedOutError(SIGNED_OUT_MESSAGE, request_id=exc.request_id, status=401) from None
+                log.info("Procore answered 401 for %s: refreshing the sign-in", _path_of(url))
+                self.stats.add(refreshes=1)
+                self.tokens.refresh(token)
+                refreshed = True
+            except _Retry as retry:
+                failures += 1
+                limit = self.max_retries
+                if retry.reason.startswith("cannot connect"):
+                    limit = min(limit, CONNECT_FAILURE_ATTEMPTS)
+                delay = retry.wait if retry.wait is not None else self._backoff(failures)
+                if failures >= limit or delay > self.budget.max_wait:
+                    raise retry.final from None
+                log.warning("GET %s failed (%s); retry %d of %d in %.1f s",
+                            _path_of(url), retry.reason, failures, limit - 1, delay)
+                self.stats.add(retries=1)
+                if delay > 0:
+                    time.sleep(delay)
+
+    def _attempt(self, url: str, params: Mapping[str, Any] | None, company_id: int | str | None,
+                 token: str) -> _Answer:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
+                   "User-Agent": self.user_agent}
+        if company_id is not None:
+            headers["Procore-Company-Id"] = str(company_id)
+        self.budget.acquire()
+        try:
+            with self._slots:
+                self.stats.add(api_requests=1)
+                response = self._session.get(url, params=params, headers=headers, timeout=self.timeout)
+                content = response.content
+        except _TRANSPORT_ERRORS as exc:
+            raise self._transport_retry(exc) from None
+        self.budget.observe(response.headers)
+        status = response.status_code
+        request_id = _request_id(response)
+        log.debug("GET %s -> %d", _path_of(response.url or url), status)
+        if 200 <= status < 300:
+            return _Answer(self._decode(content, url, request_id), response.headers)
+        if status == 401:
+            raise _Unauthorized(request_id)
+        if status == 429:
+            raise self._rate_limited(response, request_id)
+        if status in RETRY_STATUSES:
+            wait_s = parse_retry_after(response.headers.get("Retry-After"), time.time()) if status == 503 else None
+            raise _Retry(f"HTTP {status}", wait=wait_s, final=ProcoreServerError(
+                f"Procore is having trouble (HTTP {status}) answering {_describe(url)}; try again later",
+                request_id=request_id, status=status))
+        raise _error_for(response, url, company_id, request_id)
+
+    def _decode(self, content: bytes, url: str, request_id: str | None) -> Any:
+        if not content.strip():
+            return None
+        try:
+            return requests.models.complexjson.loads(content)
+        except ValueError:
+            raise _Retry("malformed JSON body", final=ProcoreServerError(
+                f"Procore sent an unreadable answer for {_describe(url)}; try again later",
+                request_id=request_id)) from None
+
+    def _transport_retry(self, exc: Exception) -> _Retry:
+        if _is_connect_failure(exc):
+            reason = "cannot connect"
+        elif isinstance(exc, requests.Timeout):
+            reason = f"no answer within {self.timeout:g} s"
+        else:
+            reason = f"connection dropped ({type(exc).__name__})"
+        return _Retry(reason, final=ProcoreConnectionError(
+            f"Cannot reach {self.api_url}: check the URL / your connection"))
+
+    def _rate_limited(self, response: requests.Response, request_id: str | None) -> _Retry | RateLimitedError:
+        now = time.time()
+        wait_s = parse_retry_after(response.headers.get("Retry-After"), now)
+        reset = _int_header(response.headers, "X-Rate-Limit-Reset")
+        if wait_s is None and reset is not None:
+            wait_s = max(0.0, reset + server_offset(response.headers, now) - now)
+        reset_at = now + wait_s if wait_s is not None else None
+        final = RateLimitedError(
+            "Procore rate limit reached; it resets at " + (clock_time(reset_at) if reset_at else "the top of the hour"),
+            reset_at=reset_at, request_id=request_id, status=429)
+        if wait_s is not None and wait_s > self.budget.max_wait:
+            return final  # too long to wait inside a pull: say when to try again
+        if reset_at is not None:
+            self.budget.exhausted_until(reset_at)  # every thread pauses until then
+            return _Retry("HTTP 429 rate limited", wait=0, final=final)
+        return _Retry("HTTP 429 rate limited", final=final)
+
+    def _backoff(self, failures: int) -> float:
+        return min(self.max_backoff, self.backoff * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
+
+    def _url(self, path: str) -> str:
+        """Absolute URL on our API host; Link URLs keep only path and query (the token stays home)."""
+        if path.startswith(("http://", "https://")):
+            parts = urlsplit(path)
+            return f"{self.api_url}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.api_url + path
+
+
+class _Unauthorized(Exception):
+    def __init__(self, request_id: str | None):
+        super().__init__("401")
+        self.request_id = request_id
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _rows(body: Any) -> list | None:
+    if isinstance(body, list):
+        return list(body)
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        return list(body["data"])  # v2: {"data": [...]}
+    return None
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _next_link(headers: Mapping[str, str]) -> str | None:
+    link = headers.get("Link")
+    if not link:
+        return None
+    for part in link.split(","):
+        match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
+        if match and re.search(r'rel\s*=\s*"?next"?', match.group(2)):
+            return match.group(1)
+    return None
+
+
+def _request_id(response: requests.Response) -> str | None:
+    return response.headers.get("X-Request-Id") or None
+
+
+def _is_connect_failure(exc: Exception) -> bool:
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.Timeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    inner = getattr(reason, "reason", reason)
+    return isinstance(inner, (NewConnectionError, NameResolutionError))
+
+
+def _path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+_ID = re.compile(r"^\d+$")
+
+
+def _describe(url: str) -> str:
+    """Human words for a path: '/rest/v1.0/projects/91001/rfis' -> 'rfis of project 91001'."""
+    segments = [s for s in urlsplit(url).path.split("/") if s and s != "rest" and not s.startswith("v")]
+    names = [s for s in segments if not _ID.match(s)]
+    thing = names[-1].replace("_", " ") if names else urlsplit(url).path
+    project = _id_after(segments, "projects")
+    if project and thing != "projects":
+        return f"{thing} of project {project}"
+    return thing
+
+
+def _id_after(segments: list[str], name: str) -> str | None:
+    for before, after in zip(segments, segments[1:]):
+        if before == name and _ID.match(after):
+            return after
+    return None
+
+
+def error_detail(response: requests.Response) -> str:
+    """Procore's error text from any of its body shapes (§2.6), as one short line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    text = _detail_from(body) if body is not None else ""
+    if not text and "html" not in response.headers.get("Content-Type", ""):
+        text = response.text
+    text = " ".join(str(text).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+def _detail_from(body: Any) -> str:
+    if isinstance(body, str):
+        return body
+    if isinstance(body, list):
+        return "; ".join(filter(None, (_detail_from(b) for b in body)))
+    if not isinstance(body, dict):
+        return ""
+    for key in ("errors", "error", "message", "base", "fields"):
+        value = body.get(key)
+        if not value:
+            continue
+        if isinstance(value, dict):
+            if "message" in value:
+                return _detail_from(value["message"])
+            return "; ".join(f"{k}: {_detail_from(v)}" for k, v in value.items())
+        return _detail_from(value)
+    return ""
+
+
+def _error_for(response: requests.Response, url: str, company_id: int | str | None,
+               request_id: str | None) -> ProcoreError:
+    status = response.status_code
+    detail = error_detail(response)
+    what = _describe(url)
+    path = urlsplit(url).path
+    segments = [s for s in path.split("/") if s]
+    company = company_id or _id_after(segments, "companies") or _query_value(url, "company_id")
+    kw = {"request_id": request_id, "status": status}
+    if status == 403:
+        where = f" in company {company}" if company else ""
+        extra = f" - Procore says: {detail}" if detail else ""
+        return PermissionDeniedError(f"No permission to read {what}{where} (ask your Procore admin for access){extra}",
+                                     **kw)
+    if status == 404:
+        project = _id_after(segments, "projects")
+        if project:
+            return NotFoundError(f"Project {project} not found, or you have no access to it", **kw)
+        company_in_path = _id_after(segments, "companies")
+        if company_in_path:
+            return NotFoundError(f"Company {company_in_path} not found, or you have no access to it", **kw)
+        return NotFoundError(f"{what} ({path}) not found, or you have no access to it", **kw)
+    if status in (400, 406, 422):
+        return BadRequestError(f"Procore rejected the request for {what}: {detail or f'HTTP {status}'}", **kw)
+    if status == 408:
+        return ProcoreServerError(f"Procore timed out building {what}: add filters or a shorter date range", **kw)
+    return ProcoreError(f"Procore answered HTTP {status} for {what}" + (f": {detail}" if detail else ""), **kw)
+
+
+def _query_value(url: str, name: str) -> str | None:
+    for pair in urlsplit(url).query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == name and value:
+            return value
+    return None

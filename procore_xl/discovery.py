@@ -1,0 +1,169 @@
+"""Discovery lists: companies, projects, contracts, PCOs, CORs, vendors, drawing areas, meetings,
+albums, cost code lists (from Procore, per the catalog's :data:`~procore_xl.catalog.LISTS`) and
+the fixed lists sub_reports / project_filter. The same lists fill Excel dropdowns.
+
+``Discovery(client).choices(name, **context)`` -> ``[Choice(label, id)]`` sorted by label
+(case-insensitive), labels unique (``"Main St (91002)"`` when two share a name). Results are
+cached per Discovery instance (one per run or per service until ``invalidate()``).
+Context: ``company_id``, ``project_id``, ``contract_id`` (``company``/``project``/``contract``
+are accepted too), ``project_filter`` for projects, ``report`` for sub_reports.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from .catalog import LISTS, Endpoint, Source, find_report
+from .errors import ParameterError
+from .parameters import LIST_OF_PARAM, PROJECT_FILTERS, Choice, sub_report_choices
+
+FIXED = ("sub_reports", "project_filter")
+BY_STATUS = {"active": "Active", "inactive": "Inactive", "all": "All"}
+
+
+def extract_records(body: Any, endpoint: Endpoint) -> list[dict]:
+    """Records of a response (``client.get_all`` result or a single body), following the
+    endpoint's ``record_path`` and ``carry``; nested lists of lists are flattened."""
+    items = body if isinstance(body, list) else [body]
+    flat: list[Any] = []
+    for it in items:
+        if isinstance(it, list):
+            flat.extend(it)
+        elif it is not None:
+            flat.append(it)
+    if not endpoint.record_path:
+        return [r for r in flat if isinstance(r, dict)]
+    out: list[dict] = []
+    for container in flat:
+        if not isinstance(container, dict):
+            continue
+        for key in endpoint.record_path:
+            for rec in container.get(key) or []:
+                if not isinstance(rec, dict):
+                    continue
+                rec = dict(rec)
+                for c in endpoint.carry:
+                    if c in container:
+                        rec.setdefault(c, container[c])
+                if len(endpoint.record_path) > 1:
+                    rec["record_type"] = key
+                out.append(rec)
+    return out
+
+
+class Discovery:
+    def __init__(self, client):
+        self.client = client
+        self._cache: dict[tuple, list] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, key: tuple, fetch):
+        """``fetch()`` once per key for the life of this Discovery (e.g. custom field labels)."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = fetch()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    # -- raw records ---------------------------------------------------------------------------
+    def records(self, list_name: str, **context: Any) -> list[dict]:
+        """The records behind a list (cached). Contracts carry ``contract_type`` (prime/commitment)."""
+        list_name = LIST_OF_PARAM.get(list_name, list_name)
+        source = LISTS.get(list_name)
+        if source is None:
+            raise ParameterError(f'Unknown list "{list_name}" - choose one of: '
+                                 + ", ".join(sorted(LISTS) + list(FIXED)), parameter="list")
+        ctx = _context(context)
+        needed = set().union(*(e.placeholders for e in source.endpoints))
+        ctx.setdefault("project_filter", "active")
+        ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).casefold()]
+        if list_name == "projects":
+            needed.add("project_filter")
+        missing = needed - set(ctx)
+        if missing:
+            raise ParameterError(f"The {list_name} list needs "
+                                 + ", ".join(sorted(m.replace('_id', '') for m in missing)),
+                                 parameter=sorted(missing)[0].replace("_id", ""))
+        key = (list_name,) + tuple(sorted((k, str(ctx[k])) for k in needed))
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        recs = self._fetch(list_name, source, ctx)
+        with self._lock:
+            self._cache[key] = recs
+        return recs
+
+    def _fetch(self, list_name: str, source: Source, ctx: dict) -> list[dict]:
+        out: list[dict] = []
+        for ep in source.endpoints:
+            path, query = ep.render(ctx)
+            company = ctx.get("company_id") if ep.company_header else None
+            body = self.client.get_all(path, query, company_id=company) if ep.paged \
+                else self.client.get(path, query, company_id=company)
+            recs = extract_records(body, ep)
+            if list_name == "contracts":
+                kind = "prime" if "prime_contracts" in ep.path else "commitment"
+                recs = [{**r, "contract_type": r.get("contract_type") or kind} for r in recs]
+            out.extend(recs)
+        if list_name == "projects":
+            pf = str(ctx["project_filter"]).casefold()
+            if pf != "all":   # the API filters by status already; keep it exact if it did not
+                want = pf == "active"
+                out = [r for r in out if bool(r.get("active", want)) == want]
+        return out
+
+    # -- choices -------------------------------------------------------------------------------
+    def choices(self, list_name: str, **context: Any) -> list[Choice]:
+        list_name = LIST_OF_PARAM.get(list_name, list_name)
+        if list_name == "project_filter":
+            return [Choice(p, p) for p in PROJECT_FILTERS]
+        if list_name == "sub_reports":
+            report = find_report(context.get("report", ""))
+            return [Choice(n, n) for n in sub_report_choices(report)]
+        source = LISTS.get(list_name)
+        recs = self.records(list_name, **context)
+        return make_choices(recs, source)
+
+
+def make_choices(records: list[dict], source: Source) -> list[Choice]:
+    """Unique, human labels sorted case-insensitively; duplicates get `` (id)``."""
+    rows = []
+    for r in records:
+        if r.get("id") is None:
+            continue
+        name = next((str(r[f]) for f in source.label if r.get(f) not in (None, "")), str(r["id"]))
+        num = r.get(source.number) if source.number else None
+        label = f"{num} - {name}" if num not in (None, "") and str(num) != name else name
+        aliases = tuple(a for a in {name, str(num)} if a not in ("", "None", label))
+        rows.append((label, r["id"], aliases))
+    counts = Counter(lbl.casefold() for lbl, _, _ in rows)
+    out = []
+    for label, id_, aliases in rows:
+        if counts[label.casefold()] > 1:
+            aliases = aliases + (label,)
+            label = f"{label} ({id_})"
+        out.append(Choice(label, id_, aliases))
+    out.sort(key=lambda c: (c.label.casefold(), str(c.id)))
+    return out
+
+
+def _context(context: dict) -> dict:
+    ctx = {}
+    for k, v in context.items():
+        if v is None:
+            continue
+        if k in ("company", "project", "contract"):
+            k = k + "_id"
+        if isinstance(v, Choice):
+            v = v.id
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        ctx[k] = v
+    return ctx

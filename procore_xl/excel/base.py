@@ -1,0 +1,67 @@
+"""The workbook-writer interface: the few operations the report-sheet logic needs.
+
+Two implementations: :class:`procore_xl.excel.openpyxl_writer.OpenpyxlWorkbook` (files) and
+:class:`procore_xl.excel.xlwings_writer.XlwingsWorkbook` (a live ``xw.Book``). Rows and
+columns are 1-based, like Excel. ``write`` takes plain values (see ``values.py``); text is
+always written as text, never as a formula, whatever it starts with.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from openpyxl.utils import get_column_letter, quote_sheetname
+
+Rect = tuple[int, int, int, int]          # first row, first column, last row, last column
+
+
+def cell_ref(row: int, col: int, *, absolute: bool = False) -> str:
+    d = "$" if absolute else ""
+    return f"{d}{get_column_letter(col)}{d}{row}"
+
+
+def range_ref(rect: Rect, *, absolute: bool = False) -> str:
+    r1, c1, r2, c2 = rect
+    return f"{cell_ref(r1, c1, absolute=absolute)}:{cell_ref(r2, c2, absolute=absolute)}"
+
+
+def sheet_range_ref(sheet: str, rect: Rect) -> str:
+    """``'_lists'!$A$2:$A$9`` (what a workbook name refers to, without the leading ``=``)."""
+    return f"{quote_sheetname(sheet)}!{range_ref(rect, absolute=True)}"
+
+
+class WorkbookWriter(Protocol):
+    """What the report-sheet, registry and dropdown logic may do to a workbook."""
+
+    # sheets
+    def sheet_names(self) -> list[str]: ...
+    def add_sheet(self, name: str, *, hidden: bool = False) -> None: ...
+    def active_sheet(self) -> str | None: ...
+    def activate(self, sheet: str) -> None: ...
+
+    # cells
+    def read(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> list[list[Any]]: ...
+    def write(self, sheet: str, row: int, col: int, rows: list[list[Any]],
+              formats: list[str | None] | None = None) -> None:
+        """Write a 2-D block; ``formats`` gives one number format (or None) per column."""
+    def clear(self, sheet: str, rect: Rect) -> None:
+        """Values, number formats and fonts of the cells in ``rect`` back to empty/General."""
+    def set_bold(self, sheet: str, rect: Rect) -> None: ...
+    def last_row(self, sheet: str) -> int:
+        """Last row holding anything (0 for an empty sheet)."""
+
+    # tables, names, validation, view
+    def table_rect(self, sheet: str, name: str) -> Rect | None: ...
+    def table_names(self) -> list[str]: ...
+    def set_table(self, sheet: str, name: str, rect: Rect) -> None:
+        """Create the table, or move/resize the one of that name (header = first row of rect)."""
+    def remove_table(self, sheet: str, name: str) -> None:
+        """Delete the table and the cells it covers."""
+    def name_target(self, name: str) -> tuple[str, Rect] | None: ...
+    def set_name(self, name: str, sheet: str, rect: Rect) -> None: ...
+    def set_list_validation(self, sheet: str, row: int, col: int, name: str) -> None: ...
+    def freeze_rows(self, sheet: str, nrows: int) -> None: ...
+    def set_column_widths(self, sheet: str, widths: dict[int, float]) -> None: ...
+
+    # feedback (no-ops for files)
+    def status(self, text: str | None) -> None: ...
+    def alert(self, text: str) -> None: ...

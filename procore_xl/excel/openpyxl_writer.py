@@ -1,0 +1,188 @@
+"""WorkbookWriter over an openpyxl ``Workbook`` (files: headless refresh, CLI, demo, tests)."""
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from .base import Rect, cell_ref, range_ref, sheet_range_ref
+
+TABLE_STYLE = "TableStyleMedium2"
+_BOLD = Font(bold=True)
+_PLAIN = Font()
+
+
+def _parse_target(text: str) -> tuple[str, Rect] | None:
+    """``'_lists'!$A$2:$A$9`` -> ("_lists", (2, 1, 9, 1)); None for anything else."""
+    if "!" not in text:
+        return None
+    sheet, ref = text.lstrip("=").rsplit("!", 1)
+    sheet = sheet.strip("'").replace("''", "'")
+    try:
+        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    except ValueError:
+        return None
+    if r1 is None or c1 is None:
+        return None
+    return sheet, (r1, c1, r2, c2)
+
+
+class OpenpyxlWorkbook:
+    """Implements :class:`procore_xl.excel.base.WorkbookWriter` on an in-memory openpyxl workbook."""
+
+    def __init__(self, workbook: Workbook):
+        self.book = workbook
+
+    # -- sheets ----------------------------------------------------------------------------
+    def sheet_names(self) -> list[str]:
+        return list(self.book.sheetnames)
+
+    def add_sheet(self, name: str, *, hidden: bool = False) -> None:
+        ws = self.book.create_sheet(name)
+        if hidden:
+            ws.sheet_state = "hidden"
+
+    def active_sheet(self) -> str | None:
+        ws = self.book.active
+        return ws.title if ws is not None else None
+
+    def activate(self, sheet: str) -> None:
+        ws = self.book[sheet]
+        for other in self.book.worksheets:
+            other.sheet_view.tabSelected = other is ws
+        self.book.active = ws
+
+    # -- cells -----------------------------------------------------------------------------
+    def read(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> list[list[Any]]:
+        ws = self.book[sheet]
+        return [[ws.cell(r, c).value for c in range(col, col + ncols)] for r in range(row, row + nrows)]
+
+    def write(self, sheet: str, row: int, col: int, rows: list[list[Any]],
+              formats: list[str | None] | None = None) -> None:
+        ws = self.book[sheet]
+        cells = ws._cells          # direct insert: the public ws.cell() costs ~3x more per cell
+        fmts = [(col + i, f) for i, f in enumerate(formats or []) if f]
+        for r, values in enumerate(rows, start=row):
+            for c, v in enumerate(values, start=col):
+                if v is None:
+                    cells.pop((r, c), None)
+                    continue
+                cell = Cell(ws, row=r, column=c, value=v)
+                if cell.data_type == "f":      # text that looks like a formula stays text
+                    cell.data_type = "s"
+                cells[(r, c)] = cell
+            for c, f in fmts:
+                if (r, c) in cells:
+                    cells[(r, c)].number_format = f
+
+    def clear(self, sheet: str, rect: Rect) -> None:
+        ws = self.book[sheet]
+        r1, c1, r2, c2 = rect
+        for key in [k for k in ws._cells if r1 <= k[0] <= r2 and c1 <= k[1] <= c2]:
+            del ws._cells[key]
+        self._drop_validations(ws, rect)
+
+    def set_bold(self, sheet: str, rect: Rect) -> None:
+        ws = self.book[sheet]
+        r1, c1, r2, c2 = rect
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                ws.cell(r, c).font = _BOLD
+
+    def last_row(self, sheet: str) -> int:
+        ws = self.book[sheet]
+        return max((r for r, _ in ws._cells), default=0)
+
+    # -- tables ----------------------------------------------------------------------------
+    def _find_table(self, name: str) -> tuple[Any, Table] | None:
+        for ws in self.book.worksheets:
+            for tname, table in ws.tables.items():
+                if tname.lower() == name.lower():
+                    return ws, table
+        return None
+
+    def table_names(self) -> list[str]:
+        return [t for ws in self.book.worksheets for t in ws.tables]
+
+    def table_rect(self, sheet: str, name: str) -> Rect | None:
+        found = self._find_table(name)
+        if found is None or found[0].title != sheet:
+            return None
+        c1, r1, c2, r2 = range_boundaries(found[1].ref)
+        return r1, c1, r2, c2
+
+    def set_table(self, sheet: str, name: str, rect: Rect) -> None:
+        found = self._find_table(name)
+        if found is not None and found[0].title != sheet:
+            raise ValueError(f"Table {name} already exists on sheet {found[0].title}")
+        ref = range_ref(rect)
+        if found is None:
+            table = Table(displayName=name, ref=ref)
+            table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
+            self.book[sheet].add_table(table)
+        else:
+            table = found[1]
+            table.ref = ref
+        # column names are re-read from the header cells when the file is saved
+        table.tableColumns = []
+        table.autoFilter = None
+
+    def remove_table(self, sheet: str, name: str) -> None:
+        rect = self.table_rect(sheet, name)
+        if rect is not None:
+            ws = self.book[sheet]
+            del ws.tables[next(t for t in ws.tables if t.lower() == name.lower())]
+            self.clear(sheet, rect)
+
+    # -- names, validation, view ------------------------------------------------------------
+    def name_target(self, name: str) -> tuple[str, Rect] | None:
+        for key, dn in self.book.defined_names.items():
+            if key.lower() == name.lower():
+                return _parse_target(dn.attr_text or "")
+        return None
+
+    def set_name(self, name: str, sheet: str, rect: Rect) -> None:
+        for key in [k for k in self.book.defined_names if k.lower() == name.lower()]:
+            del self.book.defined_names[key]
+        self.book.defined_names[name] = DefinedName(name, attr_text=sheet_range_ref(sheet, rect))
+
+    def set_list_validation(self, sheet: str, row: int, col: int, name: str) -> None:
+        ws = self.book[sheet]
+        ref = cell_ref(row, col)
+        self._drop_validations(ws, (row, col, row, col))
+        dv = DataValidation(type="list", formula1=name, allow_blank=True, showDropDown=False,
+                            showErrorMessage=False)   # ids, "all" and dates may still be typed
+        dv.add(ref)
+        ws.add_data_validation(dv)
+
+    @staticmethod
+    def _drop_validations(ws, rect: Rect) -> None:
+        """Remove validation from the ranges lying inside ``rect``."""
+        r1, c1, r2, c2 = rect
+        for dv in list(ws.data_validations.dataValidation):
+            for cr in list(dv.sqref.ranges):
+                if cr.min_row >= r1 and cr.max_row <= r2 and cr.min_col >= c1 and cr.max_col <= c2:
+                    dv.sqref.remove(cr)
+            if not dv.sqref.ranges:
+                ws.data_validations.dataValidation.remove(dv)
+
+    def freeze_rows(self, sheet: str, nrows: int) -> None:
+        self.book[sheet].freeze_panes = cell_ref(nrows + 1, 1)
+
+    def set_column_widths(self, sheet: str, widths: dict[int, float]) -> None:
+        ws = self.book[sheet]
+        for col, width in widths.items():
+            ws.column_dimensions[get_column_letter(col)].width = width
+
+    # -- feedback ----------------------------------------------------------------------------
+    def status(self, text: str | None) -> None:
+        pass
+
+    def alert(self, text: str) -> None:
+        pass

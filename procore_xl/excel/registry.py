@@ -1,0 +1,71 @@
+"""The hidden ``_procore`` sheet: which sheets are report sheets, and what they run.
+
+One row per report sheet: sheet name, report name, table name, parameters (JSON, the
+values last used). Refresh all, the CLI's headless refresh and the macros read it; nothing
+secret is ever stored here.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import WorkbookWriter
+from .layout import REGISTRY_SHEET
+
+HEADER = ["Sheet", "Report", "Table", "Parameters"]
+MAX_ENTRIES = 10_000
+
+
+@dataclass
+class Entry:
+    sheet: str
+    report: str
+    table: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        """Parameter names in the order of the sheet's parameter rows."""
+        return list(self.params)
+
+
+def _ensure(wb: WorkbookWriter) -> None:
+    if REGISTRY_SHEET not in wb.sheet_names():
+        wb.add_sheet(REGISTRY_SHEET, hidden=True)
+        wb.write(REGISTRY_SHEET, 1, 1, [HEADER])
+
+
+def read_registry(wb: WorkbookWriter) -> list[Entry]:
+    """Every registered report sheet, in registry order (unreadable rows are skipped)."""
+    if REGISTRY_SHEET not in wb.sheet_names():
+        return []
+    n = wb.last_row(REGISTRY_SHEET)
+    entries = []
+    for sheet, report, table, params in wb.read(REGISTRY_SHEET, 2, 1, max(n - 1, 0), 4):
+        if not sheet or not report:
+            continue
+        try:
+            parsed = json.loads(params) if params else {}
+        except (TypeError, ValueError):
+            parsed = {}
+        entries.append(Entry(str(sheet), str(report), str(table or ""), parsed if isinstance(parsed, dict) else {}))
+    return entries
+
+
+def find_entry(wb: WorkbookWriter, sheet: str) -> Entry | None:
+    for entry in read_registry(wb):
+        if entry.sheet.lower() == sheet.lower():
+            return entry
+    return None
+
+
+def save_entry(wb: WorkbookWriter, entry: Entry) -> None:
+    """Add the entry, or replace the row of the same sheet."""
+    _ensure(wb)
+    n = wb.last_row(REGISTRY_SHEET)
+    names = [r[0] for r in wb.read(REGISTRY_SHEET, 2, 1, max(n - 1, 0), 1)]
+    row = next((i for i, s in enumerate(names, start=2) if s and str(s).lower() == entry.sheet.lower()),
+               max(n, 1) + 1)
+    values = [entry.sheet, entry.report, entry.table, json.dumps(entry.params, default=str, ensure_ascii=False)]
+    wb.write(REGISTRY_SHEET, row, 1, [values])

@@ -1,0 +1,245 @@
+"""One report sheet: metadata block, parameter cells, data table. Written once, for any writer.
+
+Layout (rows are 1-based)::
+
+    1  Report       | RFIs
+    2  Status       | OK / Failed
+    3  Refreshed    | 2024-05-31 14:02:11   (local time of the last successful refresh)
+    4  Duration (s) | 1.42
+    5  Rows         | 120
+    6  Requests     | 3
+    7  Message      | warnings, or why the last refresh failed
+    8  Company      | Harbor Tower Builders      <- one row per parameter, with a dropdown
+    9  ...
+    n+1                                           <- TABLE_HEADER_GAP blank row(s)
+    n+2 id | number | subject | ...               <- Excel table "tbl_<sheet>"; rows frozen above
+
+A refresh that fails leaves the table as it was and says so in Status/Message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..catalog import find_report
+from ..errors import ProcoreError
+from ..parameters import SPECS
+from .base import WorkbookWriter
+from .layout import LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP
+from .registry import Entry, find_entry, save_entry
+from .values import DATETIME_FORMAT, frame_to_block
+
+EXCEL_MAX_ROWS = 1_048_576
+SHEET_NAME_MAX = 31
+META_LABELS = ["Report", "Status", "Refreshed", "Duration (s)", "Rows", "Requests", "Message"]
+ROW_REPORT, ROW_STATUS, ROW_REFRESHED, ROW_DURATION, ROW_ROWS, ROW_REQUESTS, ROW_MESSAGE = (
+    META_FIRST_ROW + i for i in range(len(META_LABELS)))
+PARAM_FIRST_ROW = META_FIRST_ROW + len(META_LABELS)
+STATUS_OK, STATUS_FAILED, STATUS_NEW = "OK", "Failed", "Not refreshed yet"
+RESERVED_SHEETS = {START_SHEET.lower(), LISTS_SHEET.lower(), REGISTRY_SHEET.lower(), "history"}
+_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_MESSAGE_MAX = 1000
+
+
+# -- names ---------------------------------------------------------------------------------------
+def sheet_name_for(report: str, existing: list[str]) -> str:
+    """A legal, unused sheet name for ``report``: forbidden characters replaced, at most 31
+    characters, ``RFIs (2)`` when ``RFIs`` is taken (case-insensitive, like Excel)."""
+    base = _FORBIDDEN.sub("-", report).strip().strip("'") or "Report"
+    base = base[:SHEET_NAME_MAX].rstrip("'")
+    taken = {s.lower() for s in existing} | RESERVED_SHEETS
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name = base[: SHEET_NAME_MAX - len(suffix)].rstrip("'") + suffix
+        n += 1
+    return name
+
+
+def table_name_for(sheet: str, existing: list[str]) -> str:
+    """``tbl_`` + the sheet name reduced to letters, digits and ``_`` (unique in the workbook)."""
+    core = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", sheet)).strip("_") or "Report"
+    base = f"tbl_{core}"[:250]
+    taken = {t.lower() for t in existing}
+    name, n = base, 2
+    while name.lower() in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def param_keys(report: str) -> list[str]:
+    """The parameters a report sheet shows, in the order a person fills them."""
+    return list(find_report(report).parameters)
+
+
+def header_row(entry: Entry) -> int:
+    return PARAM_FIRST_ROW + len(entry.params) + TABLE_HEADER_GAP
+
+
+def safe_message(exc: BaseException) -> str:
+    """One line for a cell. Our errors are written to be shown; anything else gets its type and
+    first line, with anything that looks like a credential removed."""
+    text = str(exc) if isinstance(exc, ProcoreError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    text = re.sub(r"(?i)\b(access_token|refresh_token|client_secret|code|token|password|authorization)"
+                  r"(\s*[=:]\s*)(bearer\s+)?[^\s&,;'\"]+", r"\1\2***", text)
+    return text[:_MESSAGE_MAX]
+
+
+# -- creating and reading a sheet -------------------------------------------------------------
+def create_report_sheet(wb: WorkbookWriter, report: str, params: Mapping[str, Any] | None = None) -> Entry:
+    """Add a sheet for ``report`` (canonical name, unique sheet name), register it in
+    ``_procore`` and write the metadata labels and parameter cells. No data yet."""
+    rep = find_report(report)
+    given = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+    sheet = sheet_name_for(rep.name, wb.sheet_names())
+    keys = list(rep.parameters)
+    extra = [k for k in given if k not in keys]
+    entry = Entry(sheet=sheet, report=rep.name, table=table_name_for(sheet, wb.table_names()),
+                  params={k: given.get(k) for k in keys + extra})
+    wb.add_sheet(sheet)
+    wb.write(sheet, META_FIRST_ROW, 1, [[label] for label in META_LABELS])
+    wb.write(sheet, ROW_REPORT, 2, [[rep.name], [STATUS_NEW]])
+    write_parameters(wb, entry)
+    wb.set_bold(sheet, (META_FIRST_ROW, 1, PARAM_FIRST_ROW + len(entry.params) - 1, 1))
+    save_entry(wb, entry)
+    return entry
+
+
+def write_parameters(wb: WorkbookWriter, entry: Entry) -> None:
+    """Label + value per parameter; a dropdown where a discovery list exists."""
+    rows = []
+    for i, (key, value) in enumerate(entry.params.items()):
+        spec = SPECS.get(key)
+        rows.append([spec.label if spec else key, value])
+        list_name = "project_filters" if key == "project_filter" else (spec.list_name if spec else None)
+        if key == "sub_report":
+            list_name = "sub_reports"
+        if list_name in LIST_NAMES:
+            wb.set_list_validation(entry.sheet, PARAM_FIRST_ROW + i, 2, LIST_NAMES[list_name])
+    if rows:
+        wb.write(entry.sheet, PARAM_FIRST_ROW, 1, rows)
+
+
+def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
+    """The parameter values as they are in the sheet now (the person may have changed them)."""
+    if not entry.params:
+        return {}
+    cells = wb.read(entry.sheet, PARAM_FIRST_ROW, 2, len(entry.params), 1)
+    return {k: normalize_input(row[0]) for k, row in zip(entry.params, cells) if normalize_input(row[0]) is not None}
+
+
+def normalize_input(value: Any) -> Any:
+    """A value read from a cell -> what the service expects: whole floats become ints
+    (Excel's 91001.0), midnight datetimes become ISO dates, blanks become None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+# -- writing results ----------------------------------------------------------------------------
+def _meta(wb: WorkbookWriter, sheet: str, first: int, values: list[Any], formats=None) -> None:
+    wb.write(sheet, first, 2, [[v] for v in values], formats)
+
+
+def write_failure(wb: WorkbookWriter, entry: Entry, message: str) -> None:
+    """Status Failed + the reason; the table and the figures of the last good refresh stay."""
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    has_table = wb.table_rect(entry.sheet, entry.table) is not None
+    keep = " The table below is from the last successful refresh." if has_table else ""
+    _meta(wb, entry.sheet, ROW_STATUS, [STATUS_FAILED])
+    _meta(wb, entry.sheet, ROW_MESSAGE, [f"Refresh failed at {now}: {message}{keep}"[:_MESSAGE_MAX]])
+
+
+def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
+    """Write a ReportResult into the sheet. False (and Status Failed) when it cannot fit."""
+    frame = result.frame
+    top = header_row(entry)
+    room = EXCEL_MAX_ROWS - top
+    if len(frame) > room:
+        write_failure(wb, entry, f"{len(frame):,} rows do not fit in a sheet ({room:,} rows below the "
+                                 f"header) - narrow the parameters (one project, a shorter date range) "
+                                 f"or export with `procore-xl run ... --out file.csv`")
+        return False
+    if frame.shape[1] > 16_384:
+        write_failure(wb, entry, f"{frame.shape[1]:,} columns do not fit in a sheet (16,384) - "
+                                 f"choose a sub report or export with the CLI")
+        return False
+    block = frame_to_block(frame)
+    width = max(block.width, 1)
+    header = block.header or ["(no columns)"]
+
+    old = wb.table_rect(entry.sheet, entry.table)
+    if old is not None and old[:2] != (top, 1):       # the parameter block changed size
+        wb.remove_table(entry.sheet, entry.table)
+    elif old is not None:
+        wb.clear(entry.sheet, old)
+    last = max(wb.last_row(entry.sheet), top)
+    wb.clear(entry.sheet, (top, 1, last, width))       # stray cells under the header area
+    wb.write(entry.sheet, top, 1, [header])
+    if block.rows:
+        wb.write(entry.sheet, top + 1, 1, block.rows, block.formats)
+    wb.set_table(entry.sheet, entry.table, (top, 1, top + max(len(block.rows), 1), width))
+
+    notes = list(result.warnings or [])
+    if block.truncated_cells:
+        notes.append(f"{block.truncated_cells} text value(s) cut to Excel's 32,767 characters")
+    now = dt.datetime.now().replace(microsecond=0)
+    _meta(wb, entry.sheet, ROW_REPORT, [result.report, STATUS_OK])
+    _meta(wb, entry.sheet, ROW_REFRESHED, [now], [DATETIME_FORMAT])
+    _meta(wb, entry.sheet, ROW_DURATION, [round(float(result.seconds), 2), len(block.rows),
+                                          int(result.requests), "; ".join(notes)[:_MESSAGE_MAX] or None])
+    wb.freeze_rows(entry.sheet, top)
+    wb.set_column_widths(entry.sheet, _widths(header, block.rows, entry))
+    return True
+
+
+def _widths(header: list[str], rows: list[list[Any]], entry: Entry) -> dict[int, float]:
+    """Column widths from the header and the first 200 rows, between 8 and 60 characters."""
+    widths: dict[int, float] = {}
+    for c, name in enumerate(header):
+        sample = [len(_shown(r[c])) for r in rows[:200] if c < len(r)]
+        widths[c + 1] = float(min(max([len(name) + 2, *sample, 8]), 60))
+    labels = [*META_LABELS, *(SPECS[k].label if k in SPECS else k for k in entry.params)]
+    widths[1] = max(widths.get(1, 8.0), float(min(max(len(s) for s in labels) + 2, 60)))
+    widths[2] = max(widths.get(2, 8.0), 22.0)
+    return widths
+
+
+def _shown(v: Any) -> str:
+    if isinstance(v, dt.datetime):
+        return "2024-01-01 00:00:00"
+    if isinstance(v, dt.date):
+        return "2024-01-01"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return "" if v is None else str(v)
+
+
+def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool:
+    """Run the sheet's report with the parameters now in its cells and write the result.
+    Any failure is recorded on the sheet (never raised); returns True on success."""
+    params = read_parameters(wb, entry)
+    try:
+        result = service.run(entry.report, params)
+    except Exception as exc:                       # recorded in the sheet, table kept
+        write_failure(wb, entry, safe_message(exc))
+        return False
+    entry.params = {k: params.get(k) for k in entry.params}
+    save_entry(wb, entry)
+    return write_result(wb, entry, result)
+
+
+def entry_for_sheet(wb: WorkbookWriter, sheet: str) -> Entry | None:
+    return find_entry(wb, sheet)

@@ -1,0 +1,70 @@
+"""Write a report result to a file (or stdout): CSV, Excel workbook or JSON.
+
+- CSV: UTF-8 with a header row, one row per record (dates in ISO form).
+- .xlsx: a real workbook, the report on a sheet named after it as an Excel Table (the same
+  report-sheet writer the add-in uses).
+- JSON: the raw records as Procore returned them.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import ConfigurationError
+from .runner import ReportResult
+
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
+
+
+def output_format(target: str) -> str:
+    """The format for an --out target: by extension; '-' is CSV on stdout."""
+    if target == "-":
+        return "csv"
+    fmt = FORMATS.get(Path(target).suffix.lower())
+    if fmt is None:
+        raise ConfigurationError(
+            f'Cannot write "{target}": use a file name ending in .csv, .xlsx or .json, or - for stdout')
+    return fmt
+
+
+def write_result(result: ReportResult, target: str) -> None:
+    """Write ``result`` to ``target`` (a path or '-'), atomically for files."""
+    fmt = output_format(target)
+    if target == "-":
+        sys.stdout.write(_csv_text(result))
+        sys.stdout.flush()
+        return
+    path = Path(target)
+    if fmt == "xlsx":
+        from .excel import write_result_workbook  # openpyxl path of the add-in's writer
+        write_result_workbook(path, result)
+        return
+    text = _csv_text(result) if fmt == "csv" else _json_text(result)
+    _write_atomic(path, text.encode("utf-8"))
+
+
+def _csv_text(result: ReportResult) -> str:
+    buf = io.StringIO()
+    result.frame.to_csv(buf, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    return buf.getvalue()
+
+
+def _json_text(result: ReportResult) -> str:
+    return json.dumps(result.records, ensure_ascii=False, indent=1, default=str) + "\n"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,43 @@
+"""Configuration of the sandbox: what to generate, how fast to answer, which faults to inject."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class Faults:
+    """Fault knobs, mutable while the server runs. ``0``/``None`` turns a knob off.
+
+    Faults apply to API paths (``/rest/...``) only, never to OAuth. Counters count API requests.
+    """
+
+    latency_ms: int = 0                 # sleep this long in the handler thread before answering
+    rate_limit_every: int | None = None  # every Nth API request -> 429, Retry-After: 1
+    unavailable_every: int | None = None  # every Nth API request starts a burst of 503s
+    unavailable_burst: int = 1           # length of each 503 burst
+    drop_every: int | None = None        # every Nth API request: close the connection, no response
+    token_dies_after: int | None = None  # an access token becomes invalid after N uses (401)
+    malformed_every: int | None = None   # every Nth API request: 200 with a truncated JSON body
+
+    def copy(self) -> "Faults":
+        return dataclasses.replace(self)
+
+
+@dataclass
+class SandboxConfig:
+    port: int = 0                        # 0 = pick a free port
+    host: str = "127.0.0.1"
+    scale: int = 1                       # multiplies record counts (RFIs per project = 200 * scale)
+    seed: int = 7                        # same seed -> same data
+    latency_ms: int = 0                  # initial faults.latency_ms when faults.latency_ms is 0
+    faults: Faults = field(default_factory=Faults)
+    rfis_per_project: int | None = None  # exact RFI count of every readable project (overrides scale)
+    today: date | None = None            # "today" of the generated world (daily logs); None = date.today()
+    rate_limit_hourly: int = 3600        # requests per access token per hour
+    rate_limit_spike: int = 100          # requests per access token per spike window
+    rate_limit_spike_seconds: int = 10   # length of the spike window
+    access_token_ttl: int = 5400         # seconds (Procore: 90 minutes)
+    code_ttl: int = 600                  # authorization code lifetime, seconds (Procore: 10 minutes)
+    quiet: bool = True                   # no per-request log lines on stderr

@@ -1,0 +1,152 @@
+"""The API endpoint table: path pattern -> handler, plus the generic handlers most endpoints share.
+
+A handler gets an :class:`ApiRequest` whose company and project were already resolved and checked
+(company header rule, project ownership and read access) and returns either :class:`Listing`
+(records; paged unless ``paged=False``) or :class:`Body` (any JSON value, sent as is).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .filters import FilterError, apply_filters, apply_sort, date_scope
+from .world import World
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, errors: str):
+        super().__init__(errors)
+        self.status = status
+        self.errors = errors
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "404 Not Found")
+
+
+@dataclass
+class ApiRequest:
+    world: World
+    path: str
+    query: list[tuple[str, str]]
+    params: dict[str, str]
+    args: dict[str, str]                   # named path segments
+    user: dict
+    company: dict | None = None
+    project: dict | None = None
+
+    def int_arg(self, name: str, *, required: bool = True) -> int | None:
+        raw = self.args.get(name) or self.params.get(name)
+        if raw is None or raw == "":
+            if required:
+                raise ApiError(400, f"{name} is missing")
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ApiError(400 if name not in self.args else 404, f"{name} is invalid") from None
+
+
+@dataclass
+class Listing:
+    items: list
+    paged: bool = True
+
+
+@dataclass
+class Body:
+    payload: object
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str                            # e.g. "/rest/v1.0/projects/{project_id}/rfis"
+    handler: Callable[[ApiRequest], Listing | Body]
+    company_header: bool = True             # Procore-Company-Id required
+    regex: re.Pattern = field(init=False, compare=False)
+
+    def __post_init__(self):
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern)
+        object.__setattr__(self, "regex", re.compile(f"^{regex}$"))
+
+
+class Router:
+    def __init__(self, routes: list[Route]):
+        self.routes = routes
+
+    def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            m = route.regex.match(path)
+            if m:
+                return route, m.groupdict()
+        return None
+
+
+# ---------------------------------------------------------------- generic handler builders
+def _scope(req: ApiRequest, parent: str) -> dict:
+    scope = req.project if parent == "project" else req.company
+    if scope is None:
+        raise ApiError(400, f"{parent}_id is missing")
+    return scope
+
+
+def filtered(req: ApiRequest, records: list[dict], plain: tuple[str, ...], dated: bool) -> list[dict]:
+    try:
+        if dated:
+            start, end = date_scope(req.params, req.world.today)
+            records = [r for r in records if start <= r["date"] <= end]
+        records = apply_filters(records, req.query, plain)
+    except FilterError as exc:
+        raise ApiError(400, str(exc)) from None
+    return apply_sort(records, req.params.get("sort"))
+
+
+def listing(entity: str, parent: str = "project", *, plain: tuple[str, ...] = (), dated: bool = False,
+            paged: bool = True):
+    """List ``entity`` of the request's project (or company)."""
+    def handle(req: ApiRequest) -> Listing:
+        records = req.world.records(entity, _scope(req, parent))
+        return Listing(filtered(req, records, plain, dated), paged)
+    return handle
+
+
+def child_listing(entity: str, parent_entity: str | tuple[str, ...], parent_arg: str, *, optional: bool = False,
+                  plain: tuple[str, ...] = (), dated: bool = False, paged: bool = True, scope: str = "project"):
+    """List ``entity`` under one parent record named by ``parent_arg`` (path segment or query).
+
+    With ``optional=True`` and no parent given, list the children of every parent in the scope.
+    """
+    parent_entities = (parent_entity,) if isinstance(parent_entity, str) else parent_entity
+
+    def handle(req: ApiRequest) -> Listing:
+        parent_id = req.int_arg(parent_arg, required=not optional)
+        parents = find_parents(req, parent_entities, parent_id, scope)
+        records = [r for p in parents for r in req.world.records(entity, p)]
+        return Listing(filtered(req, records, plain, dated), paged)
+    return handle
+
+
+def find_parents(req: ApiRequest, parent_entities: tuple[str, ...], parent_id: int | None, scope: str) -> list[dict]:
+    holder = _scope(req, scope)
+    candidates = [r for e in parent_entities for r in req.world.records(e, holder)]
+    if parent_id is None:
+        return candidates
+    found = [r for r in candidates if r["id"] == parent_id]
+    if not found:
+        raise not_found()
+    return found
+
+
+def show(entity: str, id_arg: str = "id", parent: str = "project", shape: Callable | None = None):
+    """One record of ``entity`` by id within the project (or company)."""
+    def handle(req: ApiRequest) -> Body:
+        record = req.world.find(entity, _scope(req, parent), req.int_arg(id_arg))
+        if record is None:
+            raise not_found()
+        return Body(shape(req, record) if shape else record)
+    return handle
+
+
+def body(build: Callable[[ApiRequest], object]):
+    return lambda req: Body(build(req))

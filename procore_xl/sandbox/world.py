@@ -1,0 +1,198 @@
+"""The sandbox's data: fixed companies and projects, plus records generated lazily from the seed.
+
+Every record is built from its own ``random.Random`` keyed by (seed, entity, parent id, index), so a
+record never changes when other entities or counts change. Records of one parent are generated on
+first use and cached (thread-safe).
+
+Ids: ``BASE[entity] + parent_key * cap + index + 1``; ``parent_key`` is the parent's position (companies,
+projects) or the parent's own key, so ids are unique per entity and stable. One RFI of project 91001
+has an id above 2**53 (``BIG_ID``) so consumers must keep ids exact (text in Excel).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+from .config import SandboxConfig
+from .fakedata import Gen, iso_date, iso_ts
+
+BIG_ID = 2**53 + 1          # 9007199254740993: not exactly representable as a float
+DEMO_USER = {"id": 100001, "login": "dana.reyes@harbortower.example", "name": "Dana Reyes"}
+SERVICE_ACCOUNT = {"id": 100002, "login": "sandbox-dmsa@procore-xl.example", "name": "Sandbox Service Account"}
+
+# id, name, member (the demo user can see it)
+COMPANIES = [
+    (8001, "Harbor Tower Builders", True),
+    (8002, "Coastal Civil Group", True),
+    (8003, "Summit Ridge Developers", False),
+]
+# id, company id, name, active, readable by the demo user
+PROJECTS = [
+    (91001, 8001, "Harbor Tower", True, True),
+    (91002, 8001, "Pier 39 Retrofit", True, True),
+    (91003, 8001, "Mission Bay Lab Building", True, True),
+    (91004, 8001, "Oakland Transit Hub", True, True),
+    (91005, 8001, "Sunset Library Renovation", False, True),
+    (91006, 8001, "Old Mint Restoration", False, True),
+    (91007, 8001, "Confidential Data Center", True, False),
+    (92001, 8002, "Coastal Highway 1 Widening", True, True),
+    (92002, 8002, "Marina Seawall", True, True),
+    (92003, 8002, "Bridge Deck Replacement", False, True),
+    (93001, 8003, "Summit Ridge Tower", True, True),
+]
+STAGES = [(301, "Course of Construction"), (302, "Pre-Construction"), (303, "Bidding"), (304, "Warranty")]
+CUSTOM_FIELDS = {   # definition id -> (label, data_type)
+    5001: ("Priority", "lov_entry"),
+    5002: ("Owner Reference", "string"),
+    5003: ("Cost Estimate", "decimal"),
+}
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One generated entity: its parent kind, its id range and how to build record ``index``."""
+
+    name: str
+    parent: str                       # "company", "project" or another entity name
+    code: int                         # unique id prefix: ids start at code * 10**10
+    cap: int                          # max records per parent
+    count: Callable[["World", dict], int]
+    make: Callable[["World", dict, int, Gen, dict], dict]   # (world, parent, index, gen, project)
+    own_ids: bool = False             # the maker sets "id" (e.g. project users are company users)
+
+
+class World:
+    """All sandbox data. ``records(entity, parent)`` is the one way to read generated lists."""
+
+    def __init__(self, config: SandboxConfig, specs: dict[str, EntitySpec]):
+        self.config = config
+        self.seed = config.seed
+        self.scale = max(int(config.scale), 1)
+        self.today: date = config.today or date.today()
+        self.specs = specs
+        self.demo_user = dict(DEMO_USER)
+        self.service_account = dict(SERVICE_ACCOUNT)
+        self.companies = [self._company(i, *row) for i, row in enumerate(COMPANIES, start=1)]
+        self.projects = [self._project(i, *row) for i, row in enumerate(PROJECTS, start=1)]
+        self._company_by_id = {c["id"]: c for c in self.companies}
+        self._project_by_id = {p["id"]: p for p in self.projects}
+        self._member_ids = {cid for cid, _, member in COMPANIES if member}
+        self._unreadable = {pid for pid, *_, readable in PROJECTS if not readable}
+        self._keys: dict[tuple[str, int], int] = {("company", c["id"]): i for i, c in enumerate(self.companies, 1)}
+        self._keys.update({("project", p["id"]): i for i, p in enumerate(self.projects, 1)})
+        self._project_of: dict[tuple[str, int], dict] = {}
+        self._cache: dict[tuple[str, int], list[dict]] = {}
+        self._index: dict[tuple[str, int], dict[int, dict]] = {}
+        self._lock = threading.RLock()
+
+    # -- fixed entities
+    def _company(self, key: int, cid: int, name: str, member: bool) -> dict:
+        return {"id": cid, "name": name, "is_active": True, "logo_url": None, "my_company": cid == 8001,
+                "pcn_business_experience": key == 1}
+
+    def _project(self, key: int, pid: int, cid: int, name: str, active: bool, readable: bool) -> dict:
+        g = Gen(self.seed, "project", pid)
+        start = self.today - timedelta(days=g.int(200, 900))
+        stage_id, stage = g.pick(STAGES) if active else (304, "Warranty")
+        addr = g.address()
+        created = self.today - timedelta(days=(self.today - start).days + 30)
+        return {
+            "id": pid, "name": name, "display_name": f"{pid}-{key:02d} {name}", "project_number": f"{pid}-{key:02d}",
+            **addr, "county": g.maybe("San Francisco County"), "time_zone": "US/Pacific",
+            "latitude": round(37.7 + g.rng.random() / 10, 6), "longitude": round(-122.4 - g.rng.random() / 10, 6),
+            "stage": stage, "project_stage": {"id": stage_id, "name": stage},
+            "project_template": None, "phone": g.maybe("+1 415 555 0100"), "fax": None,
+            "active": active, "is_demo": False, "parent_job_id": None, "origin_id": None, "origin_data": None,
+            "origin_code": None, "owners_project_id": None, "total_value": g.amount(1e6, 9e7),
+            "estimated_value": g.amount(1e6, 9e7), "store_number": None, "accounting_project_number": None,
+            "designated_market_area": None, "project_region_id": None, "project_bid_type_id": None,
+            "project_owner_type_id": None, "photo_id": None,
+            "start_date": iso_date(start), "completion_date": iso_date(start + timedelta(days=g.int(400, 1200))),
+            "created_at": iso_ts(g.moment(created)), "updated_at": iso_ts(g.moment(self.today - timedelta(days=g.int(0, 30)))),
+            "company": {"id": cid, "name": next(n for i, n, _ in COMPANIES if i == cid)},
+            "custom_fields": {"custom_field_5002": {"data_type": "string", "value": f"OWN-{pid}"}},
+        }
+
+    # -- lookups
+    def company(self, company_id: int) -> dict | None:
+        return self._company_by_id.get(company_id)
+
+    def project(self, project_id: int) -> dict | None:
+        return self._project_by_id.get(project_id)
+
+    def is_member(self, company_id: int) -> bool:
+        return company_id in self._member_ids
+
+    def can_read(self, project: dict) -> bool:
+        return project["id"] not in self._unreadable
+
+    def member_companies(self) -> list[dict]:
+        return [c for c in self.companies if self.is_member(c["id"])]
+
+    def company_projects(self, company_id: int) -> list[dict]:
+        return [p for p in self.projects if p["company"]["id"] == company_id]
+
+    def readable_projects(self, company_id: int) -> list[dict]:
+        return [p for p in self.company_projects(company_id) if self.can_read(p)]
+
+    def rfi_count(self) -> int:
+        if self.config.rfis_per_project is not None:
+            return self.config.rfis_per_project
+        return 200 * self.scale
+
+    # -- generated records
+    def records(self, entity: str, parent: dict) -> list[dict]:
+        """The records of ``entity`` under ``parent`` (a company, project or record), generated once."""
+        spec = self.specs[entity]
+        cache_key = (entity, parent["id"])
+        found = self._cache.get(cache_key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._cache.get(cache_key)
+            if found is None:
+                found = self._generate(spec, parent)
+                self._index[cache_key] = {r["id"]: r for r in found}
+                self._cache[cache_key] = found
+        return found
+
+    def find(self, entity: str, parent: dict, record_id: int) -> dict | None:
+        self.records(entity, parent)
+        return self._index[(entity, parent["id"])].get(record_id)
+
+    def project_of(self, kind: str, record: dict) -> dict:
+        if kind == "project":
+            return record
+        if kind == "company":
+            return {}
+        return self._project_of[(kind, record["id"])]
+
+    def _generate(self, spec: EntitySpec, parent: dict) -> list[dict]:
+        project = self.project_of(spec.parent, parent)
+        parent_key = self._keys[(spec.parent, parent["id"])]
+        count = min(spec.count(self, parent), spec.cap)
+        base = spec.code * 10**10 + parent_key * spec.cap + 1
+        out = []
+        for i in range(count):
+            gen = Gen(self.seed, spec.name, parent["id"], i)
+            record = spec.make(self, parent, i, gen, project)
+            if not spec.own_ids:
+                record = {"id": base + i, **record}
+                if spec.name == "rfis" and parent["id"] == 91001 and i == count - 1:
+                    record["id"] = BIG_ID
+                self._keys[(spec.name, record["id"])] = parent_key * spec.cap + i + 1
+            if project:
+                self._project_of[(spec.name, record["id"])] = project
+            out.append(record)
+        return out
+
+    # -- helpers used by record makers
+    def day(self, days_ago: int) -> date:
+        return self.today - timedelta(days=days_ago)
+
+    def person(self, g: Gen, company_id: int) -> dict:
+        users = self.records("company_users", self.company(company_id))
+        u = g.pick(users)
+        return {"id": u["id"], "login": u["email_address"], "name": u["name"]}

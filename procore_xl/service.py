@@ -1,0 +1,100 @@
+"""The one service behind every surface.
+
+The command line, the xlwings UDFs, the ribbon macros and the demo all call
+:class:`ProcoreService`: it owns the settings, the token store, the API client and the
+per-run discovery cache, and it runs reports from the catalog.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import auth
+from .catalog import REPORTS, Report
+from .client import ProcoreClient
+from .discovery import Choice, Discovery
+from .environments import Settings, load_settings
+from .runner import ReportResult, run_report
+from .tokens import TokenStore, default_token_store
+
+
+class ProcoreService:
+    """Signs in, discovers, runs reports. Safe to share between threads."""
+
+    def __init__(self, settings: Settings | None = None, store: TokenStore | None = None,
+                 *, per_page: int = 1000, max_workers: int = 8):
+        self.settings = settings or load_settings()
+        self._store = store
+        self._per_page = per_page
+        self._max_workers = max_workers
+        self._lock = threading.RLock()
+        self._client: ProcoreClient | None = None
+        self._discovery: Discovery | None = None
+
+    # -- plumbing ------------------------------------------------------------------------
+    @property
+    def store(self) -> TokenStore:
+        with self._lock:
+            if self._store is None:
+                self._store = default_token_store(self.settings)
+            return self._store
+
+    @property
+    def client(self) -> ProcoreClient:
+        with self._lock:
+            if self._client is None:
+                tokens = auth.TokenManager(self.settings, self.store)
+                self._client = ProcoreClient(self.settings.api_url, tokens, per_page=self._per_page,
+                                             max_workers=self._max_workers)
+            return self._client
+
+    @property
+    def discovery(self) -> Discovery:
+        with self._lock:
+            if self._discovery is None:
+                self._discovery = Discovery(self.client)
+            return self._discovery
+
+    def invalidate(self) -> None:
+        """Forget cached discovery lists (Refresh, Update dropdowns)."""
+        with self._lock:
+            self._discovery = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._client = None
+            self._discovery = None
+
+    def __enter__(self) -> ProcoreService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sign-in -------------------------------------------------------------------------
+    def login(self, *, oob: bool = False, open_browser: Callable[[str], Any] | None = None,
+              read_code: Callable[[], str] | None = None) -> dict:
+        """Browser sign-in (or out-of-band code paste); returns who signed in."""
+        auth.login(self.settings, self.store, oob=oob, open_browser=open_browser, read_code=read_code)
+        self.close()
+        return self.whoami()
+
+    def logout(self) -> None:
+        auth.logout(self.settings, self.store)
+        self.close()
+
+    def whoami(self) -> dict:
+        return self.client.get("/rest/v1.0/me")
+
+    # -- catalog and lists ---------------------------------------------------------------
+    def reports(self) -> list[Report]:
+        return list(REPORTS.values())
+
+    def choices(self, list_name: str, **context: Any) -> list[Choice]:
+        return self.discovery.choices(list_name, **context)
+
+    def run(self, report: str | Report, params: Mapping[str, Any]) -> ReportResult:
+        return run_report(self.client, report, params, discovery=self.discovery)

@@ -1,0 +1,192 @@
+"""Shared pytest fixtures: a real sandbox over loopback, a real keyring file backend, real sign-in.
+
+Fixtures (use them by name in any test):
+
+``isolated_home`` (autouse)
+    PROCORE_XL_HOME points at a temp folder and every PROCORE_* variable is cleared, so no test
+    reads or writes the real per-user settings or token files.
+``sandbox_server`` (session)
+    One :class:`procore_xl.sandbox.SandboxServer` on 127.0.0.1:<free port>, default config.
+``sandbox``
+    The same server, with faults and request counts reset before the test and faults restored
+    after it: tests may set ``sandbox.faults.<knob>`` freely.
+``keyring_backend``
+    A keyrings.alt ``PlaintextKeyring`` writing to a file in tmp_path, installed with
+    ``keyring.set_keyring`` and the previous backend restored afterwards. ``.file_path`` is the file.
+``no_keyring``
+    keyring's ``fail.Keyring`` installed (a fresh Linux machine with no backend), restored after.
+``settings``
+    :class:`Settings` for the sandbox (custom environment, the sandbox's client id and secret,
+    redirect URI on a free loopback port), built by ``load_settings`` from flags.
+``browser``
+    :class:`ConsentBrowser`: an ``open_browser`` callable that drives the sandbox's consent page
+    with plain HTTP (GET the authorize URL, POST "Approve", follow the redirect to the listener).
+``signed_in_tokens``
+    A :class:`TokenManager` over a :class:`KeyringTokenStore` after a real authorization-code
+    sign-in (state + PKCE + loopback listener) in the ``keyring_backend``.
+``client`` / ``signed_in_client``
+    A :class:`ProcoreClient` on the sandbox using ``signed_in_tokens`` (short retry backoff so
+    fault tests stay fast). Closed after the test.
+"""
+from __future__ import annotations
+
+import socket
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import keyring
+import pytest
+import requests
+from keyring.backends import fail
+from keyrings.alt.file import PlaintextKeyring
+
+from procore_xl.auth import TokenManager, login
+from procore_xl.client import ProcoreClient
+from procore_xl.environments import Settings, load_settings
+from procore_xl.tokens import KeyringTokenStore
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    import os
+    for name in list(os.environ):
+        if name.startswith("PROCORE_") or name == "PYTHON_KEYRING_BACKEND":
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "procore-xl-home"
+    monkeypatch.setenv("PROCORE_XL_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    from procore_xl.sandbox import SandboxConfig, SandboxServer
+    with SandboxServer(SandboxConfig(port=0)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    from procore_xl.sandbox import Faults
+    original = sandbox_server.faults.copy()
+    _set_faults(sandbox_server.faults, Faults())
+    sandbox_server.reset_counts()
+    yield sandbox_server
+    _set_faults(sandbox_server.faults, original)
+
+
+def _set_faults(target, source) -> None:
+    import dataclasses
+    for f in dataclasses.fields(source):
+        setattr(target, f.name, getattr(source, f.name))
+
+
+@pytest.fixture
+def keyring_backend(tmp_path):
+    previous = keyring.get_keyring()
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def settings(sandbox, tmp_path) -> Settings:
+    return load_settings(login_url=sandbox.url, api_url=sandbox.url, client_id=sandbox.client_id,
+                         client_secret=sandbox.client_secret,
+                         redirect_uri=f"http://127.0.0.1:{free_port()}/callback",
+                         settings_file=tmp_path / "no-settings.json", environ={})
+
+
+class _FormReader(HTMLParser):
+    """Collects the first form's action and its hidden inputs, and the text of <code id="code">."""
+
+    def __init__(self):
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self.code: str | None = None
+        self._in_code = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = attrs.get("action") or ""
+        elif tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "code" and attrs.get("id") == "code":
+            self._in_code = True
+
+    def handle_endtag(self, tag):
+        if tag == "code":
+            self._in_code = False
+
+    def handle_data(self, data):
+        if self._in_code:
+            self.code = (self.code or "") + data.strip()
+
+
+class ConsentBrowser:
+    """Stands in for the user's browser on the sandbox's consent page (plain HTTP, no JS).
+
+    Call it with the authorize URL (it is an ``open_browser``). ``approve=False`` presses Deny.
+    After an out-of-band sign-in, ``shown_code`` is the code the page displays.
+    """
+
+    def __init__(self, approve: bool = True):
+        self.approve = approve
+        self.shown_code: str | None = None
+        self.opened: list[str] = []
+        self.final_status: int | None = None
+
+    def __call__(self, url: str) -> bool:
+        self.opened.append(url)
+        with requests.Session() as http:
+            page = http.get(url, timeout=10)
+            page.raise_for_status()
+            form = _FormReader()
+            form.feed(page.text)
+            answer = http.post(urljoin(url, form.action), data={**form.fields, "approve": "1" if self.approve else "0"},
+                               timeout=10)  # follows the redirect to our loopback listener
+            self.final_status = answer.status_code
+            shown = _FormReader()
+            shown.feed(answer.text)
+            self.shown_code = shown.code
+        return True
+
+
+@pytest.fixture
+def browser() -> ConsentBrowser:
+    return ConsentBrowser()
+
+
+@pytest.fixture
+def signed_in_tokens(settings, keyring_backend, browser) -> TokenManager:
+    store = KeyringTokenStore()
+    login(settings, store, open_browser=browser, timeout=20)
+    return TokenManager(settings, store)
+
+
+@pytest.fixture
+def client(settings, signed_in_tokens):
+    with ProcoreClient(settings.api_url, signed_in_tokens, backoff=0.01, max_backoff=0.05) as c:
+        yield c
+
+
+@pytest.fixture
+def signed_in_client(client):
+    return client

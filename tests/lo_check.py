@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Open .xlsm files in headless LibreOffice (an independent reader) and report what it sees.
+
+Run with the system Python that has LibreOffice's ``uno`` module (python3-uno), not the venv:
+
+    /usr/bin/python3 tests/lo_check.py spec.json      # prints one JSON object per document
+
+spec.json: [{"path": "...xlsm", "macros": ["ProcoreRefreshAllMacro", ...],
+             "result_cell": ["Start", "Z1"]}, ...]
+For each document: sheets (name, visible), workbook names (their LibreOffice content and the
+cell values they cover), the data validation of every single cell a workbook name points at
+(type and source), the VBA modules LibreOffice imported, and for every macro of the spec the
+value of ``result_cell`` after running it (the cell is cleared first). Ribbon callbacks are not
+run: LibreOffice cannot pass them an IRibbonControl.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+LIB = "VBAProject"
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def connect(pipe):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline = time.time() + 45
+    while True:
+        try:
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def run(sp, proc, sheet, cell):
+    sheet.getCellRangeByName(cell).setString("")
+    url = f"vnd.sun.star.script:{LIB}.ProcoreRibbon.{proc}?language=Basic&location=document"
+    try:
+        sp.getScript(url).invoke((), (), ())
+    except Exception as e:  # reported, the test decides
+        return f"ERROR {type(e).__name__}: {str(e)[:200]}"
+    return sheet.getCellRangeByName(cell).getString()
+
+
+def inspect_doc(desktop, spec):
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(spec["path"])), "_blank", 0,
+                                       (prop("Hidden", True), prop("MacroExecutionMode", 4)))
+    try:
+        out = {"sheets": [], "names": {}, "validations": {}, "modules": [], "macros": {}}
+        for name in doc.Sheets.ElementNames:
+            out["sheets"].append({"name": name, "visible": bool(doc.Sheets.getByName(name).IsVisible)})
+        names = doc.NamedRanges
+        for n in names.ElementNames:
+            rng = names.getByName(n).getReferredCells()
+            values = [] if rng is None else [r[0] for r in rng.getDataArray()]
+            out["names"][n] = {"content": names.getByName(n).Content, "values": values}
+            if rng is not None and len(values) == 1:
+                v = rng.Validation
+                out["validations"][n] = {"type": v.Type.value, "formula1": v.getFormula1()}
+        libs = doc.BasicLibraries
+        if libs.hasByName(LIB):
+            libs.loadLibrary(LIB)
+            out["modules"] = sorted(libs.getByName(LIB).ElementNames)
+        sheet_name, cell = spec.get("result_cell", ["Start", "Z1"])
+        sheet = doc.Sheets.getByName(sheet_name)
+        sp = doc.getScriptProvider()
+        for proc in spec.get("macros", []):
+            out["macros"][proc] = run(sp, proc, sheet, cell)
+        return out
+    finally:
+        doc.close(True)
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        specs = json.load(f)
+    profile = tempfile.mkdtemp(prefix="lo-profile-")
+    pipe = f"procore_lo_{os.getpid()}"
+    soffice = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
+         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ctx = connect(pipe)
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        results = [inspect_doc(desktop, spec) for spec in specs]
+        print(json.dumps(results))
+        try:
+            desktop.terminate()
+        except Exception:  # the bridge drops while soffice exits
+            pass
+    finally:
+        try:
+            soffice.wait(15)
+        except subprocess.TimeoutExpired:
+            soffice.kill()
+            soffice.wait()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,353 @@
+"""Settings, token stores, sign-in flows and the TokenManager, against the sandbox over loopback."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import threading
+from urllib.parse import parse_qs, urlsplit, urlencode, urlunsplit
+
+import pytest
+import requests
+from keyrings.alt.file import PlaintextKeyring
+
+import keyring
+from procore_xl.auth import (NOT_SIGNED_IN_MESSAGE, SIGNED_OUT_MESSAGE, CallbackListener, TokenManager, login,
+                             login_client_credentials, logout)
+from procore_xl.client import ProcoreClient
+from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_REDIRECT_URI, Settings, load_settings,
+                                     settings_path)
+from procore_xl.errors import ConfigurationError, SignedOutError
+from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
+                               default_token_store)
+
+from conftest import ConsentBrowser, free_port
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_presets_match_procore_hosts():
+    assert {name: (e.login_url, e.api_url) for name, e in ENVIRONMENTS.items()} == {
+        "production": ("https://login.procore.com", "https://api.procore.com"),
+        "sandbox": ("https://login-sandbox.procore.com", "https://sandbox.procore.com"),
+        "monthly": ("https://login-sandbox-monthly.procore.com", "https://api-monthly.procore.com"),
+        "federal": ("https://login.procoregov.com", "https://api.procoregov.com"),
+    }
+
+
+def test_flags_beat_environment_variables_beat_settings_file(tmp_path):
+    file = tmp_path / "settings.json"
+    file.write_text(json.dumps({"env": "federal", "client_id": "from-file", "client_secret": "file-secret",
+                                "redirect_uri": "http://localhost:9000/cb"}))
+    environ = {"PROCORE_ENV": "sandbox", "PROCORE_CLIENT_ID": "from-env"}
+
+    s = load_settings(settings_file=file, environ=environ)
+    assert (s.env, s.login_url, s.client_id, s.client_secret, s.redirect_uri) == (
+        "sandbox", "https://login-sandbox.procore.com", "from-env", "file-secret", "http://localhost:9000/cb")
+
+    s = load_settings(env="monthly", client_id="from-flag", settings_file=file, environ=environ)
+    assert (s.env, s.api_url, s.client_id) == ("monthly", "https://api-monthly.procore.com", "from-flag")
+
+    s = load_settings(settings_file=file, environ={})
+    assert (s.env, s.api_url, s.client_id) == ("federal", "https://api.procoregov.com", "from-file")
+
+
+def test_defaults_are_production_and_the_fixed_loopback_redirect(tmp_path):
+    s = load_settings(client_id="abc", settings_file=tmp_path / "none.json", environ={})
+    assert (s.env, s.api_url, s.redirect_uri, s.client_secret) == (
+        "production", "https://api.procore.com", DEFAULT_REDIRECT_URI, None)
+    assert s.key == "production|abc"
+
+
+def test_explicit_urls_make_the_environment_custom(tmp_path):
+    environ = {"PROCORE_ENV": "production", "PROCORE_CLIENT_ID": "abc"}
+    s = load_settings(login_url="https://login.example.com/", api_url="https://api.example.com",
+                      settings_file=tmp_path / "none.json", environ=environ)
+    assert (s.env, s.login_url, s.api_url) == ("custom", "https://login.example.com", "https://api.example.com")
+    assert s.key == "custom https://login.example.com|abc"
+    # an environment flag above URLs from a lower layer wins
+    environ |= {"PROCORE_LOGIN_URL": "https://login.example.com", "PROCORE_API_URL": "https://api.example.com"}
+    assert load_settings(env="sandbox", settings_file=tmp_path / "none.json", environ=environ).env == "sandbox"
+
+
+def test_settings_path_follows_procore_xl_home(tmp_path):
+    assert settings_path({"PROCORE_XL_HOME": str(tmp_path)}) == tmp_path / "settings.json"
+    (tmp_path / "settings.json").write_text('{"client_id": "home-id"}')
+    assert load_settings(environ={"PROCORE_XL_HOME": str(tmp_path)}).client_id == "home-id"
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({}, ["PROCORE_CLIENT_ID", "--client-id"]),
+    ({"client_id": "x", "env": "staging"}, ["'staging'", "production", "federal", "custom"]),
+    ({"client_id": "x", "api_url": "api.procore.com", "login_url": "https://login.procore.com"},
+     ["--api-url", "'api.procore.com'", "https://"]),
+    ({"client_id": "x", "api_url": "http://api.example.com", "login_url": "https://login.example.com"},
+     ["--api-url", "https://"]),
+    ({"client_id": "x", "api_url": "https://api.example.com/rest/v1.0", "login_url": "https://l.example.com"},
+     ["no path"]),
+    ({"client_id": "x", "api_url": "https://api.example.com"}, ["--api-url", "PROCORE_LOGIN_URL"]),
+    ({"client_id": "x", "redirect_uri": "localhost:8765"}, ["--redirect-uri", OOB_REDIRECT_URI]),
+])
+def test_bad_settings_give_one_clear_line(tmp_path, kwargs, words):
+    with pytest.raises(ConfigurationError) as err:
+        load_settings(settings_file=tmp_path / "none.json", environ={}, **kwargs)
+    text = str(err.value)
+    assert "\n" not in text
+    for word in words:
+        assert word in text
+
+
+def test_broken_settings_file_is_named(tmp_path):
+    file = tmp_path / "settings.json"
+    file.write_text('{"client_id": "x",\n "env": }')
+    with pytest.raises(ConfigurationError, match=r"settings.json is not valid JSON \(line 2\)"):
+        load_settings(settings_file=file, environ={})
+    file.write_text('{"clientid": "x"}')
+    with pytest.raises(ConfigurationError, match="unknown key.*clientid"):
+        load_settings(settings_file=file, environ={})
+
+
+def test_settings_repr_hides_the_secret():
+    s = Settings("production", "https://l", "https://a", "id", "very-secret-value")
+    assert "very-secret-value" not in repr(s)
+
+
+# --------------------------------------------------------------------------- token stores
+
+
+def test_keyring_store_round_trip_in_a_real_file_backend(keyring_backend):
+    store = KeyringTokenStore()
+    store.save("production|abc", {"access_token": "a1", "refresh_token": "r1"})
+    assert KeyringTokenStore().load("production|abc") == {"access_token": "a1", "refresh_token": "r1"}
+    assert "procore-xl" in open(keyring_backend.file_path).read()
+    store.delete("production|abc")
+    store.delete("production|abc")  # deleting twice is fine
+    assert store.load("production|abc") is None
+
+
+def test_default_store_prefers_the_keyring(keyring_backend, tmp_path):
+    s = load_settings(client_id="x", settings_file=tmp_path / "none.json", environ={})
+    assert isinstance(default_token_store(s), KeyringTokenStore)
+
+
+def test_no_keyring_sandbox_uses_a_private_file(no_keyring, settings, isolated_home):
+    store = default_token_store(settings)
+    assert isinstance(store, SandboxFileTokenStore)
+    assert store.path.parent == isolated_home
+    store.save(settings.key, {"access_token": "a"})
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert SandboxFileTokenStore(store.path).load(settings.key) == {"access_token": "a"}
+
+
+def test_no_keyring_real_procore_refuses_to_write_tokens_to_disk(no_keyring, tmp_path, isolated_home):
+    s = load_settings(client_id="x", settings_file=tmp_path / "none.json", environ={})
+    with pytest.raises(ConfigurationError) as err:
+        default_token_store(s)
+    assert "keyrings.alt" in str(err.value) and "PROCORE_CLIENT_SECRET" in str(err.value)
+    with_secret = load_settings(client_id="x", client_secret="s", settings_file=tmp_path / "none.json", environ={})
+    store = default_token_store(with_secret)
+    assert isinstance(store, NoKeyringStore)
+    with pytest.raises(ConfigurationError, match="keyrings.alt"):
+        store.save(with_secret.key, {"access_token": "a", "refresh_token": "r"})
+    assert not isinstance(store, SandboxFileTokenStore) and not isolated_home.exists()
+
+
+# --------------------------------------------------------------------------- sign-in flows
+
+
+def test_code_flow_sends_state_and_pkce_and_stores_the_token(settings, keyring_backend, browser, sandbox):
+    token = login(settings, KeyringTokenStore(), open_browser=browser, timeout=20)
+    query = parse_qs(urlsplit(browser.opened[0]).query)
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) >= 43
+    assert query["state"][0] and query["redirect_uri"] == [settings.redirect_uri]
+    assert browser.final_status == 200  # the listener's "you can close this tab" page
+    stored = KeyringTokenStore().load(settings.key)
+    assert stored["access_token"] == token["access_token"] and stored["refresh_token"] == token["refresh_token"]
+    me = requests.get(f"{sandbox.url}/rest/v1.0/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert me.json()["login"] == sandbox.world.demo_user["login"]
+
+
+def test_answer_with_a_wrong_state_is_refused(settings, sandbox):
+    browser = ConsentBrowser()
+
+    def forged(url: str) -> bool:
+        parts = urlsplit(url)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()} | {"state": "forged-state"}
+        return browser(urlunsplit(parts._replace(query=urlencode(query))))
+
+    with pytest.raises(SignedOutError, match="state mismatch"):
+        login(settings, MemoryTokenStore(), open_browser=forged, timeout=20)
+
+
+def test_denied_consent_is_reported(settings, sandbox):
+    with pytest.raises(SignedOutError, match=r"not approved \(access_denied\)"):
+        login(settings, MemoryTokenStore(), open_browser=ConsentBrowser(approve=False), timeout=20)
+
+
+def test_out_of_band_flow(settings, sandbox):
+    browser = ConsentBrowser()
+    store = MemoryTokenStore()
+    token = login(settings, store, oob=True, open_browser=browser, read_code=lambda: browser.shown_code)
+    assert parse_qs(urlsplit(browser.opened[0]).query)["redirect_uri"] == [OOB_REDIRECT_URI]
+    assert store.load(settings.key)["refresh_token"] == token["refresh_token"]
+
+
+def test_busy_redirect_port_is_a_clear_error(settings):
+    with CallbackListener(settings.redirect_uri):
+        with pytest.raises(ConfigurationError, match="PROCORE_REDIRECT_URI"):
+            login(settings, MemoryTokenStore(), open_browser=lambda url: True, timeout=1)
+
+
+def test_client_credentials_work_with_no_keyring_and_stay_in_memory(no_keyring, settings, sandbox, isolated_home):
+    tokens = TokenManager(settings, NoKeyringStore())
+    with ProcoreClient(settings.api_url, tokens) as client:
+        me = client.get("/rest/v1.0/me")
+    assert tokens.uses_client_credentials
+    assert me["id"] == sandbox.world.service_account["id"]
+    assert sandbox.path_counts.get("/oauth/token") == 1
+    assert not isolated_home.exists()  # nothing written anywhere
+
+
+def test_client_credentials_need_a_secret(settings):
+    settings.client_secret = None
+    with pytest.raises(ConfigurationError, match="PROCORE_CLIENT_SECRET"):
+        login_client_credentials(settings)
+    with pytest.raises(SignedOutError, match="not signed in"):
+        TokenManager(settings, MemoryTokenStore()).access_token()
+
+
+def test_wrong_client_secret_is_a_clear_error(settings, sandbox):
+    settings.client_secret = "wrong"
+    with pytest.raises(SignedOutError, match=r"refused the client credentials \(invalid_client\)"):
+        TokenManager(settings, MemoryTokenStore()).access_token()
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def _refresh_with(sandbox, refresh_token: str) -> requests.Response:
+    return requests.post(f"{sandbox.url}/oauth/token", data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token,
+        "client_id": sandbox.client_id, "client_secret": sandbox.client_secret}, timeout=10)
+
+
+def test_rotated_refresh_token_is_persisted_in_the_keyring_file(settings, signed_in_tokens, keyring_backend, sandbox):
+    old = KeyringTokenStore().load(settings.key)
+    new_access = signed_in_tokens.refresh(old["access_token"])
+    assert new_access != old["access_token"]
+    # a fresh backend on the same file, as another process would see it
+    keyring.set_keyring(_same_file(keyring_backend))
+    reloaded = KeyringTokenStore().load(settings.key)
+    assert reloaded["access_token"] == new_access
+    assert reloaded["refresh_token"] not in (None, old["refresh_token"])
+    assert _refresh_with(sandbox, old["refresh_token"]).json()["error"] == "invalid_grant"  # single use
+    assert _refresh_with(sandbox, reloaded["refresh_token"]).status_code == 200  # the stored one works
+
+
+def _same_file(backend: PlaintextKeyring) -> PlaintextKeyring:
+    fresh = PlaintextKeyring()
+    fresh.file_path = backend.file_path
+    return fresh
+
+
+def test_eight_threads_hitting_401_refresh_once(settings, signed_in_tokens, sandbox):
+    failed = signed_in_tokens.access_token()
+    sandbox.reset_counts()
+    start = threading.Barrier(8)
+    results: list[str] = []
+
+    def worker():
+        start.wait()
+        results.append(signed_in_tokens.refresh(failed))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 8 and len(set(results)) == 1 and results[0] != failed
+    assert sandbox.path_counts == {"/oauth/token": 1}
+
+
+def test_refresh_done_by_another_process_is_adopted(settings, signed_in_tokens, sandbox):
+    other_process = TokenManager(settings, KeyringTokenStore())
+    failed = signed_in_tokens.access_token()
+    renewed = other_process.refresh(failed)
+    sandbox.reset_counts()
+    assert signed_in_tokens.refresh(failed) == renewed
+    assert sandbox.path_counts == {}
+
+
+def test_dead_refresh_token_means_sign_in_again(settings, signed_in_tokens, sandbox):
+    stored = KeyringTokenStore().load(settings.key)
+    assert _refresh_with(sandbox, stored["refresh_token"]).status_code == 200  # used elsewhere, result lost
+    with pytest.raises(SignedOutError) as err:
+        signed_in_tokens.refresh(stored["access_token"])
+    assert str(err.value) == SIGNED_OUT_MESSAGE
+    sandbox.reset_counts()
+    with pytest.raises(SignedOutError):
+        signed_in_tokens.refresh(stored["access_token"])  # no second hopeless request
+    assert sandbox.path_counts == {}
+
+
+def test_token_close_to_expiry_is_refreshed_before_use(settings, signed_in_tokens, sandbox):
+    store = KeyringTokenStore()
+    token = store.load(settings.key)
+    store.save(settings.key, token | {"created_at": token["created_at"] - token["expires_in"] + 60})
+    tokens = TokenManager(settings, store)
+    sandbox.reset_counts()
+    fresh = tokens.access_token()
+    assert fresh != token["access_token"]
+    assert sandbox.path_counts == {"/oauth/token": 1}
+    assert store.load(settings.key)["access_token"] == fresh
+
+
+def test_logout_revokes_and_forgets(settings, signed_in_tokens, sandbox):
+    access = signed_in_tokens.access_token()
+    logout(settings, KeyringTokenStore())
+    assert KeyringTokenStore().load(settings.key) is None
+    me = requests.get(f"{sandbox.url}/rest/v1.0/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 401
+    with pytest.raises(SignedOutError, match=NOT_SIGNED_IN_MESSAGE.split(" - ")[0]):
+        TokenManager(settings, KeyringTokenStore()).access_token() if settings.client_secret is None else (
+            _raise_signed_out())
+
+
+def _raise_signed_out():
+    raise SignedOutError(NOT_SIGNED_IN_MESSAGE)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_no_token_or_secret_in_logs_or_errors(settings, keyring_backend, sandbox, caplog):
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    store = KeyringTokenStore()
+    seen_tokens: set[str] = set()
+
+    token = login(settings, store, open_browser=ConsentBrowser(), timeout=20)
+    seen_tokens |= {token["access_token"], token["refresh_token"]}
+    tokens = TokenManager(settings, store)
+    sandbox.faults.token_dies_after = 2
+    with ProcoreClient(settings.api_url, tokens, backoff=0.01) as client:
+        for _ in range(4):
+            client.get("/rest/v1.0/me")
+            current = store.load(settings.key)
+            seen_tokens |= {current["access_token"], current["refresh_token"]}
+        _refresh_with(sandbox, current["refresh_token"])  # kill the refresh token behind our back
+        sandbox.faults.token_dies_after = 1
+        for call in (lambda: [client.get("/rest/v1.0/me") for _ in range(3)],
+                     lambda: client.get("/rest/v1.0/projects/1/rfis", company_id=999)):
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 - we want every error text
+                texts.append(str(exc))
+    cc = login_client_credentials(settings)
+    seen_tokens.add(cc["access_token"])
+    assert any("sign in again" in t for t in texts)
+    haystack = caplog.text + "\n".join(texts)
+    assert "Refreshing the Procore access token" in caplog.text
+    for secret in seen_tokens | {settings.client_secret}:
+        assert secret not in haystack

@@ -1,0 +1,368 @@
+"""The built-in Procore sandbox, exercised with plain HTTP (requests) over loopback."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from procore_xl.sandbox import BIG_ID, Faults, SandboxConfig, SandboxServer
+
+REDIRECT = "http://127.0.0.1:8765/callback"
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+# ---------------------------------------------------------------- helpers
+@pytest.fixture(scope="module")
+def sb():
+    with SandboxServer(SandboxConfig(seed=7, rate_limit_spike=100_000, rate_limit_hourly=100_000)) as server:
+        yield server
+
+
+def client_token(sb: SandboxServer) -> str:
+    r = requests.post(f"{sb.url}/oauth/token", data={"grant_type": "client_credentials"},
+                      auth=(sb.client_id, sb.client_secret))
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def api(sb: SandboxServer, token: str | None = None, company: int | None = 8001) -> requests.Session:
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {token or client_token(sb)}"
+    if company is not None:
+        s.headers["Procore-Company-Id"] = str(company)
+    return s
+
+
+@pytest.fixture(scope="module")
+def session(sb):
+    with api(sb) as s:
+        yield s
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def approve(sb: SandboxServer, redirect_uri: str, state: str = "st4te", challenge: str | None = None) -> requests.Response:
+    """Open the consent page, then submit its form with approve=1, as a browser would."""
+    params = {"response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri, "state": state}
+    if challenge:
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    page = requests.get(f"{sb.url}/oauth/authorize", params=params)
+    assert page.status_code == 200 and 'id="consent"' in page.text
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    assert fields["state"] == state
+    return requests.post(f"{sb.url}/oauth/authorize", data={**fields, "approve": "1"}, allow_redirects=False)
+
+
+def code_from_redirect(response: requests.Response, state: str = "st4te") -> str:
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["state"] == [state]
+    return query["code"][0]
+
+
+def exchange(sb: SandboxServer, code: str, redirect_uri: str = REDIRECT, **extra) -> requests.Response:
+    return requests.post(f"{sb.url}/oauth/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+        "client_id": sb.client_id, "client_secret": sb.client_secret, **extra})
+
+
+def user_token(sb: SandboxServer) -> dict:
+    verifier, challenge = pkce_pair()
+    r = exchange(sb, code_from_redirect(approve(sb, REDIRECT, challenge=challenge)), code_verifier=verifier)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def refresh(sb: SandboxServer, refresh_token: str) -> requests.Response:
+    return requests.post(f"{sb.url}/oauth/token", data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token, "redirect_uri": REDIRECT,
+        "client_id": sb.client_id, "client_secret": sb.client_secret})
+
+
+def links(response: requests.Response) -> dict[str, str]:
+    return {m.group(2): m.group(1) for m in re.finditer(r'<([^>]+)>; rel="(\w+)"', response.headers.get("Link", ""))}
+
+
+# ---------------------------------------------------------------- OAuth
+def test_code_flow_with_state_and_pkce_and_single_use_code(sb):
+    verifier, challenge = pkce_pair()
+    code = code_from_redirect(approve(sb, REDIRECT, challenge=challenge))
+    r = exchange(sb, code, code_verifier=verifier)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 5400
+    assert body["access_token"] and body["refresh_token"] and isinstance(body["created_at"], int)
+    me = api(sb, body["access_token"], company=None).get(f"{sb.url}/rest/v1.0/me").json()
+    assert me == {"id": 100001, "login": "dana.reyes@harbortower.example", "name": "Dana Reyes"}
+
+    replay = exchange(sb, code, code_verifier=verifier)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+def test_code_exchange_rejects_wrong_verifier_and_redirect_uri(sb):
+    _, challenge = pkce_pair()
+    code = code_from_redirect(approve(sb, REDIRECT, challenge=challenge))
+    assert exchange(sb, code, code_verifier="not-the-verifier").json()["error"] == "invalid_grant"
+    code = code_from_redirect(approve(sb, REDIRECT))
+    assert exchange(sb, code, redirect_uri="http://127.0.0.1:9999/other").json()["error"] == "invalid_grant"
+
+
+def test_oob_approval_shows_code_on_page(sb):
+    page = approve(sb, OOB)
+    assert page.status_code == 200
+    code = re.search(r'id="code">([^<]+)<', page.text).group(1)
+    assert exchange(sb, code, redirect_uri=OOB).status_code == 200
+
+
+def test_unregistered_redirect_uri_is_refused(sb):
+    r = requests.get(f"{sb.url}/oauth/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": "https://evil.example/cb"},
+        allow_redirects=False)
+    assert r.status_code == 400
+
+
+def test_refresh_rotates_and_old_refresh_token_dies(sb):
+    first = user_token(sb)
+    r = refresh(sb, first["refresh_token"])
+    assert r.status_code == 200
+    second = r.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    again = refresh(sb, first["refresh_token"])
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert refresh(sb, second["refresh_token"]).status_code == 200
+
+
+def test_client_credentials_basic_form_and_multipart(sb):
+    basic = requests.post(f"{sb.url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(sb.client_id, sb.client_secret))
+    form = requests.post(f"{sb.url}/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret})
+    multipart = requests.post(f"{sb.url}/oauth/token", files={
+        "grant_type": (None, "client_credentials"), "client_id": (None, sb.client_id),
+        "client_secret": (None, sb.client_secret)})
+    for r in (basic, form, multipart):
+        assert r.status_code == 200, r.text
+        assert "refresh_token" not in r.json() and r.json()["expires_in"] == 5400
+    wrong = requests.post(f"{sb.url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(sb.client_id, "wrong-secret"))
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    assert "wrong-secret" not in wrong.text and sb.client_secret not in wrong.text
+
+
+def test_revoke_kills_access_and_refresh_token_and_token_info(sb):
+    token = user_token(sb)
+    info = requests.get(f"{sb.url}/oauth/token/info", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert info.status_code == 200 and info.json()["resource_owner_id"] == 100001
+    assert requests.post(f"{sb.url}/oauth/revoke", data={"token": token["access_token"]}).status_code == 200
+    assert requests.post(f"{sb.url}/oauth/revoke", data={"token": "unknown"}).status_code == 200
+    r = api(sb, token["access_token"], company=None).get(f"{sb.url}/rest/v1.0/me")
+    assert r.status_code == 401 and r.json() == {"errors": "The access token is invalid"}
+    assert refresh(sb, token["refresh_token"]).status_code == 400
+
+
+def test_api_requires_bearer_token(sb):
+    r = requests.get(f"{sb.url}/rest/v1.0/me")
+    assert r.status_code == 401 and r.json() == {"errors": "The access token is invalid"}
+    assert requests.get(f"{sb.url}/rest/v1.0/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+# ---------------------------------------------------------------- company header rule
+def test_company_header_rule(sb):
+    bare = api(sb, company=None)
+    assert bare.get(f"{sb.url}/rest/v1.0/me").status_code == 200
+    companies = bare.get(f"{sb.url}/rest/v1.0/companies").json()
+    assert [c["id"] for c in companies] == [8001, 8002]
+    assert companies[0]["name"] == "Harbor Tower Builders"
+    missing = bare.get(f"{sb.url}/rest/v1.0/projects", params={"company_id": 8001})
+    assert missing.status_code == 403 and missing.json() == {"errors": "Missing Procore-Company-Id header!"}
+    assert api(sb, company=8003).get(f"{sb.url}/rest/v1.0/projects", params={"company_id": 8003}).status_code == 403
+    s = api(sb, company=8001)
+    assert s.get(f"{sb.url}/rest/v1.0/projects/92001/rfis").status_code == 404      # project of 8002
+    assert s.get(f"{sb.url}/rest/v1.0/projects/91001/rfis").status_code == 200
+
+
+def test_unreadable_project_is_listed_but_404(session, sb):
+    listed = session.get(f"{sb.url}/rest/v1.0/projects", params={"company_id": 8001}).json()
+    assert 91007 in [p["id"] for p in listed]
+    assert session.get(f"{sb.url}/rest/v1.0/projects/91007", params={"company_id": 8001}).status_code == 404
+    assert session.get(f"{sb.url}/rest/v1.0/projects/91007/rfis").status_code == 404
+
+
+def test_projects_active_by_default_and_status_filter(session, sb):
+    def ids(**params):
+        r = session.get(f"{sb.url}/rest/v1.1/projects", params={"company_id": 8001, **params})
+        assert r.status_code == 200
+        return {p["id"]: p["active"] for p in r.json()}
+    active, inactive, every = ids(), ids(**{"filters[by_status]": "Inactive"}), ids(**{"filters[by_status]": "All"})
+    assert 91001 in active and all(active.values())
+    assert len(inactive) >= 2 and not any(inactive.values())
+    assert every.keys() == active.keys() | inactive.keys()
+    assert {p["id"] for p in sb.world.company_projects(8001)} == set(every)
+
+
+# ---------------------------------------------------------------- paging
+def test_paging_headers_and_links(session, sb):
+    url = f"{sb.url}/rest/v1.0/projects/91001/rfis"
+    first = session.get(url, params={"per_page": 30})
+    total = len(sb.world.records("rfis", sb.world.project(91001)))
+    assert first.headers["Total"] == str(total) and first.headers["Per-Page"] == "30"
+    assert set(links(first)) == {"next", "last"}
+    rows, response = list(first.json()), first
+    while "next" in links(response):
+        response = session.get(links(response)["next"])
+        rows += response.json()
+    assert set(links(response)) == {"first", "prev"}
+    assert [r["id"] for r in rows] == [r["id"] for r in sb.world.records("rfis", sb.world.project(91001))]
+    assert session.get(url).headers["Per-Page"] == "100"              # default page size
+
+
+def test_per_page_is_capped_at_1000_on_v1(sb):
+    with SandboxServer(SandboxConfig(seed=7, rfis_per_project=1500)) as big:
+        r = api(big).get(f"{big.url}/rest/v1.0/projects/91001/rfis", params={"per_page": 5000})
+        assert r.headers["Per-Page"] == "1000" and r.headers["Total"] == "1500" and len(r.json()) == 1000
+        assert links(r)["next"].endswith("page=2&per_page=1000")
+
+
+def test_twenty_thousand_rfis(sb):
+    with SandboxServer(SandboxConfig(seed=7, rfis_per_project=20000)) as big:
+        s = api(big)
+        last = s.get(f"{big.url}/rest/v1.0/projects/91001/rfis", params={"per_page": 1000, "page": 20})
+        assert last.headers["Total"] == "20000" and len(last.json()) == 1000 and "next" not in links(last)
+        assert last.json()[-1]["id"] == BIG_ID                            # id above 2**53 survives JSON
+        assert s.get(f"{big.url}/rest/v1.0/projects/91002/rfis").headers["Total"] == "20000"
+
+
+# ---------------------------------------------------------------- data
+def test_rfi_list_show_and_replies(session, sb):
+    rfis = session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis", params={"per_page": 1000}).json()
+    assert any(r["subject"].startswith(("=", "+", "-", "@")) for r in rfis)
+    assert all({"questions", "assignees", "ball_in_courts"} <= r.keys() for r in rfis)
+    rfi = next(r for r in rfis if r["id"] % 4 == 3)
+    shown = session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis/{rfi['id']}").json()
+    replies = session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis/{rfi['id']}/replies").json()
+    assert len(replies) == 3
+    assert [a["id"] for a in shown["questions"][0]["answers"]] == [r["id"] for r in replies]
+    assert session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis/123").status_code == 404
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    def fetch(seed):
+        with SandboxServer(SandboxConfig(seed=seed)) as server:
+            return api(server).get(f"{server.url}/rest/v1.0/projects/91002/rfis", params={"per_page": 50}).text
+    assert fetch(11) == fetch(11)
+    assert fetch(11) != fetch(12)
+
+
+def test_every_response_has_request_id_and_date(sb, session):
+    for r in (session.get(f"{sb.url}/rest/v1.0/me"), requests.get(f"{sb.url}/oauth/authorize"),
+              session.get(f"{sb.url}/rest/v1.0/nowhere")):
+        assert r.headers["x-request-id"] and r.headers["Date"]
+
+
+# ---------------------------------------------------------------- rate limits
+def test_rate_limit_headers_count_down_then_429():
+    with SandboxServer(SandboxConfig(rate_limit_spike=5, rate_limit_hourly=1000)) as small:
+        s = api(small)
+        seen = [s.get(f"{small.url}/rest/v1.0/me") for _ in range(5)]
+        remaining = [int(r.headers["X-Rate-Limit-Remaining"]) for r in seen]
+        assert remaining == [4, 3, 2, 1, 0]
+        assert all(r.headers["X-Rate-Limit-Limit"] == "5" for r in seen)
+        over = s.get(f"{small.url}/rest/v1.0/me")
+        assert over.status_code == 429 and int(over.headers["Retry-After"]) >= 1
+        assert int(over.headers["X-Rate-Limit-Reset"]) >= int(time.time())
+        assert "surpassed" in over.json()["errors"]
+        other = api(small)                                   # budgets are per access token
+        assert other.get(f"{small.url}/rest/v1.0/me").status_code == 200
+
+
+def test_hourly_window_shown_when_closer_to_exhaustion():
+    with SandboxServer(SandboxConfig(rate_limit_spike=50, rate_limit_hourly=10)) as small:
+        r = api(small).get(f"{small.url}/rest/v1.0/me")
+        assert r.headers["X-Rate-Limit-Limit"] == "10" and r.headers["X-Rate-Limit-Remaining"] == "9"
+        assert int(r.headers["X-Rate-Limit-Reset"]) > time.time() + 3000
+
+
+# ---------------------------------------------------------------- faults
+@pytest.fixture
+def faulty():
+    with SandboxServer(SandboxConfig(seed=7)) as server:
+        yield server
+
+
+def statuses(session: requests.Session, url: str, n: int) -> list[int]:
+    return [session.get(url).status_code for _ in range(n)]
+
+
+def test_fault_rate_limit_every(faulty):
+    s = api(faulty)
+    faulty.faults.rate_limit_every = 3
+    r = [s.get(f"{faulty.url}/rest/v1.0/me") for _ in range(6)]
+    assert [x.status_code for x in r] == [200, 200, 429, 200, 200, 429]
+    assert r[2].headers["Retry-After"] == "1" and "X-Rate-Limit-Reset" in r[2].headers
+
+
+def test_fault_unavailable_bursts(faulty):
+    s = api(faulty)
+    faulty.faults.unavailable_every, faulty.faults.unavailable_burst = 4, 2
+    r = [s.get(f"{faulty.url}/rest/v1.0/me") for _ in range(8)]
+    assert [x.status_code for x in r] == [200, 200, 200, 503, 503, 200, 200, 503]
+    assert r[3].headers["Retry-After"] == "1"
+
+
+def test_fault_drop_every(faulty):
+    s = api(faulty)
+    faulty.faults.drop_every = 2
+    assert s.get(f"{faulty.url}/rest/v1.0/me").status_code == 200
+    with pytest.raises(requests.ConnectionError):
+        s.get(f"{faulty.url}/rest/v1.0/me")
+    assert s.get(f"{faulty.url}/rest/v1.0/me").status_code == 200
+
+
+def test_fault_token_dies_after(faulty):
+    token = user_token(faulty)
+    faulty.faults.token_dies_after = 2
+    s = api(faulty, token["access_token"])
+    assert statuses(s, f"{faulty.url}/rest/v1.0/me", 3) == [200, 200, 401]
+    fresh = refresh(faulty, token["refresh_token"]).json()["access_token"]
+    assert api(faulty, fresh).get(f"{faulty.url}/rest/v1.0/me").status_code == 200
+
+
+def test_fault_malformed_every(faulty):
+    s = api(faulty)
+    faulty.faults.malformed_every = 2
+    good, bad = s.get(f"{faulty.url}/rest/v1.0/companies"), s.get(f"{faulty.url}/rest/v1.0/companies")
+    assert good.json() and bad.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(bad.text)
+
+
+def test_fault_latency_and_oauth_unaffected(faulty):
+    faulty.faults.drop_every = 1                       # every API request dropped, OAuth still works
+    token = client_token(faulty)
+    with pytest.raises(requests.ConnectionError):
+        api(faulty, token).get(f"{faulty.url}/rest/v1.0/me")
+    faulty.faults.drop_every = None
+    faulty.faults.latency_ms = 30
+    started = time.monotonic()
+    assert api(faulty, token).get(f"{faulty.url}/rest/v1.0/me").status_code == 200
+    assert time.monotonic() - started >= 0.03          # the sleep happened (a lower bound, not a timing)
+
+
+def test_request_counts(faulty):
+    s = api(faulty)
+    faulty.reset_counts()
+    s.get(f"{faulty.url}/rest/v1.0/me")
+    s.get(f"{faulty.url}/rest/v1.0/me")
+    assert faulty.requests == 2 and faulty.path_counts == {"/rest/v1.0/me": 2}
