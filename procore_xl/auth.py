@@ -234,7 +234,8 @@ class CallbackListener:
             raise ConfigurationError(
                 f"Cannot listen on {host}:{port} for the sign-in answer (is another sign-in running?): "
                 "close it, or set PROCORE_REDIRECT_URI to another redirect URI registered for your app") from None
-        self._thread = threading.Thread(target=self._server.serve_forever, name="procore-xl-callback", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="procore-xl-callback", daemon=True)
 
     def __enter__(self) -> "CallbackListener":
         self._thread.start()

@@ -136,12 +136,13 @@ class Tree:
 @dataclass(frozen=True)
 class Source:
     """A named list used for parents and discovery (dropdowns). ``label``: fields tried in order
-    for the display label; ``number`` is prefixed when present (``"003 - Foundations"``)."""
+    for the display label; ``number`` is prefixed when present (``"003 - Foundations"``); the
+    bare name, the number and ``aliases`` fields are accepted when typed."""
     endpoints: tuple[Endpoint, ...]
     label: tuple[str, ...] = ("name",)
     number: str | None = None
     scope: str = PROJECT
-    kind: str | None = None     # tag each record with this (contracts: prime / commitment)
+    aliases: tuple[str, ...] = ()   # other fields a person may type to pick a record
 
 
 @dataclass(frozen=True)
@@ -222,8 +223,8 @@ LISTS: Mapping[str, Source] = MappingProxyType({
     "companies": Source((Endpoint("/rest/v1.0/companies", company_header=False),), scope=USER),
     # filters[by_status] is set from project_filter by discovery/runner
     "projects": Source((_c("/rest/v1.0/projects", **{"filters[by_status]": "{by_status}"}),),
-                       label=("name", "display_name"),
-                       number="project_number", scope=COMPANY),
+                       label=("name", "display_name"), aliases=("project_number", "display_name"),
+                       scope=COMPANY),
     "contracts": Source((_p("/rest/v1.0/prime_contracts"), _p("/rest/v1.0/commitments")),
                         label=("title", "name"), number="number"),
     "prime_contracts": Source((_p("/rest/v1.0/prime_contracts"),), label=("title", "name"),

@@ -141,7 +141,8 @@ def make_choices(records: list[dict], source: Source) -> list[Choice]:
         name = next((str(r[f]) for f in source.label if r.get(f) not in (None, "")), str(r["id"]))
         num = r.get(source.number) if source.number else None
         label = f"{num} - {name}" if num not in (None, "") and str(num) != name else name
-        aliases = tuple(a for a in {name, str(num)} if a not in ("", "None", label))
+        extra = [str(r[f]) for f in source.aliases if r.get(f) not in (None, "")]
+        aliases = tuple(dict.fromkeys(a for a in [name, str(num), *extra] if a not in ("", "None", label)))
         rows.append((label, r["id"], aliases))
     counts = Counter(lbl.casefold() for lbl, _, _ in rows)
     out = []

@@ -176,7 +176,8 @@ class FakeTable:
     def range(self):
         return FakeRange(self.sheet, *self._rect)
 
-    def resize(self, rng):
+    def resize(self, range):
+        rng = range
         assert rng.r1 == self._rect[0], "Excel keeps the header row of a resized table"
         self.sheet.tables._check_free(FakeRange(self.sheet, rng.r1, rng.c1, rng.r2, rng.c2), ignore=self)
         self._rect = (rng.r1, rng.c1, rng.r2, rng.c2)

@@ -195,6 +195,9 @@ def test_sheets_and_visibility(book):
     assert states == {layout.START_SHEET: "visible", layout.LISTS_SHEET: "hidden",
                       layout.REGISTRY_SHEET: "hidden", layout.XLWINGS_CONF_SHEET: "hidden"}
     assert book.sheetnames[0] == layout.START_SHEET and book.active.title == layout.START_SHEET
+    from procore_xl.excel.registry import HEADER
+    assert [c.value for c in book[layout.REGISTRY_SHEET][1]] == HEADER
+    assert book[layout.REGISTRY_SHEET].max_row == 1  # no report sheet registered yet
 
 
 def destination(book, name) -> tuple[str, str]:

@@ -37,6 +37,7 @@ from pyopenvba import ExcelFile
 
 from procore_xl import udfs
 from procore_xl.excel import layout
+from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -193,6 +194,7 @@ def step_openpyxl(path: Path) -> None:
     fill_lists(wb, {"reports": report_names(), "project_filters": PROJECT_FILTERS})
     registry = wb.create_sheet(layout.REGISTRY_SHEET)
     registry.sheet_state = "hidden"
+    registry.append(REGISTRY_HEADER)  # one row per report sheet follows (procore_xl.excel.registry)
     wb.move_sheet(layout.XLWINGS_CONF_SHEET, offset=len(wb.sheetnames))
     wb.active = 0
     wb.save(path)

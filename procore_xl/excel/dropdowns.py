@@ -95,6 +95,13 @@ def write_lists(wb: WorkbookWriter, lists: Mapping[str, list[str]]) -> None:
         wb.set_name(LIST_NAMES[name], LISTS_SHEET, (2, col, max(len(labels) + 1, 2), col))
 
 
+def ensure_lists(wb: WorkbookWriter) -> None:
+    """Create the ``_lists`` names that do not exist yet (empty), so validations can point at them."""
+    missing = {name: [] for name, wb_name in LIST_NAMES.items() if wb.name_target(wb_name) is None}
+    if missing:
+        write_lists(wb, missing)
+
+
 def start_context(wb: WorkbookWriter) -> dict[str, Any]:
     """company / project_filter / project / report as picked on the Start sheet (by workbook
     name when it exists, else by layout.START_CELLS)."""

@@ -102,8 +102,8 @@ class OpenpyxlWorkbook:
     # -- tables ----------------------------------------------------------------------------
     def _find_table(self, name: str) -> tuple[Any, Table] | None:
         for ws in self.book.worksheets:
-            for tname, table in ws.tables.items():
-                if tname.lower() == name.lower():
+            for table in ws.tables.values():      # (TableList.items() gives refs, not tables)
+                if table.displayName.lower() == name.lower():
                     return ws, table
         return None
 
@@ -137,7 +137,7 @@ class OpenpyxlWorkbook:
         rect = self.table_rect(sheet, name)
         if rect is not None:
             ws = self.book[sheet]
-            del ws.tables[next(t for t in ws.tables if t.lower() == name.lower())]
+            del ws.tables[next(t for t in list(ws.tables) if t.lower() == name.lower())]
             self.clear(sheet, rect)
 
     # -- names, validation, view ------------------------------------------------------------

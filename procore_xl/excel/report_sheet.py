@@ -27,6 +27,7 @@ from ..catalog import find_report
 from ..errors import ProcoreError
 from ..parameters import SPECS
 from .base import WorkbookWriter
+from .dropdowns import ensure_lists
 from .layout import LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP
 from .registry import Entry, find_entry, save_entry
 from .values import DATETIME_FORMAT, frame_to_block
@@ -99,6 +100,7 @@ def create_report_sheet(wb: WorkbookWriter, report: str, params: Mapping[str, An
     extra = [k for k in given if k not in keys]
     entry = Entry(sheet=sheet, report=rep.name, table=table_name_for(sheet, wb.table_names()),
                   params={k: given.get(k) for k in keys + extra})
+    ensure_lists(wb)
     wb.add_sheet(sheet)
     wb.write(sheet, META_FIRST_ROW, 1, [[label] for label in META_LABELS])
     wb.write(sheet, ROW_REPORT, 2, [[rep.name], [STATUS_NEW]])

@@ -91,7 +91,8 @@ class SandboxServer:
     def start(self) -> "SandboxServer":
         handler = type("BoundSandboxHandler", (SandboxHandler,), {"sandbox": self})
         self._httpd = _Server((self.config.host, self.config.port), handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="procore-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="procore-sandbox", daemon=True)
         self._thread.start()
         return self
 
