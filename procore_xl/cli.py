@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -29,18 +30,18 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_report_parameters(p: argparse.ArgumentParser) -> None:
-    from .parameters import PARAMETERS
+    from .parameters import SPECS
 
     g = p.add_argument_group("report parameters (names or ids; see `procore-xl params REPORT`)")
-    for spec in PARAMETERS.values():
-        g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=spec.metavar,
-                       help=spec.help)
+    for spec in SPECS.values():
+        g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=spec.kind.upper(),
+                       help=f"{spec.label}: {spec.help}" if spec.help else spec.label)
 
 
 def _report_params(args: argparse.Namespace) -> dict[str, Any]:
-    from .parameters import PARAMETERS
+    from .parameters import SPECS
 
-    return {name: getattr(args, name) for name in PARAMETERS if getattr(args, name, None) is not None}
+    return {name: getattr(args, name) for name in SPECS if getattr(args, name, None) is not None}
 
 
 def _service(args: argparse.Namespace):
@@ -102,25 +103,27 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    from .catalog import REPORTS
+    from .catalog import GROUPS, REPORTS
 
-    group = None
-    for report in sorted(REPORTS.values(), key=lambda r: (r.group_order, r.name)):
-        if report.group != group:
-            group = report.group
-            print(f"\n{group}")
-        params = ", ".join(report.parameter_names())
-        print(f"  {report.name:<40} {params}")
+    for group in GROUPS:
+        print(group)
+        for report in REPORTS.values():
+            if report.group == group:
+                print(f"  {report.name:<36} {', '.join(report.parameters) or '-'}")
     return 0
 
 
 def cmd_params(args: argparse.Namespace) -> int:
     from .catalog import find_report
+    from .parameters import describe
 
     report = find_report(args.report)
-    print(report.name)
-    for row in report.parameter_rows():
-        print("  " + "  ".join(str(cell) for cell in row))
+    print(f"{report.name} ({report.group})" + (f": {report.description}" if report.description else ""))
+    for row in describe(report):
+        need = "required" if row["required"] else "optional"
+        choices = ", ".join(map(str, row["choices"])) or row["help"]
+        default = f" [default: {row['default']}]" if row["default"] not in (None, "") else ""
+        print(f"  --{row['name'].replace('_', '-'):<18} {row['label']:<26} {need:<9} {choices}{default}")
     return 0
 
 
@@ -248,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProcoreError as err:
         print(f"procore-xl: error: {err}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `procore-xl pull ... | head`
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print("procore-xl: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

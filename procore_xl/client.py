@@ -39,7 +39,8 @@ from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_aft
 log = logging.getLogger("procore_xl")
 
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
-CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
+CONNECT_FAILURE_ATTEMPTS = 3
+MAX_REFRESHES_PER_REQUEST = 3  # a fresh token that dies again (expiry during a long pull) is refreshed again  # a host that refuses or does not resolve: fail sooner
 RETRY_STATUSES = {500, 502, 503, 504}
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)
@@ -189,19 +190,19 @@ class ProcoreClient:
 
     def _fetch(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None) -> _Answer:
         url = self._url(path)
-        refreshed = False
+        rejected: set[str] = set()  # tokens refused for this request: each is refreshed once
         failures = 0
         while True:
             token = self.tokens.access_token()
             try:
                 return self._attempt(url, params, company_id, token)
             except _Unauthorized as exc:
-                if refreshed:
+                if token in rejected or len(rejected) >= MAX_REFRESHES_PER_REQUEST:
                     raise SignedOutError(SIGNED_OUT_MESSAGE, request_id=exc.request_id, status=401) from None
+                rejected.add(token)
                 log.info("Procore answered 401 for %s: refreshing the sign-in", _path_of(url))
                 self.stats.add(refreshes=1)
                 self.tokens.refresh(token)
-                refreshed = True
             except _Retry as retry:
                 failures += 1
                 limit = self.max_retries
@@ -233,7 +234,8 @@ class ProcoreClient:
         self.budget.observe(response.headers)
         status = response.status_code
         request_id = _request_id(response)
-        log.debug("GET %s -> %d", _path_of(response.url or url), status)
+        log.debug("GET %s%s -> %d", _path_of(url), f" page {params['page']}" if params and "page" in params else "",
+                  status)
         if 200 <= status < 300:
             return _Answer(self._decode(content, url, request_id), response.headers)
         if status == 401:

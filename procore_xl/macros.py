@@ -1,46 +1,78 @@
 """RunPython entry points behind the Procore ribbon buttons.
 
-Each entry point takes no arguments and works on ``xw.Book.caller()``.
-Skeleton: names are fixed (the workbook build generates VBA from ``MACROS``).
+Each takes no arguments, works on ``xw.Book.caller()`` and is a thin shell over
+``procore_xl.excel.actions`` (which tests run on files and on a fake xlwings book). A problem
+the person can act on is shown in a message box (``app.alert``) and never raised into VBA.
+The workbook build generates one VBA macro per entry of ``MACROS``:
+``RunPython "import procore_xl.macros as m; m.<name>()"``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import xlwings as xw
+
+from .errors import ProcoreError, SignedOutError
+from .excel import actions
+from .excel.report_sheet import safe_message
+from .excel.xlwings_writer import XlwingsWorkbook
+
+
+def _run(action: Callable[[XlwingsWorkbook], Any]) -> Any:
+    wb = XlwingsWorkbook(xw.Book.caller())
+    try:
+        message = action(wb)
+    except SignedOutError:
+        wb.alert("Not signed in to Procore - use Procore > Connect")
+        return None
+    except ProcoreError as exc:
+        wb.alert(str(exc))
+        return None
+    except Exception as exc:          # shown, not raised: VBA would show a traceback window
+        wb.alert(f"Procore: unexpected error - {safe_message(exc)}")
+        return None
+    if isinstance(message, str):
+        wb.alert(message)
+    return message
 
 
 def connect():
     """Sign in to Procore (browser), then update the dropdown lists."""
-    raise NotImplementedError
+    return _run(lambda wb: actions.connect(wb, actions.workbook_service(wb)))
 
 
 def sign_out():
-    """Revoke and forget the stored token."""
-    raise NotImplementedError
+    """Revoke and forget the stored sign-in."""
+    return _run(lambda wb: actions.sign_out(wb, actions.workbook_service(wb)))
 
 
 def choose_environment():
-    """Apply the environment chosen in the workbook."""
-    raise NotImplementedError
+    """Apply the environment picked in the workbook (name ProcoreEnvironment on the Start sheet)."""
+    return _run(actions.choose_environment)
 
 
 def insert_report():
-    """Create (or refresh) the report sheet picked on the Start sheet."""
-    raise NotImplementedError
+    """Create a sheet for the report picked on the Start sheet and fill it."""
+    return _run(lambda wb: actions.insert_report(wb, actions.workbook_service(wb)) and None)
 
 
 def refresh_sheet():
     """Refresh the active report sheet."""
-    raise NotImplementedError
+    return _run(lambda wb: actions.refresh_sheet(wb, actions.workbook_service(wb)) and None)
 
 
 def refresh_all():
     """Refresh every report sheet listed in the _procore registry."""
-    raise NotImplementedError
+    return _run(lambda wb: actions.summary(*actions.refresh_all(wb, actions.workbook_service(wb))))
 
 
 def update_dropdowns():
     """Refresh the discovery lists behind the dropdowns (_lists sheet)."""
-    raise NotImplementedError
+    def act(wb):
+        notes = actions.update_dropdowns(wb, actions.workbook_service(wb))
+        return None if not notes else "Some lists are empty: " + "; ".join(notes)[:500]
+    return _run(act)
 
 
 MACROS = [connect, sign_out, choose_environment, insert_report, refresh_sheet, refresh_all, update_dropdowns]

@@ -65,10 +65,12 @@ SPECS: dict[str, ParamSpec] = {s.name: s for s in [
     ParamSpec("photos", "Number of photos", "int", default=50, help="how many most recent photos"),
     ParamSpec("report_date", "Report Date", "date", help="one date (YYYY-MM-DD)"),
     ParamSpec("days_back", "Report Date (days back)", "int", help="one date, N days before today"),
-    ParamSpec("start_date", "Start Date", "date"),
-    ParamSpec("end_date", "End Date", "date"),
-    ParamSpec("start_days_back", "Start Date (days back)", "int"),
-    ParamSpec("end_days_back", "End Date (days back)", "int"),
+    ParamSpec("start_date", "Start Date", "date", help="first date of a range (YYYY-MM-DD)"),
+    ParamSpec("end_date", "End Date", "date", help="last date of a range (YYYY-MM-DD); default today"),
+    ParamSpec("start_days_back", "Start Date (days back)", "int",
+              help="first date of a range, N days before today"),
+    ParamSpec("end_days_back", "End Date (days back)", "int",
+              help="last date of a range, N days before today"),
 ]}
 
 # parameter -> discovery list, and list -> parameter (parents in the catalog name lists)
@@ -154,7 +156,7 @@ def select(name: str, value: Any, choices: Sequence[Choice], *, where: str = "")
     if isinstance(value, str) and value.strip().casefold() == ALL:
         if spec.allows_all:
             return list(choices)
-        raise ParameterError(f'{spec.label} cannot be "all" - choose one{_choose(choices, spec)}',
+        raise ParameterError(f'{spec.label} cannot be "all"{_choose(choices, spec)}',
                              parameter=name, choices=_labels(choices, spec))
     if isinstance(value, Choice):
         value = value.id
@@ -359,3 +361,26 @@ def date_chunks(start: date, end: date, days: int) -> list[tuple[date, date]]:
         out.append((cur, stop))
         cur = stop + timedelta(days=1)
     return out
+
+
+def describe(report: Report) -> list[dict[str, Any]]:
+    """The parameters of ``report`` as rows a person reads: name, label, required, choices,
+    default (``procore-xl params``, the README, Insert report)."""
+    rows = []
+    for name in report.parameters:
+        spec = SPECS[name]
+        if name == "sub_report":
+            choices = sub_report_choices(report)
+            default = report.default_sub_report or "none"
+        else:
+            choices = list(spec.choices) or ([f"{spec.list_name} list" + (" or all" if spec.allows_all else "")]
+                                             if spec.list_name else [])
+            default = spec.default
+        required = (name == "project" or (name == "company")
+                    or (spec.list_name is not None and name not in ("company", "project")
+                        and spec.default is None))
+        if name == "contract":
+            choices = choices + ["(or give --contract-id)"]
+        rows.append({"name": name, "label": spec.label, "required": required,
+                     "choices": choices, "default": default, "help": spec.help})
+    return rows

@@ -17,7 +17,7 @@ import pandas as pd
 from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
 from .discovery import BY_STATUS, Discovery, extract_records, make_choices
 from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
-from .flatten import explode, parent_columns, to_frame
+from .flatten import explode, parent_columns, singular, to_frame
 from .parameters import Resolved, date_chunks, resolve, select
 
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
@@ -26,12 +26,14 @@ FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one p
 
 @dataclass
 class ReportResult:
+    """A report run: the table, the records it came from, and what it cost."""
     report: str
-    params: dict[str, Any]
-    frame: pd.DataFrame
-    requests: int
+    params: dict[str, Any]          # resolved, display form (labels and ids)
+    frame: pd.DataFrame             # clean columns, one row per record or sub-list element
+    requests: int                   # HTTP requests this run made
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list, repr=False)   # the records as Procore sent them
 
 
 def _requests(client) -> int:
@@ -58,11 +60,10 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     frame = to_frame(rows, lead=lead, keys=keys, order=order, custom_labels=run.custom_labels(rows))
     return ReportResult(report=rep.name, params=res.display, frame=frame,
                         requests=_requests(client) - before, seconds=time.perf_counter() - t0,
-                        warnings=run.warnings)
+                        warnings=run.warnings, records=rows)
 
 
 def _levels(path: str) -> list[str]:
-    from .flatten import singular
     return [singular(p) for p in path.split(".")[:-1]] if path else []
 
 
@@ -240,6 +241,8 @@ class _Run:
         def fetch() -> dict[str, str]:
             try:
                 defs = self._get(CUSTOM_FIELD_DEFINITIONS, dict(self.base))
+            except (NotFoundError, PermissionDeniedError):
+                return {}     # only company admins may read definitions: columns keep their ids
             except ProcoreError as e:
                 self.warnings.append(f"Custom field names unavailable ({e}); columns keep their ids")
                 return {}

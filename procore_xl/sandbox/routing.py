@@ -52,6 +52,7 @@ class ApiRequest:
 class Listing:
     items: list
     paged: bool = True
+    shape: Callable[[list], object] | None = None    # applied to the (page of) items before sending
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Router:
 
 
 # ---------------------------------------------------------------- generic handler builders
-def _scope(req: ApiRequest, parent: str) -> dict:
+def scope_of(req: ApiRequest, parent: str) -> dict:
     scope = req.project if parent == "project" else req.company
     if scope is None:
         raise ApiError(400, f"{parent}_id is missing")
@@ -106,42 +107,42 @@ def listing(entity: str, parent: str = "project", *, plain: tuple[str, ...] = ()
             paged: bool = True):
     """List ``entity`` of the request's project (or company)."""
     def handle(req: ApiRequest) -> Listing:
-        records = req.world.records(entity, _scope(req, parent))
+        records = req.world.records(entity, scope_of(req, parent))
         return Listing(filtered(req, records, plain, dated), paged)
     return handle
 
 
-def child_listing(entity: str, parent_entity: str | tuple[str, ...], parent_arg: str, *, optional: bool = False,
+def child_listing(entity: str, parent_arg: str, *, parents: tuple[str, ...] | None = None, optional: bool = False,
                   plain: tuple[str, ...] = (), dated: bool = False, paged: bool = True, scope: str = "project"):
-    """List ``entity`` under one parent record named by ``parent_arg`` (path segment or query).
+    """List ``entity`` under the parent record named by ``parent_arg`` (a path segment or query param).
 
-    With ``optional=True`` and no parent given, list the children of every parent in the scope.
+    The parent is looked up among the scope's records of the entity's parent kind(s) (or ``parents``);
+    404 when it is not there. With ``optional=True`` and no parent given, list the children of every parent.
     """
-    parent_entities = (parent_entity,) if isinstance(parent_entity, str) else parent_entity
-
     def handle(req: ApiRequest) -> Listing:
+        world = req.world
+        spec = world.specs[entity]
+        kinds = parents or ((spec.parent,) if isinstance(spec.parent, str) else spec.parent)
         parent_id = req.int_arg(parent_arg, required=not optional)
-        parents = find_parents(req, parent_entities, parent_id, scope)
-        records = [r for p in parents for r in req.world.records(entity, p)]
+        holder = scope_of(req, scope)
+        candidates = [p for kind in kinds for p in world.within(kind, holder)]
+        if parent_id is not None:
+            candidates = [p for p in candidates if p["id"] == parent_id]
+            if not candidates:
+                raise not_found()
+        records = [r for p in candidates for r in world.records(entity, p)]
         return Listing(filtered(req, records, plain, dated), paged)
     return handle
-
-
-def find_parents(req: ApiRequest, parent_entities: tuple[str, ...], parent_id: int | None, scope: str) -> list[dict]:
-    holder = _scope(req, scope)
-    candidates = [r for e in parent_entities for r in req.world.records(e, holder)]
-    if parent_id is None:
-        return candidates
-    found = [r for r in candidates if r["id"] == parent_id]
-    if not found:
-        raise not_found()
-    return found
 
 
 def show(entity: str, id_arg: str = "id", parent: str = "project", shape: Callable | None = None):
-    """One record of ``entity`` by id within the project (or company)."""
+    """One record of ``entity`` by id within the project (or company), through intermediate parents."""
     def handle(req: ApiRequest) -> Body:
-        record = req.world.find(entity, _scope(req, parent), req.int_arg(id_arg))
+        record_id, holder = req.int_arg(id_arg), scope_of(req, parent)
+        if req.world.specs[entity].parent == parent:
+            record = req.world.find(entity, holder, record_id)
+        else:
+            record = next((r for r in req.world.within(entity, holder) if r["id"] == record_id), None)
         if record is None:
             raise not_found()
         return Body(shape(req, record) if shape else record)

@@ -262,18 +262,33 @@ class ApiCall:
 
     def _render(self, result: Listing | Body) -> Response:
         if isinstance(result, Body):
-            return json_response(200, result.payload)
-        if not result.paged:
-            return json_response(200, self._wrap(result.items))
-        page = paginate(result.items, base_url=self._base_url(), path=self.path, query=self.query)
-        return json_response(200, self._wrap(page.items), page.headers)
+            return json_response(200, self._wrap(result.payload))
+        headers, items = {}, result.items
+        if result.paged:
+            page = paginate(items, base_url=self._base_url(), path=self.path, query=self.query)
+            headers, items = page.headers, page.items
+        payload = result.shape(items) if result.shape else items
+        return json_response(200, self._wrap(payload), headers)
 
-    def _wrap(self, items: list) -> object:
-        return {"data": items} if self.path.startswith("/rest/v2") else items
+    def _wrap(self, payload: object) -> object:
+        """v2.x: ``{"data": ...}`` with string ids; v1.x: the payload as is."""
+        if not self.path.startswith("/rest/v2"):
+            return payload
+        return {"data": stringify_ids(payload)}
 
     def _base_url(self) -> str:
         host = self.handler.headers.get("Host")
         return f"http://{host}" if host else self.sandbox.url
+
+
+def stringify_ids(value: object) -> object:
+    """v2.x bodies carry ids as strings: ``id`` and ``*_id`` integers become text, at any depth."""
+    if isinstance(value, list):
+        return [stringify_ids(v) for v in value]
+    if isinstance(value, dict):
+        return {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) and (k == "id" or k.endswith("_id"))
+                    else stringify_ids(v)) for k, v in value.items()}
+    return value
 
 
 def _int_or(text: str, default: int) -> int:

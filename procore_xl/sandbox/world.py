@@ -55,7 +55,7 @@ class EntitySpec:
     """One generated entity: its parent kind, its id range and how to build record ``index``."""
 
     name: str
-    parent: str                       # "company", "project" or another entity name
+    parent: str | tuple[str, ...]     # "company", "project" or other entity name(s)
     code: int                         # unique id prefix: ids start at code * 10**10
     cap: int                          # max records per parent
     count: Callable[["World", dict], int]
@@ -162,6 +162,20 @@ class World:
         self.records(entity, parent)
         return self._index[(entity, parent["id"])].get(record_id)
 
+    def within(self, entity: str, holder: dict) -> list[dict]:
+        """Every record of ``entity`` under ``holder`` (a company or project), through intermediate parents."""
+        holder_kind = "project" if holder["id"] in self._project_by_id else "company"
+        spec = self.specs[entity]
+        kinds = (spec.parent,) if isinstance(spec.parent, str) else spec.parent
+        if holder_kind in kinds:
+            return self.records(entity, holder)
+        return [r for kind in kinds if kind not in ("company", "project")
+                for parent in self.within(kind, holder) for r in self.records(entity, parent)]
+
+    def key(self, kind: str, record_id: int) -> int:
+        """The small stable number a record's children ids are built from."""
+        return self._keys[(kind, record_id)]
+
     def project_of(self, kind: str, record: dict) -> dict:
         if kind == "project":
             return record
@@ -169,9 +183,17 @@ class World:
             return {}
         return self._project_of[(kind, record["id"])]
 
+    def _parent_kind(self, spec: EntitySpec, parent: dict) -> str:
+        kinds = (spec.parent,) if isinstance(spec.parent, str) else spec.parent
+        for kind in kinds:
+            if (kind, parent["id"]) in self._keys:
+                return kind
+        raise KeyError(f"{spec.name}: parent {parent['id']} is not a generated {kinds}")
+
     def _generate(self, spec: EntitySpec, parent: dict) -> list[dict]:
-        project = self.project_of(spec.parent, parent)
-        parent_key = self._keys[(spec.parent, parent["id"])]
+        kind = self._parent_kind(spec, parent)
+        project = self.project_of(kind, parent)
+        parent_key = self._keys[(kind, parent["id"])]
         count = min(spec.count(self, parent), spec.cap)
         base = spec.code * 10**10 + parent_key * spec.cap + 1
         out = []
@@ -182,7 +204,7 @@ class World:
                 record = {"id": base + i, **record}
                 if spec.name == "rfis" and parent["id"] == 91001 and i == count - 1:
                     record["id"] = BIG_ID
-                self._keys[(spec.name, record["id"])] = parent_key * spec.cap + i + 1
+            self._keys.setdefault((spec.name, record["id"]), parent_key * spec.cap + i + 1)
             if project:
                 self._project_of[(spec.name, record["id"])] = project
             out.append(record)

@@ -1,0 +1,164 @@
+"""What the ribbon buttons do, on any WorkbookWriter (live Excel, a file, a test fake).
+
+``procore_xl.macros`` wraps each of these around ``xw.Book.caller()``; tests and the CLI call
+them with the openpyxl writer. Problems a person can act on raise ProcoreError; the macro
+layer shows them in a message box.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import udfs
+from ..catalog import find_report
+from ..environments import ENVIRONMENTS, load_settings
+from ..errors import ConfigurationError, ParameterError
+from ..service import ProcoreService
+from . import layout
+from .base import WorkbookWriter
+from .dropdowns import compute_lists, start_context, write_lists
+from .registry import Entry, find_entry, read_registry
+from .report_sheet import create_report_sheet, read_parameters, refresh_report_sheet
+from .session import get_service, set_service
+
+# Proposed for layout.py: the Start-sheet cell (a workbook name) holding the environment.
+NAME_ENVIRONMENT = getattr(layout, "NAME_ENVIRONMENT", "ProcoreEnvironment")
+
+
+def _read_name(wb: WorkbookWriter, name: str) -> Any:
+    target = wb.name_target(name)
+    if target is None or target[0] not in wb.sheet_names():
+        return None
+    sheet, (r, c, _, _) = target
+    return wb.read(sheet, r, c, 1, 1)[0][0]
+
+
+def workbook_service(wb: WorkbookWriter) -> ProcoreService:
+    """The shared service, switched to the workbook's environment when the workbook names one."""
+    env = _read_name(wb, NAME_ENVIRONMENT)
+    env = str(env).strip().lower() if env not in (None, "") else None
+    service = get_service()
+    if env and env != service.settings.env:
+        if env not in ENVIRONMENTS:
+            raise ConfigurationError(f'Unknown Procore environment "{env}" in {NAME_ENVIRONMENT} - use one of: '
+                                     + ", ".join(ENVIRONMENTS))
+        service = ProcoreService(load_settings(env=env))
+        set_service(service)
+        udfs.clear_cache()
+    return service
+
+
+def choose_environment(wb: WorkbookWriter) -> str:
+    """Apply the environment picked in the workbook (name ProcoreEnvironment); returns a
+    line for the person."""
+    service = workbook_service(wb)
+    return (f"Procore environment: {service.settings.env} ({service.settings.api_url}). "
+            f"Use Connect to sign in to it.")
+
+
+def context_for(wb: WorkbookWriter) -> dict[str, Any]:
+    """Company / project / contract / report for dependent lists: the active report sheet's
+    parameters when a report sheet is active, else the Start sheet's picks."""
+    ctx = start_context(wb)
+    active = wb.active_sheet()
+    entry = find_entry(wb, active) if active else None
+    if entry is not None:
+        ctx["report"] = entry.report
+        ctx.update({k: v for k, v in read_parameters(wb, entry).items()
+                    if k in ("company", "project_filter", "project", "contract")})
+    return ctx
+
+
+def update_dropdowns(wb: WorkbookWriter, service: Any) -> list[str]:
+    """Refresh every list on ``_lists``; returns notes about lists left empty."""
+    wb.status("Procore: updating dropdown lists...")
+    try:
+        service.invalidate()
+        lists, notes = compute_lists(service, context_for(wb))
+        write_lists(wb, lists)
+        return notes
+    finally:
+        wb.status(None)
+
+
+def connect(wb: WorkbookWriter, service: Any, *, open_browser: Callable[[str], Any] | None = None) -> str:
+    """Browser sign-in, then fresh dropdowns. Returns "Signed in as ..."."""
+    wb.status("Procore: finish signing in in your browser...")
+    try:
+        who = service.login(open_browser=open_browser)
+    finally:
+        wb.status(None)
+    udfs.clear_cache()
+    update_dropdowns(wb, service)
+    return f"Signed in to Procore as {who.get('name') or who.get('login') or who.get('id')}"
+
+
+def sign_out(wb: WorkbookWriter, service: Any) -> str:
+    service.logout()
+    udfs.clear_cache()
+    return "Signed out of Procore"
+
+
+def insert_report(wb: WorkbookWriter, service: Any) -> Entry:
+    """A new sheet for the report picked on the Start sheet, filled with its data."""
+    ctx = start_context(wb)
+    if not ctx.get("report"):
+        raise ParameterError(f"Pick a report on the {layout.START_SHEET} sheet "
+                             f"(cell {layout.START_CELLS['report']}) first", parameter="report")
+    report = find_report(ctx["report"])
+    params = {k: ctx[k] for k in ("company", "project_filter", "project") if k in ctx and k in report.parameters}
+    entry = create_report_sheet(wb, report.name, params)
+    wb.status(f"Procore: loading {report.name}...")
+    try:
+        refresh_report_sheet(wb, entry, service)
+    finally:
+        wb.status(None)
+    udfs.clear_cache()
+    wb.activate(entry.sheet)
+    return entry
+
+
+def refresh_sheet(wb: WorkbookWriter, service: Any, sheet: str | None = None) -> bool:
+    """Refresh one report sheet (the active one by default)."""
+    sheet = sheet or wb.active_sheet()
+    entry = find_entry(wb, sheet) if sheet else None
+    if entry is None:
+        raise ParameterError(f'"{sheet}" is not a Procore report sheet - use Insert report, '
+                             f"or go to a report sheet and Refresh")
+    service.invalidate()
+    udfs.clear_cache()
+    wb.status(f"Procore: refreshing {entry.sheet}...")
+    try:
+        return refresh_report_sheet(wb, entry, service)
+    finally:
+        wb.status(None)
+
+
+def refresh_all(wb: WorkbookWriter, service: Any,
+                on_sheet: Callable[[Entry, bool], None] | None = None) -> tuple[list[str], list[str]]:
+    """Refresh every registered report sheet; returns (refreshed, failed) sheet names. A sheet
+    that failed says why in its Status/Message and keeps its previous table."""
+    entries = read_registry(wb)
+    service.invalidate()
+    udfs.clear_cache()
+    ok, failed = [], []
+    try:
+        for i, entry in enumerate(entries, start=1):
+            if entry.sheet not in wb.sheet_names():
+                failed.append(entry.sheet)
+                continue
+            wb.status(f"Procore: refreshing {entry.sheet} ({i} of {len(entries)})...")
+            good = refresh_report_sheet(wb, entry, service)
+            (ok if good else failed).append(entry.sheet)
+            if on_sheet:
+                on_sheet(entry, good)
+    finally:
+        wb.status(None)
+    return ok, failed
+
+
+def summary(ok: list[str], failed: list[str]) -> str:
+    text = f"Refreshed {len(ok)} sheet(s)"
+    if failed:
+        text += f"; {len(failed)} failed (see Status/Message on each): " + ", ".join(failed)
+    return text

@@ -1,0 +1,325 @@
+"""ProcoreClient and RateBudget: paging, concurrency, retries, errors, against real HTTP servers on loopback."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import socket
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+import requests
+
+from procore_xl.auth import SIGNED_OUT_MESSAGE, TokenManager
+from procore_xl.client import ProcoreClient, error_detail
+from procore_xl.errors import (NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreServerError,
+                               RateLimitedError, SignedOutError)
+from procore_xl.ratelimit import RateBudget
+from procore_xl.sandbox import SandboxConfig, SandboxServer
+from procore_xl.tokens import MemoryTokenStore
+
+RFIS = "/rest/v1.0/projects/91001/rfis"
+COMPANY = 8001
+RFI_COUNT = 5000
+
+
+@pytest.fixture(scope="module")
+def sandbox_server():
+    """Overrides the session sandbox for this module: 5,000 RFIs on every readable project."""
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=RFI_COUNT)) as server:
+        yield server
+
+
+def expected_rfi_ids(sandbox, **filters) -> list[int]:
+    records = sandbox.world.records("rfis", sandbox.world.project(91001))
+    return [r["id"] for r in records if all(r.get(k) == v for k, v in filters.items())]
+
+
+# --------------------------------------------------------------------------- paging
+
+
+def test_pulls_thousands_of_rows_with_one_request_per_page(client, sandbox):
+    sandbox.reset_counts()
+    rows = client.get_all(RFIS, {"per_page": 5000}, company_id=COMPANY)  # the sandbox caps it at 1,000
+    assert [r["id"] for r in rows] == expected_rfi_ids(sandbox)
+    assert len(rows) == RFI_COUNT and len({r["id"] for r in rows}) == RFI_COUNT
+    assert sandbox.requests == 5 == client.stats.snapshot()["pages"]
+
+
+def test_every_page_keeps_the_query_of_page_one(client, sandbox):
+    sandbox.reset_counts()
+    rows = client.get_all(RFIS, {"filters[status]": "open", "per_page": 97}, company_id=COMPANY)
+    wanted = expected_rfi_ids(sandbox, status="open")
+    assert 0 < len(wanted) < RFI_COUNT
+    assert [r["id"] for r in rows] == wanted
+    assert sandbox.requests == math.ceil(len(wanted) / 97)
+
+
+def test_non_list_body_comes_back_as_one_row(client):
+    assert client.get_all("/rest/v1.0/me") == [client.get("/rest/v1.0/me")]
+
+
+FAULTS = {
+    "rate limited (429)": {"rate_limit_every": 4},
+    "unavailable (503 bursts)": {"unavailable_every": 4, "unavailable_burst": 2},
+    "dropped connections": {"drop_every": 3},
+    "malformed bodies": {"malformed_every": 3},
+    "token dies mid-pull": {"token_dies_after": 3},
+}
+
+
+@pytest.mark.parametrize("knobs", FAULTS.values(), ids=FAULTS.keys())
+def test_faults_are_survived_with_identical_output(client, sandbox, knobs):
+    clean = client.get_all(RFIS, company_id=COMPANY)
+    for name, value in knobs.items():
+        setattr(sandbox.faults, name, value)
+    sandbox.reset_counts()
+    faulty = client.get_all(RFIS, company_id=COMPANY)
+    assert faulty == clean and len(clean) == RFI_COUNT
+    stats = client.stats.snapshot()
+    assert stats["retries"] + stats["refreshes"] > 0
+
+
+def test_requests_are_counted_including_retries_and_refreshes(client, sandbox):
+    sandbox.faults.token_dies_after = 4
+    sandbox.faults.drop_every = 5
+    before = client.stats.snapshot()["requests"]
+    sandbox.reset_counts()
+    client.get_all(RFIS, {"per_page": 250}, company_id=COMPANY)
+    assert client.stats.snapshot()["requests"] - before == sandbox.requests
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_company_is_a_clean_permission_error(client):
+    with pytest.raises(PermissionDeniedError) as err:
+        client.get_all(RFIS, company_id=999)
+    assert str(err.value).startswith("No permission to read rfis of project 91001 in company 999 (ask your Procore admin")
+    assert err.value.request_id and err.value.status == 403
+
+
+def test_unreadable_project_is_not_found(client, sandbox):
+    hidden = next(p for p in sandbox.world.company_projects(COMPANY) if not sandbox.world.can_read(p))
+    with pytest.raises(NotFoundError) as err:
+        client.get_all(f"/rest/v1.0/projects/{hidden['id']}/rfis", company_id=COMPANY)
+    assert str(err.value).startswith(f"Project {hidden['id']} not found, or you have no access to it (request id ")
+
+
+def stored_token_manager(settings, access_token: str) -> TokenManager:
+    store = MemoryTokenStore()
+    store.save(settings.key, {"access_token": access_token, "refresh_token": "r", "created_at": int(time.time()),
+                              "expires_in": 5400})
+    return TokenManager(settings, store)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_host_is_one_clear_error(settings):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    tokens = stored_token_manager(settings, "x")  # no sign-in needed
+    with ProcoreClient(url, tokens, backoff=0.01) as client:
+        with pytest.raises(ProcoreConnectionError) as err:
+            client.get("/rest/v1.0/me")
+        assert str(err.value) == f"Cannot reach {url}: check the URL / your connection"
+        assert client.stats.snapshot()["api_requests"] == 3  # a refused connection is not retried forever
+
+
+def test_server_errors_that_persist_stop_after_max_retries(settings, signed_in_tokens, sandbox):
+    sandbox.faults.unavailable_every = 1
+    with ProcoreClient(settings.api_url, signed_in_tokens, max_retries=2, backoff=0.01) as client:
+        with pytest.raises(ProcoreServerError, match=r"having trouble \(HTTP 503\)"):
+            client.get(RFIS, company_id=COMPANY)
+        assert client.stats.snapshot()["api_requests"] == 2
+
+
+def test_revoked_sign_in_is_signed_out(client, settings, sandbox):
+    token = client.tokens.access_token()
+    requests.post(f"{sandbox.url}/oauth/revoke", data={"token": token, "client_id": settings.client_id})
+    with pytest.raises(SignedOutError) as err:
+        client.get("/rest/v1.0/me")
+    assert str(err.value) == SIGNED_OUT_MESSAGE
+
+
+@pytest.mark.parametrize("body, text", [
+    ({"errors": "Missing Procore-Company-Id header!"}, "Missing Procore-Company-Id header!"),
+    ({"error": {"code": "x", "message": "Bad date", "details": []}}, "Bad date"),
+    ({"error": "invalid"}, "invalid"),
+    ({"message": "Nope"}, "Nope"),
+    ({"errors": {"due_date": ["is not a date"]}}, "due_date: is not a date"),
+    ({"base": ["Too many"], "fields": {}}, "Too many"),
+    ("plain text", "plain text"),
+])
+def test_error_bodies_of_every_shape_are_read(body, text):
+    response = requests.Response()
+    response.status_code = 422
+    response._content = (json.dumps(body) if not isinstance(body, str) else body).encode()
+    response.headers["Content-Type"] = "application/json" if not isinstance(body, str) else "text/plain"
+    assert error_detail(response) == text
+
+
+# --------------------------------------------------------------------------- a Procore stand-in of our own
+# Serves one list in the ways the published docs allow: Total + Per-Page + Link, Link only, or nothing.
+
+class StandIn(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, rows: int, mode: str, latency: float = 0.0, rate_headers=None):
+        super().__init__(("127.0.0.1", 0), StandInHandler)
+        self.rows, self.mode, self.latency, self.rate_headers = rows, mode, latency, rate_headers
+        self.lock = threading.Lock()
+        self.in_flight = self.max_in_flight = self.count = 0
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        return
+
+    def do_GET(self):
+        srv: StandIn = self.server
+        with srv.lock:
+            srv.in_flight += 1
+            srv.count += 1
+            srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
+        try:
+            time.sleep(srv.latency)
+            query = dict(parse_qsl(urlsplit(self.path).query))
+            per_page = min(int(query.get("per_page", 10)), 50)
+            page = int(query.get("page", 1))
+            ids = list(range(1, srv.rows + 1))[(page - 1) * per_page: page * per_page]
+            body = json.dumps([{"id": i, "tag": query.get("tag")} for i in ids]).encode()
+            self.send_response(200)
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+            if srv.mode == "total":
+                headers |= {"Total": str(srv.rows), "Per-Page": str(per_page)}
+            last = math.ceil(srv.rows / per_page)
+            if srv.mode in ("total", "link") and page < last:
+                nxt = urlencode({**query, "page": page + 1})
+                headers["Link"] = f'<http://elsewhere.invalid/things?{nxt}>; rel="next", <x>; rel="last"'
+            if srv.rate_headers:
+                headers |= srv.rate_headers(srv.count)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with srv.lock:
+                srv.in_flight -= 1
+
+
+@pytest.fixture
+def stand_in_tokens(settings):
+    return stored_token_manager(settings, "stand-in")
+
+
+@pytest.mark.parametrize("mode, expected_rows", [("total", 123), ("link", 123), ("none", 50)])
+def test_paging_by_total_by_link_or_single_page(stand_in_tokens, mode, expected_rows):
+    server = StandIn(rows=123, mode=mode)
+    try:
+        with ProcoreClient(server.url, stand_in_tokens, per_page=1000) as client:
+            rows = client.get_all("/things", {"tag": "t"})
+        assert [r["id"] for r in rows] == list(range(1, expected_rows + 1))
+        assert all(r["tag"] == "t" for r in rows)  # Link URLs (foreign host) were re-rooted on our host
+        assert server.count == math.ceil(expected_rows / 50)
+    finally:
+        server.shutdown()
+
+
+def test_in_flight_requests_never_exceed_max_workers_across_threads(stand_in_tokens):
+    server = StandIn(rows=1000, mode="total", latency=0.02)
+    try:
+        with ProcoreClient(server.url, stand_in_tokens, max_workers=4) as client:
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(client.get_all("/things"))) for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert len(results) == 3 and all(len(r) == 1000 for r in results)
+        assert 2 <= server.max_in_flight <= 4
+    finally:
+        server.shutdown()
+
+
+def test_client_paces_itself_by_the_rate_limit_headers(stand_in_tokens, caplog):
+    caplog.set_level(logging.INFO, logger="procore_xl")
+    window = {"start": time.time(), "used": 0}
+
+    def rate_headers(count):  # 6 requests per 1-second window, as Procore's headers describe it
+        now = time.time()
+        if now >= window["start"] + 1:
+            window.update(start=now, used=0)
+        window["used"] += 1
+        return {"X-Rate-Limit-Limit": "6", "X-Rate-Limit-Remaining": str(max(6 - window["used"], 0)),
+                "X-Rate-Limit-Reset": str(math.ceil(window["start"] + 1)), "Date": formatdate(now, usegmt=True)}
+
+    server = StandIn(rows=300, mode="total", rate_headers=rate_headers)
+    try:
+        with ProcoreClient(server.url, stand_in_tokens) as client:
+            rows = client.get_all("/things")
+        assert len(rows) == 300
+        assert "Procore rate limit nearly used up" in caplog.text
+        assert client.budget.waits >= 1
+    finally:
+        server.shutdown()
+
+
+# --------------------------------------------------------------------------- RateBudget
+
+
+class FakeClock:
+    def __init__(self, now: float):
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_budget_waits_for_the_reset_measured_on_the_servers_clock():
+    clock = FakeClock(1_000_000.0)
+    budget = RateBudget(reserve=2, clock=clock, sleep=clock.sleep)
+    server_now = clock.now - 300  # the server's clock is 5 minutes behind ours
+    budget.observe({"X-Rate-Limit-Limit": "25", "X-Rate-Limit-Remaining": "3",
+                    "X-Rate-Limit-Reset": str(int(server_now) + 8), "Date": formatdate(server_now, usegmt=True)})
+    budget.acquire()  # 3 left > reserve: goes, counted locally
+    assert clock.slept == []
+    budget.acquire()  # 2 left = reserve: waits until the reset (8 s on the server's clock)
+    assert len(clock.slept) == 1 and 8 <= clock.slept[0] <= 8.3
+
+
+def test_budget_keeps_the_lowest_figure_of_out_of_order_responses():
+    clock = FakeClock(2_000_000.0)
+    budget = RateBudget(clock=clock, sleep=clock.sleep)
+    reset = str(int(clock.now) + 10)
+    budget.observe({"X-Rate-Limit-Remaining": "5", "X-Rate-Limit-Reset": reset})
+    budget.observe({"X-Rate-Limit-Remaining": "9", "X-Rate-Limit-Reset": reset})
+    assert budget.remaining == 5
+
+
+def test_budget_refuses_to_wait_an_hour():
+    clock = FakeClock(3_000_000.0)
+    budget = RateBudget(max_wait=60, clock=clock, sleep=clock.sleep)
+    budget.observe({"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": str(int(clock.now) + 1800)})
+    with pytest.raises(RateLimitedError, match=r"Procore rate limit reached; it resets at \d\d:\d\d"):
+        budget.acquire()
+    assert clock.slept == []

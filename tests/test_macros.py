@@ -1,0 +1,189 @@
+"""Each ribbon entry point, run as Excel runs it (``xw.Book.caller()`` -> a fake xlwings book),
+against the sandbox over loopback with a real sign-in."""
+from __future__ import annotations
+
+import webbrowser
+
+import pytest
+import xlwings as xw
+
+from procore_xl import macros, udfs
+from procore_xl.excel import layout
+from procore_xl.excel.registry import find_entry, read_registry
+from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
+from procore_xl.excel.session import get_service, set_service
+from procore_xl.service import ProcoreService
+from procore_xl.tokens import KeyringTokenStore
+from test_excel_fake_xlwings import FakeBook
+
+
+def start_book(report="RFIs", company="Harbor Tower Builders", project="Harbor Tower") -> FakeBook:
+    """A workbook like procore.xlsm: a Start sheet whose picks are workbook names."""
+    book = FakeBook(["Start"])
+    start = book.sheets["Start"]
+    for key, value in (("company", company), ("project", project), ("report", report)):
+        start.range(layout.START_CELLS[key]).value = value
+    for key, name in layout.START_NAMES.items():
+        cell = layout.START_CELLS[key]
+        book.names.add(name, f"=Start!${cell[0]}${cell[1:]}")
+    return book
+
+
+@pytest.fixture
+def caller(monkeypatch):
+    """Makes xw.Book.caller() return the given fake book (what RunPython hands us on Windows)."""
+    def use(book):
+        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
+        return book
+    return use
+
+
+@pytest.fixture
+def service(settings, signed_in_tokens):
+    svc = ProcoreService(settings, KeyringTokenStore())
+    set_service(svc)
+    udfs.clear_cache()
+    yield svc
+    set_service(None)
+
+
+def table_rows(book, sheet):
+    (table,) = list(book.sheets[sheet].tables)
+    return table.range.options(ndim=2).value[1:]
+
+
+def rfi_count(sandbox, project_id):
+    return len(sandbox.world.records("rfis", sandbox.world.project(project_id)))
+
+
+def test_entry_points_are_the_published_ones():
+    assert [m.__name__ for m in macros.MACROS] == [
+        "connect", "sign_out", "choose_environment", "insert_report", "refresh_sheet", "refresh_all",
+        "update_dropdowns"]
+
+
+def test_insert_report(service, sandbox, caller):
+    book = caller(start_book())
+    macros.insert_report()
+    assert book.app.alerts == []
+    sheet = book.sheets["RFIs"]
+    assert book.sheets.active is sheet
+    assert sheet.cells[(2, 2)] == "OK" and len(table_rows(book, "RFIs")) == rfi_count(sandbox, 91001)
+    entry = find_entry(macros.XlwingsWorkbook(book), "RFIs")
+    assert entry.params["company"] == "Harbor Tower Builders" and entry.params["project"] == "Harbor Tower"
+    assert book.app.status_history[0] == "Procore: loading RFIs..." and book.app.status_bar is False
+
+
+def test_refresh_sheet_reads_the_parameter_cells(service, sandbox, caller):
+    book = caller(start_book())
+    macros.insert_report()
+    wb = macros.XlwingsWorkbook(book)
+    entry = find_entry(wb, "RFIs")
+    row = PARAM_FIRST_ROW + list(entry.params).index("project")
+    book.sheets["RFIs"].range((row, 2)).value = 91002.0            # the person picks another project
+    macros.refresh_sheet()
+    assert book.app.alerts == []
+    assert len(table_rows(book, "RFIs")) == rfi_count(sandbox, 91002)
+    assert find_entry(wb, "RFIs").params["project"] == 91002
+
+
+def test_refresh_all_keeps_failed_sheets(service, sandbox, caller):
+    book = caller(start_book())
+    macros.insert_report()
+    book.sheets["Start"].range(layout.START_CELLS["report"]).value = "Projects"
+    macros.insert_report()
+    wb = macros.XlwingsWorkbook(book)
+    before = table_rows(book, "RFIs")
+    entry = find_entry(wb, "RFIs")
+    book.sheets["RFIs"].range((PARAM_FIRST_ROW + list(entry.params).index("project"), 2)).value = "No Such Project"
+    book.app.alerts.clear()
+    macros.refresh_all()
+    assert book.app.alerts == ["Refreshed 1 sheet(s); 1 failed (see Status/Message on each): RFIs"]
+    rfis = book.sheets["RFIs"]
+    assert rfis.cells[(2, 2)] == "Failed" and 'Unknown project "No Such Project"' in rfis.cells[(7, 2)]
+    assert table_rows(book, "RFIs") == before
+    assert book.sheets["Projects"].cells[(2, 2)] == "OK"
+    assert [e.sheet for e in read_registry(wb)] == ["RFIs", "Projects"]
+    assert any(str(s).startswith("Procore: refreshing Projects (2 of 2)") for s in book.app.status_history)
+
+
+def test_update_dropdowns_follow_the_start_sheet(service, sandbox, caller):
+    book = caller(start_book())
+    macros.update_dropdowns()
+    lists = book.sheets[layout.LISTS_SHEET]
+    assert lists.visible is False
+
+    def labels(list_name):
+        ref = book.names[layout.LIST_NAMES[list_name]].refers_to
+        return [r[0] for r in lists.range(ref.split("!")[1].replace("$", "")).options(ndim=2).value]
+    assert labels("companies") == ["Coastal Civil Group", "Harbor Tower Builders"]
+    active = [p["name"] for p in sandbox.world.company_projects(8001) if p["active"]]
+    assert sorted(labels("projects")) == sorted(active)
+    assert "RFIs" in labels("reports") and labels("project_filters") == ["active", "inactive", "all"]
+    book.sheets["Start"].range(layout.START_CELLS["company"]).value = 8002.0
+    macros.update_dropdowns()
+    assert "Marina Seawall" in labels("projects") and "Harbor Tower" not in labels("projects")
+
+
+def test_report_sheet_dropdowns_point_at_the_lists(service, caller):
+    book = caller(start_book())
+    macros.insert_report()
+    v = book.sheets["RFIs"].validations
+    assert v[(PARAM_FIRST_ROW, 2)] == "ProcoreCompanies"
+    assert (header_row(find_entry(macros.XlwingsWorkbook(book), "RFIs")), 2) not in v
+
+
+def test_connect_signs_in_with_the_browser_and_sign_out_forgets(settings, keyring_backend, browser,
+                                                                sandbox, caller, monkeypatch):
+    svc = ProcoreService(settings, KeyringTokenStore())
+    set_service(svc)
+    monkeypatch.setattr(webbrowser, "open", browser)
+    book = caller(start_book())
+    try:
+        macros.connect()
+        assert book.app.alerts == ["Signed in to Procore as Dana Reyes"]
+        assert browser.opened and KeyringTokenStore().load(settings.key)["access_token"]
+        assert "Harbor Tower" in [c for c, in book.sheets["_lists"].range("B2:B9").options(ndim=2).value]
+        macros.sign_out()
+        assert book.app.alerts[-1] == "Signed out of Procore"
+        assert KeyringTokenStore().load(settings.key) is None
+    finally:
+        set_service(None)
+
+
+def test_not_signed_in_is_a_message_box(settings, keyring_backend, caller):
+    import dataclasses
+    set_service(ProcoreService(dataclasses.replace(settings, client_secret=None), KeyringTokenStore()))
+    book = caller(start_book())
+    try:
+        macros.update_dropdowns()
+        assert book.app.alerts == ["Not signed in to Procore - use Procore > Connect"]
+    finally:
+        set_service(None)
+
+
+def test_refresh_on_a_plain_sheet_says_what_to_do(service, caller):
+    book = caller(start_book())
+    macros.refresh_sheet()
+    assert book.app.alerts == ['"Start" is not a Procore report sheet - use Insert report, or go to a '
+                               'report sheet and Refresh']
+
+
+def test_insert_report_without_a_pick(service, caller):
+    book = caller(start_book(report=None))
+    macros.insert_report()
+    assert book.app.alerts == ["Pick a report on the Start sheet (cell C8) first"]
+
+
+def test_choose_environment(service, caller, monkeypatch):
+    book = caller(start_book())
+    book.sheets["Start"].range("C2").value = "moon"
+    book.names.add("ProcoreEnvironment", "=Start!$C$2")
+    macros.choose_environment()
+    assert book.app.alerts[-1].startswith('Unknown Procore environment "moon"')
+    monkeypatch.setenv("PROCORE_CLIENT_ID", "my-app")
+    book.sheets["Start"].range("C2").value = "Sandbox"
+    macros.choose_environment()
+    assert book.app.alerts[-1] == ("Procore environment: sandbox (https://sandbox.procore.com). "
+                                   "Use Connect to sign in to it.")
+    assert get_service() is not service and get_service().settings.env == "sandbox"
