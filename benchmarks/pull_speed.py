@@ -10,7 +10,6 @@ wall seconds, next to the ideal for procore-xl (latency x pages / concurrency).
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 from procore_xl.auth import TokenManager

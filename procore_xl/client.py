@@ -40,7 +40,7 @@ log = logging.getLogger("procore_xl")
 
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
 CONNECT_FAILURE_ATTEMPTS = 3
-MAX_REFRESHES_PER_REQUEST = 3  # a fresh token that dies again (expiry during a long pull) is refreshed again  # a host that refuses or does not resolve: fail sooner
+MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again  # a host that refuses or does not resolve: fail sooner
 RETRY_STATUSES = {500, 502, 503, 504}
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)

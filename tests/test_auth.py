@@ -13,7 +13,7 @@ import requests
 from keyrings.alt.file import PlaintextKeyring
 
 import keyring
-from procore_xl.auth import (NOT_SIGNED_IN_MESSAGE, SIGNED_OUT_MESSAGE, CallbackListener, TokenManager, login,
+from procore_xl.auth import (SIGNED_OUT_MESSAGE, CallbackListener, TokenManager, login,
                              login_client_credentials, logout)
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_REDIRECT_URI, Settings, load_settings,
@@ -22,7 +22,7 @@ from procore_xl.errors import ConfigurationError, SignedOutError
 from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
                                default_token_store)
 
-from conftest import ConsentBrowser, free_port
+from conftest import ConsentBrowser
 
 # --------------------------------------------------------------------------- settings
 

@@ -68,7 +68,7 @@ FAULTS = {
     "unavailable (503 bursts)": {"unavailable_every": 4, "unavailable_burst": 2},
     "dropped connections": {"drop_every": 3},
     "malformed bodies": {"malformed_every": 3},
-    "token dies mid-pull": {"token_dies_after": 3},
+    "token dies mid-pull": {"token_dies_after": 6},
 }
 
 
@@ -85,7 +85,7 @@ def test_faults_are_survived_with_identical_output(client, sandbox, knobs):
 
 
 def test_requests_are_counted_including_retries_and_refreshes(client, sandbox):
-    sandbox.faults.token_dies_after = 4
+    sandbox.faults.token_dies_after = 12
     sandbox.faults.drop_every = 5
     before = client.stats.snapshot()["requests"]
     sandbox.reset_counts()

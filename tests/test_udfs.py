@@ -111,7 +111,6 @@ def test_catalog_companies_projects(service):
 
 def test_generic_lists(service):
     contracts = udfs.PROCORE_LIST("contracts", "Harbor Tower Builders", 91001.0)
-    print(contracts)
     assert contracts[0][1] == "ID" and len(contracts) > 1
     subs = udfs.PROCORE_LIST("sub_reports", None, None, "report", "RFIs")
     assert ["none", "none"] in subs

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .fakedata import TRADES, Gen, iso_date, iso_ts
+from .fakedata import TRADES, Gen, iso_date
 from .world import CUSTOM_FIELDS, EntitySpec, World
 
 SPECS: dict[str, EntitySpec] = {}
@@ -284,12 +284,8 @@ def make_custom_field_definition(w: World, company: dict, i: int, g: Gen, _p: di
 
 
 # ---------------------------------------------------------------- project directory
-@entity("project_users", "project", 26, 10_000, fixed(0), own_ids=True)
-def make_project_user(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
-    raise AssertionError("project users are a sample of company users, see project_users()")
-
-
 def project_users(w: World, project: dict) -> list[dict]:
+    """Project users are company users (same ids): the demo user and every few others."""
     users = w.records("company_users", w.company(project["company"]["id"]))
     step = 1 + project["id"] % 3
     return [u for k, u in enumerate(users) if k == 0 or k % step == 0]

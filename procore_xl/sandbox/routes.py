@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from .entities import CONTRACTS, LOGS_PER_DAY, folder_parent_index, project_users, project_vendors
-from .routing import (ApiError, ApiRequest, Body, Listing, Route, body, child_listing, filtered, listing, not_found,
-                      scope_of, show)
+from .entities import CONTRACTS, folder_parent_index, project_users, project_vendors
+from .routing import ApiError, ApiRequest, Body, Listing, Route, child_listing, filtered, listing, not_found, show
 
 
 # ---------------------------------------------------------------- identity, companies, projects
@@ -197,7 +196,7 @@ ROUTES: list[Route] = [
     Route(f"{V}/companies", companies, company_header=False),
     Route(f"{V}/projects", projects),
     Route("/rest/v1.1/projects", projects),
-    Route(f"{V}/projects/{{project_id}}", body(lambda req: project_show(req).payload)),
+    Route(f"{V}/projects/{{project_id}}", project_show),
     Route(f"{V}/companies/{{company_id}}/projects", company_projects),
     # company level
     *[Route(f"/rest/v1.{n}/companies/{{company_id}}/users", listing("company_users", "company")) for n in range(4)],

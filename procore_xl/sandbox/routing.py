@@ -147,7 +147,3 @@ def show(entity: str, id_arg: str = "id", parent: str = "project", shape: Callab
             raise not_found()
         return Body(shape(req, record) if shape else record)
     return handle
-
-
-def body(build: Callable[[ApiRequest], object]):
-    return lambda req: Body(build(req))

@@ -1,10 +1,10 @@
 """The sandbox HTTP server: one loopback host serving both the OAuth login host and the REST API host."""
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,7 +139,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if url.path.startswith("/oauth/"):
             response = self._oauth(method, url.path, query, body)
         elif url.path.startswith("/rest/"):
-            response = ApiCall(self.sandbox, self, method, url.path, query).run()
+            try:
+                response = ApiCall(self.sandbox, self, method, url.path, query).run()
+            except Exception:                  # a sandbox bug: answer 500 as a server would, and say where
+                traceback.print_exc(file=sys.stderr)
+                response = json_response(500, {"errors": "Internal Server Error"})
         else:
             response = json_response(404, {"errors": "404 Not Found"})
         if response is None:                 # injected fault: drop the connection without answering

@@ -181,7 +181,7 @@ class World:
             return record
         if kind == "company":
             return {}
-        return self._project_of[(kind, record["id"])]
+        return self._project_of.get((kind, record["id"]), {})     # {}: a company-level record
 
     def _parent_kind(self, spec: EntitySpec, parent: dict) -> str:
         kinds = (spec.parent,) if isinstance(spec.parent, str) else spec.parent

@@ -1,0 +1,107 @@
+"""Rows per second into a report sheet through the openpyxl path, and peak memory.
+
+    .venv/bin/python benchmarks/write_speed.py [--rows 100000] [--cols 30] [--tracemalloc]
+
+Builds a frame of mixed types (ints, big ids, floats with gaps, text incl. formula-like text,
+timestamps, dates, booleans), writes it into a fresh report sheet (create_report_sheet +
+write_result), saves the file, and prints the time of each step and the peak memory
+(resident set size from getrusage; --tracemalloc adds Python-heap peak, but slows the run).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
+from procore_xl.excel.report_sheet import create_report_sheet, write_result
+from procore_xl.excel.values import frame_to_block
+from procore_xl.runner import ReportResult
+
+
+def mixed_frame(rows: int, cols: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    kinds = ["int", "bigid", "float", "text", "ts", "date", "bool", "formula_text"]
+    data = {}
+    for c in range(cols):
+        kind = kinds[c % len(kinds)]
+        name = f"{kind}_{c}"
+        if kind == "int":
+            data[name] = rng.integers(0, 10**9, rows)
+        elif kind == "bigid":
+            data[name] = [str(2**53 + i) for i in range(rows)]
+        elif kind == "float":
+            v = rng.normal(1000, 300, rows)
+            v[::7] = np.nan
+            data[name] = v
+        elif kind == "text":
+            data[name] = [f"Subject line {i} of the record" for i in range(rows)]
+        elif kind == "ts":
+            data[name] = pd.Timestamp("2024-01-01T08:00:00Z") + pd.to_timedelta(rng.integers(0, 10**7, rows), "s")
+        elif kind == "date":
+            base = dt.date(2024, 1, 1)
+            data[name] = [base + dt.timedelta(days=int(d)) if d % 5 else None for d in rng.integers(0, 400, rows)]
+        elif kind == "bool":
+            data[name] = rng.integers(0, 2, rows).astype(bool)
+        else:
+            data[name] = [f"=not a formula {i}" if i % 3 == 0 else f"-{i}" for i in range(rows)]
+    return pd.DataFrame(data)
+
+
+def peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if sys.platform != "darwin" else kb / 1024 / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--cols", type=int, default=30)
+    ap.add_argument("--tracemalloc", action="store_true")
+    args = ap.parse_args()
+
+    frame = mixed_frame(args.rows, args.cols)
+    rss_frame = peak_rss_mb()
+    if args.tracemalloc:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    frame_to_block(frame)                       # conversion alone, for the breakdown
+    t_convert = time.perf_counter() - t0
+
+    book = openpyxl.Workbook()
+    wb = OpenpyxlWorkbook(book)
+    entry = create_report_sheet(wb, "RFIs", {"company": 8001, "project": 91001})
+    result = ReportResult(report="RFIs", params={}, frame=frame, requests=0, seconds=0.0, warnings=[])
+    t1 = time.perf_counter()
+    ok = write_result(wb, entry, result)
+    t_write = time.perf_counter() - t1
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.xlsx"
+        t2 = time.perf_counter()
+        book.save(path)
+        t_save = time.perf_counter() - t2
+        size = path.stat().st_size
+    heap = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
+    cells = args.rows * args.cols
+    total = t_write + t_save
+    print(f"rows x cols          : {args.rows:,} x {args.cols} ({cells:,} cells), written ok={ok}")
+    print(f"convert (values.py)  : {t_convert:6.2f} s")
+    print(f"write_result         : {t_write:6.2f} s  ({args.rows / t_write:,.0f} rows/s, {cells / t_write:,.0f} cells/s)")
+    print(f"save .xlsx           : {t_save:6.2f} s  ({size / 2**20:.1f} MiB file)")
+    print(f"write + save         : {total:6.2f} s  ({args.rows / total:,.0f} rows/s end to end)")
+    print(f"peak RSS             : {peak_rss_mb():,.0f} MiB (after building the frame: {rss_frame:,.0f} MiB)")
+    if heap is not None:
+        print(f"peak Python heap     : {heap:,.0f} MiB (tracemalloc; timings above are slowed by it)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Headless refresh of workbook files against the sandbox: round trip, VBA + ribbon parts kept,
+the user's sheets kept, and a refresh that dies half-way leaves the original file intact."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlwings
+
+from procore_xl.excel import layout
+from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
+from procore_xl.excel.refresh import new_workbook, refresh_workbook
+from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
+from procore_xl.excel.registry import read_registry
+from procore_xl.service import ProcoreService
+from procore_xl.tokens import KeyringTokenStore
+
+RIBBON = (b'<customUI xmlns="http://schemas.microsoft.com/office/2009/07/customui"><ribbon><tabs>'
+          b'<tab id="procore" label="Procore"><group id="g" label="Data"><button id="refreshAll" '
+          b'label="Refresh all" onAction="ProcoreOnAction"/></group></tab></tabs></ribbon></customUI>')
+RIBBON_REL = ('<Relationship Id="rIdRibbon" Type="http://schemas.microsoft.com/office/2007/relationships/'
+              'ui/extensibility" Target="customUI/customUI14.xml"/>')
+REPORTS = [("RFIs", {"company": "Harbor Tower Builders", "project": 91001}),
+           ("Projects", {"company": 8001, "project_filter": "all"}),
+           ("Trades", {"company": 8001})]
+
+
+@pytest.fixture
+def service(settings, signed_in_tokens):
+    with ProcoreService(settings, KeyringTokenStore()) as svc:
+        yield svc
+
+
+def make_xlsm(path: Path) -> Path:
+    """xlwings' quickstart_standalone.xlsm + a sheet of the user's + a ribbon part (customUI14,
+    added after openpyxl, the way the procore.xlsm build does it)."""
+    template = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
+    raw = path.with_suffix(".raw.xlsm")
+    book = openpyxl.load_workbook(template, keep_vba=True)
+    notes = book.create_sheet("My notes")
+    notes["A1"], notes["B1"] = "budget check", "=SUM(1,2)"
+    book.save(raw)
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "_rels/.rels":
+                data = data.replace(b"</Relationships>", RIBBON_REL.encode() + b"</Relationships>")
+            out.writestr(item, data)
+        out.writestr("customUI/customUI14.xml", RIBBON)
+    return path
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def table_of(ws):
+    (table,) = ws.tables.values()
+    return table
+
+
+def test_new_workbook_then_refresh_round_trip(service, sandbox, tmp_path):
+    path = tmp_path / "report.xlsx"
+    built = new_workbook(path, REPORTS, service, progress=False)
+    assert built.refreshed == ["RFIs", "Projects", "Trades"] and built.failed == []
+    book = openpyxl.load_workbook(path)
+    assert [s for s in book.sheetnames if book[s].sheet_state == "visible"] == ["RFIs", "Projects", "Trades"]
+    rfis = book["RFIs"]
+    n = len(sandbox.world.records("rfis", sandbox.world.project(91001)))
+    table = table_of(rfis)
+    assert table.displayName == "tbl_RFIs" and rfis["B5"].value == n
+    assert table.ref.endswith(str(header_row(read_registry(OpenpyxlWorkbook(book))[0]) + n))
+    assert book.defined_names["ProcoreCompanies"].attr_text.startswith("'_lists'!$A$2")
+    first_refresh = rfis["B3"].value
+
+    # the person edits a parameter cell in the file; a headless refresh picks it up
+    entry = read_registry(OpenpyxlWorkbook(book))[0]
+    rfis.cell(PARAM_FIRST_ROW + list(entry.params).index("project"), 2).value = "Pier 39 Retrofit"
+    book.save(path)
+    result = refresh_workbook(path, service, progress=False)
+    assert result.refreshed == ["RFIs", "Projects", "Trades"] and result.failed == []
+    book = openpyxl.load_workbook(path)
+    n2 = len(sandbox.world.records("rfis", sandbox.world.project(91002)))
+    assert book["RFIs"]["B5"].value == n2 and book["RFIs"]["B3"].value >= first_refresh
+    assert read_registry(OpenpyxlWorkbook(book))[0].params["project"] == "Pier 39 Retrofit"
+    assert not list(tmp_path.glob(".~*"))                       # no temporary file left behind
+
+
+def test_xlsm_keeps_vba_ribbon_and_user_sheets(service, tmp_path):
+    path = make_xlsm(tmp_path / "procore.xlsm")
+    new_workbook(path, REPORTS[:2], service, template=path, progress=False)
+    before = parts(path)
+    assert b'Target="customUI/customUI14.xml"' in before["_rels/.rels"]      # kept by new_workbook too
+    result = refresh_workbook(path, service, progress=False)
+    assert result.failed == []
+    after = parts(path)
+    assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    assert after["customUI/customUI14.xml"] == RIBBON
+    assert b'Target="customUI/customUI14.xml"' in after["_rels/.rels"]
+    assert b"ui/extensibility" in after["_rels/.rels"]
+    assert b"macroEnabled" in after["[Content_Types].xml"]
+    assert result.dropped_parts == []
+    book = openpyxl.load_workbook(path, keep_vba=True)
+    assert book["My notes"]["A1"].value == "budget check" and book["My notes"]["B1"].value == "=SUM(1,2)"
+    assert "_xlwings.conf" in book.sheetnames and {"RFIs", "Projects"} <= set(book.sheetnames)
+
+
+def test_failed_sheet_is_recorded_and_others_refresh(service, tmp_path):
+    path = tmp_path / "report.xlsx"
+    new_workbook(path, REPORTS[:2], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    entry = read_registry(OpenpyxlWorkbook(book))[0]
+    rows_before = book["RFIs"]["B5"].value
+    book["RFIs"].cell(PARAM_FIRST_ROW + list(entry.params).index("project"), 2).value = "Nowhere"
+    book.save(path)
+    result = refresh_workbook(path, service, progress=False)
+    assert result.refreshed == ["Projects"] and result.failed == ["RFIs"]
+    book = openpyxl.load_workbook(path)
+    assert book["RFIs"]["B2"].value == "Failed" and 'Unknown project "Nowhere"' in book["RFIs"]["B7"].value
+    assert book["RFIs"]["B5"].value == rows_before and table_of(book["RFIs"]).displayName == "tbl_RFIs"
+
+
+def test_refresh_dying_half_way_leaves_the_file_intact(service, tmp_path, monkeypatch):
+    path = make_xlsm(tmp_path / "procore.xlsm")
+    new_workbook(path, REPORTS, service, template=path, progress=False)
+    digest = sha(path)
+    calls = {"n": 0}
+    real_write = OpenpyxlWorkbook.write
+
+    def dies_on_second_table(self, sheet, row, col, rows, formats=None):
+        if len(rows) > 1:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt("killed half-way")
+        return real_write(self, sheet, row, col, rows, formats)
+    monkeypatch.setattr(OpenpyxlWorkbook, "write", dies_on_second_table)
+    with pytest.raises(KeyboardInterrupt):
+        refresh_workbook(path, service, progress=False)
+    assert sha(path) == digest and not list(tmp_path.glob(".~*"))
+
+
+def test_save_failing_half_way_leaves_the_file_intact(service, tmp_path, monkeypatch):
+    path = tmp_path / "report.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    digest = sha(path)
+
+    def disk_full(self, filename):
+        Path(filename).write_bytes(b"PK\x03\x04 half a zip")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(openpyxl.Workbook, "save", disk_full)
+    with pytest.raises(OSError):
+        refresh_workbook(path, service, progress=False)
+    assert sha(path) == digest and not list(tmp_path.glob(".~*"))
+
+
+def test_workbook_without_report_sheets_is_a_clear_error(service, tmp_path):
+    path = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(path)
+    with pytest.raises(Exception, match="has no Procore report sheets"):
+        refresh_workbook(path, service, progress=False)
+
+
+def test_no_secret_in_the_workbook(service, settings, tmp_path):
+    path = tmp_path / "report.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    token = KeyringTokenStore().load(settings.key)
+    blob = b"".join(parts(path).values())
+    for secret in (token["access_token"], token["refresh_token"], settings.client_secret):
+        assert secret.encode() not in blob
+    assert layout.REGISTRY_SHEET in openpyxl.load_workbook(path).sheetnames
