@@ -16,7 +16,7 @@ from typing import Any
 
 from .catalog import LISTS, Endpoint, Source, find_report
 from .errors import ParameterError
-from .parameters import LIST_OF_PARAM, PROJECT_FILTERS, Choice, sub_report_choices
+from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, select, sub_report_choices
 
 FIXED = ("sub_reports", "project_filter")
 BY_STATUS = {"active": "Active", "inactive": "Inactive", "all": "All"}
@@ -80,7 +80,7 @@ class Discovery:
         if source is None:
             raise ParameterError(f'Unknown list "{list_name}" - choose one of: '
                                  + ", ".join(sorted(LISTS) + list(FIXED)), parameter="list")
-        ctx = _context(context)
+        ctx = self._context(context)
         needed = set().union(*(e.placeholders for e in source.endpoints))
         ctx.setdefault("project_filter", "active")
         ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).casefold()]
@@ -119,6 +119,50 @@ class Discovery:
                 out = [r for r in out if bool(r.get("active", want)) == want]
         return out
 
+    # -- context -------------------------------------------------------------------------------
+    def _context(self, context: dict) -> dict:
+        """``company``/``project``/``contract`` given as a name, label, id or Choice -> ``*_id``."""
+        ctx: dict[str, Any] = {}
+        for k, v in context.items():
+            if isinstance(v, Choice):
+                v = v.id
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            ctx[k] = v
+        for name, lookup in (("company", self._company_choices), ("project", self._project_choices),
+                             ("contract", self._contract_choices)):
+            if name in ctx:
+                value = ctx.pop(name)
+                if isinstance(value, str) and value.strip().casefold() == ALL:
+                    continue
+                ctx[f"{name}_id"] = self._pick(name, value, lookup, ctx)
+        return ctx
+
+    def _pick(self, name: str, value: Any, lookup, ctx: dict) -> Any:
+        """An id as it is; a name looked up in its list (ambiguous or unknown -> ParameterError)."""
+        number = as_id(value)
+        if number is not None:
+            return number
+        choices, where = lookup(ctx)
+        return select(name, value, choices, where=where)[0].id
+
+    def _company_choices(self, ctx: dict):
+        return self.choices("companies"), ""
+
+    def _project_choices(self, ctx: dict):
+        if "company_id" not in ctx:
+            raise ParameterError("Company is required to look up a project by name", parameter="company")
+        return (self.choices("projects", company_id=ctx["company_id"], project_filter=ALL),
+                f"in company {ctx['company_id']}")
+
+    def _contract_choices(self, ctx: dict):
+        if "project_id" not in ctx:
+            raise ParameterError("Project is required to look up a contract by name", parameter="project")
+        return (self.choices("contracts", company_id=ctx.get("company_id"), project_id=ctx["project_id"]),
+                f"in project {ctx['project_id']}")
+
     # -- choices -------------------------------------------------------------------------------
     def choices(self, list_name: str, **context: Any) -> list[Choice]:
         list_name = LIST_OF_PARAM.get(list_name, list_name)
@@ -155,16 +199,3 @@ def make_choices(records: list[dict], source: Source) -> list[Choice]:
     return out
 
 
-def _context(context: dict) -> dict:
-    ctx = {}
-    for k, v in context.items():
-        if v is None:
-            continue
-        if k in ("company", "project", "contract"):
-            k = k + "_id"
-        if isinstance(v, Choice):
-            v = v.id
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        ctx[k] = v
-    return ctx
