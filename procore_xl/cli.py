@@ -132,8 +132,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
     output_format(args.out)  # reject a bad --out before spending any request
     with _service(args) as service:
-        result = service.run(args.report, _report_params(args))
-        write_result(result, args.out)
+        params = _report_params(args)
+        result = service.run(args.report, params)
+        write_result(result, args.out, params)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
@@ -146,32 +147,38 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from .sandbox import SandboxConfig, serve_forever
 
     serve_forever(SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed,
-                                latency_ms=args.latency_ms))
+                                latency_ms=args.latency_ms, rfis_per_project=args.rfis_per_project))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(out=args.out, scale=args.scale, latency_ms=args.latency_ms)
+    return run_demo(out=args.out, rfis_per_project=args.rfis_per_project, latency_ms=args.latency_ms)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from .excel import refresh_workbook
+    from .excel.refresh import refresh_workbook
 
     with _service(args) as service:
-        summary = refresh_workbook(args.workbook, service, progress=not args.quiet)
-    failed = [s for s in summary if not s.ok]
-    for s in failed:
-        print(f"procore-xl: {s.sheet}: {s.message}", file=sys.stderr)
-    return 1 if failed else 0
+        outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
+    print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
+    if outcome.failed:
+        print(f"procore-xl: error: {len(outcome.failed)} sheet(s) failed and kept their previous data "
+              f"(see Status/Message on each): {', '.join(outcome.failed)}", file=sys.stderr)
+    return 1 if outcome.failed else 0
 
 
 def cmd_new_workbook(args: argparse.Namespace) -> int:
-    from .excel import new_workbook
+    from .excel.refresh import new_workbook
 
     with _service(args) as service:
-        new_workbook(args.out, [(args.report, _report_params(args))], service)
+        outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
+                               template=args.template, progress=False)
+    if outcome.failed:
+        print(f"procore-xl: error: {args.report} failed; see Status/Message on its sheet in {args.out}",
+              file=sys.stderr)
+        return 1
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -220,15 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
                 connection=False)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--scale", type=float, default=1)
+    p.add_argument("--scale", type=int, default=1, help="multiplies record counts (200 RFIs per project each)")
+    p.add_argument("--rfis-per-project", type=int, help="exact RFI count per project (overrides --scale)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--latency-ms", type=int, default=0, help="added to every API request")
 
     p = command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook",
                 connection=False)
     p.add_argument("--out", default="demo.xlsx")
-    p.add_argument("--scale", type=float, default=1)
-    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--rfis-per-project", type=int, default=25,
+                   help="sandbox size; the RFI roll-ups make one request per RFI")
+    p.add_argument("--latency-ms", type=int, default=0, help="added to every API request")
 
     p = command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place")
     p.add_argument("workbook")
@@ -237,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet")
     p.add_argument("out")
     p.add_argument("--report", required=True)
+    p.add_argument("--template", help="start from this workbook (e.g. procore.xlsm) instead of a blank one")
     _add_report_parameters(p)
     return parser
 

@@ -223,15 +223,17 @@ class ProcoreClient:
                    "User-Agent": self.user_agent}
         if company_id is not None:
             headers["Procore-Company-Id"] = str(company_id)
-        self.budget.acquire()
-        try:
-            with self._slots:
+        with self._slots:                     # at most max_workers requests in flight
+            self.budget.acquire()
+            try:
                 self.stats.add(api_requests=1)
                 response = self._session.get(url, params=params, headers=headers, timeout=self.timeout)
                 content = response.content
-        except _TRANSPORT_ERRORS as exc:
-            raise self._transport_retry(exc) from None
-        self.budget.observe(response.headers)
+                self.budget.observe(response.headers)
+            except _TRANSPORT_ERRORS as exc:
+                raise self._transport_retry(exc) from None
+            finally:
+                self.budget.release()
         status = response.status_code
         request_id = _request_id(response)
         log.debug("GET %s%s -> %d", _path_of(url), f" page {params['page']}" if params and "page" in params else "",

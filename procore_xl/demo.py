@@ -54,12 +54,13 @@ def demo_params(report: Report, service: ProcoreService) -> dict[str, Any]:
     return params
 
 
-def run_demo(out: str = "demo.xlsx", *, scale: float = 1, latency_ms: int = 0,
+def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, latency_ms: int = 0,
              stream: TextIO = sys.stdout) -> int:
-    from .excel.refresh import write_results_workbook
+    from .excel.refresh import write_results_workbook  # openpyxl; kept off the import path of the CLI
 
     started = time.perf_counter()
-    with SandboxServer(SandboxConfig(port=0, scale=scale, latency_ms=latency_ms)) as sandbox:
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
+                                             latency_ms=latency_ms)) as sandbox:
         print(f"Sandbox running at {sandbox.url}", file=stream)
         settings = load_settings(login_url=sandbox.url, api_url=sandbox.url,
                                  client_id=sandbox.client_id, client_secret=sandbox.client_secret,
@@ -68,29 +69,31 @@ def run_demo(out: str = "demo.xlsx", *, scale: float = 1, latency_ms: int = 0,
             me = service.login(open_browser=ConsentBrowser())
             print(f"Signed in as {me.get('name')} <{me.get('login')}> (authorization code + PKCE)",
                   file=stream)
-            results, failures = _run_all(service, stream)
-        write_results_workbook(Path(out), results)
+            runs, failures = _run_all(service, stream)
+        write_results_workbook(Path(out), runs)
         total_requests = sandbox.requests
-    total_rows = sum(len(r.frame) for r in results)
-    print(f"\n{len(results)} of {len(REPORTS)} reports, {total_rows:,} rows, {total_requests:,} "
+    total_rows = sum(len(result.frame) for _, result in runs)
+    print(f"\n{len(runs)} of {len(REPORTS)} reports, {total_rows:,} rows, {total_requests:,} "
           f"requests to the sandbox, {time.perf_counter() - started:.1f} s -> {out}", file=stream)
     for name, err in failures:
         print(f"FAILED {name}: {err}", file=sys.stderr)
     return 1 if failures else 0
 
 
-def _run_all(service: ProcoreService, stream: TextIO) -> tuple[list[ReportResult], list[tuple[str, str]]]:
-    results: list[ReportResult] = []
+def _run_all(service: ProcoreService, stream: TextIO
+             ) -> tuple[list[tuple[dict, ReportResult]], list[tuple[str, str]]]:
+    runs: list[tuple[dict, ReportResult]] = []
     failures: list[tuple[str, str]] = []
     print(f"\n{'report':<36} {'rows':>7} {'requests':>9} {'seconds':>8}", file=stream)
     for report in REPORTS.values():
+        params = demo_params(report, service)
         try:
-            result = service.run(report, demo_params(report, service))
+            result = service.run(report, params)
         except ProcoreError as err:
             failures.append((report.name, str(err)))
             print(f"{report.name:<36} {'failed':>7}", file=stream)
             continue
-        results.append(result)
+        runs.append((params, result))
         print(f"{result.report:<36} {len(result.frame):>7,} {result.requests:>9,} "
               f"{result.seconds:>8.2f}", file=stream)
-    return results, failures
+    return runs, failures

@@ -31,8 +31,9 @@ def output_format(target: str) -> str:
     return fmt
 
 
-def write_result(result: ReportResult, target: str) -> None:
-    """Write ``result`` to ``target`` (a path or '-'), atomically for files."""
+def write_result(result: ReportResult, target: str, params: dict | None = None) -> None:
+    """Write ``result`` to ``target`` (a path or '-'), atomically for files. ``params`` (as the
+    user gave them) go on the report sheet of an .xlsx, so `procore-xl refresh` can rerun it."""
     fmt = output_format(target)
     if target == "-":
         sys.stdout.write(_csv_text(result))
@@ -40,8 +41,8 @@ def write_result(result: ReportResult, target: str) -> None:
         return
     path = Path(target)
     if fmt == "xlsx":
-        from .excel import write_result_workbook  # openpyxl path of the add-in's writer
-        write_result_workbook(path, result)
+        from .excel.refresh import write_results_workbook  # the add-in's report-sheet writer
+        write_results_workbook(path, [(params or {}, result)])
         return
     text = _csv_text(result) if fmt == "csv" else _json_text(result)
     _write_atomic(path, text.encode("utf-8"))

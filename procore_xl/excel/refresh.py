@@ -31,7 +31,7 @@ from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .registry import read_registry
-from .report_sheet import create_report_sheet, refresh_report_sheet
+from .report_sheet import create_report_sheet, refresh_report_sheet, write_result
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -104,6 +104,25 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
         wb.activate(first)
     out.dropped_parts = save_atomically(book, path, original=Path(template) if template else None)
     return out
+
+
+def write_results_workbook(path: str | os.PathLike,
+                           runs: Iterable[tuple[Mapping[str, Any], Any]]) -> Path:
+    """A new workbook from report runs already made: one report sheet per ``(params, result)``
+    (``result`` a ReportResult), registered so that ``procore-xl refresh`` can refresh it later.
+    Used by ``procore-xl pull --out file.xlsx`` and the demo."""
+    path = Path(path)
+    book = openpyxl.Workbook()
+    blank = book.active
+    wb = OpenpyxlWorkbook(book)
+    for params, result in runs:
+        entry = create_report_sheet(wb, result.report, params)
+        write_result(wb, entry, result)
+    if len(book.worksheets) > 1:
+        book.remove(blank)
+        wb.activate(next(s for s in book.sheetnames if not s.startswith("_")))
+    save_atomically(book, path)
+    return path
 
 
 def save_atomically(book: openpyxl.Workbook, path: Path, original: Path | None = None) -> list[str]:

@@ -172,7 +172,7 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     if len(frame) > room:
         write_failure(wb, entry, f"{len(frame):,} rows do not fit in a sheet ({room:,} rows below the "
                                  f"header) - narrow the parameters (one project, a shorter date range) "
-                                 f"or export with `procore-xl run ... --out file.csv`")
+                                 f"or export with `procore-xl pull ... --out file.csv`")
         return False
     if frame.shape[1] > 16_384:
         write_failure(wb, entry, f"{frame.shape[1]:,} columns do not fit in a sheet (16,384) - "

@@ -118,6 +118,7 @@ class _Server(ThreadingHTTPServer):
 
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # headers and body go out at once: no 40 ms delayed-ACK stall
     server_version = "ProcoreSandbox/1.0"
     sandbox: SandboxServer
 
