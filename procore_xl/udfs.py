@@ -178,9 +178,11 @@ def PROCORE_PROJECTS(company, project_filter="active"):
 
 @xw.func
 @_cell_function
-def PROCORE_LIST(list_name, company=None, project=None, *name_value_pairs):
+def PROCORE_LIST(list_name, company, project, *name_value_pairs):
     """Any dropdown list (companies, projects, contracts, pcos, cors, vendors, drawing_areas,
-    meetings, albums, cost_code_lists, sub_reports, project_filters, reports): name, id."""
+    meetings, albums, cost_code_lists, sub_reports, project_filters, reports): name, id.
+    Company and project may be left empty: ``=PROCORE_LIST("vendors", B2, )``. (xlwings allows no
+    optional arguments before ``*args``, so both are positional.)"""
     name = str(_arg(list_name, "List") or "").strip().lower().replace(" ", "_")
     name = {"project_filters": "project_filter"}.get(name, name)
     company, project = _arg(company, "Company"), _arg(project, "Project")
@@ -191,23 +193,18 @@ def PROCORE_LIST(list_name, company=None, project=None, *name_value_pairs):
         service = get_service()
         if name == "reports":
             return [["Report", "ID"]] + [[r.name, r.name] for r in service.reports()]
-        ctx: dict[str, Any] = {}
         if name == "sub_reports":
-            ctx["report"] = extra.get("report") or extra.get("sub_report")
-            if ctx["report"] is None:
+            report = extra.get("report") or extra.get("sub_report")
+            if report is None:
                 raise ParameterError('The sub_reports list needs a report: ..., "report", "RFIs")')
-        if name not in ("companies", "project_filter", "sub_reports"):
-            ctx["company_id"] = _company_id(service, company)
-        if "project_filter" in extra:
-            ctx["project_filter"] = str(extra["project_filter"]).lower()
-        if project is not None and "company_id" in ctx:
-            projects = service.choices("projects", company_id=ctx["company_id"], project_filter="all")
-            ctx["project_id"] = select("project", project, projects, where=f"in company {ctx['company_id']}")[0].id
-        if extra.get("contract") is not None and "project_id" in ctx:
-            contracts = service.choices("contracts", company_id=ctx["company_id"], project_id=ctx["project_id"])
-            ctx["contract_id"] = select("contract", extra["contract"], contracts)[0].id
+            context: dict[str, Any] = {"report": report}
+        else:
+            context = {"project": project, "contract": extra.get("contract"),
+                       "project_filter": extra.get("project_filter")}
+            if name not in ("companies", "project_filter"):
+                context["company"] = _company_id(service, company)
         header = SPECS[name].label if name in SPECS else name.replace("_", " ").capitalize()
-        return _choices_table(header, service.choices(name, **ctx))
+        return _choices_table(header, service.choices(name, **context))
     return _cached(key, compute)
 
 

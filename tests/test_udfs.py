@@ -32,7 +32,7 @@ def test_signatures_are_the_published_ones():
         "PROCORE_REPORTS": "()",
         "PROCORE_COMPANIES": "()",
         "PROCORE_PROJECTS": "(company, project_filter='active')",
-        "PROCORE_LIST": "(list_name, company=None, project=None, *name_value_pairs)",
+        "PROCORE_LIST": "(list_name, company, project, *name_value_pairs)",
     }
 
 
@@ -114,6 +114,6 @@ def test_generic_lists(service):
     assert contracts[0][1] == "ID" and len(contracts) > 1
     subs = udfs.PROCORE_LIST("sub_reports", None, None, "report", "RFIs")
     assert ["none", "none"] in subs
-    assert udfs.PROCORE_LIST("project filters") == [["Project Filter", "ID"], ["active", "active"],
+    assert udfs.PROCORE_LIST("project filters", None, None) == [["Project Filter", "ID"], ["active", "active"],
                                                      ["inactive", "inactive"], ["all", "all"]]
-    assert udfs.PROCORE_LIST("nonsense", 8001).startswith('Unknown list "nonsense"')
+    assert udfs.PROCORE_LIST("nonsense", 8001, None).startswith('Unknown list "nonsense"')

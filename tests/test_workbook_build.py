@@ -209,7 +209,7 @@ def test_start_cells_names_and_dropdowns(book):
     start = book[layout.START_SHEET]
     validations = {str(cell): dv for dv in start.data_validations.dataValidation for cell in dv.sqref}
     list_of = {"company": "companies", "project_filter": "project_filters",
-               "project": "projects", "report": "reports"}
+               "project": "projects", "report": "reports", "environment": "environments"}
     for key, cell in layout.START_CELLS.items():
         assert destination(book, layout.START_NAMES[key]) == (layout.START_SHEET, cell.replace("C", "$C$"))
         dv = validations[cell]

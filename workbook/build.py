@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pyopenvba import ExcelFile
 
 from procore_xl import udfs
+from procore_xl.environments import ENVIRONMENTS
 from procore_xl.excel import layout
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
 
@@ -132,9 +133,10 @@ def fill_start(ws, wb) -> None:
         "project_filter": ("Project filter", "active, inactive or all projects in the list."),
         "project": ("Project", "Pick a project of the company, or all."),
         "report": ("Report", "Then Procore > Insert report."),
+        "environment": ("Environment", "production, sandbox, monthly or federal; then Procore > Environment."),
     }
     list_for = {"company": "companies", "project_filter": "project_filters",
-                "project": "projects", "report": "reports"}
+                "project": "projects", "report": "reports", "environment": "environments"}
     start = quote_sheetname(layout.START_SHEET)
     for key, cell in layout.START_CELLS.items():
         row = ws[cell].row
@@ -155,6 +157,7 @@ def fill_start(ws, wb) -> None:
         ws.add_data_validation(dv)
         dv.add(cell)
     ws[layout.START_CELLS["project_filter"]] = "active"
+    ws[layout.START_CELLS["environment"]] = "production"
 
     first = max(ws[c].row for c in layout.START_CELLS.values()) + 2
     steps = [
@@ -191,7 +194,8 @@ def step_openpyxl(path: Path) -> None:
     wb = openpyxl.load_workbook(path, keep_vba=True)
     fill_start(wb["Sheet1"], wb)  # keeps the template's sheet (and its Sheet1 document module)
     fill_xlwings_conf(wb)
-    fill_lists(wb, {"reports": report_names(), "project_filters": PROJECT_FILTERS})
+    fill_lists(wb, {"reports": report_names(), "project_filters": PROJECT_FILTERS,
+                    "environments": list(ENVIRONMENTS)})
     registry = wb.create_sheet(layout.REGISTRY_SHEET)
     registry.sheet_state = "hidden"
     registry.append(REGISTRY_HEADER)  # one row per report sheet follows (procore_xl.excel.registry)

@@ -21,8 +21,7 @@ from .registry import Entry, find_entry, read_registry
 from .report_sheet import create_report_sheet, read_parameters, refresh_report_sheet
 from .session import get_service, set_service
 
-# Proposed for layout.py: the Start-sheet cell (a workbook name) holding the environment.
-NAME_ENVIRONMENT = getattr(layout, "NAME_ENVIRONMENT", "ProcoreEnvironment")
+NAME_ENVIRONMENT = layout.NAME_ENVIRONMENT   # the Start-sheet cell holding the environment
 
 
 def _read_name(wb: WorkbookWriter, name: str) -> Any:

@@ -17,6 +17,7 @@ START_CELLS = {
     "project_filter": "C5",
     "project": "C6",
     "report": "C8",
+    "environment": "C10",
 }
 
 # --- workbook names -----------------------------------------------------------------
@@ -25,11 +26,13 @@ NAME_COMPANY = "ProcoreCompany"
 NAME_PROJECT_FILTER = "ProcoreProjectFilter"
 NAME_PROJECT = "ProcoreProject"
 NAME_REPORT = "ProcoreReport"
+NAME_ENVIRONMENT = "ProcoreEnvironment"   # production / sandbox / monthly / federal
 START_NAMES = {
     "company": NAME_COMPANY,
     "project_filter": NAME_PROJECT_FILTER,
     "project": NAME_PROJECT,
     "report": NAME_REPORT,
+    "environment": NAME_ENVIRONMENT,
 }
 
 # Dropdown sources on the _lists sheet: list name (discovery) -> workbook name.
@@ -47,6 +50,7 @@ LIST_NAMES = {
     "albums": "ProcoreAlbums",
     "cost_code_lists": "ProcoreCostCodeLists",
     "sub_reports": "ProcoreSubReports",
+    "environments": "ProcoreEnvironments",
 }
 
 # --- report sheets --------------------------------------------------------------------
