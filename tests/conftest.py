@@ -31,18 +31,16 @@ Fixtures (use them by name in any test):
 from __future__ import annotations
 
 import socket
-from html.parser import HTMLParser
-from urllib.parse import urljoin
 
 import keyring
 import pytest
-import requests
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
 from procore_xl.auth import TokenManager, login
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import Settings, load_settings
+from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.tokens import KeyringTokenStore
 
 
@@ -110,63 +108,6 @@ def settings(sandbox, tmp_path) -> Settings:
                          client_secret=sandbox.client_secret,
                          redirect_uri=f"http://127.0.0.1:{free_port()}/callback",
                          settings_file=tmp_path / "no-settings.json", environ={})
-
-
-class _FormReader(HTMLParser):
-    """Collects the first form's action and its hidden inputs, and the text of <code id="code">."""
-
-    def __init__(self):
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self.code: str | None = None
-        self._in_code = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = attrs.get("action") or ""
-        elif tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "code" and attrs.get("id") == "code":
-            self._in_code = True
-
-    def handle_endtag(self, tag):
-        if tag == "code":
-            self._in_code = False
-
-    def handle_data(self, data):
-        if self._in_code:
-            self.code = (self.code or "") + data.strip()
-
-
-class ConsentBrowser:
-    """Stands in for the user's browser on the sandbox's consent page (plain HTTP, no JS).
-
-    Call it with the authorize URL (it is an ``open_browser``). ``approve=False`` presses Deny.
-    After an out-of-band sign-in, ``shown_code`` is the code the page displays.
-    """
-
-    def __init__(self, approve: bool = True):
-        self.approve = approve
-        self.shown_code: str | None = None
-        self.opened: list[str] = []
-        self.final_status: int | None = None
-
-    def __call__(self, url: str) -> bool:
-        self.opened.append(url)
-        with requests.Session() as http:
-            page = http.get(url, timeout=10)
-            page.raise_for_status()
-            form = _FormReader()
-            form.feed(page.text)
-            answer = http.post(urljoin(url, form.action), data={**form.fields, "approve": "1" if self.approve else "0"},
-                               timeout=10)  # follows the redirect to our loopback listener
-            self.final_status = answer.status_code
-            shown = _FormReader()
-            shown.feed(answer.text)
-            self.shown_code = shown.code
-        return True
 
 
 @pytest.fixture

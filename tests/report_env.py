@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 @contextmanager
 def report_env(tmp_dir, **config):
-    from conftest import ConsentBrowser
+    from procore_xl.sandbox.browser import ConsentBrowser
     cfg = dict(port=0, seed=7, rfis_per_project=3, today=TODAY, rate_limit_spike=100000,
                rate_limit_hourly=1000000)
     cfg.update(config)

@@ -22,7 +22,7 @@ from procore_xl.errors import ConfigurationError, SignedOutError
 from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
                                default_token_store)
 
-from conftest import ConsentBrowser
+from procore_xl.sandbox.browser import ConsentBrowser
 
 # --------------------------------------------------------------------------- settings
 

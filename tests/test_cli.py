@@ -1,0 +1,176 @@
+"""The `procore-xl` command line, run in-process against the sandbox over loopback.
+
+Bad input must end as ONE line on stderr and a non-zero exit; good input writes real files.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import webbrowser
+
+import openpyxl
+import pytest
+
+from procore_xl.catalog import REPORTS
+from procore_xl.cli import main
+from procore_xl.sandbox.browser import ConsentBrowser
+
+
+@pytest.fixture
+def env(sandbox, monkeypatch):
+    """PROCORE_* variables pointing at the sandbox (a service account: client id + secret)."""
+    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox.url)
+    monkeypatch.setenv("PROCORE_API_URL", sandbox.url)
+    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox.client_id)
+    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
+    return sandbox
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("procore-xl: error: ")
+    return lines[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- pulls -------------------------------------------------------------------------------------
+def test_pull_rfis_to_csv(env, capsys, tmp_path):
+    target = tmp_path / "rfis.csv"
+    code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(target))
+    assert code == 0, err
+    with target.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    expected = env.world.records("rfis", env.world.project(91001))
+    assert sorted(int(r["id"]) for r in rows) == sorted(r["id"] for r in expected)
+    assert list(rows[0])[:3] == ["id", "number", "subject"]
+    assert "rows" in err and "requests" in err
+
+
+def test_pull_by_names_to_xlsx_keeps_formula_like_text_as_text(env, capsys, tmp_path):
+    target = tmp_path / "rfis.xlsx"
+    code, _, err = run(capsys, "pull", "rfis", "--company", "Harbor Tower Builders", "--project", "Harbor Tower",
+                       "--out", str(target))
+    assert code == 0, err
+    book = openpyxl.load_workbook(target)
+    sheet = book["RFIs"]
+    assert len(sheet.tables) == 1
+    formula_like = [c for row in sheet.iter_rows() for c in row
+                    if isinstance(c.value, str) and c.value[:1] in "=+-@" and c.row > 1]
+    assert formula_like, "the sandbox has RFI text starting with = + - @"
+    assert all(c.data_type == "s" for c in formula_like)
+
+
+def test_pull_json_is_the_raw_records_and_stdout_is_csv(env, capsys, tmp_path):
+    target = tmp_path / "areas.json"
+    code, _, _ = run(capsys, "pull", "Drawing Areas", "--company", "8001", "--project", "91001", "--out", str(target))
+    assert code == 0
+    records = json.loads(target.read_text(encoding="utf-8"))
+    assert records and isinstance(records[0]["drawing_sets"], list)   # nested lists as Procore sent them
+    code, out, _ = run(capsys, "pull", "Trades", "--company", "8001")
+    assert code == 0 and out.splitlines()[0].startswith("id,name")
+
+
+def test_pull_over_all_active_projects_reports_the_unreadable_one(env, capsys, tmp_path):
+    target = tmp_path / "all.csv"
+    code, _, err = run(capsys, "pull", "Locations", "--company", "8001", "--project", "all",
+                       "--project-filter", "active", "--out", str(target))
+    assert code == 0
+    with target.open(encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert header[:2] == ["project.id", "project.name"]
+    assert "warning: Skipped project" in err
+
+
+# -- discovery and the catalog -------------------------------------------------------------------
+def test_companies_projects_and_lists(env, capsys):
+    code, out, _ = run(capsys, "companies")
+    assert code == 0 and "8001\tHarbor Tower Builders" in out
+    code, out, _ = run(capsys, "projects", "--company", "Harbor Tower Builders", "--filter", "inactive")
+    inactive = [p for p in env.world.company_projects(8001) if not p["active"]]
+    assert code == 0 and {int(line.split("\t")[0]) for line in out.splitlines()} == {p["id"] for p in inactive}
+    code, out, _ = run(capsys, "lists", "contracts", "--company", "8001", "--project", "91001")
+    assert code == 0 and out.strip()
+
+
+def test_reports_and_params(capsys):
+    code, out, _ = run(capsys, "reports")
+    assert code == 0
+    assert all(name in out for name in REPORTS)
+    code, out, _ = run(capsys, "params", "change orders requests")
+    assert code == 0 and "--contract" in out and "required" in out
+
+
+# -- sign-in -------------------------------------------------------------------------------------
+def test_login_whoami_logout_with_the_keyring(sandbox, capsys, monkeypatch, keyring_backend):
+    browser = ConsentBrowser()
+    monkeypatch.setattr(webbrowser, "open", browser)
+    flags = ["--login-url", sandbox.url, "--api-url", sandbox.url, "--client-id", sandbox.client_id,
+             "--redirect-uri", f"http://127.0.0.1:{closed_port()}/callback"]
+    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
+    code, out, err = run(capsys, "login", *flags)
+    assert code == 0, err
+    assert browser.opened and "Dana Reyes" in out
+    stored = open(keyring_backend.file_path, encoding="utf-8").read()
+    code, out, _ = run(capsys, "whoami", *flags)
+    assert code == 0 and "Dana Reyes" in out
+    code, out, _ = run(capsys, "logout", *flags)
+    assert code == 0 and "Signed out" in out
+    for secret in (sandbox.client_secret,):
+        assert secret not in out + err + stored
+
+
+# -- bad input: one line on stderr, non-zero exit ---------------------------------------------------
+@pytest.mark.parametrize("argv, words", [
+    (["pull", "RFIs", "--company", "9999", "--project", "91001"], ["company", "9999"]),
+    (["pull", "RFIs", "--company", "8001", "--project", "Nowhere Tower"], ["project", "Nowhere Tower"]),
+    (["pull", "RFIs", "--company", "8001"], ["Project is required"]),
+    (["pull", "RFI", "--company", "8001", "--project", "91001"], ["RFIs"]),
+    (["pull", "Photos", "--company", "8001", "--project", "91001", "--photos", "many"], ["Number of photos"]),
+    (["pull", "Manpower Logs", "--company", "8001", "--project", "91001", "--start-date", "yesterday"],
+     ["Start Date"]),
+    (["pull", "RFIs", "--company", "8001", "--project", "91001", "--sub-report", "minutes"], ["sub report"]),
+    (["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", "rfis.txt"], [".csv", ".xlsx"]),
+])
+def test_bad_input_is_one_clear_line(env, capsys, argv, words):
+    code, out, err = run(capsys, *argv)
+    assert code != 0 and not out
+    line = one_error_line(err)
+    for word in words:
+        assert word.lower() in line.lower(), line
+
+
+def test_missing_client_id(capsys):
+    code, _, err = run(capsys, "whoami")
+    assert code != 0
+    assert "PROCORE_CLIENT_ID" in one_error_line(err)
+
+
+def test_unreachable_host(env, capsys, monkeypatch):
+    monkeypatch.setenv("PROCORE_API_URL", f"http://127.0.0.1:{closed_port()}")
+    code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001")
+    assert code != 0
+    assert "Cannot reach" in one_error_line(err)
+
+
+def test_no_secret_in_any_output(env, capsys, tmp_path, caplog):
+    caplog.set_level("DEBUG")
+    run(capsys, "whoami", "-v")
+    code, out, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "-v",
+                         "--out", str(tmp_path / "r.json"))
+    assert code == 0
+    text = out + err + caplog.text + (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert env.client_secret not in text
+    assert "Bearer" not in text and "access_token" not in text
