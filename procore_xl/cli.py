@@ -54,6 +54,33 @@ def _service(args: argparse.Namespace):
 
 
 # -- commands ------------------------------------------------------------------------------
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Settings to the per-user settings file, the client secret to the OS keyring."""
+    import getpass
+
+    from .environments import load_settings, save_settings_file
+    from .tokens import save_client_secret
+
+    values = {k: getattr(args, k) for k in ("env", "login_url", "api_url", "client_id", "redirect_uri")
+              if getattr(args, k) is not None}
+    if args.login_url or args.api_url:
+        values["env"] = "custom"
+    path = save_settings_file(values)
+    settings = load_settings()
+    print(f"Settings saved to {path}: {settings.env} ({settings.api_url}), client id {settings.client_id}, "
+          f"redirect URI {settings.redirect_uri}")
+    if args.client_secret_stdin:
+        secret = sys.stdin.readline().strip()
+    elif args.no_secret:
+        secret = ""
+    else:
+        secret = getpass.getpass("Client secret of your Procore app (Enter to keep the current one): ")
+    if secret:
+        save_client_secret(settings, secret)
+        print("Client secret saved in the OS keyring.")
+    return 0
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     with _service(args) as service:
         me = service.login(oob=args.oob)
@@ -198,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
         return p
+
+    p = command("setup", cmd_setup, "save your Procore app's settings (secret to the OS keyring)")
+    p.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from stdin")
+    p.add_argument("--no-secret", action="store_true", help="do not ask for a client secret")
 
     p = command("login", cmd_login, "sign in with your browser; tokens go to the OS keyring")
     p.add_argument("--oob", action="store_true", help="paste the code instead of the loopback redirect")

@@ -137,6 +137,9 @@ _FIELDS = {
     "client_secret": ("--client-secret", "PROCORE_CLIENT_SECRET"),
     "redirect_uri": ("--redirect-uri", "PROCORE_REDIRECT_URI"),
 }
+# The settings file holds no secret: the client secret lives in the OS keyring (`procore-xl setup`)
+# or, for unattended runs, in PROCORE_CLIENT_SECRET.
+SETTINGS_FILE_FIELDS = tuple(k for k in _FIELDS if k != "client_secret")
 
 
 def load_settings(
@@ -259,11 +262,32 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
             f"Settings file {path} is not valid JSON (line {exc.lineno}): fix or delete it") from None
     if not isinstance(data, dict):
         raise ConfigurationError(f"Settings file {path} must hold a JSON object like {{\"client_id\": \"...\"}}")
-    unknown = sorted(set(data) - set(_FIELDS))
+    if "client_secret" in data:
+        raise ConfigurationError(
+            f"Settings file {path} holds a client secret: remove it and run `procore-xl setup` to keep it "
+            f"in the OS keyring (or set PROCORE_CLIENT_SECRET for unattended runs)")
+    unknown = sorted(set(data) - set(SETTINGS_FILE_FIELDS))
     if unknown:
         raise ConfigurationError(
-            f"Settings file {path} has unknown key(s) {', '.join(unknown)}: allowed are {', '.join(_FIELDS)}")
+            f"Settings file {path} has unknown key(s) {', '.join(unknown)}: allowed are "
+            f"{', '.join(SETTINGS_FILE_FIELDS)}")
     return {k: v for k, v in data.items() if v is not None}
+
+
+def save_settings_file(values: Mapping[str, str | None], path: str | os.PathLike | None = None) -> Path:
+    """Merge ``values`` into the per-user settings file (never a secret; None removes a key)."""
+    path = Path(path) if path else settings_path()
+    data = _read_settings_file(path)
+    for key, value in values.items():
+        if key not in SETTINGS_FILE_FIELDS:
+            raise ConfigurationError(f"{key} does not belong in the settings file")
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def _missing_client_id_message() -> str:

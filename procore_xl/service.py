@@ -16,7 +16,7 @@ from .client import ProcoreClient
 from .discovery import Choice, Discovery
 from .environments import Settings, load_settings
 from .runner import ReportResult, run_report
-from .tokens import TokenStore, default_token_store
+from .tokens import TokenStore, default_token_store, stored_client_secret
 
 
 class ProcoreService:
@@ -25,6 +25,8 @@ class ProcoreService:
     def __init__(self, settings: Settings | None = None, store: TokenStore | None = None,
                  *, per_page: int = 1000, max_workers: int = 8):
         self.settings = settings or load_settings()
+        if self.settings.client_secret is None:      # flags and PROCORE_CLIENT_SECRET come first
+            self.settings.client_secret = stored_client_secret(self.settings)
         self._store = store
         self._per_page = per_page
         self._max_workers = max_workers

@@ -170,6 +170,35 @@ class NoKeyringStore:
         return None
 
 
+def _secret_entry(settings: Settings) -> str:
+    return f"client-secret|{settings.key}"
+
+
+def stored_client_secret(settings: Settings) -> str | None:
+    """The app's client secret saved by `procore-xl setup` in the OS keyring, if any."""
+    if not settings.client_id or not keyring_usable():
+        return None
+    try:
+        return keyring.get_password(SERVICE_NAME, _secret_entry(settings))
+    except keyring.errors.KeyringError:
+        return None
+
+
+def save_client_secret(settings: Settings, secret: str | None) -> None:
+    """Keep (or with None forget) the app's client secret in the OS keyring."""
+    if not keyring_usable():
+        raise ConfigurationError(NO_KEYRING_HELP)
+    try:
+        if secret:
+            keyring.set_password(SERVICE_NAME, _secret_entry(settings), secret)
+        else:
+            keyring.delete_password(SERVICE_NAME, _secret_entry(settings))
+    except keyring.errors.PasswordDeleteError:
+        pass
+    except keyring.errors.KeyringError as exc:
+        raise ConfigurationError(f"The OS keyring refused the client secret ({type(exc).__name__})") from None
+
+
 def keyring_usable() -> bool:
     """False on a machine with no real keyring backend (keyring's fail/null backend, empty chainer)."""
     backend = keyring.get_keyring()

@@ -38,19 +38,27 @@ def test_presets_match_procore_hosts():
 
 def test_flags_beat_environment_variables_beat_settings_file(tmp_path):
     file = tmp_path / "settings.json"
-    file.write_text(json.dumps({"env": "federal", "client_id": "from-file", "client_secret": "file-secret",
+    file.write_text(json.dumps({"env": "federal", "client_id": "from-file",
                                 "redirect_uri": "http://localhost:9000/cb"}))
-    environ = {"PROCORE_ENV": "sandbox", "PROCORE_CLIENT_ID": "from-env"}
+    environ = {"PROCORE_ENV": "sandbox", "PROCORE_CLIENT_ID": "from-env", "PROCORE_CLIENT_SECRET": "env-secret"}
 
     s = load_settings(settings_file=file, environ=environ)
     assert (s.env, s.login_url, s.client_id, s.client_secret, s.redirect_uri) == (
-        "sandbox", "https://login-sandbox.procore.com", "from-env", "file-secret", "http://localhost:9000/cb")
+        "sandbox", "https://login-sandbox.procore.com", "from-env", "env-secret", "http://localhost:9000/cb")
 
     s = load_settings(env="monthly", client_id="from-flag", settings_file=file, environ=environ)
     assert (s.env, s.api_url, s.client_id) == ("monthly", "https://api-monthly.procore.com", "from-flag")
 
     s = load_settings(settings_file=file, environ={})
     assert (s.env, s.api_url, s.client_id) == ("federal", "https://api.procoregov.com", "from-file")
+
+
+def test_settings_file_refuses_a_client_secret(tmp_path):
+    file = tmp_path / "settings.json"
+    file.write_text(json.dumps({"client_id": "abc", "client_secret": "do-not-keep-me-here"}))
+    with pytest.raises(ConfigurationError) as err:
+        load_settings(settings_file=file, environ={})
+    assert "procore-xl setup" in str(err.value) and "do-not-keep-me-here" not in str(err.value)
 
 
 def test_defaults_are_production_and_the_fixed_loopback_redirect(tmp_path):

@@ -174,3 +174,20 @@ def test_no_secret_in_any_output(env, capsys, tmp_path, caplog):
     text = out + err + caplog.text + (tmp_path / "r.json").read_text(encoding="utf-8")
     assert env.client_secret not in text
     assert "Bearer" not in text and "access_token" not in text
+
+
+def test_setup_keeps_the_secret_in_the_keyring_not_the_settings_file(isolated_home, capsys, monkeypatch,
+                                                                      keyring_backend):
+    import io
+
+    from procore_xl.environments import load_settings, settings_path
+    from procore_xl.service import ProcoreService
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-value\n"))
+    code, out, err = run(capsys, "setup", "--env", "sandbox", "--client-id", "my-app", "--client-secret-stdin")
+    assert code == 0, err
+    saved = settings_path().read_text(encoding="utf-8")
+    assert "my-app" in saved and "s3cret-value" not in saved and "s3cret-value" not in out
+    service = ProcoreService(load_settings())
+    assert (service.settings.env, service.settings.client_id, service.settings.client_secret) == (
+        "sandbox", "my-app", "s3cret-value")
