@@ -110,6 +110,9 @@ class SandboxServer:
         self.stop()
 
 
+STATS_PATH = "/_sandbox/stats"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -136,6 +139,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qsl(url.query, keep_blank_values=True)
         body = self._read_body()
+        if url.path == STATS_PATH:           # for benchmarks running the sandbox in another process
+            self._send(self._stats(method))
+            return
         self.sandbox.count(url.path)
         if url.path.startswith("/oauth/"):
             response = self._oauth(method, url.path, query, body)
@@ -151,6 +157,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(response)
+
+    def _stats(self, method: str) -> Response:
+        """GET: requests served so far (this path is not counted); POST: reset the counts."""
+        if method == "POST":
+            self.sandbox.reset_counts()
+        return json_response(200, {"requests": self.sandbox.requests})
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
