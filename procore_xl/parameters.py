@@ -384,3 +384,20 @@ def describe(report: Report) -> list[dict[str, Any]]:
         rows.append({"name": name, "label": spec.label, "required": required,
                      "choices": choices, "default": default, "help": spec.help})
     return rows
+
+
+def parameters_markdown() -> str:
+    """The parameter model as a Markdown table (for the README): CLI flag, label, values."""
+    lines = ["| Parameter (CLI flag / formula name) | Label in Excel | Values | Default |", "|---|---|---|---|"]
+    for spec in SPECS.values():
+        if spec.choices:
+            values = " / ".join(spec.choices)
+        elif spec.list_name:
+            values = f"name or id from the {spec.list_name} list" + (", or `all`" if spec.allows_all else "")
+        else:
+            values = {"int": "whole number", "date": "date YYYY-MM-DD", "text": "text"}.get(spec.kind, spec.kind)
+        if spec.name == "sub_report":
+            values = "`none` or one of the report's sub-lists"
+        lines.append(f"| `--{spec.name.replace('_', '-')}` / `\"{spec.name}\"` | {spec.label} | {values}"
+                     + (f" ({spec.help})" if spec.help else "") + f" | {spec.default if spec.default is not None else ''} |")
+    return "\n".join(lines) + "\n"

@@ -5,6 +5,8 @@ loopback redirect listener); only the person clicking "Approve" is replaced by t
 """
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
@@ -60,10 +62,18 @@ class ConsentBrowser:
             form = _FormReader()
             form.feed(page.text)
             decision = {**form.fields, "approve": "1" if self.approve else "0"}
-            # the answer redirects to our loopback listener (or shows the out-of-band code)
-            answer = http.post(urljoin(url, form.action), data=decision, timeout=10)
-            self.final_status = answer.status_code
-            shown = _FormReader()
-            shown.feed(answer.text)
-            self.shown_code = shown.code
+            answer = http.post(urljoin(url, form.action), data=decision, timeout=10, allow_redirects=False)
+        if answer.is_redirect:
+            # to our loopback listener, with the code: fetched with the standard library, which
+            # logs nothing (a browser's traffic is not in our logs)
+            try:
+                with urllib.request.urlopen(answer.headers["Location"], timeout=10) as landing:
+                    self.final_status = landing.status
+            except urllib.error.HTTPError as page:     # e.g. the listener's "sign-in denied" page
+                self.final_status = page.code
+            return True
+        self.final_status = answer.status_code    # the out-of-band page shows the code
+        shown = _FormReader()
+        shown.feed(answer.text)
+        self.shown_code = shown.code
         return True

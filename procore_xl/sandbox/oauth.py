@@ -174,6 +174,15 @@ class OAuthProvider:
                 self._refresh[token.refresh_token] = token.value
         return token
 
+    def issued_secrets(self) -> list[str]:
+        """Every authorization code, access token and refresh token issued so far, and the client
+        secret: what must never show up in a log, a message or a file (tests search for them)."""
+        with self._lock:
+            tokens = list(self._tokens.values())
+            codes = list(self._codes)
+        return codes + [t.value for t in tokens] + [t.refresh_token for t in tokens if t.refresh_token] \
+            + [self.client_secret]
+
     # ------------------------------------------------------------------ revoke / info / API check
     def revoke(self, form: dict[str, str]) -> Response:
         value = form.get("token") or ""

@@ -1,0 +1,38 @@
+"""Regenerate the README sections that come from the code (the report catalog, the parameters).
+
+    python docs/update_readme.py          # rewrite README.md in place
+    python docs/update_readme.py --check  # exit 1 if README.md is out of date (tests/test_readme.py)
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from procore_xl.catalog import catalog_markdown
+from procore_xl.parameters import parameters_markdown
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SECTIONS = {"catalog": catalog_markdown, "parameters": parameters_markdown}
+
+
+def render(text: str) -> str:
+    for name, make in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no <!-- {name}:begin --> ... <!-- {name}:end --> block")
+        text = pattern.sub(lambda m: m.group(1) + make() + m.group(2), text)
+    return text
+
+
+def main(argv: list[str]) -> int:
+    current = README.read_text(encoding="utf-8")
+    fresh = render(current)
+    if "--check" in argv:
+        return 0 if fresh == current else 1
+    README.write_text(fresh, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
