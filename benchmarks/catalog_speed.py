@@ -9,22 +9,14 @@ figures. The sandbox adds the latency to every API request, like a real network 
 from __future__ import annotations
 
 import argparse
-import socket
 import time
 
 from procore_xl.catalog import REPORTS
-from procore_xl.demo import demo_params
-from procore_xl.environments import load_settings
+from procore_xl.demo import demo_params, sandbox_settings
 from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import MemoryTokenStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -35,10 +27,7 @@ def main() -> None:
     args = ap.parse_args()
 
     with SandboxServer(SandboxConfig(port=0, scale=args.scale, latency_ms=args.latency_ms)) as sandbox:
-        settings = load_settings(login_url=sandbox.url, api_url=sandbox.url,
-                                 client_id=sandbox.client_id, client_secret=sandbox.client_secret,
-                                 redirect_uri=f"http://127.0.0.1:{_free_port()}/callback", environ={})
-        with ProcoreService(settings, MemoryTokenStore()) as service:
+        with ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as service:
             service.login(open_browser=ConsentBrowser())
             params = {name: demo_params(report, service) for name, report in REPORTS.items()}
             service.invalidate()          # discovery lists are fetched again inside the timed run

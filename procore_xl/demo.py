@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .catalog import REPORTS, Report
-from .environments import load_settings
+from .environments import Settings, load_settings
 from .errors import ProcoreError
 from .parameters import SPECS
 from .runner import ReportResult
@@ -33,6 +34,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def sandbox_settings(sandbox: SandboxServer) -> Settings:
+    """Settings for the built-in sandbox's demo app (nothing read from the user's environment)."""
+    return load_settings(login_url=sandbox.url, api_url=sandbox.url, client_id=sandbox.client_id,
+                         client_secret=sandbox.client_secret,
+                         redirect_uri=f"http://127.0.0.1:{_free_port()}/callback",
+                         environ={}, settings_file=Path(os.devnull))
 
 
 def demo_params(report: Report, service: ProcoreService) -> dict[str, Any]:
@@ -62,19 +71,19 @@ def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, laten
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
                                              latency_ms=latency_ms)) as sandbox:
         print(f"Sandbox running at {sandbox.url}", file=stream)
-        settings = load_settings(login_url=sandbox.url, api_url=sandbox.url,
-                                 client_id=sandbox.client_id, client_secret=sandbox.client_secret,
-                                 redirect_uri=f"http://127.0.0.1:{_free_port()}/callback", environ={})
-        with ProcoreService(settings, MemoryTokenStore()) as service:
+        with ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as service:
             me = service.login(open_browser=ConsentBrowser())
             print(f"Signed in as {me.get('name')} <{me.get('login')}> (authorization code + PKCE)",
                   file=stream)
             runs, failures = _run_all(service, stream)
+            waited = service.client.budget.waited_seconds
         write_results_workbook(Path(out), runs)
         total_requests = sandbox.requests
     total_rows = sum(len(result.frame) for _, result in runs)
     print(f"\n{len(runs)} of {len(REPORTS)} reports, {total_rows:,} rows, {total_requests:,} "
           f"requests to the sandbox, {time.perf_counter() - started:.1f} s -> {out}", file=stream)
+    if waited:
+        print(f"({waited:.0f} s of it spent waiting for the rate limit's reset, as Procore asks)", file=stream)
     for name, err in failures:
         print(f"FAILED {name}: {err}", file=sys.stderr)
     return 1 if failures else 0
