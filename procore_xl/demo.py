@@ -64,12 +64,13 @@ def demo_params(report: Report, service: ProcoreService) -> dict[str, Any]:
 
 
 def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, latency_ms: int = 0,
-             stream: TextIO = sys.stdout) -> int:
+             stream: TextIO = sys.stdout, **sandbox_options: Any) -> int:
+    """Run the demo; ``sandbox_options`` go to :class:`SandboxConfig` (e.g. ``rate_limit_spike``)."""
     from .excel.refresh import write_results_workbook  # openpyxl; kept off the import path of the CLI
 
     started = time.perf_counter()
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
-                                             latency_ms=latency_ms)) as sandbox:
+                                             latency_ms=latency_ms, **sandbox_options)) as sandbox:
         print(f"Sandbox running at {sandbox.url}", file=stream)
         with ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as service:
             me = service.login(open_browser=ConsentBrowser())

@@ -177,3 +177,40 @@ def test_no_secret_in_the_workbook(service, settings, tmp_path):
     for secret in (token["access_token"], token["refresh_token"], settings.client_secret):
         assert secret.encode() not in blob
     assert layout.REGISTRY_SHEET in openpyxl.load_workbook(path).sheetnames
+
+
+def test_refresh_process_killed_half_way_leaves_the_file_intact(sandbox, settings, service, tmp_path):
+    """`procore-xl refresh` in its own process, SIGKILLed while it is fetching: the workbook's
+    bytes are unchanged and no temporary file is left; a second run then completes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    book = make_xlsm(tmp_path / "book.xlsm")
+    new_workbook(book, REPORTS, service, template=book, progress=False)
+    before = book.read_bytes()
+    env = {**os.environ, "PROCORE_LOGIN_URL": settings.login_url, "PROCORE_API_URL": settings.api_url,
+           "PROCORE_CLIENT_ID": settings.client_id, "PROCORE_CLIENT_SECRET": settings.client_secret,
+           "PROCORE_XL_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "procore_xl", "refresh", str(book), "-q"]
+
+    sandbox.faults.latency_ms = 400                 # slow enough to kill it mid-refresh
+    sandbox.reset_counts()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while sandbox.path_counts.get("/rest/v1.0/companies", 0) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)                            # it is fetching now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    assert book.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".~")) == []
+
+    sandbox.faults.latency_ms = 0
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert book.read_bytes() != before
+    assert {e.sheet for e in read_registry(OpenpyxlWorkbook(openpyxl.load_workbook(book, keep_vba=True)))} == \
+        {"RFIs", "Projects", "Trades"}

@@ -26,7 +26,7 @@ from xml.etree import ElementTree as ET
 import openpyxl
 from tqdm import tqdm
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, ProcoreError
 from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
@@ -98,7 +98,7 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
         try:
             lists, _ = compute_lists(service, dict(reports[0][1]))
             write_lists(wb, lists)
-        except Exception:            # dropdowns are a convenience; the data is written either way
+        except ProcoreError:         # dropdowns are a convenience; the data is written either way
             pass
         first = next(s for s in book.sheetnames if s not in ("_procore", "_lists"))
         wb.activate(first)
