@@ -84,7 +84,9 @@ def test_refresh_sheet_reads_the_parameter_cells(service, sandbox, caller):
     macros.refresh_sheet()
     assert book.app.alerts == []
     assert len(table_rows(book, "RFIs")) == rfi_count(sandbox, 91002)
-    assert find_entry(wb, "RFIs").params["project"] == 91002
+    name = sandbox.world.project(91002)["name"]                     # the cell now shows the project's name
+    assert find_entry(wb, "RFIs").params["project"] == name
+    assert book.sheets["RFIs"].range((row, 2)).value == name
 
 
 def test_refresh_all_keeps_failed_sheets(service, sandbox, caller):

@@ -238,9 +238,20 @@ def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool
     except Exception as exc:                       # recorded in the sheet, table kept
         write_failure(wb, entry, safe_message(exc))
         return False
-    entry.params = {k: params.get(k) for k in entry.params}
+    entry.params = {k: _cell_after_run(k, params.get(k), result.params) for k in entry.params}
+    write_parameters(wb, entry)
     save_entry(wb, entry)
     return write_result(wb, entry, result)
+
+
+def _cell_after_run(key: str, given: Any, resolved: Mapping[str, Any]) -> Any:
+    """What a parameter cell shows after a run: the label of a picked list entry (company
+    "8001" -> "Harbor Tower Builders") and the defaults that applied; dates stay as the person
+    gave them, so "10 days back" stays relative."""
+    spec = SPECS.get(key)
+    if spec is None or spec.kind not in ("list", "fixed") or resolved.get(key) is None:
+        return given
+    return resolved[key]
 
 
 def entry_for_sheet(wb: WorkbookWriter, sheet: str) -> Entry | None:
