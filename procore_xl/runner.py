@@ -178,20 +178,10 @@ class _Run:
         return [{**lead, **r} for r in recs]
 
     def _first_n(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
-        """The first ``n`` records of a sorted list, page by page (not the whole list)."""
+        """The first ``n`` records of a sorted list (not the whole list)."""
         path, query = ep.render(ctx)
-        per_page = min(n, 100)
-        out: list[dict] = []
-        page = 1
-        while len(out) < n:
-            body = self.client.get(path, {**query, "page": page, "per_page": per_page},
-                                   company_id=ctx.get("company_id"))
-            recs = extract_records(body, ep)
-            if not recs:
-                break
-            out.extend(recs)
-            page += 1
-        return out[:n]
+        company = ctx.get("company_id") if ep.company_header else None
+        return extract_records(self.client.get_first(path, n, query, company_id=company), ep)
 
     def _walk_tree(self, roots: list[dict], ctx: dict) -> list[dict]:
         tree = self.rep.tree

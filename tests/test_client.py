@@ -202,6 +202,8 @@ class StandInHandler(BaseHTTPRequestHandler):
             per_page = min(int(query.get("per_page", 10)), 50)
             page = int(query.get("page", 1))
             ids = list(range(1, srv.rows + 1))[(page - 1) * per_page: page * per_page]
+            if srv.mode == "unpaged":                     # an endpoint that ignores page/per_page
+                ids = list(range(1, srv.rows + 1))
             body = json.dumps([{"id": i, "tag": query.get("tag")} for i in ids]).encode()
             self.send_response(200)
             headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
@@ -236,6 +238,40 @@ def test_paging_by_total_by_link_or_single_page(stand_in_tokens, mode, expected_
         assert [r["id"] for r in rows] == list(range(1, expected_rows + 1))
         assert all(r["tag"] == "t" for r in rows)  # Link URLs (foreign host) were re-rooted on our host
         assert server.count == math.ceil(expected_rows / 50)
+    finally:
+        server.shutdown()
+
+
+def test_full_pages_without_headers_are_followed_until_a_short_page(stand_in_tokens):
+    server = StandIn(rows=123, mode="none")
+    try:
+        with ProcoreClient(server.url, stand_in_tokens, per_page=50) as client:
+            rows = client.get_all("/things")
+        assert [r["id"] for r in rows] == list(range(1, 124))
+        assert server.count == 3                          # 50 + 50 + 23
+    finally:
+        server.shutdown()
+
+
+def test_an_endpoint_that_ignores_paging_is_not_read_twice(stand_in_tokens):
+    server = StandIn(rows=40, mode="unpaged")
+    try:
+        with ProcoreClient(server.url, stand_in_tokens, per_page=40) as client:
+            rows = client.get_all("/things")
+        assert [r["id"] for r in rows] == list(range(1, 41))    # page 2 repeated page 1: dropped
+        assert server.count == 2
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["total", "link"])
+def test_get_first_reads_only_the_pages_it_needs(stand_in_tokens, mode):
+    server = StandIn(rows=500, mode=mode)                 # the stand-in caps pages at 50 rows
+    try:
+        with ProcoreClient(server.url, stand_in_tokens) as client:
+            rows = client.get_first("/things", 120)
+        assert [r["id"] for r in rows] == list(range(1, 121))
+        assert server.count == 3
     finally:
         server.shutdown()
 
