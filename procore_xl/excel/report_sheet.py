@@ -246,10 +246,10 @@ def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool
 
 def _cell_after_run(key: str, given: Any, resolved: Mapping[str, Any]) -> Any:
     """What a parameter cell shows after a run: the label of a picked list entry (company
-    "8001" -> "Harbor Tower Builders") and the defaults that applied; dates stay as the person
-    gave them, so "10 days back" stays relative."""
+    "8001" -> "Harbor Tower Builders"), numbers as numbers, and the defaults that applied; dates
+    stay as the person gave them (a resolved "10 days back" must not become a fixed date)."""
     spec = SPECS.get(key)
-    if spec is None or spec.kind not in ("list", "fixed") or resolved.get(key) is None:
+    if spec is None or spec.kind not in ("list", "fixed", "int") or resolved.get(key) is None:
         return given
     return resolved[key]
 
