@@ -190,6 +190,7 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     last = max(wb.last_row(entry.sheet), top)
     wb.clear(entry.sheet, (top, 1, last, width))       # stray cells under the header area
     wb.write(entry.sheet, top, 1, [header])
+    wb.set_bold(entry.sheet, (top, 1, top, width))     # also shown where the table style is not
     if block.rows:
         wb.write(entry.sheet, top + 1, 1, block.rows, block.formats)
     wb.set_table(entry.sheet, entry.table, (top, 1, top + max(len(block.rows), 1), width))
@@ -239,7 +240,8 @@ def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool
         write_failure(wb, entry, safe_message(exc))
         return False
     entry.params = {k: _cell_after_run(k, params.get(k), result.params) for k in entry.params}
-    write_parameters(wb, entry)
+    if entry.params:
+        wb.write(entry.sheet, PARAM_FIRST_ROW, 2, [[v] for v in entry.params.values()])
     save_entry(wb, entry)
     return write_result(wb, entry, result)
 
