@@ -65,6 +65,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
               if getattr(args, k) is not None}
     if args.login_url or args.api_url:
         values["env"] = "custom"
+    load_settings(**values)                   # a bad value is refused before anything is saved
     path = save_settings_file(values)
     settings = load_settings()
     print(f"Settings saved to {path}: {settings.env} ({settings.api_url}), client id {settings.client_id}, "
@@ -124,6 +125,8 @@ def cmd_lists(args: argparse.Namespace) -> int:
     params = _report_params(args)
     if args.filter:
         params["project_filter"] = args.filter
+    if args.report:
+        params["report"] = args.report
     with _service(args) as service:
         _print_choices(service.choices(args.list_name, **params))
     return 0
@@ -243,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("list_name", help="companies, projects, contracts, pcos, cors, vendors, drawing_areas, "
                    "meetings, albums, cost_code_lists, sub_reports")
     p.add_argument("--filter", choices=["active", "inactive", "all"], help="project filter")
+    p.add_argument("--report", help="the report whose sub_reports to list")
     _add_report_parameters(p)
 
     command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False)
