@@ -141,15 +141,29 @@ def _describe(exc: Exception) -> str:
 
 
 def _normalise(token: dict) -> dict:
-    """Keep Procore's fields; make sure ``created_at`` (server seconds) and ``expires_in`` exist."""
+    """Keep Procore's fields; make sure ``created_at`` (server seconds) and ``expires_in`` exist.
+
+    ``created_at`` is on Procore's clock; ``clock_offset`` (our clock minus it, taken when the
+    token arrives) converts it, so a skewed local clock neither refreshes on every call nor keeps
+    using a dead token."""
+    now = time.time()
     token = {k: v for k, v in dict(token).items() if k != "expires_at"}
-    token.setdefault("created_at", int(time.time()))
+    token.setdefault("created_at", int(now))
     token.setdefault("expires_in", 5400)
+    try:
+        token["clock_offset"] = now - float(token["created_at"])
+    except (TypeError, ValueError):
+        token["created_at"], token["clock_offset"] = int(now), 0.0
     return token
 
 
 def expires_at(token: dict) -> float:
-    return float(token.get("created_at", 0)) + float(token.get("expires_in", 0))
+    """When the access token expires, on this machine's clock."""
+    try:
+        return (float(token.get("created_at", 0)) + float(token.get("clock_offset", 0))
+                + float(token.get("expires_in", 0)))
+    except (TypeError, ValueError):
+        return 0.0  # unreadable: treat as expired (refresh)
 
 
 def _oauth_error(exc: OAuth2Error | ValueError) -> str:
@@ -190,6 +204,7 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
             client_secret=settings.client_secret, timeout=TOKEN_REQUEST_TIMEOUT))
     except (OAuth2Error, ValueError) as exc:
         raise SignedOutError(f"Procore did not accept the sign-in ({_oauth_error(exc)}): sign in again") from None
+    token["redirect_uri"] = redirect_uri  # refreshes must send the same one (procore_api.md 1.4)
     store.save(settings.key, token)
     log.info("Signed in to Procore (%s)", settings.env)
     return token
@@ -410,13 +425,15 @@ class TokenManager:
         if not current or not current.get("refresh_token"):
             self._dead_token = failed_token
             raise SignedOutError(SIGNED_OUT_MESSAGE)
-        self._token = self._refresh_with(current["refresh_token"], failed_token)
+        self._token = self._refresh_with(current["refresh_token"], failed_token,
+                                         current.get("redirect_uri") or self.settings.redirect_uri)
 
-    def _refresh_with(self, refresh_token: str, failed_token: str) -> dict:
+    def _refresh_with(self, refresh_token: str, failed_token: str, redirect_uri: str) -> dict:
+        """Refresh with the redirect URI the sign-in used (OOB or loopback, procore_api.md 1.4)."""
         log.info("Refreshing the Procore access token")
         endpoint = _TokenEndpoint(self.settings, self._count_request)
-        session = endpoint.session(redirect_uri=self.settings.redirect_uri)
-        extra = {"client_id": self.settings.client_id, "redirect_uri": self.settings.redirect_uri}
+        session = endpoint.session(redirect_uri=redirect_uri)
+        extra = {"client_id": self.settings.client_id, "redirect_uri": redirect_uri}
         if self.settings.client_secret:
             extra["client_secret"] = self.settings.client_secret
         try:
@@ -426,5 +443,6 @@ class TokenManager:
             self._dead_token = failed_token
             log.warning("Procore refused the refresh token (%s): the user must sign in again", _oauth_error(exc))
             raise SignedOutError(SIGNED_OUT_MESSAGE) from None
+        token["redirect_uri"] = redirect_uri
         self.store.save(self.settings.key, token)  # single-use refresh token: persist before use
         return token

@@ -2,7 +2,7 @@
 
 * headers: ``Authorization: Bearer``, ``Accept: application/json``, ``User-Agent`` and, when a
   company is given, ``Procore-Company-Id``;
-* paging: page 1 with ``per_page``; ``Per-Page`` is read back and trusted; with ``Total`` the
+* paging: page 1 with ``per_page`` (at most 100 on v2.x); ``Per-Page`` is read back and trusted; with ``Total`` the
   remaining pages are fetched concurrently and assembled in page order; otherwise ``Link``
   ``rel="next"`` is followed; otherwise there is one page;
 * at most ``max_workers`` requests in flight across every thread using the client;
@@ -42,6 +42,7 @@ DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__vers
 CONNECT_FAILURE_ATTEMPTS = 3
 MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again  # a host that refuses or does not resolve: fail sooner
 RETRY_STATUSES = {500, 502, 503, 504}
+V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)
 
@@ -132,7 +133,7 @@ class ProcoreClient:
                 company_id: int | str | None = None) -> list[dict]:
         """Every row of a list endpoint, in Procore's order. A non-list body comes back as ``[body]``."""
         params = dict(params or {})
-        requested = int(params.pop("per_page", None) or self.per_page)
+        requested = _page_size_for(path, int(params.pop("per_page", None) or self.per_page))
         params.pop("page", None)
         first = self._fetch(path, {**params, "page": 1, "per_page": requested}, company_id)
         rows = _rows(first.body)
@@ -157,7 +158,7 @@ class ProcoreClient:
                   company_id: int | str | None = None) -> list[dict]:
         """The first ``limit`` rows of a (sorted) list, reading no more pages than needed."""
         params = dict(params or {})
-        size = min(limit, self.per_page)
+        size = _page_size_for(path, min(limit, self.per_page))
         first = self._fetch(path, {**params, "page": 1, "per_page": size}, company_id)
         rows = _rows(first.body)
         if rows is None:
@@ -171,7 +172,10 @@ class ProcoreClient:
             for answer in self._fetch_pages(path, params, size, pages, company_id):
                 rows.extend(_rows(answer.body) or [])
             return rows[:limit]
-        return self._follow_links(_next_link(first.headers), rows, company_id, limit=limit)[:limit]
+        next_url = _next_link(first.headers)
+        if next_url is None and size <= len(rows) < limit:   # neither Total nor Link: count pages
+            return self._count_pages_on(path, params, size, rows, company_id, limit=limit)[:limit]
+        return self._follow_links(next_url, rows, company_id, limit=limit)[:limit]
 
     def _follow_links(self, next_url: str | None, rows: list, company_id: int | str | None,
                       limit: float = math.inf) -> list:
@@ -184,7 +188,8 @@ class ProcoreClient:
             next_url = _next_link(answer.headers) if page_rows else None
         return rows
 
-    def _count_pages_on(self, path: str, params: dict, size: int, rows: list, company_id) -> list[dict]:
+    def _count_pages_on(self, path: str, params: dict, size: int, rows: list, company_id,
+                        limit: float = math.inf) -> list[dict]:
         """A full first page with neither Total nor Link: ask for the next pages one by one until
         a short or empty page (procore_api.md 2.3's fallback). An endpoint that ignores paging
         answers page 2 with page 1 again: stop there, without the repeat."""
@@ -199,7 +204,7 @@ class ProcoreClient:
                 return rows
             rows.extend(fresh)
             seen.update(_row_key(r) for r in fresh)
-            if len(page_rows) < size:
+            if len(page_rows) < size or len(rows) >= limit:
                 return rows
             page += 1
 
@@ -355,6 +360,14 @@ class _Unauthorized(Exception):
 
 # ---------------------------------------------------------------------- helpers
 
+def _page_size_for(path: str, size: int) -> int:
+    """``per_page`` to ask for: v2.x lists take at most 100 (asking for more may be refused or
+    silently capped, which would look like a short last page)."""
+    if re.match(r"rest/v2\.", urlsplit(path).path.lstrip("/")):
+        return max(1, min(size, V2_MAX_PER_PAGE))
+    return max(1, size)
+
+
 def _rows(body: Any) -> list | None:
     if isinstance(body, list):
         return list(body)
@@ -377,14 +390,19 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+_LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,<]+(?:=\s*(?:"[^"]*"|[^;,<]*))?)*)')
+
+
 def _next_link(headers: Mapping[str, str]) -> str | None:
+    """The ``rel="next"`` URL of a Link header. URLs are split on their angle brackets, not on
+    commas: a query such as ``sort=a,b`` or ``filters[id]=1,2`` keeps its commas."""
     link = headers.get("Link")
     if not link:
         return None
-    for part in link.split(","):
-        match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
-        if match and re.search(r'rel\s*=\s*"?next"?', match.group(2)):
-            return match.group(1)
+    for url, params in _LINK_PART.findall(link):
+        for rel in re.findall(r';\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))', params):
+            if "next" in (rel[0] or rel[1]).split():
+                return url.strip()
     return None
 
 
@@ -462,6 +480,7 @@ def _error_for(response: requests.Response, url: str, company_id: int | str | No
     status = response.status_code
     detail = error_detail(response)
     what = _describe(url)
+    url = response.url or url       # with the query string (project_id=, company_id=)
     path = urlsplit(url).path
     segments = [s for s in path.split("/") if s]
     company = company_id or _id_after(segments, "companies") or _query_value(url, "company_id")
@@ -472,7 +491,7 @@ def _error_for(response: requests.Response, url: str, company_id: int | str | No
         return PermissionDeniedError(f"No permission to read {what}{where} (ask your Procore admin for access){extra}",
                                      **kw)
     if status == 404:
-        project = _id_after(segments, "projects")
+        project = _id_after(segments, "projects") or _query_value(url, "project_id")
         if project:
             return NotFoundError(f"Project {project} not found, or you have no access to it", **kw)
         company_in_path = _id_after(segments, "companies")

@@ -7,6 +7,24 @@
   ``rfi.number``, ``rfi.subject``, ``question.id``...).
 * :func:`to_frame`: typed columns (ISO dates/timestamps -> naive UTC datetimes, money strings ->
   float, ids -> integers, or text above 2**53) and a stable column order (identity first).
+
+Robustness rules (records may be shaped unlike our sandbox; see tests/test_robustness.py):
+
+* Column names never collide silently. When two fields flatten to the same name (a literal key
+  ``"a.b"`` next to ``{"a": {"b": ...}}``, or a runner lead column ``project.id`` next to the
+  record's own ``project: {id}``), the first keeps the name; a later *different* value goes to
+  ``"<name> (2)"`` (``(3)``...); an equal value is dropped (nothing is lost). Custom field columns
+  yield to the record's own fields: a label equal to an existing column becomes ``"<label> (2)"``.
+* Sub reports (:func:`explode`): a list at the path gives one row per element; a lone object is
+  a one-element list; a scalar (text, number, bool) at the last level becomes one row with a
+  ``value`` column (as scalar list elements do); ``None``/missing/``[]`` gives no row.
+* Types are all-or-nothing per column: a column becomes datetimes only when every non-blank
+  value is ISO-8601 text that parses; money only when every non-blank value is plain decimal
+  text (``-12.5``, ``1234.00``; no ``+``, exponent, thousands separator or leading zeros) that
+  a float holds exactly (<= 15 significant digits); ids only when every value is an integer
+  (text with leading zeros, e.g. ``"007"``, keeps the column text). Blank text (``""``) counts
+  as missing in a column that converts; any other text (``"N/A"``, ``"-see note"``) keeps the
+  whole column as the original text. Integers above 2**53 in id columns become exact text.
 """
 from __future__ import annotations
 
@@ -17,8 +35,11 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 MAX_EXACT_INT = 2 ** 53
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-_NUM_RE = re.compile(r"^-?\d+(\.\d+)?$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                      r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+_NUM_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")        # fullmatch; no leading zeros
+_INT_RE = re.compile(r"0|-?[1-9][0-9]*")                    # fullmatch; "007" and "-0" stay text
+_MAX_DIGITS = 15                                             # a double holds 15 significant digits
 _MONEY_WORDS = re.compile(
     r"(amount|total|cost|price|balance|payments|revised_contract|change_orders|budget|forecast|"
     r"retainage|percent|percentage|value|rate|hours|quantity|limit|paid|requisitions|draw_requests)",
@@ -39,46 +60,96 @@ def _json(v: Any) -> str:
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _free_name(name: str, taken: Mapping[str, Any] | set[str]) -> str:
+    n = 2
+    free = name
+    while free in taken:
+        free = f"{name} ({n})"
+        n += 1
+    return free
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:   # noqa: BLE001 - exotic values: treat as different (keep both)
+        return False
+
+
+def _put(out: dict[str, Any], col: str, value: Any) -> None:
+    """``out[col] = value`` without losing an earlier, different value under the same name."""
+    if col in out:
+        if _same(out[col], value):
+            return
+        col = _free_name(col, out)
+    out[col] = value
+
+
 def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] | None = None,
                    prefix: str = "") -> dict[str, Any]:
-    """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None)."""
+    """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None).
+    Name clashes: see the module doc (first keeps the name, a different value gets `` (2)``)."""
     out: dict[str, Any] = {}
+    custom: dict[str, Any] | None = None
+    custom_at = 0
     for k, v in rec.items():
         col = f"{prefix}{k}"
-        if k == "custom_fields" and isinstance(v, Mapping) and not prefix:
-            out.update(_custom_fields(v, custom_labels or {}))
+        if k == "custom_fields" and isinstance(v, Mapping) and not prefix and custom is None:
+            custom, custom_at = _custom_fields(v, custom_labels or {}), len(out)
         elif isinstance(v, Mapping):
             if v:
-                out.update(flatten_record(v, prefix=col + "."))
+                for sub, sv in flatten_record(v, prefix=col + ".").items():
+                    _put(out, sub, sv)
             else:
-                out[col] = None
+                _put(out, col, None)
         elif isinstance(v, (list, tuple)):
-            out[col] = _json(list(v)) if v else None
+            _put(out, col, _json(list(v)) if v else None)
         else:
-            out[col] = v
-    return out
+            _put(out, col, v)
+    if not custom:
+        return out
+    # custom field columns go where ``custom_fields`` was, renamed if they clash with a field
+    items = list(out.items())
+    merged = dict(items[:custom_at])
+    taken = set(out)
+    for name, value in custom.items():
+        name = _free_name(name, taken)
+        taken.add(name)
+        merged[name] = value
+    merged.update(items[custom_at:])
+    return merged
 
 
 def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     """``custom_field_<id>: {data_type, value[, label]}`` -> ``{<label>: value}``; unknown labels
     keep ``custom_fields.custom_field_<id>``."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, v in fields.items():
         label = None
         value = v
         if isinstance(v, Mapping):
             label = v.get("label")
             value = v.get("value", v)
-        m = re.match(r"custom_field_(\d+)$", str(key))
+        label = label if isinstance(label, str) and label.strip() else None
+        m = re.fullmatch(r"custom_field_([0-9]+)", str(key))
         if not label and m:
             label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
+            label = str(label) if label is not None and str(label).strip() else None
         if isinstance(value, Mapping):   # list-of-values entries: {id, label} or {id, name}
             value = value.get("label") or value.get("name") or value.get("value") or _json(value)
+            if isinstance(value, Mapping | list):
+                value = _json(value)
         elif isinstance(value, list):
-            value = ", ".join(str(x.get("label") or x.get("name") or x) if isinstance(x, Mapping)
-                              else str(x) for x in value) or None
-        out[label or f"custom_fields.{key}"] = value
+            value = ", ".join(_item_text(x) for x in value) or None
+        name = _free_name(label or f"custom_fields.{key}", out)   # two fields, one label: keep both
+        out[name] = value
     return out
+
+
+def _item_text(x: Any) -> str:
+    if isinstance(x, Mapping):
+        x = x.get("label") or x.get("name") or x
+    return x if isinstance(x, str) else _json(x)
 
 
 def _get_path(rec: Mapping[str, Any], dotted: str) -> Any:
@@ -105,21 +176,27 @@ def explode(records: Iterable[Mapping[str, Any]], path: str, *, entity: str,
     """Rows from the nested list at ``path`` (dotted for deeper levels). Each row starts with the
     record's leading columns (keys holding a dot, e.g. ``project.id`` added by the runner), the
     record's key columns (``<entity>.<key>``), each intermediate level's ``child_keys``
-    (``question.id``), then the element's own fields (not yet flattened)."""
+    (``question.id``), then the element's own fields (not yet flattened; one that clashes with a
+    carried key column goes to ``"<name> (2)"``). Not a list at the path: ``None`` -> no rows, an
+    object -> one row, a scalar -> one row with a ``value`` column (at an intermediate level a
+    scalar has no children: no rows)."""
     parts = path.split(".")
     rows: list[dict[str, Any]] = []
 
     def walk(node: Mapping[str, Any], depth: int, carried: dict[str, Any]) -> None:
         value = node.get(parts[depth])
-        elems = value if isinstance(value, list) else [value] if isinstance(value, Mapping) else []
+        elems = value if isinstance(value, list) else [] if value is None else [value]
         for e in elems:
             if depth == len(parts) - 1:
-                rows.append({**carried, **e} if isinstance(e, Mapping) else {**carried, "value": e})
+                row = dict(carried)          # the element's fields never replace a key column
+                for k, v in (e.items() if isinstance(e, Mapping) else [("value", e)]):
+                    _put(row, k, v)
+                rows.append(row)
             elif isinstance(e, Mapping):
                 walk(e, depth + 1, {**carried, **parent_columns(e, singular(parts[depth]), child_keys)})
 
     for rec in records:
-        carried = {k: v for k, v in rec.items() if "." in k}
+        carried = {k: v for k, v in rec.items() if isinstance(k, str) and "." in k}
         carried.update(parent_columns(rec, entity, keys))
         walk(rec, 0, carried)
     return rows
@@ -145,12 +222,13 @@ def _clean_ids(s: pd.Series) -> pd.Series:
             ints.append(v)
         elif isinstance(v, float) and v.is_integer():
             ints.append(int(v))
-        elif isinstance(v, str) and v.strip().lstrip("-").isdigit():
+        elif isinstance(v, str) and _INT_RE.fullmatch(v.strip()):
             ints.append(int(v))
         else:
             return s
     if any(abs(i) > MAX_EXACT_INT for i in ints):
-        return s.map(lambda v: None if _missing(v) else str(int(float(v)) if isinstance(v, float) else v))
+        return s.map(lambda v: None if _missing(v) else str(int(v) if isinstance(v, float) else v),
+                     na_action=None).astype(object)
     return s.map(lambda v: None if _missing(v) else int(v)).astype("Int64")
 
 
@@ -158,29 +236,44 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and v != v) or v is pd.NA
 
 
+def _blank(v: Any) -> bool:
+    return isinstance(v, str) and not v.strip()
+
+
 def _clean_dates(s: pd.Series) -> pd.Series:
-    vals = s.dropna()
-    if vals.empty or not all(isinstance(v, str) and _DATE_RE.match(v) for v in vals):
+    vals = [v for v in s.dropna() if not _blank(v)]
+    if not vals or not all(isinstance(v, str) and _DATE_RE.fullmatch(v) for v in vals):
         return s
     try:
-        out = pd.to_datetime(s, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
+        out = pd.to_datetime(s.map(lambda v: None if _missing(v) or _blank(v) else v),
+                             utc=True, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
         return s
     return out.dt.tz_localize(None)
+
+
+def _exact_number(v: Any) -> bool:
+    """Plain decimal text (or a number) that a float holds exactly enough to stand for it."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return abs(v) <= MAX_EXACT_INT
+    if isinstance(v, float):
+        return True
+    if not isinstance(v, str) or not _NUM_RE.fullmatch(v.strip()):
+        return False
+    return len(v.strip().lstrip("-").replace(".", "").lstrip("0")) <= _MAX_DIGITS
 
 
 def _clean_money(col: str, s: pd.Series) -> pd.Series:
     if not _MONEY_WORDS.search(col.rsplit(".", 1)[-1]):
         return s
-    vals = s.dropna()
-    if vals.empty:
-        return s
-    if not all((isinstance(v, str) and _NUM_RE.match(v.strip())) or
-               (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in vals):
+    vals = [v for v in s.dropna() if not _blank(v)]
+    if not vals or not all(_exact_number(v) for v in vals):
         return s
     if not any(isinstance(v, str) for v in vals):
         return s
-    return s.map(lambda v: None if _missing(v) else float(v)).astype("Float64").astype(float)
+    return s.map(lambda v: None if _missing(v) or _blank(v) else float(v)).astype("Float64").astype(float)
 
 
 def clean_column(col: str, s: pd.Series) -> pd.Series:
@@ -219,8 +312,8 @@ def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), key
     cols = list(columns)
     lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
     cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
-    frame = pd.DataFrame.from_records(flat, columns=cols) if flat else pd.DataFrame(columns=cols)
-    frame = frame.astype(object) if len(frame) else frame
+    # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
+    frame = pd.DataFrame(flat, columns=cols, dtype=object) if flat else pd.DataFrame(columns=cols)
     for c in frame.columns:
         frame[c] = clean_column(c, frame[c])
     return frame

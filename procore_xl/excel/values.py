@@ -2,9 +2,15 @@
 
 Excel holds numbers as IEEE doubles, dates as serial numbers and text up to 32,767
 characters. This module turns a report frame into exactly that: ``datetime``/``date`` for
-dates (time zones dropped, values kept in the zone Procore sent), ``int``/``float`` for
+dates (``flatten`` already turned Procore's timestamps into UTC; any zone left is dropped
+without shifting the clock time), ``int``/``float`` for
 numbers, ``str`` for text and for integers too large for a double (ids above 2**53),
 ``None`` for missing values. Nothing here knows about openpyxl or xlwings.
+
+Edge rules: text loses the characters an .xlsx cannot hold (C0 controls other than tab/LF/CR,
+lone UTF-16 surrogates, U+FFFE/U+FFFF) and is cut to 32,767 UTF-16 units - Excel's count, so a
+character outside the BMP (an emoji) counts twice; dates before 1900-01-01 (which Excel cannot
+show; openpyxl would write serial 0 or a negative number) are written as ISO text.
 """
 from __future__ import annotations
 
@@ -25,8 +31,10 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 TEXT_FORMAT = "@"
 
-# Control characters Excel files cannot hold (same set openpyxl refuses).
-_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# Control characters Excel files cannot hold (same set openpyxl refuses), plus what XML cannot
+# encode at all (lone surrogates from JSON "\ud800" escapes fail the .xlsx save; U+FFFE/U+FFFF).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_EPOCH = dt.date(1900, 1, 1)
 
 
 @dataclass
@@ -47,9 +55,19 @@ def clean_text(text: str) -> tuple[str, bool]:
     """Strip characters Excel cannot store; cut to Excel's cell limit. Returns (text, was_cut)."""
     if _ILLEGAL.search(text):
         text = _ILLEGAL.sub("", text)
-    if len(text) > MAX_TEXT:
-        return text[: MAX_TEXT - 1] + "\u2026", True
+    if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+        units = 0
+        for i, ch in enumerate(text):       # Excel counts UTF-16 units: astral characters are 2
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > MAX_TEXT - 1:
+                return text[:i] + "\u2026", True
     return text, False
+
+
+def _date_cell(value: dt.date) -> Any:
+    """A date/datetime Excel can show, or its ISO text when it is before 1900."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return value.isoformat() if day < _EXCEL_EPOCH else value
 
 
 def cell_value(value: Any) -> Any:
@@ -67,17 +85,23 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is not None:
             value = value.tz_localize(None)
-        return value.to_pydatetime()
+        return _date_cell(value.to_pydatetime(warn=False))
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is not None else value
-    if isinstance(value, dt.date | dt.time):
+        return _date_cell(value.replace(tzinfo=None) if value.tzinfo is not None else value)
+    if isinstance(value, dt.date):
+        return _date_cell(value)
+    if isinstance(value, dt.time):
         return value
     if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
+        return None if np.isnat(value) else cell_value(pd.Timestamp(value))
     if isinstance(value, str):
         return clean_text(value)[0]
     if isinstance(value, list | tuple | dict):
-        return clean_text(json.dumps(value, default=str, ensure_ascii=False))[0]
+        try:
+            text = json.dumps(value, default=str, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):   # non-text keys, cycles, too deep
+            text = str(value)
+        return clean_text(text)[0]
     return clean_text(str(value))[0]
 
 
@@ -104,7 +128,7 @@ def _column_values(series: pd.Series) -> tuple[list[Any], str | None, int]:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if getattr(dtype, "tz", None) is not None:
             series = series.dt.tz_localize(None)
-        values = [None if v is pd.NaT else v.to_pydatetime() for v in series]
+        values = [None if v is pd.NaT else _date_cell(v.to_pydatetime(warn=False)) for v in series]
         has_time = bool(((series - series.dt.normalize()).dropna() != pd.Timedelta(0)).any())
         return values, DATETIME_FORMAT if has_time else DATE_FORMAT, 0
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
