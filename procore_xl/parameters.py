@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from .catalog import ALL_PROJECTS, COMPANY, PROJECT, USER, Report, SubList
-from .errors import ParameterError
+from .errors import BadRequestError, ParameterError, PermissionDeniedError
 
 ALL = "all"
 
@@ -242,7 +242,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
 
     # company
     if report.scope != USER:
-        companies = discovery.choices("companies")
+        companies = _companies(discovery, given.get("company"))
         if "company" not in given and len(companies) == 1:
             res.company = companies[0]
         else:
@@ -318,6 +318,20 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
             if k.endswith("days_back") and k in given:
                 disp[k] = as_int(k, given[k])
     return res
+
+
+def _companies(discovery, given: Any) -> list[Choice]:
+    """The companies to choose from. A service account (DMSA) cannot list them without a
+    Procore-Company-Id header (procore_api.md 1.5): then a company given by id is taken as is,
+    and the first call that needs it says whether it is readable."""
+    try:
+        return discovery.choices("companies")
+    except (PermissionDeniedError, BadRequestError):
+        company_id = as_id(given)
+        if company_id is None:
+            raise ParameterError("This sign-in cannot list companies (a service account): give the Company "
+                                 "as its id, e.g. 8001", parameter="company") from None
+        return [Choice(str(company_id), company_id)]
 
 
 def resolve_dates(given: Mapping[str, Any], today: date) -> tuple[tuple[date, date], bool]:

@@ -191,3 +191,19 @@ def test_setup_keeps_the_secret_in_the_keyring_not_the_settings_file(isolated_ho
     service = ProcoreService(load_settings())
     assert (service.settings.env, service.settings.client_id, service.settings.client_secret) == (
         "sandbox", "my-app", "s3cret-value")
+
+
+def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys, monkeypatch, tmp_path):
+    """procore_api.md 1.5: a DMSA needs Procore-Company-Id even on /companies."""
+    from procore_xl.sandbox import SandboxConfig, SandboxServer
+
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
+        for name, value in (("PROCORE_LOGIN_URL", sb.url), ("PROCORE_API_URL", sb.url),
+                            ("PROCORE_CLIENT_ID", sb.client_id), ("PROCORE_CLIENT_SECRET", sb.client_secret)):
+            monkeypatch.setenv(name, value)
+        code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001",
+                           "--out", str(tmp_path / "rfis.csv"))
+        assert code == 0, err
+        assert len((tmp_path / "rfis.csv").read_text(encoding="utf-8").splitlines()) == 1 + 3
+        code, _, err = run(capsys, "pull", "RFIs", "--company", "Harbor Tower Builders", "--project", "91001")
+        assert code != 0 and "give the Company as its id" in one_error_line(err)

@@ -41,3 +41,6 @@ class SandboxConfig:
     access_token_ttl: int = 5400         # seconds (Procore: 90 minutes)
     code_ttl: int = 600                  # authorization code lifetime, seconds (Procore: 10 minutes)
     quiet: bool = True                   # no per-request log lines on stderr
+    # procore_api.md 1.5: with a service account (DMSA) even /me and /companies need the
+    # Procore-Company-Id header. Off by default so a service account can list its companies here.
+    service_account_needs_company_header: bool = False

@@ -246,7 +246,8 @@ class ApiCall:
         route, args = matched
         req = ApiRequest(sb.world, self.path, self.query, self.params, args, token.user)
         try:
-            if route.company_header:
+            if route.company_header or (token.user["id"] == sb.world.service_account["id"]
+                                        and sb.config.service_account_needs_company_header):
                 self._resolve_scope(req)
             result = route.handler(req)
             return self._render(result)
