@@ -95,8 +95,9 @@ class RateBudget:
         self._lock = threading.Lock()
         self.windows: dict[str, Window] = {}   # "spike" / "hourly"
         self.in_flight = 0
-        self.waits = 0
-        self.waited_seconds = 0.0
+        self.waits = 0                 # how many times a request had to wait
+        self.waited_seconds = 0.0      # wall-clock time during which requests were held back
+        self._held_until = 0.0
 
     # -- the window the last answers showed (kept for messages and tests) --------------------------
     def _shown(self) -> Window | None:
@@ -169,7 +170,10 @@ class RateBudget:
                      window.remaining, window.limit, wait)
             with self._lock:
                 self.waits += 1
-                self.waited_seconds += wait
+                now, until = self._clock(), self._clock() + wait
+                if until > self._held_until:   # threads waiting together count once
+                    self.waited_seconds += until - max(now, self._held_until)
+                    self._held_until = until
             self._sleep(wait)
 
     def release(self) -> None:
