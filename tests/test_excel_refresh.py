@@ -214,3 +214,4 @@ def test_refresh_process_killed_half_way_leaves_the_file_intact(sandbox, setting
     assert book.read_bytes() != before
     assert {e.sheet for e in read_registry(OpenpyxlWorkbook(openpyxl.load_workbook(book, keep_vba=True)))} == \
         {"RFIs", "Projects", "Trades"}
+

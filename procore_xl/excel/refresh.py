@@ -136,6 +136,10 @@ def save_atomically(book: openpyxl.Workbook, path: Path, original: Path | None =
         book.save(tmp)
         dropped = restore_parts(original, tmp) if original is not None else []
         os.replace(tmp, path)
+    except PermissionError:
+        tmp.unlink(missing_ok=True)
+        raise ConfigurationError(f"Cannot replace {path.name}: it is open in another program (Excel?) or "
+                                 f"read-only - close it and try again; the file was not changed") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
