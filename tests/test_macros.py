@@ -189,3 +189,24 @@ def test_choose_environment(service, caller, monkeypatch):
     assert book.app.alerts[-1] == ("Procore environment: sandbox (https://sandbox.procore.com). "
                                    "Use Connect to sign in to it.")
     assert get_service() is not service and get_service().settings.env == "sandbox"
+
+
+def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(service, sandbox, caller):
+    book = caller(start_book(report="Drawings"))
+    macros.insert_report()                                           # no drawing area picked yet
+    sheet = book.sheets["Drawings"]
+    assert sheet.cells[(2, 2)] == "Failed" and "Drawing Area is required" in sheet.cells[(7, 2)]
+    wb = macros.XlwingsWorkbook(book)
+    areas = wb.name_target(layout.LIST_NAMES["drawing_areas"])
+    assert areas is not None
+    listed = [row[0] for row in wb.read(areas[0], areas[1][0], areas[1][1], areas[1][2] - areas[1][0] + 1, 1)]
+    expected = sorted(a["name"] for a in sandbox.world.records("drawing_areas", sandbox.world.project(91001)))
+    assert sorted(listed) == expected                                # the dropdown was filled for this project
+    entry = find_entry(wb, "Drawings")
+    row = PARAM_FIRST_ROW + list(entry.params).index("drawing_area")
+    sheet.range((row, 2)).value = listed[0]                         # the person picks an area
+    macros.refresh_sheet()
+    assert sheet.cells[(2, 2)] == "OK"
+    area = next(a for a in sandbox.world.records("drawing_areas", sandbox.world.project(91001))
+                if a["name"] == listed[0])
+    assert len(table_rows(book, "Drawings")) == len(sandbox.world.records("drawings", area))

@@ -13,6 +13,7 @@ from .. import udfs
 from ..catalog import find_report
 from ..environments import ENVIRONMENTS, load_settings
 from ..errors import ConfigurationError, ParameterError
+from ..parameters import SPECS
 from ..service import ProcoreService
 from . import layout
 from .base import WorkbookWriter
@@ -107,6 +108,8 @@ def insert_report(wb: WorkbookWriter, service: Any) -> Entry:
     report = find_report(ctx["report"])
     params = {k: ctx[k] for k in ("company", "project_filter", "project") if k in ctx and k in report.parameters}
     entry = create_report_sheet(wb, report.name, params)
+    if any(SPECS[k].list_name not in (None, "companies", "projects") for k in entry.params):
+        update_dropdowns(wb, service)     # its contract / vendor / area... cells get current lists
     wb.status(f"Procore: loading {report.name}...")
     try:
         refresh_report_sheet(wb, entry, service)
