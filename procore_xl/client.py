@@ -39,8 +39,8 @@ from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_aft
 log = logging.getLogger("procore_xl")
 
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
-CONNECT_FAILURE_ATTEMPTS = 3
-MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again  # a host that refuses or does not resolve: fail sooner
+CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
+MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again
 RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -423,11 +423,13 @@ def _path_of(url: str) -> str:
 
 
 _ID = re.compile(r"^\d+$")
+_VERSION = re.compile(r"v\d+(\.\d+)?")
 
 
 def _describe(url: str) -> str:
     """Human words for a path: '/rest/v1.0/projects/91001/rfis' -> 'rfis of project 91001'."""
-    segments = [s for s in urlsplit(url).path.split("/") if s and s != "rest" and not s.startswith("v")]
+    segments = [s for s in urlsplit(url).path.split("/")
+                if s and s != "rest" and not _VERSION.fullmatch(s)]
     names = [s for s in segments if not _ID.match(s)]
     thing = names[-1].replace("_", " ") if names else urlsplit(url).path
     project = _id_after(segments, "projects")
@@ -492,6 +494,11 @@ def _error_for(response: requests.Response, url: str, company_id: int | str | No
                                      **kw)
     if status == 404:
         project = _id_after(segments, "projects") or _query_value(url, "project_id")
+        child = _last_record(segments)
+        if project and child and child[1] != project:      # one record under the project, not the project
+            kind, record = child
+            return NotFoundError(f"{kind} {record} of project {project} not found, or you have no access "
+                                 f"to it", **kw)
         if project:
             return NotFoundError(f"Project {project} not found, or you have no access to it", **kw)
         company_in_path = _id_after(segments, "companies")
@@ -503,6 +510,14 @@ def _error_for(response: requests.Response, url: str, company_id: int | str | No
     if status == 408:
         return ProcoreServerError(f"Procore timed out building {what}: add filters or a shorter date range", **kw)
     return ProcoreError(f"Procore answered HTTP {status} for {what}" + (f": {detail}" if detail else ""), **kw)
+
+
+def _last_record(segments: list[str]) -> tuple[str, str] | None:
+    """('rfi', '123') for .../rfis/123/replies: the last id in a path and what it is."""
+    for before, after in reversed(list(zip(segments, segments[1:]))):
+        if _ID.match(after) and not _ID.match(before):
+            return before.removesuffix("s").replace("_", " "), after
+    return None
 
 
 def _query_value(url: str, name: str) -> str | None:

@@ -114,7 +114,12 @@ class _Run:
         contexts = self._expand_parents(ctx, lead)
         rep = self.rep
         with ThreadPoolExecutor(max_workers=max(1, min(FANOUT_WORKERS, len(contexts)))) as pool:
-            batches = list(pool.map(lambda cl: self._records(*cl), contexts)) if contexts else []
+            results = list(pool.map(lambda cl: self._records_of_parent(*cl), contexts)) if contexts else []
+        missing = [exc for _, exc in results if exc is not None]
+        if missing and len(missing) == len(results):
+            raise missing[0]               # nothing readable at all: say so, not an empty sheet
+        self.warnings.extend(f"Skipped {exc}" for exc in missing)
+        batches = [records for records, _ in results]
         records = [r for b in batches for r in b]
         if rep.tree:
             records = self._walk_tree(records, ctx)
@@ -143,6 +148,16 @@ class _Run:
                                 {**ld, **parent_columns(r, each.prefix, each.keys)}))
             contexts = nxt
         return contexts
+
+    def _records_of_parent(self, ctx: dict, lead: dict) -> tuple[list[dict], NotFoundError | None]:
+        """One parent's records (an RFI's replies...). A parent deleted or hidden since the parent
+        list was read (404) is skipped with a warning instead of failing the whole report."""
+        try:
+            return self._records(ctx, lead), None
+        except NotFoundError as exc:
+            if not self.rep.each:
+                raise
+            return [], exc
 
     def _get(self, ep: Endpoint, ctx: dict, extra: Mapping[str, Any] | None = None) -> list[dict]:
         path, query = ep.render(ctx)

@@ -192,3 +192,26 @@ def test_company_reports_do_not_need_a_project(env, disc):
     assert len(result.frame) == len(sb.world.company_projects(8001))
     assert list(result.frame.columns[:3]) == ["id", "project_number", "name"]
     assert REPORTS["Projects"].scope == COMPANY
+
+
+def test_a_parent_deleted_since_it_was_listed_is_skipped_with_a_warning(env):
+    """All RFI Replies: one RFI's replies answer 404 (deleted meanwhile): that RFI is skipped and
+    named, the other RFIs' replies are all there; when nothing at all is readable, it is an error."""
+    from procore_xl.runner import run_report
+
+    sandbox, client = env
+    rfis = sandbox.world.records("rfis", sandbox.world.project(91001))
+    gone = rfis[0]["id"]
+    sandbox.faults.gone_paths = frozenset({f"/rest/v1.0/projects/91001/rfis/{gone}/replies"})
+    try:
+        result = run_report(client, "All RFI Replies", {"company": 8001, "project_filter": "active"})
+        in_91001 = result.frame[result.frame["project.id"] == 91001]
+        assert gone not in set(in_91001["rfi.id"]) and set(in_91001["rfi.id"])
+        assert any(f"rfi {gone} of project 91001 not found" in w for w in result.warnings)
+        assert not any("Skipped project" in w and "Harbor Tower" in w for w in result.warnings)
+        areas = sandbox.world.records("drawing_areas", sandbox.world.project(91001))
+        sandbox.faults.gone_paths = frozenset(f"/rest/v1.1/drawing_areas/{a['id']}/drawings" for a in areas)
+        with pytest.raises(NotFoundError):       # not one drawing area readable: an error, not an empty sheet
+            run_report(client, "Drawings", {"company": 8001, "project": 91001, "drawing_area": "all"})
+    finally:
+        sandbox.faults.gone_paths = frozenset()

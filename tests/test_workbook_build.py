@@ -246,7 +246,8 @@ def test_xlwings_conf_sheet(book):
     assert settings["UDF Modules"] == "procore_xl.udfs"
     assert settings["Interpreter_Win"].endswith(r"\Scripts\pythonw.exe")
     assert settings["Interpreter_Mac"].endswith("/bin/python")
-    assert settings["Use UDF Server"] is False and settings["Show Console"] is False
+    # macros share the UDF server's process: Refresh clears the UDF cache, Connect signs the UDFs in
+    assert settings["Use UDF Server"] is True and settings["Show Console"] is False
 
 
 SECRET_PATTERNS = [

@@ -133,7 +133,7 @@ def fill_start(ws, wb) -> None:
         "project_filter": ("Project filter", "active, inactive or all projects in the list."),
         "project": ("Project", "Pick a project of the company, or all."),
         "report": ("Report", "Then Procore > Insert report."),
-        "environment": ("Environment", "production, sandbox, monthly or federal; then Procore > Environment."),
+        "environment": ("Environment", "Blank: as set up on this PC. Or production, sandbox, monthly, federal."),
     }
     list_for = {"company": "companies", "project_filter": "project_filters",
                 "project": "projects", "report": "reports", "environment": "environments"}
@@ -156,8 +156,7 @@ def fill_start(ws, wb) -> None:
                             error="Pick a value from the list.")
         ws.add_data_validation(dv)
         dv.add(cell)
-    ws[layout.START_CELLS["project_filter"]] = "active"
-    ws[layout.START_CELLS["environment"]] = "production"
+    ws[layout.START_CELLS["project_filter"]] = "active"   # environment: blank = as set up on this PC
 
     first = max(ws[c].row for c in layout.START_CELLS.values()) + 2
     steps = [
@@ -183,8 +182,10 @@ def fill_xlwings_conf(wb) -> None:
     conf = wb["_xlwings.conf"]
     conf.title = layout.XLWINGS_CONF_SHEET  # the leading underscore removed: settings active
     conf.sheet_state = "hidden"
+    # "Use UDF Server": ribbon macros (RunPython) run in the same Python process as the worksheet
+    # functions, so Refresh / Connect / Sign out reach the UDF cache and the signed-in service.
     values = {"Interpreter_Win": INTERPRETER_WIN, "Interpreter_Mac": INTERPRETER_MAC,
-              "UDF Modules": UDF_MODULE}
+              "UDF Modules": UDF_MODULE, "Use UDF Server": True}
     for row in conf.iter_rows(min_col=1, max_col=2):
         if row[0].value in values:
             row[1].value = values[row[0].value]

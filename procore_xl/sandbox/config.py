@@ -20,6 +20,7 @@ class Faults:
     drop_every: int | None = None        # every Nth API request: close the connection, no response
     token_dies_after: int | None = None  # an access token becomes invalid after N uses (401)
     malformed_every: int | None = None   # every Nth API request: 200 with a truncated JSON body
+    gone_paths: frozenset[str] = frozenset()  # these API paths answer 404 (records deleted since listed)
 
     def copy(self) -> "Faults":
         return dataclasses.replace(self)

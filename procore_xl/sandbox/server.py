@@ -226,6 +226,8 @@ class ApiCall:
             reset = str(int(time.time()) + 1)
             return json_response(429, {"errors": OVER_LIMIT_MESSAGE},
                                  {"Retry-After": "1", "X-Rate-Limit-Reset": reset, "X-Rate-Limit-Remaining": "0"})
+        if self.path in self.sandbox.faults.gone_paths:
+            return json_response(404, {"errors": "404 Not Found"})
         response = self._serve(token_value)
         if fault is Fault.MALFORMED and response.status == 200:
             response.body = response.body[: max(len(response.body) // 2, 1)]
