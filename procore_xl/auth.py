@@ -403,7 +403,7 @@ class TokenManager:
                 self._renew(token["access_token"])
                 return self._token
             return token
-        if self.settings.client_secret:
+        if self.settings.client_secret and self.settings.service_account:
             self._client_credentials = True
             return login_client_credentials(self.settings, on_request=self._count_request)
         raise SignedOutError(NOT_SIGNED_IN_MESSAGE)
@@ -444,5 +444,10 @@ class TokenManager:
             log.warning("Procore refused the refresh token (%s): the user must sign in again", _oauth_error(exc))
             raise SignedOutError(SIGNED_OUT_MESSAGE) from None
         token["redirect_uri"] = redirect_uri
-        self.store.save(self.settings.key, token)  # single-use refresh token: persist before use
+        try:
+            self.store.save(self.settings.key, token)  # single-use refresh token: persist before use
+        except Exception as exc:  # noqa: BLE001 - the keyring's own errors vary by backend
+            # The old refresh token is spent: keep the new pair for this run rather than lose both.
+            log.warning("Procore renewed the sign-in but it could not be saved (%s): this run goes on; "
+                        "the next one will ask you to sign in again", type(exc).__name__)
         return token

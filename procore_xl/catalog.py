@@ -482,7 +482,9 @@ for _name, _res, _entity, _keys, _order, _q in _DAILY_LOGS:
         entity=_entity, keys=_keys, order=_order, dates=_DAILY,
         sub_lists=(SubList("attachments", "attachments", "Attachments"),)
         + ((SubList("scheduled_tasks", "scheduled_tasks", "Scheduled tasks"),) if _res == "work_logs" else ()),
-        note="Manpower Logs: approved logs only (filters[status]=approved)." if _res == "manpower_logs" else ""))
+        description="Approved manpower logs only (Procore's filters[status]=approved)"
+        if _res == "manpower_logs" else "",
+        note="reports.md: Manpower Logs are the approved logs." if _res == "manpower_logs" else ""))
 
 _CONTRACT_KEYS = ("id", "number", "title")
 # Contract (from the discovered list, name or id, or `all`) or Contract ID typed by hand.
@@ -601,7 +603,7 @@ def find_report(name: str) -> Report:
 def catalog_markdown() -> str:
     """The catalog as a Markdown table (for the README): report, group, parameters."""
     from .parameters import SPECS
-    lines = ["| Report | Group | Parameters |", "|---|---|---|"]
+    lines = ["| Report | Group | Parameters | Notes |", "|---|---|---|---|"]
     for group in GROUPS:
         for r in REPORTS.values():
             if r.group != group:
@@ -611,7 +613,7 @@ def catalog_markdown() -> str:
                 labels.insert(len(labels) - (1 if r.sub_lists else 0), "Duration (Report Date or Start/End Date)")
             subs = ", ".join(s.name for s in r.sub_lists)
             lines.append(f"| {r.name} | {group} | {', '.join(labels)}"
-                         + (f" (sub reports: {subs})" if subs else "") + " |")
+                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.description} |")
     return "\n".join(lines) + "\n"
 
 

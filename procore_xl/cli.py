@@ -65,7 +65,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
               if getattr(args, k) is not None}
     if args.login_url or args.api_url:
         values["env"] = "custom"
-    load_settings(**values)                   # a bad value is refused before anything is saved
+    elif args.env:
+        values.update(login_url=None, api_url=None)   # a preset replaces an earlier custom host pair
+    load_settings(**{k: v for k, v in values.items() if v is not None})   # refuse bad values first
     path = save_settings_file(values)
     settings = load_settings()
     print(f"Settings saved to {path}: {settings.env} ({settings.api_url}), client id {settings.client_id}, "
@@ -193,6 +195,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     with _service(args) as service:
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
+    if outcome.dropped_parts:
+        print(f"procore-xl: warning: openpyxl could not carry these parts of the workbook over: "
+              f"{', '.join(outcome.dropped_parts)} (charts, shapes or images on your own sheets)",
+              file=sys.stderr)
     if outcome.failed:
         print(f"procore-xl: error: {len(outcome.failed)} sheet(s) failed and kept their previous data "
               f"(see Status/Message on each): {', '.join(outcome.failed)}", file=sys.stderr)

@@ -96,8 +96,8 @@ def _run_all(service: ProcoreService, stream: TextIO
     failures: list[tuple[str, str]] = []
     print(f"\n{'report':<36} {'rows':>7} {'requests':>9} {'seconds':>8}", file=stream)
     for report in REPORTS.values():
-        params = demo_params(report, service)
         try:
+            params = demo_params(report, service)
             result = service.run(report, params)
         except ProcoreError as err:
             failures.append((report.name, str(err)))

@@ -60,6 +60,10 @@ class Settings:
     client_id: str | None
     client_secret: str | None = field(default=None, repr=False)
     redirect_uri: str = DEFAULT_REDIRECT_URI
+    # With no user sign-in, may the client secret sign in as the app's service account (client
+    # credentials)? Yes for a secret given for unattended runs (PROCORE_CLIENT_SECRET, a flag); no
+    # for one kept in the keyring for a person's own sign-in (`procore-xl setup`).
+    service_account: bool = True
 
     @property
     def key(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -58,6 +59,17 @@ def _json_text(result: ReportResult) -> str:
     return json.dumps(result.records, ensure_ascii=False, indent=1, default=str) + "\n"
 
 
+def keep_mode(target: Path, tmp: Path) -> None:
+    """Give the temporary file the permissions the file it replaces had (or the usual ones for a
+    new file), not mkstemp's private 0600: a shared workbook stays shared."""
+    if target.exists():
+        shutil.copymode(target, tmp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +77,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        keep_mode(path, Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

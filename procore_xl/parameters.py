@@ -221,7 +221,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
         if k not in SPECS:
             close = difflib.get_close_matches(k, list(SPECS), n=1)
             hint = f' - did you mean "{close[0]}"?' if close else ""
-            raise ParameterError(f'Unknown parameter "{k}"{hint} Parameters of {report.name}: '
+            raise ParameterError(f'Unknown parameter "{k}"{hint} - parameters of {report.name}: '
                                  + ", ".join(report.parameters or ["none"]), parameter=k)
         if k not in takes and k != "company":
             raise ParameterError(f"{report.name} does not take {SPECS[k].label} ({k}); it takes: "

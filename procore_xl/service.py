@@ -27,6 +27,7 @@ class ProcoreService:
         self.settings = settings or load_settings()
         if self.settings.client_secret is None:      # flags and PROCORE_CLIENT_SECRET come first
             self.settings.client_secret = stored_client_secret(self.settings)
+            self.settings.service_account = False      # a person's app secret: sign in as them
         self._store = store
         self._per_page = per_page
         self._max_workers = max_workers

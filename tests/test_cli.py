@@ -14,6 +14,7 @@ import pytest
 
 from procore_xl.catalog import REPORTS
 from procore_xl.cli import main
+from procore_xl.errors import SignedOutError
 from procore_xl.sandbox.browser import ConsentBrowser
 
 
@@ -191,6 +192,8 @@ def test_setup_keeps_the_secret_in_the_keyring_not_the_settings_file(isolated_ho
     service = ProcoreService(load_settings())
     assert (service.settings.env, service.settings.client_id, service.settings.client_secret) == (
         "sandbox", "my-app", "s3cret-value")
+    with pytest.raises(SignedOutError):     # a person's app secret never signs in as the service account
+        service.whoami()
 
 
 def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys, monkeypatch, tmp_path):
@@ -207,3 +210,27 @@ def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys
         assert len((tmp_path / "rfis.csv").read_text(encoding="utf-8").splitlines()) == 1 + 3
         code, _, err = run(capsys, "pull", "RFIs", "--company", "Harbor Tower Builders", "--project", "91001")
         assert code != 0 and "give the Company as its id" in one_error_line(err)
+
+
+def test_setup_switches_from_a_custom_host_pair_back_to_a_preset(isolated_home, capsys, keyring_backend):
+    from procore_xl.environments import load_settings
+
+    assert run(capsys, "setup", "--login-url", "http://127.0.0.1:9", "--api-url", "http://127.0.0.1:9",
+               "--client-id", "my-app", "--no-secret")[0] == 0
+    assert load_settings().env == "custom"
+    code, out, _ = run(capsys, "setup", "--env", "production", "--no-secret")
+    assert code == 0 and "production (https://api.procore.com)" in out
+    settings = load_settings()
+    assert (settings.env, settings.api_url, settings.client_id) == ("production", "https://api.procore.com", "my-app")
+
+
+def test_outputs_keep_the_permissions_of_the_file_they_replace(env, capsys, tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "shared.csv"
+    target.write_text("old\n")
+    os.chmod(target, 0o664)
+    code, _, _ = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(target))
+    assert code == 0 and "old" not in target.read_text()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o664

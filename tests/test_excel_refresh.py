@@ -215,3 +215,16 @@ def test_refresh_process_killed_half_way_leaves_the_file_intact(sandbox, setting
     assert {e.sheet for e in read_registry(OpenpyxlWorkbook(openpyxl.load_workbook(book, keep_vba=True)))} == \
         {"RFIs", "Projects", "Trades"}
 
+
+
+def test_a_renamed_report_sheet_is_followed_and_a_deleted_one_forgotten(service, tmp_path):
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[1:], service, progress=False)          # Projects, Trades
+    book = openpyxl.load_workbook(path)
+    book["Projects"].title = "All projects"                          # the person renames one sheet
+    del book["Trades"]                                               # and deletes the other
+    book.save(path)
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.refreshed == ["All projects"] and outcome.failed == []
+    entries = read_registry(OpenpyxlWorkbook(openpyxl.load_workbook(path)))
+    assert [(e.sheet, e.report) for e in entries] == [("All projects", "Projects")]

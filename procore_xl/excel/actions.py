@@ -18,7 +18,7 @@ from ..service import ProcoreService
 from . import layout
 from .base import WorkbookWriter
 from .dropdowns import compute_lists, start_context, write_lists
-from .registry import Entry, find_entry, read_registry
+from .registry import Entry, find_entry, follow_renamed_sheets
 from .report_sheet import create_report_sheet, read_parameters, refresh_report_sheet
 from .session import get_service, set_service
 
@@ -139,16 +139,16 @@ def refresh_sheet(wb: WorkbookWriter, service: Any, sheet: str | None = None) ->
 def refresh_all(wb: WorkbookWriter, service: Any,
                 on_sheet: Callable[[Entry, bool], None] | None = None) -> tuple[list[str], list[str]]:
     """Refresh every registered report sheet; returns (refreshed, failed) sheet names. A sheet
-    that failed says why in its Status/Message and keeps its previous table."""
-    entries = read_registry(wb)
+    that failed says why in its Status/Message and keeps its previous table. A renamed report
+    sheet is followed; a deleted one is forgotten (with a note in the status bar)."""
+    entries, forgotten = follow_renamed_sheets(wb)
+    if forgotten:
+        wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
     service.invalidate()
     udfs.clear_cache()
     ok, failed = [], []
     try:
         for i, entry in enumerate(entries, start=1):
-            if entry.sheet not in wb.sheet_names():
-                failed.append(entry.sheet)
-                continue
             wb.status(f"Procore: refreshing {entry.sheet} ({i} of {len(entries)})...")
             good = refresh_report_sheet(wb, entry, service)
             (ok if good else failed).append(entry.sheet)

@@ -27,6 +27,7 @@ import openpyxl
 from tqdm import tqdm
 
 from ..errors import ConfigurationError, ProcoreError
+from ..output import keep_mode
 from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
@@ -135,6 +136,7 @@ def save_atomically(book: openpyxl.Workbook, path: Path, original: Path | None =
     try:
         book.save(tmp)
         dropped = restore_parts(original, tmp) if original is not None else []
+        keep_mode(path, tmp)
         os.replace(tmp, path)
     except PermissionError:
         tmp.unlink(missing_ok=True)

@@ -60,6 +60,37 @@ def find_entry(wb: WorkbookWriter, sheet: str) -> Entry | None:
     return None
 
 
+def remove_entry(wb: WorkbookWriter, sheet: str) -> None:
+    """Forget a report sheet (deleted by the person): its registry row is cleared."""
+    if REGISTRY_SHEET not in wb.sheet_names():
+        return
+    n = wb.last_row(REGISTRY_SHEET)
+    names = [r[0] for r in wb.read(REGISTRY_SHEET, 2, 1, max(n - 1, 0), 1)]
+    for row, name in enumerate(names, start=2):
+        if name and str(name).lower() == sheet.lower():
+            wb.clear(REGISTRY_SHEET, (row, 1, row, len(HEADER)))
+
+
+def follow_renamed_sheets(wb: WorkbookWriter) -> tuple[list[Entry], list[str]]:
+    """The registry, with report sheets the person renamed found again by their table (which
+    keeps its name) and sheets they deleted forgotten. Returns (entries, forgotten sheet names)."""
+    sheets = {s.lower(): s for s in wb.sheet_names()}
+    entries, forgotten = [], []
+    for entry in read_registry(wb):
+        if entry.sheet.lower() in sheets:
+            entries.append(entry)
+            continue
+        moved = next((s for s in wb.sheet_names() if entry.table and wb.table_rect(s, entry.table)), None)
+        remove_entry(wb, entry.sheet)
+        if moved is None:
+            forgotten.append(entry.sheet)
+            continue
+        entry.sheet = moved
+        save_entry(wb, entry)
+        entries.append(entry)
+    return entries, forgotten
+
+
 def save_entry(wb: WorkbookWriter, entry: Entry) -> None:
     """Add the entry, or replace the row of the same sheet."""
     _ensure(wb)
