@@ -166,7 +166,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     with _service(args) as service:
         params = _report_params(args)
         result = service.run(args.report, params)
-        write_result(result, args.out, params)
+        write_result(result, args.out, params, raw_csv=args.raw_csv)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
@@ -262,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)")
     p.add_argument("report", help='report name, e.g. RFIs or "Manpower Logs"')
     p.add_argument("--out", "-o", default="-", help="output file (.csv/.xlsx/.json) or - for stdout")
+    p.add_argument("--raw-csv", action="store_true",
+                   help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
     _add_report_parameters(p)
 
     p = command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground",

@@ -1,6 +1,9 @@
 """Write a report result to a file (or stdout): CSV, Excel workbook or JSON.
 
-- CSV: UTF-8 with a header row, one row per record (dates in ISO form).
+- CSV: UTF-8 with a header row, one row per record (dates in ISO form). Text starting with
+  ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) gets a leading apostrophe, so a
+  spreadsheet opening the file shows it as text instead of running it as a formula
+  (``raw_csv=True`` writes it unchanged).
 - .xlsx: a real workbook, the report on a sheet named after it as an Excel Table (the same
   report-sheet writer the add-in uses).
 - JSON: the raw records as Procore returned them.
@@ -32,12 +35,13 @@ def output_format(target: str) -> str:
     return fmt
 
 
-def write_result(result: ReportResult, target: str, params: dict | None = None) -> None:
+def write_result(result: ReportResult, target: str, params: dict | None = None, *,
+                 raw_csv: bool = False) -> None:
     """Write ``result`` to ``target`` (a path or '-'), atomically for files. ``params`` (as the
     user gave them) go on the report sheet of an .xlsx, so `procore-xl refresh` can rerun it."""
     fmt = output_format(target)
     if target == "-":
-        sys.stdout.write(_csv_text(result))
+        sys.stdout.write(_csv_text(result, raw_csv))
         sys.stdout.flush()
         return
     path = Path(target)
@@ -45,13 +49,25 @@ def write_result(result: ReportResult, target: str, params: dict | None = None) 
         from .excel.refresh import write_results_workbook  # the add-in's report-sheet writer
         write_results_workbook(path, [(params or {}, result)])
         return
-    text = _csv_text(result) if fmt == "csv" else _json_text(result)
+    text = _csv_text(result, raw_csv) if fmt == "csv" else _json_text(result)
     _write_atomic(path, text.encode("utf-8"))
 
 
-def _csv_text(result: ReportResult) -> str:
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_only(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _csv_text(result: ReportResult, raw: bool = False) -> str:
+    frame = result.frame
+    if not raw:
+        frame = frame.copy()
+        for column in frame.columns[frame.dtypes == object]:
+            frame[column] = frame[column].map(_text_only)
     buf = io.StringIO()
-    result.frame.to_csv(buf, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    frame.to_csv(buf, index=False, date_format="%Y-%m-%dT%H:%M:%S")
     return buf.getvalue()
 
 

@@ -234,3 +234,16 @@ def test_outputs_keep_the_permissions_of_the_file_they_replace(env, capsys, tmp_
     code, _, _ = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(target))
     assert code == 0 and "old" not in target.read_text()
     assert stat.S_IMODE(target.stat().st_mode) == 0o664
+
+
+def test_csv_text_that_looks_like_a_formula_stays_text_in_a_spreadsheet(env, capsys, tmp_path):
+    safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
+    args = ["pull", "RFIs", "--company", "8001", "--project", "91001"]
+    assert run(capsys, *args, "--out", str(safe))[0] == 0
+    assert run(capsys, *args, "--raw-csv", "--out", str(raw))[0] == 0
+    with safe.open(encoding="utf-8", newline="") as a, raw.open(encoding="utf-8", newline="") as b:
+        pairs = [(s["subject"], r["subject"]) for s, r in zip(csv.DictReader(a), csv.DictReader(b))]
+    risky = [(s, r) for s, r in pairs if r[:1] in "=+-@"]
+    assert risky, "the sandbox has subjects starting with = + - @"
+    assert all(s == "'" + r for s, r in risky)
+    assert all(s == r for s, r in pairs if r[:1] not in "=+-@")
