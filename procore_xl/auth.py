@@ -320,8 +320,9 @@ def login_client_credentials(settings: Settings, *, on_request: Callable[[], Non
                              "PROCORE_CLIENT_ID / PROCORE_CLIENT_SECRET, or sign in (procore-xl login)") from None
 
 
-def logout(settings: Settings, store: TokenStore) -> None:
-    """Revoke the stored sign-in at Procore (kills access and refresh token) and forget it."""
+def logout(settings: Settings, store: TokenStore) -> bool:
+    """Revoke the stored sign-in at Procore (kills access and refresh token) and forget it.
+    Returns False when there was no sign-in to forget."""
     token = store.load(settings.key)
     if token and token.get("access_token"):
         data = {"token": token["access_token"], "client_id": settings.require_client_id()}
@@ -334,6 +335,7 @@ def logout(settings: Settings, store: TokenStore) -> None:
                         type(exc).__name__)
     store.delete(settings.key)
     log.info("Signed out of Procore (%s)", settings.env)
+    return bool(token)
 
 
 # --------------------------------------------------------------------------- token manager

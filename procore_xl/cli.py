@@ -7,12 +7,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .errors import ProcoreError
+from .errors import ConfigurationError, ProcoreError
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -63,6 +65,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
     values = {k: getattr(args, k) for k in ("env", "login_url", "api_url", "client_id", "redirect_uri")
               if getattr(args, k) is not None}
+    blank = [k for k, v in values.items() if not str(v).strip()]
+    if blank:
+        raise ConfigurationError(f"--{blank[0].replace('_', '-')} is empty: give a value or leave the option out")
     if args.login_url or args.api_url:
         values["env"] = "custom"
     elif args.env:
@@ -93,8 +98,10 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 def cmd_logout(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        service.logout()
-        print(f"Signed out of {service.settings.env}; the tokens were revoked and removed.")
+        if service.logout():
+            print(f"Signed out of {service.settings.env}; the tokens were revoked and removed.")
+        else:
+            print(f"Not signed in to {service.settings.env}; nothing to do.")
     return 0
 
 
@@ -163,6 +170,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from .output import output_format, write_result
 
     output_format(args.out)  # reject a bad --out before spending any request
+    if output_format(args.out) == "xlsx" and os.path.exists(args.out) and not args.force:
+        raise ConfigurationError(f"{args.out} exists: add --force to replace it, or add the report to it "
+                                 f"with Insert report / `procore-xl new-workbook --template {args.out}`")
     with _service(args) as service:
         params = _report_params(args)
         result = service.run(args.report, params)
@@ -220,11 +230,31 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's error style: one line on stderr, exit status 2."""
+
+    def error(self, message: str):
+        sys.stderr.write(f"procore-xl: error: {message} (see `{self.prog} --help`)\n")
+        sys.exit(EXIT_ERROR)
+
+
+def _number(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="procore-xl", description="Procore data in Excel workbooks, CSV and JSON.")
     parser.add_argument("--version", action="version", version=f"procore-xl {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, func, help: str, *, connection: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
@@ -262,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)")
     p.add_argument("report", help='report name, e.g. RFIs or "Manpower Logs"')
     p.add_argument("--out", "-o", default="-", help="output file (.csv/.xlsx/.json) or - for stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing .xlsx")
     p.add_argument("--raw-csv", action="store_true",
                    help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
     _add_report_parameters(p)
@@ -269,18 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground",
                 connection=False)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--scale", type=int, default=1, help="multiplies record counts (200 RFIs per project each)")
-    p.add_argument("--rfis-per-project", type=int, help="exact RFI count per project (overrides --scale)")
+    p.add_argument("--port", type=_number(0, 65535), default=8765)
+    p.add_argument("--scale", type=_number(1, 1000), default=1,
+                   help="multiplies record counts (200 RFIs per project each)")
+    p.add_argument("--rfis-per-project", type=_number(0, 1_000_000),
+                   help="exact RFI count per project (overrides --scale)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--latency-ms", type=int, default=0, help="added to every API request")
+    p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, help="added to every API request")
 
     p = command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook",
                 connection=False)
     p.add_argument("--out", default="demo.xlsx")
-    p.add_argument("--rfis-per-project", type=int, default=25,
+    p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), default=25,
                    help="sandbox size; the RFI roll-ups make one request per RFI")
-    p.add_argument("--latency-ms", type=int, default=0, help="added to every API request")
+    p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, help="added to every API request")
 
     p = command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place")
     p.add_argument("workbook")
@@ -297,8 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="procore-xl: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="procore-xl: %(message)s", stream=sys.stderr)
+    if args.verbose:   # our own requests, waits and retries (never a token); not urllib3's chatter
+        logging.getLogger("procore_xl").setLevel(logging.DEBUG)
+    previous = _exit_at_once_on_ctrl_c()
     try:
         return args.func(args)
     except ProcoreError as err:
@@ -314,6 +349,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"procore-xl: error: {err.strerror or err}"
               + (f": {err.filename}" if getattr(err, "filename", None) else ""), file=sys.stderr)
         return EXIT_ERROR
+    except Exception as err:  # a bug of ours: still one line (the traceback with -v)
+        if args.verbose:
+            logging.getLogger("procore_xl").exception("unexpected error")
+        from .excel.report_sheet import safe_message
+        print(f"procore-xl: internal error: {safe_message(err)} (run with -v for details)", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _exit_at_once_on_ctrl_c():
+    """Ctrl+C stops the command now, not after the worker threads finish their requests. Safe:
+    files are only ever written whole (temporary file, then rename), so nothing is left half-done.
+    Returns the handler it replaced (None when not on the main thread)."""
+    def stop(signum, frame):
+        sys.stderr.write("procore-xl: interrupted\n")
+        os._exit(EXIT_INTERRUPTED)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, stop)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class ParamSpec:
 
 
 PROJECT_FILTERS = ("active", "inactive", "all")
+MAX_DAYS_BACK = 36_500            # a hundred years of daily logs is plenty
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in [
     ParamSpec("company", "Company", "list", "companies", help="the Procore company to read"),
@@ -344,7 +345,11 @@ def resolve_dates(given: Mapping[str, Any], today: date) -> tuple[tuple[date, da
         if name_date in given:
             return as_date(name_date, given[name_date])
         if name_back in given:
-            return today - timedelta(days=as_int(name_back, given[name_back]))
+            days = as_int(name_back, given[name_back])
+            if days > MAX_DAYS_BACK:
+                raise ParameterError(f"{SPECS[name_back].label} {days} goes back more than {MAX_DAYS_BACK:,} "
+                                     f"days - give a smaller number", parameter=name_back)
+            return today - timedelta(days=days)
         return None
 
     start = one("start_date", "start_days_back")

@@ -85,9 +85,11 @@ class ProcoreService:
         self.close()
         return self.whoami()
 
-    def logout(self) -> None:
-        auth.logout(self.settings, self.store)
+    def logout(self) -> bool:
+        """Revoke and forget the sign-in; False when there was none."""
+        was_signed_in = auth.logout(self.settings, self.store)
         self.close()
+        return was_signed_in
 
     def whoami(self) -> dict:
         return self.client.get("/rest/v1.0/me")

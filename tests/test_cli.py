@@ -247,3 +247,38 @@ def test_csv_text_that_looks_like_a_formula_stays_text_in_a_spreadsheet(env, cap
     assert risky, "the sandbox has subjects starting with = + - @"
     assert all(s == "'" + r for s, r in risky)
     assert all(s == r for s, r in pairs if r[:1] not in "=+-@")
+
+
+def test_ctrl_c_stops_a_long_pull_at_once(sandbox, tmp_path):
+    """The pull runs in its own process against a slow sandbox; SIGINT ends it with 130 while
+    its worker threads are still waiting on requests, and no output file appears."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PROCORE_LOGIN_URL": sandbox.url, "PROCORE_API_URL": sandbox.url,
+           "PROCORE_CLIENT_ID": sandbox.client_id, "PROCORE_CLIENT_SECRET": sandbox.client_secret,
+           "PROCORE_XL_HOME": str(tmp_path / "home")}
+    sandbox.faults.latency_ms = 2000
+    out = tmp_path / "replies.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company", "8001",
+                             "--out", str(out)], env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while sandbox.path_counts.get("/rest/v1.0/companies", 0) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)        # well before the slow requests could finish
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unexpected_input_never_shows_a_traceback(env, capsys, tmp_path):
+    code, _, err = run(capsys, "pull", "Manpower Logs", "--company", "8001", "--project", "91001",
+                       "--days-back", "9999999")
+    assert code != 0 and "Traceback" not in err
+    one_error_line(err)
+    with pytest.raises(SystemExit) as exited:                # argparse's own errors: one line too
+        main(["sandbox", "--port", "99999"])
+    assert exited.value.code == 2 and "65535" in one_error_line(capsys.readouterr().err)
