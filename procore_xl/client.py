@@ -494,7 +494,7 @@ def _error_for(response: requests.Response, url: str, company_id: int | str | No
                                      **kw)
     if status == 404:
         project = _id_after(segments, "projects") or _query_value(url, "project_id")
-        child = _last_record(segments)
+        child = _last_record(segments) or _query_record(url)
         if project and child and child[1] != project:      # one record under the project, not the project
             kind, record = child
             return NotFoundError(f"{kind} {record} of project {project} not found, or you have no access "
@@ -517,6 +517,15 @@ def _last_record(segments: list[str]) -> tuple[str, str] | None:
     for before, after in reversed(list(zip(segments, segments[1:]))):
         if _ID.match(after) and not _ID.match(before):
             return before.removesuffix("s").replace("_", " "), after
+    return None
+
+
+def _query_record(url: str) -> tuple[str, str] | None:
+    """('contract', '999') for ...?project_id=1&contract_id=999: a parent named in the query."""
+    for pair in urlsplit(url).query.split("&"):
+        key, _, value = pair.partition("=")
+        if key.endswith("_id") and key not in ("project_id", "company_id") and _ID.match(value):
+            return key.removesuffix("_id").replace("_", " "), value
     return None
 
 

@@ -14,8 +14,8 @@ import threading
 from collections import Counter
 from typing import Any
 
-from .catalog import LISTS, Endpoint, Source, find_report
-from .errors import ParameterError
+from .catalog import LISTS, REPORTS, Endpoint, Source, find_report
+from .errors import BadRequestError, ParameterError, PermissionDeniedError
 from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, select, sub_report_choices
 
 FIXED = ("sub_reports", "project_filter")
@@ -79,7 +79,7 @@ class Discovery:
         source = LISTS.get(list_name)
         if source is None:
             raise ParameterError(f'Unknown list "{list_name}" - choose one of: '
-                                 + ", ".join(sorted(LISTS) + list(FIXED)), parameter="list")
+                                 + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
         ctx = self._context(context)
         needed = set().union(*(e.placeholders for e in source.endpoints))
         ctx.setdefault("project_filter", "active")
@@ -88,8 +88,9 @@ class Discovery:
             needed.add("project_filter")
         missing = needed - set(ctx)
         if missing:
-            raise ParameterError(f"The {list_name} list needs "
-                                 + ", ".join(sorted(m.replace('_id', '') for m in missing)),
+            raise ParameterError(f"The {list_name} list needs one "
+                                 + " and one ".join(sorted(m.replace('_id', '') for m in missing))
+                                 + " (a name or an id, not all)",
                                  parameter=sorted(missing)[0].replace("_id", ""))
         key = (list_name,) + tuple(sorted((k, str(ctx[k])) for k in needed))
         with self._lock:
@@ -141,11 +142,17 @@ class Discovery:
         return ctx
 
     def _pick(self, name: str, value: Any, lookup, ctx: dict) -> Any:
-        """An id as it is; a name looked up in its list (ambiguous or unknown -> ParameterError)."""
+        """A name looked up in its list (ambiguous or unknown -> ParameterError); an id as it is,
+        except a company id, checked against the companies list when this sign-in can read it."""
         number = as_id(value)
-        if number is not None:
+        if number is not None and name != "company":
             return number
-        choices, where = lookup(ctx)
+        try:
+            choices, where = lookup(ctx)
+        except (PermissionDeniedError, BadRequestError):
+            if number is None:          # a service account cannot list companies: ids only
+                raise
+            return number
         return select(name, value, choices, where=where)[0].id
 
     def _company_choices(self, ctx: dict):
@@ -165,11 +172,20 @@ class Discovery:
 
     # -- choices -------------------------------------------------------------------------------
     def choices(self, list_name: str, **context: Any) -> list[Choice]:
+        """A list as a person picks from it. ``list_name`` forgives case, spaces and the plural
+        ("Projects", "project filters"); ``reports`` is the catalog."""
+        list_name = str(list_name).strip().casefold().replace(" ", "_").replace("-", "_")
+        list_name = {"project_filters": "project_filter"}.get(list_name, list_name)
         list_name = LIST_OF_PARAM.get(list_name, list_name)
         if list_name == "project_filter":
             return [Choice(p, p) for p in PROJECT_FILTERS]
+        if list_name == "reports":
+            return [Choice(name, name) for name in REPORTS]
         if list_name == "sub_reports":
-            report = find_report(context.get("report", ""))
+            if not context.get("report"):
+                raise ParameterError("The sub_reports list needs a report (e.g. --report RFIs)",
+                                     parameter="report")
+            report = find_report(context["report"])
             return [Choice(n, n) for n in sub_report_choices(report)]
         source = LISTS.get(list_name)
         recs = self.records(list_name, **context)

@@ -6,7 +6,7 @@
   ``questions.answers``) becomes a row carrying its parents' key columns (``rfi.id``,
   ``rfi.number``, ``rfi.subject``, ``question.id``...).
 * :func:`to_frame`: typed columns (ISO dates/timestamps -> naive UTC datetimes, money strings ->
-  float, ids -> integers, or text above 2**53) and a stable column order (identity first).
+  float, ids -> exact integers) and a stable column order (identity first).
 
 Robustness rules (records may be shaped unlike our sandbox; see tests/test_robustness.py):
 
@@ -24,7 +24,8 @@ Robustness rules (records may be shaped unlike our sandbox; see tests/test_robus
   a float holds exactly (<= 15 significant digits); ids only when every value is an integer
   (text with leading zeros, e.g. ``"007"``, keeps the column text). Blank text (``""``) counts
   as missing in a column that converts; any other text (``"N/A"``, ``"-see note"``) keeps the
-  whole column as the original text. Integers above 2**53 in id columns become exact text.
+  whole column as the original text. Ids stay exact integers (an id above 2**53 becomes text
+  only in the Excel cell that cannot hold it, see ``excel/values.py``).
 """
 from __future__ import annotations
 
@@ -226,10 +227,12 @@ def _clean_ids(s: pd.Series) -> pd.Series:
             ints.append(int(v))
         else:
             return s
-    if any(abs(i) > MAX_EXACT_INT for i in ints):
-        return s.map(lambda v: None if _missing(v) else str(int(v) if isinstance(v, float) else v),
-                     na_action=None).astype(object)
-    return s.map(lambda v: None if _missing(v) else int(v)).astype("Int64")
+    if any(abs(i) >= 2 ** 63 for i in ints):       # beyond int64: exact Python ints
+        return pd.Series([None if _missing(v) else int(v) for v in s], index=s.index, dtype=object)
+    # Exact integers; an id above 2**53 stays a number here and becomes text only in the one Excel
+    # cell that could not hold it (excel/values.py), so the rest of the column stays numeric.
+    exact = [None if _missing(v) else int(v) for v in s]   # not via float: no rounding above 2**53
+    return pd.Series(pd.array(exact, dtype="Int64"), index=s.index)
 
 
 def _missing(v: Any) -> bool:
@@ -300,6 +303,14 @@ def order_columns(columns: Sequence[str], *, lead: Sequence[str] = (), keys: Seq
     return seen
 
 
+def _without_empty_parents(cols: list[str], flat: list[dict[str, Any]]) -> list[str]:
+    """An object that is null in some records and present in others gives ``location.id``...
+    columns; the bare ``location`` column would only ever be empty, so it goes."""
+    prefixes = {c.rsplit(".", n)[0] for c in cols for n in range(1, c.count(".") + 1)}
+    return [c for c in cols
+            if c not in prefixes or any(r.get(c) is not None for r in flat)]
+
+
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),
              order: Sequence[str] = (), custom_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Flatten ``rows`` and return a typed DataFrame with ordered columns. Leading columns whose
@@ -309,7 +320,7 @@ def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), key
     for r in flat:
         for k in r:
             columns.setdefault(k, None)
-    cols = list(columns)
+    cols = _without_empty_parents(list(columns), flat)
     lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
     cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
     # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)

@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from .errors import ConfigurationError
 from .runner import ReportResult
 
@@ -61,11 +63,15 @@ def _text_only(value):
 
 
 def _csv_text(result: ReportResult, raw: bool = False) -> str:
-    frame = result.frame
+    frame = result.frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values) and (values.dropna() == values.dropna().dt.normalize()).all():
+            frame[column] = values.dt.strftime("%Y-%m-%d")     # a date column: no T00:00:00
     if not raw:
-        frame = frame.copy()
-        for column in frame.columns[frame.dtypes == object]:
-            frame[column] = frame[column].map(_text_only)
+        for column in frame.columns:
+            if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+                frame[column] = frame[column].map(_text_only)
     buf = io.StringIO()
     frame.to_csv(buf, index=False, date_format="%Y-%m-%dT%H:%M:%S")
     return buf.getvalue()

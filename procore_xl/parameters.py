@@ -181,14 +181,16 @@ def select(name: str, value: Any, choices: Sequence[Choice], *, where: str = "")
             f'{spec.label} "{value}" is ambiguous{where and " " + where} - it matches '
             + ", ".join(f'"{c.label}"' for c in hits) + "; use the label or the id",
             parameter=name, choices=[c.label for c in hits])
+    choose = _choose(choices, spec)
+    if re.fullmatch(r"[\d.,]+", text):          # an id nobody has: no look-alike names to suggest
+        raise ParameterError(f'No {spec.label.lower()} with id {value}{where and " " + where}{choose}',
+                             parameter=name, choices=_labels(choices, spec))
     texts = {_norm(c.label): c.label for c in choices}
     texts.update({_norm(a): c.label for c in choices for a in c.aliases if _norm(a) not in texts})
     close = difflib.get_close_matches(text, list(texts), n=1, cutoff=0.6)
-    hint = f' - did you mean "{texts[close[0]]}"?' if close else ""
-    choose = _choose(choices, spec)
-    if hint:
-        choose = choose.replace(" - choose", "; choose", 1)
-    raise ParameterError(f'Unknown {spec.label.lower()} "{value}"{where and " " + where}{hint}{choose}',
+    if close:
+        choose = f' - did you mean "{texts[close[0]]}"? Or c' + choose.removeprefix(" - c")
+    raise ParameterError(f'Unknown {spec.label.lower()} "{value}"{where and " " + where}{choose}',
                          parameter=name, choices=_labels(choices, spec))
 
 

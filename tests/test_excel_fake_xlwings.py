@@ -69,9 +69,22 @@ class _Validation:
         self._rng = rng
 
     def set_list(self, source, *, in_cell_dropdown=True):
-        assert isinstance(source, FakeName), "XlwingsWorkbook passes a Name"
+        """A Name (stored as its name) or literal values (stored as a list of texts), with the
+        checks real xlwings makes on literal values (DataValidation._literal_source)."""
+        if isinstance(source, FakeName):
+            stored = source.name
+        else:
+            if isinstance(source, (str, bytes)) or not isinstance(source, (list, tuple)):
+                raise TypeError("source must be a non-empty sequence, Range, or Name")
+            if not source:
+                raise ValueError("source must not be empty")
+            stored = [v if isinstance(v, str) else str(v) for v in source]
+            if any("," in v or ";" in v for v in stored):
+                raise ValueError("literal list values cannot contain ',' or ';'")
+            if len(",".join(stored)) > 255:
+                raise ValueError("a literal list source cannot exceed 255 characters")
         for k in self._rng._keys():
-            self._rng.sheet.validations[k] = source.name
+            self._rng.sheet.validations[k] = stored
 
     def delete(self):
         for k in self._rng._keys():
@@ -343,3 +356,26 @@ def test_fake_signatures_match_xlwings():
     for attr in ("used_range", "tables", "activate", "range", "visible"):
         assert hasattr(xw.main.Sheet, attr), attr
     assert hasattr(xw.main.App, "status_bar")
+
+
+def test_fake_literal_lists_accept_what_xlwings_accepts():
+    """set_list with literal values: the fake takes and refuses exactly what real xlwings'
+    DataValidation._literal_source takes and refuses (it runs before any Excel call)."""
+    import pytest
+
+    cases = [["none", "questions", "answers"], ["a" * 127, "b" * 127], ["a" * 127, "b" * 128],
+             ["a,b", "c"], ["a;b"], [], "none,questions"]
+    for values in cases:
+        try:
+            real = xw.main.DataValidation._literal_source(values)
+        except (TypeError, ValueError) as exc:
+            real = type(exc)
+        book = FakeBook()
+        try:
+            book.sheets[0].range("B9").data_validation.set_list(values)
+            fake = book.sheets[0].validations[(9, 2)]
+        except (TypeError, ValueError) as exc:
+            fake = type(exc)
+        assert fake == real, values
+    with pytest.raises(ValueError):
+        xw.main.DataValidation._literal_source(["x"] * 200)

@@ -2,6 +2,7 @@
 the user's sheets kept, and a refresh that dies half-way leaves the original file intact."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 import zipfile
@@ -228,3 +229,128 @@ def test_a_renamed_report_sheet_is_followed_and_a_deleted_one_forgotten(service,
     assert outcome.refreshed == ["All projects"] and outcome.failed == []
     entries = read_registry(OpenpyxlWorkbook(openpyxl.load_workbook(path)))
     assert [(e.sheet, e.report) for e in entries] == [("All projects", "Projects")]
+
+
+def param_cells(book, sheet):
+    """Label -> (value, number format) of the parameter cells of a report sheet."""
+    ws, cells = book[sheet], {}
+    row = PARAM_FIRST_ROW
+    while ws.cell(row, 1).value:
+        cells[ws.cell(row, 1).value] = (ws.cell(row, 2).value, ws.cell(row, 2).number_format)
+        row += 1
+    return cells
+
+
+def test_a_pulled_workbook_looks_exactly_like_a_refreshed_one(service, tmp_path):
+    """`procore-xl pull --out x.xlsx` (write_results_workbook over a run already made) and a
+    refresh record the run the same way: names, applied defaults, registry."""
+    from procore_xl.excel.refresh import write_results_workbook
+
+    given = {"company": 8001, "project": "91001"}               # ids, as typed on a command line
+    pulled = write_results_workbook(tmp_path / "pulled.xlsx", [(given, service.run("RFIs", given))])
+    refreshed = tmp_path / "refreshed.xlsx"
+    shutil.copy(pulled, refreshed)
+    assert refresh_workbook(refreshed, service, progress=False).failed == []
+    a, b = openpyxl.load_workbook(pulled), openpyxl.load_workbook(refreshed)
+    cells = param_cells(a, "RFIs")
+    assert cells["Company"][0] == "Harbor Tower Builders" and cells["Project Filter"][0] == "active"
+    assert cells["Project"][0] == "Harbor Tower" and cells["Sub Report"][0] == "none"
+    assert cells == param_cells(b, "RFIs")
+    assert read_registry(OpenpyxlWorkbook(a))[0] == read_registry(OpenpyxlWorkbook(b))[0]
+    assert [a["RFIs"].cell(r, 2).value for r in (1, 2, 5, 6)] == [b["RFIs"].cell(r, 2).value for r in (1, 2, 5, 6)]
+
+
+def test_dates_typed_in_parameter_cells_stay_dates(service, tmp_path):
+    path = tmp_path / "logs.xlsx"
+    new_workbook(path, [("Manpower Logs", {"company": 8001, "project": 91001, "start_date": "2025-11-01",
+                                           "end_days_back": 3})], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    cells = param_cells(book, "Manpower Logs")
+    assert cells["Start Date"] == (dt.datetime(2025, 11, 1), "yyyy-mm-dd")
+    assert cells["End Date (days back)"][0] == 3 and cells["End Date"][0] is None
+    # the person types a date over the text of another cell, the way Excel stores one
+    rows = {label: PARAM_FIRST_ROW + i for i, label in enumerate(cells)}
+    ws = book["Manpower Logs"]
+    ws.cell(rows["Start Date"], 2).value = dt.datetime(2025, 10, 15)
+    ws.cell(rows["Start Date"], 2).number_format = "m/d/yyyy"
+    book.save(path)
+    assert refresh_workbook(path, service, progress=False).failed == []
+    cells = param_cells(openpyxl.load_workbook(path), "Manpower Logs")
+    assert cells["Start Date"] == (dt.datetime(2025, 10, 15), "yyyy-mm-dd")       # not '2025-10-15'
+    assert cells["End Date (days back)"] == (3, "General")                         # still relative
+    assert cells["Report Date"][0] is None
+
+
+def test_progress_bar_only_on_a_terminal(service, tmp_path, capsys, monkeypatch):
+    import fcntl
+    import io
+    import os
+    import select
+    import struct
+    import sys
+    import termios
+
+    path = tmp_path / "report.xlsx"
+    new_workbook(path, REPORTS[2:], service, progress=True)          # stderr is captured: no bar
+    refresh_workbook(path, service, progress=True)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "sheet" not in err
+
+    master, slave = os.openpty()                                     # a real terminal: the bar shows
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))   # 120 columns wide
+    try:
+        tty = io.TextIOWrapper(io.FileIO(slave, "w", closefd=False), write_through=True)
+        monkeypatch.setattr(sys, "stderr", tty)
+        refresh_workbook(path, service, progress=True)
+        tty.flush()
+        shown = b""
+        while select.select([master], [], [], 0)[0]:
+            shown += os.read(master, 65536)
+        assert b"Refreshing report.xlsx" in shown
+    finally:
+        monkeypatch.undo()
+        os.close(master)
+        os.close(slave)
+
+
+def test_saving_into_a_missing_folder_says_so_before_any_request(service, sandbox, tmp_path):
+    from procore_xl.errors import ConfigurationError
+    from procore_xl.excel.refresh import write_results_workbook
+
+    missing = tmp_path / "no such folder" / "report.xlsx"
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match=r"^Folder .*no such folder does not exist"):
+        new_workbook(missing, REPORTS[2:], service, progress=False)
+    assert sandbox.requests == 0
+    run = service.run("Trades", {"company": 8001})
+    with pytest.raises(ConfigurationError, match=r"^Folder .*no such folder does not exist") as err:
+        write_results_workbook(missing, [({"company": 8001}, run)])
+    assert ".~" not in str(err.value) and not missing.parent.exists()
+
+
+def test_workbook_file_types_are_checked_up_front(service, sandbox, tmp_path):
+    from procore_xl.errors import ConfigurationError
+
+    template = make_xlsm(tmp_path / "procore.xlsm")
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match=r"must end in \.xlsm .* use out\.xlsm"):
+        new_workbook(tmp_path / "out.xlsx", REPORTS[2:], service, template=template, progress=False)
+    with pytest.raises(ConfigurationError, match=r"--template procore\.xlsm"):
+        new_workbook(tmp_path / "out.xlsm", REPORTS[2:], service, progress=False)
+    with pytest.raises(ConfigurationError, match=r"must end in \.xlsx"):
+        new_workbook(tmp_path / "out.csv", REPORTS[2:], service, progress=False)
+    assert sandbox.requests == 0 and not list(tmp_path.glob("out*"))
+    built = new_workbook(tmp_path / "ok.xlsm", REPORTS[2:], service, template=template, progress=False)
+    assert built.failed == [] and b"macroEnabled" in parts(tmp_path / "ok.xlsm")["[Content_Types].xml"]
+
+
+def test_refreshing_something_that_is_not_a_workbook_is_a_clear_error(service, tmp_path):
+    from procore_xl.errors import ConfigurationError
+
+    csv = tmp_path / "data.csv"
+    csv.write_text("id,name\n1,a\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for target in (csv, folder):
+        with pytest.raises(ConfigurationError, match="is not an Excel workbook openpyxl can read"):
+            refresh_workbook(target, service, progress=False)

@@ -15,9 +15,11 @@ from procore_xl.excel import layout
 from procore_xl.excel.dropdowns import write_lists
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.registry import read_registry
+from procore_xl.catalog import find_report
 from procore_xl.excel.report_sheet import (EXCEL_MAX_ROWS, PARAM_FIRST_ROW, create_report_sheet,
-                                           header_row, safe_message, sheet_name_for, table_name_for,
-                                           write_failure, write_result)
+                                           header_row, literal_list, safe_message, sheet_name_for,
+                                           table_name_for, validation_source, write_failure, write_result)
+from procore_xl.parameters import sub_report_choices
 from procore_xl.excel.values import frame_to_block, unique_headers
 from procore_xl.excel.xlwings_writer import XlwingsWorkbook
 from procore_xl.runner import ReportResult
@@ -77,9 +79,12 @@ class FileView:
         return [c.name for c in t.tableColumns]
 
     def validation(self, sheet, addr):
+        """A workbook name, or the literal choices as a list (``"a,b"`` in the file)."""
         for dv in self.wb[sheet].data_validations.dataValidation:
             if addr in dv.sqref:
-                return dv.formula1
+                assert dv.type == "list"
+                f = dv.formula1
+                return f[1:-1].split(",") if f.startswith('"') and f.endswith('"') else f
         return None
 
     def name(self, name):
@@ -229,8 +234,23 @@ def test_failed_refresh_keeps_previous_table(view):
     assert v.value("RFIs", "B2") == "Failed"
     assert "boom" in v.value("RFIs", "B7") and "last successful refresh" in v.value("RFIs", "B7")
     assert "abc123secret" not in v.value("RFIs", "B7")
+    assert v.value("RFIs", "B7").endswith("access_token=***. The table below is from the last successful refresh.")
     assert v.table("RFIs") == ("tbl_RFIs", f"A{top}:G{top + 5}")
     assert v.value("RFIs", f"A{top + 5}") == 5 and v.value("RFIs", "B5") == 5
+
+
+def test_failure_message_sentences_are_separated(view):
+    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001})
+    write_failure(view.writer, entry, "Not signed in.")                       # no table yet: as is
+    first = view.reopen().value("RFIs", "B7")
+    assert first.endswith(": Not signed in.")
+    write_result(view.writer, entry, result(sample_frame(2)))
+    write_failure(view.writer, entry, 'Unknown project "Nowhere" in Sunset Library Renovation')
+    second = view.reopen().value("RFIs", "B7")
+    assert second.endswith('in Sunset Library Renovation. The table below is from the last successful refresh.')
+    write_failure(view.writer, entry, "Procore is busy - try again later.")
+    third = view.reopen().value("RFIs", "B7")
+    assert third.endswith("later. The table below is from the last successful refresh.") and ".." not in third
 
 
 def test_too_many_rows_is_a_clear_failure_not_a_cut(view):
@@ -270,12 +290,57 @@ def test_second_sheet_of_same_report_gets_unique_names(view):
 def test_sheet_and_table_names():
     assert sheet_name_for("Prime Contract (Change Orders)", []) == "Prime Contract (Change Orders)"
     assert sheet_name_for("a/b:c*d?[e]\\f", []) == "a-b-c-d--e--f"
-    long = "x" * 40
-    assert sheet_name_for(long, []) == "x" * 31
-    assert sheet_name_for(long, ["x" * 31]) == "x" * 27 + " (2)"
+    long = "x" * 40                                        # one word: cut, and says so
+    assert sheet_name_for(long, []) == "x" * 30 + "\u2026"
+    assert sheet_name_for(long, ["x" * 30 + "\u2026"]) == "x" * 26 + "\u2026 (2)"
     assert sheet_name_for("Start", ["Start"]) == "Start (2)"
     assert sheet_name_for("rfis", ["RFIS"]) == "rfis (2)"
     assert table_name_for("Inspectors (checklists)", []) == "tbl_Inspectors_checklists"
+
+
+def test_long_sheet_names_lose_parentheses_then_whole_words():
+    taken: list[str] = []
+    for _ in range(3):
+        taken.append(sheet_name_for("Prime Contract (Payment Received)", taken))
+    assert taken == ["Prime Contract Payment Received", "Prime Contract Payment\u2026 (2)",
+                     "Prime Contract Payment\u2026 (3)"]
+    name = sheet_name_for("Quality and Safety Observation Items by Location", [])
+    assert name == "Quality and Safety Observation\u2026" and len(name) <= 31
+    name = sheet_name_for("Punch List (Items Closed by Assignee and Trade)", [])
+    assert name == "Punch List Items Closed by\u2026"
+
+
+def test_long_sheet_name_through_both_writers(view):
+    a = create_report_sheet(view.writer, "Prime Contract (Payment Received)", {"company": 8001})
+    b = create_report_sheet(view.writer, "Prime Contract (Payment Received)", {"company": 8001})
+    v = view.reopen()
+    assert (a.sheet, b.sheet) == ("Prime Contract Payment Received", "Prime Contract Payment\u2026 (2)")
+    assert {a.sheet, b.sheet} <= set(v.sheetnames())
+    assert [e.sheet for e in read_registry(view.writer)] == [a.sheet, b.sheet]
+
+
+def test_fixed_choices_get_the_reports_own_dropdown(view):
+    rfis = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001})
+    subs = create_report_sheet(view.writer, "Submittals", {"company": 8001, "project": 91001})
+    v = view.reopen()
+    assert sub_report_choices(find_report("RFIs"))[:3] == ["none", "questions", "answers"]
+    for entry, choices in ((rfis, sub_report_choices(find_report("RFIs"))),
+                           (subs, sub_report_choices(find_report("Submittals")))):
+        row = {k: PARAM_FIRST_ROW + i for i, k in enumerate(entry.params)}
+        assert v.validation(entry.sheet, f"B{row['sub_report']}") == choices
+        assert v.validation(entry.sheet, f"B{row['project_filter']}") == ["active", "inactive", "all"]
+        assert v.validation(entry.sheet, f"B{row['company']}") == layout.LIST_NAMES["companies"]
+    assert sub_report_choices(find_report("Submittals"))[1:] == [
+        "approvers", "ball_in_court", "distribution_members", "attachments"]
+
+
+def test_literal_lists_only_when_excel_can_hold_them():
+    assert literal_list(["none", "questions"]) == ["none", "questions"]
+    assert literal_list(["a" * 127, "b" * 127]) is not None                  # 255 characters
+    assert literal_list(["a" * 127, "b" * 128]) is None                      # 256: no validation
+    assert literal_list(["a,b", "c"]) is None and literal_list([]) is None
+    assert validation_source("Trades", "company") == "ProcoreCompanies"
+    assert validation_source("Trades", "photos") is None
     assert table_name_for("RFIs", ["TBL_RFIS"]) == "tbl_RFIs_2"
 
 

@@ -77,7 +77,7 @@ def test_types_dates_money_ids_text():
     assert f["event_date"].iloc[0] == datetime(2024, 5, 1, 10)          # offset -> UTC, naive
     assert f["due_date"].tolist() == [datetime(2024, 5, 31), datetime(2024, 6, 1)]
     assert f["vendor_id"].iloc[0] == 3 and pd.isna(f["vendor_id"].iloc[1])
-    assert f["big.id"].tolist() == [str(MAX_EXACT_INT + 1), "5"]       # beyond 2**53: exact text
+    assert f["big.id"].tolist() == [MAX_EXACT_INT + 1, 5]              # exact, even beyond 2**53
     assert f["notes"].tolist() == ["2024 plan", "x"]
     assert f["amount"].tolist() == ["abc", "1.0"]                        # not all numbers: stays text
 
@@ -97,3 +97,9 @@ def test_empty_input_gives_an_empty_frame():
 def test_singular():
     assert singular("questions") == "question" and singular("entries") == "entry"
     assert singular("class") == "class" and singular("distribution_list") == "distribution_list"
+
+
+def test_an_object_null_in_some_records_gives_no_always_empty_column():
+    frame = to_frame([{"id": 1, "location": None}, {"id": 2, "location": {"id": 7, "name": "Level 3"}}])
+    assert list(frame.columns) == ["id", "location.id", "location.name"]
+    assert frame["location.name"].tolist()[1] == "Level 3"

@@ -210,3 +210,25 @@ def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(serv
     area = next(a for a in sandbox.world.records("drawing_areas", sandbox.world.project(91001))
                 if a["name"] == listed[0])
     assert len(table_rows(book, "Drawings")) == len(sandbox.world.records("drawings", area))
+
+
+def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(service, sandbox, caller):
+    import datetime as dt
+
+    from procore_xl.catalog import find_report
+    from procore_xl.parameters import sub_report_choices
+
+    book = caller(start_book(report="Manpower Logs"))
+    macros.insert_report()
+    sheet = book.sheets["Manpower Logs"]
+    rows = {k: PARAM_FIRST_ROW + i for i, k in enumerate(find_entry(macros.XlwingsWorkbook(book),
+                                                                        "Manpower Logs").params)}
+    assert sheet.validations[(rows["sub_report"], 2)] == sub_report_choices(find_report("Manpower Logs"))
+    assert sheet.validations[(rows["project_filter"], 2)] == ["active", "inactive", "all"]
+    sheet.range((rows["start_date"], 2)).value = dt.datetime(2025, 11, 1)   # what Excel hands back for a date
+    sheet.range((rows["end_days_back"], 2)).value = 2.0
+    macros.refresh_sheet()
+    assert book.app.alerts == [] and sheet.cells[(2, 2)] == "OK"
+    assert sheet.cells[(rows["start_date"], 2)] == dt.date(2025, 11, 1)      # a date, not '2025-11-01'
+    assert sheet.formats[(rows["start_date"], 2)] == "yyyy-mm-dd"
+    assert sheet.cells[(rows["end_days_back"], 2)] == 2.0

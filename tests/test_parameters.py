@@ -97,10 +97,10 @@ def test_missing_parameters(disc):
 
 def test_unknown_names(disc):
     msg = err("RFIs", {"company": 8001, "project": "Harbour"}, disc)
-    assert msg.startswith('Unknown project "Harbour" in company 8001 - did you mean "Harbor Tower"?; choose one of: all, ')
+    assert msg.startswith('Unknown project "Harbour" in company 8001 - did you mean "Harbor Tower"? Or choose one of: all, ')
     assert "Pier 39 Retrofit" in msg
     assert err("RFIs", {"company": "Harbor", "project": 91001}, disc).startswith('Unknown company "Harbor"')
-    assert err("RFIs", {"company": 8001, "project": 99999}, disc).startswith('Unknown project "99999" in company 8001')
+    assert err("RFIs", {"company": 8001, "project": 99999}, disc).startswith('No project with id 99999 in company 8001')
 
 
 def test_wrong_types_and_values(disc):
@@ -215,3 +215,11 @@ def test_discovery_needs_its_context(disc):
     with pytest.raises(ParameterError) as e:
         disc.choices("widgets")
     assert str(e.value).startswith('Unknown list "widgets" - choose one of: ')
+
+
+def test_an_id_nobody_has_gets_no_look_alike_suggestion():
+    choices = [Choice("Harbor Tower", 91001, ("91001-HT",)), Choice("Sunset Library Renovation", 91005)]
+    with pytest.raises(ParameterError) as err:
+        select("project", "92001", choices, where="in company 8001")
+    assert str(err.value).startswith("No project with id 92001 in company 8001 - choose one of:")
+    assert "did you mean" not in str(err.value)

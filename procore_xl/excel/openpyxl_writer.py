@@ -152,11 +152,12 @@ class OpenpyxlWorkbook:
             del self.book.defined_names[key]
         self.book.defined_names[name] = DefinedName(name, attr_text=sheet_range_ref(sheet, rect))
 
-    def set_list_validation(self, sheet: str, row: int, col: int, name: str) -> None:
+    def set_list_validation(self, sheet: str, row: int, col: int, source: str | list[str]) -> None:
         ws = self.book[sheet]
         ref = cell_ref(row, col)
         self._drop_validations(ws, (row, col, row, col))
-        dv = DataValidation(type="list", formula1=name, allow_blank=True, showDropDown=False,
+        formula = source if isinstance(source, str) else '"' + ",".join(source) + '"'
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False,
                             showErrorMessage=False)   # ids, "all" and dates may still be typed
         dv.add(ref)
         ws.add_data_validation(dv)

@@ -24,6 +24,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
 from ..errors import ConfigurationError, ProcoreError
@@ -32,9 +33,10 @@ from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .registry import read_registry
-from .report_sheet import create_report_sheet, refresh_report_sheet, write_result
+from .report_sheet import create_report_sheet, record_run, refresh_report_sheet
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
+OUTPUT_SUFFIXES = (".xlsx", ".xlsm")
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
@@ -52,8 +54,49 @@ def _load(path: Path) -> openpyxl.Workbook:
         raise ConfigurationError(f"No workbook at {path}")
     try:
         return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES, keep_links=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException) as exc:
         raise ConfigurationError(f"{path.name} is not an Excel workbook openpyxl can read ({exc})") from None
+
+
+def _show_progress(progress: bool) -> bool:
+    """The progress bar only for a person watching a terminal: redraws (``\\r``) in a log
+    file or a cron mail are noise."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return bool(progress and isatty is not None and isatty())
+    except (ValueError, OSError):          # a closed or odd stream
+        return False
+
+
+def check_folder(path: str | os.PathLike) -> None:
+    """ConfigurationError when the folder ``path`` is to be saved in does not exist."""
+    folder = Path(path).absolute().parent
+    if not folder.exists():
+        raise ConfigurationError(f"Folder {folder} does not exist - create it first or choose another "
+                                 f"folder for {Path(path).name}")
+    if not folder.is_dir():
+        raise ConfigurationError(f"{folder} is not a folder - cannot save {Path(path).name} in it")
+
+
+def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike | None = None) -> None:
+    """Before any request: the workbook to write must end in .xlsx or .xlsm, match its
+    template (macros only in .xlsm; an .xlsm only from a macro template) and go into an
+    existing folder. Raises ConfigurationError."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ConfigurationError(f'Cannot write "{path.name}": a workbook file name must end in .xlsx '
+                                 f"(or .xlsm with --template procore.xlsm)")
+    macro_template = template is not None and Path(template).suffix.lower() in MACRO_SUFFIXES
+    if macro_template and suffix != ".xlsm":
+        raise ConfigurationError(f'Cannot write "{path.name}" from the macro template {Path(template).name}: '
+                                 f"a workbook with macros must end in .xlsm (Excel refuses an .xlsx "
+                                 f"with macros) - use {path.with_suffix('.xlsm').name}")
+    if suffix == ".xlsm" and not macro_template:
+        raise ConfigurationError(f'Cannot write "{path.name}" without a macro template: an .xlsm needs '
+                                 f"macros - add --template procore.xlsm, or use "
+                                 f"{path.with_suffix('.xlsx').name}")
+    check_folder(path)
 
 
 def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = True) -> WorkbookRefresh:
@@ -65,8 +108,8 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
     if not entries:
         raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
                                  f"or `procore-xl new-workbook`")
-    with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet", disable=not progress,
-              file=sys.stderr) as bar:
+    with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
+              disable=not _show_progress(progress), file=sys.stderr) as bar:
         def tick(entry, good):
             bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
             bar.update(1)
@@ -79,18 +122,21 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
                  *, template: str | os.PathLike | None = None, progress: bool = True) -> WorkbookRefresh:
     """Build a workbook with one filled report sheet per ``(report, params)``; start from
     ``template`` (e.g. procore.xlsm) when given. Dropdown lists follow the first report's
-    company and project."""
+    company and project. The output must match the template (see :func:`check_workbook_target`);
+    that is checked before any request."""
     path = Path(path)
+    check_workbook_target(path, template)
     reports = list(reports)
     if template is not None:
         book = _load(Path(template))
+        book.template = False        # an .xltx/.xltm template gives a workbook, not another template
     else:
         book = openpyxl.Workbook()
     blank = book.active if template is None else None
     wb = OpenpyxlWorkbook(book)
     out = WorkbookRefresh(path)
-    for report, params in tqdm(reports, desc=f"Building {path.name}", unit="sheet", disable=not progress,
-                               file=sys.stderr):
+    for report, params in tqdm(reports, desc=f"Building {path.name}", unit="sheet",
+                               disable=not _show_progress(progress), file=sys.stderr):
         entry = create_report_sheet(wb, report, params)
         (out.refreshed if refresh_report_sheet(wb, entry, service) else out.failed).append(entry.sheet)
     if blank is not None and len(book.worksheets) > 1:
@@ -111,14 +157,16 @@ def write_results_workbook(path: str | os.PathLike,
                            runs: Iterable[tuple[Mapping[str, Any], Any]]) -> Path:
     """A new workbook from report runs already made: one report sheet per ``(params, result)``
     (``result`` a ReportResult), registered so that ``procore-xl refresh`` can refresh it later.
-    Used by ``procore-xl pull --out file.xlsx`` and the demo."""
+    Used by ``procore-xl pull --out file.xlsx`` and the demo. The sheets look exactly as after
+    a refresh (names and applied defaults in the parameter cells: :func:`record_run`)."""
     path = Path(path)
+    check_workbook_target(path)
     book = openpyxl.Workbook()
     blank = book.active
     wb = OpenpyxlWorkbook(book)
     for params, result in runs:
         entry = create_report_sheet(wb, result.report, params)
-        write_result(wb, entry, result)
+        record_run(wb, entry, params or {}, result)
     if len(book.worksheets) > 1:
         book.remove(blank)
         wb.activate(next(s for s in book.sheetnames if not s.startswith("_")))
@@ -130,6 +178,7 @@ def save_atomically(book: openpyxl.Workbook, path: Path, original: Path | None =
     """Save next to ``path`` and move into place only when complete. Returns the parts of the
     original that the result does not have."""
     original = original or (path if path.exists() else None)
+    check_folder(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -25,12 +25,12 @@ from typing import Any
 
 from ..catalog import find_report
 from ..errors import ProcoreError
-from ..parameters import SPECS
+from ..parameters import PROJECT_FILTERS, SPECS, as_date, sub_report_choices
 from .base import WorkbookWriter
 from .dropdowns import ensure_lists
 from .layout import LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP
 from .registry import Entry, find_entry, save_entry
-from .values import DATETIME_FORMAT, frame_to_block
+from .values import DATE_FORMAT, DATETIME_FORMAT, frame_to_block
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_NAME_MAX = 31
@@ -42,21 +42,39 @@ STATUS_OK, STATUS_FAILED, STATUS_NEW = "OK", "Failed", "Not refreshed yet"
 RESERVED_SHEETS = {START_SHEET.lower(), LISTS_SHEET.lower(), REGISTRY_SHEET.lower(), "history"}
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MESSAGE_MAX = 1000
+LITERAL_LIST_MAX = 255           # Excel's limit for a list validation typed as "a,b,c"
+_ELLIPSIS = "\u2026"
 
 
 # -- names ---------------------------------------------------------------------------------------
 def sheet_name_for(report: str, existing: list[str]) -> str:
     """A legal, unused sheet name for ``report``: forbidden characters replaced, at most 31
-    characters, ``RFIs (2)`` when ``RFIs`` is taken (case-insensitive, like Excel)."""
+    characters, ``RFIs (2)`` when ``RFIs`` is taken (case-insensitive, like Excel). A name too
+    long first loses its parentheses ("Prime Contract Payment Received"), then is shortened at
+    a word boundary with "…" (see :func:`_fit`)."""
     base = _FORBIDDEN.sub("-", report).strip().strip("'") or "Report"
-    base = base[:SHEET_NAME_MAX].rstrip("'")
     taken = {s.lower() for s in existing} | RESERVED_SHEETS
-    name, n = base, 2
+    name, n = _fit(base, SHEET_NAME_MAX), 2
     while name.lower() in taken:
         suffix = f" ({n})"
-        name = base[: SHEET_NAME_MAX - len(suffix)].rstrip("'") + suffix
+        name = _fit(base, SHEET_NAME_MAX - len(suffix)) + suffix
         n += 1
     return name
+
+
+def _fit(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: as is; else without parentheses; else cut at
+    the last word boundary that leaves room for "…" (mid-word only for one long word)."""
+    if len(text) <= limit:
+        return text.rstrip("'")
+    plain = " ".join(re.sub(r"[()]", " ", text).split())
+    if len(plain) <= limit:
+        return plain.rstrip("'")
+    room = limit - len(_ELLIPSIS)
+    cut = plain[: room + 1]
+    head = cut[: cut.rfind(" ")] if " " in cut else plain[:room]
+    head = head.rstrip(" -,;&'") or plain[:room].rstrip("'")
+    return head + _ELLIPSIS
 
 
 def table_name_for(sheet: str, existing: list[str]) -> str:
@@ -111,18 +129,61 @@ def create_report_sheet(wb: WorkbookWriter, report: str, params: Mapping[str, An
 
 
 def write_parameters(wb: WorkbookWriter, entry: Entry) -> None:
-    """Label + value per parameter; a dropdown where a discovery list exists."""
+    """Label + value per parameter; a dropdown where a discovery list exists, the report's own
+    choices where the parameter has fixed ones (Sub Report, Project Filter)."""
     rows = []
-    for i, (key, value) in enumerate(entry.params.items()):
+    for i, key in enumerate(entry.params):
         spec = SPECS.get(key)
-        rows.append([spec.label if spec else key, value])
-        list_name = "project_filters" if key == "project_filter" else (spec.list_name if spec else None)
-        if key == "sub_report":
-            list_name = "sub_reports"
-        if list_name in LIST_NAMES:
-            wb.set_list_validation(entry.sheet, PARAM_FIRST_ROW + i, 2, LIST_NAMES[list_name])
+        rows.append([spec.label if spec else key])
+        source = validation_source(entry.report, key)
+        if source is not None:
+            wb.set_list_validation(entry.sheet, PARAM_FIRST_ROW + i, 2, source)
     if rows:
         wb.write(entry.sheet, PARAM_FIRST_ROW, 1, rows)
+        write_parameter_values(wb, entry)
+
+
+def validation_source(report: str, key: str) -> str | list[str] | None:
+    """What a parameter cell's dropdown lists: a workbook name over a discovery list on
+    ``_lists`` (companies, projects...), the literal choices of a fixed parameter (this report's
+    sub reports, the project filters), or None (typed values; or choices too long to list)."""
+    if key == "sub_report":
+        return literal_list(sub_report_choices(find_report(report)))
+    if key == "project_filter":
+        return literal_list(PROJECT_FILTERS)
+    spec = SPECS.get(key)
+    if spec is not None and spec.list_name in LIST_NAMES:
+        return LIST_NAMES[spec.list_name]
+    return None
+
+
+def literal_list(choices) -> list[str] | None:
+    """``choices`` as a literal list validation, or None when Excel cannot take them as one
+    (a comma or semicolon inside a choice, more than 255 characters in all, no choices)."""
+    values = [str(c) for c in choices]
+    if not values or any("," in v or ";" in v or '"' in v for v in values):
+        return None
+    return values if len(",".join(values)) <= LITERAL_LIST_MAX else None
+
+
+def write_parameter_values(wb: WorkbookWriter, entry: Entry) -> None:
+    """The parameter cells (column B) from ``entry.params``: dates as real dates."""
+    for i, (key, value) in enumerate(entry.params.items()):
+        cell, fmt = parameter_cell(key, value)
+        wb.write(entry.sheet, PARAM_FIRST_ROW + i, 2, [[cell]], [fmt])
+
+
+def parameter_cell(key: str, value: Any) -> tuple[Any, str | None]:
+    """A parameter value as it goes into its cell, with its number format: a date parameter
+    given as a date ("2026-11-01", a date, a datetime, an Excel serial) becomes a real date
+    shown as yyyy-mm-dd; anything else (a "days back" number, a name, an id) stays as it is."""
+    spec = SPECS.get(key)
+    if spec is None or spec.kind != "date" or value is None or isinstance(value, bool):
+        return value, None
+    try:
+        return as_date(key, value), DATE_FORMAT
+    except ProcoreError:            # not a date (yet): shown as typed; the run says what is wrong
+        return value, None
 
 
 def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
@@ -159,9 +220,12 @@ def write_failure(wb: WorkbookWriter, entry: Entry, message: str) -> None:
     """Status Failed + the reason; the table and the figures of the last good refresh stay."""
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     has_table = wb.table_rect(entry.sheet, entry.table) is not None
-    keep = " The table below is from the last successful refresh." if has_table else ""
+    message = message.strip()
+    if has_table:
+        stop = "" if message.endswith((".", "!", "?")) else "."
+        message = f"{message}{stop} The table below is from the last successful refresh."
     _meta(wb, entry.sheet, ROW_STATUS, [STATUS_FAILED])
-    _meta(wb, entry.sheet, ROW_MESSAGE, [f"Refresh failed at {now}: {message}{keep}"[:_MESSAGE_MAX]])
+    _meta(wb, entry.sheet, ROW_MESSAGE, [f"Refresh failed at {now}: {message}"[:_MESSAGE_MAX]])
 
 
 def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
@@ -239,9 +303,16 @@ def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool
     except Exception as exc:                       # recorded in the sheet, table kept
         write_failure(wb, entry, safe_message(exc))
         return False
-    entry.params = {k: _cell_after_run(k, params.get(k), result.params) for k in entry.params}
-    if entry.params:
-        wb.write(entry.sheet, PARAM_FIRST_ROW, 2, [[v] for v in entry.params.values()])
+    return record_run(wb, entry, params, result)
+
+
+def record_run(wb: WorkbookWriter, entry: Entry, given: Mapping[str, Any], result: Any) -> bool:
+    """A finished run on its sheet: the parameter cells as they read after the run (see
+    :func:`_cell_after_run`), the registry row, then the result (:func:`write_result`). The one
+    way a run is recorded, whether it was made by a refresh or before (``procore-xl pull``)."""
+    given = {k: normalize_input(v) for k, v in given.items()}
+    entry.params = {k: _cell_after_run(k, given.get(k), result.params) for k in entry.params}
+    write_parameter_values(wb, entry)
     save_entry(wb, entry)
     return write_result(wb, entry, result)
 
@@ -249,7 +320,8 @@ def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool
 def _cell_after_run(key: str, given: Any, resolved: Mapping[str, Any]) -> Any:
     """What a parameter cell shows after a run: the label of a picked list entry (company
     "8001" -> "Harbor Tower Builders"), numbers as numbers, and the defaults that applied; dates
-    stay as the person gave them (a resolved "10 days back" must not become a fixed date)."""
+    stay the dates the person gave (a resolved "10 days back" must not become a fixed date) and
+    are written as real dates by :func:`parameter_cell`."""
     spec = SPECS.get(key)
     if spec is None or spec.kind not in ("list", "fixed", "int") or resolved.get(key) is None:
         return given

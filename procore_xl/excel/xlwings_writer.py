@@ -133,8 +133,9 @@ class XlwingsWorkbook:
     def set_name(self, name: str, sheet: str, rect: Rect) -> None:
         self.book.names.add(name, "=" + sheet_range_ref(sheet, rect))
 
-    def set_list_validation(self, sheet: str, row: int, col: int, name: str) -> None:
-        self._range(sheet, (row, col, row, col)).data_validation.set_list(self.book.names[name])
+    def set_list_validation(self, sheet: str, row: int, col: int, source: str | list[str]) -> None:
+        target = self._range(sheet, (row, col, row, col)).data_validation
+        target.set_list(self.book.names[source] if isinstance(source, str) else list(source))
 
     def freeze_rows(self, sheet: str, nrows: int) -> None:
         # xlwings' FreezePanes is PRO-only; on Windows use the window object directly.
