@@ -169,8 +169,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_pull(args: argparse.Namespace) -> int:
     from .output import output_format, write_result
 
-    output_format(args.out)  # reject a bad --out before spending any request
-    if output_format(args.out) == "xlsx" and os.path.exists(args.out) and not args.force:
+    if output_format(args.out) == "xlsx" and os.path.exists(args.out) and not args.force:  # before any request
         raise ConfigurationError(f"{args.out} exists: add --force to replace it, or add the report to it "
                                  f"with Insert report / `procore-xl new-workbook --template {args.out}`")
     with _service(args) as service:
@@ -216,8 +215,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_new_workbook(args: argparse.Namespace) -> int:
-    from .excel.refresh import new_workbook
+    from .excel.refresh import check_workbook_target, new_workbook
 
+    check_workbook_target(args.out, args.template)   # before any request
     with _service(args) as service:
         outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
                                template=args.template, progress=False)

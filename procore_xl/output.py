@@ -27,14 +27,26 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
 
 def output_format(target: str) -> str:
-    """The format for an --out target: by extension; '-' is CSV on stdout."""
+    """The format for an --out target (by extension; '-' is CSV on stdout), checked before any
+    request is made: a known extension, an existing folder."""
     if target == "-":
         return "csv"
     fmt = FORMATS.get(Path(target).suffix.lower())
     if fmt is None:
         raise ConfigurationError(
             f'Cannot write "{target}": use a file name ending in .csv, .xlsx or .json, or - for stdout')
+    check_folder(target)
     return fmt
+
+
+def check_folder(path: str | os.PathLike) -> None:
+    """ConfigurationError when the folder ``path`` is to be saved in does not exist."""
+    folder = Path(path).absolute().parent
+    if not folder.exists():
+        raise ConfigurationError(f"Folder {folder} does not exist - create it first or choose another "
+                                 f"folder for {Path(path).name}")
+    if not folder.is_dir():
+        raise ConfigurationError(f"{folder} is not a folder - cannot save {Path(path).name} in it")
 
 
 def write_result(result: ReportResult, target: str, params: dict | None = None, *,
@@ -94,7 +106,7 @@ def keep_mode(target: Path, tmp: Path) -> None:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_folder(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -211,7 +211,7 @@ def test_discovery_lists_sorted_unique_and_cached(env, disc):
 def test_discovery_needs_its_context(disc):
     with pytest.raises(ParameterError) as e:
         disc.choices("drawing_areas", company=8001)
-    assert str(e.value) == "The drawing_areas list needs project"
+    assert str(e.value) == "The drawing_areas list needs one project (a name or an id, not all)"
     with pytest.raises(ParameterError) as e:
         disc.choices("widgets")
     assert str(e.value).startswith('Unknown list "widgets" - choose one of: ')

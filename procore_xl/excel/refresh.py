@@ -28,7 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
 from ..errors import ConfigurationError, ProcoreError
-from ..output import keep_mode
+from ..output import check_folder, keep_mode
 from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
@@ -67,15 +67,6 @@ def _show_progress(progress: bool) -> bool:
     except (ValueError, OSError):          # a closed or odd stream
         return False
 
-
-def check_folder(path: str | os.PathLike) -> None:
-    """ConfigurationError when the folder ``path`` is to be saved in does not exist."""
-    folder = Path(path).absolute().parent
-    if not folder.exists():
-        raise ConfigurationError(f"Folder {folder} does not exist - create it first or choose another "
-                                 f"folder for {Path(path).name}")
-    if not folder.is_dir():
-        raise ConfigurationError(f"{folder} is not a folder - cannot save {Path(path).name} in it")
 
 
 def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike | None = None) -> None:
