@@ -209,8 +209,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
               f"{', '.join(outcome.dropped_parts)} (charts, shapes or images on your own sheets)",
               file=sys.stderr)
     if outcome.failed:
-        print(f"procore-xl: error: {len(outcome.failed)} sheet(s) failed and kept their previous data "
-              f"(see Status/Message on each): {', '.join(outcome.failed)}", file=sys.stderr)
+        print(f"procore-xl: error: {len(outcome.failed)} sheet(s) failed and kept their previous data: "
+              + "; ".join(f"{s} ({outcome.reasons.get(s) or 'see its Message cell'})" for s in outcome.failed),
+              file=sys.stderr)
     return 1 if outcome.failed else 0
 
 
@@ -222,7 +223,8 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
                                template=args.template, progress=False)
     if outcome.failed:
-        print(f"procore-xl: error: {args.report} failed; see Status/Message on its sheet in {args.out}",
+        sheet = outcome.failed[0]
+        print(f"procore-xl: error: {args.out} was written, but {sheet} failed: {outcome.reasons.get(sheet)}",
               file=sys.stderr)
         return 1
     print(f"Wrote {args.out}", file=sys.stderr)

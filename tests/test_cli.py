@@ -282,3 +282,13 @@ def test_unexpected_input_never_shows_a_traceback(env, capsys, tmp_path):
     with pytest.raises(SystemExit) as exited:                # argparse's own errors: one line too
         main(["sandbox", "--port", "99999"])
     assert exited.value.code == 2 and "65535" in one_error_line(capsys.readouterr().err)
+
+
+def test_new_workbook_and_refresh_say_why_a_sheet_failed(env, capsys, tmp_path):
+    book = tmp_path / "co.xlsx"
+    code, _, err = run(capsys, "new-workbook", str(book), "--report", "Change Orders", "--company", "8001",
+                       "--project", "91001")
+    assert code == 1 and book.exists()
+    assert "Contract (or Contract ID) is required for Change Orders" in one_error_line(err)
+    code, _, err = run(capsys, "refresh", str(book), "-q")
+    assert code == 1 and "Change Orders (Refresh failed at" in err and "Contract" in err

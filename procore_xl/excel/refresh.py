@@ -33,7 +33,7 @@ from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .registry import read_registry
-from .report_sheet import create_report_sheet, record_run, refresh_report_sheet
+from .report_sheet import ROW_MESSAGE, create_report_sheet, record_run, refresh_report_sheet
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
 OUTPUT_SUFFIXES = (".xlsx", ".xlsm")
@@ -47,6 +47,14 @@ class WorkbookRefresh:
     refreshed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     dropped_parts: list[str] = field(default_factory=list)   # in the original, not in the result
+    reasons: dict[str, str] = field(default_factory=dict)    # failed sheet -> its Message cell
+
+    def note_failures(self, wb: OpenpyxlWorkbook) -> "WorkbookRefresh":
+        """Why each failed sheet failed, as its Message cell says."""
+        for sheet in self.failed:
+            if sheet in wb.sheet_names():
+                self.reasons[sheet] = str(wb.read(sheet, ROW_MESSAGE, 2, 1, 1)[0][0] or "")
+        return self
 
 
 def _load(path: Path) -> openpyxl.Workbook:
@@ -106,7 +114,7 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
             bar.update(1)
         ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
     dropped = save_atomically(book, path)
-    return WorkbookRefresh(path, ok, failed, dropped)
+    return WorkbookRefresh(path, ok, failed, dropped).note_failures(wb)
 
 
 def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[str, Any]]], service: Any,
@@ -141,7 +149,7 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
         first = next(s for s in book.sheetnames if s not in ("_procore", "_lists"))
         wb.activate(first)
     out.dropped_parts = save_atomically(book, path, original=Path(template) if template else None)
-    return out
+    return out.note_failures(wb)
 
 
 def write_results_workbook(path: str | os.PathLike,
