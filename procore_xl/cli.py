@@ -185,10 +185,18 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    import errno
+
     from .sandbox import SandboxConfig, serve_forever
 
-    serve_forever(SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed,
-                                latency_ms=args.latency_ms, rfis_per_project=args.rfis_per_project))
+    try:
+        serve_forever(SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed,
+                                    latency_ms=args.latency_ms, rfis_per_project=args.rfis_per_project))
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise ConfigurationError(f"Port {args.port} on {args.host} is in use - stop what runs there or "
+                                     f"choose another with --port") from None
+        raise
     return 0
 
 

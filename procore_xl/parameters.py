@@ -227,8 +227,10 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
             raise ParameterError(f'Unknown parameter "{k}"{hint} - parameters of {report.name}: '
                                  + ", ".join(report.parameters or ["none"]), parameter=k)
         if k not in takes and k != "company":
-            raise ParameterError(f"{report.name} does not take {SPECS[k].label} ({k}); it takes: "
-                                 + (", ".join(report.parameters) or "no parameters"), parameter=k)
+            takes_text = f"it takes: {', '.join(report.parameters)}" if report.parameters \
+                else "it takes no parameters"
+            raise ParameterError(f"{report.name} does not take {SPECS[k].label} ({k}); {takes_text}",
+                                 parameter=k)
     res = Resolved(report=report)
     disp = res.display
 
@@ -401,7 +403,7 @@ def describe(report: Report) -> list[dict[str, Any]]:
                     or (spec.list_name is not None and name not in ("company", "project")
                         and spec.default is None))
         if name == "contract":
-            choices = choices + ["(or give --contract-id)"]
+            choices = [f"{choices[0]} (or give --contract-id)"]
         rows.append({"name": name, "label": spec.label, "required": required,
                      "choices": choices, "default": default, "help": spec.help})
     return rows
