@@ -132,9 +132,20 @@ class ProcoreClient:
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None) -> list[dict]:
         """Every row of a list endpoint, in Procore's order. A non-list body comes back as ``[body]``."""
+        return self._rows_of(path, params, company_id, limit=math.inf)
+
+    def get_first(self, path: str, limit: int, params: Mapping[str, Any] | None = None, *,
+                  company_id: int | str | None = None) -> list[dict]:
+        """The first ``limit`` rows of a (sorted) list, reading no more pages than needed."""
+        return self._rows_of(path, params, company_id, limit=limit)[:limit]
+
+    def _rows_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
+                 limit: float) -> list[dict]:
+        """Page 1, then: with ``Total`` the pages still needed, at once; else ``Link`` rel="next"
+        page by page; else (a full page, no headers) page numbers until a short page."""
         params = dict(params or {})
-        requested = _page_size_for(path, int(params.pop("per_page", None) or self.per_page))
         params.pop("page", None)
+        requested = _page_size_for(path, min(int(params.pop("per_page", None) or self.per_page), limit))
         first = self._fetch(path, {**params, "page": 1, "per_page": requested}, company_id)
         rows = _rows(first.body)
         if rows is None:
@@ -144,38 +155,16 @@ class ProcoreClient:
         size = _int_header(first.headers, "Per-Page") or (len(rows) if rows and total and len(rows) < total
                                                             else requested)
         last = first
-        if total is not None and total > len(rows):
-            pages = math.ceil(total / size)
-            for answer in self._fetch_pages(path, params, size, range(2, pages + 1), company_id):
+        wanted = limit if total is None else min(limit, total)
+        if total is not None and len(rows) < wanted:
+            for answer in self._fetch_pages(path, params, size, range(2, math.ceil(wanted / size) + 1),
+                                            company_id):
                 rows.extend(_rows(answer.body) or [])
                 last = answer
         next_url = _next_link(last.headers)
-        if next_url is None and total is None and len(rows) >= size:
-            return self._count_pages_on(path, params, size, rows, company_id)
-        return self._follow_links(next_url, rows, company_id)  # no Total (or more rows appeared)
-
-    def get_first(self, path: str, limit: int, params: Mapping[str, Any] | None = None, *,
-                  company_id: int | str | None = None) -> list[dict]:
-        """The first ``limit`` rows of a (sorted) list, reading no more pages than needed."""
-        params = dict(params or {})
-        size = _page_size_for(path, min(limit, self.per_page))
-        first = self._fetch(path, {**params, "page": 1, "per_page": size}, company_id)
-        rows = _rows(first.body)
-        if rows is None:
-            return [first.body]
-        self.stats.add(pages=1)
-        total = _int_header(first.headers, "Total")
-        if total is not None:                  # page count known: the pages still needed, at once
-            size = _int_header(first.headers, "Per-Page") or (len(rows) if len(rows) < total else size)
-            wanted = min(limit, total)
-            pages = range(2, math.ceil(wanted / size) + 1) if len(rows) < wanted else range(0)
-            for answer in self._fetch_pages(path, params, size, pages, company_id):
-                rows.extend(_rows(answer.body) or [])
-            return rows[:limit]
-        next_url = _next_link(first.headers)
-        if next_url is None and size <= len(rows) < limit:   # neither Total nor Link: count pages
-            return self._count_pages_on(path, params, size, rows, company_id, limit=limit)[:limit]
-        return self._follow_links(next_url, rows, company_id, limit=limit)[:limit]
+        if next_url is None and total is None and size <= len(rows) < limit:
+            return self._count_pages_on(path, params, size, rows, company_id, limit=limit)
+        return self._follow_links(next_url, rows, company_id, limit=limit)  # no Total, or rows appeared
 
     def _follow_links(self, next_url: str | None, rows: list, company_id: int | str | None,
                       limit: float = math.inf) -> list:
