@@ -229,7 +229,7 @@ def _check_url(value: _Value) -> str:
         raise ConfigurationError(
             f"{value.source} {value.value!r} must be just scheme and host (no path): {example}")
     try:
-        parts.port
+        _ = parts.port  # urllib raises ValueError for a port that is not a number in range
     except ValueError:
         raise ConfigurationError(f"{value.source} {value.value!r} has an invalid port: {example}") from None
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):

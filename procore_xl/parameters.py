@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping, NamedTuple, Sequence
 
-from .catalog import ALL_PROJECTS, COMPANY, PROJECT, USER, Report, SubList
+from .catalog import ALL_PROJECTS, PROJECT, USER, Report, SubList
 from .errors import BadRequestError, ParameterError, PermissionDeniedError
 
 ALL = "all"

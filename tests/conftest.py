@@ -24,6 +24,9 @@ Fixtures (use them by name in any test):
 ``signed_in_tokens``
     A :class:`TokenManager` over a :class:`KeyringTokenStore` after a real authorization-code
     sign-in (state + PKCE + loopback listener) in the ``keyring_backend``.
+``excel_service``
+    A signed-in :class:`ProcoreService` installed as the Excel process's shared service (what the
+    UDFs and ribbon macros use), with the UDF cache cleared before and after.
 ``client`` / ``signed_in_client``
     A :class:`ProcoreClient` on the sandbox using ``signed_in_tokens`` (short retry backoff so
     fault tests stay fast). Closed after the test.
@@ -131,3 +134,17 @@ def client(settings, signed_in_tokens):
 @pytest.fixture
 def signed_in_client(client):
     return client
+
+
+@pytest.fixture
+def excel_service(settings, signed_in_tokens):
+    from procore_xl import udfs
+    from procore_xl.excel.session import set_service
+    from procore_xl.service import ProcoreService
+
+    service = ProcoreService(settings, KeyringTokenStore())
+    set_service(service)
+    udfs.clear_cache()
+    yield service
+    set_service(None)
+    udfs.clear_cache()

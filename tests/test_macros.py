@@ -7,7 +7,7 @@ import webbrowser
 import pytest
 import xlwings as xw
 
-from procore_xl import macros, udfs
+from procore_xl import macros
 from procore_xl.excel import layout
 from procore_xl.excel.registry import find_entry, read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
@@ -39,12 +39,8 @@ def caller(monkeypatch):
 
 
 @pytest.fixture
-def service(settings, signed_in_tokens):
-    svc = ProcoreService(settings, KeyringTokenStore())
-    set_service(svc)
-    udfs.clear_cache()
-    yield svc
-    set_service(None)
+def service(excel_service):
+    return excel_service
 
 
 def table_rows(book, sheet):

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from procore_xl.sandbox import BIG_ID, Faults, SandboxConfig, SandboxServer
+from procore_xl.sandbox import BIG_ID, SandboxConfig, SandboxServer
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 OOB = "urn:ietf:wg:oauth:2.0:oob"

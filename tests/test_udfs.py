@@ -16,13 +16,8 @@ from procore_xl.tokens import KeyringTokenStore
 
 
 @pytest.fixture
-def service(settings, signed_in_tokens):
-    svc = ProcoreService(settings, KeyringTokenStore())
-    set_service(svc)
-    udfs.clear_cache()
-    yield svc
-    set_service(None)
-    udfs.clear_cache()
+def service(excel_service):
+    return excel_service
 
 
 def test_signatures_are_the_published_ones():
