@@ -6,6 +6,7 @@ per-run discovery cache, and it runs reports from the catalog.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,10 +25,13 @@ class ProcoreService:
 
     def __init__(self, settings: Settings | None = None, store: TokenStore | None = None,
                  *, per_page: int = 1000, max_workers: int = 8):
-        self.settings = settings or load_settings()
-        if self.settings.client_secret is None:      # flags and PROCORE_CLIENT_SECRET come first
-            self.settings.client_secret = stored_client_secret(self.settings)
-            self.settings.service_account = False      # a person's app secret: sign in as them
+        settings = settings or load_settings()
+        if settings.client_secret is None:           # flags and PROCORE_CLIENT_SECRET come first
+            # the app secret `procore-xl setup` keeps in the keyring: a person's, so never used to
+            # sign in as the app's service account
+            settings = dataclasses.replace(settings, client_secret=stored_client_secret(settings),
+                                           service_account=False)
+        self.settings = settings
         self._store = store
         self._per_page = per_page
         self._max_workers = max_workers
