@@ -20,6 +20,7 @@ from oletools.olevba import VBA_Parser
 
 from procore_xl import macros, udfs
 from procore_xl.excel import layout
+from workbook_build_module import load_build_module
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "procore.xlsm"
@@ -38,12 +39,6 @@ RIBBON = {
     "Update dropdowns": "update_dropdowns",
 }
 
-
-def load_build_module():
-    spec = importlib.util.spec_from_file_location("procore_workbook_build", ROOT / "workbook" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 build = load_build_module()

@@ -7,7 +7,6 @@ that has LibreOffice's ``uno`` module.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from procore_xl.excel import layout
+from workbook_build_module import load_build_module
 
 ROOT = Path(__file__).resolve().parent.parent
 UNO_PYTHON = "/usr/bin/python3"
@@ -42,12 +42,6 @@ EXPECTED_COMMANDS = {
     "ProcoreUpdateDropdownsMacro": "import procore_xl.macros as m; m.update_dropdowns()",
 }
 
-
-def load_build_module():
-    spec = importlib.util.spec_from_file_location("procore_workbook_build", ROOT / "workbook" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
