@@ -17,10 +17,10 @@ import openpyxl
 import pytest
 import xlwings
 from oletools.olevba import VBA_Parser
+from workbook_build_module import load_build_module
 
 from procore_xl import macros, udfs
 from procore_xl.excel import layout
-from workbook_build_module import load_build_module
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "procore.xlsm"

@@ -14,9 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from workbook_build_module import load_build_module
 
 from procore_xl.excel import layout
-from workbook_build_module import load_build_module
 
 ROOT = Path(__file__).resolve().parent.parent
 UNO_PYTHON = "/usr/bin/python3"
