@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -174,7 +175,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
                                  f"with Insert report / `procore-xl new-workbook --template {args.out}`")
     with _service(args) as service:
         params = _report_params(args)
-        result = service.run(args.report, params)
+        with _Ticker(args.report, service):
+            result = service.run(args.report, params)
         write_result(result, args.out, params, raw_csv=args.raw_csv)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
@@ -237,6 +239,37 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         return 1
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0
+
+
+class _Ticker:
+    """On a terminal, a line on stderr that shows a long pull is alive: requests so far, seconds.
+    Nothing when stderr is a file or a pipe (cron logs stay clean)."""
+
+    def __init__(self, report: str, service, every: float = 0.5):
+        self.report, self.service, self.every = report, service, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._active = sys.stderr.isatty()
+
+    def __enter__(self) -> "_Ticker":
+        if self._active:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._active:
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        first = self.service.client.stats.snapshot().get("requests", 0)
+        while not self._stop.wait(self.every):
+            done = self.service.client.stats.snapshot().get("requests", 0) - first
+            sys.stderr.write(f"\rprocore-xl: {self.report}: {done} requests, "
+                             f"{time.monotonic() - started:.0f} s ")
+            sys.stderr.flush()
 
 
 # -- parser ----------------------------------------------------------------------------------
