@@ -10,7 +10,6 @@ wall seconds, next to the ideal for procore-xl (latency x pages / requests in fl
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import requests
 from procore_xl.auth import TokenManager
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import load_settings
-from procore_xl.sandbox import CLIENT_ID, CLIENT_SECRET
+from procore_xl.sandbox import CLIENT_ID, CLIENT_SECRET, free_port
 from procore_xl.sandbox.server import STATS_PATH
 from procore_xl.tokens import MemoryTokenStore
 
@@ -32,9 +31,7 @@ class SandboxProcess:
     """`procore-xl sandbox` in a child process, so its JSON work does not share our CPU (GIL)."""
 
     def __init__(self, rfis: int, latency_ms: int):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "procore_xl", "sandbox", "--port", str(self.port),

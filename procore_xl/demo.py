@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from .environments import Settings, load_settings
 from .errors import ProcoreError
 from .parameters import SPECS
 from .runner import ReportResult
-from .sandbox import SandboxConfig, SandboxServer
+from .sandbox import SandboxConfig, SandboxServer, free_port
 from .sandbox.browser import ConsentBrowser
 from .service import ProcoreService
 from .tokens import MemoryTokenStore
@@ -30,17 +29,11 @@ DEMO_PROJECT = 91001
 DEMO_RANGE = {"start_days_back": 30, "end_days_back": 0}   # daily logs: the last 30 days
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def sandbox_settings(sandbox: SandboxServer) -> Settings:
     """Settings for the built-in sandbox's demo app (nothing read from the user's environment)."""
     return load_settings(login_url=sandbox.url, api_url=sandbox.url, client_id=sandbox.client_id,
                          client_secret=sandbox.client_secret,
-                         redirect_uri=f"http://127.0.0.1:{_free_port()}/callback",
+                         redirect_uri=f"http://127.0.0.1:{free_port()}/callback",
                          environ={}, settings_file=Path(os.devnull))
 
 

@@ -98,24 +98,27 @@ def is_loopback_host(host: str) -> bool:
 
 def config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Folder of the per-user settings file (``PROCORE_XL_HOME`` overrides it)."""
-    if environ.get("PROCORE_XL_HOME"):
-        return Path(environ["PROCORE_XL_HOME"]).expanduser()
-    if sys.platform == "win32":
-        return Path(environ.get("APPDATA") or Path.home() / "AppData" / "Roaming") / APP_FOLDER
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / APP_FOLDER
-    return Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / APP_FOLDER
+    return _user_dir(environ, windows=("APPDATA", "Roaming"), xdg=("XDG_CONFIG_HOME", ".config"))
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Folder for per-user data such as the built-in sandbox's token file."""
+    return _user_dir(environ, windows=("LOCALAPPDATA", "Local"), xdg=("XDG_DATA_HOME", ".local/share"))
+
+
+def _user_dir(environ: Mapping[str, str], *, windows: tuple[str, str], xdg: tuple[str, str]) -> Path:
+    """``PROCORE_XL_HOME``, else the platform's per-user folder: on Windows the variable in
+    ``windows`` (or its usual place under AppData), on macOS Application Support, elsewhere the
+    XDG variable in ``xdg`` (or its default under the home folder)."""
     if environ.get("PROCORE_XL_HOME"):
         return Path(environ["PROCORE_XL_HOME"]).expanduser()
     if sys.platform == "win32":
-        return Path(environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / APP_FOLDER
+        variable, default = windows
+        return Path(environ.get(variable) or Path.home() / "AppData" / default) / APP_FOLDER
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Application Support" / APP_FOLDER
-    return Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / APP_FOLDER
+    variable, default = xdg
+    return Path(environ.get(variable) or Path.home() / default) / APP_FOLDER
 
 
 def settings_path(environ: Mapping[str, str] = os.environ) -> Path:

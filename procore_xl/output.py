@@ -16,6 +16,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -64,7 +66,8 @@ def write_result(result: ReportResult, target: str, params: dict | None = None, 
         write_results_workbook(path, [(params or {}, result)])
         return
     text = _csv_text(result, raw_csv) if fmt == "csv" else _json_text(result)
-    _write_atomic(path, text.encode("utf-8"))
+    with replacing(path) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -104,15 +107,23 @@ def keep_mode(target: Path, tmp: Path) -> None:
         os.chmod(tmp, 0o666 & ~umask)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place."""
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; when the block ends without an error it takes
+    ``path``'s place (with ``path``'s permissions), else it is removed: ``path`` is never left
+    half-written."""
     check_folder(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        keep_mode(path, Path(tmp))
+        yield tmp
+        keep_mode(path, tmp)
         os.replace(tmp, path)
+    except PermissionError:
+        tmp.unlink(missing_ok=True)
+        raise ConfigurationError(f"Cannot replace {path.name}: it is open in another program (Excel?) or "
+                                 f"read-only - close it and try again; the file was not changed") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

@@ -33,8 +33,6 @@ Fixtures (use them by name in any test):
 """
 from __future__ import annotations
 
-import socket
-
 import keyring
 import pytest
 from keyring.backends import fail
@@ -42,7 +40,8 @@ from keyrings.alt.file import PlaintextKeyring
 
 from procore_xl.auth import TokenManager, login
 from procore_xl.client import ProcoreClient
-from procore_xl.environments import Settings, load_settings
+from procore_xl.demo import sandbox_settings
+from procore_xl.environments import Settings
 from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.tokens import KeyringTokenStore
 
@@ -99,18 +98,9 @@ def no_keyring():
     keyring.set_keyring(previous)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def settings(sandbox, tmp_path) -> Settings:
-    return load_settings(login_url=sandbox.url, api_url=sandbox.url, client_id=sandbox.client_id,
-                         client_secret=sandbox.client_secret,
-                         redirect_uri=f"http://127.0.0.1:{free_port()}/callback",
-                         settings_file=tmp_path / "no-settings.json", environ={})
+def settings(sandbox) -> Settings:
+    return sandbox_settings(sandbox)
 
 
 @pytest.fixture

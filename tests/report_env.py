@@ -6,36 +6,26 @@ and one real authorization-code sign-in per module.
 """
 from __future__ import annotations
 
-import socket
 from contextlib import contextmanager
 from datetime import date
 
 from procore_xl.auth import TokenManager, login
 from procore_xl.client import ProcoreClient
-from procore_xl.environments import load_settings
+from procore_xl.demo import sandbox_settings
 from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.tokens import MemoryTokenStore
 
 TODAY = date(2024, 6, 14)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def report_env(tmp_dir, **config):
+def report_env(**config):
     from procore_xl.sandbox.browser import ConsentBrowser
     cfg = dict(port=0, seed=7, rfis_per_project=3, today=TODAY, rate_limit_spike=100000,
                rate_limit_hourly=1000000)
     cfg.update(config)
     with SandboxServer(SandboxConfig(**cfg)) as sb:
-        settings = load_settings(login_url=sb.url, api_url=sb.url, client_id=sb.client_id,
-                                 client_secret=sb.client_secret,
-                                 redirect_uri=f"http://127.0.0.1:{_free_port()}/callback",
-                                 settings_file=tmp_dir / "no-settings.json", environ={})
+        settings = sandbox_settings(sb)
         store = MemoryTokenStore()
         login(settings, store, open_browser=ConsentBrowser(), timeout=20)
         with ProcoreClient(settings.api_url, TokenManager(settings, store), backoff=0.01,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
 import webbrowser
 
 import openpyxl
@@ -15,6 +14,7 @@ import pytest
 from procore_xl.catalog import REPORTS
 from procore_xl.cli import main
 from procore_xl.errors import SignedOutError
+from procore_xl.sandbox import free_port
 from procore_xl.sandbox.browser import ConsentBrowser
 
 
@@ -39,12 +39,6 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("procore-xl: error: ")
     return lines[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- pulls -------------------------------------------------------------------------------------
@@ -119,7 +113,7 @@ def test_login_whoami_logout_with_the_keyring(sandbox, capsys, monkeypatch, keyr
     browser = ConsentBrowser()
     monkeypatch.setattr(webbrowser, "open", browser)
     flags = ["--login-url", sandbox.url, "--api-url", sandbox.url, "--client-id", sandbox.client_id,
-             "--redirect-uri", f"http://127.0.0.1:{closed_port()}/callback"]
+             "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback"]
     monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
     code, out, err = run(capsys, "login", *flags)
     assert code == 0, err
@@ -160,7 +154,7 @@ def test_missing_client_id(capsys):
 
 
 def test_unreachable_host(env, capsys, monkeypatch):
-    monkeypatch.setenv("PROCORE_API_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("PROCORE_API_URL", f"http://127.0.0.1:{free_port()}")
     code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001")
     assert code != 0
     assert "Cannot reach" in one_error_line(err)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import socket
 import threading
 import time
 from email.utils import formatdate
@@ -19,7 +18,7 @@ from procore_xl.client import ProcoreClient, error_detail
 from procore_xl.errors import (NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreServerError,
                                RateLimitedError, SignedOutError)
 from procore_xl.ratelimit import RateBudget
-from procore_xl.sandbox import SandboxConfig, SandboxServer
+from procore_xl.sandbox import SandboxConfig, SandboxServer, free_port
 from procore_xl.tokens import MemoryTokenStore
 
 RFIS = "/rest/v1.0/projects/91001/rfis"
@@ -117,14 +116,8 @@ def stored_token_manager(settings, access_token: str) -> TokenManager:
     return TokenManager(settings, store)
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_host_is_one_clear_error(settings):
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     tokens = stored_token_manager(settings, "x")  # no sign-in needed
     with ProcoreClient(url, tokens, backoff=0.01) as client:
         with pytest.raises(ProcoreConnectionError) as err:
@@ -183,6 +176,10 @@ class StandIn(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+        self.server_close()
+
 
 class StandInHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -231,54 +228,41 @@ def stand_in_tokens(settings):
 
 @pytest.mark.parametrize("mode, expected_rows", [("total", 123), ("link", 123), ("none", 50)])
 def test_paging_by_total_by_link_or_single_page(stand_in_tokens, mode, expected_rows):
-    server = StandIn(rows=123, mode=mode)
-    try:
+    with StandIn(rows=123, mode=mode) as server:
         with ProcoreClient(server.url, stand_in_tokens, per_page=1000) as client:
             rows = client.get_all("/things", {"tag": "t"})
         assert [r["id"] for r in rows] == list(range(1, expected_rows + 1))
         assert all(r["tag"] == "t" for r in rows)  # Link URLs (foreign host) were re-rooted on our host
         assert server.count == math.ceil(expected_rows / 50)
-    finally:
-        server.shutdown()
 
 
 def test_full_pages_without_headers_are_followed_until_a_short_page(stand_in_tokens):
-    server = StandIn(rows=123, mode="none")
-    try:
+    with StandIn(rows=123, mode="none") as server:
         with ProcoreClient(server.url, stand_in_tokens, per_page=50) as client:
             rows = client.get_all("/things")
         assert [r["id"] for r in rows] == list(range(1, 124))
         assert server.count == 3                          # 50 + 50 + 23
-    finally:
-        server.shutdown()
 
 
 def test_an_endpoint_that_ignores_paging_is_not_read_twice(stand_in_tokens):
-    server = StandIn(rows=40, mode="unpaged")
-    try:
+    with StandIn(rows=40, mode="unpaged") as server:
         with ProcoreClient(server.url, stand_in_tokens, per_page=40) as client:
             rows = client.get_all("/things")
         assert [r["id"] for r in rows] == list(range(1, 41))    # page 2 repeated page 1: dropped
         assert server.count == 2
-    finally:
-        server.shutdown()
 
 
 @pytest.mark.parametrize("mode", ["total", "link"])
 def test_get_first_reads_only_the_pages_it_needs(stand_in_tokens, mode):
-    server = StandIn(rows=500, mode=mode)                 # the stand-in caps pages at 50 rows
-    try:
+    with StandIn(rows=500, mode=mode) as server:                 # the stand-in caps pages at 50 rows
         with ProcoreClient(server.url, stand_in_tokens) as client:
             rows = client.get_first("/things", 120)
         assert [r["id"] for r in rows] == list(range(1, 121))
         assert server.count == 3
-    finally:
-        server.shutdown()
 
 
 def test_in_flight_requests_never_exceed_max_workers_across_threads(stand_in_tokens):
-    server = StandIn(rows=1000, mode="total", latency=0.02)
-    try:
+    with StandIn(rows=1000, mode="total", latency=0.02) as server:
         with ProcoreClient(server.url, stand_in_tokens, max_workers=4) as client:
             results = []
             threads = [threading.Thread(target=lambda: results.append(client.get_all("/things"))) for _ in range(3)]
@@ -288,8 +272,6 @@ def test_in_flight_requests_never_exceed_max_workers_across_threads(stand_in_tok
                 t.join()
         assert len(results) == 3 and all(len(r) == 1000 for r in results)
         assert 2 <= server.max_in_flight <= 4
-    finally:
-        server.shutdown()
 
 
 def test_client_paces_itself_by_the_rate_limit_headers(stand_in_tokens, caplog):
@@ -304,15 +286,12 @@ def test_client_paces_itself_by_the_rate_limit_headers(stand_in_tokens, caplog):
         return {"X-Rate-Limit-Limit": "6", "X-Rate-Limit-Remaining": str(max(6 - window["used"], 0)),
                 "X-Rate-Limit-Reset": str(math.ceil(window["start"] + 1)), "Date": formatdate(now, usegmt=True)}
 
-    server = StandIn(rows=300, mode="total", rate_headers=rate_headers)
-    try:
+    with StandIn(rows=300, mode="total", rate_headers=rate_headers) as server:
         with ProcoreClient(server.url, stand_in_tokens) as client:
             rows = client.get_all("/things")
         assert len(rows) == 300
         assert "Procore rate limit nearly used up" in caplog.text
         assert client.budget.waits >= 1
-    finally:
-        server.shutdown()
 
 
 # --------------------------------------------------------------------------- RateBudget

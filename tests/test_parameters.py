@@ -15,8 +15,8 @@ from report_env import TODAY, report_env
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    with report_env(tmp_path_factory.mktemp("params")) as (sb, client):
+def env():
+    with report_env() as (sb, client):
         yield sb, client
 
 

@@ -18,8 +18,8 @@ NO_ROWS_REASONS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    with report_env(tmp_path_factory.mktemp("runner")) as (sb, client):
+def env():
+    with report_env() as (sb, client):
         yield sb, client
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
 from ..errors import ConfigurationError, ProcoreError
-from ..output import check_folder, keep_mode
+from ..output import check_folder, replacing
 from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
@@ -177,22 +176,9 @@ def save_atomically(book: openpyxl.Workbook, path: Path, original: Path | None =
     """Save next to ``path`` and move into place only when complete. Returns the parts of the
     original that the result does not have."""
     original = original or (path if path.exists() else None)
-    check_folder(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with replacing(path) as tmp:
         book.save(tmp)
         dropped = restore_parts(original, tmp) if original is not None else []
-        keep_mode(path, tmp)
-        os.replace(tmp, path)
-    except PermissionError:
-        tmp.unlink(missing_ok=True)
-        raise ConfigurationError(f"Cannot replace {path.name}: it is open in another program (Excel?) or "
-                                 f"read-only - close it and try again; the file was not changed") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return dropped
 
 

@@ -1,6 +1,7 @@
 """The sandbox HTTP server: one loopback host serving both the OAuth login host and the REST API host."""
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import time
@@ -111,6 +112,13 @@ class SandboxServer:
 
 
 STATS_PATH = "/_sandbox/stats"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for a redirect listener, a sandbox, a closed port)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 class _Server(ThreadingHTTPServer):
