@@ -1,0 +1,147 @@
+"""Procore's published REST API reference, as data.
+
+Two files, copied from the project's research into Procore's published reference (each entry keeps
+the sources it was read from):
+
+- ``endpoints.json``: every endpoint the catalog calls, in detail (required and optional query
+  parameters, documented filters, sort and view values, paging, response fields and nested lists,
+  deprecated/beta flags, the ``Procore-Company-Id`` rule) plus the global facts (paging, rate
+  limits, tokens, errors);
+- ``all_get_endpoints.json``: every GET endpoint of the API (1,265) in a shorter shape, for
+  choosing successors of deprecated endpoints.
+
+:func:`lookup` maps a concrete request path (``/rest/v1.0/projects/91001/rfis``) to the
+:class:`Documented` entry whose template matches it; detailed entries win over short ones.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+_HERE = Path(__file__).parent
+DETAILED_FILE = _HERE / "endpoints.json"
+ALL_GET_FILE = _HERE / "all_get_endpoints.json"
+
+
+@dataclass(frozen=True)
+class Documented:
+    """What Procore's reference documents for one GET endpoint."""
+    path: str                               # the template, e.g. /rest/v1.0/projects/{project_id}/rfis
+    required_query: frozenset[str]          # beyond path parameters
+    optional_query: frozenset[str]          # every other documented query parameter (filters included)
+    sort_param: str | None                  # "sort" or "sort[attribute]" (None: not sortable)
+    sort_values: frozenset[str] | None      # documented values (None: not listed by the sources)
+    view_values: frozenset[str] | None
+    paginated: bool
+    company_header: str                     # "required", "optional", "n.a." or a sentence from the sources
+    deprecated: bool | None
+    beta: bool | None
+    record_fields: tuple[str, ...] | None   # top-level fields of one record
+    nested: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # field -> child fields
+    detailed: bool = False                  # from endpoints.json (else all_get_endpoints.json)
+    source: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def version(self) -> str:
+        m = re.match(r"/rest/v(\d+\.\d+)/", self.path)
+        return m.group(1) if m else ""
+
+    @property
+    def filters(self) -> frozenset[str]:
+        """Documented ``filters[name]`` names (without the ``filters[...]`` wrapper)."""
+        return frozenset(_filter_name(q) for q in self.query_parameters if _filter_name(q))
+
+    @property
+    def query_parameters(self) -> frozenset[str]:
+        return self.required_query | self.optional_query
+
+    def documents(self, parameter: str) -> bool:
+        """True when ``parameter`` (``page``, ``filters[updated_at]``, ``sort``...) is documented."""
+        return parameter in self.query_parameters
+
+    def documents_filter(self, name: str) -> bool:
+        return name in self.filters
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _template_pattern(self.path)
+
+
+def _filter_name(query_name: str) -> str | None:
+    m = re.fullmatch(r"filters\[([^\]]+)\](\[\])?", query_name)
+    return m.group(1) if m else None
+
+
+@lru_cache(maxsize=None)
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + r"\Z")
+
+
+def _frozen_or_none(values) -> frozenset[str] | None:
+    return None if values is None else frozenset(values)
+
+
+def _from_detailed(e: Mapping[str, Any]) -> Documented:
+    response = e.get("response") or {}
+    return Documented(
+        path=e["path"], required_query=frozenset(e.get("required_query") or ()),
+        optional_query=frozenset(e.get("optional_query") or ()),
+        sort_param=e.get("sort_param"), sort_values=_frozen_or_none(e.get("sort_values")),
+        view_values=_frozen_or_none(e.get("view_values")), paginated=bool(e.get("paginated")),
+        company_header=str(e.get("company_header") or ""), deprecated=e.get("deprecated"),
+        beta=e.get("beta"), record_fields=tuple(response.get("record_fields") or ()) or None,
+        nested={k: tuple(v or ()) for k, v in (response.get("nested") or {}).items()},
+        detailed=True, source=tuple(e.get("source") or ()), raw=e)
+
+
+def _from_short(e: Mapping[str, Any], source: str) -> Documented:
+    query = set(e.get("required_query") or ()) | set(e.get("optional_query") or ())
+    sort_param = "sort" if "sort" in query else ("sort[attribute]" if "sort[attribute]" in query else None)
+    return Documented(
+        path=e["path"], required_query=frozenset(e.get("required_query") or ()),
+        optional_query=frozenset(e.get("optional_query") or ()), sort_param=sort_param,
+        sort_values=_frozen_or_none(e.get("sort_values")), view_values=_frozen_or_none(e.get("view_values")),
+        paginated=bool(e.get("paginated")), company_header="required", deprecated=e.get("deprecated"),
+        beta=None, record_fields=tuple(e.get("fields") or ()) or None,
+        nested={k: tuple(v or ()) for k, v in (e.get("nested") or {}).items()},
+        detailed=False, source=(source,), raw=e)
+
+
+@lru_cache(maxsize=1)
+def _data() -> tuple[dict[str, Any], dict[str, Documented]]:
+    detailed = json.loads(DETAILED_FILE.read_text(encoding="utf-8"))
+    short = json.loads(ALL_GET_FILE.read_text(encoding="utf-8"))
+    entries: dict[str, Documented] = {}
+    for e in short["endpoints"]:
+        entries[e["path"]] = _from_short(e, short.get("source", ""))
+    for e in detailed["endpoints"]:
+        entries[e["path"]] = _from_detailed(e)
+    return detailed["global_facts"], entries
+
+
+def entries() -> dict[str, Documented]:
+    """Every documented GET endpoint, keyed by its path template."""
+    return _data()[1]
+
+
+def global_facts() -> dict[str, Any]:
+    """Paging, rate-limit, token, error and company-header facts, with their sources."""
+    return _data()[0]
+
+
+def lookup(path: str) -> Documented | None:
+    """The entry documenting the concrete ``path`` (query string ignored), or None.
+
+    A template with fewer placeholders wins (``/projects/{project_id}/rfis/{id}`` loses to a literal
+    segment at the same place), detailed entries win over short ones."""
+    path = path.split("?", 1)[0]
+    matches = [d for d in entries().values() if d.pattern.match(path)]
+    if not matches:
+        return None
+    return min(matches, key=lambda d: (d.path.count("{"), not d.detailed))
