@@ -7,7 +7,7 @@ Run with the system Python that has LibreOffice's ``uno`` module (python3-uno), 
 
 spec.json: [{"path": "...xlsm", "macros": ["ProcoreRefreshAllMacro", ...],
              "result_cell": ["Start", "Z1"]}, ...]
-For each document: sheets (name, visible), workbook names (their LibreOffice content and the
+For each document: sheets (name, visible, VBA code name), workbook names (their LibreOffice content and the
 cell values they cover), the data validation of every single cell a workbook name points at
 (type and source), the VBA modules LibreOffice imported, and for every macro of the spec the
 value of ``result_cell`` after running it (the cell is cleared first). Ribbon callbacks are not
@@ -61,7 +61,8 @@ def inspect_doc(desktop, spec):
     try:
         out = {"sheets": [], "names": {}, "validations": {}, "modules": [], "macros": {}}
         for name in doc.Sheets.ElementNames:
-            out["sheets"].append({"name": name, "visible": bool(doc.Sheets.getByName(name).IsVisible)})
+            sheet = doc.Sheets.getByName(name)
+            out["sheets"].append({"name": name, "visible": bool(sheet.IsVisible), "code_name": sheet.CodeName})
         names = doc.NamedRanges
         for n in names.ElementNames:
             rng = names.getByName(n).getReferredCells()

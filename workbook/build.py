@@ -6,10 +6,12 @@
 Pipeline:
   1. copy xlwings' own ``quickstart_standalone.xlsm`` from the installed wheel: it already
      holds the ``xlwings`` and ``Dictionary`` VBA modules of the pinned xlwings version;
-  2. openpyxl (keep_vba): the Start sheet, hidden ``_lists`` / ``_procore`` sheets, the
-     hidden ``xlwings.conf`` settings sheet, workbook names and dropdowns;
-  3. pyopenvba: drop the sample ``Module1``, add ``ProcoreRibbon`` (vba/ProcoreRibbon.bas)
-     and ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.udfs.UDFS``);
+  2. openpyxl (keep_vba): the Start sheet, hidden ``_lists`` / ``_procore`` sheets (with the
+     VBA code names of SHEET_CODE_NAMES), the hidden ``xlwings.conf`` settings sheet, workbook
+     names and dropdowns;
+  3. pyopenvba: drop the sample ``Module1``, add a document module for each sheet the build
+     adds (as Excel has one for every sheet), ``ProcoreRibbon`` (vba/ProcoreRibbon.bas) and
+     ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.udfs.UDFS``);
   4. zip step: add the ribbon (customUI14.xml) and its relationship, fixed document
      properties, fixed timestamps and entry order, so a rebuild is byte-identical.
 
@@ -34,8 +36,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from pyopenvba import ExcelFile
+from pyopenvba.vba import VBAModuleKind
 
-from procore_xl import udfs
+from procore_xl import catalog, udfs
 from procore_xl.environments import ENVIRONMENTS
 from procore_xl.excel import layout
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
@@ -52,6 +55,10 @@ INTERPRETER_WIN = r"%LOCALAPPDATA%\procore-xl\.venv\Scripts\pythonw.exe"
 INTERPRETER_MAC = "$HOME/.procore-xl/.venv/bin/python"
 
 PROJECT_FILTERS = ["active", "inactive", "all"]
+# VBA code names of the sheets the build adds (the template's Start and xlwings.conf sheets keep
+# Sheet1 and Sheet2). Each gets a document module, as Excel gives every sheet one.
+SHEET_CODE_NAMES = {layout.LISTS_SHEET: "ListsSheet", layout.REGISTRY_SHEET: "RegistrySheet"}
+TEMPLATE_SHEET_MODULE = "Sheet1"
 CUSTOMUI_PART = "customUI/customUI14.xml"
 CUSTOMUI_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -82,14 +89,6 @@ STUB_XLWINGS = (
 
 def font(**kwargs) -> Font:
     return Font(name="Calibri", **kwargs)  # the template's font, also where no font is set
-
-
-def report_names() -> list[str]:
-    try:
-        from procore_xl import catalog
-    except ImportError:  # the catalog is written by another module; build works without it
-        return []
-    return list(catalog.REPORTS)
 
 
 def list_columns() -> dict[str, str]:
@@ -195,11 +194,13 @@ def step_openpyxl(path: Path) -> None:
     wb = openpyxl.load_workbook(path, keep_vba=True)
     fill_start(wb["Sheet1"], wb)  # keeps the template's sheet (and its Sheet1 document module)
     fill_xlwings_conf(wb)
-    fill_lists(wb, {"reports": report_names(), "project_filters": PROJECT_FILTERS,
+    fill_lists(wb, {"reports": list(catalog.REPORTS), "project_filters": PROJECT_FILTERS,
                     "environments": list(ENVIRONMENTS)})
     registry = wb.create_sheet(layout.REGISTRY_SHEET)
     registry.sheet_state = "hidden"
     registry.append(REGISTRY_HEADER)  # one row per report sheet follows (procore_xl.excel.registry)
+    for sheet, code_name in SHEET_CODE_NAMES.items():
+        wb[sheet].sheet_properties.codeName = code_name
     wb.move_sheet(layout.XLWINGS_CONF_SHEET, offset=len(wb.sheetnames))
     wb.active = 0
     wb.save(path)
@@ -265,10 +266,24 @@ def crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def add_sheet_modules(book: ExcelFile) -> None:
+    """A document module for each sheet of SHEET_CODE_NAMES, with the header of the template's
+    own sheet module, declared ``Document=`` in the PROJECT stream as Excel declares it."""
+    project = book.vba_project()
+    header = project.get_module(TEMPLATE_SHEET_MODULE).attribute_header
+    for code_name in SHEET_CODE_NAMES.values():
+        project.add_module(code_name, header.replace(f'"{TEMPLATE_SHEET_MODULE}"', f'"{code_name}"', 1),
+                           kind=VBAModuleKind.other)
+        # pyopenvba (pinned) declares an added module Document= only if it is among these names;
+        # otherwise Class=, and Excel would see a class module where it expects the sheet's.
+        book._document_names.add(code_name.casefold())
+
+
 def step_vba(path: Path, stub_xlwings: bool) -> None:
     with ExcelFile(path) as book:
         project = book.vba_project()
         project.delete_module("Module1")  # the quickstart sample macro
+        add_sheet_modules(book)
         if stub_xlwings:
             project.delete_module("Dictionary")
             book.set_module("xlwings", crlf(STUB_XLWINGS))

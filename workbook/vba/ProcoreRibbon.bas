@@ -2,38 +2,46 @@ Attribute VB_Name = "ProcoreRibbon"
 Option Explicit
 ' Procore ribbon tab (customUI/customUI14.xml) -> Python (procore_xl.macros).
 '
-' Each ribbon button calls a callback "Procore<Button>(control As IRibbonControl)"
-' (the RibbonX onAction signature). The callback only calls a plain macro
-' "Procore<Button>Macro" without arguments: that one is what Alt+F8, a sheet
+' Each ribbon button calls a callback "ProcoreRibbon.On<Button>(control As IRibbonControl)"
+' (the RibbonX onAction signature, qualified with this module). The callback only calls a
+' plain macro "Procore<Button>Macro" without arguments: that one is what Alt+F8, a sheet
 ' button and the tests run. RunPython comes from the embedded xlwings module.
+'
+' Excel resolves an onAction like Application.Run, which looks up a workbook name first:
+' no callback or macro here may be named like a workbook name (ProcoreEnvironment, ...).
+' tests/test_workbook_build.py fails on any such clash.
 
 ' --- ribbon callbacks ------------------------------------------------------------
 
-Public Sub ProcoreConnect(control As IRibbonControl)
+Public Sub OnConnect(control As IRibbonControl)
     ProcoreConnectMacro
 End Sub
 
-Public Sub ProcoreSignOut(control As IRibbonControl)
+Public Sub OnSignOut(control As IRibbonControl)
     ProcoreSignOutMacro
 End Sub
 
-Public Sub ProcoreEnvironment(control As IRibbonControl)
+Public Sub OnEnvironment(control As IRibbonControl)
     ProcoreEnvironmentMacro
 End Sub
 
-Public Sub ProcoreInsertReport(control As IRibbonControl)
+Public Sub OnInsertReport(control As IRibbonControl)
     ProcoreInsertReportMacro
 End Sub
 
-Public Sub ProcoreRefreshSheet(control As IRibbonControl)
+Public Sub OnRefreshSheet(control As IRibbonControl)
     ProcoreRefreshSheetMacro
 End Sub
 
-Public Sub ProcoreRefreshAll(control As IRibbonControl)
+Public Sub OnRefreshSheetFull(control As IRibbonControl)
+    ProcoreRefreshSheetFullMacro
+End Sub
+
+Public Sub OnRefreshAll(control As IRibbonControl)
     ProcoreRefreshAllMacro
 End Sub
 
-Public Sub ProcoreUpdateDropdowns(control As IRibbonControl)
+Public Sub OnUpdateDropdowns(control As IRibbonControl)
     ProcoreUpdateDropdownsMacro
 End Sub
 
@@ -57,6 +65,10 @@ End Sub
 
 Public Sub ProcoreRefreshSheetMacro()
     RunPython "import procore_xl.macros as m; m.refresh_sheet()"
+End Sub
+
+Public Sub ProcoreRefreshSheetFullMacro()
+    RunPython "import procore_xl.macros as m; m.refresh_sheet_full()"
 End Sub
 
 Public Sub ProcoreRefreshAllMacro()
