@@ -11,6 +11,7 @@ from procore_xl.discovery import Discovery
 from procore_xl.errors import NotFoundError, ParameterError
 from procore_xl.runner import run_report
 from procore_xl.sandbox import BIG_ID
+from procore_xl.sandbox.entities import CONTRACTS
 from report_env import TODAY, report_env
 
 # Reports that may legitimately return no rows in the small sandbox, and why.
@@ -175,14 +176,16 @@ def test_one_parent_by_name_and_unknown_parent(env, disc):
 
 
 def test_contract_id_typed_by_hand(env, disc):
-    _, client = env
+    sb, client = env
     contracts = disc.records("contracts", company_id=8001, project_id=91001)
     cid = contracts[0]["id"]
     result = run_report(client, "Change Orders Requests", {"company": 8001, "project": 91001,
                                                            "contract_id": float(cid)}, discovery=disc, today=TODAY)
     assert result.params["contract_id"] == cid
-    if len(result.frame):
-        assert set(result.frame["contract.id"]) == {cid}
+    (contract,) = [c for kind in CONTRACTS for c in sb.world.records(kind, sb.world.project(91001)) if c["id"] == cid]
+    cors = sb.world.records("change_order_requests", contract)
+    assert cors and sorted(result.frame["id"]) == sorted(c["id"] for c in cors)
+    assert set(result.frame["contract.id"]) == {cid}
 
 
 def test_company_reports_do_not_need_a_project(env, disc):
