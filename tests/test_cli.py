@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import webbrowser
 
 import openpyxl
@@ -286,3 +287,149 @@ def test_new_workbook_and_refresh_say_why_a_sheet_failed(env, capsys, tmp_path):
     assert "Contract (or Contract ID) is required for Change Orders" in one_error_line(err)
     code, _, err = run(capsys, "refresh", str(book), "-q")
     assert code == 1 and "Change Orders (Refresh failed at" in err and "Contract" in err
+
+
+# -- -v, prompts with stdin closed, help -------------------------------------------------------------
+@pytest.fixture
+def restore_log_level():
+    import logging
+
+    logger = logging.getLogger("procore_xl")
+    level = logger.level
+    yield
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize("argv", [["-v", "whoami"], ["whoami", "-v"]])
+def test_verbose_before_or_after_the_command(env, capsys, caplog, restore_log_level, argv):
+    caplog.set_level("DEBUG", logger="procore_xl")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert any("/rest/v1.0/me" in r.getMessage() and r.levelname == "DEBUG" for r in caplog.records)
+
+
+def test_setup_with_stdin_closed_says_so_and_writes_nothing(tmp_path):
+    """A real process with no terminal and stdin at end of file, as under a scheduler."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROCORE_")}, "PROCORE_XL_HOME": str(home),
+           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "data")}
+    for extra in ([], ["--client-secret-stdin"]):
+        done = subprocess.run([sys.executable, "-m", "procore_xl", "setup", "--env", "sandbox", "--client-id",
+                               "my-app", *extra], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              env=env, start_new_session=True, timeout=60)
+        assert done.returncode == 2 and not done.stdout
+        line = one_error_line(done.stderr)
+        assert "standard input" in line and "nothing was saved" in line
+        assert not home.exists() and not (tmp_path / "data").exists()
+
+
+def test_login_oob_with_stdin_closed_says_so_and_stores_nothing(sandbox, capsys, monkeypatch, keyring_backend):
+    import io
+    import os
+
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
+    code, _, err = run(capsys, "login", "--oob", "--login-url", sandbox.url, "--api-url", sandbox.url,
+                       "--client-id", sandbox.client_id)
+    assert code == 2
+    assert "standard input ended" in one_error_line(err) and "nothing was signed in" in err
+    assert not os.path.exists(keyring_backend.file_path)
+
+
+def _commands():
+    import argparse
+
+    from procore_xl.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return parser, sub.choices
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    parser, commands = _commands()
+    missing = [f"{name} {action.dest}" for name, p in [("procore-xl", parser), *commands.items()]
+               for action in p._actions
+               if not isinstance(action, argparse._SubParsersAction) and action.help in (None, "", argparse.SUPPRESS)]
+    assert not missing
+
+
+def test_help_placeholders_say_what_to_type(capsys):
+    _, commands = _commands()
+    text = commands["pull"].format_help()
+    for expected in ("--company NAME|ID", "--project NAME|ID", "--sub-report NAME", "--photos N",
+                     "--start-date YYYY-MM-DD", "--project-filter {active,inactive,all}"):
+        assert expected in text, expected
+    assert not re.search(r"--[a-z-]+ (LIST|FIXED|INT|DATE)\b", text)
+
+
+def test_lists_offers_only_what_a_list_depends_on(env, capsys):
+    _, commands = _commands()
+    text = commands["lists"].format_help()
+    assert all(flag in text for flag in ("--company", "--project", "--contract", "--filter", "--report"))
+    assert not any(flag in text for flag in ("--photos", "--start-date", "--sub-report", "--project-filter", "--pco"))
+    with pytest.raises(SystemExit):
+        main(["lists", "contracts", "--company", "8001", "--project", "91001", "--photos", "5"])
+    assert "--photos" in one_error_line(capsys.readouterr().err)
+    code, out, _ = run(capsys, "lists", "sub_reports", "--report", "RFIs")
+    assert code == 0 and "questions" in out
+
+
+def test_a_429_with_only_x_rate_limit_reset_is_waited_out(env, capsys, tmp_path):
+    """Procore's rate-limit page documents only X-Rate-Limit-Reset on a 429 (issue 7)."""
+    env.faults.rate_limit_every, env.faults.retry_after = 3, False
+    target = tmp_path / "trades.csv"
+    code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(target))
+    assert code == 0, err
+    assert env.requests >= 3 and target.read_text(encoding="utf-8").startswith("id,")
+
+
+def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
+    """On a terminal (a pty here), a pull held back by the spike window says so."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from procore_xl.sandbox import SandboxConfig, SandboxServer
+
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, rate_limit_spike=5,
+                                     rate_limit_spike_seconds=3)) as sb:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROCORE_")},
+               "PROCORE_LOGIN_URL": sb.url, "PROCORE_API_URL": sb.url, "PROCORE_CLIENT_ID": sb.client_id,
+               "PROCORE_CLIENT_SECRET": sb.client_secret, "PROCORE_XL_HOME": str(tmp_path / "home")}
+        parent, child = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company",
+                                 "8001", "--out", str(tmp_path / "replies.csv")],
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=child)
+        os.close(child)
+        seen = b""
+        while True:
+            ready, _, _ = select.select([parent], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(parent, 4096)
+            except OSError:          # the pull ended and closed its side of the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if WAITING.search(seen):
+                break
+        proc.terminate()             # seen what we came for: no need to wait for the whole pull
+        proc.wait(timeout=30)
+        os.close(parent)
+    assert WAITING.search(seen), seen
+    assert seen.startswith(b"\r\x1b[Kprocore-xl: All RFI Replies: ")    # redrawn in place
+
+
+WAITING = re.compile(rb"requests, \d+ s, waiting \d+ s for Procore's rate limit")
