@@ -384,7 +384,16 @@ def test_lists_offers_only_what_a_list_depends_on(env, capsys):
 
 def test_a_429_with_only_x_rate_limit_reset_is_waited_out(env, capsys, tmp_path):
     """Procore's rate-limit page documents only X-Rate-Limit-Reset on a 429 (issue 7)."""
+    import requests
+
     env.faults.rate_limit_every, env.faults.retry_after = 3, False
+    access = requests.post(f"{env.url}/oauth/token", data={"grant_type": "client_credentials", "client_id":
+                           env.client_id, "client_secret": env.client_secret}, timeout=10).json()["access_token"]
+    answers = [requests.get(f"{env.url}/rest/v1.0/companies", headers={"Authorization": f"Bearer {access}"},
+                            timeout=10) for _ in range(3)]
+    assert answers[2].status_code == 429 and "X-Rate-Limit-Reset" in answers[2].headers
+    assert "Retry-After" not in answers[2].headers
+    env.reset_counts()
     target = tmp_path / "trades.csv"
     code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(target))
     assert code == 0, err
