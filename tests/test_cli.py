@@ -442,3 +442,23 @@ def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
 
 
 WAITING = re.compile(rb"requests, \d+ s, waiting \d+ s for Procore's rate limit")
+
+
+def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(capsys, monkeypatch):
+    """procore_api.md 1.5: a DMSA needs Procore-Company-Id on /me and /companies too."""
+    from pathlib import Path
+
+    from procore_xl.sandbox import SandboxConfig, SandboxServer
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
+        for name, value in (("PROCORE_LOGIN_URL", sb.url), ("PROCORE_API_URL", sb.url),
+                            ("PROCORE_CLIENT_ID", sb.client_id), ("PROCORE_CLIENT_SECRET", sb.client_secret)):
+            monkeypatch.setenv(name, value)
+        for command in ("whoami", "companies"):
+            code, out, err = run(capsys, command)
+            assert code == 2 and not out
+            said = re.sub(r" \(request id \w+\)$", "", one_error_line(err).removeprefix("procore-xl: error: "))
+            assert said.replace(" companies ", " me ") in readme, said
+        code, out, _ = run(capsys, "projects", "--company", "8001")
+        assert code == 0 and "91001\tHarbor Tower" in out
