@@ -12,6 +12,7 @@ import webbrowser
 import openpyxl
 import pytest
 
+from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.catalog import REPORTS
 from procore_xl.cli import main
 from procore_xl.errors import SignedOutError
@@ -19,27 +20,10 @@ from procore_xl.sandbox import free_port
 from procore_xl.sandbox.browser import ConsentBrowser
 
 
+
 @pytest.fixture
 def env(sandbox, monkeypatch):
-    """PROCORE_* variables pointing at the sandbox (a service account: client id + secret)."""
-    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox.url)
-    monkeypatch.setenv("PROCORE_API_URL", sandbox.url)
-    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox.client_id)
-    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
-    return sandbox
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("procore-xl: error: ")
-    return lines[0]
+    return point_at(sandbox, monkeypatch)
 
 
 # -- pulls -------------------------------------------------------------------------------------
@@ -196,9 +180,7 @@ def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys
     from procore_xl.sandbox import SandboxConfig, SandboxServer
 
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
-        for name, value in (("PROCORE_LOGIN_URL", sb.url), ("PROCORE_API_URL", sb.url),
-                            ("PROCORE_CLIENT_ID", sb.client_id), ("PROCORE_CLIENT_SECRET", sb.client_secret)):
-            monkeypatch.setenv(name, value)
+        point_at(sb, monkeypatch)
         code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001",
                            "--out", str(tmp_path / "rfis.csv"))
         assert code == 0, err
@@ -247,15 +229,12 @@ def test_csv_text_that_looks_like_a_formula_stays_text_in_a_spreadsheet(env, cap
 def test_ctrl_c_stops_a_long_pull_at_once(sandbox, tmp_path):
     """The pull runs in its own process against a slow sandbox; SIGINT ends it with 130 while
     its worker threads are still waiting on requests, and no output file appears."""
-    import os
     import signal
     import subprocess
     import sys
     import time
 
-    env = {**os.environ, "PROCORE_LOGIN_URL": sandbox.url, "PROCORE_API_URL": sandbox.url,
-           "PROCORE_CLIENT_ID": sandbox.client_id, "PROCORE_CLIENT_SECRET": sandbox.client_secret,
-           "PROCORE_XL_HOME": str(tmp_path / "home")}
+    env = process_environ(sandbox, tmp_path / "home")
     sandbox.faults.latency_ms = 2000
     out = tmp_path / "replies.csv"
     proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company", "8001",
@@ -310,13 +289,12 @@ def test_verbose_before_or_after_the_command(env, capsys, caplog, restore_log_le
 
 def test_setup_with_stdin_closed_says_so_and_writes_nothing(tmp_path):
     """A real process with no terminal and stdin at end of file, as under a scheduler."""
-    import os
     import subprocess
     import sys
 
     home = tmp_path / "home"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROCORE_")}, "PROCORE_XL_HOME": str(home),
-           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {**process_environ(None, home), "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+           "XDG_DATA_HOME": str(tmp_path / "data")}
     for extra in ([], ["--client-secret-stdin"]):
         done = subprocess.run([sys.executable, "-m", "procore_xl", "setup", "--env", "sandbox", "--client-id",
                                "my-app", *extra], stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -412,9 +390,7 @@ def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
 
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, rate_limit_spike=5,
                                      rate_limit_spike_seconds=3)) as sb:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROCORE_")},
-               "PROCORE_LOGIN_URL": sb.url, "PROCORE_API_URL": sb.url, "PROCORE_CLIENT_ID": sb.client_id,
-               "PROCORE_CLIENT_SECRET": sb.client_secret, "PROCORE_XL_HOME": str(tmp_path / "home")}
+        env = process_environ(sb, tmp_path / "home")
         parent, child = pty.openpty()
         proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company",
                                  "8001", "--out", str(tmp_path / "replies.csv")],
@@ -452,9 +428,7 @@ def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(caps
 
     readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
-        for name, value in (("PROCORE_LOGIN_URL", sb.url), ("PROCORE_API_URL", sb.url),
-                            ("PROCORE_CLIENT_ID", sb.client_id), ("PROCORE_CLIENT_SECRET", sb.client_secret)):
-            monkeypatch.setenv(name, value)
+        point_at(sb, monkeypatch)
         for command in ("whoami", "companies"):
             code, out, err = run(capsys, command)
             assert code == 2 and not out

@@ -17,32 +17,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from procore_xl.cli import main
+from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.errors import ConfigurationError
 from procore_xl.output import DEAD_OWNER_AFTER, STALE_AFTER, replacing
 from procore_xl.sandbox import SandboxConfig, SandboxServer
 
 
+
 @pytest.fixture
 def env(sandbox, monkeypatch):
-    """PROCORE_* variables pointing at the sandbox (a service account: client id + secret)."""
-    for name, value in (("PROCORE_LOGIN_URL", sandbox.url), ("PROCORE_API_URL", sandbox.url),
-                        ("PROCORE_CLIENT_ID", sandbox.client_id), ("PROCORE_CLIENT_SECRET", sandbox.client_secret)):
-        monkeypatch.setenv(name, value)
-    return sandbox
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("procore-xl: error: ")
-    return lines[0]
+    return point_at(sandbox, monkeypatch)
 
 
 def leftovers(folder: Path, stem: str) -> list[str]:
@@ -128,15 +112,8 @@ def test_demo_checks_its_output_before_starting(capsys, tmp_path, where):
 @pytest.fixture(scope="module")
 def big_sandbox():
     """Enough RFIs that saving the workbook takes a while: the signal lands during the save."""
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=6000)) as server:
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=2000)) as server:
         yield server
-
-
-def _environment(sandbox, tmp_path: Path) -> dict[str, str]:
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("PROCORE_")},
-            "PROCORE_LOGIN_URL": sandbox.url, "PROCORE_API_URL": sandbox.url,
-            "PROCORE_CLIENT_ID": sandbox.client_id, "PROCORE_CLIENT_SECRET": sandbox.client_secret,
-            "PROCORE_XL_HOME": str(tmp_path / "home")}
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -145,7 +122,7 @@ def test_a_signal_during_the_save_leaves_no_temporary_file(big_sandbox, tmp_path
     target.write_bytes(b"the previous workbook")
     proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "RFIs", "--company", "8001",
                              "--project", "91001", "--out", str(target), "--force"],
-                            env=_environment(big_sandbox, tmp_path), stderr=subprocess.PIPE, text=True)
+                            env=process_environ(big_sandbox, tmp_path / "home"), stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not leftovers(tmp_path, "big") and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
