@@ -269,10 +269,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from .sandbox.faults import describe
     from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
-    faults = Faults(latency_ms=args.latency_ms, rate_limit_every=args.rate_limit_every,
-                    unavailable_every=args.unavailable_every, unavailable_burst=args.unavailable_burst,
-                    drop_every=args.drop_every, malformed_every=args.malformed_every,
-                    token_dies_after=args.token_uses, retry_after=not args.no_retry_after)
+    knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
+    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after, **knobs)
     spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
                             else (args.spike_limit, args.spike_seconds))
     config = SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed, faults=faults,
@@ -429,6 +427,17 @@ def _pull_arguments(p: argparse.ArgumentParser) -> None:
     _add_report_parameters(p)
 
 
+# option, sandbox.Faults field, lowest value, help
+FAULT_OPTIONS = (
+    ("--rate-limit-every", "rate_limit_every", 0, "every Nth API request answers 429 Too Many Requests"),
+    ("--unavailable-every", "unavailable_every", 0, "every Nth API request starts a burst of 503 Service Unavailable"),
+    ("--unavailable-burst", "unavailable_burst", 1, "503 answers in a row per burst (default 1)"),
+    ("--drop-every", "drop_every", 0, "every Nth API request: the connection closes without an answer"),
+    ("--malformed-every", "malformed_every", 0, "every Nth API request: 200 with a truncated JSON body"),
+    ("--token-uses", "token_dies_after", 1, "an access token stops working (401) after N API requests"),
+)
+
+
 def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
     from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
@@ -456,18 +465,8 @@ def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
                    help="429 answers carry only X-Rate-Limit-Reset, no Retry-After (as Procore's rate-limit "
                         "page documents)")
     g = p.add_argument_group("faults to rehearse (API requests only, never OAuth; 0 = off)")
-    g.add_argument("--rate-limit-every", type=_number(0, 1_000_000), metavar="N",
-                   help="every Nth API request answers 429 Too Many Requests")
-    g.add_argument("--unavailable-every", type=_number(0, 1_000_000), metavar="N",
-                   help="every Nth API request starts a burst of 503 Service Unavailable")
-    g.add_argument("--unavailable-burst", type=_number(1, 1_000_000), default=1, metavar="N",
-                   help="503 answers in a row per burst (default 1)")
-    g.add_argument("--drop-every", type=_number(0, 1_000_000), metavar="N",
-                   help="every Nth API request: the connection closes without an answer")
-    g.add_argument("--malformed-every", type=_number(0, 1_000_000), metavar="N",
-                   help="every Nth API request: 200 with a truncated JSON body")
-    g.add_argument("--token-uses", type=_number(1, 1_000_000_000), metavar="N",
-                   help="an access token stops working (401) after N API requests")
+    for flag, field, low, text in FAULT_OPTIONS:
+        g.add_argument(flag, dest=field, type=_number(low, 1_000_000_000), metavar="N", help=text)
     g.add_argument("--token-lifetime", type=_number(1, 1_000_000_000), default=5400, metavar="SECONDS",
                    help="access token lifetime (default 5400: Procore's 90 minutes)")
 
