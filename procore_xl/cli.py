@@ -248,7 +248,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if args.out != "-":
         _check_output(args.out, may_replace=args.force or output_format(args.out) != "xlsx",
                       hint=f"add --force to replace it, or add the report to it with Insert report / "
-                           f"`procore-xl new-workbook OTHER.xlsm --template {args.out}`")
+                           f"`procore-xl new-workbook OTHER.xlsx --template {args.out}`")
     with _service(args) as service:
         params = _report_params(args)
         with _Ticker(args.report, service):
