@@ -52,6 +52,21 @@ def test_new_workbook_refuses_an_existing_file_without_force(env, capsys, tmp_pa
     assert [s for s in openpyxl.load_workbook(book).sheetnames if not s.startswith("_")] == ["Trades"]
 
 
+def test_pull_refuses_an_existing_workbook_without_force_but_replaces_csv(env, capsys, tmp_path):
+    book, table = tmp_path / "rfis.xlsx", tmp_path / "rfis.csv"
+    book.write_bytes(b"a workbook with the user's own sheets")
+    table.write_text("old\n")
+    code, out, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(book))
+    assert code == 2 and not out and "--force" in one_error_line(err)
+    assert book.read_bytes() == b"a workbook with the user's own sheets" and env.requests == 0
+    code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(book),
+                       "--force")
+    assert code == 0, err
+    assert "RFIs" in openpyxl.load_workbook(book).sheetnames
+    code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(table))   # a CSV is data only
+    assert code == 0 and table.read_text(encoding="utf-8").startswith("id,")
+
+
 # -- read-only outputs: refused before any request, even for root ---------------------------------------
 def _read_only(path: Path) -> bytes:
     os.chmod(path, 0o444)
