@@ -54,11 +54,14 @@ def test_new_workbook_refuses_an_existing_file_without_force(env, capsys, tmp_pa
 
 def test_pull_refuses_an_existing_workbook_without_force_but_replaces_csv(env, capsys, tmp_path):
     book, table = tmp_path / "rfis.xlsx", tmp_path / "rfis.csv"
-    book.write_bytes(b"a workbook with the user's own sheets")
+    mine = openpyxl.Workbook()
+    mine.active.title = "My numbers"
+    mine.save(book)
+    before = book.read_bytes()
     table.write_text("old\n")
     code, out, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(book))
     assert code == 2 and not out and "--force" in one_error_line(err)
-    assert book.read_bytes() == b"a workbook with the user's own sheets" and env.requests == 0
+    assert book.read_bytes() == before and env.requests == 0
     code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(book),
                        "--force")
     assert code == 0, err
