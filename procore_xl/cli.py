@@ -145,16 +145,23 @@ def _read_client_secret(args: argparse.Namespace) -> str:
     if args.no_secret:
         return ""
     try:
-        if args.client_secret_stdin or sys.stdin is None or not sys.stdin.isatty():
+        if args.client_secret_stdin or not _stdin_is_a_terminal():
             line = sys.stdin.readline() if sys.stdin is not None else ""
             if not line:
                 raise EOFError
             return line.strip()
         return getpass.getpass("Client secret of your Procore app (Enter to keep the current one): ").strip()
-    except EOFError:
+    except (EOFError, ValueError):          # ValueError: stdin was closed
         raise ConfigurationError("No client secret: standard input ended before one was given, so nothing "
                                  "was saved - run `procore-xl setup` in a terminal, pipe the secret in with "
                                  "--client-secret-stdin, or pass --no-secret") from None
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):            # closed
+        return False
 
 
 def cmd_login(args: argparse.Namespace) -> int:
