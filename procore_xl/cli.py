@@ -11,7 +11,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
@@ -24,21 +25,52 @@ EXIT_INTERRUPTED = 130
 # -- argument groups shared by several commands ------------------------------------------
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("connection (override PROCORE_* environment variables and the settings file)")
-    g.add_argument("--env", help="production, sandbox, monthly, federal or custom")
-    g.add_argument("--login-url", help="OAuth host, e.g. https://login.procore.com (implies --env custom)")
-    g.add_argument("--api-url", help="API host, e.g. https://api.procore.com (implies --env custom)")
-    g.add_argument("--client-id", help="your Procore app's client id")
-    g.add_argument("--redirect-uri", help="the redirect URI registered for your app")
-    p.add_argument("-v", "--verbose", action="store_true", help="log requests and retries to stderr")
+    g.add_argument("--env", metavar="NAME", help="production, sandbox, monthly, federal or custom")
+    g.add_argument("--login-url", metavar="URL",
+                   help="OAuth host, e.g. https://login.procore.com (implies --env custom)")
+    g.add_argument("--api-url", metavar="URL", help="API host, e.g. https://api.procore.com (implies --env custom)")
+    g.add_argument("--client-id", metavar="ID", help="your Procore app's client id")
+    g.add_argument("--redirect-uri", metavar="URL", help="the redirect URI registered for your app")
 
 
-def _add_report_parameters(p: argparse.ArgumentParser) -> None:
+VERBOSE_HELP = "log requests, waits and retries to stderr (never a token); before or after the command"
+
+
+def _add_verbose(p: argparse.ArgumentParser, *, default: Any = argparse.SUPPRESS) -> None:
+    """``-v`` on the main parser (default False) and on every command (no default, so that it
+    does not undo a ``-v`` given before the command)."""
+    p.add_argument("-v", "--verbose", action="store_true", default=default, help=VERBOSE_HELP)
+
+
+def _add_report_parameters(p: argparse.ArgumentParser, names: Sequence[str] | None = None,
+                           title: str = "report parameters (names or ids; see `procore-xl params REPORT`)"
+                           ) -> None:
     from .parameters import SPECS
 
-    g = p.add_argument_group("report parameters (names or ids; see `procore-xl params REPORT`)")
-    for spec in SPECS.values():
-        g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=spec.kind.upper(),
-                       help=f"{spec.label}: {spec.help}" if spec.help else spec.label)
+    g = p.add_argument_group(title)
+    for spec in (SPECS[n] for n in names) if names is not None else SPECS.values():
+        g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=_placeholder(spec),
+                       help=_parameter_help(spec))
+
+
+def _placeholder(spec) -> str:
+    """What to type for a report parameter, as the help shows it (``--company NAME|ID``)."""
+    if spec.kind == "list":
+        return "NAME|ID"
+    if spec.kind == "fixed":
+        return "{" + ",".join(spec.choices) + "}" if spec.choices else "NAME"
+    return {"int": "N", "date": "YYYY-MM-DD"}.get(spec.kind, "TEXT")
+
+
+def _parameter_help(spec) -> str:
+    text = f"{spec.label}: {spec.help}" if spec.help else spec.label
+    if spec.list_name:
+        text += f" (choices: `procore-xl lists {spec.list_name}`)"
+    elif spec.name == "sub_report":
+        text += " (choices: `procore-xl lists sub_reports --report REPORT`)"
+    if spec.default not in (None, ""):
+        text += f"; default {spec.default}"
+    return text
 
 
 def _report_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,12 +88,22 @@ def _service(args: argparse.Namespace):
     return ProcoreService(settings)
 
 
+# -- output files: checked before any request ---------------------------------------------------
+def _check_output(target: str, *, may_replace: bool, hint: str = "add --force to replace it") -> None:
+    """Before any network work: ``target`` can be written (folder exists and accepts files, an
+    existing file is not read-only), and an existing file is replaced only when ``may_replace``."""
+    from .output import check_target
+
+    if not may_replace and os.path.exists(target):
+        raise ConfigurationError(f"{target} exists: {hint}")
+    check_target(target)
+
+
 # -- commands ------------------------------------------------------------------------------
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Settings to the per-user settings file, the client secret to the OS keyring."""
-    import getpass
-
-    from .environments import load_settings, save_settings_file
+    """Settings to the per-user settings file, the client secret to the OS keyring. Nothing is
+    written unless every step succeeds (a closed stdin at the secret prompt saves nothing)."""
+    from .environments import load_settings, save_settings_file, settings_path
     from .tokens import save_client_secret
 
     values = {k: getattr(args, k) for k in ("env", "login_url", "api_url", "client_id", "redirect_uri")
@@ -74,25 +116,62 @@ def cmd_setup(args: argparse.Namespace) -> int:
     elif args.env:
         values.update(login_url=None, api_url=None)   # a preset replaces an earlier custom host pair
     load_settings(**{k: v for k, v in values.items() if v is not None})   # refuse bad values first
-    path = save_settings_file(values)
-    settings = load_settings()
+    secret = _read_client_secret(args)
+    path = settings_path()
+    previous = path.read_bytes() if path.exists() else None
+    save_settings_file(values)
+    try:
+        settings = load_settings()
+        if secret:
+            save_client_secret(settings, secret)
+    except BaseException:          # setup did not finish: the settings file as it was
+        if previous is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(previous)
+        raise
     print(f"Settings saved to {path}: {settings.env} ({settings.api_url}), client id {settings.client_id}, "
           f"redirect URI {settings.redirect_uri}")
-    if args.client_secret_stdin:
-        secret = sys.stdin.readline().strip()
-    elif args.no_secret:
-        secret = ""
-    else:
-        secret = getpass.getpass("Client secret of your Procore app (Enter to keep the current one): ")
     if secret:
-        save_client_secret(settings, secret)
         print("Client secret saved in the OS keyring.")
     return 0
 
 
+def _read_client_secret(args: argparse.Namespace) -> str:
+    """The secret from stdin (``--client-secret-stdin``, or stdin is not a terminal) or a hidden
+    prompt; "" keeps the current one. A closed stdin is a ConfigurationError."""
+    import getpass
+
+    if args.no_secret:
+        return ""
+    try:
+        if args.client_secret_stdin or not _stdin_is_a_terminal():
+            line = sys.stdin.readline() if sys.stdin is not None else ""
+            if not line:
+                raise EOFError
+            return line.strip()
+        return getpass.getpass("Client secret of your Procore app (Enter to keep the current one): ").strip()
+    except (EOFError, ValueError):          # ValueError: stdin was closed
+        raise ConfigurationError("No client secret: standard input ended before one was given, so nothing "
+                                 "was saved - run `procore-xl setup` in a terminal, pipe the secret in with "
+                                 "--client-secret-stdin, or pass --no-secret") from None
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):            # closed
+        return False
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        me = service.login(oob=args.oob)
+        try:
+            me = service.login(oob=args.oob)
+        except EOFError:
+            raise ConfigurationError("No code was pasted: standard input ended, so nothing was signed in - run "
+                                     "`procore-xl login --oob` in a terminal and paste the code Procore "
+                                     "shows") from None
         print(f"Signed in to {service.settings.env} as {me.get('name') or me.get('login')}.")
     return 0
 
@@ -131,8 +210,11 @@ def cmd_projects(args: argparse.Namespace) -> int:
     return 0
 
 
+LIST_CONTEXT = ("company", "project", "contract")     # what a discovery list can depend on
+
+
 def cmd_lists(args: argparse.Namespace) -> int:
-    params = _report_params(args)
+    params = {name: getattr(args, name) for name in LIST_CONTEXT if getattr(args, name) is not None}
     if args.filter:
         params["project_filter"] = args.filter
     if args.report:
@@ -170,9 +252,10 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_pull(args: argparse.Namespace) -> int:
     from .output import output_format, write_result
 
-    if output_format(args.out) == "xlsx" and os.path.exists(args.out) and not args.force:  # before any request
-        raise ConfigurationError(f"{args.out} exists: add --force to replace it, or add the report to it "
-                                 f"with Insert report / `procore-xl new-workbook --template {args.out}`")
+    if args.out != "-":
+        _check_output(args.out, may_replace=args.force or output_format(args.out) != "xlsx",
+                      hint=f"add --force to replace it, or add the report to it with Insert report / "
+                           f"`procore-xl new-workbook OTHER.xlsx --template {args.out}`")
     with _service(args) as service:
         params = _report_params(args)
         with _Ticker(args.report, service):
@@ -189,11 +272,22 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import errno
 
-    from .sandbox import SandboxConfig, serve_forever
+    from .sandbox import Faults, SandboxConfig, serve_forever
+    from .sandbox.faults import describe
+    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
+    knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
+    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after, **knobs)
+    spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
+                            else (args.spike_limit, args.spike_seconds))
+    config = SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed, faults=faults,
+                           rfis_per_project=args.rfis_per_project, rate_limit_hourly=args.hourly_limit,
+                           rate_limit_spike=spike, rate_limit_spike_seconds=spike_seconds,
+                           access_token_ttl=args.token_lifetime, quiet=not args.verbose)
+    print(f"Rate limits per access token: {config.rate_limit_hourly:,} per hour, {spike} per {spike_seconds} s"
+          + f"; {describe(faults)}", flush=True)
     try:
-        serve_forever(SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed,
-                                    latency_ms=args.latency_ms, rfis_per_project=args.rfis_per_project))
+        serve_forever(config)
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
             raise ConfigurationError(f"Port {args.port} on {args.host} is in use - stop what runs there or "
@@ -211,6 +305,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from .excel.refresh import refresh_workbook
 
+    _check_output(args.workbook, may_replace=True)    # before any request: e.g. not read-only
     with _service(args) as service:
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
@@ -229,6 +324,7 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
     from .excel.refresh import check_workbook_target, new_workbook
 
     check_workbook_target(args.out, args.template)   # before any request
+    _check_output(args.out, may_replace=args.force, hint="add --force to replace it, or choose another name")
     with _service(args) as service:
         outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
                                template=args.template, progress=False)
@@ -264,11 +360,15 @@ class _Ticker:
 
     def _run(self) -> None:
         started = time.monotonic()
-        first = self.service.client.stats.snapshot().get("requests", 0)
+        client = self.service.client
+        first = client.stats.snapshot().get("requests", 0)
         while not self._stop.wait(self.every):
-            done = self.service.client.stats.snapshot().get("requests", 0) - first
-            sys.stderr.write(f"\rprocore-xl: {self.report}: {done} requests, "
-                             f"{time.monotonic() - started:.0f} s ")
+            done = client.stats.snapshot().get("requests", 0) - first
+            line = f"procore-xl: {self.report}: {done} requests, {time.monotonic() - started:.0f} s"
+            waiting = client.budget.held_until - time.time()
+            if waiting >= 0.5:
+                line += f", waiting {max(1, round(waiting))} s for Procore's rate limit"
+            sys.stderr.write(f"\r\033[K{line} ")
             sys.stderr.flush()
 
 
@@ -293,80 +393,157 @@ def _number(low: int, high: int):
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="procore-xl", description="Procore data in Excel workbooks, CSV and JSON.")
-    parser.add_argument("--version", action="version", version=f"procore-xl {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+# -- one function per command's arguments ----------------------------------------------------------
+PROJECT_FILTER_CHOICES = ["active", "inactive", "all"]
 
-    def command(name: str, func, help: str, *, connection: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(func=func)
-        if connection:
-            _add_connection_options(p)
-        else:
-            p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
-        return p
 
-    p = command("setup", cmd_setup, "save your Procore app's settings (secret to the OS keyring)")
+def _setup_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from stdin")
     p.add_argument("--no-secret", action="store_true", help="do not ask for a client secret")
 
-    p = command("login", cmd_login, "sign in with your browser; tokens go to the OS keyring")
+
+def _login_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--oob", action="store_true", help="paste the code instead of the loopback redirect")
-    command("logout", cmd_logout, "revoke and forget the stored tokens")
-    command("whoami", cmd_whoami, "show the signed-in user")
-    command("companies", cmd_companies, "list the companies you can read")
-    p = command("projects", cmd_projects, "list the projects of a company")
-    p.add_argument("--company", required=True, help="company name or id")
-    p.add_argument("--filter", default="active", choices=["active", "inactive", "all"])
 
-    p = command("lists", cmd_lists, "list the choices of a parameter (projects, contracts, vendors...)")
-    p.add_argument("list_name", help="companies, projects, contracts, pcos, cors, vendors, drawing_areas, "
-                   "meetings, albums, cost_code_lists, sub_reports")
-    p.add_argument("--filter", choices=["active", "inactive", "all"], help="project filter")
-    p.add_argument("--report", help="the report whose sub_reports to list")
-    _add_report_parameters(p)
 
-    command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False)
-    p = command("params", cmd_params, "the parameters of one report", connection=False)
-    p.add_argument("report")
+def _projects_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--company", required=True, metavar="NAME|ID", help="company name or id")
+    p.add_argument("--filter", default="active", choices=PROJECT_FILTER_CHOICES,
+                   help="active (default), inactive or all projects")
 
-    p = command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)")
+
+def _lists_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("list_name", metavar="LIST", help="companies, projects, contracts, pcos, cors, vendors, "
+                   "drawing_areas, meetings, albums, cost_code_lists, sub_reports, project_filter, reports")
+    _add_report_parameters(p, LIST_CONTEXT, title="what the list belongs to (names or ids)")
+    p.add_argument("--filter", choices=PROJECT_FILTER_CHOICES, help="projects list: active, inactive or all")
+    p.add_argument("--report", help="sub_reports list: the report whose sub-reports to list")
+
+
+def _params_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("report", help='report name, e.g. RFIs or "Change Orders Requests"')
+
+
+def _pull_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("report", help='report name, e.g. RFIs or "Manpower Logs"')
-    p.add_argument("--out", "-o", default="-", help="output file (.csv/.xlsx/.json) or - for stdout")
+    p.add_argument("--out", "-o", default="-", metavar="FILE",
+                   help="output file (.csv/.xlsx/.json) or - for CSV on stdout (the default)")
     p.add_argument("--force", action="store_true", help="replace an existing .xlsx")
     p.add_argument("--raw-csv", action="store_true",
                    help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
     _add_report_parameters(p)
 
-    p = command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground",
-                connection=False)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_number(0, 65535), default=8765)
+
+# option, sandbox.Faults field, lowest value, help
+FAULT_OPTIONS = (
+    ("--rate-limit-every", "rate_limit_every", 0, "every Nth API request answers 429 Too Many Requests"),
+    ("--unavailable-every", "unavailable_every", 0, "every Nth API request starts a burst of 503 Service Unavailable"),
+    ("--unavailable-burst", "unavailable_burst", 1, "503 answers in a row per burst (default 1)"),
+    ("--drop-every", "drop_every", 0, "every Nth API request: the connection closes without an answer"),
+    ("--malformed-every", "malformed_every", 0, "every Nth API request: 200 with a truncated JSON body"),
+    ("--token-uses", "token_dies_after", 1, "an access token stops working (401) after N API requests"),
+)
+
+
+def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
+    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
+
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_number(0, 65535), default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--scale", type=_number(1, 1000), default=1,
                    help="multiplies record counts (200 RFIs per project each)")
-    p.add_argument("--rfis-per-project", type=_number(0, 1_000_000),
+    p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), metavar="N",
                    help="exact RFI count per project (overrides --scale)")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, help="added to every API request")
+    p.add_argument("--seed", type=int, default=7, help="same seed, same data (default 7)")
+    p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, metavar="MS",
+                   help="added to every API request")
+    g = p.add_argument_group("rate limits, per access token (answers carry X-Rate-Limit-* headers)")
+    g.add_argument("--hourly-limit", type=_number(1, 10_000_000), default=3600, metavar="N",
+                   help="requests per hour (default 3600)")
+    spike = g.add_mutually_exclusive_group()
+    spike.add_argument("--spike-limit", type=_number(1, 10_000_000), default=100, metavar="N",
+                       help="requests per spike window (default 100)")
+    spike.add_argument("--documented-spike-limit", action="store_true",
+                       help=f"Procore's documented example: {DOCUMENTED_SPIKE_LIMIT} requests per "
+                            f"{SPIKE_SECONDS} s")
+    g.add_argument("--spike-seconds", type=_number(1, 3600), default=SPIKE_SECONDS, metavar="S",
+                   help=f"length of the spike window (default {SPIKE_SECONDS})")
+    g.add_argument("--no-retry-after", action="store_true",
+                   help="429 answers carry only X-Rate-Limit-Reset, no Retry-After (as Procore's rate-limit "
+                        "page documents)")
+    g = p.add_argument_group("faults to rehearse (API requests only, never OAuth; 0 = off)")
+    for flag, field, low, text in FAULT_OPTIONS:
+        g.add_argument(flag, dest=field, type=_number(low, 1_000_000_000), metavar="N", help=text)
+    g.add_argument("--token-lifetime", type=_number(1, 1_000_000_000), default=5400, metavar="SECONDS",
+                   help="access token lifetime (default 5400: Procore's 90 minutes)")
 
-    p = command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook",
-                connection=False)
-    p.add_argument("--out", default="demo.xlsx")
-    p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), default=25,
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="demo.xlsx", metavar="FILE", help="the workbook to write (default demo.xlsx)")
+    p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), default=25, metavar="N",
                    help="sandbox size; the RFI roll-ups make one request per RFI")
-    p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, help="added to every API request")
+    p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, metavar="MS",
+                   help="added to every API request")
 
-    p = command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place")
-    p.add_argument("workbook")
+
+def _refresh_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("workbook", help="the .xlsx/.xlsm with report sheets, replaced when done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
-    p = command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet")
-    p.add_argument("out")
-    p.add_argument("--report", required=True)
+
+def _new_workbook_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", metavar="FILE", help="the workbook to write (.xlsx, or .xlsm with a macro template)")
+    p.add_argument("--report", required=True, help='report name, e.g. RFIs or "Manpower Logs"')
     p.add_argument("--template", help="start from this workbook (e.g. procore.xlsm) instead of a blank one")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     _add_report_parameters(p)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    run: Callable[[argparse.Namespace], int]
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    connection: bool = True          # talks to Procore: takes the connection options
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("setup", cmd_setup, "save your Procore app's settings (secret to the OS keyring)", _setup_arguments),
+    Command("login", cmd_login, "sign in with your browser; tokens go to the OS keyring", _login_arguments),
+    Command("logout", cmd_logout, "revoke and forget the stored tokens"),
+    Command("whoami", cmd_whoami, "show the signed-in user"),
+    Command("companies", cmd_companies, "list the companies you can read"),
+    Command("projects", cmd_projects, "list the projects of a company", _projects_arguments),
+    Command("lists", cmd_lists, "list the choices of a parameter (projects, contracts, vendors...)",
+            _lists_arguments),
+    Command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False),
+    Command("params", cmd_params, "the parameters of one report", _params_arguments, connection=False),
+    Command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)", _pull_arguments),
+    Command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground", _sandbox_arguments,
+            connection=False),
+    Command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook", _demo_arguments,
+            connection=False),
+    Command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place", _refresh_arguments),
+    Command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet", _new_workbook_arguments),
+)
+
+
+def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="procore-xl", description="Procore data in Excel workbooks, CSV and JSON.")
+    parser.add_argument("--version", action="version", version=f"procore-xl {__version__}",
+                        help="show the version and exit")
+    _add_verbose(parser, default=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for command in commands:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        p.set_defaults(func=command.run)
+        if command.arguments is not None:
+            command.arguments(p)
+        if command.connection:
+            _add_connection_options(p)
+        _add_verbose(p)
     return parser
 
 
@@ -376,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="procore-xl: %(message)s", stream=sys.stderr)
     if args.verbose:   # our own requests, waits and retries (never a token); not urllib3's chatter
         logging.getLogger("procore_xl").setLevel(logging.DEBUG)
-    previous = _exit_at_once_on_ctrl_c()
+    previous = _stop_at_once_on_signals()
     try:
         return args.func(args)
     except ProcoreError as err:
@@ -388,6 +565,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("procore-xl: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except EOFError:         # a prompt with stdin closed that no command turned into a clearer message
+        print("procore-xl: error: standard input ended while procore-xl was waiting for an answer - run it "
+              "in a terminal", file=sys.stderr)
+        return EXIT_ERROR
     except OSError as err:  # a file we could not write, a port in use...
         print(f"procore-xl: error: {err.strerror or err}"
               + (f": {err.filename}" if getattr(err, "filename", None) else ""), file=sys.stderr)
@@ -399,20 +580,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"procore-xl: internal error: {safe_message(err)} (run with -v for details)", file=sys.stderr)
         return EXIT_ERROR
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _exit_at_once_on_ctrl_c():
-    """Ctrl+C stops the command now, not after the worker threads finish their requests. Safe:
-    files are only ever written whole (temporary file, then rename), so nothing is left half-done.
-    Returns the handler it replaced (None when not on the main thread)."""
+STOP_SIGNALS = {signal.SIGINT: "interrupted",
+                **{getattr(signal, name): "terminated" for name in ("SIGTERM", "SIGHUP", "SIGBREAK")
+                   if hasattr(signal, name)}}
+
+
+def _stop_at_once_on_signals() -> dict:
+    """Ctrl+C (and a termination signal: ``kill``, a closed terminal, a scheduler's stop) ends the
+    command now, not after the worker threads finish their requests. Files are only ever written
+    whole (temporary file, then rename); the temporary files being written are removed first, so
+    nothing is left behind. Returns the handlers it replaced (none when not on the main thread)."""
     def stop(signum, frame):
-        sys.stderr.write("procore-xl: interrupted\n")
-        os._exit(EXIT_INTERRUPTED)
+        output = sys.modules.get(f"{__package__}.output")     # loaded only if a file is being written
+        if output is not None:
+            output.remove_temporary_files()
+        sys.stderr.write(f"procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
+        sys.stderr.flush()
+        os._exit(128 + signum)         # 130 for Ctrl+C, 143 for SIGTERM: the shell's convention
     if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, stop)
+        return {}
+    return {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
 
 
 if __name__ == "__main__":

@@ -59,8 +59,11 @@ def demo_params(report: Report, service: ProcoreService) -> dict[str, Any]:
 def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, latency_ms: int = 0,
              stream: TextIO = sys.stdout, **sandbox_options: Any) -> int:
     """Run the demo; ``sandbox_options`` go to :class:`SandboxConfig` (e.g. ``rate_limit_spike``)."""
-    from .excel.refresh import write_results_workbook  # openpyxl; kept off the import path of the CLI
+    from .excel.refresh import check_workbook_target, write_results_workbook  # openpyxl: off the CLI's path
+    from .output import check_target
 
+    check_workbook_target(out)        # before the sandbox starts: a bad --out fails now, not after the run
+    check_target(out)
     started = time.perf_counter()
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
                                              latency_ms=latency_ms, **sandbox_options)) as sandbox:

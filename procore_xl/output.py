@@ -10,12 +10,17 @@
 """
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,23 +112,136 @@ def keep_mode(target: Path, tmp: Path) -> None:
         os.chmod(tmp, 0o666 & ~umask)
 
 
+# -- never replacing a user's file silently ------------------------------------------------------
+# A file is replaced by writing a temporary file beside it, ``.~<stem>.<pid>-<random><suffix>``
+# (helpers may add ``.<ext>`` companions such as ``.parts``), then renaming it over the target.
+# Renaming only needs the folder's permission, so a read-only target is refused explicitly.
+# Temporary files are removed when the block fails, when the process is interrupted or
+# terminated (the CLI's signal handlers call :func:`remove_temporary_files`), and, if the
+# process was killed outright, by the next run that writes the same file.
+STALE_AFTER = 3600.0        # seconds: a temporary file untouched this long belongs to a dead run
+DEAD_OWNER_AFTER = 60.0     # seconds: ... or this long, when the process named in it is gone
+_live_temporary: set[Path] = set()
+_live_lock = threading.RLock()      # re-entrant: a signal handler may run while the main thread holds it
+
+
+def check_target(path: str | os.PathLike) -> None:
+    """Before any request: ``path`` can be written. Its folder exists and accepts new files, and
+    an existing file there is not read-only. Raises ConfigurationError."""
+    check_folder(path)
+    path = Path(path)
+    folder = path.absolute().parent
+    if not os.access(folder, os.W_OK):
+        raise ConfigurationError(f"Cannot save {path.name} in {folder}: you may not create files in that "
+                                 f"folder - choose another one")
+    check_not_read_only(path)
+
+
+def check_not_read_only(path: str | os.PathLike) -> None:
+    """ConfigurationError when ``path`` exists and is read-only (no write permission bit, or not
+    writable by this user): refused even for an administrator, who could rename over it."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise ConfigurationError(f"{path} is a folder, not a file - choose a file name")
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise ConfigurationError(f"{path.name} is read-only - make it writable or choose another file "
+                                 f"name; the file was not changed")
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` to write; when the block ends without an error it takes
     ``path``'s place (with ``path``'s permissions), else it is removed: ``path`` is never left
-    half-written."""
+    half-written. A read-only ``path`` is refused (ConfigurationError) before anything is written."""
+    path = Path(path)
     check_folder(path)
-    fd, name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=path.suffix, dir=path.parent)
+    check_not_read_only(path)
+    remove_stale_temporary_files(path)
+    fd, name = tempfile.mkstemp(prefix=f"{_temporary_prefix(path)}{os.getpid()}-", suffix=path.suffix,
+                                dir=path.parent)
     os.close(fd)
     tmp = Path(name)
+    with _live_lock:
+        _live_temporary.add(tmp)
     try:
         yield tmp
         keep_mode(path, tmp)
+        check_not_read_only(path)        # made read-only while we were busy?
         os.replace(tmp, path)
     except PermissionError:
-        tmp.unlink(missing_ok=True)
         raise ConfigurationError(f"Cannot replace {path.name}: it is open in another program (Excel?) or "
                                  f"read-only - close it and try again; the file was not changed") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    finally:
+        with _live_lock:
+            _live_temporary.discard(tmp)
+        _remove_with_companions(tmp)
+
+
+def remove_temporary_files() -> None:
+    """Remove the temporary files this process is writing (Ctrl+C, termination): the targets
+    keep their previous content. Safe to call from a signal handler."""
+    with _live_lock:
+        live = list(_live_temporary)
+        _live_temporary.clear()
+    for tmp in live:
+        _remove_with_companions(tmp)
+
+
+def remove_stale_temporary_files(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary files of ``path`` left by runs that were killed: only names of our own
+    pattern, only when untouched for :data:`STALE_AFTER` seconds, or for :data:`DEAD_OWNER_AFTER`
+    seconds when the process that made them is gone. Returns what was removed."""
+    path = Path(path)
+    pattern = re.compile(re.escape(_temporary_prefix(path)) + r"(?:(\d+)-)?[a-z0-9_]{8}"
+                         + re.escape(path.suffix) + r"(?:\.[A-Za-z0-9]+)?")
+    now = time.time()
+    removed = []
+    try:
+        candidates = [p for p in path.absolute().parent.iterdir() if p.name.startswith(_temporary_prefix(path))]
+    except OSError:
+        return removed
+    with _live_lock:
+        live = {t.name for t in _live_temporary}
+    for candidate in candidates:
+        match = pattern.fullmatch(candidate.name)
+        if match is None or any(candidate.name.startswith(name) for name in live):
+            continue
+        try:
+            age = now - candidate.stat().st_mtime
+            owner = int(match.group(1)) if match.group(1) else None
+            if age >= STALE_AFTER or (age >= DEAD_OWNER_AFTER and owner is not None and not _running(owner)):
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:             # gone already, or still open (Windows): not ours to force
+            continue
+    return removed
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".~{path.stem}."
+
+
+def _remove_with_companions(tmp: Path) -> None:
+    """``tmp`` and the ``tmp.<ext>`` files a writer made beside it."""
+    for candidate in (tmp, *tmp.parent.glob(glob.escape(tmp.name) + ".*")):
+        try:
+            candidate.unlink()
+        except OSError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (True when that cannot be told: Windows)."""
+    if os.name != "posix":
+        return True             # os.kill would end the process there, not probe it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True             # exists, owned by someone else
+    return True

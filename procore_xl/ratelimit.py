@@ -115,6 +115,12 @@ class RateBudget:
         return shown.reset_at if shown else None
 
     @property
+    def held_until(self) -> float:
+        """When the current wait for a rate-limit window ends (this clock; in the past when no
+        request is being held back): for progress lines."""
+        return self._held_until
+
+    @property
     def limit(self) -> int | None:
         shown = self._shown()
         return shown.limit if shown else None

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import webbrowser
 
 import openpyxl
 import pytest
 
+from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.catalog import REPORTS
 from procore_xl.cli import main
 from procore_xl.errors import SignedOutError
@@ -18,27 +20,10 @@ from procore_xl.sandbox import free_port
 from procore_xl.sandbox.browser import ConsentBrowser
 
 
+
 @pytest.fixture
 def env(sandbox, monkeypatch):
-    """PROCORE_* variables pointing at the sandbox (a service account: client id + secret)."""
-    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox.url)
-    monkeypatch.setenv("PROCORE_API_URL", sandbox.url)
-    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox.client_id)
-    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
-    return sandbox
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("procore-xl: error: ")
-    return lines[0]
+    return point_at(sandbox, monkeypatch)
 
 
 # -- pulls -------------------------------------------------------------------------------------
@@ -195,9 +180,7 @@ def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys
     from procore_xl.sandbox import SandboxConfig, SandboxServer
 
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
-        for name, value in (("PROCORE_LOGIN_URL", sb.url), ("PROCORE_API_URL", sb.url),
-                            ("PROCORE_CLIENT_ID", sb.client_id), ("PROCORE_CLIENT_SECRET", sb.client_secret)):
-            monkeypatch.setenv(name, value)
+        point_at(sb, monkeypatch)
         code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001",
                            "--out", str(tmp_path / "rfis.csv"))
         assert code == 0, err
@@ -246,15 +229,12 @@ def test_csv_text_that_looks_like_a_formula_stays_text_in_a_spreadsheet(env, cap
 def test_ctrl_c_stops_a_long_pull_at_once(sandbox, tmp_path):
     """The pull runs in its own process against a slow sandbox; SIGINT ends it with 130 while
     its worker threads are still waiting on requests, and no output file appears."""
-    import os
     import signal
     import subprocess
     import sys
     import time
 
-    env = {**os.environ, "PROCORE_LOGIN_URL": sandbox.url, "PROCORE_API_URL": sandbox.url,
-           "PROCORE_CLIENT_ID": sandbox.client_id, "PROCORE_CLIENT_SECRET": sandbox.client_secret,
-           "PROCORE_XL_HOME": str(tmp_path / "home")}
+    env = process_environ(sandbox, tmp_path / "home")
     sandbox.faults.latency_ms = 2000
     out = tmp_path / "replies.csv"
     proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company", "8001",
@@ -286,3 +266,173 @@ def test_new_workbook_and_refresh_say_why_a_sheet_failed(env, capsys, tmp_path):
     assert "Contract (or Contract ID) is required for Change Orders" in one_error_line(err)
     code, _, err = run(capsys, "refresh", str(book), "-q")
     assert code == 1 and "Change Orders (Refresh failed at" in err and "Contract" in err
+
+
+# -- -v, prompts with stdin closed, help -------------------------------------------------------------
+@pytest.fixture
+def restore_log_level():
+    import logging
+
+    logger = logging.getLogger("procore_xl")
+    level = logger.level
+    yield
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize("argv", [["-v", "whoami"], ["whoami", "-v"]])
+def test_verbose_before_or_after_the_command(env, capsys, caplog, restore_log_level, argv):
+    caplog.set_level("DEBUG", logger="procore_xl")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert any("/rest/v1.0/me" in r.getMessage() and r.levelname == "DEBUG" for r in caplog.records)
+
+
+def test_setup_with_stdin_closed_says_so_and_writes_nothing(tmp_path):
+    """A real process with no terminal and stdin at end of file, as under a scheduler."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    env = {**process_environ(None, home), "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    for extra in ([], ["--client-secret-stdin"]):
+        done = subprocess.run([sys.executable, "-m", "procore_xl", "setup", "--env", "sandbox", "--client-id",
+                               "my-app", *extra], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              env=env, start_new_session=True, timeout=60)
+        assert done.returncode == 2 and not done.stdout
+        line = one_error_line(done.stderr)
+        assert "standard input" in line and "nothing was saved" in line
+        assert not home.exists() and not (tmp_path / "data").exists()
+
+
+def test_login_oob_with_stdin_closed_says_so_and_stores_nothing(sandbox, capsys, monkeypatch, keyring_backend):
+    import io
+    import os
+
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
+    code, _, err = run(capsys, "login", "--oob", "--login-url", sandbox.url, "--api-url", sandbox.url,
+                       "--client-id", sandbox.client_id)
+    assert code == 2
+    assert "standard input ended" in one_error_line(err) and "nothing was signed in" in err
+    assert not os.path.exists(keyring_backend.file_path)
+
+
+def _commands():
+    import argparse
+
+    from procore_xl.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return parser, sub.choices
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    parser, commands = _commands()
+    missing = [f"{name} {action.dest}" for name, p in [("procore-xl", parser), *commands.items()]
+               for action in p._actions
+               if not isinstance(action, argparse._SubParsersAction) and action.help in (None, "", argparse.SUPPRESS)]
+    assert not missing
+
+
+def test_help_placeholders_say_what_to_type(capsys):
+    _, commands = _commands()
+    text = commands["pull"].format_help()
+    for expected in ("--company NAME|ID", "--project NAME|ID", "--sub-report NAME", "--photos N",
+                     "--start-date YYYY-MM-DD", "--project-filter {active,inactive,all}"):
+        assert expected in text, expected
+    assert not re.search(r"--[a-z-]+ (LIST|FIXED|INT|DATE)\b", text)
+
+
+def test_lists_offers_only_what_a_list_depends_on(env, capsys):
+    _, commands = _commands()
+    text = commands["lists"].format_help()
+    assert all(flag in text for flag in ("--company", "--project", "--contract", "--filter", "--report"))
+    assert not any(flag in text for flag in ("--photos", "--start-date", "--sub-report", "--project-filter", "--pco"))
+    with pytest.raises(SystemExit):
+        main(["lists", "contracts", "--company", "8001", "--project", "91001", "--photos", "5"])
+    assert "--photos" in one_error_line(capsys.readouterr().err)
+    code, out, _ = run(capsys, "lists", "sub_reports", "--report", "RFIs")
+    assert code == 0 and "questions" in out
+
+
+def test_a_429_with_only_x_rate_limit_reset_is_waited_out(env, capsys, tmp_path):
+    """Procore's rate-limit page documents only X-Rate-Limit-Reset on a 429 (issue 7)."""
+    import requests
+
+    env.faults.rate_limit_every, env.faults.retry_after = 3, False
+    access = requests.post(f"{env.url}/oauth/token", data={"grant_type": "client_credentials", "client_id":
+                           env.client_id, "client_secret": env.client_secret}, timeout=10).json()["access_token"]
+    answers = [requests.get(f"{env.url}/rest/v1.0/companies", headers={"Authorization": f"Bearer {access}"},
+                            timeout=10) for _ in range(3)]
+    assert answers[2].status_code == 429 and "X-Rate-Limit-Reset" in answers[2].headers
+    assert "Retry-After" not in answers[2].headers
+    env.reset_counts()
+    target = tmp_path / "trades.csv"
+    code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(target))
+    assert code == 0, err
+    assert env.requests >= 3 and target.read_text(encoding="utf-8").startswith("id,")
+
+
+def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
+    """On a terminal (a pty here), a pull held back by the spike window says so."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from procore_xl.sandbox import SandboxConfig, SandboxServer
+
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, rate_limit_spike=5,
+                                     rate_limit_spike_seconds=3)) as sb:
+        env = process_environ(sb, tmp_path / "home")
+        parent, child = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company",
+                                 "8001", "--out", str(tmp_path / "replies.csv")],
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=child)
+        os.close(child)
+        seen = b""
+        while True:
+            ready, _, _ = select.select([parent], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(parent, 4096)
+            except OSError:          # the pull ended and closed its side of the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if WAITING.search(seen):
+                break
+        proc.terminate()             # seen what we came for: no need to wait for the whole pull
+        proc.wait(timeout=30)
+        os.close(parent)
+    assert WAITING.search(seen), seen
+    assert seen.startswith(b"\r\x1b[Kprocore-xl: All RFI Replies: ")    # redrawn in place
+
+
+WAITING = re.compile(rb"requests, \d+ s, waiting \d+ s for Procore's rate limit")
+
+
+def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(capsys, monkeypatch):
+    """procore_api.md 1.5: a DMSA needs Procore-Company-Id on /me and /companies too."""
+    from pathlib import Path
+
+    from procore_xl.sandbox import SandboxConfig, SandboxServer
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
+        point_at(sb, monkeypatch)
+        for command in ("whoami", "companies"):
+            code, out, err = run(capsys, command)
+            assert code == 2 and not out
+            said = re.sub(r" \(request id \w+\)$", "", one_error_line(err).removeprefix("procore-xl: error: "))
+            assert said.replace(" companies ", " me ") in readme, said
+        code, out, _ = run(capsys, "projects", "--company", "8001")
+        assert code == 0 and "91001\tHarbor Tower" in out

@@ -15,6 +15,7 @@ class Faults:
 
     latency_ms: int = 0                 # sleep this long in the handler thread before answering
     rate_limit_every: int | None = None  # every Nth API request -> 429, Retry-After: 1
+    retry_after: bool = True             # False: 429s carry only X-Rate-Limit-Reset (Procore's rate-limit page)
     unavailable_every: int | None = None  # every Nth API request starts a burst of 503s
     unavailable_burst: int = 1           # length of each 503 burst
     drop_every: int | None = None        # every Nth API request: close the connection, no response

@@ -5,6 +5,7 @@ The knobs live in a mutable :class:`~procore_xl.sandbox.config.Faults`; this mod
 from __future__ import annotations
 
 import threading
+import time
 from enum import Enum
 
 from .config import Faults
@@ -13,7 +14,7 @@ from .config import Faults
 class Fault(Enum):
     DROP = "drop"                  # close the connection without a response
     UNAVAILABLE = "unavailable"    # 503 + Retry-After
-    RATE_LIMITED = "rate_limited"  # 429 + Retry-After: 1
+    RATE_LIMITED = "rate_limited"  # 429 + X-Rate-Limit-Reset in 1 s (+ Retry-After: 1 unless turned off)
     MALFORMED = "malformed"        # 200 with a truncated JSON body
 
 
@@ -52,3 +53,27 @@ class FaultInjector:
         with self._lock:
             self._count = 0
             self._burst_left = 0
+
+
+def rate_limited_headers(faults: Faults, now: float | None = None) -> dict[str, str]:
+    """Headers of an injected 429: the budget is spent until the next second; ``Retry-After``
+    only when ``faults.retry_after`` (Procore's rate-limit page promises just the reset)."""
+    reset = int(time.time() if now is None else now) + 1
+    headers = {"X-Rate-Limit-Reset": str(reset), "X-Rate-Limit-Remaining": "0"}
+    return {"Retry-After": "1", **headers} if faults.retry_after else headers
+
+
+def describe(faults: Faults) -> str:
+    """The faults turned on, in words (for the `procore-xl sandbox` banner)."""
+    f = faults
+    burst = f" in bursts of {f.unavailable_burst}" if f.unavailable_burst > 1 else ""
+    parts = [text for on, text in (
+        (f.latency_ms, f"{f.latency_ms} ms latency"),
+        (f.rate_limit_every, f"429 every {f.rate_limit_every} requests"),
+        (not f.retry_after, "429 without Retry-After"),
+        (f.unavailable_every, f"503 every {f.unavailable_every} requests{burst}"),
+        (f.drop_every, f"dropped connection every {f.drop_every} requests"),
+        (f.malformed_every, f"malformed body every {f.malformed_every} requests"),
+        (f.token_dies_after, f"access tokens die after {f.token_dies_after} uses"),
+    ) if on]
+    return "faults: " + (", ".join(parts) or "none")

@@ -10,6 +10,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+SPIKE_SECONDS = 10             # Procore's spike window
+DOCUMENTED_SPIKE_LIMIT = 25    # the example spike limit in Procore's rate-limit documentation (per 10 s)
 OVER_LIMIT_MESSAGE = ("You have surpassed the max number of requests for an hour. "
                       "Please wait until your limit resets.")
 
@@ -39,6 +41,11 @@ class Decision:
     allowed: bool
     headers: dict[str, str]
     retry_after: int
+
+    def refusal_headers(self, retry_after: bool = True) -> dict[str, str]:
+        """Headers of the 429 for a refused request: the X-Rate-Limit-* headers, and
+        ``Retry-After`` unless ``retry_after`` is False (Procore documents only the reset)."""
+        return {**self.headers, "Retry-After": str(self.retry_after)} if retry_after else dict(self.headers)
 
 
 class RateLimiter:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .config import Faults, SandboxConfig
 from .entities import SPECS
-from .faults import Fault, FaultInjector
+from .faults import Fault, FaultInjector, rate_limited_headers
 from .httputil import Response, bearer_token, json_response, parse_form
 from .oauth import OAuthProvider
 from .paging import PagingError, paginate
@@ -217,8 +217,7 @@ class ApiCall:
         token_value = bearer_token(self.handler.headers.get("Authorization"))
         decision = sb.rate_limiter.spend(token_value or f"anonymous:{self.handler.client_address[0]}")
         if not decision.allowed:
-            return json_response(429, {"errors": OVER_LIMIT_MESSAGE},
-                                 {**decision.headers, "Retry-After": str(decision.retry_after)})
+            return json_response(429, {"errors": OVER_LIMIT_MESSAGE}, decision.refusal_headers(faults.retry_after))
         response = self._faulted_or_served(token_value)
         if response is not None:
             response.headers = {**decision.headers, **response.headers}
@@ -231,9 +230,7 @@ class ApiCall:
         if fault is Fault.UNAVAILABLE:
             return json_response(503, {"errors": "Service Unavailable"}, {"Retry-After": "1"})
         if fault is Fault.RATE_LIMITED:
-            reset = str(int(time.time()) + 1)
-            return json_response(429, {"errors": OVER_LIMIT_MESSAGE},
-                                 {"Retry-After": "1", "X-Rate-Limit-Reset": reset, "X-Rate-Limit-Remaining": "0"})
+            return json_response(429, {"errors": OVER_LIMIT_MESSAGE}, rate_limited_headers(self.sandbox.faults))
         if self.path in self.sandbox.faults.gone_paths:
             return json_response(404, {"errors": "404 Not Found"})
         response = self._serve(token_value)
