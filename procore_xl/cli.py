@@ -29,6 +29,9 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--api-url", help="API host, e.g. https://api.procore.com (implies --env custom)")
     g.add_argument("--client-id", help="your Procore app's client id")
     g.add_argument("--redirect-uri", help="the redirect URI registered for your app")
+    g.add_argument("--allow-plaintext-keyring", action="store_true", default=None,
+                   help="let a real Procore environment keep its sign-in and secret in a file keyring backend "
+                        "such as keyrings.alt (bare servers; same as PROCORE_ALLOW_PLAINTEXT_KEYRING=1)")
     p.add_argument("-v", "--verbose", action="store_true", help="log requests and retries to stderr")
 
 
@@ -52,7 +55,8 @@ def _service(args: argparse.Namespace):
     from .service import ProcoreService
 
     settings = load_settings(env=args.env, login_url=args.login_url, api_url=args.api_url,
-                             client_id=args.client_id, redirect_uri=args.redirect_uri)
+                             client_id=args.client_id, redirect_uri=args.redirect_uri,
+                             allow_plaintext_keyring=args.allow_plaintext_keyring)
     return ProcoreService(settings)
 
 
@@ -75,7 +79,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         values.update(login_url=None, api_url=None)   # a preset replaces an earlier custom host pair
     load_settings(**{k: v for k, v in values.items() if v is not None})   # refuse bad values first
     path = save_settings_file(values)
-    settings = load_settings()
+    settings = load_settings(allow_plaintext_keyring=args.allow_plaintext_keyring)
     print(f"Settings saved to {path}: {settings.env} ({settings.api_url}), client id {settings.client_id}, "
           f"redirect URI {settings.redirect_uri}")
     if args.client_secret_stdin:
@@ -85,8 +89,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     else:
         secret = getpass.getpass("Client secret of your Procore app (Enter to keep the current one): ")
     if secret:
-        save_client_secret(settings, secret)
-        print("Client secret saved in the OS keyring.")
+        print(f"Client secret saved in {save_client_secret(settings, secret)}.")
     return 0
 
 
@@ -308,11 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
         return p
 
-    p = command("setup", cmd_setup, "save your Procore app's settings (secret to the OS keyring)")
+    p = command("setup", cmd_setup, "save your Procore app's settings (secret to the keyring)")
     p.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from stdin")
     p.add_argument("--no-secret", action="store_true", help="do not ask for a client secret")
 
-    p = command("login", cmd_login, "sign in with your browser; tokens go to the OS keyring")
+    p = command("login", cmd_login, "sign in with your browser; tokens go to the keyring")
     p.add_argument("--oob", action="store_true", help="paste the code instead of the loopback redirect")
     command("logout", cmd_logout, "revoke and forget the stored tokens")
     command("whoami", cmd_whoami, "show the signed-in user")
