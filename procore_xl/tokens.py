@@ -46,8 +46,8 @@ SERVICE_NAME = "procore-xl"
 SANDBOX_TOKEN_FILE = "sandbox-tokens.json"
 LOCK_FOLDER = "locks"
 SIGN_IN_LOCK_TIMEOUT = 120.0   # seconds: a refresh is 3 tries of at most 30 s
-READ_ATTEMPTS = 5              # an empty or unreadable keyring read is tried this often ...
-READ_RETRY_PAUSE = 0.05        # ... this far apart (and twice as far each time)
+READ_ATTEMPTS = 6              # an empty or unreadable read of a keyring file is tried this often ...
+READ_RETRY_PAUSE = 0.01        # ... this far apart, twice as far each time (0.3 s in all)
 
 NO_KEYRING_HELP = (
     "No keyring backend is available to keep your Procore sign-in safe: install one "
@@ -111,12 +111,14 @@ class KeyringTokenStore:
         self._lock = threading.Lock()
 
     def load(self, key: str) -> dict | None:
-        """The stored token, or None. Nothing (or an unreadable entry) is read again a few times
-        before it counts: another process may be rewriting the keyring file at this moment."""
+        """The stored token, or None. With a file backend, nothing (or an unreadable entry) is
+        read again a few times before it counts: keyrings.alt empties its file before rewriting
+        it, so another process may be in the middle of a write. OS keyrings write atomically."""
+        attempts = READ_ATTEMPTS if _file_of(_writing_backend(keyring.get_keyring())) else 1
         pause = READ_RETRY_PAUSE
-        for attempt in range(READ_ATTEMPTS):
-            token = self._load_once(key, last=attempt == READ_ATTEMPTS - 1)
-            if token is not None:
+        for attempt in range(1, attempts + 1):
+            token = self._load_once(key, last=attempt == attempts)
+            if token is not None or attempt == attempts:
                 return token
             time.sleep(pause)
             pause *= 2

@@ -83,7 +83,7 @@ def test_a_keyring_file_caught_mid_rewrite_is_read_again_not_taken_for_signed_ou
     path = Path(shared_keyring.file_path)
     content = path.read_bytes()
     path.write_bytes(b"")            # what keyrings.alt does first when it rewrites its file ...
-    threading.Timer(0.2, path.write_bytes, args=(content,)).start()   # ... another process finishing the write
+    threading.Timer(0.05, path.write_bytes, args=(content,)).start()   # ... another process finishing the write
     grants_before = sandbox.oauth.grants["client_credentials"]
 
     tokens = TokenManager(settings, KeyringTokenStore())     # PROCORE_CLIENT_SECRET-style service account set
@@ -98,5 +98,5 @@ def test_a_half_written_keyring_file_is_read_again(sandbox, shared_keyring, brow
     path = Path(shared_keyring.file_path)
     content = path.read_bytes()
     path.write_bytes(content[: len(content) * 2 // 3])      # cut mid-value: unreadable for a moment
-    threading.Timer(0.2, path.write_bytes, args=(content,)).start()
+    threading.Timer(0.05, path.write_bytes, args=(content,)).start()
     assert KeyringTokenStore().load(settings.key)["access_token"] == token["access_token"]
