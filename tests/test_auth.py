@@ -475,3 +475,18 @@ def test_no_token_or_secret_in_logs_or_errors(settings, keyring_backend, sandbox
     assert "Refreshing the Procore access token" in caplog.text
     for secret in seen_tokens | {settings.client_secret}:
         assert secret not in haystack
+
+
+def test_setup_says_which_keyring_backend_holds_the_secret_and_where(sandbox, keyring_backend, capsys, monkeypatch):
+    import io
+
+    from procore_xl.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("sandbox-app-secret\n"))
+    code = main(["setup", "--login-url", sandbox.url, "--api-url", sandbox.url, "--client-id", sandbox.client_id,
+                 "--client-secret-stdin"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (f"Client secret saved in the keyrings.alt PlaintextKeyring file {keyring_backend.file_path} "
+            "(base64, not encrypted; readable by you only).") in out
+    assert "OS keyring" not in out
