@@ -71,7 +71,11 @@ def sign_in_lock(settings: Settings) -> filelock.FileLock:
     are single-use, so two processes must never spend the same one."""
     digest = hashlib.sha256(settings.key.encode()).hexdigest()[:16]
     folder = config_dir() / LOCK_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot create the sign-in lock folder {folder} ({exc.strerror}): make it "
+                                 "writable, or set PROCORE_XL_HOME to a folder you can write") from None
     return filelock.FileLock(folder / f"sign-in-{settings.env}-{digest}.lock", timeout=SIGN_IN_LOCK_TIMEOUT)
 
 
