@@ -8,7 +8,6 @@ import re
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -21,6 +20,7 @@ from procore_xl.errors import (NotFoundError, PermissionDeniedError, ProcoreConn
 from procore_xl.ratelimit import RateBudget
 from procore_xl.sandbox import SandboxConfig, SandboxServer, free_port
 from procore_xl.tokens import MemoryTokenStore
+from stand_in import LoopbackServer, QuietHandler
 
 RFIS = "/rest/v1.0/projects/91001/rfis"
 COMPANY = 8001
@@ -164,31 +164,15 @@ def test_error_bodies_of_every_shape_are_read(body, text):
 # --------------------------------------------------------------------------- a Procore stand-in of our own
 # Serves one list in the ways the published docs allow: Total + Per-Page + Link, Link only, or nothing.
 
-class StandIn(ThreadingHTTPServer):
-    daemon_threads = True
-
+class StandIn(LoopbackServer):
     def __init__(self, rows: int, mode: str, latency: float = 0.0, rate_headers=None):
-        super().__init__(("127.0.0.1", 0), StandInHandler)
         self.rows, self.mode, self.latency, self.rate_headers = rows, mode, latency, rate_headers
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = self.count = 0
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(StandInHandler)
 
 
-class StandInHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        return
-
+class StandInHandler(QuietHandler):
     def do_GET(self):
         srv: StandIn = self.server
         with srv.lock:
@@ -204,8 +188,7 @@ class StandInHandler(BaseHTTPRequestHandler):
             if srv.mode == "unpaged":                     # an endpoint that ignores page/per_page
                 ids = list(range(1, srv.rows + 1))
             body = json.dumps([{"id": i, "tag": query.get("tag")} for i in ids]).encode()
-            self.send_response(200)
-            headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+            headers = {}
             if srv.mode == "total":
                 headers |= {"Total": str(srv.rows), "Per-Page": str(per_page)}
             last = math.ceil(srv.rows / per_page)
@@ -214,10 +197,7 @@ class StandInHandler(BaseHTTPRequestHandler):
                 headers["Link"] = f'<http://elsewhere.invalid/things?{nxt}>; rel="next", <x>; rel="last"'
             if srv.rate_headers:
                 headers |= srv.rate_headers(srv.count)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            self.send(200, body, headers)
         finally:
             with srv.lock:
                 srv.in_flight -= 1
@@ -345,30 +325,14 @@ def test_budget_refuses_to_wait_an_hour():
 # --------------------------------------------------------------------------- retries, per kind of failure
 # A stand-in that answers from a script: each entry is one answer (status and headers, or "drop").
 
-class Scripted(ThreadingHTTPServer):
-    daemon_threads = True
-
+class Scripted(LoopbackServer):
     def __init__(self, script: list, then=(200, {})):
-        super().__init__(("127.0.0.1", 0), ScriptedHandler)
         self.script, self.then = list(script), then
         self.arrivals: list[float] = []
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(ScriptedHandler)
 
 
-class ScriptedHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        return
-
+class ScriptedHandler(QuietHandler):
     def do_GET(self):
         srv: Scripted = self.server
         srv.arrivals.append(time.time())
@@ -377,12 +341,7 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         status, headers = answer
-        body = b'{"ok": true}' if status == 200 else b'{"errors": "try later"}'
-        self.send_response(status)
-        for k, v in {"Content-Type": "application/json", "Content-Length": str(len(body)), **headers}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send(status, b'{"ok": true}' if status == 200 else b'{"errors": "try later"}', headers)
 
 
 def test_each_kind_of_failure_has_its_own_budget(stand_in_tokens):

@@ -5,8 +5,6 @@ answers 503 for the definitions request."""
 from __future__ import annotations
 
 import dataclasses
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -14,40 +12,22 @@ import requests
 from procore_xl.errors import ProcoreServerError
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import MemoryTokenStore
+from stand_in import LoopbackServer, QuietHandler
 
 RFIS = {"company": 8001, "project": 91001}
 RELAYED = ("Content-Type", "Total", "Per-Page", "Link", "Date", "X-Request-Id", "X-Rate-Limit-Limit",
            "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
 
 
-class Flaky(ThreadingHTTPServer):
+class Flaky(LoopbackServer):
     """Forwards every GET to the sandbox, except the first ``failures`` custom-field definition requests."""
 
-    daemon_threads = True
-
     def __init__(self, upstream: str, failures: int):
-        super().__init__(("127.0.0.1", 0), FlakyHandler)
         self.upstream, self.failures, self.refused = upstream, failures, 0
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self) -> "Flaky":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(FlakyHandler)
 
 
-class FlakyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        return
-
+class FlakyHandler(QuietHandler):
     def do_GET(self):
         srv: Flaky = self.server
         if "/custom_field_definitions" in self.path and srv.refused < srv.failures:
@@ -58,11 +38,7 @@ class FlakyHandler(BaseHTTPRequestHandler):
                 k: v for k, v in self.headers.items() if k in ("Authorization", "Accept", "Procore-Company-Id")})
             status, body = upstream.status_code, upstream.content
             headers = {k: upstream.headers[k] for k in RELAYED if k in upstream.headers}
-        self.send_response(status)
-        for k, v in {**headers, "Content-Length": str(len(body))}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send(status, body, headers)
 
 
 def rfis_through(sandbox, settings, failures: int):
