@@ -35,7 +35,8 @@ import filelock
 from requests_oauthlib import OAuth2Session
 
 from .environments import OOB_REDIRECT_URI, Settings, is_loopback_host
-from .errors import ConfigurationError, ProcoreConnectionError, SignedOutError
+from .errors import (ConfigurationError, ProcoreConnectionError, ProcoreServerError, SignedOutError, how_often,
+                     status_words)
 from .tokens import TokenStore, sign_in_lock
 
 log = logging.getLogger("procore_xl")
@@ -126,16 +127,24 @@ class _TokenEndpoint:
         return response
 
     def call(self, what: str, fetch: Callable[[], dict]) -> dict:
-        """Run ``fetch`` (one token request), retrying connection errors and 5xx a few times."""
+        """Run ``fetch`` (one token request), retrying connection errors and 5xx a few times; the
+        final error says which of the two it was, how often and for how long."""
         url = token_url(self.settings)
+        started = time.monotonic()
         for attempt in range(1, TOKEN_REQUEST_ATTEMPTS + 1):
             try:
                 with _allow_loopback_http(url):
                     return _normalise(fetch())
             except (requests.ConnectionError, requests.Timeout, _TransientTokenError) as exc:
                 if attempt == TOKEN_REQUEST_ATTEMPTS:
+                    tries = how_often(attempt, time.monotonic() - started)
+                    if isinstance(exc, _TransientTokenError):
+                        raise ProcoreServerError(
+                            f"Procore's sign-in server answered {status_words(exc.args[0])} (last of {tries}) "
+                            f"when asked to {what}; try again later", status=exc.args[0]) from None
                     raise ProcoreConnectionError(
-                        f"Cannot reach {self.settings.login_url} to {what}: check the URL / your connection") from None
+                        f"Cannot reach {self.settings.login_url} to {what} ({tries}): check the URL / your "
+                        "connection") from None
                 log.warning("Procore sign-in server did not answer (%s) while trying to %s; retrying (%d/%d)",
                             _describe(exc), what, attempt, TOKEN_REQUEST_ATTEMPTS)
                 time.sleep(0.5 * attempt)

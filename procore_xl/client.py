@@ -27,7 +27,6 @@ import time
 from collections import Counter
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -38,7 +37,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 from . import __version__
 from .auth import SIGNED_OUT_MESSAGE, TokenManager
 from .errors import (BadRequestError, NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreError,
-                     ProcoreServerError, RateLimitedError, SignedOutError)
+                     ProcoreServerError, RateLimitedError, SignedOutError, how_often, status_words)
 from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
 
 log = logging.getLogger("procore_xl")
@@ -122,9 +121,7 @@ class _Failures:
 
     def what(self, kind: str) -> str:
         """'6 times in 40 s' for the failures of ``kind`` so far."""
-        n = self.counts[kind]
-        times = {1: "once", 2: "twice"}.get(n, f"{n} times")
-        return f"{times} in {_seconds(time.monotonic() - self.started)}"
+        return how_often(self.counts[kind], time.monotonic() - self.started)
 
 
 class ProcoreClient:
@@ -316,7 +313,7 @@ class ProcoreClient:
         if status in RETRY_STATUSES:
             wait_s = parse_retry_after(response.headers.get("Retry-After"), time.time())
             raise _Retry(f"HTTP {status}", wait=wait_s, final=lambda what: ProcoreServerError(
-                f"Procore answered {_status_words(status)} {what} for {_describe(url)}; try again later",
+                f"Procore answered {status_words(status)} {what} for {_describe(url)}; try again later",
                 request_id=request_id, status=status))
         raise _error_for(response, url, company_id, request_id)
 
@@ -350,7 +347,7 @@ class ProcoreClient:
         resets = "it resets at " + (clock_time(reset_at) if reset_at else "the top of the hour")
 
         def final(what: str | None = None) -> RateLimitedError:
-            answered = f" (Procore answered {_status_words(429)} {what})" if what else ""
+            answered = f" (Procore answered {status_words(429)} {what})" if what else ""
             return RateLimitedError(f"Procore rate limit reached{answered}; {resets}", reset_at=reset_at,
                                     request_id=request_id, status=429)
 
@@ -387,21 +384,6 @@ def _jittered(wait: float) -> float:
     come back at once. Never less than asked."""
     return wait + random.uniform(0, min(1.0, 0.1 * wait)) if wait > 0 else 0.0
 
-
-def _status_words(status: int) -> str:
-    """'503 Service Unavailable'."""
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"HTTP {status}"
-
-
-def _seconds(seconds: float) -> str:
-    if seconds < 1:
-        return "under a second"
-    if seconds >= 120:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
 
 
 def _page_size_for(path: str, size: int) -> int:

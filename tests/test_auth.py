@@ -5,6 +5,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import socket
 import stat
 import threading
@@ -20,12 +21,13 @@ from procore_xl.auth import (SIGNED_OUT_MESSAGE, CallbackListener, TokenManager,
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_REDIRECT_URI, Settings, load_settings,
                                      settings_path)
-from procore_xl.errors import ConfigurationError, SignedOutError
+from procore_xl.errors import ConfigurationError, ProcoreServerError, SignedOutError
 from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
                                default_token_store, save_client_secret, stored_client_secret)
 
 from procore_xl.sandbox import free_port
 from procore_xl.sandbox.browser import ConsentBrowser
+from stand_in import LoopbackServer, QuietHandler
 
 # --------------------------------------------------------------------------- settings
 
@@ -490,3 +492,22 @@ def test_setup_says_which_keyring_backend_holds_the_secret_and_where(sandbox, ke
     assert (f"Client secret saved in the keyrings.alt PlaintextKeyring file {keyring_backend.file_path} "
             "(base64, not encrypted; readable by you only).") in out
     assert "OS keyring" not in out
+
+
+class _SignInServerDown(QuietHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send(503, b'{"error": "unavailable"}')
+
+
+def test_a_sign_in_server_answering_503_is_named_as_such(settings, sandbox):
+    store = MemoryTokenStore()
+    with LoopbackServer(_SignInServerDown) as down:
+        down_settings = dataclasses.replace(settings, login_url=down.url)
+        store.save(down_settings.key, {"access_token": "old", "refresh_token": "r", "created_at": 0,
+                                       "expires_in": 5400})
+        tokens = TokenManager(down_settings, store)
+        with pytest.raises(ProcoreServerError) as err:
+            tokens.access_token()
+    assert re.fullmatch(r"Procore's sign-in server answered 503 Service Unavailable \(last of 3 times in [\w. ]+\) "
+                        r"when asked to refresh the sign-in; try again later", str(err.value))
