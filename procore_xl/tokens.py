@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -41,6 +42,8 @@ from keyring.backends import chainer, fail, null
 
 from .environments import ALLOW_PLAINTEXT_KEYRING_VARIABLE, Settings, config_dir, data_dir
 from .errors import ConfigurationError
+
+log = logging.getLogger("procore_xl")
 
 SERVICE_NAME = "procore-xl"
 SANDBOX_TOKEN_FILE = "sandbox-tokens.json"
@@ -340,7 +343,10 @@ def keep_private(backend: KeyringBackend) -> None:
     """A file backend's file: readable and writable by this user only."""
     path = _file_of(_writing_backend(backend))
     if path and os.path.isfile(path):
-        os.chmod(path, 0o600)
+        try:
+            os.chmod(path, 0o600)
+        except OSError as exc:  # not ours to change: say so, the secret is saved all the same
+            log.warning("Could not make %s private (%s)", path, exc.strerror)
 
 
 def default_token_store(settings: Settings) -> TokenStore:
