@@ -434,7 +434,7 @@ def _revoke(settings: Settings, token: dict) -> None:
 # --------------------------------------------------------------------------- token manager
 
 class TokenManager:
-    """Thread-safe source of the current access token.
+    """Thread- and process-safe source of the current access token.
 
     A user's token comes from the store and is refreshed with its single-use refresh token; the
     rotated pair is saved to the store before the new access token is handed out. The refresh
