@@ -1,6 +1,6 @@
 """One stored user sign-in shared by many processes at once (Excel's UDF server, a scheduled refresh,
 a person at a terminal): real `procore-xl pull` processes against one sandbox whose access tokens
-live one second, with the keyrings.alt file backend as the shared store."""
+live one second (and die after 10 uses), with the keyrings.alt file backend as the shared store."""
 from __future__ import annotations
 
 import os
@@ -26,7 +26,8 @@ TOKEN_SECONDS = 1
 @pytest.fixture
 def short_lived_sandbox():
     with SandboxServer(SandboxConfig(port=0, access_token_ttl=TOKEN_SECONDS, rfis_per_project=300)) as server:
-        server.faults.latency_ms = 20          # every pull outlives several access tokens
+        server.faults.latency_ms = 20
+        server.faults.token_dies_after = 10    # and 10 uses at most: the pulls outlive many tokens, however fast
         yield server
 
 
