@@ -53,8 +53,9 @@ READ_ATTEMPTS = 6              # an empty or unreadable read of a keyring file i
 READ_RETRY_PAUSE = 0.01        # ... this far apart, twice as far each time (0.3 s in all)
 
 NO_KEYRING_HELP = (
-    "No keyring backend is available to keep your Procore sign-in safe: install one "
-    "(e.g. `pip install keyrings.alt` and set PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring), "
+    "No keyring backend is available to keep your Procore sign-in safe: install one (Secret Service, "
+    "e.g. GNOME Keyring or KWallet), or on a bare server keep it in a file: `pip install keyrings.alt`, "
+    "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring and PROCORE_ALLOW_PLAINTEXT_KEYRING=1, "
     "or use a service account via PROCORE_CLIENT_ID and PROCORE_CLIENT_SECRET (client credentials)"
 )
 
