@@ -1,36 +1,43 @@
 """Signing in to Procore (OAuth 2.0 with requests-oauthlib) and keeping the access token fresh.
 
 * :func:`login`: authorization-code flow with PKCE (S256) and ``state``; the code comes back
-  to a one-shot loopback listener on the registered redirect URI, or (out-of-band) is pasted
-  by the user.
+  to a loopback listener on the registered redirect URI (localhost, 127.0.0.1 or [::1] only),
+  or (out-of-band) is pasted by the user. The store is checked before the browser opens, and a
+  token that cannot be stored is revoked.
 * :func:`login_client_credentials`: service-account token (no user, no refresh token).
 * :func:`logout`: revoke and forget.
-* :class:`TokenManager`: thread-safe access token for the API client; refreshes shortly
-  before expiry and once per failed token, persisting Procore's single-use rotated refresh
-  token *before* the new access token is used.
+* :class:`TokenManager`: thread- and process-safe access token for the API client; refreshes
+  shortly before expiry and once per failed token, persisting Procore's single-use rotated
+  refresh token *before* the new access token is used. Across processes the refresh runs under
+  :func:`~procore_xl.tokens.sign_in_lock` and re-reads the store first: a pair another process
+  rotated is adopted, never refreshed twice.
 
 No token, code or client secret is ever logged or put in an exception message.
 """
 from __future__ import annotations
 
 import contextlib
+import hmac
 import html
 import logging
 import os
+import socket
 import threading
 import time
 import webbrowser
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+import filelock
 from requests_oauthlib import OAuth2Session
 
 from .environments import OOB_REDIRECT_URI, Settings, is_loopback_host
-from .errors import ConfigurationError, ProcoreConnectionError, SignedOutError
-from .tokens import TokenStore
+from .errors import (ConfigurationError, ProcoreConnectionError, ProcoreServerError, SignedOutError, how_often,
+                     status_words)
+from .tokens import TokenStore, sign_in_lock
 
 log = logging.getLogger("procore_xl")
 
@@ -39,6 +46,8 @@ NOT_SIGNED_IN_MESSAGE = "You are not signed in to Procore - sign in (procore-xl 
 REFRESH_MARGIN_SECONDS = 120  # renew this long before the token expires
 TOKEN_REQUEST_TIMEOUT = 30
 TOKEN_REQUEST_ATTEMPTS = 3  # connection errors / 5xx on the token endpoint
+LISTENER_HOSTS = ("localhost", "127.0.0.1", "::1")  # the only hosts the sign-in listener binds
+LISTENER_READ_TIMEOUT = 10.0  # seconds a connection to the listener may stay silent
 
 
 class _DropOAuthLibDebug(logging.Filter):
@@ -118,16 +127,24 @@ class _TokenEndpoint:
         return response
 
     def call(self, what: str, fetch: Callable[[], dict]) -> dict:
-        """Run ``fetch`` (one token request), retrying connection errors and 5xx a few times."""
+        """Run ``fetch`` (one token request), retrying connection errors and 5xx a few times; the
+        final error says which of the two it was, how often and for how long."""
         url = token_url(self.settings)
+        started = time.monotonic()
         for attempt in range(1, TOKEN_REQUEST_ATTEMPTS + 1):
             try:
                 with _allow_loopback_http(url):
                     return _normalise(fetch())
             except (requests.ConnectionError, requests.Timeout, _TransientTokenError) as exc:
                 if attempt == TOKEN_REQUEST_ATTEMPTS:
+                    tries = how_often(attempt, time.monotonic() - started)
+                    if isinstance(exc, _TransientTokenError):
+                        raise ProcoreServerError(
+                            f"Procore's sign-in server answered {status_words(exc.args[0])} (last of {tries}) "
+                            f"when asked to {what}; try again later", status=exc.args[0]) from None
                     raise ProcoreConnectionError(
-                        f"Cannot reach {self.settings.login_url} to {what}: check the URL / your connection") from None
+                        f"Cannot reach {self.settings.login_url} to {what} ({tries}): check the URL / your "
+                        "connection") from None
                 log.warning("Procore sign-in server did not answer (%s) while trying to %s; retrying (%d/%d)",
                             _describe(exc), what, attempt, TOKEN_REQUEST_ATTEMPTS)
                 time.sleep(0.5 * attempt)
@@ -182,9 +199,12 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
     redirect URI) the user pastes it and ``read_code()`` returns it (default :func:`input`).
     """
     settings.require_client_id()
+    store.check_can_save()  # a sign-in that cannot be kept is not started
     open_browser = open_browser or webbrowser.open
     oob = oob or settings.redirect_uri == OOB_REDIRECT_URI
     redirect_uri = OOB_REDIRECT_URI if oob else settings.redirect_uri
+    if not oob:
+        check_listener_uri(redirect_uri)
     endpoint = _TokenEndpoint(settings)
     session = endpoint.session(redirect_uri=redirect_uri, pkce="S256")
     with _allow_loopback_http(authorize_url(settings)):
@@ -194,9 +214,9 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
         _show(open_browser, url)
         code = _code_from_paste((read_code or _ask_for_code)())
     else:
-        with CallbackListener(redirect_uri) as listener:
+        with CallbackListener(redirect_uri, state) as listener:
             _show(open_browser, url)
-            code = listener.wait_for_code(state, timeout)
+            code = listener.wait_for_code(timeout)
 
     try:
         token = endpoint.call("finish signing in", lambda: session.fetch_token(
@@ -205,9 +225,30 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
     except (OAuth2Error, ValueError) as exc:
         raise SignedOutError(f"Procore did not accept the sign-in ({_oauth_error(exc)}): sign in again") from None
     token["redirect_uri"] = redirect_uri  # refreshes must send the same one (procore_api.md 1.4)
-    store.save(settings.key, token)
+    try:
+        with _locked(settings):
+            store.save(settings.key, token)
+    except BaseException:
+        _revoke(settings, token)  # nothing issued stays alive unstored
+        raise
     log.info("Signed in to Procore (%s)", settings.env)
     return token
+
+
+@contextlib.contextmanager
+def _locked(settings: Settings) -> Iterator[None]:
+    """Hold the sign-in's cross-process lock; a lock held too long is a clear error."""
+    lock = sign_in_lock(settings)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise ConfigurationError(
+            f"Another procore-xl process has held the Procore sign-in ({settings.env}) for over "
+            f"{int(lock.timeout)} s (lock file {lock.lock_file}): wait for it to finish and try again") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _show(open_browser: Callable[[str], Any], url: str) -> None:
@@ -233,18 +274,51 @@ _DONE_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>procore-
 <body style="font-family:sans-serif;margin:3em"><h2>{title}</h2><p>{text}</p></body></html>"""
 
 
-class CallbackListener:
-    """One-shot HTTP listener on the redirect URI's host and port, run in a background thread."""
+def check_listener_uri(redirect_uri: str) -> None:
+    """The sign-in listener serves plain HTTP: only on this machine's loopback names."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme != "http" or (parts.hostname or "") not in LISTENER_HOSTS:
+        raise ConfigurationError(
+            f"Redirect URI {redirect_uri!r} is not http on localhost, 127.0.0.1 or [::1], the only places "
+            "procore-xl listens for the sign-in answer: register such a redirect URI for your app "
+            "(e.g. http://localhost:8765/callback), or sign in with `procore-xl login --oob`")
 
-    def __init__(self, redirect_uri: str):
+
+def printable(text: str, limit: int = 100) -> str:
+    """Text from outside (a callback's ``error=``) fit for a terminal: printable ASCII only, short."""
+    clean = "".join(c for c in str(text) if " " <= c <= "~").strip()
+    return (clean[:limit] + ("..." if len(clean) > limit else "")) or "no reason given"
+
+
+class _ListenerServer(ThreadingHTTPServer):
+    daemon_threads = True      # an idle connection never holds up the sign-in or its end
+    block_on_close = False
+
+
+class _ListenerServerV6(_ListenerServer):
+    address_family = socket.AF_INET6
+
+
+class CallbackListener:
+    """HTTP listener on the redirect URI's loopback host and port, served from background threads
+    (one per connection, each with a read timeout), waiting for the answer that carries this
+    sign-in's ``state``. Answers with a missing or wrong state get 400 and are ignored."""
+
+    def __init__(self, redirect_uri: str, state: str, *, read_timeout: float = LISTENER_READ_TIMEOUT):
+        check_listener_uri(redirect_uri)
         parts = urlsplit(redirect_uri)
         self.path = parts.path or "/"
+        self._state = state.encode()
+        self._read_timeout = read_timeout
         self._result: dict[str, str] = {}
         self._done = threading.Event()
+        self._lock = threading.Lock()
+        self.ignored = 0  # answers that did not carry this sign-in's state
         host = parts.hostname or "localhost"
         port = parts.port or 80
+        server_class = _ListenerServerV6 if ":" in host else _ListenerServer
         try:
-            self._server = HTTPServer((host, port), self._handler_class())
+            self._server = server_class((host, port), self._handler_class())
         except OSError:
             raise ConfigurationError(
                 f"Cannot listen on {host}:{port} for the sign-in answer (is another sign-in running?): "
@@ -261,29 +335,43 @@ class CallbackListener:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def wait_for_code(self, state: str, timeout: float) -> str:
+    def wait_for_code(self, timeout: float) -> str:
         if not self._done.wait(timeout):
-            raise SignedOutError(f"No answer from the Procore sign-in page within {int(timeout)} s: sign in again")
+            ignored = (f" ({self.ignored} answer(s) for another sign-in were ignored)" if self.ignored else "")
+            raise SignedOutError(f"No answer from the Procore sign-in page within {int(timeout)} s{ignored}: "
+                                 "sign in again")
         if self._result.get("error"):
-            raise SignedOutError(f"Procore sign-in was not approved ({self._result['error']}): sign in again")
-        if self._result.get("state") != state:
-            raise SignedOutError("The sign-in answer did not match this sign-in (state mismatch): sign in again")
+            raise SignedOutError(f"Procore sign-in was not approved ({printable(self._result['error'])}): "
+                                 "sign in again")
         return self._result["code"]
+
+    def _accept(self, query: dict[str, str]) -> bool:
+        """Take the answer if it is this sign-in's (its state, and the first such); else ignore it."""
+        ours = hmac.compare_digest(query.get("state", "").encode(), self._state)
+        with self._lock:
+            if not ours or self._done.is_set():
+                self.ignored += 1
+                return False
+            self._result = query
+            self._done.set()
+            return True
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = listener._read_timeout  # a connection that sends nothing is closed
+
             def do_GET(self) -> None:  # noqa: N802 (http.server naming)
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if parts.path != listener.path or listener._done.is_set() or not (
-                        "code" in query or "error" in query):
+                if parts.path != listener.path or not ("code" in query or "error" in query):
                     self._answer(404, "Not found", "This is the procore-xl sign-in listener.")
                     return
-                listener._result = query
-                listener._done.set()
-                if "code" in query:
+                if not listener._accept(query):
+                    self._answer(400, "Not this sign-in", "This answer does not belong to the sign-in procore-xl "
+                                 "is waiting for; it was ignored. You can close this tab.")
+                elif "code" in query:
                     self._answer(200, "Signed in to Procore", "You can close this tab and go back to Excel.")
                 else:
                     self._answer(400, "Sign-in cancelled", "procore-xl was not approved. You can close this tab.")
@@ -323,30 +411,38 @@ def login_client_credentials(settings: Settings, *, on_request: Callable[[], Non
 def logout(settings: Settings, store: TokenStore) -> bool:
     """Revoke the stored sign-in at Procore (kills access and refresh token) and forget it.
     Returns False when there was no sign-in to forget."""
-    token = store.load(settings.key)
-    if token and token.get("access_token"):
-        data = {"token": token["access_token"], "client_id": settings.require_client_id()}
-        if settings.client_secret:
-            data["client_secret"] = settings.client_secret
-        try:
-            requests.post(revoke_url(settings), data=data, timeout=TOKEN_REQUEST_TIMEOUT)
-        except requests.RequestException as exc:
-            log.warning("Could not reach Procore to revoke the sign-in (%s); forgetting it locally",
-                        type(exc).__name__)
-    store.delete(settings.key)
+    with _locked(settings):
+        token = store.load(settings.key)
+        if token and token.get("access_token"):
+            _revoke(settings, token)
+        store.delete(settings.key)
     log.info("Signed out of Procore (%s)", settings.env)
     return bool(token)
+
+
+def _revoke(settings: Settings, token: dict) -> None:
+    """Revoke a token at Procore (its refresh token dies with it); a network failure is logged."""
+    data = {"token": token["access_token"], "client_id": settings.require_client_id()}
+    if settings.client_secret:
+        data["client_secret"] = settings.client_secret
+    try:
+        requests.post(revoke_url(settings), data=data, timeout=TOKEN_REQUEST_TIMEOUT)
+    except requests.RequestException as exc:
+        log.warning("Could not reach Procore to revoke the sign-in (%s)", type(exc).__name__)
 
 
 # --------------------------------------------------------------------------- token manager
 
 class TokenManager:
-    """Thread-safe source of the current access token.
+    """Thread- and process-safe source of the current access token.
 
     A user's token comes from the store and is refreshed with its single-use refresh token; the
-    rotated pair is saved to the store before the new access token is handed out. With no user
-    token and a client secret configured, a client-credentials token is fetched and kept in
-    memory only (re-requested, never refreshed).
+    rotated pair is saved to the store before the new access token is handed out. The refresh
+    holds the sign-in's cross-process lock and reads the store again first, so processes sharing
+    a sign-in refresh it once between them. With no user token stored and a client secret
+    configured for unattended runs, a client-credentials token is fetched and kept in memory only
+    (re-requested, never refreshed); a manager that started with a user's sign-in never turns
+    into the service account.
     """
 
     def __init__(self, settings: Settings, store: TokenStore, *,
@@ -373,7 +469,7 @@ class TokenManager:
         with self._lock:
             if self._token is None:
                 self._token = self._load_or_fetch()
-            elif time.time() >= expires_at(self._token) - self.refresh_margin:
+            elif self._expiring(self._token):
                 self._renew(self._token["access_token"])
             return self._token["access_token"]
 
@@ -396,16 +492,27 @@ class TokenManager:
     def _count_request(self) -> None:
         self._token_requests += 1
 
+    def _expiring(self, token: dict) -> bool:
+        """Due for renewal: within the margin of its expiry (at most a quarter of its lifetime,
+        so a short-lived token is not renewed on every call)."""
+        try:
+            lifetime = float(token.get("expires_in", 0))
+        except (TypeError, ValueError):
+            lifetime = 0.0
+        return time.time() >= expires_at(token) - min(self.refresh_margin, lifetime / 4)
+
     def _load_or_fetch(self) -> dict:
-        token = self.store.load(self.settings.key)
+        token = self.store.load(self.settings.key)  # the store reads again if it finds nothing at first
         if token and token.get("access_token"):
             self._client_credentials = False
-            if time.time() >= expires_at(token) - self.refresh_margin:
+            if self._expiring(token):
                 self._token = token
                 self._renew(token["access_token"])
                 return self._token
             return token
         if self.settings.client_secret and self.settings.service_account:
+            log.info("No Procore sign-in stored for %s: using the app's service account (client credentials)",
+                     self.settings.env)
             self._client_credentials = True
             return login_client_credentials(self.settings, on_request=self._count_request)
         raise SignedOutError(NOT_SIGNED_IN_MESSAGE)
@@ -417,18 +524,18 @@ class TokenManager:
             return
         if failed_token == self._dead_token:
             raise SignedOutError(SIGNED_OUT_MESSAGE)
-        stored = self.store.load(self.settings.key)
-        if stored and stored.get("access_token") not in (None, failed_token) \
-                and time.time() < expires_at(stored) - self.refresh_margin:
-            log.info("Using the Procore sign-in renewed by another procore-xl process")
-            self._token = stored
-            return
-        current = stored if stored and stored.get("refresh_token") else self._token
-        if not current or not current.get("refresh_token"):
-            self._dead_token = failed_token
-            raise SignedOutError(SIGNED_OUT_MESSAGE)
-        self._token = self._refresh_with(current["refresh_token"], failed_token,
-                                         current.get("redirect_uri") or self.settings.redirect_uri)
+        with _locked(self.settings):  # read -> refresh -> save, one process at a time
+            stored = self.store.load(self.settings.key)
+            if stored and stored.get("access_token") not in (None, failed_token) and not self._expiring(stored):
+                log.info("Using the Procore sign-in renewed by another procore-xl process")
+                self._token = stored
+                return
+            current = stored if stored and stored.get("refresh_token") else self._token
+            if not current or not current.get("refresh_token"):
+                self._dead_token = failed_token
+                raise SignedOutError(SIGNED_OUT_MESSAGE)
+            self._token = self._refresh_with(current["refresh_token"], failed_token,
+                                             current.get("redirect_uri") or self.settings.redirect_uri)
 
     def _refresh_with(self, refresh_token: str, failed_token: str, redirect_uri: str) -> dict:
         """Refresh with the redirect URI the sign-in used (OOB or loopback, procore_api.md 1.4)."""

@@ -31,6 +31,9 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--api-url", metavar="URL", help="API host, e.g. https://api.procore.com (implies --env custom)")
     g.add_argument("--client-id", metavar="ID", help="your Procore app's client id")
     g.add_argument("--redirect-uri", metavar="URL", help="the redirect URI registered for your app")
+    g.add_argument("--allow-plaintext-keyring", action="store_true", default=None,
+                   help="let a real Procore environment keep its sign-in and secret in a file keyring backend "
+                        "such as keyrings.alt (bare servers; same as PROCORE_ALLOW_PLAINTEXT_KEYRING=1)")
 
 
 VERBOSE_HELP = "log requests, waits and retries to stderr (never a token); before or after the command"
@@ -84,7 +87,8 @@ def _service(args: argparse.Namespace):
     from .service import ProcoreService
 
     settings = load_settings(env=args.env, login_url=args.login_url, api_url=args.api_url,
-                             client_id=args.client_id, redirect_uri=args.redirect_uri)
+                             client_id=args.client_id, redirect_uri=args.redirect_uri,
+                             allow_plaintext_keyring=args.allow_plaintext_keyring)
     return ProcoreService(settings)
 
 
@@ -121,9 +125,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
     previous = path.read_bytes() if path.exists() else None
     save_settings_file(values)
     try:
-        settings = load_settings()
-        if secret:
-            save_client_secret(settings, secret)
+        settings = load_settings(allow_plaintext_keyring=args.allow_plaintext_keyring)
+        where = save_client_secret(settings, secret) if secret else None
     except BaseException:          # setup did not finish: the settings file as it was
         if previous is None:
             path.unlink(missing_ok=True)
@@ -133,7 +136,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     print(f"Settings saved to {path}: {settings.env} ({settings.api_url}), client id {settings.client_id}, "
           f"redirect URI {settings.redirect_uri}")
     if secret:
-        print("Client secret saved in the OS keyring.")
+        print(f"Client secret saved in {where}.")
     return 0
 
 
@@ -509,8 +512,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("setup", cmd_setup, "save your Procore app's settings (secret to the OS keyring)", _setup_arguments),
-    Command("login", cmd_login, "sign in with your browser; tokens go to the OS keyring", _login_arguments),
+    Command("setup", cmd_setup, "save your Procore app's settings (secret to the keyring)", _setup_arguments),
+    Command("login", cmd_login, "sign in with your browser; tokens go to the keyring", _login_arguments),
     Command("logout", cmd_logout, "revoke and forget the stored tokens"),
     Command("whoami", cmd_whoami, "show the signed-in user"),
     Command("companies", cmd_companies, "list the companies you can read"),

@@ -8,8 +8,11 @@
 * at most ``max_workers`` requests in flight across every thread using the client;
 * rate limits: :class:`~procore_xl.ratelimit.RateBudget` paces requests by the X-Rate-Limit-*
   headers; 429 waits for Retry-After / the reset;
-* retries with bounded exponential backoff and jitter: 429, 5xx (503 honours Retry-After),
-  connection errors and dropped connections, malformed JSON bodies; 401 refreshes the token once;
+* retries with bounded exponential backoff and jitter, with a budget of tries per kind of failure
+  (429, each 5xx status, refused/unresolvable host, timeout, dropped connection, malformed JSON
+  body): a server's ``Retry-After`` (or, on 429, ``X-Rate-Limit-Reset``) sets the wait; the final
+  error says what happened ("Procore answered 503 Service Unavailable 6 times in 40 s ..."); 401
+  refreshes the token once;
 * errors are :mod:`procore_xl.errors` classes with a message a person can act on and Procore's
   request id. No token appears in any message or log line.
 """
@@ -21,9 +24,10 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -33,13 +37,14 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 from . import __version__
 from .auth import SIGNED_OUT_MESSAGE, TokenManager
 from .errors import (BadRequestError, NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreError,
-                     ProcoreServerError, RateLimitedError, SignedOutError)
+                     ProcoreServerError, RateLimitedError, SignedOutError, how_often, status_words)
 from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
 
 log = logging.getLogger("procore_xl")
 
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
 CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
+CANNOT_CONNECT = "cannot connect"
 MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again
 RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
@@ -89,13 +94,34 @@ class _Answer:
 
 
 class _Retry(Exception):
-    """Internal: this attempt failed in a way worth another try."""
+    """Internal: this attempt failed in a way worth another try.
 
-    def __init__(self, reason: str, *, wait: float | None = None, final: ProcoreError):
-        super().__init__(reason)
-        self.reason = reason
+    ``kind`` names the failure for its budget of tries ("HTTP 503", "cannot connect", ...);
+    ``wait`` is what the server asked for (Retry-After), None for our own backoff; ``final(what)``
+    builds the error raised when that kind has no try left, ``what`` saying how often and how
+    long ("6 times in 40 s")."""
+
+    def __init__(self, kind: str, *, wait: float | None = None, final: Callable[[str], ProcoreError]):
+        super().__init__(kind)
+        self.kind = kind
         self.wait = wait
-        self.final = final  # raised when no attempt is left
+        self.final = final
+
+
+@dataclass
+class _Failures:
+    """The failed attempts of one request, counted per kind."""
+
+    started: float = field(default_factory=time.monotonic)
+    counts: Counter = field(default_factory=Counter)
+
+    def add(self, kind: str) -> int:
+        self.counts[kind] += 1
+        return self.counts[kind]
+
+    def what(self, kind: str) -> str:
+        """'6 times in 40 s' for the failures of ``kind`` so far."""
+        return how_often(self.counts[kind], time.monotonic() - self.started)
 
 
 class ProcoreClient:
@@ -231,7 +257,7 @@ class ProcoreClient:
     def _fetch(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None) -> _Answer:
         url = self._url(path)
         rejected: set[str] = set()  # tokens refused for this request: each is refreshed once
-        failures = 0
+        failures = _Failures()
         while True:
             token = self.tokens.access_token()
             try:
@@ -244,15 +270,15 @@ class ProcoreClient:
                 self.stats.add(refreshes=1)
                 self.tokens.refresh(token)
             except _Retry as retry:
-                failures += 1
+                count = failures.add(retry.kind)
                 limit = self.max_retries
-                if retry.reason.startswith("cannot connect"):
+                if retry.kind == CANNOT_CONNECT:
                     limit = min(limit, CONNECT_FAILURE_ATTEMPTS)
-                delay = retry.wait if retry.wait is not None else self._backoff(failures)
-                if failures >= limit or delay > self.budget.max_wait:
-                    raise retry.final from None
-                log.warning("GET %s failed (%s); retry %d of %d in %.1f s",
-                            _path_of(url), retry.reason, failures, limit - 1, delay)
+                delay = _jittered(retry.wait) if retry.wait is not None else self._backoff(count)
+                if count >= limit or delay > self.budget.max_wait:
+                    raise retry.final(failures.what(retry.kind)) from None
+                log.warning("GET %s failed (%s); retry %d of %d for this in %.1f s",
+                            _path_of(url), retry.kind, count, limit - 1, delay)
                 self.stats.add(retries=1)
                 if delay > 0:
                     time.sleep(delay)
@@ -285,9 +311,9 @@ class ProcoreClient:
         if status == 429:
             raise self._rate_limited(response, request_id)
         if status in RETRY_STATUSES:
-            wait_s = parse_retry_after(response.headers.get("Retry-After"), time.time()) if status == 503 else None
-            raise _Retry(f"HTTP {status}", wait=wait_s, final=ProcoreServerError(
-                f"Procore is having trouble (HTTP {status}) answering {_describe(url)}; try again later",
+            wait_s = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            raise _Retry(f"HTTP {status}", wait=wait_s, final=lambda what: ProcoreServerError(
+                f"Procore answered {status_words(status)} {what} for {_describe(url)}; try again later",
                 request_id=request_id, status=status))
         raise _error_for(response, url, company_id, request_id)
 
@@ -297,19 +323,19 @@ class ProcoreClient:
         try:
             return requests.models.complexjson.loads(content)
         except ValueError:
-            raise _Retry("malformed JSON body", final=ProcoreServerError(
-                f"Procore sent an unreadable answer for {_describe(url)}; try again later",
+            raise _Retry("malformed JSON body", final=lambda what: ProcoreServerError(
+                f"Procore sent an unreadable answer for {_describe(url)} {what}; try again later",
                 request_id=request_id)) from None
 
     def _transport_retry(self, exc: Exception) -> _Retry:
         if _is_connect_failure(exc):
-            reason = "cannot connect"
+            kind, happened = CANNOT_CONNECT, "could not connect"
         elif isinstance(exc, requests.Timeout):
-            reason = f"no answer within {self.timeout:g} s"
+            kind, happened = "timeout", f"no answer within {self.timeout:g} s"
         else:
-            reason = f"connection dropped ({type(exc).__name__})"
-        return _Retry(reason, final=ProcoreConnectionError(
-            f"Cannot reach {self.api_url}: check the URL / your connection"))
+            kind, happened = "connection dropped", "the connection dropped"
+        return _Retry(kind, final=lambda what: ProcoreConnectionError(
+            f"Cannot reach {self.api_url} ({happened} {what}): check the URL / your connection"))
 
     def _rate_limited(self, response: requests.Response, request_id: str | None) -> _Retry | RateLimitedError:
         now = time.time()
@@ -318,15 +344,19 @@ class ProcoreClient:
         if wait_s is None and reset is not None:
             wait_s = max(0.0, reset + server_offset(response.headers, now) - now)
         reset_at = now + wait_s if wait_s is not None else None
-        final = RateLimitedError(
-            "Procore rate limit reached; it resets at " + (clock_time(reset_at) if reset_at else "the top of the hour"),
-            reset_at=reset_at, request_id=request_id, status=429)
+        resets = "it resets at " + (clock_time(reset_at) if reset_at else "the top of the hour")
+
+        def final(what: str | None = None) -> RateLimitedError:
+            answered = f" (Procore answered {status_words(429)} {what})" if what else ""
+            return RateLimitedError(f"Procore rate limit reached{answered}; {resets}", reset_at=reset_at,
+                                    request_id=request_id, status=429)
+
         if wait_s is not None and wait_s > self.budget.max_wait:
-            return final  # too long to wait inside a pull: say when to try again
+            return final()  # too long to wait inside a pull: say when to try again
         if reset_at is not None:
-            self.budget.exhausted_until(reset_at)  # every thread pauses until then
-            return _Retry("HTTP 429 rate limited", wait=0, final=final)
-        return _Retry("HTTP 429 rate limited", final=final)
+            self.budget.exhausted_until(reset_at)  # every thread pauses until then (with jitter)
+            return _Retry("HTTP 429", wait=0, final=final)
+        return _Retry("HTTP 429", final=final)
 
     def _backoff(self, failures: int) -> float:
         return min(self.max_backoff, self.backoff * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
@@ -348,6 +378,13 @@ class _Unauthorized(Exception):
 
 
 # ---------------------------------------------------------------------- helpers
+
+def _jittered(wait: float) -> float:
+    """A server-given wait plus up to 10% (at most 1 s): clients told the same time do not all
+    come back at once. Never less than asked."""
+    return wait + random.uniform(0, min(1.0, 0.1 * wait)) if wait > 0 else 0.0
+
+
 
 def _page_size_for(path: str, size: int) -> int:
     """``per_page`` to ask for: v2.x lists take at most 100 (asking for more may be refused or

@@ -9,6 +9,10 @@ Settings come from four layers, highest first:
 4. the environment preset (production unless told otherwise).
 
 Explicit login/API URLs make the environment ``custom`` (the built-in sandbox uses that).
+
+``PROCORE_ALLOW_PLAINTEXT_KEYRING=1`` (or the ``--allow-plaintext-keyring`` flag) lets a real
+Procore environment keep its sign-in in a file or plaintext keyring backend (a bare server);
+it is never read from the settings file.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
 CUSTOM = "custom"
 APP_FOLDER = "procore-xl"
 SETTINGS_FILE_NAME = "settings.json"
+ALLOW_PLAINTEXT_KEYRING_VARIABLE = "PROCORE_ALLOW_PLAINTEXT_KEYRING"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class Settings:
     # credentials)? Yes for a secret given for unattended runs (PROCORE_CLIENT_SECRET, a flag); no
     # for one kept in the keyring for a person's own sign-in (`procore-xl setup`).
     service_account: bool = True
+    # May a real Procore environment keep its sign-in in a file / plaintext keyring backend?
+    # Only when the user says so (PROCORE_ALLOW_PLAINTEXT_KEYRING=1, --allow-plaintext-keyring).
+    allow_plaintext_keyring: bool = False
 
     @property
     def key(self) -> str:
@@ -157,6 +165,7 @@ def load_settings(
     client_id: str | None = None,
     client_secret: str | None = None,
     redirect_uri: str | None = None,
+    allow_plaintext_keyring: bool | None = None,
     settings_file: str | os.PathLike | None = None,
     environ: Mapping[str, str] = os.environ,
     require_client_id: bool = True,
@@ -191,10 +200,15 @@ def load_settings(
         client_id=cid.value if cid else None,
         client_secret=secret.value if secret else None,
         redirect_uri=_check_redirect_uri(redirect) if redirect else DEFAULT_REDIRECT_URI,
+        allow_plaintext_keyring=bool(allow_plaintext_keyring) or _yes(environ.get(ALLOW_PLAINTEXT_KEYRING_VARIABLE)),
     )
     if require_client_id:
         settings.require_client_id()
     return settings
+
+
+def _yes(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _resolve_environment(env: _Value | None, login: _Value | None, api: _Value | None) -> Environment:

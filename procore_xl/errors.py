@@ -7,6 +7,8 @@ or a client secret. Errors that come from an HTTP response carry Procore's reque
 """
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class ProcoreError(Exception):
     """Base class: ``str(err)`` is a one-line, human-readable message."""
@@ -70,3 +72,25 @@ class ParameterError(ProcoreError):
 
 class UnknownReportError(ParameterError):
     """No report of that name; the message suggests the closest names."""
+
+
+# -- words for messages ------------------------------------------------------------------------
+
+def status_words(status: int) -> str:
+    """'503 Service Unavailable'."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def how_often(times: int, seconds: float) -> str:
+    """'6 times in 40 s', 'twice in under a second', 'once in 3 min'."""
+    words = {1: "once", 2: "twice"}.get(times, f"{times} times")
+    if seconds < 1:
+        span = "under a second"
+    elif seconds >= 120:
+        span = f"{seconds / 60:.0f} min"
+    else:
+        span = f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    return f"{words} in {span}"

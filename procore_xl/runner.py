@@ -16,7 +16,7 @@ import pandas as pd
 
 from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
 from .discovery import BY_STATUS, Discovery, extract_records, make_choices
-from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
+from .errors import NotFoundError, ParameterError, PermissionDeniedError
 from .flatten import explode, parent_columns, singular, to_frame
 from .parameters import Resolved, date_chunks, resolve, select
 
@@ -248,9 +248,8 @@ class _Run:
                 defs = self._get(CUSTOM_FIELD_DEFINITIONS, dict(self.base))
             except (NotFoundError, PermissionDeniedError):
                 return {}     # only company admins may read definitions: columns keep their ids
-            except ProcoreError as e:
-                self.warnings.append(f"Custom field names unavailable ({e}); columns keep their ids")
-                return {}
+            # any other failure (after the client's retries) fails the report: columns are never
+            # renamed because a request had a bad moment
             return {str(d["id"]): str(d.get("label") or d.get("name")) for d in defs
                     if d.get("id") is not None and (d.get("label") or d.get("name"))}
 

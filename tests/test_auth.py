@@ -1,9 +1,12 @@
 """Settings, token stores, sign-in flows and the TokenManager, against the sandbox over loopback."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
+import re
+import socket
 import stat
 import threading
 from urllib.parse import parse_qs, urlsplit, urlencode, urlunsplit
@@ -18,11 +21,13 @@ from procore_xl.auth import (SIGNED_OUT_MESSAGE, CallbackListener, TokenManager,
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_REDIRECT_URI, Settings, load_settings,
                                      settings_path)
-from procore_xl.errors import ConfigurationError, SignedOutError
+from procore_xl.errors import ConfigurationError, ProcoreServerError, SignedOutError
 from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
-                               default_token_store)
+                               default_token_store, save_client_secret, stored_client_secret)
 
+from procore_xl.sandbox import free_port
 from procore_xl.sandbox.browser import ConsentBrowser
+from stand_in import LoopbackServer, QuietHandler
 
 # --------------------------------------------------------------------------- settings
 
@@ -134,9 +139,35 @@ def test_keyring_store_round_trip_in_a_real_file_backend(keyring_backend):
     assert store.load("production|abc") is None
 
 
-def test_default_store_prefers_the_keyring(keyring_backend, tmp_path):
+def test_real_procore_keeps_secrets_in_a_plaintext_keyring_file_only_when_allowed(keyring_backend, tmp_path):
     s = load_settings(client_id="x", settings_file=tmp_path / "none.json", environ={})
-    assert isinstance(default_token_store(s), KeyringTokenStore)
+    for refuse in (lambda: default_token_store(s), lambda: save_client_secret(s, "app-secret")):
+        with pytest.raises(ConfigurationError) as err:
+            refuse()
+        text = str(err.value)
+        assert "PlaintextKeyring" in text and keyring_backend.file_path in text and "not encrypted" in text
+        assert "--allow-plaintext-keyring" in text and "PROCORE_ALLOW_PLAINTEXT_KEYRING=1" in text
+    assert stored_client_secret(s) is None
+
+    for allowed in (load_settings(client_id="x", allow_plaintext_keyring=True, settings_file=tmp_path / "none.json",
+                                  environ={}),
+                    load_settings(client_id="x", settings_file=tmp_path / "none.json",
+                                  environ={"PROCORE_ALLOW_PLAINTEXT_KEYRING": "1"})):
+        assert isinstance(default_token_store(allowed), KeyringTokenStore)
+    where = save_client_secret(allowed, "app-secret")
+    assert where == f"the keyrings.alt PlaintextKeyring file {keyring_backend.file_path} " \
+                    "(base64, not encrypted; readable by you only)"
+    assert "OS keyring" not in where
+    os.chmod(keyring_backend.file_path, 0o644)
+    KeyringTokenStore().save(allowed.key, {"access_token": "a"})
+    assert stat.S_IMODE(os.stat(keyring_backend.file_path).st_mode) == 0o600   # kept private after every write
+    assert stored_client_secret(allowed) == "app-secret"
+
+
+def test_the_sandbox_uses_a_plaintext_keyring_without_being_asked(keyring_backend, settings):
+    assert not settings.allow_plaintext_keyring
+    assert isinstance(default_token_store(settings), KeyringTokenStore)
+    assert "PlaintextKeyring" in save_client_secret(settings, "sandbox-secret")
 
 
 def test_no_keyring_sandbox_uses_a_private_file(no_keyring, settings, isolated_home):
@@ -176,16 +207,110 @@ def test_code_flow_sends_state_and_pkce_and_stores_the_token(settings, keyring_b
     assert me.json()["login"] == sandbox.world.demo_user["login"]
 
 
-def test_answer_with_a_wrong_state_is_refused(settings, sandbox):
+def _listener_get(url: str, **query: str) -> int:
+    """One request to the sign-in listener, as a browser (or anyone on this machine) could send it."""
+    return requests.get(url, params=query, timeout=10, allow_redirects=False).status_code
+
+
+def _redirect_and_state(authorize_url: str) -> tuple[str, str]:
+    query = parse_qs(urlsplit(authorize_url).query)
+    return query["redirect_uri"][0], query["state"][0]
+
+
+def test_answers_without_this_sign_ins_state_are_ignored_until_the_real_one(settings, sandbox):
     browser = ConsentBrowser()
+    statuses: list[int] = []
 
+    def forger_first(url: str) -> bool:
+        redirect, state = _redirect_and_state(url)
+        statuses.append(_listener_get(redirect, code="forged", state="forged-state"))
+        statuses.append(_listener_get(redirect, code="forged"))                    # no state at all
+        statuses.append(_listener_get(redirect, error="access_denied", state=state[:-1]))
+        return browser(url)
+
+    store = MemoryTokenStore()
+    token = login(settings, store, open_browser=forger_first, timeout=20)
+    assert statuses == [400, 400, 400] and browser.final_status == 200
+    assert store.load(settings.key)["access_token"] == token["access_token"]
+
+
+def test_only_forged_answers_end_in_a_timeout_that_says_so(settings, sandbox):
     def forged(url: str) -> bool:
-        parts = urlsplit(url)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()} | {"state": "forged-state"}
-        return browser(urlunsplit(parts._replace(query=urlencode(query))))
+        redirect, _ = _redirect_and_state(url)
+        return _listener_get(redirect, code="forged", state="forged-state") == 400
 
-    with pytest.raises(SignedOutError, match="state mismatch"):
-        login(settings, MemoryTokenStore(), open_browser=forged, timeout=20)
+    with pytest.raises(SignedOutError, match=r"within 2 s \(1 answer\(s\) for another sign-in were ignored\)"):
+        login(settings, MemoryTokenStore(), open_browser=forged, timeout=2)
+
+
+def test_an_idle_connection_does_not_hold_up_the_sign_in(settings, sandbox):
+    browser = ConsentBrowser()
+    idle: list[socket.socket] = []
+
+    def idle_first(url: str) -> bool:
+        parts = urlsplit(_redirect_and_state(url)[0])
+        conn = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        conn.sendall(b"GET /callback?co")          # a request that never finishes
+        idle.append(conn)
+        threading.Timer(30, conn.close).start()     # without per-connection threads this would hang
+        return browser(url)
+
+    try:
+        login(settings, MemoryTokenStore(), open_browser=idle_first, timeout=10)
+    finally:
+        idle[0].close()
+    assert browser.final_status == 200
+
+
+def test_a_silent_connection_is_closed_after_the_read_timeout(settings):
+    with CallbackListener(settings.redirect_uri, "state", read_timeout=0.3):
+        parts = urlsplit(settings.redirect_uri)
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+            assert conn.recv(100) == b""            # closed by the listener, not by our 10 s
+
+
+def test_error_text_from_the_callback_is_printed_sanitised(settings, sandbox):
+    def hostile(url: str) -> bool:
+        redirect, state = _redirect_and_state(url)
+        return _listener_get(redirect, error="\x1b[2J\x1b]0;owned\x07denied\r\nforged line", state=state) == 400
+
+    with pytest.raises(SignedOutError) as err:
+        login(settings, MemoryTokenStore(), open_browser=hostile, timeout=20)
+    text = str(err.value)
+    assert "denied" in text and all(c >= " " and c <= "~" for c in text)
+
+
+@pytest.mark.parametrize("redirect_uri", ["https://0.0.0.0:8765/callback", "https://example.com/callback",
+                                          "http://127.0.0.2:8765/callback", "https://localhost:8765/callback"])
+def test_the_listener_runs_only_on_loopback_names(settings, sandbox, redirect_uri):
+    opened: list[str] = []
+    with pytest.raises(ConfigurationError, match="--oob"):
+        login(dataclasses.replace(settings, redirect_uri=redirect_uri), MemoryTokenStore(),
+              open_browser=opened.append, timeout=2)
+    assert opened == []
+
+
+def test_sign_in_through_an_ipv6_loopback_listener(settings, sandbox):
+    settings = dataclasses.replace(settings, redirect_uri=f"http://[::1]:{free_port()}/callback")
+    browser = ConsentBrowser()
+    token = login(settings, MemoryTokenStore(), open_browser=browser, timeout=20)
+    assert browser.final_status == 200 and token["access_token"]
+
+
+def test_no_store_for_the_sign_in_is_found_out_before_the_browser_opens(settings, sandbox, browser):
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match="keyrings.alt"):
+        login(settings, NoKeyringStore(), open_browser=browser, timeout=5)
+    assert browser.opened == [] and sandbox.path_counts == {}
+
+
+def test_a_sign_in_that_cannot_be_stored_is_revoked(settings, sandbox, keyring_backend, browser, tmp_path):
+    os.makedirs(keyring_backend.file_path)          # the keyring file cannot be written: a directory
+    live_before = {t.value for t in sandbox.oauth.live_tokens()}
+    with pytest.raises(ConfigurationError, match="Cannot save the Procore sign-in"):
+        login(settings, KeyringTokenStore(), open_browser=browser, timeout=20)
+    assert browser.final_status == 200                               # Procore did issue a token ...
+    assert {t.value for t in sandbox.oauth.live_tokens()} <= live_before  # ... and it is dead again
 
 
 def test_denied_consent_is_reported(settings, sandbox):
@@ -202,7 +327,7 @@ def test_out_of_band_flow(settings, sandbox):
 
 
 def test_busy_redirect_port_is_a_clear_error(settings):
-    with CallbackListener(settings.redirect_uri):
+    with CallbackListener(settings.redirect_uri, "state"):
         with pytest.raises(ConfigurationError, match="PROCORE_REDIRECT_URI"):
             login(settings, MemoryTokenStore(), open_browser=lambda url: True, timeout=1)
 
@@ -352,3 +477,37 @@ def test_no_token_or_secret_in_logs_or_errors(settings, keyring_backend, sandbox
     assert "Refreshing the Procore access token" in caplog.text
     for secret in seen_tokens | {settings.client_secret}:
         assert secret not in haystack
+
+
+def test_setup_says_which_keyring_backend_holds_the_secret_and_where(sandbox, keyring_backend, capsys, monkeypatch):
+    import io
+
+    from procore_xl.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("sandbox-app-secret\n"))
+    code = main(["setup", "--login-url", sandbox.url, "--api-url", sandbox.url, "--client-id", sandbox.client_id,
+                 "--client-secret-stdin"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (f"Client secret saved in the keyrings.alt PlaintextKeyring file {keyring_backend.file_path} "
+            "(base64, not encrypted; readable by you only).") in out
+    assert "OS keyring" not in out
+
+
+class _SignInServerDown(QuietHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send(503, b'{"error": "unavailable"}')
+
+
+def test_a_sign_in_server_answering_503_is_named_as_such(settings, sandbox):
+    store = MemoryTokenStore()
+    with LoopbackServer(_SignInServerDown) as down:
+        down_settings = dataclasses.replace(settings, login_url=down.url)
+        store.save(down_settings.key, {"access_token": "old", "refresh_token": "r", "created_at": 0,
+                                       "expires_in": 5400})
+        tokens = TokenManager(down_settings, store)
+        with pytest.raises(ProcoreServerError) as err:
+            tokens.access_token()
+    assert re.fullmatch(r"Procore's sign-in server answered 503 Service Unavailable \(last of 3 times in [\w. ]+\) "
+                        r"when asked to refresh the sign-in; try again later", str(err.value))

@@ -164,6 +164,7 @@ def test_setup_keeps_the_secret_in_the_keyring_not_the_settings_file(isolated_ho
     from procore_xl.service import ProcoreService
 
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-value\n"))
+    monkeypatch.setenv("PROCORE_ALLOW_PLAINTEXT_KEYRING", "1")   # the test keyring is a plaintext file
     code, out, err = run(capsys, "setup", "--env", "sandbox", "--client-id", "my-app", "--client-secret-stdin")
     assert code == 0, err
     saved = settings_path().read_text(encoding="utf-8")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -20,6 +20,7 @@ from procore_xl.errors import (NotFoundError, PermissionDeniedError, ProcoreConn
 from procore_xl.ratelimit import RateBudget
 from procore_xl.sandbox import SandboxConfig, SandboxServer, free_port
 from procore_xl.tokens import MemoryTokenStore
+from stand_in import LoopbackServer, QuietHandler
 
 RFIS = "/rest/v1.0/projects/91001/rfis"
 COMPANY = 8001
@@ -122,14 +123,15 @@ def test_unreachable_host_is_one_clear_error(settings):
     with ProcoreClient(url, tokens, backoff=0.01) as client:
         with pytest.raises(ProcoreConnectionError) as err:
             client.get("/rest/v1.0/me")
-        assert str(err.value) == f"Cannot reach {url}: check the URL / your connection"
+        assert str(err.value) == (f"Cannot reach {url} (could not connect 3 times in under a second): "
+                                  "check the URL / your connection")
         assert client.stats.snapshot()["api_requests"] == 3  # a refused connection is not retried forever
 
 
 def test_server_errors_that_persist_stop_after_max_retries(settings, signed_in_tokens, sandbox):
     sandbox.faults.unavailable_every = 1
     with ProcoreClient(settings.api_url, signed_in_tokens, max_retries=2, backoff=0.01) as client:
-        with pytest.raises(ProcoreServerError, match=r"having trouble \(HTTP 503\)"):
+        with pytest.raises(ProcoreServerError, match=r"^Procore answered 503 Service Unavailable twice in "):
             client.get(RFIS, company_id=COMPANY)
         assert client.stats.snapshot()["api_requests"] == 2
 
@@ -162,31 +164,15 @@ def test_error_bodies_of_every_shape_are_read(body, text):
 # --------------------------------------------------------------------------- a Procore stand-in of our own
 # Serves one list in the ways the published docs allow: Total + Per-Page + Link, Link only, or nothing.
 
-class StandIn(ThreadingHTTPServer):
-    daemon_threads = True
-
+class StandIn(LoopbackServer):
     def __init__(self, rows: int, mode: str, latency: float = 0.0, rate_headers=None):
-        super().__init__(("127.0.0.1", 0), StandInHandler)
         self.rows, self.mode, self.latency, self.rate_headers = rows, mode, latency, rate_headers
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = self.count = 0
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(StandInHandler)
 
 
-class StandInHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        return
-
+class StandInHandler(QuietHandler):
     def do_GET(self):
         srv: StandIn = self.server
         with srv.lock:
@@ -202,8 +188,7 @@ class StandInHandler(BaseHTTPRequestHandler):
             if srv.mode == "unpaged":                     # an endpoint that ignores page/per_page
                 ids = list(range(1, srv.rows + 1))
             body = json.dumps([{"id": i, "tag": query.get("tag")} for i in ids]).encode()
-            self.send_response(200)
-            headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+            headers = {}
             if srv.mode == "total":
                 headers |= {"Total": str(srv.rows), "Per-Page": str(per_page)}
             last = math.ceil(srv.rows / per_page)
@@ -212,10 +197,7 @@ class StandInHandler(BaseHTTPRequestHandler):
                 headers["Link"] = f'<http://elsewhere.invalid/things?{nxt}>; rel="next", <x>; rel="last"'
             if srv.rate_headers:
                 headers |= srv.rate_headers(srv.count)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            self.send(200, body, headers)
         finally:
             with srv.lock:
                 srv.in_flight -= 1
@@ -338,3 +320,66 @@ def test_budget_refuses_to_wait_an_hour():
     with pytest.raises(RateLimitedError, match=r"Procore rate limit reached; it resets at \d\d:\d\d"):
         budget.acquire()
     assert clock.slept == []
+
+
+# --------------------------------------------------------------------------- retries, per kind of failure
+# A stand-in that answers from a script: each entry is one answer (status and headers, or "drop").
+
+class Scripted(LoopbackServer):
+    def __init__(self, script: list, then=(200, {})):
+        self.script, self.then = list(script), then
+        self.arrivals: list[float] = []
+        super().__init__(ScriptedHandler)
+
+
+class ScriptedHandler(QuietHandler):
+    def do_GET(self):
+        srv: Scripted = self.server
+        srv.arrivals.append(time.time())
+        answer = srv.script.pop(0) if srv.script else srv.then
+        if answer == "drop":
+            self.close_connection = True
+            return
+        status, headers = answer
+        self.send(status, b'{"ok": true}' if status == 200 else b'{"errors": "try later"}', headers)
+
+
+def test_each_kind_of_failure_has_its_own_budget(stand_in_tokens):
+    script = [(503, {})] * 4 + ["drop"] * 4 + [(500, {})] * 4 + [(429, {"Retry-After": "0"})] * 4
+    with Scripted(script) as server:
+        with ProcoreClient(server.url, stand_in_tokens, max_retries=6, backoff=0.01, max_backoff=0.02) as client:
+            assert client.get("/things") == {"ok": True}     # 16 failures, at most 4 of each kind
+        assert len(server.arrivals) == 17
+
+
+def test_the_final_error_says_what_happened(stand_in_tokens):
+    with Scripted([], then=(503, {})) as server:
+        with ProcoreClient(server.url, stand_in_tokens, max_retries=6, backoff=0.01, max_backoff=0.02) as client:
+            with pytest.raises(ProcoreServerError) as err:
+                client.get("/rest/v1.0/projects/7/rfis")
+        assert len(server.arrivals) == 6
+    assert re.fullmatch(r"Procore answered 503 Service Unavailable 6 times in (under a second|[\d.]+ s) for rfis "
+                        r"of project 7; try again later", str(err.value))
+    with Scripted(["drop"] * 10) as server:
+        with ProcoreClient(server.url, stand_in_tokens, max_retries=3, backoff=0.01, max_backoff=0.02) as client:
+            with pytest.raises(ProcoreConnectionError, match=r"\(the connection dropped 3 times in "):
+                client.get("/things")
+
+
+def test_a_server_given_wait_is_honoured_on_any_retried_status(stand_in_tokens):
+    with Scripted([(502, {"Retry-After": "1"})]) as server:
+        with ProcoreClient(server.url, stand_in_tokens, backoff=0.01, max_backoff=0.02) as client:
+            assert client.get("/things") == {"ok": True}
+        first, second = server.arrivals
+    assert second - first >= 1.0                       # never sooner than asked (jitter only adds)
+
+
+def test_429_with_only_x_rate_limit_reset_waits_for_that_reset(stand_in_tokens):
+    now = time.time()
+    reset = math.ceil(now) + 1
+    rate_limited = (429, {"X-Rate-Limit-Limit": "100", "X-Rate-Limit-Remaining": "0",
+                          "X-Rate-Limit-Reset": str(reset), "Date": formatdate(now, usegmt=True)})
+    with Scripted([rate_limited]) as server:
+        with ProcoreClient(server.url, stand_in_tokens, backoff=0.01, max_backoff=0.02) as client:
+            assert client.get("/things") == {"ok": True}
+    assert len(server.arrivals) == 2 and server.arrivals[1] >= reset

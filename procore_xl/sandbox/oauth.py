@@ -5,8 +5,12 @@ plain), access tokens valid 5,400 s, single-use rotating refresh tokens (the old
 is presented, even if the response is lost), client credentials (no refresh token), revoke always 200.
 
 Redirect URIs: real Procore accepts only the exact URIs registered for the app. The sandbox accepts
-``urn:ietf:wg:oauth:2.0:oob`` and any ``http://localhost:<port>/...`` or ``http://127.0.0.1:<port>/...``
-so that loopback listeners on any port work.
+``urn:ietf:wg:oauth:2.0:oob`` and any ``http://localhost:<port>/...``, ``http://127.0.0.1:<port>/...`` or
+``http://[::1]:<port>/...`` so that loopback listeners on any port work.
+
+For tests of concurrent use, :attr:`OAuthProvider.grants` counts the tokens issued per grant type and
+:attr:`OAuthProvider.reused_refresh_tokens` counts refresh tokens presented again after they were spent
+(each is refused, as Procore does); the token lifetime is ``SandboxConfig.access_token_ttl``.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import html
 import secrets
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -67,7 +72,10 @@ class OAuthProvider:
     _codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     _tokens: dict[str, AccessToken] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)     # refresh token -> access token value
+    _spent_refresh: set[str] = field(default_factory=set)      # refresh tokens already presented
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    grants: Counter = field(default_factory=Counter)           # tokens issued per grant type
+    reused_refresh_tokens: int = 0                              # spent refresh tokens presented again
 
     # ------------------------------------------------------------------ authorize
     def authorize_page(self, query: dict[str, str]) -> Response:
@@ -134,7 +142,7 @@ class OAuthProvider:
         if grant_type == "refresh_token":
             return self._refresh_grant(form)
         if grant_type == "client_credentials":
-            return token_response(self._issue(self.service_account, with_refresh=False))
+            return token_response(self._issue(self.service_account, with_refresh=False, grant=grant_type))
         return oauth_error(400, "unsupported_grant_type",
                            "The authorization grant type is not supported by the authorization server.")
 
@@ -154,17 +162,21 @@ class OAuthProvider:
         if grant.code_challenge and not pkce_matches(grant.code_challenge, grant.code_challenge_method,
                                                      form.get("code_verifier")):
             return oauth_error(400, "invalid_grant", "The code verifier does not match the code challenge.")
-        return token_response(self._issue(self.user, with_refresh=True))
+        return token_response(self._issue(self.user, with_refresh=True, grant="authorization_code"))
 
     def _refresh_grant(self, form: dict[str, str]) -> Response:
+        presented = form.get("refresh_token") or ""
         with self._lock:
-            old_access = self._refresh.pop(form.get("refresh_token") or "", None)   # dies now, even if we fail later
+            old_access = self._refresh.pop(presented, None)   # dies now, even if we fail later
+            if old_access is None and presented in self._spent_refresh:
+                self.reused_refresh_tokens += 1
+            self._spent_refresh.add(presented)
         if old_access is None:
             return oauth_error(400, "invalid_grant", INVALID_GRANT)
         user = self._tokens[old_access].user
-        return token_response(self._issue(user, with_refresh=True))
+        return token_response(self._issue(user, with_refresh=True, grant="refresh_token"))
 
-    def _issue(self, user: dict, *, with_refresh: bool) -> AccessToken:
+    def _issue(self, user: dict, *, with_refresh: bool, grant: str) -> AccessToken:
         now = self.clock()
         token = AccessToken(secrets.token_urlsafe(32), user, self.client_id, int(now), now + self.access_ttl,
                             secrets.token_urlsafe(32) if with_refresh else None)
@@ -172,7 +184,14 @@ class OAuthProvider:
             self._tokens[token.value] = token
             if token.refresh_token:
                 self._refresh[token.refresh_token] = token.value
+            self.grants[grant] += 1
         return token
+
+    def live_tokens(self) -> list[AccessToken]:
+        """Access tokens issued and neither expired nor revoked."""
+        now = self.clock()
+        with self._lock:
+            return [t for t in self._tokens.values() if t.live(now)]
 
     def issued_secrets(self) -> list[str]:
         """Every authorization code, access token and refresh token issued so far, and the client
@@ -227,7 +246,7 @@ def redirect_uri_allowed(uri: str) -> bool:
     if uri == OOB:
         return True
     parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1") and not parts.fragment
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1") and not parts.fragment
 
 
 def pkce_matches(challenge: str, method: str | None, verifier: str | None) -> bool:
