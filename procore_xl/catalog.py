@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownReportError
+from .incremental import FULL, INCREMENTAL, refreshes_incrementally
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
           "Daily logs", "Financials")
@@ -192,6 +193,17 @@ class Report:
         if self.sub_lists:
             p.append("sub_report")
         return tuple(p)
+
+    @property
+    def refresh(self) -> str:
+        """"incremental" when a refresh asks Procore only for what changed: the report's list, or
+        the parent list of a per-parent report, documents ``filters[updated_at]``; else "full"."""
+        if self.dates or self.limit or self.tree:
+            return FULL
+        parents = [ep for e in self.each for ep in LISTS[e.source].endpoints]
+        paths = [self.endpoint.path] if self.endpoint.paged else []
+        paths += [ep.path for ep in parents]
+        return INCREMENTAL if any(refreshes_incrementally(p) for p in paths) else FULL
 
     def sub_list(self, name: str | None) -> SubList | None:
         if not name:

@@ -5,6 +5,7 @@ Every failure a user can cause ends as one line on stderr and a non-zero exit st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -176,13 +177,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
     with _service(args) as service:
         params = _report_params(args)
         with _Ticker(args.report, service):
-            result = service.run(args.report, params)
+            result = service.run(args.report, params, full=args.full)
         write_result(result, args.out, params, raw_csv=args.raw_csv)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
         print(f"{result.report}: {len(result.frame)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s -> {args.out}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -211,7 +212,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from .excel.refresh import refresh_workbook
 
-    with _service(args) as service:
+    with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
     if outcome.dropped_parts:
@@ -239,6 +240,46 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         return 1
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0
+
+
+# -- the record store --------------------------------------------------------------------------
+def _add_full_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--full", action="store_true",
+                   help="fetch every record again instead of only what changed since the last run")
+
+
+def cmd_cache_info(args: argparse.Namespace) -> int:
+    from .store import RecordStore
+
+    info = RecordStore().info()
+    oldest = info.oldest.strftime("%Y-%m-%d %H:%M UTC") if info.oldest else "-"
+    print(f"Record store: {info.path}\n  size:    {info.size_bytes / 1e6:.1f} MB\n  entries: {info.entries} "
+          f"endpoint calls, {info.records} records\n  oldest:  {oldest} (last complete fetch)")
+    return 0
+
+
+def cmd_cache_clear(args: argparse.Namespace) -> int:
+    from .environments import CUSTOM, ENVIRONMENTS
+    from .store import RecordStore
+
+    env = args.env.strip().lower() if args.env else None
+    if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
+        raise ConfigurationError(f"Unknown environment {args.env!r}: use one of {', '.join([*ENVIRONMENTS, CUSTOM])}")
+    removed = RecordStore().clear(env=env)
+    print(f"Removed {removed} stored endpoint call(s)" + (f" of {env}" if env else "") + ".")
+    return 0
+
+
+def _add_cache_commands(command) -> None:
+    p = command("cache", None, "the local record store behind incremental refreshes", connection=False)
+    sub = p.add_subparsers(dest="cache_command", required=True, metavar="ACTION", parser_class=_Parser)
+    info = sub.add_parser("info", help="where the store is, its size, entries and oldest fetch")
+    info.set_defaults(func=cmd_cache_info)
+    clear = sub.add_parser("clear", help="forget stored records (of one environment with --env)")
+    clear.add_argument("--env", help="production, sandbox, monthly, federal or custom (default: all)")
+    clear.set_defaults(func=cmd_cache_clear)
+    for q in (info, clear):
+        q.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
 
 
 class _Ticker:
@@ -338,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing .xlsx")
     p.add_argument("--raw-csv", action="store_true",
                    help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
+    _add_full_option(p)
     _add_report_parameters(p)
 
     p = command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground",
@@ -361,12 +403,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place")
     p.add_argument("workbook")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_full_option(p)
 
     p = command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet")
     p.add_argument("out")
     p.add_argument("--report", required=True)
     p.add_argument("--template", help="start from this workbook (e.g. procore.xlsm) instead of a blank one")
     _add_report_parameters(p)
+
+    _add_cache_commands(command)
     return parser
 
 

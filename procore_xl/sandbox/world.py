@@ -23,6 +23,7 @@ from typing import Callable
 from .config import SandboxConfig
 from .fakedata import Gen, iso_date, iso_ts
 
+PARENT_KIND_STRIDE = 10**5  # keys of a second (third) parent kind start here (see World._parent_key)
 BIG_ID = 2**53 + 1          # 9007199254740993: not exactly representable as a float
 DEMO_USER = {"id": 100001, "login": "dana.reyes@harbortower.example", "name": "Dana Reyes"}
 SERVICE_ACCOUNT = {"id": 100002, "login": "sandbox-dmsa@procore-xl.example", "name": "Sandbox Service Account"}
@@ -214,10 +215,16 @@ class World:
                 return kind
         raise KeyError(f"{spec.name}: parent {parent['id']} is not a generated {kinds}")
 
+    def _parent_key(self, spec: EntitySpec, kind: str, parent_id: int) -> int:
+        """The parent's key, apart per parent kind: the PCOs of work order #1 and of purchase
+        order #1 (same key within their own kinds) must not get the same ids."""
+        kinds = (spec.parent,) if isinstance(spec.parent, str) else spec.parent
+        return self._keys[(kind, parent_id)] + kinds.index(kind) * PARENT_KIND_STRIDE
+
     def _generate(self, spec: EntitySpec, parent: dict) -> list[dict]:
         kind = self._parent_kind(spec, parent)
         project = self.project_of(kind, parent)
-        parent_key = self._keys[(kind, parent["id"])]
+        parent_key = self._parent_key(spec, kind, parent["id"])
         count = min(spec.count(self, parent), spec.cap)
         base = spec.code * 10**10 + parent_key * spec.cap + 1
         out = []
@@ -257,7 +264,7 @@ class World:
             index = min(spec.count(self, parent), spec.cap) + self._added.get(key, 0)
             if index >= spec.cap:
                 raise ValueError(f"{entity}: parent {parent_id} holds the most records it can ({spec.cap})")
-            parent_key = self._keys[(kind, parent["id"])]
+            parent_key = self._parent_key(spec, kind, parent["id"])
             record = spec.make(self, parent, index, Gen(self.seed, spec.name, parent["id"], index),
                                self.project_of(kind, parent))
             if not spec.own_ids:
