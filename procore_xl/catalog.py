@@ -613,9 +613,10 @@ def find_report(name: str) -> Report:
 
 
 def catalog_markdown() -> str:
-    """The catalog as a Markdown table (for the README): report, group, parameters."""
+    """The catalog as a Markdown table (for the README): report, group, parameters, refresh
+    (incremental or full, see :attr:`Report.refresh`), notes."""
     from .parameters import SPECS
-    lines = ["| Report | Group | Parameters | Notes |", "|---|---|---|---|"]
+    lines = ["| Report | Group | Parameters | Refresh | Notes |", "|---|---|---|---|---|"]
     for group in GROUPS:
         for r in REPORTS.values():
             if r.group != group:
@@ -625,7 +626,7 @@ def catalog_markdown() -> str:
                 labels.insert(len(labels) - (1 if r.sub_lists else 0), "Duration (Report Date or Start/End Date)")
             subs = ", ".join(s.name for s in r.sub_lists)
             lines.append(f"| {r.name} | {group} | {', '.join(labels)}"
-                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.description} |")
+                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.refresh} | {r.description} |")
     return "\n".join(lines) + "\n"
 
 
