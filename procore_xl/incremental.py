@@ -3,10 +3,11 @@
 :class:`StoredClient` has the GET methods of :class:`~procore_xl.client.ProcoreClient` that the
 runner uses, and answers each call from the :class:`~procore_xl.store.RecordStore`:
 
-* a list whose endpoint documents ``filters[updated_at]`` (Procore's reference, per endpoint):
-  one request for the records updated since the last fetch (minus :data:`OVERLAP` for clock
-  skew), merged by id into the stored records, and one ``per_page=1`` request reading ``Total``;
-  when Total differs from the merged count something was deleted, and the list is fetched in full;
+* a list whose endpoint documents ``filters[updated_at]`` (Procore's reference, per endpoint) and
+  that takes more than two pages: one request for the records updated since the last fetch (minus
+  :data:`OVERLAP` for clock skew), merged by id into the stored records, and one ``per_page=1``
+  request reading ``Total``; when Total differs from the merged count something was deleted, and
+  the list is fetched in full (a list of one or two pages is read in full: no more requests);
 * a per-parent call (an RFI's replies, a PCO's line items, one RFI in full) with the parent's
   ``updated_at`` as ``version``: nothing is asked while the parent is unchanged; fetched in
   full when it changed or is new (a deleted parent is not asked for at all, so its children go);
@@ -28,6 +29,8 @@ from . import reference
 from .store import CallKey, RecordStore, Scope, StoredCall
 
 DEFAULT_MAX_AGE = timedelta(days=7)
+CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
+V2_MAX_PER_PAGE = 100
 OVERLAP = timedelta(minutes=2)        # asked again: changes made while the last answer was built
 UPDATED_AT = "filters[updated_at]"
 INCREMENTAL, FULL = "incremental", "full"
@@ -110,7 +113,8 @@ class StoredClient:
         if stored is not None and version is not None and stored.version == version:
             self.tally.add(reused=1)
             return stored.records
-        if stored is not None and version is None and _asks_for_changes(path, params):
+        if stored is not None and version is None and _asks_for_changes(path, params) \
+                and self._pages(path, len(stored.records)) > CHANGES_PAY_OFF_PAGES:
             merged = self._merge_changes(key, path, params, company_id, stored)
             if merged is not None:
                 return merged
@@ -166,6 +170,13 @@ class StoredClient:
         return body
 
     # -- rules ------------------------------------------------------------------------------------
+    def _pages(self, path: str, records: int) -> int:
+        """Pages a full read of ``records`` records takes (v2.x lists page at most 100)."""
+        per_page = int(getattr(self.client, "per_page", 1000) or 1000)
+        if path.startswith("/rest/v2."):
+            per_page = min(per_page, V2_MAX_PER_PAGE)
+        return -(-records // per_page)
+
     def _usable(self, key: CallKey, *, paged: bool) -> StoredCall | None:
         """The stored call, unless a full fetch is due (asked for, nothing stored, too old)."""
         if self.full:

@@ -46,9 +46,11 @@ def service(small_sandbox, tmp_path):
         yield svc
 
 
-def _service(sb: SandboxServer, tmp_path, **kw) -> ProcoreService:
+def _service(sb: SandboxServer, tmp_path, per_page: int = 10, **kw) -> ProcoreService:
+    """A signed-in service; 10 records a page, so the small sandbox's 30 RFIs take 3 pages (from
+    3 pages on, asking for changes takes fewer requests than reading everything again)."""
     svc = ProcoreService(sandbox_settings(sb), store=MemoryTokenStore(),
-                         records=RecordStore(tmp_path / "records.sqlite3"), **kw)
+                         records=RecordStore(tmp_path / "records.sqlite3"), per_page=per_page, **kw)
     svc.login(open_browser=ConsentBrowser())
     return svc
 
@@ -83,6 +85,17 @@ def test_second_run_asks_only_for_changes_and_equals_a_full_run(small_sandbox, s
     assert _data_requests(sb, RFIS) == 2                  # the changes, and Total
     pd.testing.assert_frame_equal(second.frame, _fresh_frame(sb, tmp_path, "RFIs", RFI_PARAMS))
     assert "Edited subject" in set(second.frame["subject"])
+
+
+def test_a_list_of_one_page_is_read_again_in_one_request(small_sandbox, tmp_path):
+    sb, world = small_sandbox, small_sandbox.world
+    with _service(sb, tmp_path, per_page=1000) as svc:
+        svc.run("RFIs", RFI_PARAMS)
+        world.edit_record("rfis", world.records("rfis", world.project(91001))[2]["id"], subject="Again")
+        sb.reset_counts()
+        result = svc.run("RFIs", RFI_PARAMS)
+        assert _data_requests(sb, RFIS) == 1 and result.refresh.startswith("incremental: 1 changed, 0 deleted")
+        assert "Again" in set(result.frame["subject"])
 
 
 def test_a_deleted_record_is_gone(small_sandbox, service, tmp_path):
@@ -184,7 +197,7 @@ def big_sandbox():
 def test_20000_rfis_second_fetch_makes_at_most_3_data_requests(big_sandbox, tmp_path):
     """The store layer alone (the runner and the sheet over it are tested above on fewer RFIs)."""
     sb, world = big_sandbox, big_sandbox.world
-    with _service(sb, tmp_path) as svc:
+    with _service(sb, tmp_path, per_page=1000) as svc:
         def fetch() -> tuple[list[int], str]:
             stored = StoredClient(svc.client, svc.records, Scope.of(svc.settings))
             rows = stored.get_all(RFIS, company_id=8001)
