@@ -28,6 +28,7 @@ from .tokens import TokenStore, default_token_store, stored_client_secret
 
 
 FULL_REFRESH_DAYS_VARIABLE = "PROCORE_XL_FULL_REFRESH_DAYS"
+UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this long are forgotten
 _full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
 
 
@@ -85,6 +86,7 @@ class ProcoreService:
         with self._lock:
             if self._records is None:
                 self._records = RecordStore()
+                self._records.prune(not_saved_for=UNUSED_RECORDS_KEPT)
             return self._records
 
     @property

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -237,6 +237,17 @@ class RecordStore:
         records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
         size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
         return StoreInfo(self.path, size, entries, records, _parse(oldest) if oldest else None)
+
+    def prune(self, not_saved_for: timedelta) -> int:
+        """Forget calls not saved for that long (parameters no longer used, a sandbox long gone)."""
+        if not self.path.exists():
+            return 0
+        cutoff = _iso(datetime.now(timezone.utc) - not_saved_for)
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM calls WHERE saved_at < ?", (cutoff,)).rowcount
+            if removed:
+                conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
+        return removed
 
     def clear(self, env: str | None = None, api_url: str | None = None) -> int:
         """Forget the records of one environment (and API host), or all; returns the calls removed."""

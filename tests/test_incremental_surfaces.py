@@ -5,20 +5,9 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-import xlwings as xw
-
 from procore_xl import macros, udfs
 from procore_xl.store import RecordStore
-from test_macros import start_book
-
-
-@pytest.fixture
-def caller(monkeypatch):
-    def use(book):
-        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
-        return book
-    return use
+from test_macros import caller, start_book  # noqa: F401 (caller: a fixture)
 
 
 def _message(book, sheet: str) -> str:
@@ -44,16 +33,14 @@ def test_udfs_go_through_the_store(excel_service, sandbox):
 
 
 WORKER = textwrap.dedent("""
+    import os
     import sys
-    from procore_xl.demo import sandbox_settings
-    from procore_xl.sandbox.browser import ConsentBrowser
+    from pathlib import Path
+    from procore_xl.environments import load_settings
     from procore_xl.service import ProcoreService
     from procore_xl.store import RecordStore
     from procore_xl.tokens import MemoryTokenStore
-    from procore_xl.environments import load_settings
-    from pathlib import Path
-    import os
-    url, store = sys.argv[1], sys.argv[2]
+    url, store = sys.argv[1], sys.argv[2]     # a service account of the sandbox's public demo app
     settings = load_settings(login_url=url, api_url=url, client_id="sandbox-client-id",
                              client_secret="sandbox-client-secret-5f2c9e", environ={}, settings_file=Path(os.devnull))
     with ProcoreService(settings, store=MemoryTokenStore(), records=RecordStore(store)) as service:

@@ -69,3 +69,12 @@ def test_a_failed_save_keeps_the_previous_records(store):
     with pytest.raises(TypeError):
         store.save(key(), [{"id": 2}, {"id": object()}], server_time=T0, version=None, paged=True)
     assert store.load(key()).records == [{"id": 1}]
+
+
+def test_calls_not_saved_for_a_long_time_are_pruned(store):
+    store.save(key(), [{"id": 1}], server_time=T0, version=None, paged=True)
+    store.save(key(company=8002), [{"id": 2}], server_time=T0, version=None, paged=True)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE calls SET saved_at = '2020-01-01T00:00:00Z' WHERE company = '8002'")
+    assert store.prune(not_saved_for=timedelta(days=30)) == 1
+    assert store.load(key()) is not None and store.load(key(company=8002)) is None
