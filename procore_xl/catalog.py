@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownReportError
-from .incremental import FULL, INCREMENTAL, refreshes_incrementally
+from .incremental import FULL, INCREMENTAL, refreshes_incrementally, versions_children
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
           "Daily logs", "Financials")
@@ -196,14 +196,16 @@ class Report:
 
     @property
     def refresh(self) -> str:
-        """"incremental" when a refresh asks Procore only for what changed: the report's list, or
-        the parent list of a per-parent report, documents ``filters[updated_at]``; else "full"."""
+        """"incremental" when a refresh asks Procore only for what changed: the report's list
+        documents ``filters[updated_at]``, or it is a per-parent report whose parents carry
+        ``updated_at`` (only new or changed parents are asked again); else "full"."""
         if self.dates or self.limit or self.tree:
             return FULL
         parents = [ep for e in self.each for ep in LISTS[e.source].endpoints]
-        paths = [self.endpoint.path] if self.endpoint.paged else []
-        paths += [ep.path for ep in parents]
-        return INCREMENTAL if any(refreshes_incrementally(p) for p in paths) else FULL
+        if self.endpoint.paged and refreshes_incrementally(self.endpoint.path):
+            return INCREMENTAL
+        return INCREMENTAL if any(refreshes_incrementally(p.path) or versions_children(p.path, p.record_path)
+                                  for p in parents) else FULL
 
     def sub_list(self, name: str | None) -> SubList | None:
         if not name:

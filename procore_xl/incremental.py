@@ -43,6 +43,17 @@ def refreshes_incrementally(path: str) -> bool:
     return bool(documented and documented.paginated and documented.documents_filter("updated_at"))
 
 
+def versions_children(path: str, record_path: tuple[str, ...] = ()) -> bool:
+    """True when the records of this list (inside ``record_path`` lists of the body, if given)
+    carry ``updated_at`` (Procore's reference), so the per-parent calls under them are made
+    again only for parents that changed."""
+    documented = reference.lookup(path)
+    if documented is None:
+        return False
+    fields = [documented.nested.get(key, ()) for key in record_path] if record_path else [documented.record_fields or ()]
+    return any("updated_at" in f for f in fields)
+
+
 def _asks_for_changes(path: str, params: Mapping[str, Any]) -> bool:
     """A list where changes can be asked for and merged: documented, and in Procore's default
     order (a sorted list would need its merged records re-sorted the way the server sorts)."""
@@ -119,7 +130,8 @@ class StoredClient:
             if merged is not None:
                 return merged
         rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
-        self._count_against(stored, rows)
+        # an incremental list read whole (short, or a deletion), or a changed parent's children
+        self._count_against(stored if version is not None or _asks_for_changes(path, params) else None, rows)
         self.store.save(key, rows, server_time=server_time or _now(), version=version, paged=True)
         return rows
 
@@ -162,7 +174,7 @@ class StoredClient:
             self.tally.add(reused=1)
             return stored.records[0]
         body, server_time = self.client.get_dated(path, params, company_id=company_id)
-        if stored is not None:
+        if stored is not None and version is not None:        # a changed parent's body
             self.tally.add(incremental=1, changed=int(stored.records[0] != body))
         else:
             self.tally.add(full=1)
@@ -187,7 +199,8 @@ class StoredClient:
         return stored
 
     def _count_against(self, stored: StoredCall | None, rows: list) -> None:
-        """A full fetch: what changed and went compared with the stored copy, when there was one."""
+        """A list read whole: what changed and went compared with the stored copy (None: a full
+        read, nothing to compare)."""
         if stored is None:
             self.tally.add(full=1)
             return

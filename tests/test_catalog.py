@@ -120,7 +120,8 @@ def test_catalog_markdown_lists_every_report_with_labels():
     lines = md.strip().splitlines()
     assert lines[0] == "| Report | Group | Parameters | Refresh | Notes |" and len(lines) == 72
     assert "| RFIs | Project management | Company, Project Filter, Project, Sub Report" in md
-    assert "| Drawings | Project management | Company, Project Filter, Project, Drawing Area | full |" in md
+    assert "| Drawings | Project management | Company, Project Filter, Project, Drawing Area | incremental |" in md
+    assert any(line.startswith("| Manpower Logs |") and "| full |" in line for line in lines)
     assert "| Potential Change Orders | Financials | Company, Project Filter, Project | incremental |" in md
     assert "| Manpower Logs | Daily logs |" in md and "Approved manpower logs only" in md
     assert "Contract, Contract ID, COR ID" in md
