@@ -196,14 +196,14 @@ class RecordStore:
     def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime) -> None:
         """Records changed or added since the last fetch, by id: a changed record keeps its place,
         a new one goes last. The last complete fetch time stays."""
-        conn_changed = list(changed)
+        changed = list(changed)
         with self._write() as conn:
             row = conn.execute("SELECT full_at, version, paged FROM calls WHERE key = ?", (key.digest,)).fetchone()
             if row is None:
                 raise KeyError("no stored call to merge into")
             top = conn.execute("SELECT COALESCE(MAX(pos), -1) FROM records WHERE call = ?",
                                (key.digest,)).fetchone()[0]
-            for record in conn_changed:
+            for record in changed:
                 rid = _id_text(record)
                 updated = conn.execute("UPDATE records SET data = ? WHERE call = ? AND id = ?",
                                        (_dumps(record), key.digest, rid)).rowcount
