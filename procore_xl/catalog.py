@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownReportError
+from .incremental import FULL, INCREMENTAL, refreshes_incrementally, versions_children
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
           "Daily logs", "Financials")
@@ -192,6 +193,19 @@ class Report:
         if self.sub_lists:
             p.append("sub_report")
         return tuple(p)
+
+    @property
+    def refresh(self) -> str:
+        """"incremental" when a refresh asks Procore only for what changed: the report's list
+        documents ``filters[updated_at]``, or it is a per-parent report whose parents carry
+        ``updated_at`` (only new or changed parents are asked again); else "full"."""
+        if self.dates or self.limit or self.tree:
+            return FULL
+        parents = [ep for e in self.each for ep in LISTS[e.source].endpoints]
+        if self.endpoint.paged and refreshes_incrementally(self.endpoint.path):
+            return INCREMENTAL
+        return INCREMENTAL if any(refreshes_incrementally(p.path) or versions_children(p.path, p.record_path)
+                                  for p in parents) else FULL
 
     def sub_list(self, name: str | None) -> SubList | None:
         if not name:
@@ -601,9 +615,10 @@ def find_report(name: str) -> Report:
 
 
 def catalog_markdown() -> str:
-    """The catalog as a Markdown table (for the README): report, group, parameters."""
+    """The catalog as a Markdown table (for the README): report, group, parameters, refresh
+    (incremental or full, see :attr:`Report.refresh`), notes."""
     from .parameters import SPECS
-    lines = ["| Report | Group | Parameters | Notes |", "|---|---|---|---|"]
+    lines = ["| Report | Group | Parameters | Refresh | Notes |", "|---|---|---|---|---|"]
     for group in GROUPS:
         for r in REPORTS.values():
             if r.group != group:
@@ -613,7 +628,7 @@ def catalog_markdown() -> str:
                 labels.insert(len(labels) - (1 if r.sub_lists else 0), "Duration (Report Date or Start/End Date)")
             subs = ", ".join(s.name for s in r.sub_lists)
             lines.append(f"| {r.name} | {group} | {', '.join(labels)}"
-                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.description} |")
+                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.refresh} | {r.description} |")
     return "\n".join(lines) + "\n"
 
 

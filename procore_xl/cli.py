@@ -5,6 +5,7 @@ Every failure a user can cause ends as one line on stderr and a non-zero exit st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -262,13 +263,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
     with _service(args) as service:
         params = _report_params(args)
         with _Ticker(args.report, service):
-            result = service.run(args.report, params)
+            result = service.run(args.report, params, full=args.full)
         write_result(result, args.out, params, raw_csv=args.raw_csv)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
         print(f"{result.report}: {len(result.frame)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s -> {args.out}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -309,7 +310,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from .excel.refresh import refresh_workbook
 
     _check_output(args.workbook, may_replace=True)    # before any request: e.g. not read-only
-    with _service(args) as service:
+    with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
     if outcome.dropped_parts:
@@ -338,6 +339,46 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         return 1
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0
+
+
+# -- the record store --------------------------------------------------------------------------
+def _add_full_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--full", action="store_true",
+                   help="fetch every record again instead of only what changed since the last run")
+
+
+def cmd_cache_info(args: argparse.Namespace) -> int:
+    from .store import RecordStore
+
+    info = RecordStore().info()
+    oldest = info.oldest.strftime("%Y-%m-%d %H:%M UTC") if info.oldest else "-"
+    print(f"Record store: {info.path}\n  size:    {info.size_bytes / 1e6:.1f} MB\n  entries: {info.entries} "
+          f"endpoint calls, {info.records} records\n  oldest:  {oldest} (last complete fetch)")
+    return 0
+
+
+def cmd_cache_clear(args: argparse.Namespace) -> int:
+    from .environments import CUSTOM, ENVIRONMENTS
+    from .store import RecordStore
+
+    env = args.env.strip().lower() if args.env else None
+    if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
+        raise ConfigurationError(f"Unknown environment {args.env!r}: use one of {', '.join([*ENVIRONMENTS, CUSTOM])}")
+    removed = RecordStore().clear(env=env)
+    print(f"Removed {removed} stored endpoint call(s)" + (f" of {env}" if env else "") + ".")
+    return 0
+
+
+def _cache_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="cache_command", required=True, metavar="ACTION", parser_class=_Parser)
+    info = sub.add_parser("info", help="where the store is, its size, entries and oldest fetch")
+    info.set_defaults(func=cmd_cache_info)
+    clear = sub.add_parser("clear", help="forget stored records (of one environment with --env)")
+    clear.add_argument("--env", metavar="NAME",
+                       help="production, sandbox, monthly, federal or custom (default: all)")
+    clear.set_defaults(func=cmd_cache_clear)
+    for q in (info, clear):
+        _add_verbose(q)
 
 
 class _Ticker:
@@ -434,6 +475,7 @@ def _pull_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing .xlsx")
     p.add_argument("--raw-csv", action="store_true",
                    help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
+    _add_full_option(p)
     _add_report_parameters(p)
 
 
@@ -492,6 +534,7 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
 def _refresh_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("workbook", help="the .xlsx/.xlsm with report sheets, replaced when done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_full_option(p)
 
 
 def _new_workbook_arguments(p: argparse.ArgumentParser) -> None:
@@ -529,6 +572,8 @@ COMMANDS: tuple[Command, ...] = (
             connection=False),
     Command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place", _refresh_arguments),
     Command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet", _new_workbook_arguments),
+    Command("cache", None, "the local record store behind incremental refreshes", _cache_arguments,
+            connection=False),
 )
 
 

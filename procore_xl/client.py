@@ -27,6 +27,8 @@ import time
 from collections import Counter
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -165,14 +167,38 @@ class ProcoreClient:
         """The first ``limit`` rows of a (sorted) list, reading no more pages than needed."""
         return self._rows_of(path, params, company_id, limit=limit)[:limit]
 
+    # -- for the record store (procore_xl.incremental): the server's clock and list sizes
+
+    def get_all_dated(self, path: str, params: Mapping[str, Any] | None = None, *,
+                      company_id: int | str | None = None) -> tuple[list[dict], datetime | None]:
+        """``get_all`` plus the server's time (``Date`` header) when it answered page 1."""
+        first: dict[str, Mapping[str, str]] = {}
+        rows = self._rows_of(path, params, company_id, limit=math.inf, first_headers=first)
+        return rows, server_date(first.get("headers", {}))
+
+    def get_dated(self, path: str, params: Mapping[str, Any] | None = None, *,
+                  company_id: int | str | None = None) -> tuple[Any, datetime | None]:
+        """``get`` plus the server's time (``Date`` header) of the answer."""
+        answer = self._fetch(path, params, company_id)
+        return answer.body, server_date(answer.headers)
+
+    def count(self, path: str, params: Mapping[str, Any] | None = None, *,
+              company_id: int | str | None = None) -> int | None:
+        """How many records a list holds: one ``per_page=1`` request reading ``Total`` (None when
+        the answer has no Total header)."""
+        answer = self._fetch(path, {**(params or {}), "page": 1, "per_page": 1}, company_id)
+        return _int_header(answer.headers, "Total")
+
     def _rows_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
-                 limit: float) -> list[dict]:
+                 limit: float, first_headers: dict | None = None) -> list[dict]:
         """Page 1, then: with ``Total`` the pages still needed, at once; else ``Link`` rel="next"
         page by page; else (a full page, no headers) page numbers until a short page."""
         params = dict(params or {})
         params.pop("page", None)
         requested = _page_size_for(path, min(int(params.pop("per_page", None) or self.per_page), limit))
         first = self._fetch(path, {**params, "page": 1, "per_page": requested}, company_id)
+        if first_headers is not None:
+            first_headers["headers"] = first.headers
         rows = _rows(first.body)
         if rows is None:
             return [first.body]
@@ -407,6 +433,14 @@ def _row_key(row: Any) -> Any:
     if isinstance(row, dict) and row.get("id") is not None:
         return ("id", str(row["id"]))
     return ("row", repr(row))
+
+
+def server_date(headers: Mapping[str, str]) -> datetime | None:
+    """The server's clock from a ``Date`` header (UTC), None when missing or unreadable."""
+    try:
+        return parsedate_to_datetime(headers["Date"]).astimezone(timezone.utc)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

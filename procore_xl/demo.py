@@ -74,6 +74,7 @@ def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, laten
                   file=stream)
             runs, failures = _run_all(service, stream)
             waited = service.client.budget.waited_seconds
+            service.clear_records()      # this sandbox goes away with the demo: so do its stored records
         write_results_workbook(Path(out), runs)
         total_requests = sandbox.requests
     total_rows = sum(len(result.frame) for _, result in runs)

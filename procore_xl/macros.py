@@ -62,6 +62,15 @@ def refresh_sheet():
     return _run(lambda wb: actions.refresh_sheet(wb, actions.workbook_service(wb)) and None)
 
 
+def refresh_sheet_full():
+    """Refresh the active report sheet with every record fetched again (not only what changed)."""
+    def act(wb):
+        service = actions.workbook_service(wb)
+        with service.full_refresh():
+            return actions.refresh_sheet(wb, service) and None
+    return _run(act)
+
+
 def refresh_all():
     """Refresh every report sheet listed in the _procore registry."""
     return _run(lambda wb: actions.summary(*actions.refresh_all(wb, actions.workbook_service(wb))))

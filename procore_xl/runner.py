@@ -20,6 +20,7 @@ from .errors import NotFoundError, ParameterError, PermissionDeniedError
 from .flatten import explode, parent_columns, singular, to_frame
 from .parameters import Resolved, date_chunks, resolve, select
 
+PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
 FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one project
 
@@ -34,6 +35,7 @@ class ReportResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list, repr=False)   # the records as Procore sent them
+    refresh: str = ""               # through the record store: "full" or "incremental: 3 changed, ..."
 
 
 def _requests(client) -> int:
@@ -58,9 +60,20 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     keys = rep.keys if not res.sub_list else res.sub_list.keys
     order = rep.order if not res.sub_list else ()
     frame = to_frame(rows, lead=lead, keys=keys, order=order, custom_labels=run.custom_labels(rows))
+    requests = _requests(client) - before
+    tally = getattr(client, "tally", None)          # an incremental.StoredClient
     return ReportResult(report=rep.name, params=res.display, frame=frame,
-                        requests=_requests(client) - before, seconds=time.perf_counter() - t0,
-                        warnings=run.warnings, records=rows)
+                        requests=requests, seconds=time.perf_counter() - t0,
+                        warnings=run.warnings, records=rows, refresh=tally.describe(requests) if tally else "")
+
+
+def _version(ctx: Mapping[str, Any], parent: Mapping[str, Any]) -> str | None:
+    """The version of a parent's children: its ``updated_at`` (after those of outer parents);
+    None when a parent has none (its children are then always fetched)."""
+    outer, own = ctx.get(PARENT_VERSION, ""), parent.get("updated_at")
+    if outer is None or own is None:
+        return None
+    return f"{outer}|{own}" if outer else str(own)
 
 
 def _levels(path: str) -> list[str]:
@@ -71,6 +84,9 @@ class _Run:
     def __init__(self, client, rep: Report, res: Resolved, disc: Discovery):
         self.client, self.rep, self.res, self.disc = client, rep, res, disc
         self.warnings: list[str] = []
+        # with the record store, parent lists go through it too (only changed parents are re-read)
+        self.stored = bool(getattr(client, "stores_records", False))
+        self.parent_lists = Discovery(client) if self.stored else disc
         self.base = {"by_status": BY_STATUS[res.project_filter]}
         if res.company:
             self.base["company_id"] = res.company.id
@@ -132,10 +148,10 @@ class _Run:
             nxt = []
             for c, ld in contexts:
                 if each.parameter == "contract" and self.res.contract_id is not None:
-                    nxt.append(({**c, each.placeholder: self.res.contract_id},
+                    nxt.append(({**c, each.placeholder: self.res.contract_id, PARENT_VERSION: None},
                                 {**ld, f"{each.prefix}.id": self.res.contract_id}))
                     continue
-                recs = self.disc.records(each.source, **c)
+                recs = self.parent_lists.records(each.source, **{k: v for k, v in c.items() if k != PARENT_VERSION})
                 if each.parameter:
                     where = f"in project {c['project_id']}" if "project_id" in c else \
                         f"in company {c.get('company_id')}"
@@ -144,7 +160,7 @@ class _Run:
                     ids = {str(ch.id) for ch in chosen}
                     recs = [r for r in recs if str(r.get("id")) in ids]
                 for r in recs:
-                    nxt.append(({**c, each.placeholder: r.get(each.field)},
+                    nxt.append(({**c, each.placeholder: r.get(each.field), PARENT_VERSION: _version(c, r)},
                                 {**ld, **parent_columns(r, each.prefix, each.keys)}))
             contexts = nxt
         return contexts
@@ -163,8 +179,9 @@ class _Run:
         path, query = ep.render(ctx)
         query.update(extra or {})
         company = ctx.get("company_id") if ep.company_header else None
-        body = self.client.get_all(path, query, company_id=company) if ep.paged \
-            else self.client.get(path, query, company_id=company)
+        version = {"version": ctx.get(PARENT_VERSION)} if self.stored else {}
+        body = self.client.get_all(path, query, company_id=company, **version) if ep.paged \
+            else self.client.get(path, query, company_id=company, **version)
         return extract_records(body, ep)
 
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
@@ -227,7 +244,7 @@ class _Run:
             return explode(records, sub.path, entity=rep.entity, keys=rep.keys)
 
         def one(rec: dict) -> list[dict]:
-            fetched = self._get(sub.fetch, {**ctx, "id": rec.get("id")})
+            fetched = self._get(sub.fetch, {**ctx, "id": rec.get("id"), PARENT_VERSION: _version(ctx, rec)})
             if not sub.path:
                 carried = {k: v for k, v in rec.items() if "." in k}
                 carried.update(parent_columns(rec, rep.entity, rep.keys))

@@ -6,9 +6,13 @@ per-run discovery cache, and it runs reports from the catalog.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from . import auth
@@ -16,15 +20,42 @@ from .catalog import REPORTS, Report
 from .client import ProcoreClient
 from .discovery import Choice, Discovery
 from .environments import Settings, load_settings
+from .errors import ConfigurationError
+from .incremental import DEFAULT_MAX_AGE, StoredClient
 from .runner import ReportResult, run_report
+from .store import RecordStore, Scope, StoreInfo
 from .tokens import TokenStore, default_token_store, stored_client_secret
 
 
+FULL_REFRESH_DAYS_VARIABLE = "PROCORE_XL_FULL_REFRESH_DAYS"
+UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this long are forgotten
+_full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
+
+
+def full_refresh_age(environ: Mapping[str, str] = os.environ) -> timedelta:
+    """After how long a stored list is fetched in full again (PROCORE_XL_FULL_REFRESH_DAYS, default 7)."""
+    text = environ.get(FULL_REFRESH_DAYS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MAX_AGE
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise ConfigurationError(f"{FULL_REFRESH_DAYS_VARIABLE}={text!r}: give a number of days (0 or more)")
+    return timedelta(days=days)
+
+
 class ProcoreService:
-    """Signs in, discovers, runs reports. Safe to share between threads."""
+    """Signs in, discovers, runs reports. Safe to share between threads.
+
+    Every report run goes through the local record store (:mod:`procore_xl.store`,
+    :mod:`procore_xl.incremental`): only what changed since the last run is asked for, unless a
+    full refresh is asked (``run(..., full=True)`` or within :meth:`full_refresh`)."""
 
     def __init__(self, settings: Settings | None = None, store: TokenStore | None = None,
-                 *, per_page: int = 1000, max_workers: int = 8):
+                 *, per_page: int = 1000, max_workers: int = 8, records: RecordStore | None = None,
+                 full_refresh_after: timedelta | None = None):
         settings = settings or load_settings()
         if settings.client_secret is None:           # flags and PROCORE_CLIENT_SECRET come first
             # the app secret `procore-xl setup` keeps in the keyring: a person's, so never used to
@@ -33,6 +64,8 @@ class ProcoreService:
                                            service_account=False)
         self.settings = settings
         self._store = store
+        self._records = records
+        self.full_refresh_after = full_refresh_after if full_refresh_after is not None else full_refresh_age()
         self._per_page = per_page
         self._max_workers = max_workers
         self._lock = threading.RLock()
@@ -46,6 +79,15 @@ class ProcoreService:
             if self._store is None:
                 self._store = default_token_store(self.settings)
             return self._store
+
+    @property
+    def records(self) -> RecordStore:
+        """The local record store (one per user, shared with other processes)."""
+        with self._lock:
+            if self._records is None:
+                self._records = RecordStore()
+                self._records.prune(not_saved_for=UNUSED_RECORDS_KEPT)
+            return self._records
 
     @property
     def client(self) -> ProcoreClient:
@@ -92,6 +134,7 @@ class ProcoreService:
     def logout(self) -> bool:
         """Revoke and forget the sign-in; False when there was none."""
         was_signed_in = auth.logout(self.settings, self.store)
+        self.clear_records()
         self.close()
         return was_signed_in
 
@@ -105,5 +148,28 @@ class ProcoreService:
     def choices(self, list_name: str, **context: Any) -> list[Choice]:
         return self.discovery.choices(list_name, **context)
 
-    def run(self, report: str | Report, params: Mapping[str, Any]) -> ReportResult:
-        return run_report(self.client, report, params, discovery=self.discovery)
+    def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False) -> ReportResult:
+        """Run a report through the record store; ``full``: fetch everything again."""
+        client = StoredClient(self.client, self.records, Scope.of(self.settings),
+                              full=full or _full_refresh.get(), max_age=self.full_refresh_after)
+        return run_report(client, report, params, discovery=self.discovery)
+
+    @contextlib.contextmanager
+    def full_refresh(self) -> Iterator[None]:
+        """Runs made by this thread inside the block fetch everything again (Full refresh,
+        ``procore-xl refresh --full``)."""
+        token = _full_refresh.set(True)
+        try:
+            yield
+        finally:
+            _full_refresh.reset(token)
+
+    # -- the record store ----------------------------------------------------------------
+    def records_info(self) -> StoreInfo:
+        return self.records.info()
+
+    def clear_records(self, *, every_environment: bool = False) -> int:
+        """Forget stored records of this environment (or of all); returns the calls removed."""
+        if every_environment:
+            return self.records.clear()
+        return self.records.clear(env=self.settings.env, api_url=self.settings.api_url)

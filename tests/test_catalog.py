@@ -118,9 +118,11 @@ def test_find_report_suggests_close_names():
 def test_catalog_markdown_lists_every_report_with_labels():
     md = catalog_markdown()
     lines = md.strip().splitlines()
-    assert lines[0] == "| Report | Group | Parameters | Notes |" and len(lines) == 72
+    assert lines[0] == "| Report | Group | Parameters | Refresh | Notes |" and len(lines) == 72
     assert "| RFIs | Project management | Company, Project Filter, Project, Sub Report" in md
-    assert "| Drawings | Project management | Company, Project Filter, Project, Drawing Area |" in md
+    assert "| Drawings | Project management | Company, Project Filter, Project, Drawing Area | incremental |" in md
+    assert any(line.startswith("| Manpower Logs |") and "| full |" in line for line in lines)
+    assert "| Potential Change Orders | Financials | Company, Project Filter, Project | incremental |" in md
     assert "| Manpower Logs | Daily logs |" in md and "Approved manpower logs only" in md
     assert "Contract, Contract ID, COR ID" in md
     for name in REPORTS:

@@ -259,7 +259,7 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
         wb.write(entry.sheet, top + 1, 1, block.rows, block.formats)
     wb.set_table(entry.sheet, entry.table, (top, 1, top + max(len(block.rows), 1), width))
 
-    notes = list(result.warnings or [])
+    notes = ([f"Refresh: {result.refresh}"] if getattr(result, "refresh", "") else []) + list(result.warnings or [])
     if block.truncated_cells:
         notes.append(f"{block.truncated_cells} text value(s) cut to Excel's 32,767 characters")
     now = dt.datetime.now().replace(microsecond=0)

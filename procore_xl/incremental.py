@@ -1,0 +1,214 @@
+"""Incremental fetching: ask Procore only for what changed since the records in the store.
+
+:class:`StoredClient` has the GET methods of :class:`~procore_xl.client.ProcoreClient` that the
+runner uses, and answers each call from the :class:`~procore_xl.store.RecordStore`:
+
+* a list whose endpoint documents ``filters[updated_at]`` (Procore's reference, per endpoint) and
+  that takes more than two pages: one request for the records updated since the last fetch (minus
+  :data:`OVERLAP` for clock skew), merged by id into the stored records, and one ``per_page=1``
+  request reading ``Total``; when Total differs from the merged count something was deleted, and
+  the list is fetched in full (a list of one or two pages is read in full: no more requests);
+* a per-parent call (an RFI's replies, a PCO's line items, one RFI in full) with the parent's
+  ``updated_at`` as ``version``: nothing is asked while the parent is unchanged; fetched in
+  full when it changed or is new (a deleted parent is not asked for at all, so its children go);
+* anything else, or a call not in the store, from another app or environment, whose last complete
+  fetch is older than ``max_age``, or with ``full=True``: fetched in full, as without a store.
+
+Parameters are part of a call's key, so a change of parameters is a call never fetched before.
+The records returned always come from the store's copy after the fetch, in Procore's order (new
+records last), so the output of an incremental run equals that of a full run.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from . import reference
+from .store import CallKey, RecordStore, Scope, StoredCall
+
+DEFAULT_MAX_AGE = timedelta(days=7)
+CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
+V2_MAX_PER_PAGE = 100
+OVERLAP = timedelta(minutes=2)        # asked again: changes made while the last answer was built
+UPDATED_AT = "filters[updated_at]"
+INCREMENTAL, FULL = "incremental", "full"
+
+
+def refreshes_incrementally(path: str) -> bool:
+    """True when Procore's reference documents ``filters[updated_at]`` on this paged list
+    (a concrete path or a catalog template)."""
+    documented = reference.lookup(path)
+    return bool(documented and documented.paginated and documented.documents_filter("updated_at"))
+
+
+def versions_children(path: str, record_path: tuple[str, ...] = ()) -> bool:
+    """True when the records of this list (inside ``record_path`` lists of the body, if given)
+    carry ``updated_at`` (Procore's reference), so the per-parent calls under them are made
+    again only for parents that changed."""
+    documented = reference.lookup(path)
+    if documented is None:
+        return False
+    fields = [documented.nested.get(key, ()) for key in record_path] if record_path else [documented.record_fields or ()]
+    return any("updated_at" in f for f in fields)
+
+
+def _asks_for_changes(path: str, params: Mapping[str, Any]) -> bool:
+    """A list where changes can be asked for and merged: documented, and in Procore's default
+    order (a sorted list would need its merged records re-sorted the way the server sorts)."""
+    return refreshes_incrementally(path) and not any(k.startswith(("sort", UPDATED_AT)) for k in params)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _id(record: Any) -> str | None:
+    return str(record["id"]) if isinstance(record, dict) and record.get("id") is not None else None
+
+
+@dataclass
+class Tally:
+    """What one report run took from the store and from Procore (thread-safe)."""
+    changed: int = 0           # records new or different since the stored copy
+    deleted: int = 0           # stored records Procore no longer lists
+    incremental: int = 0       # calls answered from the store plus what changed
+    reused: int = 0            # per-parent calls answered from the store alone
+    full: int = 0              # calls fetched in full with nothing stored to compare
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    @property
+    def mode(self) -> str:
+        return INCREMENTAL if self.incremental or self.reused else FULL
+
+    def describe(self, requests: int) -> str:
+        """``incremental: 3 changed, 1 deleted, 2 requests`` or ``full``."""
+        if self.mode == FULL:
+            return FULL
+        return f"{INCREMENTAL}: {self.changed} changed, {self.deleted} deleted, {requests} requests"
+
+
+class StoredClient:
+    """The runner's client for one report run: GETs answered through the record store."""
+
+    stores_records = True
+
+    def __init__(self, client, store: RecordStore, scope: Scope, *, full: bool = False,
+                 max_age: timedelta = DEFAULT_MAX_AGE):
+        self.client, self.store, self.scope = client, store, scope
+        self.full, self.max_age = full, max_age
+        self.tally = Tally()
+
+    @property
+    def stats(self):
+        return self.client.stats
+
+    def get_first(self, path: str, limit: int, params: Mapping[str, Any] | None = None, *,
+                  company_id: int | str | None = None) -> list[dict]:
+        """The newest ``limit`` records of a sorted list: always asked (a few records, one page)."""
+        self.tally.add(full=1)
+        return self.client.get_first(path, limit, params, company_id=company_id)
+
+    # -- lists ------------------------------------------------------------------------------------
+    def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
+                company_id: int | str | None = None, version: str | None = None) -> list[dict]:
+        params = dict(params or {})
+        key = CallKey.of(self.scope, company_id, path, params)
+        stored = self._usable(key, paged=True)
+        if stored is not None and version is not None and stored.version == version:
+            self.tally.add(reused=1)
+            return stored.records
+        if stored is not None and version is None and _asks_for_changes(path, params) \
+                and self._pages(path, len(stored.records)) > CHANGES_PAY_OFF_PAGES:
+            merged = self._merge_changes(key, path, params, company_id, stored)
+            if merged is not None:
+                return merged
+        rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
+        # an incremental list read whole (short, or a deletion), or a changed parent's children
+        self._count_against(stored if version is not None or _asks_for_changes(path, params) else None, rows)
+        self.store.save(key, rows, server_time=server_time or _now(), version=version, paged=True)
+        return rows
+
+    def _merge_changes(self, key: CallKey, path: str, params: dict, company_id, stored: StoredCall) -> list | None:
+        """The stored records with what changed since; None when only a full fetch can tell
+        (a deletion, records without ids, a list without Total)."""
+        since = stored.fetched_at - OVERLAP
+        until = max(_now(), stored.fetched_at) + timedelta(days=1)
+        changes, server_time = self.client.get_all_dated(
+            path, {**params, UPDATED_AT: f"{_iso(since)}...{_iso(until)}"}, company_id=company_id)
+        if any(_id(r) is None for r in changes) or any(_id(r) is None for r in stored.records):
+            return None
+        total = self.client.count(path, params, company_id=company_id)
+        merged = list(stored.records)
+        where = {_id(r): i for i, r in enumerate(merged)}
+        changed = []
+        for record in changes:
+            i = where.get(_id(record))
+            if i is None:
+                where[_id(record)] = len(merged)
+                merged.append(record)
+            elif merged[i] == record:
+                continue
+            else:
+                merged[i] = record
+            changed.append(record)
+        if total is None or total != len(merged):
+            return None
+        self.store.merge(key, changed, server_time=server_time or _now())
+        self.tally.add(incremental=1, changed=len(changed))
+        return merged
+
+    # -- single bodies ----------------------------------------------------------------------------
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *,
+            company_id: int | str | None = None, version: str | None = None) -> Any:
+        params = dict(params or {})
+        key = CallKey.of(self.scope, company_id, path, params)
+        stored = self._usable(key, paged=False)
+        if stored is not None and version is not None and stored.version == version:
+            self.tally.add(reused=1)
+            return stored.records[0]
+        body, server_time = self.client.get_dated(path, params, company_id=company_id)
+        if stored is not None and version is not None:        # a changed parent's body
+            self.tally.add(incremental=1, changed=int(stored.records[0] != body))
+        else:
+            self.tally.add(full=1)
+        self.store.save(key, [body], server_time=server_time or _now(), version=version, paged=False)
+        return body
+
+    # -- rules ------------------------------------------------------------------------------------
+    def _pages(self, path: str, records: int) -> int:
+        """Pages a full read of ``records`` records takes (v2.x lists page at most 100)."""
+        per_page = int(getattr(self.client, "per_page", 1000) or 1000)
+        if path.startswith("/rest/v2."):
+            per_page = min(per_page, V2_MAX_PER_PAGE)
+        return -(-records // per_page)
+
+    def _usable(self, key: CallKey, *, paged: bool) -> StoredCall | None:
+        """The stored call, unless a full fetch is due (asked for, nothing stored, too old)."""
+        if self.full:
+            return None
+        stored = self.store.load(key)
+        if stored is None or stored.paged != paged or _now() - stored.full_at > self.max_age:
+            return None
+        return stored
+
+    def _count_against(self, stored: StoredCall | None, rows: list) -> None:
+        """A list read whole: what changed and went compared with the stored copy (None: a full
+        read, nothing to compare)."""
+        if stored is None:
+            self.tally.add(full=1)
+            return
+        before = {_id(r): r for r in stored.records}
+        after = {_id(r) for r in rows}
+        changed = sum(1 for r in rows if _id(r) not in before or before[_id(r)] != r)
+        self.tally.add(incremental=1, changed=changed, deleted=len(set(before) - after))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,284 @@
+"""The local record store: the raw Procore records of each endpoint call, in one SQLite file.
+
+Each call is keyed by (environment, API host, app client id, company, path, query) and holds its
+records in Procore's order, the server time (``Date`` header) of its last fetch and of its last
+complete fetch, and the version of the parent record it belongs to (the parent's ``updated_at``,
+for per-parent calls). :mod:`procore_xl.incremental` decides what to ask Procore; this module
+only keeps what was fetched.
+
+The file lives in the per-user data folder (``records.sqlite3``), readable by the user only. It is
+shared by every process of the user at once (Excel's UDF server, a scheduled refresh, a terminal):
+WAL mode lets readers go on while one process writes, a busy timeout makes writers wait their
+turn, and every save is one transaction, so a reader sees a call's old records or its new ones.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .environments import Settings, data_dir
+
+STORE_FILE_NAME = "records.sqlite3"
+BUSY_TIMEOUT_SECONDS = 60
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    key TEXT PRIMARY KEY,        -- sha256 of the fields below
+    env TEXT NOT NULL,           -- environment name (production, sandbox, custom...)
+    api_url TEXT NOT NULL,
+    app TEXT NOT NULL,           -- the app's client id
+    company TEXT NOT NULL,       -- Procore-Company-Id sent ('' for none)
+    path TEXT NOT NULL,
+    query TEXT NOT NULL,         -- JSON of the sorted query parameters
+    fetched_at TEXT NOT NULL,    -- server time of the last fetch (full or changes), ISO 8601 UTC
+    full_at TEXT NOT NULL,       -- server time of the last complete fetch
+    version TEXT,                -- the parent record's updated_at for a per-parent call
+    count INTEGER NOT NULL,      -- records held
+    paged INTEGER NOT NULL,      -- 1: a list of records; 0: one body kept whole
+    saved_at TEXT NOT NULL       -- this computer's clock when saved (for `cache info`)
+);
+CREATE TABLE IF NOT EXISTS records (
+    call TEXT NOT NULL REFERENCES calls(key) ON DELETE CASCADE,
+    pos INTEGER NOT NULL,        -- Procore's order
+    id TEXT,                     -- the record's id as text (NULL: a body without one)
+    data TEXT NOT NULL,          -- the record as Procore sent it (JSON)
+    PRIMARY KEY (call, pos)
+);
+CREATE INDEX IF NOT EXISTS records_by_id ON records(call, id);
+"""
+
+
+def store_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the record store lives: ``records.sqlite3`` in the per-user data folder."""
+    return data_dir(environ) / STORE_FILE_NAME
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose records: one environment, API host and app (records of one company are keyed below)."""
+    env: str
+    api_url: str
+    app: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Scope":
+        return cls(settings.env, settings.api_url.rstrip("/"), settings.client_id or "")
+
+
+@dataclass(frozen=True)
+class CallKey:
+    scope: Scope
+    company: str
+    path: str
+    query: str          # JSON of the sorted query parameters
+
+    @classmethod
+    def of(cls, scope: Scope, company: Any, path: str, query: Mapping[str, Any] | None) -> "CallKey":
+        pairs = sorted((str(k), str(v)) for k, v in (query or {}).items() if k not in ("page", "per_page"))
+        return cls(scope, "" if company is None else str(company), path, json.dumps(pairs))
+
+    @property
+    def digest(self) -> str:
+        parts = [self.scope.env, self.scope.api_url, self.scope.app, self.company, self.path, self.query]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@dataclass
+class StoredCall:
+    """What the store holds for one call."""
+    fetched_at: datetime
+    full_at: datetime
+    version: str | None
+    paged: bool
+    records: list[Any]         # paged: the rows in Procore's order; else [body]
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    path: Path
+    size_bytes: int
+    entries: int
+    records: int
+    oldest: datetime | None    # the oldest last-complete-fetch time held
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _id_text(record: Any) -> str | None:
+    if isinstance(record, dict) and record.get("id") is not None:
+        return str(record["id"])
+    return None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class RecordStore:
+    """The SQLite record store. Thread-safe (one connection per thread); safe across processes."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else store_path()
+        self._local = threading.local()
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    # -- connection -------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        with self._ready_lock:
+            if not self._ready:
+                self._create_file()
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self._ready_lock:
+            if not self._ready:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(SCHEMA)
+                self._ready = True
+        self._local.conn = conn
+        return conn
+
+    def _create_file(self) -> None:
+        """The folder and an empty file readable by the user only (SQLite's -wal and -shm files
+        take the database file's permissions)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        if os.name != "nt":
+            os.chmod(self.path, 0o600)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- reading ----------------------------------------------------------------------------------
+    def load(self, key: CallKey) -> StoredCall | None:
+        conn = self._connect()
+        row = conn.execute("SELECT fetched_at, full_at, version, paged FROM calls WHERE key = ?",
+                           (key.digest,)).fetchone()
+        if row is None:
+            return None
+        data = [json.loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
+                                                       (key.digest,))]
+        return StoredCall(_parse(row[0]), _parse(row[1]), row[2], bool(row[3]), data)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def save(self, key: CallKey, records: Iterable[Any], *, server_time: datetime, version: str | None,
+             paged: bool) -> None:
+        """Replace the call's records with a complete fetch made at ``server_time``."""
+        records = list(records)
+        with self._write() as conn:
+            conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
+            self._upsert_call(conn, key, server_time, server_time, version, len(records), paged)
+            conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)",
+                             ((key.digest, i, _id_text(r), _dumps(r)) for i, r in enumerate(records)))
+
+    def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime) -> None:
+        """Records changed or added since the last fetch, by id: a changed record keeps its place,
+        a new one goes last. The last complete fetch time stays."""
+        changed = list(changed)
+        with self._write() as conn:
+            row = conn.execute("SELECT full_at, version, paged FROM calls WHERE key = ?", (key.digest,)).fetchone()
+            if row is None:
+                raise KeyError("no stored call to merge into")
+            top = conn.execute("SELECT COALESCE(MAX(pos), -1) FROM records WHERE call = ?",
+                               (key.digest,)).fetchone()[0]
+            for record in changed:
+                rid = _id_text(record)
+                updated = conn.execute("UPDATE records SET data = ? WHERE call = ? AND id = ?",
+                                       (_dumps(record), key.digest, rid)).rowcount
+                if not updated:
+                    top += 1
+                    conn.execute("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)",
+                                 (key.digest, top, rid, _dumps(record)))
+            count = conn.execute("SELECT COUNT(*) FROM records WHERE call = ?", (key.digest,)).fetchone()[0]
+            self._upsert_call(conn, key, server_time, _parse(row[0]), row[1], count, bool(row[2]))
+
+    def _upsert_call(self, conn, key: CallKey, fetched_at: datetime, full_at: datetime, version: str | None,
+                     count: int, paged: bool) -> None:
+        conn.execute(
+            "INSERT INTO calls (key, env, api_url, app, company, path, query, fetched_at, full_at, "
+            "version, count, paged, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET fetched_at = excluded.fetched_at, full_at = excluded.full_at, "
+            "version = excluded.version, count = excluded.count, paged = excluded.paged, "
+            "saved_at = excluded.saved_at",      # not REPLACE: that would delete the call's records
+            (key.digest, key.scope.env, key.scope.api_url, key.scope.app, key.company, key.path, key.query,
+             _iso(fetched_at), _iso(full_at), version, count, int(paged), _iso(datetime.now(timezone.utc))))
+
+    def _write(self):
+        return _Transaction(self._connect())
+
+    # -- housekeeping -----------------------------------------------------------------------------
+    def info(self) -> StoreInfo:
+        if not self.path.exists():
+            return StoreInfo(self.path, 0, 0, 0, None)
+        conn = self._connect()
+        entries, oldest = conn.execute("SELECT COUNT(*), MIN(full_at) FROM calls").fetchone()
+        records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        return StoreInfo(self.path, size, entries, records, _parse(oldest) if oldest else None)
+
+    def prune(self, not_saved_for: timedelta) -> int:
+        """Forget calls not saved for that long (parameters no longer used, a sandbox long gone)."""
+        if not self.path.exists():
+            return 0
+        cutoff = _iso(datetime.now(timezone.utc) - not_saved_for)
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM calls WHERE saved_at < ?", (cutoff,)).rowcount
+            if removed:
+                conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
+        return removed
+
+    def clear(self, env: str | None = None, api_url: str | None = None) -> int:
+        """Forget the records of one environment (and API host), or all; returns the calls removed."""
+        if not self.path.exists():
+            return 0
+        where, args = [], []
+        if env is not None:
+            where.append("env = ?")
+            args.append(env)
+        if api_url is not None:
+            where.append("api_url = ?")
+            args.append(api_url.rstrip("/"))
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        with self._write() as conn:
+            removed = conn.execute(f"DELETE FROM calls{clause}", args).rowcount
+            conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
+        if not where:
+            self._connect().execute("VACUUM")
+        return removed
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error): one writer at a time, waiting
+    up to the busy timeout for another process's write to finish."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,80 @@
+"""The SQLite record store on its own: keys, saves and merges, permissions, housekeeping."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from procore_xl.store import CallKey, RecordStore, Scope, store_path
+
+SCOPE = Scope("production", "https://api.procore.com", "app-1")
+T0 = datetime(2026, 1, 5, 10, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = RecordStore(tmp_path / "records.sqlite3")
+    yield s
+    s.close()
+
+
+def key(path="/rest/v1.0/projects/1/rfis", company=8001, scope=SCOPE, **query) -> CallKey:
+    return CallKey.of(scope, company, path, query)
+
+
+def test_a_merge_updates_in_place_appends_new_and_keeps_the_rest(store):
+    store.save(key(), [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}], server_time=T0, version=None, paged=True)
+    store.merge(key(), [], server_time=T0 + timedelta(minutes=1))               # nothing changed
+    store.merge(key(), [{"id": 3, "v": "c"}, {"id": 1, "v": "A"}], server_time=T0 + timedelta(minutes=2))
+    stored = store.load(key())
+    assert stored.records == [{"id": 1, "v": "A"}, {"id": 2, "v": "b"}, {"id": 3, "v": "c"}]
+    assert stored.fetched_at == T0 + timedelta(minutes=2) and stored.full_at == T0
+
+
+def test_calls_are_keyed_by_scope_company_path_and_query_but_not_paging(store):
+    store.save(key(per_page=100), [{"id": 1}], server_time=T0, version="v1", paged=True)
+    assert store.load(key(page=3)).records == [{"id": 1}] and store.load(key()).version == "v1"
+    for other in (key(company=8002), key(sort="-id"), key(scope=Scope("sandbox", SCOPE.api_url, "app-1")),
+                  key(scope=Scope("production", SCOPE.api_url, "app-2")), key("/rest/v1.0/projects/2/rfis")):
+        assert store.load(other) is None
+
+
+def test_the_file_is_the_users_alone_and_in_wal_mode(store):
+    store.save(key(), [{"id": 1}], server_time=T0, version=None, paged=True)
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_default_location_is_the_per_user_data_folder(isolated_home):
+    assert RecordStore().path == store_path() == isolated_home / "records.sqlite3"
+
+
+def test_info_and_clear_by_environment(store):
+    assert store.info().entries == 0
+    store.save(key(), [{"id": 1}, {"id": 2}], server_time=T0, version=None, paged=True)
+    sandbox = Scope("custom", "http://127.0.0.1:9", "sandbox-client-id")
+    store.save(key(scope=sandbox), [{"id": 1}], server_time=T0 + timedelta(days=1), version=None, paged=True)
+    info = store.info()
+    assert (info.entries, info.records, info.oldest) == (2, 3, T0) and info.size_bytes > 0
+    assert store.clear(env="custom") == 1 and store.load(key()) is not None
+    assert store.clear() == 1 and store.info().records == 0
+
+
+def test_a_failed_save_keeps_the_previous_records(store):
+    store.save(key(), [{"id": 1}], server_time=T0, version=None, paged=True)
+    with pytest.raises(TypeError):
+        store.save(key(), [{"id": 2}, {"id": object()}], server_time=T0, version=None, paged=True)
+    assert store.load(key()).records == [{"id": 1}]
+
+
+def test_calls_not_saved_for_a_long_time_are_pruned(store):
+    store.save(key(), [{"id": 1}], server_time=T0, version=None, paged=True)
+    store.save(key(company=8002), [{"id": 2}], server_time=T0, version=None, paged=True)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE calls SET saved_at = '2020-01-01T00:00:00Z' WHERE company = '8002'")
+    assert store.prune(not_saved_for=timedelta(days=30)) == 1
+    assert store.load(key()) is not None and store.load(key(company=8002)) is None
