@@ -9,8 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from procore_xl.catalog import catalog_markdown
-from procore_xl.parameters import parameters_markdown
+from procore_xl.parameters import catalog_markdown, parameters_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECTIONS = {"catalog": catalog_markdown, "parameters": parameters_markdown}

@@ -6,6 +6,7 @@ sub-lists, flatten to a DataFrame. Nothing here knows a report by name.
 """
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from .parameters import Resolved, date_chunks, resolve, select
 
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
 FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one project
+PAGE_SIZE = 1000        # per_page of envelope pages (Procore's v1 maximum)
+SHARED_MAX_AGE = 300    # seconds a shared show body serves other reports (one refresh, not a day)
 
 
 @dataclass
@@ -163,9 +166,32 @@ class _Run:
         path, query = ep.render(ctx)
         query.update(extra or {})
         company = ctx.get("company_id") if ep.company_header else None
-        body = self.client.get_all(path, query, company_id=company) if ep.paged \
-            else self.client.get(path, query, company_id=company)
+        if ep.shared:       # a show body other reports of this run may read too: fetched once
+            key = ("show", path, tuple(sorted(query.items())), company)
+            body = self.disc.cached(key, lambda: self.client.get(path, query, company_id=company),
+                                    max_age=SHARED_MAX_AGE)
+        elif ep.envelope:
+            body = self._envelope_pages(ep, path, query, company)
+        elif ep.paged:
+            body = self.client.get_all(path, query, company_id=company)
+        else:
+            body = self.client.get(path, query, company_id=company)
         return extract_records(body, ep)
+
+    def _envelope_pages(self, ep: Endpoint, path: str, query: dict, company) -> list:
+        """Pages whose body is one object (records under ``record_path``), read one after the
+        other while each holds as many records as the first (Procore may cap ``per_page``, and
+        an object body carries no paging headers we can read), so the last page is the short one."""
+        pages: list = []
+        first = None
+        for number in itertools.count(1):
+            body = self.client.get(path, {**query, "page": number, "per_page": PAGE_SIZE}, company_id=company)
+            count = len(extract_records(body, ep))
+            first = count if first is None else first
+            if count:
+                pages.append(body)
+            if count == 0 or count < first:
+                return pages
 
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
         rep, res = self.rep, self.res
@@ -187,16 +213,19 @@ class _Run:
                     seen.add(key)
                     recs.append(r)
         elif rep.limit:
-            recs = self._first_n(ep, ctx, res.limit)
+            recs = self._newest(ep, ctx, res.limit)
         else:
             recs = self._get(ep, ctx)
         return [{**lead, **r} for r in recs]
 
-    def _first_n(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
-        """The first ``n`` records of a sorted list (not the whole list)."""
-        path, query = ep.render(ctx)
-        company = ctx.get("company_id") if ep.company_header else None
-        return extract_records(self.client.get_first(path, n, query, company_id=company), ep)
+    def _newest(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
+        """The ``n`` records newest by the report's ``newest_by`` field (Procore documents no
+        sort on it, so the whole list is read), ties in Procore's order."""
+        field_name = self.rep.newest_by
+        records = self._get(ep, ctx)
+        dated = sorted((r for r in records if r.get(field_name)), key=lambda r: str(r[field_name]), reverse=True)
+        undated = [r for r in records if not r.get(field_name)]
+        return (dated + undated)[:n]
 
     def _walk_tree(self, roots: list[dict], ctx: dict) -> list[dict]:
         tree = self.rep.tree
