@@ -62,6 +62,7 @@ def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, laten
     from .excel.refresh import write_results_workbook  # openpyxl; kept off the import path of the CLI
 
     started = time.perf_counter()
+    sandbox_options.setdefault("strict", False)   # the demo's sandbox ignores what Procore ignores
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
                                              latency_ms=latency_ms, **sandbox_options)) as sandbox:
         print(f"Sandbox running at {sandbox.url}", file=stream)
