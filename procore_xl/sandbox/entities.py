@@ -482,7 +482,7 @@ DISCIPLINES = ["Architectural", "Structural", "Mechanical", "Electrical", "Plumb
 def make_drawing_area(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     area_id = 47 * 10**10 + w.key("project", project["id"]) * 100 + i + 1
     return {"name": ["Tower", "Podium", "Parking Garage", "Site Work"][i], "description": g.maybe(g.sentence(4)),
-            "drawings_count": 15,
+            "drawings_count": 15, **stamps(w, g), "deletable": False, "area_deletable": False,
             "drawing_sets": [{"id": area_id * 10 + s, "project_id": project["id"], "name": f"Set {s + 1}",
                               "date": iso_date(w.day(g.int(30, 300))), "position": s, "drawing_revisions_count": g.int(5, 40),
                               **stamps(w, g)} for s in range(2)],
@@ -772,7 +772,7 @@ def make_contract_payment(w: World, contract: dict, i: int, g: Gen, project: dic
             "invoice_number": f"INV-{g.int(10000, 99999)}", "payment_number": i + 1, "draw_request_number": i + 1,
             "date_payment_initiated": iso_date(day), "date_payment_settled": g.maybe(iso_date(day + timedelta(days=3))),
             "external_payment_id": None, "notes": g.maybe(g.sentence(5)), "status": g.pick(["paid", "pending"]),
-            "attachments": attachments(g, 74 * 10**6 + i), "origin_id": None, "created_at": g.ts(day)}
+            "attachments": attachments(g, 74 * 10**6 + i), "origin_id": None, "created_at": g.ts(day), "updated_at": g.ts(day)}
 
 
 def change_amounts(w: World, g: Gen) -> dict:
