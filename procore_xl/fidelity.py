@@ -151,17 +151,18 @@ def _entry(doc: Documented | None) -> str:
 def known_limits(report: Report) -> list[str]:
     """What a person should know about ``report``'s data: its catalog note, plus what the
     reference says of its endpoints (deprecated, beta, v2 text ids)."""
-    out = [report.note] if report.note else []
+    note = report.note
+    out = [note] if note else []
     for c in calls(report):
         doc = c.documented
         if doc is None:
             continue
-        if doc.deprecated:
+        if doc.deprecated and doc.path not in note:
             out.append(f"{doc.path} is deprecated in Procore's reference and has no successor that "
                        "serves this data.")
-        if doc.beta:
+        if doc.beta and "beta" not in note:
             out.append(f"{doc.path}: v{doc.version} endpoint marked beta.")
-        if doc.version.startswith("2") and c.role == "report":
+        if doc.version.startswith("2") and c.role == "report" and "text" not in note and "string" not in note:
             out.append("v2.0: ids come as text, at most 100 records per page.")
     return list(dict.fromkeys(out))
 
@@ -180,6 +181,9 @@ def fidelity_markdown() -> str:
         "fails when this file is stale or when a request is not documented. Every report also asks",
         "for the project list (project reports) and the company's custom field definitions (when",
         "records carry custom fields); those two requests are not repeated per row.",
+        "",
+        "Status: deprecated or beta as Procore's reference flags the endpoint; current = no such flag in",
+        "the sources (the index entries, `all_get_endpoints.json`, carry no beta flag).",
         "",
         "| Report | Endpoint(s) called | Reference entry | Status | Known limits |",
         "|---|---|---|---|---|",
