@@ -83,6 +83,7 @@ def test_every_report_and_sub_report_has_rows_from_the_strict_sandbox(strict_env
 def test_reports_reading_the_same_show_record_share_one_request(strict_env):
     sb, client, _ = strict_env
     disc = Discovery(client)
+    sb.reset_counts()
     run_report(client, "All Activity Details", {"company": "Harbor Tower Builders"}, discovery=disc, today=TODAY)
     counts = sb.path_counts
     run_report(client, "RFIs", {"company": "Harbor Tower Builders", "project": "Harbor Tower", "sub_report": "answers"},
