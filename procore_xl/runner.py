@@ -183,15 +183,18 @@ class _Run:
         other while each holds as many records as the first (Procore may cap ``per_page``, and
         an object body carries no paging headers we can read), so the last page is the short one."""
         pages: list = []
-        first = None
+        first, previous = None, None
         for number in itertools.count(1):
             body = self.client.get(path, {**query, "page": number, "per_page": PAGE_SIZE}, company_id=company)
-            count = len(extract_records(body, ep))
-            first = count if first is None else first
-            if count:
-                pages.append(body)
-            if count == 0 or count < first:
+            records = extract_records(body, ep)
+            if records and records == previous:      # a server that ignores page: nothing new
                 return pages
+            first = len(records) if first is None else first
+            if records:
+                pages.append(body)
+            if not records or len(records) < first:
+                return pages
+            previous = records
 
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
         rep, res = self.rep, self.res
