@@ -125,10 +125,11 @@ def test_sub_report_questions_and_two_level_answers(env, disc):
                    discovery=fresh, today=TODAY)
     assert list(a.frame.columns[:5]) == ["rfi.id", "rfi.number", "rfi.subject", "question.id", "id"]
     replies = sum(len(sb.world.records("rfi_replies", r)) for r in rfis)
-    assert len(a.frame) == replies and a.requests == len(rfis) + 1
+    assert len(a.frame) == replies
     again = run_report(client, "RFIs", {"company": 8001, "project": 91001, "sub_report": "answers"},
                        discovery=fresh, today=TODAY)
     assert again.requests == 1 and len(again.frame) == replies     # show bodies shared, the list re-read
+    assert a.requests - again.requests >= len(rfis)                 # one show request per RFI the first time
 
 
 def test_all_rfi_replies_roll_up(env, disc):
