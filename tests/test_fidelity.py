@@ -90,3 +90,30 @@ def test_reports_reading_the_same_show_record_share_one_request(strict_env):
                discovery=disc, today=TODAY)
     shown = [p for p in sb.path_counts if p.startswith("/rest/v1.0/projects/91001/rfis/") and "replies" not in p]
     assert shown and all(sb.path_counts[p] == counts[p] == 1 for p in shown)
+
+
+CHANGED = [("Checklist Templates", "items"), ("Drawing Areas", "drawing_sets"), ("Project Dates", None),
+           ("Prime Contract (Change Orders)", "change_events"), ("Meetings", None), ("Calendar Events", None),
+           ("Inspectors (checklists)", None), ("Change Reason Templates", None), ("Line Item Types", None),
+           ("Recently Updated Photos", None), ("Plan Revision Logs", None)]
+
+
+@pytest.mark.parametrize("name,sub", CHANGED)
+def test_cli_pull_against_the_strict_sandbox_as_a_service_account(sandbox, monkeypatch, capsys, tmp_path, name, sub):
+    from procore_xl.cli import main
+    assert sandbox.config.strict and sandbox.config.service_account_needs_company_header
+    for var, value in (("PROCORE_LOGIN_URL", sandbox.url), ("PROCORE_API_URL", sandbox.url),
+                       ("PROCORE_CLIENT_ID", sandbox.client_id), ("PROCORE_CLIENT_SECRET", sandbox.client_secret)):
+        monkeypatch.setenv(var, value)
+    target = tmp_path / "out.csv"
+    argv = ["pull", name, "--company", "8001", "--out", str(target)]
+    if REPORTS[name].scope == "project":
+        argv += ["--project", "91001"]
+    if REPORTS[name].dates:
+        argv += ["--start-days-back", "10"]
+    if sub:
+        argv += ["--sub-report", sub]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert len(target.read_text(encoding="utf-8").splitlines()) > 1
