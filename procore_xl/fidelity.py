@@ -167,6 +167,27 @@ def known_limits(report: Report) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _merged(items: list[Call]) -> list[tuple[str, Call]]:
+    """One line per endpoint: sub reports reading the same show endpoint share a line."""
+    roles: dict[str, list[str]] = {}
+    first: dict[str, Call] = {}
+    for c in items:
+        roles.setdefault(c.endpoint.path, []).append(c.role.replace("sub report ", ""))
+        first.setdefault(c.endpoint.path, c)
+    out = []
+    for path, names in roles.items():
+        c = first[path]
+        role = c.role if len(names) == 1 else "sub reports " + ", ".join(names)
+        out.append((role, c))
+    return out
+
+
+def _shown(ep: Endpoint) -> str:
+    """The path with the fixed query values the catalog sends (``?view=extended``)."""
+    fixed = [f"{k}={v}" for k, v in ep.query.items() if "{" not in str(v)]
+    return ep.path + ("?" + "&".join(fixed) if fixed else "")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -193,10 +214,10 @@ def fidelity_markdown() -> str:
         for r in REPORTS.values():
             if r.group != group:
                 continue
-            own = [c for c in calls(r) if (c.role,) not in common]
-            endpoints = "<br>".join(f"{c.role}: `GET {c.endpoint.path}`" for c in own)
-            entries = "<br>".join(_entry(c.documented) for c in own)
-            statuses = "<br>".join(status(c.documented) for c in own)
+            own = _merged([c for c in calls(r) if (c.role,) not in common])
+            endpoints = "<br>".join(f"{role}: `GET {_shown(c.endpoint)}`" for role, c in own)
+            entries = "<br>".join(_entry(c.documented) for _, c in own)
+            statuses = "<br>".join(status(c.documented) for _, c in own)
             limits = " ".join(known_limits(r))
             lines.append(f"| {r.name} | {endpoints} | {entries} | {statuses} | {_cell(limits)} |")
     lines += ["", "Shared requests:", ""]
