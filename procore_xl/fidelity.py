@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from . import reference
-from .catalog import CUSTOM_FIELD_DEFINITIONS, GROUPS, LISTS, REPORTS, Endpoint, Report, SubList
+from .catalog import CUSTOM_FIELD_DEFINITIONS, GROUPS, LISTS, REPORTS, Endpoint, Report
 from .reference import Documented
 
 PAGING = frozenset({"page", "per_page"})

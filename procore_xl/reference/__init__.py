@@ -71,7 +71,7 @@ class Documented:
     @property
     def filters(self) -> frozenset[str]:
         """Documented ``filters[name]`` names (without the ``filters[...]`` wrapper)."""
-        return frozenset(_filter_name(q) for q in self.query_parameters if _filter_name(q))
+        return frozenset(filter_name(q) for q in self.query_parameters if filter_name(q))
 
     @property
     def query_parameters(self) -> frozenset[str]:
@@ -89,7 +89,8 @@ class Documented:
         return _template_pattern(self.path)
 
 
-def _filter_name(query_name: str) -> str | None:
+def filter_name(query_name: str) -> str | None:
+    """``filters[updated_at]`` (or ``filters[trade_id][]``) -> ``updated_at``; else None."""
     m = re.fullmatch(r"filters\[([^\]]+)\](\[\])?", query_name)
     return m.group(1) if m else None
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import reference
-from ..reference import Documented
+from ..reference import Documented, filter_name
 
 PAGING = ("page", "per_page")
 
@@ -33,12 +33,7 @@ def documented(pattern: str) -> Documented | None:
     return reference.lookup(re.sub(r"\{[^}]+\}", "1", pattern))
 
 
-def _filter_name(key: str) -> str | None:
-    m = re.fullmatch(r"filters\[([^\]]+)\](\[\])?", key)
-    return m.group(1) if m else None
-
-
-def checked_query(doc: Documented, path: str, query: list[tuple[str, str]], *, strict: bool) -> list[tuple[str, str]]:
+def checked_query(doc: Documented, query: list[tuple[str, str]], *, strict: bool) -> list[tuple[str, str]]:
     """The query as the handler may apply it; raises :class:`Refused` in strict mode."""
     allowed = set(doc.query_parameters) | (set(PAGING) if doc.paginated else set())
     sent = {k for k, _ in query}
@@ -58,7 +53,7 @@ def checked_query(doc: Documented, path: str, query: list[tuple[str, str]], *, s
 
 def _problem(doc: Documented, allowed: set[str], key: str, value: str) -> str | None:
     if key not in allowed:
-        if _filter_name(key):
+        if filter_name(key):
             return f"{key} is not a documented filter"
         if key in PAGING:
             return f"{key}: this endpoint is documented without paging"

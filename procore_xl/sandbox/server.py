@@ -265,7 +265,7 @@ class ApiCall:
             if doc is None and strict:
                 raise Refused(f"GET {route.pattern} is not in Procore's published reference")
             if doc is not None:
-                query = checked_query(doc, self.path, self.query, strict=strict)
+                query = checked_query(doc, self.query, strict=strict)
         except Refused as exc:
             return json_response(400, {"errors": str(exc)})
         req = ApiRequest(sb.world, self.path, query, dict(query), args, token.user)
