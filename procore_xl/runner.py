@@ -23,7 +23,7 @@ from .parameters import Resolved, date_chunks, resolve, select
 
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
 FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one project
-PAGE_SIZE = 1000        # per_page of envelope pages (Procore's v1 maximum)
+PAGE_SIZE = 1000        # per_page of envelope pages when the client names none (Procore's v1 maximum)
 SHARED_MAX_AGE = 300    # seconds a shared show body serves other reports (one refresh, not a day)
 
 
@@ -184,8 +184,9 @@ class _Run:
         an object body carries no paging headers we can read), so the last page is the short one."""
         pages: list = []
         first, previous = None, None
+        per_page = getattr(self.client, "per_page", None) or PAGE_SIZE
         for number in itertools.count(1):
-            body = self.client.get(path, {**query, "page": number, "per_page": PAGE_SIZE}, company_id=company)
+            body = self.client.get(path, {**query, "page": number, "per_page": per_page}, company_id=company)
             records = extract_records(body, ep)
             if records and records == previous:      # a server that ignores page: nothing new
                 return pages

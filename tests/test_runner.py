@@ -220,3 +220,16 @@ def test_a_parent_deleted_since_it_was_listed_is_skipped_with_a_warning(env):
             run_report(client, "Drawings", {"company": 8001, "project": 91001, "drawing_area": "all"})
     finally:
         sandbox.faults.gone_paths = frozenset()
+
+
+def test_project_dates_read_every_page(env):
+    """Each page of project dates is one object: the runner reads page after page."""
+    from procore_xl.client import ProcoreClient
+    sb, client = env
+    dates = sb.world.records("project_dates", sb.world.project(91001))
+    with ProcoreClient(sb.url, client.tokens, per_page=2) as small:
+        before = sb.path_counts.get("/rest/v1.0/projects/91001/project_dates", 0)
+        result = run_report(small, "Project Dates", {"company": 8001, "project": 91001}, today=TODAY)
+        pages = sb.path_counts["/rest/v1.0/projects/91001/project_dates"] - before
+    assert sorted(result.frame["id"]) == sorted(d["id"] for d in dates) and len(dates) == 5
+    assert pages == 3                      # 2 + 2 + 1: the short page is the last
