@@ -1,7 +1,8 @@
-"""Regenerate the README sections that come from the code (the report catalog, the parameters).
+"""Regenerate what comes from the code: the README sections (report catalog, parameters, the
+known limits of report data) and docs/procore_fidelity.md (every request against Procore's reference).
 
-    python docs/update_readme.py          # rewrite README.md in place
-    python docs/update_readme.py --check  # exit 1 if README.md is out of date (tests/test_readme.py)
+    python docs/update_readme.py          # rewrite README.md and docs/procore_fidelity.md in place
+    python docs/update_readme.py --check  # exit 1 if either is out of date (tests/test_readme.py)
 """
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import re
 import sys
 from pathlib import Path
 
-from procore_xl.catalog import catalog_markdown
-from procore_xl.parameters import parameters_markdown
+from procore_xl.fidelity import fidelity_markdown, limits_markdown
+from procore_xl.parameters import catalog_markdown, parameters_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-SECTIONS = {"catalog": catalog_markdown, "parameters": parameters_markdown}
+FIDELITY = README.parent / "docs" / "procore_fidelity.md"
+SECTIONS = {"catalog": catalog_markdown, "parameters": parameters_markdown, "limits": limits_markdown}
 
 
 def render(text: str) -> str:
@@ -28,9 +30,12 @@ def render(text: str) -> str:
 def main(argv: list[str]) -> int:
     current = README.read_text(encoding="utf-8")
     fresh = render(current)
+    fidelity = fidelity_markdown()
     if "--check" in argv:
-        return 0 if fresh == current else 1
+        stale = fresh != current or not FIDELITY.exists() or FIDELITY.read_text(encoding="utf-8") != fidelity
+        return 1 if stale else 0
     README.write_text(fresh, encoding="utf-8")
+    FIDELITY.write_text(fidelity, encoding="utf-8")
     return 0
 
 

@@ -47,7 +47,12 @@ class Endpoint:
     object, e.g. ``("people",)``; with several keys the records of each are tagged ``record_type``.
     ``carry``: fields of that enclosing object copied onto each record (meeting ``group_title``).
     ``company_header``: send ``Procore-Company-Id`` (every call except /me and /companies).
-    ``paged``: list endpoint with page/per_page (False: one GET, whatever comes back).
+    ``paged``: list endpoint with page/per_page (False: one GET, whatever comes back; Procore's
+    reference documents no paging for it).
+    ``envelope``: each page is one object holding the records under ``record_path`` (Project
+    Dates); pages are read one after the other until a short one.
+    ``shared``: a show endpoint several reports read (an RFI with its answers): fetched once per
+    Discovery, whichever report asks first.
     """
     path: str
     query: Mapping[str, str] = field(default_factory=dict)
@@ -55,6 +60,8 @@ class Endpoint:
     carry: tuple[str, ...] = ()
     company_header: bool = True
     paged: bool = True
+    envelope: bool = False
+    shared: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "query", _frozen(self.query))
@@ -161,8 +168,9 @@ class Report:
     limit: str | None = None                   # parameter capping the rows (most recent N photos)
     tree: Tree | None = None
     order: tuple[str, ...] = ()                # column order hints after the keys
+    newest_by: str | None = None               # with ``limit``: keep the N records newest by this field
     description: str = ""
-    note: str = ""                             # why this endpoint, where the mapping is uncertain
+    note: str = ""                             # why this endpoint, what differs from Procore's data
 
     @property
     def version(self) -> str:
@@ -233,13 +241,20 @@ def _c(path: str, **query: str) -> Endpoint:
     return Endpoint(path, query)
 
 
+# v1.1 successor of the deprecated /rest/v1.0/meetings (same groups [{group_title, meetings}])
+MEETINGS_PATH = "/rest/v1.1/projects/{project_id}/meetings"
+# Show RFI: the questions with their answers (list records carry questions without answers)
+RFI_SHOW = Endpoint("/rest/v1.0/projects/{project_id}/rfis/{id}", paged=False, shared=True)
+
 LISTS: Mapping[str, Source] = MappingProxyType({
     "companies": Source((Endpoint("/rest/v1.0/companies", company_header=False),), scope=USER),
     # filters[by_status] is set from project_filter by discovery/runner
     "projects": Source((_c("/rest/v1.0/projects", **{"filters[by_status]": "{by_status}"}),),
                        label=("name", "display_name"), aliases=("project_number", "display_name"),
                        scope=COMPANY),
-    "contracts": Source((_p("/rest/v1.0/prime_contracts"), _p("/rest/v1.0/commitments")),
+    # commitments = purchase orders + work orders (/rest/v1.0/commitments is deprecated)
+    "contracts": Source((_p("/rest/v1.0/prime_contracts"), _p("/rest/v1.0/purchase_order_contracts"),
+                         _p("/rest/v1.0/work_order_contracts")),
                         label=("title", "name"), number="number"),
     "prime_contracts": Source((_p("/rest/v1.0/prime_contracts"),), label=("title", "name"),
                               number="number"),
@@ -248,8 +263,7 @@ LISTS: Mapping[str, Source] = MappingProxyType({
                    label=("title",), number="number"),
     "vendors": Source((_c("/rest/v1.0/vendors"),), scope=COMPANY),
     "drawing_areas": Source((Endpoint("/rest/v1.1/projects/{project_id}/drawing_areas"),)),
-    "meetings": Source((Endpoint("/rest/v1.0/meetings", {"project_id": "{project_id}"},
-                                 record_path=("meetings",), carry=("group_title",)),),
+    "meetings": Source((Endpoint(MEETINGS_PATH, record_path=("meetings",), carry=("group_title",)),),
                        label=("title",)),
     "albums": Source((_p("/rest/v1.0/image_categories"),)),
     "cost_code_lists": Source((_c("/rest/v1.0/standard_cost_code_lists"),), scope=COMPANY),
@@ -272,6 +286,10 @@ _DAILY = Dates()
 
 def _line_items(path: str) -> SubList:
     return SubList("line_items", "", "Line items", fetch=_p(path))
+
+
+_TEMPLATE_SHOW = Endpoint("/rest/v1.0/projects/{project_id}/checklist/list_templates/{id}", paged=False,
+                          shared=True)
 
 
 _R = [
@@ -298,21 +316,31 @@ _R = [
            scope=COMPANY, entity="program"),
     Report("Harm Sources", "Company", Endpoint("/rest/v1.0/companies/{company_id}/incidents/harm_sources"),
            scope=COMPANY, entity="harm_source"),
-    Report("Line Item Types", "Company", _c("/rest/v1.0/line_item_types"), scope=COMPANY,
+    Report("Line Item Types", "Company", _c("/rest/v1.0/line_item_types", project_id="{project_id}"),
            entity="line_item_type", keys=("id", "code", "name"),
-           note="WSDK marks company_id and project_id required; a company-level report sends "
-                "company_id only (line item types are company settings)."),
-    Report("Change Reason Templates", "Company", _c("/rest/v1.0/change_order_change_reasons"),
+           note="Procore documents company_id and project_id as required: line item types are "
+                "company settings read through one project (pick any project of the company)."),
+    Report("Change Reason Templates", "Company",
+           Endpoint("/rest/v2.0/companies/{company_id}/change_order_change_reasons"),
            scope=COMPANY, entity="change_reason", keys=("id", "change_reason"),
+           order=("show_in_select", "deletable"),
            note="Name mapping (M): Procore's change-order change reasons are the company's "
-                "templates of reasons offered on change orders."),
+                "templates of reasons offered on change orders. Reads the v2.0 list (the v1.0 "
+                "one is an older version): ids come as text, company_id is no longer a column, "
+                "deletable is new."),
     Report("Standard Cost Code Lists", "Company", _c("/rest/v1.0/standard_cost_code_lists"),
-           scope=COMPANY, entity="cost_code_list"),
+           scope=COMPANY, entity="cost_code_list",
+           note="/rest/v1.0/standard_cost_code_lists is deprecated (to be replaced by the WBS "
+                "segment item lists) and kept: the successor needs the cost code segment and "
+                "does not document its list ids as the standard_cost_code_list_id that Standard "
+                "Cost Codes sends."),
     Report("Standard Cost Codes", "Company",
            _c("/rest/v1.0/standard_cost_codes", standard_cost_code_list_id="{cost_code_list_id}"),
            scope=COMPANY, entity="cost_code", keys=("id", "full_code", "code", "name"),
            each=(Each("cost_code_list_id", "cost_code_lists", "cost_code_list", ("id", "name"),
-                      parameter="cost_code_list"),)),
+                      parameter="cost_code_list"),),
+           note="The lists come from the deprecated /rest/v1.0/standard_cost_code_lists (see "
+                "Standard Cost Code Lists)."),
     Report("Projects", "Company", _c("/rest/v1.0/projects", **{"filters[by_status]": "{by_status}"}),
            scope=COMPANY, entity="project",
            keys=("id", "project_number", "name"),
@@ -328,7 +356,7 @@ _R = [
            sub_lists=(SubList("attachments", "attachments", "Attachments"),),
            description="Replies of every RFI of every project (one request per RFI)"),
     Report("All Activity Details", "Company-wide roll-ups",
-           Endpoint("/rest/v1.0/projects/{project_id}/rfis/{rfi_id}"),
+           Endpoint("/rest/v1.0/projects/{project_id}/rfis/{rfi_id}", paged=False, shared=True),
            scope=ALL_PROJECTS, entity="rfi", keys=("id", "number", "subject"),
            each=(Each("rfi_id", "rfis", "rfi", ("id",)),),
            sub_lists=(SubList("questions", "questions", "Questions"),
@@ -338,7 +366,8 @@ _R = [
            description="Activity (questions and answers) of every RFI of every project",
            note="No company-wide RFI activity endpoint exists (procore_api.md 3.1, L). The RFI "
                 "show endpoint carries each RFI's questions with their answers, which is the "
-                "RFI's activity; project recent_activity mixes every tool and was not chosen."),
+                "RFI's activity; project recent_activity mixes every tool and was not chosen. "
+                "One show request per RFI, shared with the RFIs report's Answers in one run."),
 
     # ---- Project ---------------------------------------------------------------------------
     Report("Project Details", "Project",
@@ -355,8 +384,10 @@ _R = [
                 "is the budget views' detail rows (one row per budget line, every view)."),
     Report("Project Dates", "Project",
            Endpoint("/rest/v1.0/projects/{project_id}/project_dates", record_path=("project_dates",),
-                    paged=False),
-           entity="project_date", keys=("id", "name", "date")),
+                    envelope=True),
+           entity="project_date", keys=("id", "name", "date"),
+           note="Each page is {schedule_dates, project_dates}: every page is read, the "
+                "project_dates become the rows."),
     Report("Project Folders", "Project",
            Endpoint("/rest/v1.0/folders", {"project_id": "{project_id}"}, paged=False),
            entity="folder", keys=("id", "name_with_path", "name"),
@@ -385,12 +416,13 @@ _R = [
            note="Mapping M: the project's managed equipment (the current Equipment tool) rather "
                 "than the legacy daily-log /equipment list that has only id and name."),
     Report("Calendar Events", "Project",
-           Endpoint("/rest/v1.0/calendar_events", {"project_id": "{project_id}"},
-                    record_path=("tasks", "todos"), carry=("schedule_tasks_last_updated_at",)),
-           entity="event", keys=("id", "record_type", "name", "task_name"),
-           order=("start_datetime", "finish_datetime", "percentage"),
-           note="Mapping M: /calendar_events returns {tasks, todos}; both become rows, tagged "
-                "record_type = tasks / todos."),
+           Endpoint("/rest/v1.0/projects/{project_id}/schedule/calendar_items"),
+           entity="event", keys=("id", "name", "task_name"),
+           order=("start", "finish", "percentage", "milestone", "assigned.name"),
+           note="Mapping M: the project's schedule calendar items. /rest/v1.0/calendar_events "
+                "(tasks + todos) is deprecated (not accurate across time zones); its successor "
+                "lists calendar items with start/finish instead of start_datetime/"
+                "finish_datetime, and no record_type column (schedule tasks are not included)."),
     Report("Punch Item Types", "Project", _p("/rest/v1.0/punch_item_types"), entity="punch_item_type"),
     Report("TimeCard Time Types", "Project", _p("/rest/v1.0/timecard_time_types"),
            entity="time_type", keys=("id", "time_type", "abbreviated_time_type")),
@@ -401,8 +433,7 @@ _R = [
            order=("status", "due_date", "assignee.name", "rfi_manager.name", "created_at"),
            sub_lists=(
                SubList("questions", "questions", "Questions"),
-               SubList("answers", "questions.answers", "Answers",
-                       fetch=Endpoint("/rest/v1.0/projects/{project_id}/rfis/{id}", paged=False)),
+               SubList("answers", "questions.answers", "Answers", fetch=RFI_SHOW),
                SubList("assignees", "assignees", "Assignees"),
                SubList("ball_in_courts", "ball_in_courts", "Ball in court"))),
     Report("Submittals", "Project management", Endpoint("/rest/v1.1/projects/{project_id}/submittals"),
@@ -413,20 +444,22 @@ _R = [
                       SubList("distribution_members", "distribution_members", "Distribution members"),
                       SubList("attachments", "associated_attachments", "Attachments"))),
     Report("Meetings", "Project management",
-           Endpoint("/rest/v1.0/meetings", {"project_id": "{project_id}"}, record_path=("meetings",),
-                    carry=("group_title",)),
+           Endpoint(MEETINGS_PATH, record_path=("meetings",), carry=("group_title",)),
            entity="meeting", keys=("id", "title", "group_title"),
-           order=("meeting_date", "location", "occurred", "position"),
-           note="v1.0 returns meeting groups [{group_title, meetings}]; each meeting is a row "
-                "carrying its group_title."),
+           order=("starts_at", "ends_at", "location", "occurred", "position"),
+           note="Meeting groups [{group_title, meetings}]; each meeting is a row carrying its "
+                "group_title. Reads v1.1 (/rest/v1.0/meetings is deprecated): starts_at/ends_at "
+                "replace meeting_date."),
     Report("Meetings Categories", "Project management",
            _p("/rest/v1.0/meeting_categories", meeting_id="{meeting_id}"),
            entity="category", keys=("id", "title", "position"),
            each=(Each("meeting_id", "meetings", "meeting", ("id", "title"), parameter="meeting"),)),
     Report("Drawing Areas", "Project management",
-           Endpoint("/rest/v1.1/projects/{project_id}/drawing_areas"), entity="drawing_area",
+           Endpoint("/rest/v1.0/projects/{project_id}/drawing_areas"), entity="drawing_area",
            sub_lists=(SubList("drawing_sets", "drawing_sets", "Drawing sets"),
-                      SubList("drawing_disciplines", "drawing_disciplines", "Disciplines"))),
+                      SubList("drawing_disciplines", "drawing_disciplines", "Disciplines")),
+           note="Reads the v1.0 list: only it returns each area's drawing_sets and "
+                "drawing_disciplines (the v1.1 list does not)."),
     Report("Drawings", "Project management",
            _p("/rest/v1.1/drawing_areas/{drawing_area_id}/drawings"),
            entity="drawing", keys=("id", "number", "title"),
@@ -443,12 +476,15 @@ _R = [
     Report("Checklist Templates", "Project management",
            Endpoint("/rest/v1.0/projects/{project_id}/checklist/list_templates"),
            entity="template",
-           sub_lists=(SubList("sections", "sections", "Sections"),
-                      SubList("items", "sections.items", "Section items"))),
+           sub_lists=(SubList("sections", "sections", "Sections", fetch=_TEMPLATE_SHOW),
+                      SubList("items", "sections.items", "Section items", fetch=_TEMPLATE_SHOW)),
+           note="Sections and their items come from the template's show endpoint (one request "
+                "per template, shared by both sub reports); the list does not return them."),
     Report("Inspectors (checklists)", "Project management",
-           Endpoint("/rest/v1.0/checklist/possible_inspectors", {"project_id": "{project_id}"},
-                    record_path=("people",), paged=False),
-           entity="inspector", keys=("id", "name", "login")),
+           Endpoint("/rest/v2.0/companies/{company_id}/projects/{project_id}/inspections/inspectors"),
+           entity="inspector", keys=("id", "name", "login"), order=("company_name",),
+           note="Reads the v2.0 inspector list (/rest/v1.0/checklist/possible_inspectors is "
+                "deprecated): ids come as text and company_name replaces the company object."),
     Report("Photo Albums", "Project management", _p("/rest/v1.0/image_categories"), entity="album",
            order=("count", "private", "position")),
     Report("Photos", "Project management", _p("/rest/v1.0/images", image_category_id="{album_id}"),
@@ -457,10 +493,13 @@ _R = [
            each=(Each("album_id", "albums", "album", ("id", "name"), parameter="album"),),
            sub_lists=(SubList("trades", "trades", "Trades"),)),
     Report("Recently Updated Photos", "Project management",
-           _p("/rest/v1.0/images", sort="-updated_at"), entity="photo",
+           _p("/rest/v1.0/images"), entity="photo",
            keys=("id", "filename", "description"),
            order=("updated_at", "taken_at", "image_category_name", "url"), limit="photos",
-           note="Mapping M: images sorted by -updated_at, the first N (Number of photos)."),
+           newest_by="updated_at",
+           note="Mapping M: the N most recently updated images (Number of photos). Procore "
+                "documents no updated_at sort for images, so every image of the project is read "
+                "and the newest N are kept."),
 
     # ---- Safety ----------------------------------------------------------------------------
     Report("Incidents", "Safety", Endpoint("/rest/v1.0/projects/{project_id}/incidents"),
@@ -490,15 +529,25 @@ _DAILY_LOGS = [
     ("TimeCard Entries", "timecard_entries", "timecard_entry", ("id", "date"),
      ("party.name", "hours", "timecard_time_type.time_type", "approval_status"), {}),
 ]
+# documented without attachments in their list records (no Attachments sub report)
+_NO_ATTACHMENTS = ("visitor_logs", "timecard_entries")
+_DAILY_NOTES = {
+    "manpower_logs": "reports.md: Manpower Logs are the approved logs.",
+    "plan_revision_logs": "Procore documents this list without paging: one request per date chunk.",
+    "visitor_logs": "No Attachments sub report: Procore's visitor log records carry no attachments.",
+    "timecard_entries": "No Attachments sub report: Procore's timecard entry records carry no "
+                        "attachments.",
+}
 for _name, _res, _entity, _keys, _order, _q in _DAILY_LOGS:
     _R.append(Report(
-        _name, "Daily logs", Endpoint(f"/rest/v1.0/projects/{{project_id}}/{_res}", _q),
+        _name, "Daily logs",
+        Endpoint(f"/rest/v1.0/projects/{{project_id}}/{_res}", _q, paged=_res != "plan_revision_logs"),
         entity=_entity, keys=_keys, order=_order, dates=_DAILY,
-        sub_lists=(SubList("attachments", "attachments", "Attachments"),)
+        sub_lists=(() if _res in _NO_ATTACHMENTS else (SubList("attachments", "attachments", "Attachments"),))
         + ((SubList("scheduled_tasks", "scheduled_tasks", "Scheduled tasks"),) if _res == "work_logs" else ()),
         description="Approved manpower logs only (Procore's filters[status]=approved)"
         if _res == "manpower_logs" else "",
-        note="reports.md: Manpower Logs are the approved logs." if _res == "manpower_logs" else ""))
+        note=_DAILY_NOTES.get(_res, "")))
 
 _CONTRACT_KEYS = ("id", "number", "title")
 # Contract (from the discovered list, name or id, or `all`) or Contract ID typed by hand.
@@ -560,11 +609,14 @@ _R += [
            default_sub_report="attachments",
            description="Attachments of the project's prime contracts"),
     Report("Prime Contract (Change Orders)", "Financials",
-           Endpoint("/rest/v1.0/projects/{project_id}/prime_change_orders", paged=False),
+           Endpoint("/rest/v1.0/projects/{project_id}/prime_change_orders", {"view": "extended"},
+                    paged=False),
            entity="change_order", keys=_CONTRACT_KEYS,
            order=("contract_id", "status", "revision", "grand_total", "executed"),
            sub_lists=(SubList("change_events", "change_events", "Change events"),),
-           note="Mapping M: project-scoped prime change orders (every prime contract)."),
+           note="Mapping M: project-scoped prime change orders (every prime contract), with "
+                "view=extended: only that view includes their change events. Documented without "
+                "paging: one request per project."),
     Report("Prime Contract (Line Items)", "Financials",
            _p("/rest/v1.0/prime_contracts/{prime_contract_id}/line_items"),
            entity="line_item", keys=("id", "position", "description"), order=_LINE_ITEM_ORDER,
@@ -612,25 +664,3 @@ def find_report(name: str) -> Report:
         else " - run `procore-xl reports` for the list of reports"
     raise UnknownReportError(f'Unknown report "{name}"{hint}', parameter="report",
                              choices=list(REPORTS))
-
-
-def catalog_markdown() -> str:
-    """The catalog as a Markdown table (for the README): report, group, parameters, refresh
-    (incremental or full, see :attr:`Report.refresh`), notes."""
-    from .parameters import SPECS
-    lines = ["| Report | Group | Parameters | Refresh | Notes |", "|---|---|---|---|---|"]
-    for group in GROUPS:
-        for r in REPORTS.values():
-            if r.group != group:
-                continue
-            labels = [SPECS[p].label for p in r.parameters if p not in _HIDDEN_IN_DOCS]
-            if r.dates:
-                labels.insert(len(labels) - (1 if r.sub_lists else 0), "Duration (Report Date or Start/End Date)")
-            subs = ", ".join(s.name for s in r.sub_lists)
-            lines.append(f"| {r.name} | {group} | {', '.join(labels)}"
-                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.refresh} | {r.description} |")
-    return "\n".join(lines) + "\n"
-
-
-_HIDDEN_IN_DOCS = {"days_back", "start_date", "end_date", "start_days_back", "end_days_back",
-                   "report_date"}

@@ -65,6 +65,7 @@ def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, laten
     check_workbook_target(out)        # before the sandbox starts: a bad --out fails now, not after the run
     check_target(out)
     started = time.perf_counter()
+    sandbox_options.setdefault("strict", False)   # the demo's sandbox ignores what Procore ignores
     with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
                                              latency_ms=latency_ms, **sandbox_options)) as sandbox:
         print(f"Sandbox running at {sandbox.url}", file=stream)

@@ -11,6 +11,7 @@ are accepted too), ``project_filter`` for projects, ``report`` for sub_reports.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -58,14 +59,19 @@ class Discovery:
         self._cache: dict[tuple, list] = {}
         self._lock = threading.Lock()
 
-    def cached(self, key: tuple, fetch):
-        """``fetch()`` once per key for the life of this Discovery (e.g. custom field labels)."""
+    def cached(self, key: tuple, fetch, *, max_age: float | None = None):
+        """``fetch()`` once per key for the life of this Discovery (e.g. custom field labels), or
+        for ``max_age`` seconds (record bodies several reports of one refresh read)."""
         with self._lock:
             if key in self._cache:
-                return self._cache[key]
+                if max_age is None:
+                    return self._cache[key]
+                fetched_at, value = self._cache[key]
+                if time.monotonic() - fetched_at <= max_age:
+                    return value
         value = fetch()
         with self._lock:
-            self._cache[key] = value
+            self._cache[key] = value if max_age is None else (time.monotonic(), value)
         return value
 
     def invalidate(self) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping, NamedTuple, Sequence
 
-from .catalog import ALL_PROJECTS, PROJECT, USER, Report, SubList
+from .catalog import ALL_PROJECTS, GROUPS, PROJECT, REPORTS, USER, Report, SubList
 from .errors import BadRequestError, ParameterError, PermissionDeniedError
 
 ALL = "all"
@@ -424,3 +424,24 @@ def parameters_markdown() -> str:
         lines.append(f"| `--{spec.name.replace('_', '-')}` / `\"{spec.name}\"` | {spec.label} | {values}"
                      + (f" ({spec.help})" if spec.help else "") + f" | {spec.default if spec.default is not None else ''} |")
     return "\n".join(lines) + "\n"
+
+
+def catalog_markdown() -> str:
+    """The catalog as a Markdown table (for the README): report, group, parameters, refresh
+    (incremental or full, see :attr:`Report.refresh`), notes."""
+    lines = ["| Report | Group | Parameters | Refresh | Notes |", "|---|---|---|---|---|"]
+    for group in GROUPS:
+        for r in REPORTS.values():
+            if r.group != group:
+                continue
+            labels = [SPECS[p].label for p in r.parameters if p not in _HIDDEN_IN_DOCS]
+            if r.dates:
+                labels.insert(len(labels) - (1 if r.sub_lists else 0), "Duration (Report Date or Start/End Date)")
+            subs = ", ".join(s.name for s in r.sub_lists)
+            lines.append(f"| {r.name} | {group} | {', '.join(labels)}"
+                         + (f" (sub reports: {subs})" if subs else "") + f" | {r.refresh} | {r.description} |")
+    return "\n".join(lines) + "\n"
+
+
+_HIDDEN_IN_DOCS = {"days_back", "start_date", "end_date", "start_days_back", "end_days_back",
+                   "report_date"}

@@ -6,6 +6,7 @@ sub-lists, flatten to a DataFrame. Nothing here knows a report by name.
 """
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from .parameters import Resolved, date_chunks, resolve, select
 PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
 FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one project
+PAGE_SIZE = 1000        # per_page of envelope pages when the client names none (Procore's v1 maximum)
+SHARED_MAX_AGE = 300    # seconds a shared show body serves other reports (one refresh, not a day)
 
 
 @dataclass
@@ -180,9 +183,36 @@ class _Run:
         query.update(extra or {})
         company = ctx.get("company_id") if ep.company_header else None
         version = {"version": ctx.get(PARENT_VERSION)} if self.stored else {}
-        body = self.client.get_all(path, query, company_id=company, **version) if ep.paged \
-            else self.client.get(path, query, company_id=company, **version)
+        if ep.shared:       # a show body other reports of this run may read too: fetched once
+            key = ("show", path, tuple(sorted(query.items())), company, version.get("version"))
+            body = self.disc.cached(key, lambda: self.client.get(path, query, company_id=company, **version),
+                                    max_age=SHARED_MAX_AGE)
+        elif ep.envelope:
+            body = self._envelope_pages(ep, path, query, company)
+        elif ep.paged:
+            body = self.client.get_all(path, query, company_id=company, **version)
+        else:
+            body = self.client.get(path, query, company_id=company, **version)
         return extract_records(body, ep)
+
+    def _envelope_pages(self, ep: Endpoint, path: str, query: dict, company) -> list:
+        """Pages whose body is one object (records under ``record_path``), read one after the
+        other while each holds as many records as the first (Procore may cap ``per_page``, and
+        an object body carries no paging headers we can read), so the last page is the short one."""
+        pages: list = []
+        first, previous = None, None
+        per_page = getattr(self.client, "per_page", None) or PAGE_SIZE
+        for number in itertools.count(1):
+            body = self.client.get(path, {**query, "page": number, "per_page": per_page}, company_id=company)
+            records = extract_records(body, ep)
+            if records and records == previous:      # a server that ignores page: nothing new
+                return pages
+            first = len(records) if first is None else first
+            if records:
+                pages.append(body)
+            if not records or len(records) < first:
+                return pages
+            previous = records
 
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
         rep, res = self.rep, self.res
@@ -204,16 +234,19 @@ class _Run:
                     seen.add(key)
                     recs.append(r)
         elif rep.limit:
-            recs = self._first_n(ep, ctx, res.limit)
+            recs = self._newest(ep, ctx, res.limit)
         else:
             recs = self._get(ep, ctx)
         return [{**lead, **r} for r in recs]
 
-    def _first_n(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
-        """The first ``n`` records of a sorted list (not the whole list)."""
-        path, query = ep.render(ctx)
-        company = ctx.get("company_id") if ep.company_header else None
-        return extract_records(self.client.get_first(path, n, query, company_id=company), ep)
+    def _newest(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
+        """The ``n`` records newest by the report's ``newest_by`` field (Procore documents no
+        sort on it, so the whole list is read), ties in Procore's order."""
+        field_name = self.rep.newest_by
+        records = self._get(ep, ctx)
+        dated = sorted((r for r in records if r.get(field_name)), key=lambda r: str(r[field_name]), reverse=True)
+        undated = [r for r in records if not r.get(field_name)]
+        return (dated + undated)[:n]
 
     def _walk_tree(self, roots: list[dict], ctx: dict) -> list[dict]:
         tree = self.rep.tree

@@ -335,7 +335,7 @@ def test_busy_redirect_port_is_a_clear_error(settings):
 def test_client_credentials_work_with_no_keyring_and_stay_in_memory(no_keyring, settings, sandbox, isolated_home):
     tokens = TokenManager(settings, NoKeyringStore())
     with ProcoreClient(settings.api_url, tokens) as client:
-        me = client.get("/rest/v1.0/me")
+        me = client.get("/rest/v1.0/me", company_id=8001)    # a service account names its company
     assert tokens.uses_client_credentials
     assert me["id"] == sandbox.world.service_account["id"]
     assert sandbox.path_counts.get("/oauth/token") == 1

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from procore_xl.catalog import (ALL_PROJECTS, GROUPS, LISTS, PROJECT, REPORTS, USER, catalog_markdown,
-                                find_report)
+from procore_xl.catalog import ALL_PROJECTS, GROUPS, LISTS, PROJECT, REPORTS, USER, find_report
 from procore_xl.errors import UnknownReportError
-from procore_xl.parameters import SPECS
+from procore_xl.parameters import SPECS, catalog_markdown
 
 # The report menu users know (reports.md): names must match exactly.
 EXPECTED = {

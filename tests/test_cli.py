@@ -23,6 +23,10 @@ from procore_xl.sandbox.browser import ConsentBrowser
 
 @pytest.fixture
 def env(sandbox, monkeypatch):
+    """PROCORE_* variables pointing at the sandbox (a service account: client id + secret). The
+    service account may list its companies here without a company header (the documented rule,
+    on by default, has its own test below), so these tests can pick companies by name."""
+    monkeypatch.setattr(sandbox.config, "service_account_needs_company_header", False)
     return point_at(sandbox, monkeypatch)
 
 

@@ -60,7 +60,8 @@ def test_every_page_keeps_the_query_of_page_one(client, sandbox):
 
 
 def test_non_list_body_comes_back_as_one_row(client):
-    assert client.get_all("/rest/v1.0/me") == [client.get("/rest/v1.0/me")]
+    path = "/rest/v1.0/projects/91001/project_dates"      # one object per page
+    assert client.get_all(path, company_id=8001) == [client.get(path, {"page": 1}, company_id=8001)]
 
 
 FAULTS = {

@@ -189,13 +189,9 @@ class StrictProcore(ThreadingHTTPServer):
         elif re.fullmatch(r"/rest/v1\.[01]/projects", path):
             status = query.get("filters[by_status]", "Active")
             rows = [p for p in PROJECTS if status == "All" or p["active"] == (status == "Active")]
-        elif path.endswith("/checklist/possible_inspectors"):
-            return 200, {"people": [{"id": 5, "name": "Ines", "login": "i@x"}]}, {}
         elif path.endswith("/project_dates"):
             return 200, {"schedule_dates": {}, "project_dates": [{"id": 6, "name": "NTP", "date": "2024-01-02"}]}, {}
-        elif path.endswith("/calendar_events"):
-            return 200, {"tasks": [{"id": 7, "name": "Pour"}], "todos": [{"id": 8, "name": "Call"}]}, {}
-        elif re.fullmatch(r"/rest/v1\.0/meetings", path):
+        elif re.fullmatch(r"/rest/v1\.1/projects/\d+/meetings", path):
             rows = [{"group_title": "Weekly", "meetings": [{"id": 9, "title": "OAC"}]}]
         elif re.search(r"/folders(/\d+)?$", path):
             return 200, {"id": 10, "name": "Root", "folders": [], "files": [{"id": 11, "name": "a.pdf"}]}, {}

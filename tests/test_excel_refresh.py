@@ -180,7 +180,7 @@ def test_no_secret_in_the_workbook(service, settings, tmp_path):
     assert layout.REGISTRY_SHEET in openpyxl.load_workbook(path).sheetnames
 
 
-def test_refresh_process_killed_half_way_leaves_the_file_intact(sandbox, settings, service, tmp_path):
+def test_refresh_process_killed_half_way_leaves_the_file_intact(sandbox, settings, service, tmp_path, monkeypatch):
     """`procore-xl refresh` in its own process, SIGKILLed while it is fetching: the workbook's
     bytes are unchanged and no temporary file is left; a second run then completes."""
     import os
@@ -192,6 +192,9 @@ def test_refresh_process_killed_half_way_leaves_the_file_intact(sandbox, setting
     book = make_xlsm(tmp_path / "book.xlsm")
     new_workbook(book, REPORTS, service, template=book, progress=False)
     before = book.read_bytes()
+    # the refresh signs in as the service account and the sheets name their company: Procore's
+    # rule (company header on /companies too) would need company ids there; not what this tests
+    monkeypatch.setattr(sandbox.config, "service_account_needs_company_header", False)
     env = {**os.environ, "PROCORE_LOGIN_URL": settings.login_url, "PROCORE_API_URL": settings.api_url,
            "PROCORE_CLIENT_ID": settings.client_id, "PROCORE_CLIENT_SECRET": settings.client_secret,
            "PROCORE_XL_HOME": str(tmp_path / "home")}

@@ -210,7 +210,7 @@ def test_progress_line_is_live_on_a_terminal_and_absent_in_a_log(sandbox, tmp_pa
     log = logged.communicate(timeout=120)[1].decode("utf-8")
     assert logged.returncode == 0, log
 
-    assert re.findall(r"\rprocore-xl: RFIs: (\d+) requests", shown), repr(shown)
+    assert re.findall(r"\r(?:\x1b\[K)?procore-xl: RFIs: (\d+) requests", shown), repr(shown)
     assert "\r\x1b[K" in shown                      # the line is cleared before the summary
     assert "RFIs: 200 rows" in shown.rsplit("\r\x1b[K", 1)[1]
     assert "RFIs: 200 rows" in log and "\r" not in log and "\x1b" not in log

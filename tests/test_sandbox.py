@@ -180,13 +180,13 @@ def test_api_requires_bearer_token(sb):
 
 # ---------------------------------------------------------------- company header rule
 def test_company_header_rule(sb):
-    bare = api(sb, company=None)
+    bare = api(sb, user_token(sb)["access_token"], company=None)
     assert bare.get(f"{sb.url}/rest/v1.0/me").status_code == 200
     companies = bare.get(f"{sb.url}/rest/v1.0/companies").json()
     assert [c["id"] for c in companies] == [8001, 8002]
     assert companies[0]["name"] == "Harbor Tower Builders"
     missing = bare.get(f"{sb.url}/rest/v1.0/projects", params={"company_id": 8001})
-    assert missing.status_code == 403 and missing.json() == {"errors": "Missing Procore-Company-Id header!"}
+    assert missing.status_code == 400 and missing.json() == {"errors": "Missing Procore-Company-Id header!"}
     assert api(sb, company=8003).get(f"{sb.url}/rest/v1.0/projects", params={"company_id": 8003}).status_code == 403
     s = api(sb, company=8001)
     assert s.get(f"{sb.url}/rest/v1.0/projects/92001/rfis").status_code == 404      # project of 8002
@@ -202,7 +202,7 @@ def test_unreadable_project_is_listed_but_404(session, sb):
 
 def test_projects_active_by_default_and_status_filter(session, sb):
     def ids(**params):
-        r = session.get(f"{sb.url}/rest/v1.1/projects", params={"company_id": 8001, **params})
+        r = session.get(f"{sb.url}/rest/v1.0/projects", params={"company_id": 8001, **params})
         assert r.status_code == 200
         return {p["id"]: p["active"] for p in r.json()}
     active, inactive, every = ids(), ids(**{"filters[by_status]": "Inactive"}), ids(**{"filters[by_status]": "All"})
@@ -438,9 +438,9 @@ def test_photos_by_album_and_recently_updated(session, sb):
     album = sb.world.records("image_categories", project)[1]
     photos = session.get(f"{sb.url}/rest/v1.0/images", params={"project_id": 91001, "image_category_id": album["id"]}).json()
     assert len(photos) == album["count"] and {p["image_category_id"] for p in photos} == {album["id"]}
-    recent = session.get(f"{sb.url}/rest/v1.0/images", params={"project_id": 91001, "sort": "-updated_at", "per_page": 5}).json()
-    everything = sorted(sb.world.within("images", project), key=lambda p: p["updated_at"], reverse=True)
-    assert [p["updated_at"] for p in recent] == [p["updated_at"] for p in everything[:5]]
+    recent = session.get(f"{sb.url}/rest/v1.0/images", params={"project_id": 91001, "sort": "-taken_at", "per_page": 5}).json()
+    everything = sorted(sb.world.within("images", project), key=lambda p: p["taken_at"], reverse=True)
+    assert [p["taken_at"] for p in recent] == [p["taken_at"] for p in everything[:5]]
 
 
 def test_v2_budget_line_items_wrap_data_string_ids_and_cap_100():
@@ -468,7 +468,9 @@ def test_financial_records_belong_to_their_parents(session, sb):
     for contract in session.get(f"{sb.url}/rest/v1.0/work_order_contracts", params=p).json():
         cors = session.get(f"{sb.url}/rest/v1.0/change_order_requests", params={**p, "contract_id": contract["id"]}).json()
         packages = session.get(f"{sb.url}/rest/v1.0/change_order_packages", params={**p, "contract_id": contract["id"]}).json()
-        assert cors and {c["contract_id"] for c in cors} == {contract["id"]}
+        generated = sb.world.records("change_order_requests", sb.world.find("work_order_contracts", sb.world.project(91001),
+                                                                             contract["id"]))
+        assert cors and [c["id"] for c in cors] == [c["id"] for c in generated]
         assert {c["change_order_package_id"] for c in cors} <= {k["id"] for k in packages}
     pcos = session.get(f"{sb.url}/rest/v1.0/potential_change_orders", params=p).json()
     for pco in pcos[:3]:
@@ -498,3 +500,122 @@ def test_data_is_realistic(session, sb):
     contract = sb.world.records("work_order_contracts", project)[0]
     assert re.fullmatch(r"-?\d+\.\d{2}", contract["grand_total"])
     assert any(r["custom_fields"]["custom_field_5002"]["value"] for r in rfis)
+
+
+# ---------------------------------------------------------------- Procore as published (the reference)
+@pytest.fixture(scope="module")
+def lenient():
+    with SandboxServer(SandboxConfig(seed=7, strict=False, rate_limit_spike=100_000, rate_limit_hourly=100_000)) as server:
+        yield server
+
+
+def test_every_served_route_is_in_the_reference():
+    from procore_xl.sandbox.published import documented
+    from procore_xl.sandbox.routes import ROUTES
+    undocumented = [r.pattern for r in ROUTES if documented(r.pattern) is None]
+    assert undocumented == []
+
+
+@pytest.mark.parametrize("path,params,problem", [
+    ("/rest/v1.0/projects/91001/rfi_things", {}, "not in Procore's published reference"),
+    ("/rest/v1.0/line_item_types", {"company_id": 8001}, "project_id is missing"),
+    ("/rest/v1.0/images", {"project_id": 91001, "sort": "-updated_at"}, "sort=-updated_at is not a documented sort"),
+    ("/rest/v1.0/projects/91001/checklist/list_templates", {"filters[updated_at]": "2024-01-01...2024-02-01"},
+     "filters[updated_at] is not a documented filter"),
+    ("/rest/v1.0/projects/91001/prime_change_orders", {"view": "full"}, "view=full is not a documented view"),
+    ("/rest/v1.0/projects/91001/plan_revision_logs", {"page": 1}, "documented without paging"),
+    ("/rest/v1.0/projects/91001/rfis", {"color": "red"}, "color is not a documented parameter"),
+])
+def test_strict_mode_refuses_what_the_reference_does_not_document(session, sb, path, params, problem):
+    r = session.get(f"{sb.url}{path}", params=params)
+    assert r.status_code == 400 and problem in r.json()["errors"], r.text
+
+
+def test_lenient_mode_ignores_undocumented_filters_and_sorts(lenient):
+    s = api(lenient)
+    url = f"{lenient.url}/rest/v1.0/projects/91001/checklist/list_templates"
+    everything = s.get(url).json()
+    assert s.get(url, params={"filters[updated_at]": "2000-01-01...2000-01-02"}).json() == everything
+    assert s.get(url, params={"sort": "-updated_at"}).json() == everything   # not applied
+    names = s.get(url, params={"sort": "-name"}).json()                     # documented: applied
+    assert [t["name"] for t in names] == sorted((t["name"] for t in everything), reverse=True)
+    missing = api(lenient, company=None).get(f"{lenient.url}/rest/v1.0/projects", params={"company_id": 8001})
+    assert missing.status_code == 403
+
+
+def test_service_accounts_send_the_company_header_even_on_me_and_companies(sb):
+    bare = api(sb, company=None)                   # client credentials: the service account
+    for path in ("/rest/v1.0/me", "/rest/v1.0/companies"):
+        r = bare.get(f"{sb.url}{path}")
+        assert r.status_code == 400 and r.json() == {"errors": "Missing Procore-Company-Id header!"}
+    assert api(sb).get(f"{sb.url}/rest/v1.0/me").status_code == 200
+
+
+@pytest.mark.parametrize("bounds", ["{a}...{b}", "{a}T00:00:00Z...{b}T23:59:59Z"])
+def test_updated_at_ranges_are_applied_where_documented(session, sb, bounds):
+    w = sb.world
+    a, b = str(w.day(90)), str(w.day(30))
+    for path, entity in (("/rest/v1.0/projects/91001/rfis", "rfis"), ("/rest/v1.0/projects/91001/locations", "locations")):
+        got = session.get(f"{sb.url}{path}", params={"filters[updated_at]": bounds.format(a=a, b=b), "per_page": 1000}).json()
+        expected = [r["id"] for r in w.records(entity, w.project(91001)) if a <= r["updated_at"][:10] <= b]
+        assert [r["id"] for r in got] == expected
+
+
+def test_updated_at_is_served_wherever_the_reference_documents_it(session, sb):
+    from procore_xl.fidelity import all_calls
+    values = {**catalog_values(sb), "rfi_id": sb.world.records("rfis", sb.world.project(91001))[0]["id"]}
+    checked, missing = 0, []
+    for call in all_calls():
+        doc = call.documented
+        fields = doc.record_fields or ()
+        if call.endpoint.record_path:
+            fields = doc.nested.get(call.endpoint.record_path[0], ())
+        if "updated_at" not in fields or "{id}" in call.endpoint.path:
+            continue
+        path, query = call.endpoint.render({**values, "id": 1})
+        body = api(sb, user_token(sb)["access_token"], 8001).get(f"{sb.url}{path}", params=query).json() \
+            if path == "/rest/v1.0/companies" else session.get(f"{sb.url}{path}", params=query).json()
+        records = body["data"] if isinstance(body, dict) and "data" in body else body
+        records = records if isinstance(records, list) else [records]
+        if call.endpoint.record_path:
+            records = [m for g in records for m in g[call.endpoint.record_path[0]]]
+        if not records or not all("updated_at" in r for r in records):
+            missing.append(path)
+        checked += 1
+    assert missing == [] and checked > 30
+
+
+def test_lists_carry_only_documented_fields_show_endpoints_the_rest(session, sb):
+    p = sb.url + "/rest/v1.0/projects/91001"
+    templates = session.get(f"{p}/checklist/list_templates").json()
+    assert templates and all("sections" not in t for t in templates)
+    shown = session.get(f"{p}/checklist/list_templates/{templates[0]['id']}").json()
+    assert shown["sections"] and all("items" in sec for sec in shown["sections"])
+    v11 = session.get(f"{sb.url}/rest/v1.1/projects/91001/drawing_areas").json()
+    v10 = session.get(f"{p}/drawing_areas").json()
+    assert all("drawing_sets" not in a for a in v11) and all(a["drawing_sets"] and a["drawing_disciplines"] for a in v10)
+    rfi = session.get(f"{p}/rfis").json()[0]
+    assert all(set(q) <= {"id", "body", "errors"} for q in rfi["questions"])
+    logs = session.get(f"{p}/visitor_logs").json()
+    assert logs and all("attachments" not in log for log in logs)
+    default = session.get(f"{p}/prime_change_orders").json()
+    extended = session.get(f"{p}/prime_change_orders", params={"view": "extended"}).json()
+    assert all("change_events" not in c for c in default) and any(c["change_events"] for c in extended)
+
+
+def test_rfi_replies_have_the_documented_shape(session, sb):
+    rfi = next(r for r in sb.world.records("rfis", sb.world.project(91001)) if r["id"] % 4)
+    documented = {"id", "official", "answer_date", "plain_text_body", "rich_text_body", "created_by", "created_by_id",
+                  "attachments"}
+    replies = session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis/{rfi['id']}/replies").json()
+    answers = session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis/{rfi['id']}").json()["questions"][0]["answers"]
+    assert replies and {frozenset(r) for r in replies} == {frozenset(documented)}
+    assert answers == replies
+
+
+def test_project_dates_are_paged(session, sb):
+    url = f"{sb.url}/rest/v1.0/projects/91001/project_dates"
+    first = session.get(url, params={"per_page": 2})
+    assert first.headers["Total"] == "5" and len(first.json()["project_dates"]) == 2
+    last = session.get(url, params={"per_page": 2, "page": 3}).json()
+    assert len(last["project_dates"]) == 1 and "schedule_dates" in last

@@ -36,7 +36,9 @@ def test_no_secret_anywhere(sandbox, settings, keyring_backend, browser, tmp_pat
                  service, progress=False)
     refresh_workbook(book, service, progress=False)
     service.logout()
-    assert service.whoami()["id"] != sandbox.world.demo_user["id"]   # the user token is gone: service account
+    with pytest.raises(ProcoreError, match="Procore-Company-Id") as err:   # the user token is gone: the
+        service.whoami()                                  # service account, which must name its company
+    messages.append(str(err.value))
     no_secret = dataclasses.replace(settings, client_secret=None)
     with pytest.raises(ProcoreError) as err:                # signed out, no service account: a plain message
         ProcoreService(no_secret, KeyringTokenStore()).whoami()

@@ -44,7 +44,24 @@ class Documented:
     nested: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # field -> child fields
     detailed: bool = False                  # from endpoints.json (else all_get_endpoints.json)
     source: tuple[str, ...] = ()
+    deprecation_note: str = ""              # what the sources say about the deprecation / successor
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def operation(self) -> str:
+        """Procore's operation id (``RestV10ProjectsProjectIdRfisGet``), when the sources name it."""
+        op = self.raw.get("operation")
+        return str(op.get("operationId") or "") if isinstance(op, Mapping) else str(self.raw.get("op") or "")
+
+    @property
+    def summary(self) -> str:
+        op = self.raw.get("operation")
+        return str(op.get("summary") or "") if isinstance(op, Mapping) else str(self.raw.get("summary") or "")
+
+    @property
+    def file(self) -> str:
+        """The package data file the entry comes from."""
+        return DETAILED_FILE.name if self.detailed else ALL_GET_FILE.name
 
     @property
     def version(self) -> str:
@@ -54,7 +71,7 @@ class Documented:
     @property
     def filters(self) -> frozenset[str]:
         """Documented ``filters[name]`` names (without the ``filters[...]`` wrapper)."""
-        return frozenset(_filter_name(q) for q in self.query_parameters if _filter_name(q))
+        return frozenset(filter_name(q) for q in self.query_parameters if filter_name(q))
 
     @property
     def query_parameters(self) -> frozenset[str]:
@@ -72,7 +89,8 @@ class Documented:
         return _template_pattern(self.path)
 
 
-def _filter_name(query_name: str) -> str | None:
+def filter_name(query_name: str) -> str | None:
+    """``filters[updated_at]`` (or ``filters[trade_id][]``) -> ``updated_at``; else None."""
     m = re.fullmatch(r"filters\[([^\]]+)\](\[\])?", query_name)
     return m.group(1) if m else None
 
@@ -87,17 +105,25 @@ def _frozen_or_none(values) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
 
 
+def _deprecation(value: Any) -> tuple[bool | None, str]:
+    """``deprecated`` is a flag, or ``{"deprecated": flag, "note": ...}`` where the sources say more."""
+    if isinstance(value, Mapping):
+        return value.get("deprecated"), str(value.get("note") or "")
+    return value, ""
+
+
 def _from_detailed(e: Mapping[str, Any]) -> Documented:
     response = e.get("response") or {}
+    deprecated, note = _deprecation(e.get("deprecated"))
     return Documented(
         path=e["path"], required_query=frozenset(e.get("required_query") or ()),
         optional_query=frozenset(e.get("optional_query") or ()),
         sort_param=e.get("sort_param"), sort_values=_frozen_or_none(e.get("sort_values")),
         view_values=_frozen_or_none(e.get("view_values")), paginated=bool(e.get("paginated")),
-        company_header=str(e.get("company_header") or ""), deprecated=e.get("deprecated"),
+        company_header=str(e.get("company_header") or ""), deprecated=deprecated,
         beta=e.get("beta"), record_fields=tuple(response.get("record_fields") or ()) or None,
         nested={k: tuple(v or ()) for k, v in (response.get("nested") or {}).items()},
-        detailed=True, source=tuple(e.get("source") or ()), raw=e)
+        detailed=True, source=tuple(e.get("source") or ()), deprecation_note=note, raw=e)
 
 
 def _from_short(e: Mapping[str, Any], source: str) -> Documented:

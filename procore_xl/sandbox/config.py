@@ -43,6 +43,10 @@ class SandboxConfig:
     access_token_ttl: int = 5400         # seconds (Procore: 90 minutes)
     code_ttl: int = 600                  # authorization code lifetime, seconds (Procore: 10 minutes)
     quiet: bool = True                   # no per-request log lines on stderr
-    # procore_api.md 1.5: with a service account (DMSA) even /me and /companies need the
-    # Procore-Company-Id header. Off by default so a service account can list its companies here.
-    service_account_needs_company_header: bool = False
+    # Procore's reference: a Developer Managed Service Account (client credentials) must send the
+    # Procore-Company-Id header even on /me and /companies.
+    service_account_needs_company_header: bool = True
+    # strict: 400 for any request the published reference does not document (undocumented path,
+    # parameter, filter, sort or view value, missing required parameter or company header).
+    # lenient (strict=False, the demo): undocumented filters, sorts and parameters are ignored.
+    strict: bool = True

@@ -123,9 +123,15 @@ def make_vendor(w: World, company: dict, i: int, g: Gen, project: dict) -> dict:
                                                "minority_business", "native_american_business", "small_business",
                                                "veteran_business", "womens_business", "sdvo_business", "eight_a_business")},
         "bidding_distribution": [], "trades": [{"id": t["id"], "name": t["name"]} for t in g.sample(trades, 2)],
-        "standard_cost_codes": [], "attachments": attachments(g, 11 * 10**6 + i),
+        "standard_cost_codes": standard_cost_code_refs(w, g, company), "attachments": attachments(g, 11 * 10**6 + i),
         "project_ids": [p["id"] for p in w.readable_projects(company["id"]) if g.chance(0.6)],
     }
+
+
+def standard_cost_code_refs(w: World, g: Gen, company: dict) -> list[dict]:
+    """A vendor's standard cost codes (a few of the company's first list)."""
+    lists = w.records("standard_cost_code_lists", company)
+    return g.sample(w.records("standard_cost_codes", lists[0]), g.int(0, 2)) if lists else []
 
 
 @entity("trades", "company", 12, 100, fixed(len(TRADES)))
@@ -250,7 +256,8 @@ def make_line_item_type(w: World, company: dict, i: int, g: Gen, _p: dict) -> di
 @entity("change_reasons", "company", 18, 100, fixed(6))
 def make_change_reason(w: World, company: dict, i: int, g: Gen, _p: dict) -> dict:
     reasons = ["Owner Request", "Design Error", "Unforeseen Condition", "Code Change", "Value Engineering", "Allowance"]
-    return {"change_reason": reasons[i], **stamps(w, g)}
+    return {"change_reason": reasons[i], "show_in_select": i != 5, "deletable": i > 2, "company_id": company["id"],
+            **stamps(w, g)}
 
 
 def insurance(w: World, g: Gen, i: int, vendor_id: int | None) -> dict:
@@ -475,7 +482,7 @@ DISCIPLINES = ["Architectural", "Structural", "Mechanical", "Electrical", "Plumb
 def make_drawing_area(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     area_id = 47 * 10**10 + w.key("project", project["id"]) * 100 + i + 1
     return {"name": ["Tower", "Podium", "Parking Garage", "Site Work"][i], "description": g.maybe(g.sentence(4)),
-            "drawings_count": 15,
+            "drawings_count": 15, **stamps(w, g), "deletable": False, "area_deletable": False,
             "drawing_sets": [{"id": area_id * 10 + s, "project_id": project["id"], "name": f"Set {s + 1}",
                               "date": iso_date(w.day(g.int(30, 300))), "position": s, "drawing_revisions_count": g.int(5, 40),
                               **stamps(w, g)} for s in range(2)],
@@ -501,8 +508,10 @@ MEETING_GROUPS = ["OAC Meetings", "Subcontractor Coordination", "Safety Meetings
 @entity("meetings", "project", 50, 1000, 10)
 def make_meeting(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     day = w.day(7 * (10 - i % 10) + 3 * (i // 10))
+    starts = g.moment(day).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"title": f"{MEETING_GROUPS[i % 3].rstrip('s')} #{i // 3 + 1}", "group_title": MEETING_GROUPS[i % 3], "position": i,
             "description": g.maybe(g.sentence(6)), "mode": g.pick(["in_person", "virtual"]), "meeting_date": iso_date(day),
+            "starts_at": starts, "ends_at": starts[:11] + f"{int(starts[11:13]) + 1:02d}" + starts[13:], "meeting_template_id": None,
             "location": g.pick(["Site trailer", "Zoom", "Salle de réunion B"]), "parent_id": None, "occurred": day < w.today,
             "is_private": False, "meeting_topics_count": g.int(0, 12), "created_by_id": w.demo_user["id"], **stamps(w, g)}
 
@@ -763,7 +772,7 @@ def make_contract_payment(w: World, contract: dict, i: int, g: Gen, project: dic
             "invoice_number": f"INV-{g.int(10000, 99999)}", "payment_number": i + 1, "draw_request_number": i + 1,
             "date_payment_initiated": iso_date(day), "date_payment_settled": g.maybe(iso_date(day + timedelta(days=3))),
             "external_payment_id": None, "notes": g.maybe(g.sentence(5)), "status": g.pick(["paid", "pending"]),
-            "attachments": attachments(g, 74 * 10**6 + i), "origin_id": None, "created_at": g.ts(day)}
+            "attachments": attachments(g, 74 * 10**6 + i), "origin_id": None, "created_at": g.ts(day), "updated_at": g.ts(day)}
 
 
 def change_amounts(w: World, g: Gen) -> dict:

@@ -63,10 +63,7 @@ def rfi_show(req: ApiRequest, rfi: dict) -> dict:
     replies = req.world.records("rfi_replies", rfi)
     questions = []
     for j, q in enumerate(rfi["questions"]):
-        answers = [{"id": r["id"], "official": r["official"], "answer_date": r["answer_date"],
-                    "plain_text_body": r["plain_text_body"], "rich_text_body": f"<p>{r['plain_text_body']}</p>",
-                    "created_by": r["created_by"], "created_by_id": r["created_by_id"], "attachments": r["attachments"]}
-                   for r in replies] if j == 0 else []
+        answers = [reply_shape(r) for r in replies] if j == 0 else []
         questions.append({"id": q["id"], "question_date": rfi["initiated_at"][:10], "plain_text_body": q["body"],
                           "rich_text_body": f"<p>{q['body']}</p>", "created_by": rfi["created_by"]["name"],
                           "attachments": [], "answers": answers})
@@ -78,7 +75,10 @@ def rfi_show(req: ApiRequest, rfi: dict) -> dict:
 
 
 def reply_shape(r: dict) -> dict:
-    return {k: v for k, v in r.items() if k not in ("official", "answer_date", "plain_text_body")}
+    """A reply as Procore documents it (the replies list and the answers of Show RFI)."""
+    return {"id": r["id"], "official": r["official"], "answer_date": r["answer_date"],
+            "plain_text_body": r["plain_text_body"], "rich_text_body": f"<p>{r['plain_text_body']}</p>",
+            "created_by": r["created_by"], "created_by_id": r["created_by_id"], "attachments": r["attachments"]}
 
 
 def rfi_replies(req: ApiRequest) -> Listing:
@@ -97,11 +97,29 @@ def vendors_of_project(req: ApiRequest) -> Listing:
     return listing_of(req, project_vendors(req.world, req.project))
 
 
-def project_dates(req: ApiRequest) -> Body:
+def project_dates(req: ApiRequest) -> Listing:
+    """Paged; each page is ``{schedule_dates, project_dates: [this page's dates]}``."""
     p = req.project
-    return Body({"schedule_dates": {"substantial_completion_date": p["completion_date"], "finish_variance": 4,
-                                    "percentage_complete": 37.5},
-                 "project_dates": req.world.records("project_dates", p)})
+    schedule = {"substantial_completion_date": p["completion_date"], "finish_variance": 4, "percentage_complete": 37.5}
+    return Listing(req.world.records("project_dates", p),
+                   shape=lambda page: {"schedule_dates": schedule, "project_dates": page})
+
+
+def calendar_items(req: ApiRequest) -> Listing:
+    """The schedule's calendar items (successor of the deprecated /calendar_events to-dos)."""
+    items = [{"id": t["id"], "name": t["name"], "task_name": t["task_name"], "description": t["description"],
+              "start": t["start_datetime"][:10], "finish": t["finish_datetime"][:10], "percentage": t["percentage"],
+              "milestone": t["milestone"], "private": t["private"], "color": "#2D9CDB",
+              "full_outline_path": t["name"], "assigned": t["created_by"], "created_by": t["created_by"],
+              "updated_at": t["updated_at"]} for t in req.world.records("todos", req.project)]
+    return listing_of(req, items)
+
+
+def inspectors(req: ApiRequest) -> Listing:
+    """v2.0 inspectors of the project's checklists (successor of /checklist/possible_inspectors)."""
+    company = req.project["company"]
+    return Listing([{"id": u["id"], "login": u["email_address"], "name": u["name"], "company_name": company["name"]}
+                    for u in project_users(req.world, req.project)])
 
 
 def calendar_events(req: ApiRequest) -> Body:
@@ -182,8 +200,11 @@ def change_order_request(req: ApiRequest) -> Body:
 
 
 def prime_change_orders(req: ApiRequest) -> Listing:
-    return Listing(filtered(req, req.world.within("prime_change_orders", req.project), ("contract_id",), False),
-                   paged=False)
+    """Documented without paging; only ``view=extended`` includes each change order's change events."""
+    records = filtered(req, req.world.within("prime_change_orders", req.project), (), False)
+    if req.params.get("view") != "extended":
+        records = [{k: v for k, v in r.items() if k != "change_events"} for r in records]
+    return Listing(records, paged=False)
 
 
 DAILY_LOGS = ("manpower_logs", "notes_logs", "plan_revision_logs", "quantity_logs", "visitor_logs", "waste_logs",
@@ -202,7 +223,6 @@ ROUTES: list[Route] = [
     *[Route(f"/rest/v1.{n}/companies/{{company_id}}/users", listing("company_users", "company")) for n in range(4)],
     *[Route(f"/rest/v1.{n}/users", listing("company_users", "company")) for n in range(4)],
     Route(f"{V}/vendors", listing("vendors", "company")),
-    Route(f"{V}/companies/{{company_id}}/vendors", listing("vendors", "company")),
     Route(f"{V}/companies/{{company_id}}/insurances", listing("company_insurances", "company")),
     Route(f"{V}/companies/{{company_id}}/vendors/{{vendor_id}}/insurances",
           child_listing("vendor_insurances", "vendor_id", scope="company")),
@@ -211,6 +231,7 @@ ROUTES: list[Route] = [
     Route(f"{V}/companies/{{company_id}}/incidents/harm_sources", listing("harm_sources", "company")),
     Route(f"{V}/line_item_types", listing("line_item_types", "company")),
     Route(f"{V}/change_order_change_reasons", listing("change_reasons", "company")),
+    Route("/rest/v2.0/companies/{company_id}/change_order_change_reasons", listing("change_reasons", "company")),
     Route(f"{V}/standard_cost_code_lists", listing("standard_cost_code_lists", "company")),
     Route(f"{V}/standard_cost_codes", child_listing("standard_cost_codes", "standard_cost_code_list_id", scope="company")),
     Route("/rest/v1.1/companies/{company_id}/custom_field_definitions", listing("custom_field_definitions", "company")),
@@ -230,6 +251,7 @@ ROUTES: list[Route] = [
     Route(f"{V}/cost_codes", listing("cost_codes")),
     Route(f"{V}/projects/{{project_id}}/managed_equipment", listing("managed_equipment")),
     Route(f"{V}/calendar_events", calendar_events),
+    Route(f"{V}/projects/{{project_id}}/schedule/calendar_items", calendar_items),
     Route(f"{V}/punch_item_types", listing("punch_item_types")),
     Route(f"{V}/timecard_time_types", listing("timecard_time_types")),
     Route(f"{V}/folders", folder),
@@ -244,7 +266,7 @@ ROUTES: list[Route] = [
     Route(f"{V}/projects/{{project_id}}/submittals", listing("submittals")),
     Route("/rest/v1.1/projects/{project_id}/submittals", listing("submittals")),
     Route(f"{V}/meetings", meetings_grouped),
-    Route("/rest/v1.1/projects/{project_id}/meetings", listing("meetings")),
+    Route("/rest/v1.1/projects/{project_id}/meetings", meetings_grouped),
     Route(f"{V}/meeting_categories", child_listing("meeting_categories", "meeting_id")),
     Route(f"{V}/projects/{{project_id}}/drawing_areas", listing("drawing_areas")),
     Route("/rest/v1.1/projects/{project_id}/drawing_areas", listing("drawing_areas")),
@@ -255,7 +277,9 @@ ROUTES: list[Route] = [
     Route(f"{V}/projects/{{project_id}}/checklist/list_templates", listing("checklist_templates")),
     Route("/rest/v1.1/projects/{project_id}/checklist/list_templates", listing("checklist_templates")),
     Route(f"{V}/checklist/list_templates", listing("checklist_templates")),
+    Route(f"{V}/projects/{{project_id}}/checklist/list_templates/{{id}}", show("checklist_templates")),
     Route(f"{V}/checklist/possible_inspectors", possible_inspectors),
+    Route("/rest/v2.0/companies/{company_id}/projects/{project_id}/inspections/inspectors", inspectors),
     Route(f"{V}/image_categories", listing("image_categories")),
     Route(f"{V}/images", child_listing("images", "image_category_id", optional=True)),
     # safety
@@ -263,7 +287,8 @@ ROUTES: list[Route] = [
     *[Route(f"{V}/projects/{{project_id}}/incidents/{kind}", child_listing(kind, "incident_id", optional=True))
       for kind in ("injuries", "near_misses", "property_damages", "environmentals")],
     # daily logs: log_date, or start_date/end_date; none = today only
-    *[Route(f"{V}/projects/{{project_id}}/{kind}", listing(kind, dated=True)) for kind in DAILY_LOGS],
+    *[Route(f"{V}/projects/{{project_id}}/{kind}", listing(kind, dated=True, paged=kind != "plan_revision_logs"))
+      for kind in DAILY_LOGS],
     Route(f"{V}/timecard_entries", listing("timecard_entries", dated=True)),
     # financials
     Route(f"{V}/projects/{{project_id}}/direct_costs", listing("direct_costs")),
@@ -273,7 +298,6 @@ ROUTES: list[Route] = [
     Route(f"{V}/projects/{{project_id}}/direct_costs/{{id}}/line_items", child_listing("direct_cost_line_items", "id")),
     Route(f"{V}/prime_contracts", listing("prime_contracts")),
     Route(f"{V}/prime_contract", first_prime_contract),
-    Route(f"{V}/prime_contracts/{{id}}", show("prime_contracts")),
     Route(f"{V}/work_order_contracts", listing("work_order_contracts")),
     Route(f"{V}/purchase_order_contracts", listing("purchase_order_contracts")),
     Route(f"{V}/commitments", commitments),

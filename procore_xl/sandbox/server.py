@@ -11,6 +11,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from .. import reference
 from .admin import RECORDS_PATH, handle_change
 from .config import Faults, SandboxConfig
 from .entities import SPECS
@@ -18,6 +19,7 @@ from .faults import Fault, FaultInjector, rate_limited_headers
 from .httputil import Response, bearer_token, json_response, parse_form
 from .oauth import OAuthProvider
 from .paging import PagingError, paginate
+from .published import Refused, checked_query, documented, documented_fields
 from .ratelimit import OVER_LIMIT_MESSAGE, RateLimiter
 from .routes import ROUTES
 from .routing import ApiError, ApiRequest, Body, Listing, Router
@@ -257,17 +259,29 @@ class ApiCall:
                                                       f'error_description="{INVALID_TOKEN}"'})
         if self.method != "GET":
             return json_response(405, {"errors": "Method Not Allowed"})
+        strict = sb.config.strict
         matched = sb.router.match(self.path)
         if matched is None:
+            if strict and reference.lookup(self.path) is None:
+                return json_response(400, {"errors": f"GET {self.path} is not in Procore's published reference"})
             return json_response(404, {"errors": "404 Not Found"})
         route, args = matched
-        req = ApiRequest(sb.world, self.path, self.query, self.params, args, token.user)
+        doc = documented(route.pattern)
+        query = self.query
+        try:
+            if doc is None and strict:
+                raise Refused(f"GET {route.pattern} is not in Procore's published reference")
+            if doc is not None:
+                query = checked_query(doc, self.query, strict=strict)
+        except Refused as exc:
+            return json_response(400, {"errors": str(exc)})
+        req = ApiRequest(sb.world, self.path, query, dict(query), args, token.user)
         try:
             if route.company_header or (token.user["id"] == sb.world.service_account["id"]
                                         and sb.config.service_account_needs_company_header):
                 self._resolve_scope(req)
             result = route.handler(req)
-            return self._render(result)
+            return self._render(result, doc)
         except ApiError as exc:
             return json_response(exc.status, {"errors": exc.errors})
         except PagingError as exc:
@@ -278,7 +292,7 @@ class ApiCall:
         world = req.world
         header = self.handler.headers.get("Procore-Company-Id")
         if not header:
-            raise ApiError(403, MISSING_COMPANY)
+            raise ApiError(400 if self.sandbox.config.strict else 403, MISSING_COMPANY)
         company_id = _int_or(header, -1)
         if not world.is_member(company_id):
             raise ApiError(403, "You do not have access to this company.")
@@ -295,14 +309,18 @@ class ApiCall:
                 raise ApiError(404, "404 Not Found")
             req.project = project
 
-    def _render(self, result: Listing | Body) -> Response:
+    def _render(self, result: Listing | Body, doc) -> Response:
+        """The handler's records as Procore documents them: paged, documented fields only."""
         if isinstance(result, Body):
-            return json_response(200, self._wrap(result.payload))
-        headers, items = {}, result.items
-        if result.paged:
-            page = paginate(items, base_url=self._base_url(), path=self.path, query=self.query)
-            headers, items = page.headers, page.items
-        payload = result.shape(items) if result.shape else items
+            payload, headers = result.payload, {}
+        else:
+            headers, items = {}, result.items
+            if result.paged:
+                page = paginate(items, base_url=self._base_url(), path=self.path, query=self.query)
+                headers, items = page.headers, page.items
+            payload = result.shape(items) if result.shape else items
+        if doc is not None:
+            payload = documented_fields(doc, payload)
         return json_response(200, self._wrap(payload), headers)
 
     def _wrap(self, payload: object) -> object:
