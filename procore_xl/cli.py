@@ -287,7 +287,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     config = SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed, faults=faults,
                            rfis_per_project=args.rfis_per_project, rate_limit_hourly=args.hourly_limit,
                            rate_limit_spike=spike, rate_limit_spike_seconds=spike_seconds,
-                           access_token_ttl=args.token_lifetime, quiet=not args.verbose)
+                           access_token_ttl=args.token_lifetime, quiet=not args.verbose,
+                           strict=not args.lenient)
+    print(("Lenient: undocumented filters, sorts and parameters are ignored" if args.lenient else
+           "Strict: any request Procore's reference does not document is answered 400"), flush=True)
     print(f"Rate limits per access token: {config.rate_limit_hourly:,} per hour, {spike} per {spike_seconds} s"
           + f"; {describe(faults)}", flush=True)
     try:
@@ -500,6 +503,9 @@ def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), metavar="N",
                    help="exact RFI count per project (overrides --scale)")
     p.add_argument("--seed", type=int, default=7, help="same seed, same data (default 7)")
+    p.add_argument("--lenient", action="store_true",
+                   help="ignore undocumented filters, sorts and parameters, as Procore is reported to "
+                        "(default: strict, answer 400 naming what Procore's reference does not document)")
     p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, metavar="MS",
                    help="added to every API request")
     g = p.add_argument_group("rate limits, per access token (answers carry X-Rate-Limit-* headers)")

@@ -94,3 +94,17 @@ def test_fault_knobs_503_bursts_dropped_connections_malformed_bodies_and_dying_t
         with pytest.raises(ValueError):
             answers[n - 1].json()
     answers[4].json()
+
+
+def test_sandbox_command_is_strict_unless_lenient():
+    undocumented = "?filters[colour]=blue"
+    with sandbox_command() as (url, banner):
+        assert "Strict" in banner
+        refused = requests.get(url + COMPANIES + undocumented, timeout=10, headers={
+            "Authorization": f"Bearer {token(url)[0]}", "Procore-Company-Id": "8001"})
+    assert refused.status_code == 400 and "colour" in refused.text
+    with sandbox_command("--lenient") as (url, banner):
+        assert "Lenient" in banner
+        ignored = requests.get(url + COMPANIES + undocumented, timeout=10, headers={
+            "Authorization": f"Bearer {token(url)[0]}", "Procore-Company-Id": "8001"})
+    assert ignored.status_code == 200 and ignored.json()
