@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -86,6 +86,9 @@ def _put(out: dict[str, Any], col: str, value: Any) -> None:
     out[col] = value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})   # JSON scalars: stored as they are
+
+
 def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] | None = None,
                    prefix: str = "") -> dict[str, Any]:
     """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None).
@@ -94,19 +97,10 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
     custom: dict[str, Any] | None = None
     custom_at = 0
     for k, v in rec.items():
-        col = f"{prefix}{k}"
-        if k == "custom_fields" and isinstance(v, Mapping) and not prefix and custom is None:
+        if k == "custom_fields" and not prefix and custom is None and _is_mapping(v):
             custom, custom_at = _custom_fields(v, custom_labels or {}), len(out)
-        elif isinstance(v, Mapping):
-            if v:
-                for sub, sv in flatten_record(v, prefix=col + ".").items():
-                    _put(out, sub, sv)
-            else:
-                _put(out, col, None)
-        elif isinstance(v, (list, tuple)):
-            _put(out, col, _json(list(v)) if v else None)
         else:
-            _put(out, col, v)
+            _flatten_into(out, f"{prefix}{k}", v)
     if not custom:
         return out
     # custom field columns go where ``custom_fields`` was, renamed if they clash with a field
@@ -119,6 +113,33 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
         merged[name] = value
     merged.update(items[custom_at:])
     return merged
+
+
+def _is_mapping(v: Any) -> bool:
+    # plain ``dict`` first: ``isinstance(v, Mapping)`` goes through the ABC machinery, which cost
+    # a third of a pull's flattening when it ran for every value
+    return type(v) is dict or (type(v) not in _PLAIN and isinstance(v, Mapping))
+
+
+def _flatten_into(out: dict[str, Any], col: str, v: Any) -> None:
+    """``v`` under the name ``col`` into ``out``: objects as ``col.<key>`` columns, lists as
+    compact JSON, scalars as they are (each through :func:`_put`)."""
+    t = type(v)
+    if t in _PLAIN:
+        pass
+    elif _is_mapping(v):
+        if not v:
+            v = None
+        else:
+            for sub, sv in v.items():
+                _flatten_into(out, f"{col}.{sub}", sv)
+            return
+    elif t is list or isinstance(v, (list, tuple)):
+        v = _json(list(v)) if v else None
+    if col in out:
+        _put(out, col, v)
+    else:
+        out[col] = v
 
 
 def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
@@ -303,28 +324,85 @@ def order_columns(columns: Sequence[str], *, lead: Sequence[str] = (), keys: Seq
     return seen
 
 
-def _without_empty_parents(cols: list[str], flat: list[dict[str, Any]]) -> list[str]:
+def _without_empty_parents(cols: list[str], filled: set[str]) -> list[str]:
     """An object that is null in some records and present in others gives ``location.id``...
     columns; the bare ``location`` column would only ever be empty, so it goes."""
     prefixes = {c.rsplit(".", n)[0] for c in cols for n in range(1, c.count(".") + 1)}
-    return [c for c in cols
-            if c not in prefixes or any(r.get(c) is not None for r in flat)]
+    return [c for c in cols if c not in prefixes or c in filled]
+
+
+class FrameBuilder:
+    """Rows flattened batch by batch (a page as it arrives) into columns, so a report never
+    exists as raw records and as flat rows at once; :meth:`frame` types and orders them exactly as
+    :func:`to_frame` does. Repeated text (names, statuses, logins) is stored once per column.
+
+    ``custom_labels`` may be a function: it is called once, at the first record that has custom
+    fields (the definitions request is only made for reports that carry some)."""
+
+    def __init__(self, *, custom_labels: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None):
+        self._labels = custom_labels
+        self._columns: dict[str, list[Any]] = {}      # name -> values, in order of first appearance
+        self._memos: dict[str, dict[str, str] | None] = {}   # per column: one object per distinct text
+        self._filled: set[str] = set()                # columns with at least one value
+        self.rows = 0
+
+    def _custom_labels(self) -> Mapping[str, str] | None:
+        if callable(self._labels):
+            self._labels = self._labels() or {}
+        return self._labels
+
+    def add(self, records: Iterable[Mapping[str, Any]]) -> None:
+        labels = self._labels if not callable(self._labels) else None
+        flat = []
+        for rec in records:
+            if labels is None and callable(self._labels) and rec.get("custom_fields"):
+                labels = self._custom_labels()
+            flat.append(flatten_record(rec, custom_labels=labels))
+        if not flat:
+            return
+        names: dict[str, None] = {}
+        for row in flat:
+            names.update(dict.fromkeys(row))
+        before = self.rows
+        for name in names:
+            values = [row.get(name) for row in flat]
+            column = self._columns.get(name)
+            if column is None:
+                column = self._columns[name] = [None] * before
+                self._memos[name] = {}
+            memo = self._memos[name]
+            if memo is not None:
+                values = [memo.setdefault(v, v) if type(v) is str else v for v in values]
+                if len(memo) > (before + len(values)) // 2 + 64:     # mostly distinct: not worth it
+                    self._memos[name] = None
+            if name not in self._filled and any(v is not None for v in values):
+                self._filled.add(name)
+            column.extend(values)
+        self.rows += len(flat)
+        for name, column in self._columns.items():
+            if len(column) < self.rows:
+                column.extend([None] * (self.rows - len(column)))
+
+    def frame(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (),
+              order: Sequence[str] = ()) -> pd.DataFrame:
+        """The typed DataFrame (the builder gives its columns away: call once)."""
+        cols = _without_empty_parents(list(self._columns), self._filled)
+        lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
+        cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
+        if not self.rows:
+            return pd.DataFrame(columns=cols)
+        # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
+        data = {}
+        for c in cols:
+            data[c] = clean_column(c, pd.Series(self._columns.pop(c), dtype=object))
+        self._columns.clear()
+        return pd.DataFrame(data, columns=cols, index=pd.RangeIndex(self.rows))
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),
              order: Sequence[str] = (), custom_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Flatten ``rows`` and return a typed DataFrame with ordered columns. Leading columns whose
     names start with the lead prefixes (``project.``, ``rfi.``) come first in order of appearance."""
-    flat = [flatten_record(r, custom_labels=custom_labels) for r in rows]
-    columns: dict[str, None] = {}
-    for r in flat:
-        for k in r:
-            columns.setdefault(k, None)
-    cols = _without_empty_parents(list(columns), flat)
-    lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
-    cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
-    # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
-    frame = pd.DataFrame(flat, columns=cols, dtype=object) if flat else pd.DataFrame(columns=cols)
-    for c in frame.columns:
-        frame[c] = clean_column(c, frame[c])
-    return frame
+    builder = FrameBuilder(custom_labels=custom_labels)
+    builder.add(rows)
+    return builder.frame(lead=lead, keys=keys, order=order)
