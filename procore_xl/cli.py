@@ -168,16 +168,17 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from .output import output_format, write_result
+    from .output import output_format, report_output
 
     if output_format(args.out) == "xlsx" and os.path.exists(args.out) and not args.force:  # before any request
         raise ConfigurationError(f"{args.out} exists: add --force to replace it, or add the report to it "
                                  f"with Insert report / `procore-xl new-workbook --template {args.out}`")
     with _service(args) as service:
         params = _report_params(args)
-        with _Ticker(args.report, service):
-            result = service.run(args.report, params)
-        write_result(result, args.out, params, raw_csv=args.raw_csv)
+        with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
+            with _Ticker(args.report, service):
+                result = service.run(args.report, params, records=out.records)
+            out.write(result)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":

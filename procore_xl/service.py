@@ -105,5 +105,7 @@ class ProcoreService:
     def choices(self, list_name: str, **context: Any) -> list[Choice]:
         return self.discovery.choices(list_name, **context)
 
-    def run(self, report: str | Report, params: Mapping[str, Any]) -> ReportResult:
-        return run_report(self.client, report, params, discovery=self.discovery)
+    def run(self, report: str | Report, params: Mapping[str, Any], *,
+            records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+        """Run a report; ``records`` takes the raw records batch by batch (see ``run_report``)."""
+        return run_report(self.client, report, params, discovery=self.discovery, records=records)
