@@ -3,9 +3,15 @@
 Starts the sandbox in its own process (N RFIs on project 91001, no latency unless asked), warms
 it up (it generates its records on first use), then runs `procore-xl pull` as a child process
 for each size and format and prints the wall seconds and the child's peak resident memory
-(``ru_maxrss`` of that one child from ``os.wait4``), next to the rows written and the file size.
+(``ru_maxrss`` of that one child from ``os.wait4``) and CPU seconds (user + system: steadier
+than wall time on a shared machine), next to the file size.
 
     python benchmarks/pull_memory.py [--rfis 20000 100000] [--formats csv json] [--latency-ms 0]
+                                     [--compare-with DIR]
+
+``--compare-with DIR`` also runs the `procore_xl` package found in DIR (e.g. an older commit:
+``git archive <commit> procore_xl | tar -x -C DIR``) in the same run, for a before/after on
+the same machine load.
 """
 from __future__ import annotations
 
@@ -22,21 +28,24 @@ from pull_speed import COMPANY, PROJECT, SandboxProcess, pull_with_procore_xl
 from procore_xl.sandbox import CLIENT_ID, CLIENT_SECRET
 
 
-def pull(sb: SandboxProcess, out: Path, home: str) -> dict:
-    """One `procore-xl pull RFIs` in a child process: seconds, peak RSS (MiB), exit status."""
+def pull(sb: SandboxProcess, out: Path, home: str, source: str | None = None) -> dict:
+    """One `procore-xl pull RFIs` in a child process: seconds, peak RSS (MiB), exit status.
+    ``source``: a folder holding the `procore_xl` package to run instead of the installed one."""
     env = {**os.environ, "PROCORE_XL_HOME": home, "PROCORE_LOGIN_URL": sb.url, "PROCORE_API_URL": sb.url,
            "PROCORE_CLIENT_ID": CLIENT_ID, "PROCORE_CLIENT_SECRET": CLIENT_SECRET}
     env.pop("PROCORE_ENV", None)
+    if source:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "procore_xl", "pull", "RFIs", "--company", str(COMPANY),
                "--project", str(PROJECT), "--out", str(out)]
     start = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stderr = child.stderr.read().decode("utf-8", "replace")
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     child.stderr.close()
-    return {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024, "status": child.returncode,
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024, "status": child.returncode,
             "size_mib": out.stat().st_size / 2**20 if out.exists() else 0.0,
             "message": stderr.strip().splitlines()[-1] if stderr.strip() else ""}
 
@@ -47,27 +56,30 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["csv", "json"], choices=["csv", "json", "xlsx"])
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per case; the best is printed")
+    parser.add_argument("--compare-with", metavar="DIR", help="also run the procore_xl package in DIR")
     args = parser.parse_args()
 
     print(f"`procore-xl pull RFIs` of project {PROJECT} in a child process; sandbox in its own process, "
           f"{args.latency_ms} ms latency per API request")
-    print(f"{'RFIs':>8}  {'format':<6}{'seconds':>9}{'peak MiB':>10}{'file MiB':>10}  note")
+    print(f"{'RFIs':>8}  {'format':<7}{'code':<10}{'seconds':>9}{'CPU s':>8}{'peak MiB':>10}{'file MiB':>10}  note")
+    sources = [("this", None)] + ([("compared", args.compare_with)] if args.compare_with else [])
     with tempfile.TemporaryDirectory() as home:
         for rfis in args.rfis:
             sb = SandboxProcess(rfis, args.latency_ms)
             try:
                 pull_with_procore_xl(sb, 8)          # warm-up: the sandbox generates its data
                 for fmt in args.formats:
-                    out = Path(home) / f"rfis.{fmt}"
-                    runs = []
-                    for _ in range(args.repeat):
-                        out.unlink(missing_ok=True)
-                        runs.append(pull(sb, out, home))
-                    best = min(runs, key=lambda r: r["seconds"])
-                    peak = min(r["peak_mib"] for r in runs)
-                    note = "ok" if best["status"] == 0 else f"exit {best['status']}: {best['message']}"
-                    print(f"{rfis:>8,}  {fmt:<6}{best['seconds']:>9.2f}{peak:>10,.0f}{best['size_mib']:>10.1f}  {note}",
-                          flush=True)
+                    for name, source in sources:
+                        out = Path(home) / f"rfis.{fmt}"
+                        runs = []
+                        for _ in range(args.repeat):
+                            out.unlink(missing_ok=True)
+                            runs.append(pull(sb, out, home, source))
+                        best = min(runs, key=lambda r: r["seconds"])
+                        peak = min(r["peak_mib"] for r in runs)
+                        note = "ok" if best["status"] == 0 else f"exit {best['status']}: {best['message']}"
+                        print(f"{rfis:>8,}  {fmt:<7}{name:<10}{best['seconds']:>9.2f}{best['cpu']:>8.2f}{peak:>10,.0f}"
+                              f"{best['size_mib']:>10.1f}  {note}", flush=True)
             finally:
                 sb.close()
 

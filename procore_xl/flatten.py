@@ -57,8 +57,11 @@ def singular(word: str) -> str:
     return word
 
 
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
 def _json(v: Any) -> str:
-    return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _compact_json(v)
 
 
 def _free_name(name: str, taken: Mapping[str, Any] | set[str]) -> str:
@@ -94,13 +97,16 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
     """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None).
     Name clashes: see the module doc (first keeps the name, a different value gets `` (2)``)."""
     out: dict[str, Any] = {}
-    custom: dict[str, Any] | None = None
-    custom_at = 0
-    for k, v in rec.items():
-        if k == "custom_fields" and not prefix and custom is None and _is_mapping(v):
-            custom, custom_at = _custom_fields(v, custom_labels or {}), len(out)
-        else:
-            _flatten_into(out, f"{prefix}{k}", v)
+    fields = rec.get("custom_fields") if not prefix else None
+    if fields is None or not _is_mapping(fields):
+        _flatten_into(out, prefix, rec.items())
+        return out
+    keys = list(rec)
+    at = keys.index("custom_fields")
+    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[:at]))
+    custom_at = len(out)
+    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[at + 1:]))
+    custom = _custom_fields(fields, custom_labels or {})
     if not custom:
         return out
     # custom field columns go where ``custom_fields`` was, renamed if they clash with a field
@@ -121,25 +127,25 @@ def _is_mapping(v: Any) -> bool:
     return type(v) is dict or (type(v) not in _PLAIN and isinstance(v, Mapping))
 
 
-def _flatten_into(out: dict[str, Any], col: str, v: Any) -> None:
-    """``v`` under the name ``col`` into ``out``: objects as ``col.<key>`` columns, lists as
-    compact JSON, scalars as they are (each through :func:`_put`)."""
-    t = type(v)
-    if t in _PLAIN:
-        pass
-    elif _is_mapping(v):
-        if not v:
+def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, Any]]) -> None:
+    """``fields`` (key, value pairs) into ``out`` as ``<prefix><key>``: objects as dotted columns,
+    lists as compact JSON, scalars as they are; a name already taken goes through :func:`_put`."""
+    for k, v in fields:
+        col = f"{prefix}{k}"
+        t = type(v)
+        if t in _PLAIN:
+            pass
+        elif t is dict or (t is not list and isinstance(v, Mapping)):
+            if v:
+                _flatten_into(out, col + ".", v.items())
+                continue
             v = None
+        elif t is list or isinstance(v, tuple):
+            v = _compact_json(list(v)) if v else None
+        if col in out:
+            _put(out, col, v)
         else:
-            for sub, sv in v.items():
-                _flatten_into(out, f"{col}.{sub}", sv)
-            return
-    elif t is list or isinstance(v, (list, tuple)):
-        v = _json(list(v)) if v else None
-    if col in out:
-        _put(out, col, v)
-    else:
-        out[col] = v
+            out[col] = v
 
 
 def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
@@ -149,7 +155,7 @@ def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict
     for key, v in fields.items():
         label = None
         value = v
-        if isinstance(v, Mapping):
+        if _is_mapping(v):
             label = v.get("label")
             value = v.get("value", v)
         label = label if isinstance(label, str) and label.strip() else None
@@ -157,7 +163,7 @@ def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict
         if not label and m:
             label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
             label = str(label) if label is not None and str(label).strip() else None
-        if isinstance(value, Mapping):   # list-of-values entries: {id, label} or {id, name}
+        if _is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
             value = value.get("label") or value.get("name") or value.get("value") or _json(value)
             if isinstance(value, Mapping | list):
                 value = _json(value)
@@ -265,8 +271,16 @@ def _blank(v: Any) -> bool:
 
 
 def _clean_dates(s: pd.Series) -> pd.Series:
-    vals = [v for v in s.dropna() if not _blank(v)]
-    if not vals or not all(isinstance(v, str) and _DATE_RE.fullmatch(v) for v in vals):
+    dates = 0
+    for v in s:                    # stop at the first value that is not a date (most columns)
+        if type(v) is str:
+            if _DATE_RE.fullmatch(v):
+                dates += 1
+            elif v.strip():
+                return s
+        elif not _missing(v):
+            return s
+    if not dates:
         return s
     try:
         out = pd.to_datetime(s.map(lambda v: None if _missing(v) or _blank(v) else v),
@@ -331,6 +345,9 @@ def _without_empty_parents(cols: list[str], filled: set[str]) -> list[str]:
     return [c for c in cols if c not in prefixes or c in filled]
 
 
+_ABSENT = float("nan")     # a field a record does not have (as pandas fills a frame built from dicts)
+
+
 class FrameBuilder:
     """Rows flattened batch by batch (a page as it arrives) into columns, so a report never
     exists as raw records and as flat rows at once; :meth:`frame` types and orders them exactly as
@@ -365,23 +382,23 @@ class FrameBuilder:
             names.update(dict.fromkeys(row))
         before = self.rows
         for name in names:
-            values = [row.get(name) for row in flat]
+            values = [row.get(name, _ABSENT) for row in flat]
             column = self._columns.get(name)
             if column is None:
-                column = self._columns[name] = [None] * before
+                column = self._columns[name] = [_ABSENT] * before
                 self._memos[name] = {}
             memo = self._memos[name]
             if memo is not None:
                 values = [memo.setdefault(v, v) if type(v) is str else v for v in values]
                 if len(memo) > (before + len(values)) // 2 + 64:     # mostly distinct: not worth it
                     self._memos[name] = None
-            if name not in self._filled and any(v is not None for v in values):
+            if name not in self._filled and any(v is not None and v is not _ABSENT for v in values):
                 self._filled.add(name)
             column.extend(values)
         self.rows += len(flat)
         for name, column in self._columns.items():
             if len(column) < self.rows:
-                column.extend([None] * (self.rows - len(column)))
+                column.extend([_ABSENT] * (self.rows - len(column)))
 
     def frame(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (),
               order: Sequence[str] = ()) -> pd.DataFrame:
