@@ -30,6 +30,7 @@ Robustness rules (records may be shaped unlike our sandbox; see tests/test_robus
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -349,18 +350,21 @@ _ABSENT = float("nan")     # a field a record does not have (as pandas fills a f
 
 
 class FrameBuilder:
-    """Rows flattened batch by batch (a page as it arrives) into columns, so a report never
-    exists as raw records and as flat rows at once; :meth:`frame` types and orders them exactly as
-    :func:`to_frame` does. Repeated text (names, statuses, logins) is stored once per column.
+    """Rows flattened batch by batch (a page as it arrives) into columns; :meth:`frame` types and
+    orders them exactly as :func:`to_frame` does. Memory: each batch's columns are kept pickled
+    (compact bytes, repeated text once), so the decoded records of a page are freed whole when
+    the next page comes; a long pull no longer keeps every page's memory pinned by the few
+    values it retains from it. Repeated text (names, statuses, logins) ends as one object per
+    distinct value and column.
 
     ``custom_labels`` may be a function: it is called once, at the first record that has custom
     fields (the definitions request is only made for reports that carry some)."""
 
     def __init__(self, *, custom_labels: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None):
         self._labels = custom_labels
-        self._columns: dict[str, list[Any]] = {}      # name -> values, in order of first appearance
-        self._memos: dict[str, dict[str, str] | None] = {}   # per column: one object per distinct text
-        self._filled: set[str] = set()                # columns with at least one value
+        self._pieces: dict[str, list[tuple[int, bytes]]] = {}   # name -> (first row, pickled values)
+        self._memos: dict[str, dict[str, str] | None] = {}      # per column: one object per distinct text
+        self._filled: set[str] = set()                          # columns with at least one value
         self.rows = 0
 
     def _custom_labels(self) -> Mapping[str, str] | None:
@@ -380,39 +384,46 @@ class FrameBuilder:
         names: dict[str, None] = {}
         for row in flat:
             names.update(dict.fromkeys(row))
-        before = self.rows
+        first = self.rows
+        self.rows += len(flat)
         for name in names:
             values = [row.get(name, _ABSENT) for row in flat]
-            column = self._columns.get(name)
-            if column is None:
-                column = self._columns[name] = [_ABSENT] * before
+            if name not in self._pieces:
+                self._pieces[name] = []
                 self._memos[name] = {}
             memo = self._memos[name]
             if memo is not None:
                 values = [memo.setdefault(v, v) if type(v) is str else v for v in values]
-                if len(memo) > (before + len(values)) // 2 + 64:     # mostly distinct: not worth it
+                if len(memo) > self.rows // 4 + 64:     # mostly distinct values: not worth a memo
                     self._memos[name] = None
             if name not in self._filled and any(v is not None and v is not _ABSENT for v in values):
                 self._filled.add(name)
-            column.extend(values)
-        self.rows += len(flat)
-        for name, column in self._columns.items():
-            if len(column) < self.rows:
-                column.extend([_ABSENT] * (self.rows - len(column)))
+            self._pieces[name].append((first, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def _column(self, name: str) -> list[Any]:
+        """One column's values, every row (a row without the field: NaN); its pieces are freed."""
+        values: list[Any] = []
+        memo = self._memos.pop(name, None)
+        for first, blob in self._pieces.pop(name):
+            if first > len(values):
+                values.extend([_ABSENT] * (first - len(values)))
+            piece = pickle.loads(blob)
+            values.extend([memo.get(v, v) if type(v) is str else v for v in piece] if memo else piece)
+        values.extend([_ABSENT] * (self.rows - len(values)))
+        return values
 
     def frame(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (),
               order: Sequence[str] = ()) -> pd.DataFrame:
         """The typed DataFrame (the builder gives its columns away: call once)."""
-        cols = _without_empty_parents(list(self._columns), self._filled)
+        cols = _without_empty_parents(list(self._pieces), self._filled)
         lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
         cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
         if not self.rows:
             return pd.DataFrame(columns=cols)
         # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
-        data = {}
-        for c in cols:
-            data[c] = clean_column(c, pd.Series(self._columns.pop(c), dtype=object))
-        self._columns.clear()
+        data = {c: clean_column(c, pd.Series(self._column(c), dtype=object)) for c in cols}
+        self._pieces.clear()
+        self._memos.clear()
         return pd.DataFrame(data, columns=cols, index=pd.RangeIndex(self.rows))
 
 

@@ -62,20 +62,25 @@ def write_result(result: ReportResult, target: str, params: dict | None = None, 
     """Write ``result`` to ``target`` (a path or '-'), atomically for files. ``params`` (as the
     user gave them) go on the report sheet of an .xlsx, so `procore-xl refresh` can rerun it."""
     with report_output(target, params, raw_csv=raw_csv) as out:
-        if out.records is not None:
-            out.records(result.records)
+        out.records(result.records)
         out.write(result)
 
 
+def _discard(records: list[dict]) -> None:
+    """Raw records no output format but JSON needs: not kept."""
+
+
 class ReportOutput:
-    """One report's output, opened before the run: for JSON, :attr:`records` takes the records
-    batch by batch as they arrive (pass it to ``service.run(..., records=out.records)``), so
-    they are never all held at once; :meth:`write` writes the rest when the run is done."""
+    """One report's output, opened before the run. :attr:`records` takes the raw records batch
+    by batch as they arrive (pass it to ``service.run(..., records=out.records)``): JSON writes
+    them to its file at once, the other formats let them go, so they are never all held;
+    :meth:`write` writes the rest when the run is done."""
 
     def __init__(self, fmt: str, target: str, tmp: Path | None, params: dict | None, raw_csv: bool):
         self.fmt, self.target, self.tmp, self.params, self.raw_csv = fmt, target, tmp, params, raw_csv
         self._json: _JsonRecords | None = _JsonRecords(tmp) if fmt == "json" and tmp is not None else None
-        self.records: Callable[[list[dict]], None] | None = self._json.add if self._json else None
+        # only JSON writes the raw records; every other format needs the table alone
+        self.records: Callable[[list[dict]], None] = self._json.add if self._json else _discard
 
     def write(self, result: ReportResult) -> None:
         """Write ``result`` (its table; for JSON the records that went to :attr:`records`). Text
