@@ -11,7 +11,7 @@ than wall time on a shared machine), next to the file size.
 
 ``--compare-with DIR`` also runs the `procore_xl` package found in DIR (e.g. an older commit:
 ``git archive <commit> procore_xl | tar -x -C DIR``) in the same run, for a before/after on
-the same machine load.
+the same machine load; the sandbox then serves DIR's data to both (same records).
 """
 from __future__ import annotations
 
@@ -39,15 +39,24 @@ def pull(sb: SandboxProcess, out: Path, home: str, source: str | None = None) ->
     command = [sys.executable, "-m", "procore_xl", "pull", "RFIs", "--company", str(COMPANY),
                "--project", str(PROJECT), "--out", str(out)]
     start = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr = child.stderr.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(child.pid, 0)
+    # Started by a small launcher, not by this process: a child's ru_maxrss starts from its
+    # parent's peak (fork/vfork before exec), and this one holds the warm-up's records.
+    child = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=env, cwd=home,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    child.stderr.close()
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024, "status": child.returncode,
+    status, cpu, maxrss_kib = child.stdout.split()[-3:]
+    stderr = child.stderr.decode("utf-8", "replace").strip()
+    return {"seconds": seconds, "cpu": float(cpu), "peak_mib": int(maxrss_kib) / 1024, "status": int(status),
             "size_mib": out.stat().st_size / 2**20 if out.exists() else 0.0,
-            "message": stderr.strip().splitlines()[-1] if stderr.strip() else ""}
+            "message": stderr.splitlines()[-1] if stderr else ""}
+
+
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+"""
 
 
 def main() -> None:
@@ -65,7 +74,7 @@ def main() -> None:
     sources = [("this", None)] + ([("compared", args.compare_with)] if args.compare_with else [])
     with tempfile.TemporaryDirectory() as home:
         for rfis in args.rfis:
-            sb = SandboxProcess(rfis, args.latency_ms)
+            sb = SandboxProcess(rfis, args.latency_ms, source=args.compare_with)
             try:
                 pull_with_procore_xl(sb, 8)          # warm-up: the sandbox generates its data
                 for fmt in args.formats:
