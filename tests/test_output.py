@@ -11,28 +11,12 @@ import pandas as pd
 import pytest
 
 from procore_xl import output
-from procore_xl.cli import main
 from procore_xl.runner import ReportResult
 from procore_xl.sandbox.fakedata import AWKWARD_TEXT, FORMULA_LIKE_LABEL
+from test_cli import env, run  # noqa: F401 - the sandbox environment and the in-process CLI
 
 CR_TEXT, SURROGATE_TEXT = AWKWARD_TEXT
 RFIS = ("pull", "RFIs", "--company", "8001", "--project", "91001")
-
-
-@pytest.fixture
-def env(sandbox, monkeypatch):
-    """PROCORE_* variables pointing at the sandbox (a service account: client id + secret)."""
-    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox.url)
-    monkeypatch.setenv("PROCORE_API_URL", sandbox.url)
-    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox.client_id)
-    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
-    return sandbox
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def csv_rows(path) -> list[dict]:
