@@ -424,7 +424,7 @@ class FrameBuilder:
         data = {c: clean_column(c, pd.Series(self._column(c), dtype=object)) for c in cols}
         self._pieces.clear()
         self._memos.clear()
-        return pd.DataFrame(data, columns=cols, index=pd.RangeIndex(self.rows))
+        return pd.DataFrame(data, columns=cols, index=pd.RangeIndex(self.rows), copy=False)
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),
