@@ -165,8 +165,8 @@ def write_csv(frame: pd.DataFrame, write: Callable[[str], Any], *, raw: bool = F
     ends, so a carriage return inside a text is quoted like a line feed), date-only columns as
     ``YYYY-MM-DD``, timestamps as ``YYYY-MM-DDTHH:MM:SS``. Unless ``raw``, text and headers
     starting like a formula get an apostrophe. Returns how many lone surrogates became U+FFFD."""
-    date_only = {c for c in frame.columns
-                 if pd.api.types.is_datetime64_any_dtype(frame[c]) and _date_only(frame[c])}
+    moments = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    date_only = {c for c in moments if _date_only(frame[c])}
     texts = {c for c in frame.columns
              if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])}
     header = [str(c) for c in frame.columns]
@@ -175,16 +175,15 @@ def write_csv(frame: pd.DataFrame, write: Callable[[str], Any], *, raw: bool = F
     replaced = 0
     for start in range(0, max(len(frame), 1), CSV_BLOCK_ROWS):
         block = frame.iloc[start:start + CSV_BLOCK_ROWS]
-        if date_only or (texts and not raw):
+        if moments or (texts and not raw):
             block = block.copy()
-            for c in date_only:
-                block[c] = block[c].dt.strftime("%Y-%m-%d")     # a date column: no T00:00:00
+            for c in moments:      # formatted here: to_csv's date_format would scan every text column
+                block[c] = block[c].dt.strftime("%Y-%m-%d" if c in date_only else "%Y-%m-%dT%H:%M:%S")
             if not raw:
                 for c in texts:
                     block[c] = _guard_text(block[c])
         buf = io.StringIO()
-        block.to_csv(buf, index=False, header=header if start == 0 else False,
-                     date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\r\n")
+        block.to_csv(buf, index=False, header=header if start == 0 else False, lineterminator="\r\n")
         text, n = _encodable(buf.getvalue())
         replaced += n
         write(text)
