@@ -101,10 +101,7 @@ class _Run:
             return
         ctx = {**self.base, "project_id": res.project.id} if rep.scope in (PROJECT, ALL_PROJECTS) \
             else dict(self.base)
-        path, query = ep.render(ctx)
-        company = ctx.get("company_id") if ep.company_header else None
-        for page in self.client.pages(path, query, company_id=company):
-            yield extract_records(page, ep)
+        yield from self._pages(ep, ctx)
 
     def rows(self) -> list[dict]:
         rep, res = self.rep, self.res
@@ -196,6 +193,13 @@ class _Run:
         body = self.client.get_all(path, query, company_id=company) if ep.paged \
             else self.client.get(path, query, company_id=company)
         return extract_records(body, ep)
+
+    def _pages(self, ep: Endpoint, ctx: dict) -> Iterator[list[dict]]:
+        """:meth:`_get` of a paged endpoint, page by page as the pages arrive."""
+        path, query = ep.render(ctx)
+        company = ctx.get("company_id") if ep.company_header else None
+        for page in self.client.pages(path, query, company_id=company):
+            yield extract_records(page, ep)
 
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
         rep, res = self.rep, self.res
