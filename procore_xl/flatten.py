@@ -7,6 +7,8 @@
   ``rfi.number``, ``rfi.subject``, ``question.id``...).
 * :func:`to_frame`: typed columns (ISO dates/timestamps -> naive UTC datetimes, money strings ->
   float, ids -> exact integers) and a stable column order (identity first).
+* :class:`FrameBuilder`: the same table built batch by batch (a page as it arrives), so a long
+  pull holds the table, not every record and every flat row at once.
 
 Robustness rules (records may be shaped unlike our sandbox; see tests/test_robustness.py):
 
