@@ -124,7 +124,7 @@ def report_output(target: str, params: dict | None = None, *, raw_csv: bool = Fa
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_BLOCK_ROWS = 5_000      # rows converted to CSV text at a time: memory of one block, not the report
+CSV_BLOCK_ROWS = 2_000      # rows converted to CSV text at a time: memory of one block, not the report
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
