@@ -10,6 +10,7 @@ wall seconds, next to the ideal for procore-xl (latency x pages / requests in fl
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -30,13 +31,17 @@ RFIS = f"/rest/v1.0/projects/{PROJECT}/rfis"
 class SandboxProcess:
     """`procore-xl sandbox` in a child process, so its JSON work does not share our CPU (GIL)."""
 
-    def __init__(self, rfis: int, latency_ms: int):
+    def __init__(self, rfis: int, latency_ms: int, source: str | None = None):
+        """``source``: a folder holding the `procore_xl` package to serve instead of the installed one."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        if source:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "procore_xl", "sandbox", "--port", str(self.port),
              "--rfis-per-project", str(rfis), "--latency-ms", str(latency_ms)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=source or None)
         for _ in range(100):
             try:
                 requests.get(self.url + STATS_PATH, timeout=1)

@@ -254,7 +254,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from .output import output_format, write_result
+    from .output import output_format, report_output
 
     if args.out != "-":
         _check_output(args.out, may_replace=args.force or output_format(args.out) != "xlsx",
@@ -262,9 +262,10 @@ def cmd_pull(args: argparse.Namespace) -> int:
                            f"`procore-xl new-workbook OTHER.xlsx --template {args.out}`")
     with _service(args) as service:
         params = _report_params(args)
-        with _Ticker(args.report, service):
-            result = service.run(args.report, params, full=args.full)
-        write_result(result, args.out, params, raw_csv=args.raw_csv)
+        with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
+            with _Ticker(args.report, service):
+                result = service.run(args.report, params, full=args.full, records=out.records)
+            out.write(result)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":

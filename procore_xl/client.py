@@ -18,18 +18,19 @@
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import random
 import re
 import threading
 import time
-from collections import Counter
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -160,12 +161,22 @@ class ProcoreClient:
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None) -> list[dict]:
         """Every row of a list endpoint, in Procore's order. A non-list body comes back as ``[body]``."""
-        return self._rows_of(path, params, company_id, limit=math.inf)
+        return [row for page in self.pages(path, params, company_id=company_id) for row in page]
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
+              company_id: int | str | None = None) -> Iterator[list]:
+        """The rows of a list endpoint page by page, in Procore's order, each page as soon as it
+        and the pages before it have arrived (a reader that is slower than the network holds at
+        most ``max_workers`` pages it has not read yet). A non-list body is one page ``[body]``."""
+        return self._pages_of(path, params, company_id, limit=math.inf)
 
     def get_first(self, path: str, limit: int, params: Mapping[str, Any] | None = None, *,
                   company_id: int | str | None = None) -> list[dict]:
         """The first ``limit`` rows of a (sorted) list, reading no more pages than needed."""
-        return self._rows_of(path, params, company_id, limit=limit)[:limit]
+        rows: list = []
+        for page in self._pages_of(path, params, company_id, limit=limit):
+            rows.extend(page)
+        return rows[:limit]
 
     # -- for the record store (procore_xl.incremental): the server's clock and list sizes
 
@@ -173,7 +184,8 @@ class ProcoreClient:
                       company_id: int | str | None = None) -> tuple[list[dict], datetime | None]:
         """``get_all`` plus the server's time (``Date`` header) when it answered page 1."""
         first: dict[str, Mapping[str, str]] = {}
-        rows = self._rows_of(path, params, company_id, limit=math.inf, first_headers=first)
+        rows = [row for page in self._pages_of(path, params, company_id, limit=math.inf, first_headers=first)
+                for row in page]
         return rows, server_date(first.get("headers", {}))
 
     def get_dated(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -189,8 +201,8 @@ class ProcoreClient:
         answer = self._fetch(path, {**(params or {}), "page": 1, "per_page": 1}, company_id)
         return _int_header(answer.headers, "Total")
 
-    def _rows_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
-                 limit: float, first_headers: dict | None = None) -> list[dict]:
+    def _pages_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
+                  limit: float, first_headers: dict | None = None) -> Iterator[list]:
         """Page 1, then: with ``Total`` the pages still needed, at once; else ``Link`` rel="next"
         page by page; else (a full page, no headers) page numbers until a short page."""
         params = dict(params or {})
@@ -201,40 +213,49 @@ class ProcoreClient:
             first_headers["headers"] = first.headers
         rows = _rows(first.body)
         if rows is None:
-            return [first.body]
+            yield [first.body]
+            return
         self.stats.add(pages=1)
         total = _int_header(first.headers, "Total")
         size = _int_header(first.headers, "Per-Page") or (len(rows) if rows and total and len(rows) < total
                                                             else requested)
-        last = first
+        headers = first.headers
+        del first
+        count = len(rows)
+        yield rows
         wanted = limit if total is None else min(limit, total)
-        if total is not None and len(rows) < wanted:
+        if total is not None and count < wanted:
             for answer in self._fetch_pages(path, params, size, range(2, math.ceil(wanted / size) + 1),
                                             company_id):
-                rows.extend(_rows(answer.body) or [])
-                last = answer
-        next_url = _next_link(last.headers)
-        if next_url is None and total is None and size <= len(rows) < limit:
-            return self._count_pages_on(path, params, size, rows, company_id, limit=limit)
-        return self._follow_links(next_url, rows, company_id, limit=limit)  # no Total, or rows appeared
+                page_rows = _rows(answer.body) or []
+                headers = answer.headers
+                del answer
+                count += len(page_rows)
+                yield page_rows
+        next_url = _next_link(headers)
+        if next_url is None and total is None and size <= count < limit:
+            yield from self._count_pages_on(path, params, size, rows, company_id, limit=limit)
+            return
+        yield from self._follow_links(next_url, count, company_id, limit=limit)  # no Total, or rows appeared
 
-    def _follow_links(self, next_url: str | None, rows: list, company_id: int | str | None,
-                      limit: float = math.inf) -> list:
+    def _follow_links(self, next_url: str | None, count: int, company_id: int | str | None,
+                      limit: float = math.inf) -> Iterator[list]:
         """Follow rel="next" one page after the other (until ``limit`` rows)."""
-        while next_url and len(rows) < limit:
+        while next_url and count < limit:
             answer = self._fetch(next_url, None, company_id)
             self.stats.add(pages=1)
             page_rows = _rows(answer.body) or []
-            rows.extend(page_rows)
+            count += len(page_rows)
+            yield page_rows
             next_url = _next_link(answer.headers) if page_rows else None
-        return rows
 
-    def _count_pages_on(self, path: str, params: dict, size: int, rows: list, company_id,
-                        limit: float = math.inf) -> list[dict]:
+    def _count_pages_on(self, path: str, params: dict, size: int, first_rows: list, company_id,
+                        limit: float = math.inf) -> Iterator[list]:
         """A full first page with neither Total nor Link: ask for the next pages one by one until
         a short or empty page (procore_api.md 2.3's fallback). An endpoint that ignores paging
         answers page 2 with page 1 again: stop there, without the repeat."""
-        seen = {_row_key(r) for r in rows}
+        seen = {_row_key(r) for r in first_rows}
+        count = len(first_rows)
         page = 2
         while True:
             answer = self._fetch(path, {**params, "page": page, "per_page": size}, company_id)
@@ -242,11 +263,12 @@ class ProcoreClient:
             self.stats.add(pages=1)
             fresh = [r for r in page_rows if _row_key(r) not in seen]
             if not fresh:
-                return rows
-            rows.extend(fresh)
+                return
             seen.update(_row_key(r) for r in fresh)
-            if len(page_rows) < size or len(rows) >= limit:
-                return rows
+            count += len(fresh)
+            yield fresh
+            if len(page_rows) < size or count >= limit:
+                return
             page += 1
 
     def close(self) -> None:
@@ -262,21 +284,27 @@ class ProcoreClient:
     # ------------------------------------------------------------------ paging
 
     def _fetch_pages(self, path: str, params: dict, size: int, pages: range,
-                     company_id: int | str | None) -> list[_Answer]:
-        """Pages ``pages`` concurrently (same params as page 1 plus page/per_page), in page order."""
+                     company_id: int | str | None) -> Iterator[_Answer]:
+        """Pages ``pages`` concurrently (same params as page 1 plus page/per_page), yielded in page
+        order; at most ``max_workers`` pages are asked for ahead of the one being read."""
         def one(page: int) -> _Answer:
             answer = self._fetch(path, {**params, "page": page, "per_page": size}, company_id)
             self.stats.add(pages=1)
             return answer
 
-        futures: list[Future] = [self._executor.submit(one, page) for page in pages]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = next((f for f in futures if f.done() and f.exception()), None)
-        if failed is not None:
-            for future in pending:
+        todo = iter(pages)
+        ahead: deque[Future] = deque(self._executor.submit(one, page)
+                                     for page in itertools.islice(todo, self.max_workers))
+        try:
+            while ahead:
+                answer = ahead.popleft().result()        # the first failure, in page order, ends it
+                following = next(todo, None)
+                if following is not None:
+                    ahead.append(self._executor.submit(one, following))
+                yield answer
+        finally:
+            for future in ahead:
                 future.cancel()
-            raise failed.exception()
-        return [f.result() for f in futures]
 
     # ------------------------------------------------------------------ one request with retries
 

@@ -7,6 +7,8 @@
   ``rfi.number``, ``rfi.subject``, ``question.id``...).
 * :func:`to_frame`: typed columns (ISO dates/timestamps -> naive UTC datetimes, money strings ->
   float, ids -> exact integers) and a stable column order (identity first).
+* :class:`FrameBuilder`: the same table built batch by batch (a page as it arrives), so a long
+  pull holds the table, not every record and every flat row at once.
 
 Robustness rules (records may be shaped unlike our sandbox; see tests/test_robustness.py):
 
@@ -30,8 +32,9 @@ Robustness rules (records may be shaped unlike our sandbox; see tests/test_robus
 from __future__ import annotations
 
 import json
+import pickle
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -57,8 +60,11 @@ def singular(word: str) -> str:
     return word
 
 
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
 def _json(v: Any) -> str:
-    return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _compact_json(v)
 
 
 def _free_name(name: str, taken: Mapping[str, Any] | set[str]) -> str:
@@ -86,27 +92,24 @@ def _put(out: dict[str, Any], col: str, value: Any) -> None:
     out[col] = value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})   # JSON scalars: stored as they are
+
+
 def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] | None = None,
                    prefix: str = "") -> dict[str, Any]:
     """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None).
     Name clashes: see the module doc (first keeps the name, a different value gets `` (2)``)."""
     out: dict[str, Any] = {}
-    custom: dict[str, Any] | None = None
-    custom_at = 0
-    for k, v in rec.items():
-        col = f"{prefix}{k}"
-        if k == "custom_fields" and isinstance(v, Mapping) and not prefix and custom is None:
-            custom, custom_at = _custom_fields(v, custom_labels or {}), len(out)
-        elif isinstance(v, Mapping):
-            if v:
-                for sub, sv in flatten_record(v, prefix=col + ".").items():
-                    _put(out, sub, sv)
-            else:
-                _put(out, col, None)
-        elif isinstance(v, (list, tuple)):
-            _put(out, col, _json(list(v)) if v else None)
-        else:
-            _put(out, col, v)
+    fields = rec.get("custom_fields") if not prefix else None
+    if fields is None or not _is_mapping(fields):
+        _flatten_into(out, prefix, rec.items())
+        return out
+    keys = list(rec)
+    at = keys.index("custom_fields")
+    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[:at]))
+    custom_at = len(out)
+    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[at + 1:]))
+    custom = _custom_fields(fields, custom_labels or {})
     if not custom:
         return out
     # custom field columns go where ``custom_fields`` was, renamed if they clash with a field
@@ -121,6 +124,33 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
     return merged
 
 
+def _is_mapping(v: Any) -> bool:
+    # plain ``dict`` first: ``isinstance(v, Mapping)`` goes through the ABC machinery, which cost
+    # a third of a pull's flattening when it ran for every value
+    return type(v) is dict or (type(v) not in _PLAIN and isinstance(v, Mapping))
+
+
+def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, Any]]) -> None:
+    """``fields`` (key, value pairs) into ``out`` as ``<prefix><key>``: objects as dotted columns,
+    lists as compact JSON, scalars as they are; a name already taken goes through :func:`_put`."""
+    for k, v in fields:
+        col = f"{prefix}{k}"
+        t = type(v)
+        if t in _PLAIN:
+            pass
+        elif t is dict or (t is not list and isinstance(v, Mapping)):
+            if v:
+                _flatten_into(out, col + ".", v.items())
+                continue
+            v = None
+        elif t is list or isinstance(v, tuple):
+            v = _compact_json(list(v)) if v else None
+        if col in out:
+            _put(out, col, v)
+        else:
+            out[col] = v
+
+
 def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     """``custom_field_<id>: {data_type, value[, label]}`` -> ``{<label>: value}``; unknown labels
     keep ``custom_fields.custom_field_<id>``."""
@@ -128,7 +158,7 @@ def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict
     for key, v in fields.items():
         label = None
         value = v
-        if isinstance(v, Mapping):
+        if _is_mapping(v):
             label = v.get("label")
             value = v.get("value", v)
         label = label if isinstance(label, str) and label.strip() else None
@@ -136,7 +166,7 @@ def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict
         if not label and m:
             label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
             label = str(label) if label is not None and str(label).strip() else None
-        if isinstance(value, Mapping):   # list-of-values entries: {id, label} or {id, name}
+        if _is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
             value = value.get("label") or value.get("name") or value.get("value") or _json(value)
             if isinstance(value, Mapping | list):
                 value = _json(value)
@@ -244,8 +274,16 @@ def _blank(v: Any) -> bool:
 
 
 def _clean_dates(s: pd.Series) -> pd.Series:
-    vals = [v for v in s.dropna() if not _blank(v)]
-    if not vals or not all(isinstance(v, str) and _DATE_RE.fullmatch(v) for v in vals):
+    dates = 0
+    for v in s:                    # stop at the first value that is not a date (most columns)
+        if type(v) is str:
+            if _DATE_RE.fullmatch(v):
+                dates += 1
+            elif v.strip():
+                return s
+        elif not _missing(v):
+            return s
+    if not dates:
         return s
     try:
         out = pd.to_datetime(s.map(lambda v: None if _missing(v) or _blank(v) else v),
@@ -303,28 +341,98 @@ def order_columns(columns: Sequence[str], *, lead: Sequence[str] = (), keys: Seq
     return seen
 
 
-def _without_empty_parents(cols: list[str], flat: list[dict[str, Any]]) -> list[str]:
+def _without_empty_parents(cols: list[str], filled: set[str]) -> list[str]:
     """An object that is null in some records and present in others gives ``location.id``...
     columns; the bare ``location`` column would only ever be empty, so it goes."""
     prefixes = {c.rsplit(".", n)[0] for c in cols for n in range(1, c.count(".") + 1)}
-    return [c for c in cols
-            if c not in prefixes or any(r.get(c) is not None for r in flat)]
+    return [c for c in cols if c not in prefixes or c in filled]
+
+
+_ABSENT = float("nan")     # a field a record does not have (as pandas fills a frame built from dicts)
+
+
+class FrameBuilder:
+    """Rows flattened batch by batch (a page as it arrives) into columns; :meth:`frame` types and
+    orders them exactly as :func:`to_frame` does. Memory: each batch's columns are kept pickled
+    (compact bytes, repeated text once), so the decoded records of a page are freed whole when
+    the next page comes; a long pull no longer keeps every page's memory pinned by the few
+    values it retains from it. Repeated text (names, statuses, logins) ends as one object per
+    distinct value and column.
+
+    ``custom_labels`` may be a function: it is called once, at the first record that has custom
+    fields (the definitions request is only made for reports that carry some)."""
+
+    def __init__(self, *, custom_labels: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None):
+        self._labels = custom_labels
+        self._pieces: dict[str, list[tuple[int, bytes]]] = {}   # name -> (first row, pickled values)
+        self._memos: dict[str, dict[str, str] | None] = {}      # per column: one object per distinct text
+        self._filled: set[str] = set()                          # columns with at least one value
+        self.rows = 0
+
+    def _custom_labels(self) -> Mapping[str, str] | None:
+        if callable(self._labels):
+            self._labels = self._labels() or {}
+        return self._labels
+
+    def add(self, records: Iterable[Mapping[str, Any]]) -> None:
+        labels = self._labels if not callable(self._labels) else None
+        flat = []
+        for rec in records:
+            if labels is None and callable(self._labels) and rec.get("custom_fields"):
+                labels = self._custom_labels()
+            flat.append(flatten_record(rec, custom_labels=labels))
+        if not flat:
+            return
+        names: dict[str, None] = {}
+        for row in flat:
+            names.update(dict.fromkeys(row))
+        first = self.rows
+        self.rows += len(flat)
+        for name in names:
+            values = [row.get(name, _ABSENT) for row in flat]
+            if name not in self._pieces:
+                self._pieces[name] = []
+                self._memos[name] = {}
+            memo = self._memos[name]
+            if memo is not None:
+                values = [memo.setdefault(v, v) if type(v) is str else v for v in values]
+                if len(memo) > self.rows // 4 + 64:     # mostly distinct values: not worth a memo
+                    self._memos[name] = None
+            if name not in self._filled and any(v is not None and v is not _ABSENT for v in values):
+                self._filled.add(name)
+            self._pieces[name].append((first, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def _column(self, name: str) -> list[Any]:
+        """One column's values, every row (a row without the field: NaN); its pieces are freed."""
+        values: list[Any] = []
+        memo = self._memos.pop(name, None)
+        for first, blob in self._pieces.pop(name):
+            if first > len(values):
+                values.extend([_ABSENT] * (first - len(values)))
+            piece = pickle.loads(blob)
+            values.extend([memo.get(v, v) if type(v) is str else v for v in piece] if memo else piece)
+        values.extend([_ABSENT] * (self.rows - len(values)))
+        return values
+
+    def frame(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (),
+              order: Sequence[str] = ()) -> pd.DataFrame:
+        """The typed DataFrame (the builder gives its columns away: call once)."""
+        cols = _without_empty_parents(list(self._pieces), self._filled)
+        lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
+        cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
+        if not self.rows:
+            return pd.DataFrame(columns=cols)
+        # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
+        data = {c: clean_column(c, pd.Series(self._column(c), dtype=object)) for c in cols}
+        self._pieces.clear()
+        self._memos.clear()
+        return pd.DataFrame(data, columns=cols, index=pd.RangeIndex(self.rows), copy=False)
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),
              order: Sequence[str] = (), custom_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Flatten ``rows`` and return a typed DataFrame with ordered columns. Leading columns whose
     names start with the lead prefixes (``project.``, ``rfi.``) come first in order of appearance."""
-    flat = [flatten_record(r, custom_labels=custom_labels) for r in rows]
-    columns: dict[str, None] = {}
-    for r in flat:
-        for k in r:
-            columns.setdefault(k, None)
-    cols = _without_empty_parents(list(columns), flat)
-    lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
-    cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
-    # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
-    frame = pd.DataFrame(flat, columns=cols, dtype=object) if flat else pd.DataFrame(columns=cols)
-    for c in frame.columns:
-        frame[c] = clean_column(c, frame[c])
-    return frame
+    builder = FrameBuilder(custom_labels=custom_labels)
+    builder.add(rows)
+    return builder.frame(lead=lead, keys=keys, order=order)

@@ -1,12 +1,16 @@
 """Write a report result to a file (or stdout): CSV, Excel workbook or JSON.
 
-- CSV: UTF-8 with a header row, one row per record (dates in ISO form). Text starting with
-  ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) gets a leading apostrophe, so a
-  spreadsheet opening the file shows it as text instead of running it as a formula
-  (``raw_csv=True`` writes it unchanged).
+- CSV: UTF-8, RFC 4180 (CRLF line ends; a text holding a line break or a carriage return is
+  quoted), a header row, one row per record (dates in ISO form), written in blocks. Text and
+  headers starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) get a leading
+  apostrophe, so a spreadsheet opening the file shows them as text instead of running them as
+  formulas (``raw_csv=True`` writes them unchanged).
 - .xlsx: a real workbook, the report on a sheet named after it as an Excel Table (the same
   report-sheet writer the add-in uses).
-- JSON: the raw records as Procore returned them.
+- JSON: the raw records as Procore returned them, streamed into the file as they arrive.
+
+Text that UTF-8 cannot hold (a lone surrogate such as ``"\\ud800"``, which JSON can carry) is
+written as U+FFFD and counted in the run's warnings.
 """
 from __future__ import annotations
 
@@ -21,9 +25,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -60,45 +65,163 @@ def write_result(result: ReportResult, target: str, params: dict | None = None, 
                  raw_csv: bool = False) -> None:
     """Write ``result`` to ``target`` (a path or '-'), atomically for files. ``params`` (as the
     user gave them) go on the report sheet of an .xlsx, so `procore-xl refresh` can rerun it."""
+    with report_output(target, params, raw_csv=raw_csv) as out:
+        out.records(result.records)
+        out.write(result)
+
+
+def _discard(records: list[dict]) -> None:
+    """Raw records no output format but JSON needs: not kept."""
+
+
+class ReportOutput:
+    """One report's output, opened before the run. :attr:`records` takes the raw records batch
+    by batch as they arrive (pass it to ``service.run(..., records=out.records)``): JSON writes
+    them to its file at once, the other formats let them go, so they are never all held;
+    :meth:`write` writes the rest when the run is done."""
+
+    def __init__(self, fmt: str, target: str, tmp: Path | None, params: dict | None, raw_csv: bool):
+        self.fmt, self.target, self.tmp, self.params, self.raw_csv = fmt, target, tmp, params, raw_csv
+        self._json: _JsonRecords | None = _JsonRecords(tmp) if fmt == "json" and tmp is not None else None
+        # only JSON writes the raw records; every other format needs the table alone
+        self.records: Callable[[list[dict]], None] = self._json.add if self._json else _discard
+
+    def write(self, result: ReportResult) -> None:
+        """Write ``result`` (its table; for JSON the records that went to :attr:`records`). Text
+        that UTF-8 cannot hold (a lone surrogate, which JSON can carry) is written as U+FFFD and
+        counted in ``result.warnings``."""
+        if self.fmt == "xlsx":
+            from .excel.refresh import write_results_workbook  # the add-in's report-sheet writer
+            write_results_workbook(Path(self.target), [(self.params or {}, result)])
+            return
+        if self._json is not None:
+            replaced = self._json.close()
+        elif self.tmp is None:                       # '-': CSV on stdout, as UTF-8 bytes when it can
+            sys.stdout.flush()
+            raw_out = getattr(sys.stdout, "buffer", None)
+            write = (lambda text: raw_out.write(text.encode("utf-8"))) if raw_out is not None else sys.stdout.write
+            replaced = write_csv(result.frame, write, raw=self.raw_csv)
+            (raw_out or sys.stdout).flush()
+        else:
+            with open(self.tmp, "wb") as fh:
+                replaced = write_csv(result.frame, lambda text: fh.write(text.encode("utf-8")), raw=self.raw_csv)
+        if replaced:
+            result.warnings.append(f"{replaced} character(s) that UTF-8 cannot hold (lone surrogates in "
+                                   f"Procore's text) written as U+FFFD, the replacement character")
+
+
+@contextmanager
+def report_output(target: str, params: dict | None = None, *, raw_csv: bool = False) -> Iterator[ReportOutput]:
+    """A :class:`ReportOutput` for ``target`` (a path or '-'). A file takes its place only when
+    the block ends without an error (``replacing``): a failed run leaves the old file as it was."""
     fmt = output_format(target)
-    if target == "-":
-        sys.stdout.write(_csv_text(result, raw_csv))
-        sys.stdout.flush()
+    if target == "-" or fmt == "xlsx":             # stdout; the workbook writer is atomic itself
+        yield ReportOutput(fmt, target, None, params, raw_csv)
         return
-    path = Path(target)
-    if fmt == "xlsx":
-        from .excel.refresh import write_results_workbook  # the add-in's report-sheet writer
-        write_results_workbook(path, [(params or {}, result)])
-        return
-    text = _csv_text(result, raw_csv) if fmt == "csv" else _json_text(result)
-    with replacing(path) as tmp:
-        tmp.write_bytes(text.encode("utf-8"))
+    with replacing(Path(target)) as tmp:
+        out = ReportOutput(fmt, target, tmp, params, raw_csv)
+        try:
+            yield out
+        finally:
+            if out._json is not None:
+                out._json.abort()
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_BLOCK_ROWS = 2_000      # rows converted to CSV text at a time: memory of one block, not the report
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _text_only(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
-def _csv_text(result: ReportResult, raw: bool = False) -> str:
-    frame = result.frame.copy()
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values) and (values.dropna() == values.dropna().dt.normalize()).all():
-            frame[column] = values.dt.strftime("%Y-%m-%d")     # a date column: no T00:00:00
+def _encodable(text: str) -> tuple[str, int]:
+    """``text`` with every lone surrogate (the only thing UTF-8 cannot encode) as U+FFFD, and how many."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.subn("\ufffd", text)
+    return text, 0
+
+
+def _guard_text(values: pd.Series) -> pd.Series:
+    """An apostrophe before text starting like a formula (vectorised: most columns have none)."""
+    try:
+        risky = values.str.startswith(FORMULA_START, na=False)
+    except AttributeError:          # no text in the column (numbers, booleans)
+        return values
+    risky = risky.astype(bool)
+    if not risky.any():
+        return values
+    out = values.copy()
+    out[risky] = "'" + values[risky].astype(str)
+    return out
+
+
+def _date_only(values: pd.Series) -> bool:
+    dates = values.dropna()
+    return bool((dates == dates.dt.normalize()).all())
+
+
+def write_csv(frame: pd.DataFrame, write: Callable[[str], Any], *, raw: bool = False) -> int:
+    """``frame`` as CSV text, block by block, through ``write``: UTF-8 text, RFC 4180 (CRLF line
+    ends, so a carriage return inside a text is quoted like a line feed), date-only columns as
+    ``YYYY-MM-DD``, timestamps as ``YYYY-MM-DDTHH:MM:SS``. Unless ``raw``, text and headers
+    starting like a formula get an apostrophe. Returns how many lone surrogates became U+FFFD."""
+    moments = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    date_only = {c for c in moments if _date_only(frame[c])}
+    texts = {c for c in frame.columns
+             if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])}
+    header = [str(c) for c in frame.columns]
     if not raw:
-        for column in frame.columns:
-            if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
-                frame[column] = frame[column].map(_text_only)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, date_format="%Y-%m-%dT%H:%M:%S")
-    return buf.getvalue()
+        header = [_text_only(c) for c in header]
+    replaced = 0
+    for start in range(0, max(len(frame), 1), CSV_BLOCK_ROWS):
+        block = frame.iloc[start:start + CSV_BLOCK_ROWS]
+        if moments or (texts and not raw):
+            block = block.copy()
+            for c in moments:      # formatted here: to_csv's date_format would scan every text column
+                block[c] = block[c].dt.strftime("%Y-%m-%d" if c in date_only else "%Y-%m-%dT%H:%M:%S")
+            if not raw:
+                for c in texts:
+                    block[c] = _guard_text(block[c])
+        buf = io.StringIO()
+        block.to_csv(buf, index=False, header=header if start == 0 else False, lineterminator="\r\n")
+        text, n = _encodable(buf.getvalue())
+        replaced += n
+        write(text)
+    return replaced
 
 
-def _json_text(result: ReportResult) -> str:
-    return json.dumps(result.records, ensure_ascii=False, indent=1, default=str) + "\n"
+class _JsonRecords:
+    """The records as one JSON array (the layout of ``json.dumps(records, indent=1)``), written
+    to ``path`` record by record as batches arrive."""
+
+    def __init__(self, path: Path):
+        self._fh = open(path, "wb")
+        self._count = 0
+        self.replaced = 0
+
+    def add(self, records: list[dict]) -> None:
+        if not records:
+            return
+        parts = []
+        for rec in records:
+            one = json.dumps(rec, ensure_ascii=False, indent=1, default=str)
+            parts.append((",\n " if self._count else "[\n ") + one.replace("\n", "\n "))
+            self._count += 1
+        text, n = _encodable("".join(parts))
+        self.replaced += n
+        self._fh.write(text.encode("utf-8"))
+
+    def close(self) -> int:
+        self._fh.write(b"\n]\n" if self._count else b"[]\n")
+        self._fh.close()
+        return self.replaced
+
+    def abort(self) -> None:
+        self._fh.close()
 
 
 def keep_mode(target: Path, tmp: Path) -> None:

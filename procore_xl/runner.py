@@ -11,14 +11,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 
 from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
 from .discovery import BY_STATUS, Discovery, extract_records, make_choices
 from .errors import NotFoundError, ParameterError, PermissionDeniedError
-from .flatten import explode, parent_columns, singular, to_frame
+from .flatten import FrameBuilder, explode, parent_columns, singular
 from .parameters import Resolved, date_chunks, resolve, select
 
 PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
@@ -49,25 +49,37 @@ def _requests(client) -> int:
 
 
 def run_report(client, report: str | Report, params: Mapping[str, Any] | None = None, *,
-               discovery: Discovery | None = None, today: date | None = None) -> ReportResult:
+               discovery: Discovery | None = None, today: date | None = None,
+               records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+    """Run one report. The records are flattened batch by batch as they arrive (a page at a time
+    for a plain paged list), so memory holds the table and a page, not every record twice.
+    ``records``: called with each batch of records as Procore sent them, in report order (the
+    JSON output streams them to its file); without it they are kept on ``result.records``."""
     t0 = time.perf_counter()
     before = _requests(client)
     rep = find_report(report) if not isinstance(report, Report) else report
     disc = discovery or Discovery(client)
     res = resolve(rep, params or {}, disc, today=today)
     run = _Run(client, rep, res, disc)
-    rows = run.rows()
+    builder = FrameBuilder(custom_labels=run.custom_labels)
+    kept: list[dict] = []
+    for batch in run.batches():
+        builder.add(batch)
+        if records is not None:
+            records(batch)
+        else:
+            kept.extend(batch)
     lead = ["project."] + [f"{e.prefix}." for e in rep.each]
     if res.sub_list:
         lead += [f"{rep.entity}."] + [f"{p}." for p in _levels(res.sub_list.path)]
     keys = rep.keys if not res.sub_list else res.sub_list.keys
     order = rep.order if not res.sub_list else ()
-    frame = to_frame(rows, lead=lead, keys=keys, order=order, custom_labels=run.custom_labels(rows))
+    frame = builder.frame(lead=lead, keys=keys, order=order)
     requests = _requests(client) - before
     tally = getattr(client, "tally", None)          # an incremental.StoredClient
     return ReportResult(report=rep.name, params=res.display, frame=frame,
                         requests=requests, seconds=time.perf_counter() - t0,
-                        warnings=run.warnings, records=rows, refresh=tally.describe(requests) if tally else "")
+                        warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "")
 
 
 def _version(ctx: Mapping[str, Any], parent: Mapping[str, Any]) -> str | None:
@@ -95,6 +107,23 @@ class _Run:
             self.base["company_id"] = res.company.id
 
     # -- top level -----------------------------------------------------------------------------
+    def batches(self) -> Iterator[list[dict]]:
+        """The report's rows in order: page by page when the report is one plain paged list of
+        one project or the company (nothing combines its pages) read straight from Procore, else
+        in one batch (:meth:`rows`; the record store merges a list whole)."""
+        rep, res = self.rep, self.res
+        ep = rep.endpoint
+        page_by_page = (ep.paged and not ep.shared and not ep.envelope and not self.stored
+                        and not rep.each and not rep.tree and res.sub_list is None
+                        and not rep.dates and not rep.limit and not rep.newest_by
+                        and not (rep.scope in (PROJECT, ALL_PROJECTS) and res.all_projects))
+        if not page_by_page:
+            yield self.rows()
+            return
+        ctx = {**self.base, "project_id": res.project.id} if rep.scope in (PROJECT, ALL_PROJECTS) \
+            else dict(self.base)
+        yield from self._pages(ep, ctx)
+
     def rows(self) -> list[dict]:
         rep, res = self.rep, self.res
         if rep.scope not in (PROJECT, ALL_PROJECTS):
@@ -214,6 +243,13 @@ class _Run:
                 return pages
             previous = records
 
+    def _pages(self, ep: Endpoint, ctx: dict) -> Iterator[list[dict]]:
+        """:meth:`_get` of a paged endpoint, page by page as the pages arrive."""
+        path, query = ep.render(ctx)
+        company = ctx.get("company_id") if ep.company_header else None
+        for page in self.client.pages(path, query, company_id=company):
+            yield extract_records(page, ep)
+
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
         rep, res = self.rep, self.res
         ep = rep.endpoint
@@ -289,8 +325,9 @@ class _Run:
             return [r for batch in pool.map(one, records) for r in batch] if records else []
 
     # -- custom fields -------------------------------------------------------------------------
-    def custom_labels(self, rows: list[dict]) -> dict[str, str]:
-        if not self.res.company or not any(r.get("custom_fields") for r in rows):
+    def custom_labels(self) -> dict[str, str]:
+        """Custom field definition id -> label (called at the first record with custom fields)."""
+        if not self.res.company:
             return {}
 
         def fetch() -> dict[str, str]:

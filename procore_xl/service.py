@@ -148,11 +148,13 @@ class ProcoreService:
     def choices(self, list_name: str, **context: Any) -> list[Choice]:
         return self.discovery.choices(list_name, **context)
 
-    def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False) -> ReportResult:
-        """Run a report through the record store; ``full``: fetch everything again."""
+    def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False,
+            records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+        """Run a report through the record store; ``full``: fetch everything again; ``records``
+        takes the raw records batch by batch (see ``run_report``)."""
         client = StoredClient(self.client, self.records, Scope.of(self.settings),
                               full=full or _full_refresh.get(), max_age=self.full_refresh_after)
-        return run_report(client, report, params, discovery=self.discovery)
+        return run_report(client, report, params, discovery=self.discovery, records=records)
 
     @contextlib.contextmanager
     def full_refresh(self) -> Iterator[None]:

@@ -123,7 +123,9 @@ def _id_text(record: Any) -> str | None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON. ASCII escapes, so that text UTF-8 cannot hold (a lone surrogate, which Procore's
+    JSON can carry) is stored as sent (``\\ud800``) instead of failing SQLite's UTF-8 encoding."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
 
 
 class RecordStore:

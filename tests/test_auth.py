@@ -9,7 +9,7 @@ import re
 import socket
 import stat
 import threading
-from urllib.parse import parse_qs, urlsplit, urlencode, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests

@@ -50,6 +50,21 @@ def test_pulls_thousands_of_rows_with_one_request_per_page(client, sandbox):
     assert sandbox.requests == 5 == client.stats.snapshot()["pages"]
 
 
+def test_pages_come_in_order_and_a_slow_reader_bounds_the_pages_asked_for(settings, signed_in_tokens, sandbox):
+    """`pages()` hands each page over as it arrives; a reader slower than the network holds at
+    most ``max_workers`` unread pages (a 100,000-row pull is not all in memory at once)."""
+    with ProcoreClient(settings.api_url, signed_in_tokens, max_workers=2) as client:
+        client.get("/rest/v1.0/me")                 # the token, before counting
+        sandbox.reset_counts()
+        pages = client.pages(RFIS, {"per_page": 100}, company_id=COMPANY)      # 50 pages
+        read = next(pages) + next(pages)
+        time.sleep(0.5)                             # unbounded workers would fetch all 50 meanwhile
+        assert sandbox.requests <= 1 + 2 + 1       # page 1, two ahead, one more after page 2
+        read += [row for page in pages for row in page]
+    assert [r["id"] for r in read] == expected_rfi_ids(sandbox)
+    assert sandbox.requests == 50
+
+
 def test_every_page_keeps_the_query_of_page_one(client, sandbox):
     sandbox.reset_counts()
     rows = client.get_all(RFIS, {"filters[status]": "open", "per_page": 97}, company_id=COMPANY)

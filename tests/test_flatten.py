@@ -103,3 +103,42 @@ def test_an_object_null_in_some_records_gives_no_always_empty_column():
     frame = to_frame([{"id": 1, "location": None}, {"id": 2, "location": {"id": 7, "name": "Level 3"}}])
     assert list(frame.columns) == ["id", "location.id", "location.name"]
     assert frame["location.name"].tolist()[1] == "Level 3"
+
+
+def test_frame_built_batch_by_batch_equals_the_frame_of_all_rows():
+    """Pages flattened as they arrive give the same table as all records at once: columns first
+    seen late, fields some records lack (NaN as before), objects null in one batch and present
+    in the next, and types decided over the whole column (one text value keeps a column text)."""
+    from procore_xl.flatten import FrameBuilder
+
+    rows = [dict(RFI, id=i, number=f"{i:03d}", due_date=f"2024-05-{1 + i % 28:02d}",
+                 location={"id": 3, "name": "L3"} if i % 3 else None, **({"late": i} if i > 7 else {}))
+            for i in range(12)]
+    rows[11]["due_date"] = "N/A"
+    calls = []
+
+    def labels():
+        calls.append(1)
+        return {"5001": "Priority"}
+
+    builder = FrameBuilder(custom_labels=labels)
+    for start in (0, 2, 3, 9):
+        builder.add(rows[start:{0: 2, 2: 3, 3: 9, 9: 12}[start]])
+    builder.add([])
+    streamed = builder.frame(lead=("project.",), keys=("id", "number"))
+    whole = to_frame(rows, lead=("project.",), keys=("id", "number"), custom_labels={"5001": "Priority"})
+    pd.testing.assert_frame_equal(streamed, whole)
+    assert calls == [1]                                   # definitions asked for once, when needed
+    assert streamed["due_date"].tolist()[-1] == "N/A"     # text in one batch keeps the column text
+    assert "location" not in streamed and streamed["late"].isna().sum() == 8
+
+
+def test_custom_labels_are_not_asked_for_records_without_custom_fields():
+    from procore_xl.flatten import FrameBuilder
+
+    def labels():
+        raise AssertionError("no record has custom fields")
+
+    builder = FrameBuilder(custom_labels=labels)
+    builder.add([{"id": 1, "custom_fields": {}}, {"id": 2}])
+    assert builder.frame()["id"].tolist() == [1, 2]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .fakedata import TRADES, Gen, iso_date
+from .fakedata import FORMULA_LIKE_LABEL, TRADES, Gen, iso_date
 from .world import CUSTOM_FIELDS, EntitySpec, World
 
 SPECS: dict[str, EntitySpec] = {}
@@ -287,6 +287,8 @@ def make_vendor_insurance(w: World, vendor: dict, i: int, g: Gen, _p: dict) -> d
 def make_custom_field_definition(w: World, company: dict, i: int, g: Gen, _p: dict) -> dict:
     def_id = sorted(CUSTOM_FIELDS)[i]
     label, data_type = CUSTOM_FIELDS[def_id]
+    if company["id"] == 8002 and def_id == 5003:
+        label = FORMULA_LIKE_LABEL
     return {"id": def_id, "label": label, "data_type": data_type, "active": True, "description": None}
 
 

@@ -45,6 +45,12 @@ FORMULA_LIKE = [
     "=SUM(A1:A9) check", "+1 (555) 010-2000 call back", "-3 days schedule slip", "@channel please review",
     "=HYPERLINK(\"http://example.com\")",
 ]
+# Text real records carry that naive writers get wrong: a carriage return alone (an old Mac line
+# end pasted from an e-mail) and a lone UTF-16 surrogate (JSON can carry the escape "\\ud800";
+# UTF-8 cannot encode it).
+AWKWARD_TEXT = ["Riser clash at level 3\rsee markup SK-4", "Sleeve size \ud800 per field note"]
+# A custom field label of company 8002 (Coastal Civil Group) that a spreadsheet would run as a formula.
+FORMULA_LIKE_LABEL = "+/- Cost Variance"
 EMOJI = ["🏗️", "✅", "⚠️", "🔧", "📐"]
 STREETS = ["Harbor Way", "Market St", "Königstraße", "Rue de Rivoli", "Ocean Ave", "Pine St", "Main St"]
 CITIES = [("San Francisco", "CA", "US", "94105"), ("Seattle", "WA", "US", "98101"),
@@ -118,6 +124,8 @@ class Gen:
     def subject(self, index: int) -> str:
         if index % 37 == 5:
             return FORMULA_LIKE[(index // 37) % len(FORMULA_LIKE)]
+        if index % 53 == 11:                 # indexes 11, 64, 117, 170...: one CR, one surrogate...
+            return AWKWARD_TEXT[(index // 53) % len(AWKWARD_TEXT)]
         text = self.pick(SUBJECT_TEMPLATES).format(w=self.pick(WORDS), w2=self.pick(WORDS))
         if index % 23 == 7:
             text += " " + self.pick(EMOJI)

@@ -20,7 +20,10 @@ class Response:
 
 
 def json_response(status: int, payload, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:      # a lone surrogate: sent as its JSON escape, as any server must
+        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
     return Response(status, body, dict(headers or {}))
 
 

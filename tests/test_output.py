@@ -1,0 +1,145 @@
+"""`procore-xl pull` to CSV, JSON and stdout over the sandbox: text Procore really sends (a lone
+surrogate, a bare carriage return, a custom field label that looks like a formula), the output
+rules (dates, formula guard, atomic files) and the block-by-block writers."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from procore_xl import output
+from procore_xl.runner import ReportResult
+from procore_xl.sandbox.fakedata import AWKWARD_TEXT, FORMULA_LIKE_LABEL
+from test_cli import env, run  # noqa: F401 - the sandbox environment and the in-process CLI
+
+CR_TEXT, SURROGATE_TEXT = AWKWARD_TEXT
+RFIS = ("pull", "RFIs", "--company", "8001", "--project", "91001")
+
+
+def csv_rows(path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def rfis_of(sandbox, project: int = 91001) -> list[dict]:
+    return sandbox.world.records("rfis", sandbox.world.project(project))
+
+
+def test_the_sandbox_sends_the_awkward_text():
+    assert "\r" in CR_TEXT and "\n" not in CR_TEXT
+    assert any(0xD800 <= ord(ch) <= 0xDFFF for ch in SURROGATE_TEXT)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "-"])
+def test_a_lone_surrogate_is_written_as_the_replacement_character_and_counted(env, capsys, tmp_path, suffix):
+    assert any(r["subject"] == SURROGATE_TEXT for r in rfis_of(env)), "an RFI subject with a lone surrogate"
+    expected = sum(json.dumps(r, ensure_ascii=False).count("\ud800") for r in rfis_of(env))  # subjects, questions
+    target = "-" if suffix == "-" else str(tmp_path / f"rfis.{suffix}")
+    code, out, err = run(capsys, *RFIS, "--out", target)
+    assert code == 0, err
+    text = out if suffix == "-" else (tmp_path / f"rfis.{suffix}").read_text(encoding="utf-8")
+    assert SURROGATE_TEXT.replace("\ud800", "\ufffd") in text
+    warning = next(line for line in err.splitlines() if "U+FFFD" in line)
+    assert warning.startswith("procore-xl: warning: ") and f" {expected} character(s)" in warning
+    if suffix == "json":
+        records = json.loads(text)
+        assert len(records) == len(rfis_of(env))
+        assert records[0]["custom_fields"] == rfis_of(env)[0]["custom_fields"]   # as Procore sent it
+
+
+def test_a_bare_carriage_return_stays_inside_its_field(env, capsys, tmp_path):
+    target = tmp_path / "rfis.csv"
+    code, _, err = run(capsys, *RFIS, "--out", str(target))
+    assert code == 0, err
+    rows = csv_rows(target)
+    assert len(rows) == len(rfis_of(env))                  # no record split in two
+    subjects = {r["id"]: r["subject"] for r in rows}
+    for rfi in rfis_of(env):
+        if rfi["subject"] == CR_TEXT:
+            assert subjects[str(rfi["id"])] == CR_TEXT
+    assert CR_TEXT in subjects.values()
+    # pandas, a reader that splits records on a bare CR when unquoted, reads the same rows
+    assert len(pd.read_csv(target, dtype=str, keep_default_na=False)) == len(rows)
+
+
+def test_custom_field_headers_that_look_like_formulas_are_escaped_unless_raw(env, capsys, tmp_path):
+    safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
+    args = ("pull", "RFIs", "--company", "8002", "--project", "92001")
+    assert run(capsys, *args, "--out", str(safe))[0] == 0
+    assert run(capsys, *args, "--raw-csv", "--out", str(raw))[0] == 0
+    with open(safe, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh))
+    with open(raw, encoding="utf-8", newline="") as fh:
+        raw_header = next(csv.reader(fh))
+    assert "'" + FORMULA_LIKE_LABEL in header and FORMULA_LIKE_LABEL not in header
+    assert FORMULA_LIKE_LABEL in raw_header
+    assert "Priority" in header                            # plain labels are left alone
+
+
+def test_csv_dates_and_formula_guard(env, capsys, tmp_path):
+    target = tmp_path / "rfis.csv"
+    assert run(capsys, *RFIS, "--out", str(target))[0] == 0
+    rows = csv_rows(target)
+    by_id = {int(r["id"]): r for r in rows}
+    for rfi in rfis_of(env):
+        row = by_id[rfi["id"]]
+        assert row["due_date"] == rfi["due_date"]                       # date-only: YYYY-MM-DD
+        assert row["created_at"] == rfi["created_at"].removesuffix("Z")  # UTC, no T00:00:00 games
+        if rfi["subject"].startswith(("=", "+", "-", "@")):
+            assert row["subject"] == "'" + rfi["subject"]
+        elif rfi["subject"] != SURROGATE_TEXT:
+            assert row["subject"] == rfi["subject"]
+
+
+def mixed_frame(rows: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": pd.array(range(rows), dtype="Int64"),
+        "text": pd.Series([["=1+1", "plain", None, "-3 days", "a\rb", "x\ud800y"][i % 6] for i in range(rows)],
+                          dtype=object),
+        "when": pd.to_datetime([f"2024-05-{1 + i % 28:02d}T10:{i % 60:02d}:00" for i in range(rows)]),
+        "day": pd.to_datetime([f"2024-06-{1 + i % 28:02d}" for i in range(rows)]),
+        "=total": [i * 1.5 for i in range(rows)],
+    })
+
+
+def test_csv_in_blocks_is_the_same_text_as_in_one_block(monkeypatch):
+    frame = mixed_frame(23)
+    whole = io.StringIO()
+    assert output.write_csv(frame, whole.write) == 3          # three lone surrogates replaced
+    monkeypatch.setattr(output, "CSV_BLOCK_ROWS", 5)
+    blocks: list[str] = []
+    assert output.write_csv(frame, blocks.append) == 3
+    assert len(blocks) == 5 and "".join(blocks) == whole.getvalue()
+    rows = list(csv.reader(io.StringIO(whole.getvalue(), newline="")))
+    assert rows[0] == ["id", "text", "when", "day", "'=total"]
+    assert rows[1] == ["0", "'=1+1", "2024-05-01T10:00:00", "2024-06-01", "0.0"]
+    assert rows[5][1] == "a\rb" and rows[6][1] == "x\ufffdy" and len(rows) == 24
+
+
+def test_csv_of_an_empty_table_is_its_header():
+    text = io.StringIO()
+    output.write_csv(pd.DataFrame(columns=["id", "@name"]), text.write)
+    assert text.getvalue() == "id,'@name\r\n"
+
+
+def test_json_is_written_whole_or_not_at_all(env, capsys, tmp_path):
+    """A failing run leaves the previous file as it was, even though JSON streams into a temporary
+    file while the records arrive."""
+    target = tmp_path / "rfis.json"
+    target.write_text("[]\n", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with output.report_output(str(target)) as out:
+            out.records([{"id": 1}])
+            raise RuntimeError("the run failed")
+    assert target.read_text(encoding="utf-8") == "[]\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["rfis.json"]
+    with output.report_output(str(target)) as out:
+        out.records([{"id": 1, "a": {"b": [1, 2]}}])
+        out.records([])
+        out.records([{"id": 2}])
+        out.write(ReportResult(report="RFIs", params={}, frame=pd.DataFrame(), requests=0, seconds=0.0))
+    records = [{"id": 1, "a": {"b": [1, 2]}}, {"id": 2}]
+    assert target.read_text(encoding="utf-8") == json.dumps(records, ensure_ascii=False, indent=1) + "\n"
