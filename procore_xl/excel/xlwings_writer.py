@@ -34,6 +34,13 @@ def _rect_of(address: str) -> Rect:
     return r1, c1, r2, c2
 
 
+def _first_row(formulas: Any) -> list[Any]:
+    """Range.formula of one row comes back as a tuple of tuples, a tuple, or a single value."""
+    if isinstance(formulas, (list, tuple)):
+        return list(formulas[0]) if formulas and isinstance(formulas[0], (list, tuple)) else list(formulas)
+    return [formulas]
+
+
 class XlwingsWorkbook:
     """Implements :class:`procore_xl.excel.base.WorkbookWriter` on an ``xw.Book``."""
 
@@ -112,17 +119,18 @@ class XlwingsWorkbook:
         return [(r1 + i, c1 + j) for i, row in enumerate(values) for j, v in enumerate(row) if v is not None]
 
     def table_columns(self, sheet: str, name: str) -> list[tuple[str, str | None]]:
-        """Names from the header row; a column whose first data cell holds a formula is a
-        calculated column (report data is never a formula)."""
+        """Names from the header row; a column whose first data cell holds a formula (its formula
+        text is not its value: a text cell reading "=..." holds the same in both) is a
+        calculated column."""
         rect = self.table_rect(sheet, name)
         if rect is None:
             return []
         r1, c1, _, c2 = rect
         names = self._range(sheet, (r1, c1, r1, c2)).options(ndim=2).value[0]
-        formulas = self._range(sheet, (r1 + 1, c1, r1 + 1, c2)).options(ndim=2).formula
-        formulas = formulas[0] if formulas and isinstance(formulas[0], (list, tuple)) else formulas
-        return [(str(n), f[1:] if isinstance(f, str) and f.startswith("=") else None)
-                for n, f in zip(names, formulas)]
+        first = self._range(sheet, (r1 + 1, c1, r1 + 1, c2)).options(ndim=2)
+        values, formulas = first.value[0], _first_row(first.formula)
+        return [(str(n), f[1:] if isinstance(f, str) and f.startswith("=") and f != v else None)
+                for n, v, f in zip(names, values, formulas)]
 
     @contextmanager
     def quiet(self) -> Iterator[None]:
