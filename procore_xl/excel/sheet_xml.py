@@ -61,12 +61,13 @@ def serial(value: dt.date | dt.datetime | dt.time) -> float:
 
 
 def _number(v: float | int) -> str:
-    return repr(v) if isinstance(v, float) else str(v)
+    """16 significant digits, as openpyxl writes numbers (Excel shows 15)."""
+    return "%.16g" % v if isinstance(v, float) else str(v)
 
 
 def cell(ref: str, value: Any, style: Style, fmt: str | None = None, bold: bool = False) -> str:
     """One cell's XML (empty string for None). Text is always text, never a formula."""
-    if value is None:
+    if value is None or value == "":
         return ""
     if isinstance(value, str):
         return _text(ref, value, style(None if fmt in (None, "General") else fmt, bold))
@@ -99,7 +100,7 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
     part = col.data[start:stop]
     if col.kind == "float":
         finite = np.isfinite(part).tolist()
-        return [f'<c r="{letter}{r}"{sa}><v>{v!r}</v></c>' if ok else ""
+        return [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' if ok else ""
                 for r, v, ok in zip(rows, part.tolist(), finite)]
     if col.kind == "int":
         values = part.tolist()
@@ -118,7 +119,7 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
         frac = (part - days).astype("timedelta64[ns]").astype("int64") / _DAY_NS
         serials = (whole + frac).tolist()
         if not (nat.any() or old.any()):
-            return [f'<c r="{letter}{r}"{sa}><v>{v!r}</v></c>' for r, v in zip(rows, serials)]
+            return [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' for r, v in zip(rows, serials)]
         values = col.values(start, stop)
         return [cell(f"{letter}{r}", v, style, col.fmt) for r, v in zip(rows, values)]
     return [cell(f"{letter}{r}", v, style, col.fmt) for r, v in zip(rows, part)]
