@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,12 +35,16 @@ _EPOCH = np.datetime64("1899-12-30", "D")
 _DAY_NS = 86_400 * 10**9
 _PY_EPOCH = dt.datetime(1899, 12, 30)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;", '"': "&quot;"})
+_NEEDS_ESCAPE = re.compile('[&<>\r"]')
 
 
 def escape(text: str) -> str:
     """XML text for element content and attribute values (a CR is kept as ``&#13;``: an XML
     reader would turn a raw one into a line feed)."""
     return text.translate(_ESCAPES)
+
+
+_PRESERVE = ' xml:space="preserve"'
 
 
 def _text(ref: str, text: str, s: int) -> str:
@@ -113,15 +118,24 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
     if col.kind == "datetime":
         nat = np.isnat(part)
         days = part.astype("datetime64[D]")
-        old = days < np.datetime64("1900-01-01")
+        if (days[~nat] < np.datetime64("1900-01-01")).any():         # ISO text for those: value by value
+            return [cell(f"{letter}{r}", v, style, col.fmt) for r, v in zip(rows, col.values(start, stop))]
+        safe = np.where(nat, np.datetime64("2000-01-01", "ns"), part)
+        days = safe.astype("datetime64[D]")
         whole = (days - _EPOCH).astype("int64")
         whole = whole - ((whole > 0) & (whole <= 60))
-        frac = (part - days).astype("timedelta64[ns]").astype("int64") / _DAY_NS
+        frac = (safe - days).astype("timedelta64[ns]").astype("int64") / _DAY_NS
         serials = (whole + frac).tolist()
-        if not (nat.any() or old.any()):
+        if not nat.any():
             return [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' for r, v in zip(rows, serials)]
-        values = col.values(start, stop)
-        return [cell(f"{letter}{r}", v, style, col.fmt) for r, v in zip(rows, values)]
+        return [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' if not gap else ""
+                for r, v, gap in zip(rows, serials, nat.tolist())]
+    if col.text_only:
+        if _NEEDS_ESCAPE.search("".join(v for v in part if v)):
+            part = [escape(v) if v else v for v in part]
+        return [f'<c r="{letter}{r}" t="inlineStr"><is><t'
+                f'{_PRESERVE if v[0].isspace() or v[-1].isspace() else ""}>{v}</t></is></c>' if v else ""
+                for r, v in zip(rows, part)]
     return [cell(f"{letter}{r}", v, style, col.fmt) for r, v in zip(rows, part)]
 
 

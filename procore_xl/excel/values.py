@@ -168,6 +168,7 @@ class Column:
     fmt: str | None = None
     cut: int = 0                  # text values cut to 32,767 characters
     stripped: int = 0             # text values that lost characters an .xlsx cannot hold
+    text_only: bool = False       # ``values`` holding only text (and gaps)
 
     def values(self, start: int, stop: int) -> list[Any]:
         """Cell values of rows ``start:stop`` (the rules of :func:`cell_value`)."""
@@ -242,14 +243,21 @@ def _column(name: str, series: pd.Series) -> Column:
     if pd.api.types.is_float_dtype(dtype):
         return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan),
                       display_format(name, "float"))
-    # object / string / categorical / mixed: value by value
+    # object / string / categorical / mixed: value by value, text checked in one pass
+    items = series.astype(object).tolist()
+    texts = [v for v in items if isinstance(v, str)]
+    others = [v for v in items if v is not None and not isinstance(v, str)]
+    clean = not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
+    if clean and not others:
+        return Column(name, "values", items, None, text_only=bool(texts))
     values, cut, stripped, dates, times = [], 0, 0, 0, 0
-    for v in series.astype(object):
+    for v in items:
         if isinstance(v, str):
-            text, was_cut, was_stripped = _clean(v)
-            cut += was_cut
-            stripped += was_stripped
-            values.append(text)
+            if not clean:
+                v, was_cut, was_stripped = _clean(v)
+                cut += was_cut
+                stripped += was_stripped
+            values.append(v)
             continue
         c = cell_value(v)
         if isinstance(c, dt.datetime):
@@ -259,7 +267,10 @@ def _column(name: str, series: pd.Series) -> Column:
             dates += 1
         values.append(c)
     fmt = (DATETIME_FORMAT if times else DATE_FORMAT) if dates else None
-    return Column(name, "values", values, fmt, cut, stripped)
+    if dates and dates == len(others) and not texts:      # a date column: written like datetime64
+        return Column(name, "datetime", np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us")
+                                                  for v in values], dtype="datetime64[ns]"), fmt)
+    return Column(name, "values", values, fmt, cut, stripped, text_only=not others and bool(texts))
 
 
 def table_data(frame: pd.DataFrame) -> TableData:
