@@ -5,12 +5,11 @@ says how a column holds its values): numbers as numbers, dates and times as seri
 their number format, ids above 2**53 and text as text - always an inline string, so text that
 starts with ``=``, ``+``, ``-`` or ``@`` can never become a formula.
 
-Inline strings rather than the shared-string table: measured on the benchmark frame (100,000 x
-30, ``benchmarks/write_speed.py``) the file is a few per cent larger at the chosen deflate
-level, but nothing has to be collected across the whole table before writing (memory stays
-one block), and a refresh can splice a sheet without rewriting the workbook's
-``sharedStrings.xml`` (every other sheet's string indices stay valid). openpyxl, LibreOffice
-and Excel read both.
+Inline strings rather than the shared-string table (openpyxl, the writer this replaced, wrote
+inline strings too): nothing has to be collected across the whole table before the sheet is
+written, so memory stays one block, and a refresh can splice a sheet without rewriting the
+workbook's ``sharedStrings.xml`` (every other sheet's string indices stay valid). Repeated
+text (statuses, names) costs little after deflate. openpyxl, LibreOffice and Excel read both.
 
 Styles are indices into the workbook's ``cellXfs``; the caller maps (number format, bold) to
 an index (``style(fmt, bold) -> int``).
