@@ -48,7 +48,8 @@ COMPRESS_LEVEL = 1
 
 _ENTITIES = {"&quot;": '"', "&apos;": "'", "&#13;": "\r", "&#10;": "\n", "&#9;": "\t"}
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
-_ROW = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_ROW_DROP = re.compile(r'\s*\b(r|spans)="[^"]*"')
 _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(r'\br="([A-Z]+)(\d+)"')
 _CELL_REF = re.compile(r'<c\b[^>]*?\br="([A-Z]+)\d+"')
@@ -211,32 +212,48 @@ class NewCell:
     bold: bool = False
 
 
-@dataclass
 class Row:
-    r: int
-    attrs: str                       # the row element's attributes as they were (height, style...)
-    content: str | None              # cells as XML, until parsed
-    cells: dict[int, str | NewCell] | None = None
+    """One ``<row>``: its attributes as they were (height, style...), its cells as XML text
+    (a span of the sheet's text, not copied) until a writer call needs them one by one."""
+
+    __slots__ = ("r", "attrs", "_text", "_start", "_end", "cells")
+
+    def __init__(self, r: int, attrs: str, text: str = "", start: int = 0, end: int = 0):
+        self.r, self.attrs = r, attrs
+        self._text, self._start, self._end = text, start, end
+        self.cells: dict[int, str | NewCell] | None = None
+
+    @property
+    def content(self) -> str:
+        return self._text[self._start:self._end]
+
+    def drop(self) -> None:
+        self.cells, self._text = {}, ""
 
     def parsed(self) -> dict[int, str | NewCell]:
         if self.cells is None:
             self.cells = {}
             col = 0
-            for m in _CELL.finditer(self.content or ""):
+            for m in _CELL.finditer(self._text, self._start, self._end):
                 ref = _REF.search(m.group(1))
                 col = col_of(ref.group(1)) if ref else col + 1
                 self.cells[col] = m.group(0)
-            self.content = None
+            self._text = ""
         return self.cells
 
     def columns(self) -> tuple[int, int] | None:
         """(first, last) column holding a cell, without parsing every cell."""
         if self.cells is not None:
             return (min(self.cells), max(self.cells)) if self.cells else None
-        refs = _CELL_REF.findall(self.content or "")
-        if not refs:
-            return None if "<c" not in (self.content or "") else (1, 16_384)
-        return col_of(refs[0]), col_of(refs[-1])
+        text = self._text
+        first, last = text.find("<c", self._start, self._end), text.rfind("<c", self._start, self._end)
+        if first < 0:
+            return None
+        a, b = _CELL_REF.match(text, first, self._end), _CELL_REF.match(text, last, self._end)
+        if a is None or b is None:                  # cells without references: look at each
+            cells = self.parsed()
+            return (min(cells), max(cells)) if cells else None
+        return col_of(a.group(1)), col_of(b.group(1))
 
 
 @dataclass
@@ -306,17 +323,31 @@ class SheetPart:
 
     def __init__(self, book: "PackageWorkbook", name: str, path: str, xml: str, tables: list[TablePart]):
         self.book, self.name, self.path, self.tables = book, name, path, tables
-        m = re.search(r"<sheetData\b[^>]*?(?:/>|>(.*?)</sheetData>)", xml, re.S)
-        if m is None:
+        start = xml.find("<sheetData")
+        if start < 0:
             raise ConfigurationError(f'Sheet "{name}" has a form procore-xl cannot read (no sheetData)')
-        self.head, self.tail = xml[: m.start()], xml[m.end():]
+        open_end = xml.index(">", start) + 1
+        end = xml.rfind("</sheetData>")
+        body_end, after = (end, end + len("</sheetData>")) if end > 0 else (open_end, open_end)
+        self.head, self.tail = xml[:start], xml[after:]
         self.rows: dict[int, Row] = {}
-        r = 0
-        for rm in _ROW.finditer(m.group(1) or ""):
-            ra = rm.group(1)
-            found = re.search(r'\br="(\d+)"', ra)
+        r, pos = 0, open_end
+        while True:                                  # str.find, not a regex: sheets can be 100 MB
+            pos = xml.find("<row", pos, body_end)
+            if pos < 0:
+                break
+            tag_end = xml.index(">", pos)
+            ra = xml[pos + 4: tag_end]
+            found = _ROW_NUMBER.search(ra)
             r = int(found.group(1)) if found else r + 1
-            self.rows[r] = Row(r, re.sub(r'\s*\b(r|spans)="[^"]*"', "", ra), rm.group(2) or "")
+            attrs_kept = _ROW_DROP.sub("", ra.rstrip("/"))
+            if ra.endswith("/"):
+                self.rows[r] = Row(r, attrs_kept)
+                pos = tag_end + 1
+                continue
+            close = xml.index("</row>", tag_end)
+            self.rows[r] = Row(r, attrs_kept, xml, tag_end + 1, close)
+            pos = close + 6
         self.stream: tuple[int, TableData, list[tuple[str, str]]] | None = None
         self.changed = False
         self.widths: dict[int, float] = {}
@@ -326,7 +357,7 @@ class SheetPart:
     # cells
     def row(self, r: int) -> Row:
         if r not in self.rows:
-            self.rows[r] = Row(r, "", "")
+            self.rows[r] = Row(r, "")
         return self.rows[r]
 
     def get(self, r: int, c: int) -> Any:
@@ -354,7 +385,7 @@ class SheetPart:
             if span is None:
                 continue
             if c1 <= span[0] and span[1] <= c2:
-                row.cells, row.content = {}, None
+                row.drop()
             else:
                 for c in [c for c in row.parsed() if c1 <= c <= c2]:
                     del row.cells[c]

@@ -250,7 +250,11 @@ def _column(name: str, series: pd.Series) -> Column:
     clean = not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
     if clean and not others:
         return Column(name, "values", items, None, text_only=bool(texts))
-    if not texts and all(type(v) is dt.date for v in others) and min(others) >= _EXCEL_EPOCH:
+    if not texts and others and all(type(v) in (int, float) for v in others) and all(
+            abs(v) <= MAX_EXACT_INT for v in others if type(v) is int):   # numbers with gaps (None)
+        return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"),
+                      display_format(name, "float"))
+    if not texts and others and all(type(v) is dt.date for v in others) and min(others) >= _EXCEL_EPOCH:
         return Column(name, "datetime", np.array(items, dtype="datetime64[D]").astype("datetime64[ns]"),
                       DATE_FORMAT)      # dates (and gaps) from Procore: written like datetime64
     values, cut, stripped, dates, times = [], 0, 0, 0, 0
