@@ -321,16 +321,30 @@ def new_table_xml(table_id: int, name: str) -> str:
 class SheetPart:
     """One worksheet part being changed: its rows as text, parsed where they are touched."""
 
-    def __init__(self, book: "PackageWorkbook", name: str, path: str, xml: str, tables: list[TablePart]):
+    def __init__(self, book: "PackageWorkbook", name: str, path: str, tables: list[TablePart]):
         self.book, self.name, self.path, self.tables = book, name, path, tables
+        self.rows: dict[int, Row] = {}
+        # rows from the first table row on (the report's data) are read only when a call needs
+        # them: a refresh reads the parameter cells, runs the report, and only then the old table
+        self.late = min((t.rect[0] for t in tables), default=None)
+        self._read(upto=self.late)
+        self.stream: tuple[int, TableData, list[tuple[str, str]]] | None = None
+        self.changed = False
+        self.widths: dict[int, float] = {}
+        self.freeze: int | None = None
+        self.validations: list[str] = []
+
+    def _read(self, upto: int | None = None, since: int = 0) -> None:
+        """Rows ``since <= r < upto`` of the part as it is in the package (head and tail too)."""
+        xml = self.book._text(self.path)
         start = xml.find("<sheetData")
         if start < 0:
-            raise ConfigurationError(f'Sheet "{name}" has a form procore-xl cannot read (no sheetData)')
+            raise ConfigurationError(f'Sheet "{self.name}" has a form procore-xl cannot read (no sheetData)')
         open_end = xml.index(">", start) + 1
         end = xml.rfind("</sheetData>")
         body_end, after = (end, end + len("</sheetData>")) if end > 0 else (open_end, open_end)
-        self.head, self.tail = xml[:start], xml[after:]
-        self.rows: dict[int, Row] = {}
+        if not since:
+            self.head, self.tail = xml[:start], xml[after:]
         r, pos = 0, open_end
         while True:                                  # str.find, not a regex: sheets can be 100 MB
             pos = xml.find("<row", pos, body_end)
@@ -340,27 +354,36 @@ class SheetPart:
             ra = xml[pos + 4: tag_end]
             found = _ROW_NUMBER.search(ra)
             r = int(found.group(1)) if found else r + 1
-            attrs_kept = _ROW_DROP.sub("", ra.rstrip("/"))
-            if ra.endswith("/"):
-                self.rows[r] = Row(r, attrs_kept)
-                pos = tag_end + 1
-                continue
-            close = xml.index("</row>", tag_end)
-            self.rows[r] = Row(r, attrs_kept, xml, tag_end + 1, close)
-            pos = close + 6
-        self.stream: tuple[int, TableData, list[tuple[str, str]]] | None = None
-        self.changed = False
-        self.widths: dict[int, float] = {}
-        self.freeze: int | None = None
-        self.validations: list[str] = []
+            if upto is not None and r >= upto:
+                break
+            empty = ra.endswith("/")
+            close = tag_end if empty else xml.index("</row>", tag_end)
+            if r >= since:
+                kept = _ROW_DROP.sub("", ra.rstrip("/"))
+                if empty:
+                    self.rows[r] = Row(r, kept)
+                elif upto is not None:               # a few head rows: copied, the sheet text let go
+                    self.rows[r] = Row(r, kept, xml[tag_end + 1: close], 0, close - tag_end - 1)
+                else:
+                    self.rows[r] = Row(r, kept, xml, tag_end + 1, close)
+            pos = tag_end + 1 if empty else close + 6
+
+    def need(self, row: int | None = None) -> None:
+        """Read the late rows when ``row`` (None: any row) is among them."""
+        if self.late is not None and (row is None or row >= self.late):
+            since, self.late = self.late, None
+            self._read(since=since)
+
 
     # cells
     def row(self, r: int) -> Row:
+        self.need(r)
         if r not in self.rows:
             self.rows[r] = Row(r, "")
         return self.rows[r]
 
     def get(self, r: int, c: int) -> Any:
+        self.need(r)
         row = self.rows.get(r)
         if row is None:
             return None
@@ -379,6 +402,7 @@ class SheetPart:
 
     def clear(self, rect: Rect) -> None:
         r1, c1, r2, c2 = rect
+        self.need(r2)
         for r in [r for r in self.rows if r1 <= r <= r2]:
             row = self.rows[r]
             span = row.columns()
@@ -393,6 +417,7 @@ class SheetPart:
 
     def occupied(self, rect: Rect) -> list[tuple[int, int]]:
         r1, c1, r2, c2 = rect
+        self.need(r2)
         out = []
         for r, row in self.rows.items():
             if not r1 <= r <= r2:
@@ -404,6 +429,7 @@ class SheetPart:
         return out
 
     def last_row(self) -> int:
+        self.need()
         return max((r for r, row in self.rows.items() if row.columns() is not None), default=0)
 
     # saving
@@ -422,6 +448,7 @@ class SheetPart:
         return f'<row r="{row.r}"{row.attrs}>{inner}</row>' if inner else f'<row r="{row.r}"{row.attrs}/>'
 
     def chunks(self) -> Iterable[str]:
+        self.need()
         yield self._head()
         yield "<sheetData>"
         rows = sorted(self.rows)
@@ -597,7 +624,7 @@ class PackageWorkbook:
             raise KeyError(sheet)
         path = self.sheets[sheet]
         if path not in self._parts:
-            self._parts[path] = SheetPart(self, sheet, path, self._text(path), self.tables_of(sheet))
+            self._parts[path] = SheetPart(self, sheet, path, self.tables_of(sheet))
         return self._parts[path]
 
     def _find_table(self, name: str) -> tuple[str, TablePart] | None:
