@@ -52,7 +52,7 @@ _ROW_NUMBER = re.compile(r'\br="(\d+)"')
 _ROW_DROP = re.compile(r'\s*\b(r|spans)="[^"]*"')
 _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(r'\br="([A-Z]+)(\d+)"')
-_CELL_REF = re.compile(r'<c\b[^>]*?\br="([A-Z]+)\d+"')
+_CELL_REF_BYTES = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)\d+"')
 _T = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _V = re.compile(r"<v>(.*?)</v>", re.S)
 _F = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
@@ -213,47 +213,48 @@ class NewCell:
 
 
 class Row:
-    """One ``<row>``: its attributes as they were (height, style...), its cells as XML text
-    (a span of the sheet's text, not copied) until a writer call needs them one by one."""
+    """One ``<row>``: its attributes as they were (height, style...), its cells as XML (a span
+    of the sheet's bytes, not copied or decoded: text with one character outside Latin-1 would
+    take 4 bytes a character as ``str``) until a writer call needs them one by one."""
 
-    __slots__ = ("r", "attrs", "_text", "_start", "_end", "cells")
+    __slots__ = ("r", "attrs", "_data", "_start", "_end", "cells")
 
-    def __init__(self, r: int, attrs: str, text: str = "", start: int = 0, end: int = 0):
+    def __init__(self, r: int, attrs: str, data: bytes = b"", start: int = 0, end: int = 0):
         self.r, self.attrs = r, attrs
-        self._text, self._start, self._end = text, start, end
+        self._data, self._start, self._end = data, start, end
         self.cells: dict[int, str | NewCell] | None = None
 
     @property
     def content(self) -> str:
-        return self._text[self._start:self._end]
+        return self._data[self._start:self._end].decode("utf-8")
 
     def drop(self) -> None:
-        self.cells, self._text = {}, ""
+        self.cells, self._data = {}, b""
 
     def parsed(self) -> dict[int, str | NewCell]:
         if self.cells is None:
             self.cells = {}
             col = 0
-            for m in _CELL.finditer(self._text, self._start, self._end):
+            for m in _CELL.finditer(self.content):
                 ref = _REF.search(m.group(1))
                 col = col_of(ref.group(1)) if ref else col + 1
                 self.cells[col] = m.group(0)
-            self._text = ""
+            self._data = b""
         return self.cells
 
     def columns(self) -> tuple[int, int] | None:
         """(first, last) column holding a cell, without parsing every cell."""
         if self.cells is not None:
             return (min(self.cells), max(self.cells)) if self.cells else None
-        text = self._text
-        first, last = text.find("<c", self._start, self._end), text.rfind("<c", self._start, self._end)
+        data = self._data
+        first, last = data.find(b"<c", self._start, self._end), data.rfind(b"<c", self._start, self._end)
         if first < 0:
             return None
-        a, b = _CELL_REF.match(text, first, self._end), _CELL_REF.match(text, last, self._end)
+        a, b = _CELL_REF_BYTES.match(data, first, self._end), _CELL_REF_BYTES.match(data, last, self._end)
         if a is None or b is None:                  # cells without references: look at each
             cells = self.parsed()
             return (min(cells), max(cells)) if cells else None
-        return col_of(a.group(1)), col_of(b.group(1))
+        return col_of(a.group(1).decode()), col_of(b.group(1).decode())
 
 
 @dataclass
@@ -336,33 +337,33 @@ class SheetPart:
 
     def _read(self, upto: int | None = None, since: int = 0) -> None:
         """Rows ``since <= r < upto`` of the part as it is in the package (head and tail too)."""
-        xml = self.book._text(self.path)
-        start = xml.find("<sheetData")
+        xml = self.book.zip.read(self.path)
+        start = xml.find(b"<sheetData")
         if start < 0:
             raise ConfigurationError(f'Sheet "{self.name}" has a form procore-xl cannot read (no sheetData)')
-        open_end = xml.index(">", start) + 1
-        end = xml.rfind("</sheetData>")
-        body_end, after = (end, end + len("</sheetData>")) if end > 0 else (open_end, open_end)
+        open_end = xml.index(b">", start) + 1
+        end = xml.rfind(b"</sheetData>")
+        body_end, after = (end, end + len(b"</sheetData>")) if end > 0 else (open_end, open_end)
         if not since:
-            self.head, self.tail = xml[:start], xml[after:]
+            self.head, self.tail = xml[:start].decode("utf-8"), xml[after:].decode("utf-8")
         r, pos = 0, open_end
-        while True:                                  # str.find, not a regex: sheets can be 100 MB
-            pos = xml.find("<row", pos, body_end)
+        while True:                                  # bytes.find, not a regex: sheets can be 100 MB
+            pos = xml.find(b"<row", pos, body_end)
             if pos < 0:
                 break
-            tag_end = xml.index(">", pos)
-            ra = xml[pos + 4: tag_end]
+            tag_end = xml.index(b">", pos)
+            ra = xml[pos + 4: tag_end].decode("utf-8")
             found = _ROW_NUMBER.search(ra)
             r = int(found.group(1)) if found else r + 1
             if upto is not None and r >= upto:
                 break
             empty = ra.endswith("/")
-            close = tag_end if empty else xml.index("</row>", tag_end)
+            close = tag_end if empty else xml.index(b"</row>", tag_end)
             if r >= since:
                 kept = _ROW_DROP.sub("", ra.rstrip("/"))
                 if empty:
                     self.rows[r] = Row(r, kept)
-                elif upto is not None:               # a few head rows: copied, the sheet text let go
+                elif upto is not None:               # a few head rows: copied, the sheet let go
                     self.rows[r] = Row(r, kept, xml[tag_end + 1: close], 0, close - tag_end - 1)
                 else:
                     self.rows[r] = Row(r, kept, xml, tag_end + 1, close)
