@@ -214,6 +214,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     with _service(args) as service:
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
+    for sheet, note in outcome.notes.items():       # what a sheet could not keep as sent, Procore's notes
+        print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
     if outcome.dropped_parts:
         print(f"procore-xl: warning: openpyxl could not carry these parts of the workbook over: "
               f"{', '.join(outcome.dropped_parts)} (charts, shapes or images on your own sheets)",

@@ -62,8 +62,9 @@ def write_result(result: ReportResult, target: str, params: dict | None = None, 
         return
     path = Path(target)
     if fmt == "xlsx":
-        from .excel.refresh import write_results_workbook  # the add-in's report-sheet writer
-        write_results_workbook(path, [(params or {}, result)])
+        from .excel.results import write_runs  # the add-in's report-sheet writer (imports no output)
+        with replacing(path) as tmp:
+            write_runs(tmp, [(params or {}, result)], name=path.name)
         return
     text = _csv_text(result, raw_csv) if fmt == "csv" else _json_text(result)
     with replacing(path) as tmp:

@@ -36,8 +36,8 @@ from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
 from .registry import read_registry
-from .report_sheet import (EXCEL_MAX_ROWS, ROW_MESSAGE, ROW_STATUS, STATUS_OK, create_report_sheet, header_row,
-                           record_run, refresh_report_sheet)
+from .report_sheet import ROW_MESSAGE, ROW_STATUS, STATUS_OK, refresh_report_sheet
+from .results import skeleton, write_runs
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
 OUTPUT_SUFFIXES = (".xlsx", ".xlsm")
@@ -138,7 +138,7 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
     path = Path(path)
     check_workbook_target(path, template)
     reports = list(reports)
-    book, entries = _skeleton(Path(template) if template else None, reports)
+    book, entries = skeleton(reports, _load(Path(template)) if template else None)
     if reports:
         try:
             lists, _ = compute_lists(service, dict(reports[0][1]))
@@ -159,49 +159,15 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
     return out
 
 
-def _skeleton(template: Path | None, reports: list[tuple[str, Mapping[str, Any]]]):
-    """A workbook (openpyxl) with one report sheet per report: labels, parameters, registry; no data."""
-    if template is not None:
-        book = _load(template)
-        book.template = False        # an .xltx/.xltm template gives a workbook, not another template
-    else:
-        book = openpyxl.Workbook()
-    blank = book.active if template is None else None
-    wb = OpenpyxlWorkbook(book)
-    entries = [create_report_sheet(wb, report, params) for report, params in reports]
-    if blank is not None and len(book.worksheets) > 1:
-        book.remove(blank)
-    if entries:
-        wb.activate(entries[0].sheet)
-    return book, entries
-
-
 def write_results_workbook(path: str | os.PathLike,
                            runs: Iterable[tuple[Mapping[str, Any], Any]]) -> Path:
-    """A new workbook from report runs already made: one report sheet per ``(params, result)``
-    (``result`` a ReportResult), registered so that ``procore-xl refresh`` can refresh it later.
-    Used by ``procore-xl pull --out file.xlsx`` and the demo. The sheets look exactly as after
-    a refresh (names and applied defaults in the parameter cells: :func:`record_run`). A report
-    with more rows than a sheet holds is a ConfigurationError, and no file is written."""
+    """A new workbook from report runs already made (:func:`~procore_xl.excel.results.write_runs`),
+    written atomically. Used by the demo; ``procore-xl pull --out file.xlsx`` goes through
+    ``output.write_result``."""
     path = Path(path)
     check_workbook_target(path)
-    runs = list(runs)
-    book, entries = _skeleton(None, [(result.report, params) for params, result in runs])
-    for entry, (_, result) in zip(entries, runs):
-        room = EXCEL_MAX_ROWS - header_row(entry)
-        if len(result.frame) > room:
-            raise ConfigurationError(
-                f"Cannot write {path.name}: {len(result.frame):,} rows of {result.report} do not fit in an "
-                f"Excel sheet ({room:,} rows below the header) - write CSV instead "
-                f"(--out {path.with_suffix('.csv').name}) or narrow the parameters")
     with replacing(path) as tmp:
-        book.save(tmp)
-        wb = PackageWorkbook(tmp.read_bytes())
-        for entry, (params, result) in zip(entries, runs):
-            if not record_run(wb, entry, params or {}, result):
-                reason = wb.read(entry.sheet, ROW_MESSAGE, 2, 1, 1)[0][0]
-                raise ConfigurationError(f"Cannot write {path.name}: {reason}")
-        wb.save(tmp)
+        write_runs(tmp, runs, name=path.name)
     return path
 
 
