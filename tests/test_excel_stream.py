@@ -170,18 +170,19 @@ def set_project(path, project):
     book.save(path)
 
 
-def projects_by_size(sandbox):
-    """One project, then every project: (fewer RFIs, more RFIs)."""
-    return 91001, "all"
+SMALL, LARGE = 91001, "all"          # one project, then every project: more RFIs (and columns)
+
+
+def one_project_book(service, tmp_path):
+    """A new workbook with the RFIs of one project, reopened with openpyxl: (path, book, sheet, table)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, [("RFIs", {"company": 8001, "project": SMALL})], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    return path, book, book["RFIs"], book["RFIs"].tables["tbl_RFIs"]
 
 
 def test_calculated_column_and_cells_beside_the_table_survive_a_refresh(service, sandbox, tmp_path):
-    small, large = projects_by_size(sandbox)
-    path = tmp_path / "book.xlsx"
-    new_workbook(path, [("RFIs", {"company": 8001, "project": small})], service, progress=False)
-    book = openpyxl.load_workbook(path)
-    ws = book["RFIs"]
-    table = ws.tables["tbl_RFIs"]
+    path, book, ws, table = one_project_book(service, tmp_path)
     top, width = ws[table.ref.split(":")[0]].row, ws[table.ref.split(":")[1]].column
     last = ws[table.ref.split(":")[1]].row
     # the person adds a calculated column to the table and a note right of it
@@ -198,7 +199,7 @@ def test_calculated_column_and_cells_beside_the_table_survive_a_refresh(service,
     table.autoFilter = None
     ws.cell(top + 1, calc + 20).value = "my note"          # (every project: a few more columns)
     book.save(path)
-    set_project(path, large)
+    set_project(path, LARGE)
 
     outcome = refresh_workbook(path, service, progress=False)
     assert outcome.failed == [], outcome.reasons
@@ -215,28 +216,24 @@ def test_calculated_column_and_cells_beside_the_table_survive_a_refresh(service,
 
 
 def test_a_table_that_would_grow_over_the_persons_cells_fails_and_keeps_its_data(service, sandbox, tmp_path):
-    small, large = projects_by_size(sandbox)
-    path = tmp_path / "book.xlsx"
-    new_workbook(path, [("RFIs", {"company": 8001, "project": small})], service, progress=False)
-    book = openpyxl.load_workbook(path)
-    ws = book["RFIs"]
-    last = ws[ws.tables["tbl_RFIs"].ref.split(":")[1]].row
+    path, book, ws, table = one_project_book(service, tmp_path)
+    last = ws[table.ref.split(":")[1]].row
     ws.cell(last + 2, 1).value = "Total checked by Ann"
     ws.cell(last + 2, 2).value = 42
     book.save(path)
     before = openpyxl.load_workbook(path)["RFIs"]
-    set_project(path, large)
+    set_project(path, LARGE)
 
     outcome = refresh_workbook(path, service, progress=False)
     assert outcome.failed == ["RFIs"]
     assert f"A{last + 2}:B{last + 2} holds other cells" in outcome.reasons["RFIs"]
     ws = openpyxl.load_workbook(path)["RFIs"]
-    assert ws["B2"].value == "Failed" and ws["B5"].value == rfis(sandbox, small)
+    assert ws["B2"].value == "Failed" and ws["B5"].value == rfis(sandbox, SMALL)
     assert ws.tables["tbl_RFIs"].ref == before.tables["tbl_RFIs"].ref
     assert [[c.value for c in r] for r in ws.iter_rows(min_row=13)] == \
         [[c.value for c in r] for r in before.iter_rows(min_row=13)]
 
-    set_project(path, small)                        # back to a table that fits: refreshes, cells kept
+    set_project(path, SMALL)                        # back to a table that fits: refreshes, cells kept
     assert refresh_workbook(path, service, progress=False).failed == []
     ws = openpyxl.load_workbook(path)["RFIs"]
     assert (ws.cell(last + 2, 1).value, ws.cell(last + 2, 2).value) == ("Total checked by Ann", 42)
