@@ -249,3 +249,34 @@ def test_refreshing_again_adds_no_styles_and_keeps_the_zip_entries(service, tmp_
     with zipfile.ZipFile(path) as z:
         assert z.namelist() == names and z.read("xl/styles.xml") == styles
     assert PackageWorkbook(path).table_names() == ["tbl_RFIs", "tbl_Trades"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available(), reason="needs soffice")
+def test_a_workbook_saved_by_another_program_refreshes_by_splicing(service, tmp_path):
+    """LibreOffice rewrites the whole file its own way (shared strings, its styles, attributes in
+    another order): the refresh reads its cells and writes a file both readers open."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, [("RFIs", {"company": 8001, "project": SMALL})], service, progress=False)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "xlsx", "--outdir", str(tmp_path / "lo"), str(path)], check=True, capture_output=True, timeout=120)
+    saved = tmp_path / "lo" / "book.xlsx"
+    with zipfile.ZipFile(saved) as z:                # the parameter cells are shared strings now
+        before = {n: z.read(n) for n in z.namelist()}
+    assert b"Harbor Tower Builders" in before["xl/sharedStrings.xml"]
+    outcome = refresh_workbook(saved, service, progress=False)
+    assert outcome.failed == [], outcome.reasons
+    ws = openpyxl.load_workbook(saved)["RFIs"]
+    assert ws["B2"].value == "OK" and ws["B5"].value == 200 and ws.tables["tbl_RFIs"].ref == "A13:" + \
+        ws.tables["tbl_RFIs"].ref.split(":")[1]
+    params = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(PARAM_FIRST_ROW, PARAM_FIRST_ROW + 4)}
+    assert params["Company"] == "Harbor Tower Builders" and params["Project"] == "Harbor Tower"
+    with zipfile.ZipFile(saved) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    assert after["xl/sharedStrings.xml"] == before["xl/sharedStrings.xml"]
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "xlsx", "--outdir", str(tmp_path / "again"), str(saved)], check=True, capture_output=True,
+                   timeout=120)
+    again = openpyxl.load_workbook(tmp_path / "again" / "book.xlsx")["RFIs"]     # LibreOffice reads it back
+    assert [[c.value for c in r] for r in again.iter_rows(min_row=14, max_row=20, max_col=3)] == \
+        [[c.value for c in r] for r in ws.iter_rows(min_row=14, max_row=20, max_col=3)]
