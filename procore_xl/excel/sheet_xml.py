@@ -109,9 +109,13 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
     if col.kind == "int":
         values = part.tolist()
         if len(part) and np.abs(part).max() > 2**53:
-            return [f'<c r="{letter}{r}"{sa}><v>{v}</v></c>' if abs(v) <= 2**53 else _text(f"{letter}{r}", str(v), 0)
-                    for r, v in zip(rows, values)]
-        return [f'<c r="{letter}{r}"{sa}><v>{v}</v></c>' for r, v in zip(rows, values)]
+            cells = [f'<c r="{letter}{r}"{sa}><v>{v}</v></c>' if abs(v) <= 2**53 else _text(f"{letter}{r}", str(v), 0)
+                     for r, v in zip(rows, values)]
+        else:
+            cells = [f'<c r="{letter}{r}"{sa}><v>{v}</v></c>' for r, v in zip(rows, values)]
+        if col.gaps is not None:
+            cells = [("" if gap else c) for c, gap in zip(cells, col.gaps[start:stop].tolist())]
+        return cells
     if col.kind == "bool":
         return [f'<c r="{letter}{r}"{sa} t="b"><v>{int(v)}</v></c>' for r, v in zip(rows, part.tolist())]
     if col.kind == "datetime":

@@ -169,6 +169,7 @@ class Column:
     cut: int = 0                  # text values cut to 32,767 characters
     stripped: int = 0             # text values that lost characters an .xlsx cannot hold
     text_only: bool = False       # ``values`` holding only text (and gaps)
+    gaps: Any = None              # ``int``: a bool array, True where the value is missing
 
     def values(self, start: int, stop: int) -> list[Any]:
         """Cell values of rows ``start:stop`` (the rules of :func:`cell_value`)."""
@@ -183,6 +184,8 @@ class Column:
             out = part.tolist()
             if len(part) and np.abs(part).max() > MAX_EXACT_INT:
                 out = [str(v) if abs(v) > MAX_EXACT_INT else v for v in out]
+            if self.gaps is not None:
+                out = [None if gap else v for v, gap in zip(out, self.gaps[start:stop].tolist())]
             return out
         if self.kind == "bool":
             return part.tolist()
@@ -237,19 +240,25 @@ def _column(name: str, series: pd.Series) -> Column:
         return Column(name, "values", [None if pd.isna(v) else bool(v) for v in series.astype(object)])
     if pd.api.types.is_integer_dtype(dtype) and not series.hasnans and isinstance(dtype, np.dtype):
         return Column(name, "int", series.to_numpy(dtype="int64"), display_format(name, "int"))
-    if pd.api.types.is_integer_dtype(dtype):
-        return Column(name, "values", [cell_value(v) for v in series.astype(object)],
-                      display_format(name, "int"))
+    if pd.api.types.is_integer_dtype(dtype):       # nullable integers: the numbers and where the gaps are
+        gaps = series.isna().to_numpy()
+        return Column(name, "int", series.fillna(0).to_numpy(dtype="int64"), display_format(name, "int"),
+                      gaps=gaps if gaps.any() else None)
     if pd.api.types.is_float_dtype(dtype):
         return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan),
                       display_format(name, "float"))
     # object / string / categorical / mixed: value by value, text checked in one pass
     items = series.astype(object).tolist()
+    missing = series.isna().to_numpy()
+    if missing.any():                              # NaN / NA / NaT in a text column: gaps
+        items = [None if gap else v for v, gap in zip(items, missing.tolist())]
     texts = [v for v in items if isinstance(v, str)]
     others = [v for v in items if v is not None and not isinstance(v, str)]
     clean = not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
     if clean and not others:
         return Column(name, "values", items, None, text_only=bool(texts))
+    if not texts and len(others) == len(items) and all(type(v) is bool for v in others):
+        return Column(name, "bool", np.array(others, dtype=bool))
     if not texts and others and all(type(v) in (int, float) for v in others) and all(
             abs(v) <= MAX_EXACT_INT for v in others if type(v) is int):   # numbers with gaps (None)
         return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"),
