@@ -239,6 +239,8 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         print(f"procore-xl: error: {args.out} was written, but {sheet} failed: {outcome.reasons.get(sheet)}",
               file=sys.stderr)
         return 1
+    for sheet, note in outcome.notes.items():
+        print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0
 
