@@ -280,3 +280,25 @@ def test_a_workbook_saved_by_another_program_refreshes_by_splicing(service, tmp_
     again = openpyxl.load_workbook(tmp_path / "again" / "book.xlsx")["RFIs"]     # LibreOffice reads it back
     assert [[c.value for c in r] for r in again.iter_rows(min_row=14, max_row=20, max_col=3)] == \
         [[c.value for c in r] for r in ws.iter_rows(min_row=14, max_row=20, max_col=3)]
+
+
+def test_the_command_line_prints_what_the_workbook_could_not_keep(sandbox, monkeypatch, capsys, tmp_path):
+    """Text Procore may send (a control character, a 40,000-character answer) in a pull to .xlsx:
+    the file keeps what it can, stderr says how many values of which column changed."""
+    from procore_xl.cli import main
+
+    for name, value in (("PROCORE_LOGIN_URL", sandbox.url), ("PROCORE_API_URL", sandbox.url),
+                        ("PROCORE_CLIENT_ID", sandbox.client_id), ("PROCORE_CLIENT_SECRET", sandbox.client_secret)):
+        monkeypatch.setenv(name, value)
+    records = sandbox.world.records("rfis", sandbox.world.project(91001))
+    monkeypatch.setitem(records[0], "subject", "Leak at\x0b level 3")
+    monkeypatch.setitem(records[1], "subject", "x" * 40_000)
+    target = tmp_path / "rfis.xlsx"
+    assert main(["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert "procore-xl: warning: 1 text value(s) in column subject lost control characters" in err
+    assert "procore-xl: warning: 1 text value(s) in column subject cut to Excel's 32,767 characters" in err
+    ws = openpyxl.load_workbook(target)["RFIs"]
+    subjects = [ws.cell(r, 3).value for r in range(14, 14 + 200)]
+    assert "Leak at level 3" in subjects and "x" * 32_766 + "\u2026" in subjects
+    assert "lost control characters" in ws["B7"].value
