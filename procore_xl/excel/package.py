@@ -762,6 +762,10 @@ class PackageWorkbook:
     def alert(self, text: str) -> None:
         pass
 
+    def close(self) -> None:
+        """Let go of the source file (done by :meth:`save`; safe to call twice)."""
+        self.zip.close()
+
     # -- saving --------------------------------------------------------------------------------------
     def save(self, target: str | os.PathLike) -> None:
         """Write the package to ``target`` (a new file): changed parts rewritten, the rest copied."""

@@ -113,19 +113,22 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
     if not path.exists():
         raise ConfigurationError(f"No workbook at {path}")
     wb = PackageWorkbook(path)
-    entries = read_registry(wb)
-    if not entries:
-        raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
-                                 f"or `procore-xl new-workbook`")
-    with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
-              disable=not _show_progress(progress), file=sys.stderr) as bar:
-        def tick(entry, good):
-            bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
-            bar.update(1)
-        ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
-    outcome = WorkbookRefresh(path, ok, failed).note_failures(wb)
-    with replacing(path) as tmp:
-        wb.save(tmp)
+    try:
+        entries = read_registry(wb)
+        if not entries:
+            raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
+                                     f"or `procore-xl new-workbook`")
+        with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
+                  disable=not _show_progress(progress), file=sys.stderr) as bar:
+            def tick(entry, good):
+                bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
+                bar.update(1)
+            ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
+        outcome = WorkbookRefresh(path, ok, failed).note_failures(wb)
+        with replacing(path) as tmp:
+            wb.save(tmp)
+    finally:
+        wb.close()                   # (Windows cannot replace a file that is still open)
     return outcome
 
 
