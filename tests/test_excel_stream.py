@@ -302,3 +302,22 @@ def test_the_command_line_prints_what_the_workbook_could_not_keep(sandbox, monke
     subjects = [ws.cell(r, 3).value for r in range(14, 14 + 200)]
     assert "Leak at level 3" in subjects and "x" * 32_766 + "\u2026" in subjects
     assert "lost control characters" in ws["B7"].value
+
+
+def test_a_spliced_refresh_writes_the_cells_the_openpyxl_writer_wrote(tmp_path):
+    """The table the openpyxl writer wrote, replaced by splicing with a bigger frame, then with
+    the same frame again: every cell as the openpyxl writer writes it."""
+    frame = tricky_frame()
+    entry = old_writer_file(frame, tmp_path / "old.xlsx")
+    shutil.copy(tmp_path / "old.xlsx", tmp_path / "spliced.xlsx")
+    for run in (pd.concat([frame, frame], ignore_index=True), frame):
+        wb = PackageWorkbook(tmp_path / "spliced.xlsx")
+        assert record_run(wb, read_registry(wb)[0], PARAMS, result(run))
+        wb.save(tmp_path / "next.xlsx")
+        shutil.move(tmp_path / "next.xlsx", tmp_path / "spliced.xlsx")
+    old, new = (openpyxl.load_workbook(tmp_path / n)["RFIs"] for n in ("old.xlsx", "spliced.xlsx"))
+    top, width = header_row(entry), frame.shape[1]
+    a, b = (cells(ws, 1, top + 2 * len(frame) + 2, width + 2) for ws in (old, new))
+    a.pop("B3"), b.pop("B3")
+    assert a == b                                  # the rows of the bigger run are gone, too
+    assert new.tables["tbl_RFIs"].ref == old.tables["tbl_RFIs"].ref
