@@ -321,3 +321,26 @@ def test_a_spliced_refresh_writes_the_cells_the_openpyxl_writer_wrote(tmp_path):
     a.pop("B3"), b.pop("B3")
     assert a == b                                  # the rows of the bigger run are gone, too
     assert new.tables["tbl_RFIs"].ref == old.tables["tbl_RFIs"].ref
+
+
+def test_a_calculated_column_with_cell_references_follows_its_row(tmp_path):
+    from openpyxl.worksheet.table import TableColumn, TableFormula
+
+    path = tmp_path / "book.xlsx"
+    write_results_workbook(path, [(PARAMS, result(pd.DataFrame({"id": [1, 2], "amount": [1.5, 2.5]})))])
+    book = openpyxl.load_workbook(path)
+    ws, table = book["RFIs"], book["RFIs"].tables["tbl_RFIs"]
+    top = 13
+    ws.cell(top, 3).value = "Twice"
+    ws.cell(top + 1, 3).value, ws.cell(top + 2, 3).value = f"=B{top + 1}*2", f"=B{top + 2}*2"
+    column = TableColumn(id=3, name="Twice")
+    column.calculatedColumnFormula = TableFormula(attr_text=f"B{top + 1}*2")
+    table.tableColumns.append(column)
+    table.ref, table.autoFilter = f"A{top}:C{top + 2}", None
+    book.save(path)
+    wb = PackageWorkbook(path)
+    assert record_run(wb, read_registry(wb)[0], PARAMS, result(pd.DataFrame({"id": [1, 2, 3], "amount": [1, 2, 3]})))
+    wb.save(tmp_path / "after.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "after.xlsx")["RFIs"]
+    assert [ws.cell(r, 3).value for r in range(top + 1, top + 4)] == [f"=B{r}*2" for r in range(top + 1, top + 4)]
+    assert ws.tables["tbl_RFIs"].ref == f"A{top}:C{top + 3}"

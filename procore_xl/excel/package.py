@@ -48,6 +48,7 @@ COMPRESS_LEVEL = 1
 
 _ENTITIES = {"&quot;": '"', "&apos;": "'", "&#13;": "\r", "&#10;": "\n", "&#9;": "\t"}
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_SHARED_INDEX = re.compile(r'<f\b[^>]*\bsi="(\d+)"')
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
 _ROW_DROP = re.compile(r'\s*\b(r|spans)="[^"]*"')
 _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
@@ -466,14 +467,23 @@ class SheetPart:
                     cells = self.rows[r].parsed()
                     extra[r] = "".join(self._cell_xml(r, c, v) for c, v in sorted(cells.items()) if c > width)
             yield "".join(self._row_xml(self.rows[r]) for r in rows if r < top)
-            yield from sheet_xml.table_rows(data, top, self.book.styles, calculated=calculated, extra=extra)
-            if data.nrows == 0:
+            yield from sheet_xml.table_rows(data, top, self.book.styles, calculated=calculated, extra=extra,
+                                            first_si=self._free_shared_index() if calculated else 0)
+            if data.nrows == 0 and not calculated:
                 yield f'<row r="{top + 1}">{extra.get(top + 1, "")}</row>'
             for r in rows:
                 if r > last:
                     yield self._row_xml(self.rows[r])
         yield "</sheetData>"
         yield self._tail()
+
+    def _free_shared_index(self) -> int:
+        """One more than the highest shared-formula index of the cells the sheet keeps."""
+        used = [-1]
+        for row in self.rows.values():
+            texts = [c for c in row.cells.values() if isinstance(c, str)] if row.cells is not None else [row.content]
+            used += [int(i) for t in texts if "si=" in t for i in _SHARED_INDEX.findall(t)]
+        return max(used) + 1
 
     def _head(self) -> str:
         head = re.sub(r"<dimension\b[^>]*/>", "", self.head, count=1)

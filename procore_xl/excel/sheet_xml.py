@@ -90,10 +90,17 @@ def cell(ref: str, value: Any, style: Style, fmt: str | None = None, bold: bool 
     return f'<c r="{ref}"{f" s={chr(34)}{s}{chr(34)}" if s else ""}><v>{_number(value)}</v></c>'
 
 
-def formula_cell(ref: str, formula: str, style: Style) -> str:
-    """A formula cell (a calculated column the person added to a report table)."""
-    s = style(None, False)
-    return f'<c r="{ref}"{f" s={chr(34)}{s}{chr(34)}" if s else ""}><f>{escape(formula.lstrip("="))}</f></c>'
+def shared_formula(letter: str, rows: list[str], formula: str, si: int, first: bool, last: int) -> list[str]:
+    """The cells of a calculated column the person added to a report table: one shared formula
+    (``si``) from the column's first data row to ``last``, so that relative references move
+    with the row the way Excel fills a table column."""
+    if not rows:
+        return []
+    tail = [f'<c r="{letter}{r}"><f t="shared" si="{si}"/></c>' for r in rows]
+    if first:
+        tail[0] = (f'<c r="{letter}{rows[0]}"><f t="shared" ref="{letter}{rows[0]}:{letter}{last}" si="{si}">'
+                   f'{escape(formula.lstrip("="))}</f></c>')
+    return tail
 
 
 def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: int, style: Style) -> list[str]:
@@ -144,11 +151,12 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
 
 def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
                calculated: list[tuple[str, str]] = (), extra: dict[int, str] | None = None,
-               block_rows: int = BLOCK_ROWS) -> Iterator[str]:
+               block_rows: int = BLOCK_ROWS, first_si: int = 0) -> Iterator[str]:
     """``<row>`` elements of a report table: the header on sheet row ``top`` (bold), the data
     rows under it, blocks of ``block_rows`` rows per yielded string. ``calculated`` are
     (name, formula) columns after the data columns, refilled on every row; ``extra`` maps a
-    sheet row to cells (XML) kept to the right of the table."""
+    sheet row to cells (XML) kept to the right of the table; ``first_si`` the first shared-formula
+    index free on the sheet."""
     extra = extra or {}
     width = data.width + len(calculated)
     letters = [get_column_letter(first_col + j) for j in range(max(width, 1))]
@@ -156,13 +164,14 @@ def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
     names = header + [name for name, _ in calculated]
     cells = "".join(cell(f"{letters[j]}{top}", name, style, None, True) for j, name in enumerate(names))
     yield f'<row r="{top}">{cells}{extra.get(top, "")}</row>'
-    for start in range(0, data.nrows, block_rows):
-        stop = min(start + block_rows, data.nrows)
+    last = top + max(data.nrows, 1)
+    for start in range(0, max(data.nrows, 1 if calculated else 0), block_rows):
+        stop = min(start + block_rows, max(data.nrows, 1))
         rows = [str(top + 1 + i) for i in range(start, stop)]
-        columns = [_column_cells(c, letters[j], rows, start, stop, style) for j, c in enumerate(data.columns)]
-        for name, formula in calculated:
-            letter = letters[len(columns)]
-            columns.append([formula_cell(f"{letter}{r}", formula, style) for r in rows])
+        columns = [_column_cells(c, letters[j], rows, start, stop, style) if start < data.nrows
+                   else [""] * len(rows) for j, c in enumerate(data.columns)]
+        for k, (_, formula) in enumerate(calculated):
+            columns.append(shared_formula(letters[data.width + k], rows, formula, first_si + k, start == 0, last))
         out = []
         for i, parts in enumerate(zip(*columns) if columns else [()] * len(rows)):
             r = rows[i]
