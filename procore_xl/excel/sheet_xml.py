@@ -46,11 +46,14 @@ def escape(text: str) -> str:
 _PRESERVE = ' xml:space="preserve"'
 
 
+def _style(index: int) -> str:
+    """The cell's style attribute (none for the default style 0)."""
+    return f' s="{index}"' if index else ""
+
+
 def _text(ref: str, text: str, s: int) -> str:
-    esc = escape(text)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    style = f' s="{s}"' if s else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{esc}</t></is></c>'
+    space = _PRESERVE if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<c r="{ref}"{_style(s)} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
 def serial(value: dt.date | dt.datetime | dt.time) -> float:
@@ -77,7 +80,7 @@ def cell(ref: str, value: Any, style: Style, fmt: str | None = None, bold: bool 
         return _text(ref, value, style(None if fmt in (None, "General") else fmt, bold))
     if isinstance(value, bool):
         s = style(fmt, bold)
-        return f'<c r="{ref}"{f" s={chr(34)}{s}{chr(34)}" if s else ""} t="b"><v>{int(value)}</v></c>'
+        return f'<c r="{ref}"{_style(s)} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, dt.time):
         fmt = fmt or TIME_FORMAT
         value = serial(value)
@@ -87,7 +90,7 @@ def cell(ref: str, value: Any, style: Style, fmt: str | None = None, bold: bool 
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return ""
     s = style(fmt, bold)
-    return f'<c r="{ref}"{f" s={chr(34)}{s}{chr(34)}" if s else ""}><v>{_number(value)}</v></c>'
+    return f'<c r="{ref}"{_style(s)}><v>{_number(value)}</v></c>'
 
 
 def shared_formula(letter: str, rows: list[str], formula: str, si: int, first: bool, last: int) -> list[str]:
@@ -106,8 +109,7 @@ def shared_formula(letter: str, rows: list[str], formula: str, si: int, first: b
 def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: int, style: Style) -> list[str]:
     """The cells of ``col`` for table rows ``start:stop`` ('' where the cell is empty);
     ``rows`` holds the sheet row numbers as text."""
-    fmt_s = style(col.fmt, False)
-    sa = f' s="{fmt_s}"' if fmt_s else ""
+    sa = _style(style(col.fmt, False))
     part = col.data[start:stop]
     if col.kind == "float":
         finite = np.isfinite(part).tolist()
