@@ -85,7 +85,7 @@ def cell(ref: str, value: Any, style: Style, fmt: str | None = None, bold: bool 
         fmt = fmt or TIME_FORMAT
         value = serial(value)
     elif isinstance(value, dt.date):
-        fmt = fmt or "yyyy-mm-dd h:mm:ss"
+        fmt = fmt or "yyyy-mm-dd h:mm:ss"          # what openpyxl gives a datetime
         value = serial(value)
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return ""
