@@ -317,6 +317,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
+    for sheet, note in outcome.notes.items():       # what a sheet could not keep as sent, Procore's notes
+        print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
     if outcome.dropped_parts:
         print(f"procore-xl: warning: openpyxl could not carry these parts of the workbook over: "
               f"{', '.join(outcome.dropped_parts)} (charts, shapes or images on your own sheets)",
@@ -341,6 +343,8 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         print(f"procore-xl: error: {args.out} was written, but {sheet} failed: {outcome.reasons.get(sheet)}",
               file=sys.stderr)
         return 1
+    for sheet, note in outcome.notes.items():
+        print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0
 

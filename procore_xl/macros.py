@@ -19,10 +19,16 @@ from .excel.report_sheet import safe_message
 from .excel.xlwings_writer import XlwingsWorkbook
 
 
-def _run(action: Callable[[XlwingsWorkbook], Any]) -> Any:
+def _run(action: Callable[[XlwingsWorkbook], Any], *, quiet: bool = False) -> Any:
+    """Run ``action`` on the calling workbook; ``quiet``: with screen updating, automatic
+    calculation and events off while it writes (restored whatever happens)."""
     wb = XlwingsWorkbook(xw.Book.caller())
     try:
-        message = action(wb)
+        if quiet:
+            with wb.quiet():
+                message = action(wb)
+        else:
+            message = action(wb)
     except SignedOutError:
         wb.alert("Not signed in to Procore - use Procore > Connect")
         return None
@@ -54,12 +60,12 @@ def choose_environment():
 
 def insert_report():
     """Create a sheet for the report picked on the Start sheet and fill it."""
-    return _run(lambda wb: actions.insert_report(wb, actions.workbook_service(wb)) and None)
+    return _run(lambda wb: actions.insert_report(wb, actions.workbook_service(wb)) and None, quiet=True)
 
 
 def refresh_sheet():
     """Refresh the active report sheet."""
-    return _run(lambda wb: actions.refresh_sheet(wb, actions.workbook_service(wb)) and None)
+    return _run(lambda wb: actions.refresh_sheet(wb, actions.workbook_service(wb)) and None, quiet=True)
 
 
 def refresh_sheet_full():
@@ -73,7 +79,7 @@ def refresh_sheet_full():
 
 def refresh_all():
     """Refresh every report sheet listed in the _procore registry."""
-    return _run(lambda wb: actions.summary(*actions.refresh_all(wb, actions.workbook_service(wb))))
+    return _run(lambda wb: actions.summary(*actions.refresh_all(wb, actions.workbook_service(wb))), quiet=True)
 
 
 def update_dropdowns():

@@ -91,8 +91,10 @@ class ReportOutput:
         that UTF-8 cannot hold (a lone surrogate, which JSON can carry) is written as U+FFFD and
         counted in ``result.warnings``."""
         if self.fmt == "xlsx":
-            from .excel.refresh import write_results_workbook  # the add-in's report-sheet writer
-            write_results_workbook(Path(self.target), [(self.params or {}, result)])
+            from .excel.results import write_runs  # the add-in's report-sheet writer (imports no output)
+            path = Path(self.target)
+            with replacing(path) as tmp:
+                write_runs(tmp, [(self.params or {}, result)], name=path.name)
             return
         if self._json is not None:
             replaced = self._json.close()
@@ -115,7 +117,7 @@ def report_output(target: str, params: dict | None = None, *, raw_csv: bool = Fa
     """A :class:`ReportOutput` for ``target`` (a path or '-'). A file takes its place only when
     the block ends without an error (``replacing``): a failed run leaves the old file as it was."""
     fmt = output_format(target)
-    if target == "-" or fmt == "xlsx":             # stdout; the workbook writer is atomic itself
+    if target == "-" or fmt == "xlsx":             # stdout; a workbook is written whole by write()
         yield ReportOutput(fmt, target, None, params, raw_csv)
         return
     with replacing(Path(target)) as tmp:

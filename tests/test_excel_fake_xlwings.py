@@ -2,7 +2,8 @@
 
 It mimics what Excel does on ``range.value = ...`` that matters to us: text starting with ``=``
 becomes a formula, text that looks like a number becomes a number, a leading apostrophe
-keeps text as text (and is not part of the value). Reading returns floats for numbers, like
+keeps text as text (and is not part of the value), and so does the Text number format ``@``
+set on the cell before the value. Reading returns floats for numbers, like
 Excel. The tests at the bottom check the fake's method signatures against real xlwings, so the
 fake cannot drift from the API it stands in for.
 """
@@ -39,11 +40,20 @@ class FakeApp:
         self.status_bar = False
         self.status_history = []
         self.alerts = []
+        self.screen_updating, self.calculation, self.enable_events = True, "automatic", True
+        self.settings_history = []          # (screen_updating, calculation, enable_events) at each change
+        self.writes = 0                     # Range.value assignments (bulk writes)
 
     def __setattr__(self, key, value):
         if key == "status_bar" and hasattr(self, "status_history"):
             self.status_history.append(value)
         object.__setattr__(self, key, value)
+        if key in ("screen_updating", "calculation", "enable_events") and hasattr(self, "settings_history"):
+            self.settings_history.append((self.screen_updating, self.calculation, self.enable_events))
+
+    @property
+    def quiet(self):
+        return (self.screen_updating, self.calculation, self.enable_events) == (False, "manual", False)
 
     def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
         self.alerts.append(prompt)
@@ -135,10 +145,12 @@ class FakeRange:
             values = [[values]]
         elif values and not isinstance(values[0], list):
             values = [values]
+        self.sheet.book.app.writes += 1
         for i, row in enumerate(values):
             for j, v in enumerate(row):
                 key = (self.r1 + i, self.c1 + j)
-                kind, stored = _excel_parse(v)
+                kind, stored = ("text", v) if isinstance(v, str) and self.sheet.formats.get(key) == "@" \
+                    else _excel_parse(v)
                 self.sheet.formulas.pop(key, None)
                 if stored is None:
                     self.sheet.cells.pop(key, None)
@@ -147,6 +159,22 @@ class FakeRange:
                     self.sheet.cells[key] = "<computed>"
                 else:
                     self.sheet.cells[key] = stored
+
+    @property
+    def formula(self):
+        rows = [[self.sheet.formulas.get((r, c), self.sheet.cells.get((r, c), ""))
+                 for c in range(self.c1, self.c2 + 1)] for r in range(self.r1, self.r2 + 1)]
+        if self._ndim == 2:
+            return rows
+        return rows[0][0] if self.count == 1 else rows
+
+    @formula.setter
+    def formula(self, formula):
+        """One formula for the whole range (what the product writes for a calculated column)."""
+        assert isinstance(formula, str) and formula.startswith("=")
+        for k in self._keys():
+            self.sheet.formulas[k] = formula
+            self.sheet.cells[k] = "<computed>"
 
     @property
     def number_format(self):
@@ -350,12 +378,13 @@ def test_fake_signatures_match_xlwings():
     assert _params(FakeTable.resize) == _params(xw.main.Table.resize)
     assert _params(_Validation.set_list) == _params(xw.main.DataValidation.set_list)
     assert _params(FakeApp.alert) == _params(xw.main.App.alert)
-    for attr in ("value", "number_format", "font", "data_validation", "column_width", "address",
+    for attr in ("value", "formula", "number_format", "font", "data_validation", "column_width", "address",
                  "last_cell", "count"):
         assert hasattr(xw.main.Range, attr), attr
     for attr in ("used_range", "tables", "activate", "range", "visible"):
         assert hasattr(xw.main.Sheet, attr), attr
-    assert hasattr(xw.main.App, "status_bar")
+    for attr in ("status_bar", "screen_updating", "calculation", "enable_events"):
+        assert hasattr(xw.main.App, attr), attr
 
 
 def test_fake_literal_lists_accept_what_xlwings_accepts():

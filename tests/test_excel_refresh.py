@@ -14,6 +14,7 @@ import xlwings
 
 from procore_xl.excel import layout
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
+from procore_xl.excel.package import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
 from procore_xl.excel.registry import read_registry
@@ -104,7 +105,13 @@ def test_xlsm_keeps_vba_ribbon_and_user_sheets(service, tmp_path):
     result = refresh_workbook(path, service, progress=False)
     assert result.failed == []
     after = parts(path)
+    changed = {n for n in before if after.get(n) != before[n]}
+    sheets = {s: p for s, p in PackageWorkbook(path).sheets.items()}
+    # only the report sheets, their tables, the registry and the styles are new; the rest is byte-identical
+    assert changed <= {sheets["RFIs"], sheets["Projects"], sheets["_procore"], "xl/styles.xml",
+                       *(n for n in before if n.startswith("xl/tables/"))}, changed
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    assert after[sheets["My notes"]] == before[sheets["My notes"]]
     assert after["customUI/customUI14.xml"] == RIBBON
     assert b'Target="customUI/customUI14.xml"' in after["_rels/.rels"]
     assert b"ui/extensibility" in after["_rels/.rels"]
@@ -135,15 +142,14 @@ def test_refresh_dying_half_way_leaves_the_file_intact(service, tmp_path, monkey
     new_workbook(path, REPORTS, service, template=path, progress=False)
     digest = sha(path)
     calls = {"n": 0}
-    real_write = OpenpyxlWorkbook.write
+    real_write = PackageWorkbook.write_table
 
-    def dies_on_second_table(self, sheet, row, col, rows, formats=None):
-        if len(rows) > 1:
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise KeyboardInterrupt("killed half-way")
-        return real_write(self, sheet, row, col, rows, formats)
-    monkeypatch.setattr(OpenpyxlWorkbook, "write", dies_on_second_table)
+    def dies_on_second_table(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed half-way")
+        return real_write(self, *args, **kwargs)
+    monkeypatch.setattr(PackageWorkbook, "write_table", dies_on_second_table)
     with pytest.raises(KeyboardInterrupt):
         refresh_workbook(path, service, progress=False)
     assert sha(path) == digest and not list(tmp_path.glob(".~*"))
@@ -157,7 +163,7 @@ def test_save_failing_half_way_leaves_the_file_intact(service, tmp_path, monkeyp
     def disk_full(self, filename):
         Path(filename).write_bytes(b"PK\x03\x04 half a zip")
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(openpyxl.Workbook, "save", disk_full)
+    monkeypatch.setattr(PackageWorkbook, "save", disk_full)
     with pytest.raises(OSError):
         refresh_workbook(path, service, progress=False)
     assert sha(path) == digest and not list(tmp_path.glob(".~*"))
@@ -356,5 +362,5 @@ def test_refreshing_something_that_is_not_a_workbook_is_a_clear_error(service, t
     folder = tmp_path / "folder"
     folder.mkdir()
     for target in (csv, folder):
-        with pytest.raises(ConfigurationError, match="is not an Excel workbook openpyxl can read"):
+        with pytest.raises(ConfigurationError, match="is not an Excel workbook procore-xl can read"):
             refresh_workbook(target, service, progress=False)

@@ -355,3 +355,21 @@ def test_safe_message_hides_credentials():
     msg = safe_message(ValueError("POST failed: client_secret=s3cr3t&refresh_token=r3fr3sh Authorization: Bearer abc.def"))
     assert "s3cr3t" not in msg and "r3fr3sh" not in msg and "abc.def" not in msg
     assert msg.startswith("ValueError: POST failed")
+
+
+def test_live_excel_keeps_a_calculated_column_the_person_added():
+    book = FakeBook(["My notes"])
+    wb = XlwingsWorkbook(book)
+    entry = create_report_sheet(wb, "Projects", {"company": 8001})
+    write_result(wb, entry, result(pd.DataFrame({"id": [1, 2], "name": ["a", "=b"]}), "Projects"))
+    top = header_row(entry)
+    sheet = book.sheets["Projects"]
+    sheet.range((top, 3)).value = "Double"                  # the person adds a formula column to the table
+    sheet.range((top + 1, 3), (top + 2, 3)).formula = "=[@id]*2"
+    (table,) = list(sheet.tables)
+    table.resize(sheet.range((top, 1), (top + 2, 3)))
+    write_result(wb, entry, result(pd.DataFrame({"id": [1, 2, 3], "name": ["a", "=b", "c"]}), "Projects"))
+    assert table.range.address == f"$A${top}:$C${top + 3}"
+    assert sheet.cells[(top, 3)] == "Double"
+    assert [sheet.formulas.get((r, 3)) for r in range(top + 1, top + 4)] == ["=[@id]*2"] * 3
+    assert (top + 2, 2) not in sheet.formulas and sheet.cells[(top + 2, 2)] == "=b"     # data stays text

@@ -228,3 +228,43 @@ def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(service, sandb
     assert sheet.cells[(rows["start_date"], 2)] == dt.date(2025, 11, 1)      # a date, not '2025-11-01'
     assert sheet.formats[(rows["start_date"], 2)] == "yyyy-mm-dd"
     assert sheet.cells[(rows["end_days_back"], 2)] == 2.0
+
+
+def test_refresh_runs_with_screen_updating_calculation_and_events_off(service, sandbox, caller, monkeypatch):
+    book = caller(start_book())
+    seen = []
+    real = macros.XlwingsWorkbook.write_table
+
+    def watch(self, *args, **kwargs):                    # what Excel's settings are while the table is written
+        seen.append((book.app.screen_updating, book.app.calculation, book.app.enable_events))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(macros.XlwingsWorkbook, "write_table", watch)
+    macros.insert_report()
+    macros.refresh_sheet()
+    assert seen == [(False, "manual", False)] * 2
+    assert (book.app.screen_updating, book.app.calculation, book.app.enable_events) == (True, "automatic", True)
+
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("Excel went away")
+    monkeypatch.setattr(macros.XlwingsWorkbook, "write_table", boom)
+    macros.refresh_all()                                 # a failure is a message box; settings restored
+    assert book.app.alerts[-1].startswith("Procore: unexpected error - RuntimeError: Excel went away")
+    assert (book.app.screen_updating, book.app.calculation, book.app.enable_events) == (True, "automatic", True)
+
+
+def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe(service, sandbox, caller):
+    book = caller(start_book())
+    macros.insert_report()
+    wb = macros.XlwingsWorkbook(book)
+    entry = find_entry(wb, "RFIs")
+    top = header_row(entry)
+    sheet = book.sheets["RFIs"]
+    header = [sheet.cells.get((top, c)) for c in range(1, 60) if sheet.cells.get((top, c))]
+    subject = header.index("subject") + 1
+    assert sheet.formats[(top + 1, subject)] == "@"      # Excel keeps these as text without an apostrophe
+    book.app.writes = 0
+    from procore_xl.excel import values
+    data = values.table_data(service.run("RFIs", {"company": 8001, "project": 91001}).frame)
+    wb.write_table("RFIs", top, data, block_rows=50)
+    blocks = -(-data.nrows // 50)
+    assert book.app.writes == 1 + blocks                 # the header, then one write per block of rows

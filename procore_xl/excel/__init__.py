@@ -1,18 +1,23 @@
-"""Report sheets in Excel workbooks, written once for two writers.
+"""Report sheets in Excel workbooks, written once for every writer.
 
 Modules (one idea each):
 
 * ``layout``          sheet names, workbook names, Start-sheet cells (shared with the workbook build)
 * ``base``            ``WorkbookWriter`` protocol: the dozen operations the logic needs (1-based rows/cols)
-* ``openpyxl_writer`` ``OpenpyxlWorkbook(openpyxl.Workbook)``: files (CLI, demo, headless refresh, tests)
+* ``package``         ``PackageWorkbook(path)``: a file refreshed by splicing (only report parts rewritten)
+* ``sheet_xml``       worksheet XML written directly: report tables streamed column by column, in blocks
+* ``openpyxl_writer`` ``OpenpyxlWorkbook(openpyxl.Workbook)``: new workbooks' skeletons (sheets, names,
+                      dropdowns); the reference the streaming writer is compared with in tests
 * ``xlwings_writer``  ``XlwingsWorkbook(xw.Book)``: live Excel (ribbon macros); free xlwings API only
-* ``values``          DataFrame -> cell values (dates, numbers, ids > 2**53 as text, Excel's limits)
+* ``values``          DataFrame -> typed table columns and cell values (dates, numbers, money and
+                      percent formats, ids > 2**53 as text, Excel's limits)
 * ``report_sheet``    metadata block + parameter cells + table; ``create_report_sheet``,
                       ``refresh_report_sheet``, ``write_result``, ``write_failure``
 * ``registry``        the hidden ``_procore`` sheet: sheet -> report, table, parameters (JSON)
 * ``dropdowns``       the hidden ``_lists`` sheet: discovery lists as workbook names
 * ``actions``         what each ribbon button does, on any writer (``procore_xl.macros`` wraps them)
 * ``refresh``         ``refresh_workbook(path, service)`` / ``new_workbook(path, reports, service)``:
-                      files refreshed atomically, VBA and ribbon parts kept
+                      files refreshed atomically, every part but the report's copied unchanged
+* ``results``         ``write_runs(target, runs)``: a workbook from runs already made (pull --out x.xlsx)
 * ``session``         the one ``ProcoreService`` of an Excel process (UDFs + macros)
 """

@@ -7,9 +7,12 @@ always written as text, never as a formula, whatever it starts with.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openpyxl.utils import get_column_letter, quote_sheetname
+
+if TYPE_CHECKING:
+    from .values import TableData
 
 Rect = tuple[int, int, int, int]          # first row, first column, last row, last column
 
@@ -43,6 +46,12 @@ class WorkbookWriter(Protocol):
     def write(self, sheet: str, row: int, col: int, rows: list[list[Any]],
               formats: list[str | None] | None = None) -> None:
         """Write a 2-D block; ``formats`` gives one number format (or None) per column."""
+    def write_table(self, sheet: str, top: int, data: "TableData",
+                    calculated: list[tuple[str, str]] = ()) -> None:
+        """A report table's cells: the header (bold) on row ``top`` from column A, the rows under
+        it, then ``calculated`` (name, formula) columns filled on every row."""
+    def occupied(self, sheet: str, rect: Rect) -> list[tuple[int, int]]:
+        """(row, col) of the cells in ``rect`` that hold something."""
     def clear(self, sheet: str, rect: Rect) -> None:
         """Values, number formats and fonts of the cells in ``rect`` back to empty/General."""
     def set_bold(self, sheet: str, rect: Rect) -> None: ...
@@ -52,6 +61,8 @@ class WorkbookWriter(Protocol):
     # tables, names, validation, view
     def table_rect(self, sheet: str, name: str) -> Rect | None: ...
     def table_names(self) -> list[str]: ...
+    def table_columns(self, sheet: str, name: str) -> list[tuple[str, str | None]]:
+        """(column name, calculated-column formula or None) of the table, left to right."""
     def set_table(self, sheet: str, name: str, rect: Rect) -> None:
         """Create the table, or move/resize the one of that name (header = first row of rect)."""
     def remove_table(self, sheet: str, name: str) -> None:

@@ -9,9 +9,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
 from .base import Rect, cell_ref, range_ref, sheet_range_ref
+from .values import TableData
 
 TABLE_STYLE = "TableStyleMedium2"
 _BOLD = Font(bold=True)
@@ -38,6 +39,7 @@ class OpenpyxlWorkbook:
 
     def __init__(self, workbook: Workbook):
         self.book = workbook
+        self._calculated: dict[tuple[str, int], list[tuple[str, str]]] = {}
 
     # -- sheets ----------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
@@ -80,6 +82,32 @@ class OpenpyxlWorkbook:
             for c, f in fmts:
                 if (r, c) in cells:
                     cells[(r, c)].number_format = f
+
+    def write_table(self, sheet: str, top: int, data: TableData,
+                    calculated: list[tuple[str, str]] = (), block_rows: int = 5_000) -> None:
+        """Header (bold) on row ``top``, the data under it, then the calculated columns."""
+        header = (data.header or ["(no columns)"]) + [name for name, _ in calculated]
+        self.write(sheet, top, 1, [header])
+        self.set_bold(sheet, (top, 1, top, len(header)))
+        for start in range(0, data.nrows, block_rows):
+            self.write(sheet, top + 1 + start, 1, data.rows(start, start + block_rows), data.formats)
+        ws, first = self.book[sheet], data.width + 1
+        for j, (_, formula) in enumerate(calculated):
+            for r in range(top + 1, top + 1 + max(data.nrows, 1)):
+                ws.cell(r, first + j).value = "=" + formula.lstrip("=")
+        self._calculated[(sheet, top)] = list(calculated)
+
+    def occupied(self, sheet: str, rect: Rect) -> list[tuple[int, int]]:
+        r1, c1, r2, c2 = rect
+        return [k for k, cell in self.book[sheet]._cells.items()
+                if r1 <= k[0] <= r2 and c1 <= k[1] <= c2 and cell.value is not None]
+
+    def table_columns(self, sheet: str, name: str) -> list[tuple[str, str | None]]:
+        found = self._find_table(name)
+        if found is None or found[0].title != sheet:
+            return []
+        return [(c.name, c.calculatedColumnFormula.attr_text if c.calculatedColumnFormula is not None else None)
+                for c in found[1].tableColumns]
 
     def clear(self, sheet: str, rect: Rect) -> None:
         ws = self.book[sheet]
@@ -129,8 +157,18 @@ class OpenpyxlWorkbook:
         else:
             table = found[1]
             table.ref = ref
-        # column names are re-read from the header cells when the file is saved
-        table.tableColumns = []
+        # column names are re-read from the header cells when the file is saved; calculated
+        # columns keep their formula
+        calculated = dict(self._calculated.get((sheet, rect[0]), []))
+        if calculated:
+            ws = self.book[sheet]
+            names = [ws.cell(rect[0], c).value for c in range(rect[1], rect[3] + 1)]
+            table.tableColumns = [TableColumn(id=i, name=str(n)) for i, n in enumerate(names, start=1)]
+            for column in table.tableColumns:
+                if column.name in calculated:
+                    column.calculatedColumnFormula = TableFormula(attr_text=calculated[column.name])
+        else:
+            table.tableColumns = []
         table.autoFilter = None
 
     def remove_table(self, sheet: str, name: str) -> None:

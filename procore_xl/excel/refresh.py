@@ -1,14 +1,17 @@
-"""Headless refresh of workbook files (no Excel): the CLI's ``procore-xl refresh book.xlsm``.
+"""Workbook files without Excel: the CLI's ``procore-xl refresh``, ``new-workbook`` and ``pull --out x.xlsx``.
 
-The workbook is read with openpyxl (``keep_vba=True`` for macro files), every report sheet of
-the ``_procore`` registry is refreshed, and the result is written to a temporary file in the
-same folder that replaces the original (``os.replace``) only once it is complete: a refresh
-that fails or is killed half-way leaves the original file untouched.
+A refresh never loads the workbook into openpyxl: :class:`~procore_xl.excel.package.PackageWorkbook`
+reads the ``_procore`` registry and the parameter cells from the package, runs every report,
+and writes a copy of the package in which only the report sheets, their table parts, the
+registry and (when a format was missing) ``styles.xml`` are new - the VBA project, the ribbon,
+the person's own sheets, charts and names are copied byte for byte. The copy is written to a
+temporary file in the same folder that replaces the original (``output.replacing``) only once
+it is complete: a refresh that fails or is killed half-way leaves the original file untouched.
 
-openpyxl keeps the VBA project but forgets the relationship of the Office 2010 ribbon part
-(``customUI/customUI14.xml``); :func:`restore_parts` puts back every ``customUI`` part and
-root relationship the original had. Parts openpyxl cannot carry (e.g. charts or shapes on
-the user's own sheets) are reported in ``dropped_parts``.
+A new workbook is built in two steps: openpyxl makes the skeleton (sheets, metadata labels,
+parameter cells with their dropdowns, ``_procore``, ``_lists`` and their names; from a template
+such as procore.xlsm, whose ``customUI`` parts :func:`restore_parts` puts back), then the
+report tables are streamed into it exactly as a refresh writes them.
 """
 from __future__ import annotations
 
@@ -31,8 +34,10 @@ from ..output import check_folder, replacing
 from . import actions
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
+from .package import PackageWorkbook
 from .registry import read_registry
-from .report_sheet import ROW_MESSAGE, create_report_sheet, record_run, refresh_report_sheet
+from .report_sheet import ROW_MESSAGE, ROW_STATUS, STATUS_OK, refresh_report_sheet
+from .results import skeleton, write_runs
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
 OUTPUT_SUFFIXES = (".xlsx", ".xlsm")
@@ -45,14 +50,19 @@ class WorkbookRefresh:
     path: Path
     refreshed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    dropped_parts: list[str] = field(default_factory=list)   # in the original, not in the result
+    dropped_parts: list[str] = field(default_factory=list)   # of a template, not in the result
     reasons: dict[str, str] = field(default_factory=dict)    # failed sheet -> its Message cell
+    notes: dict[str, str] = field(default_factory=dict)      # refreshed sheet -> its Message (warnings)
 
-    def note_failures(self, wb: OpenpyxlWorkbook) -> "WorkbookRefresh":
-        """Why each failed sheet failed, as its Message cell says."""
-        for sheet in self.failed:
+    def note_failures(self, wb: Any) -> "WorkbookRefresh":
+        """Why each failed sheet failed, and the warnings of the others, as their Message cells say."""
+        for sheet in [*self.failed, *self.refreshed]:
             if sheet in wb.sheet_names():
-                self.reasons[sheet] = str(wb.read(sheet, ROW_MESSAGE, 2, 1, 1)[0][0] or "")
+                status, message = (wb.read(sheet, row, 2, 1, 1)[0][0] for row in (ROW_STATUS, ROW_MESSAGE))
+                if sheet in self.failed:
+                    self.reasons[sheet] = str(message or "")
+                elif status == STATUS_OK and message:
+                    self.notes[sheet] = str(message)
         return self
 
 
@@ -100,20 +110,26 @@ def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike |
 def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = True) -> WorkbookRefresh:
     """Refresh every report sheet of ``path`` in place (see module doc)."""
     path = Path(path)
-    book = _load(path)
-    wb = OpenpyxlWorkbook(book)
-    entries = read_registry(wb)
-    if not entries:
-        raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
-                                 f"or `procore-xl new-workbook`")
-    with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
-              disable=not _show_progress(progress), file=sys.stderr) as bar:
-        def tick(entry, good):
-            bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
-            bar.update(1)
-        ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
-    dropped = save_atomically(book, path)
-    return WorkbookRefresh(path, ok, failed, dropped).note_failures(wb)
+    if not path.exists():
+        raise ConfigurationError(f"No workbook at {path}")
+    wb = PackageWorkbook(path)
+    try:
+        entries = read_registry(wb)
+        if not entries:
+            raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
+                                     f"or `procore-xl new-workbook`")
+        with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
+                  disable=not _show_progress(progress), file=sys.stderr) as bar:
+            def tick(entry, good):
+                bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
+                bar.update(1)
+            ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
+        outcome = WorkbookRefresh(path, ok, failed).note_failures(wb)
+        with replacing(path) as tmp:
+            wb.save(tmp)
+    finally:
+        wb.close()                   # (Windows cannot replace a file that is still open)
+    return outcome
 
 
 def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[str, Any]]], service: Any,
@@ -125,61 +141,37 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
     path = Path(path)
     check_workbook_target(path, template)
     reports = list(reports)
-    if template is not None:
-        book = _load(Path(template))
-        book.template = False        # an .xltx/.xltm template gives a workbook, not another template
-    else:
-        book = openpyxl.Workbook()
-    blank = book.active if template is None else None
-    wb = OpenpyxlWorkbook(book)
-    out = WorkbookRefresh(path)
-    for report, params in tqdm(reports, desc=f"Building {path.name}", unit="sheet",
-                               disable=not _show_progress(progress), file=sys.stderr):
-        entry = create_report_sheet(wb, report, params)
-        (out.refreshed if refresh_report_sheet(wb, entry, service) else out.failed).append(entry.sheet)
-    if blank is not None and len(book.worksheets) > 1:
-        book.remove(blank)
+    book, entries = skeleton(reports, _load(Path(template)) if template else None)
     if reports:
         try:
             lists, _ = compute_lists(service, dict(reports[0][1]))
-            write_lists(wb, lists)
+            write_lists(OpenpyxlWorkbook(book), lists)
         except ProcoreError:         # dropdowns are a convenience; the data is written either way
             pass
-        first = next(s for s in book.sheetnames if s not in ("_procore", "_lists"))
-        wb.activate(first)
-    out.dropped_parts = save_atomically(book, path, original=Path(template) if template else None)
-    return out.note_failures(wb)
+    out = WorkbookRefresh(path)
+    with replacing(path) as tmp:
+        book.save(tmp)
+        if template is not None:
+            out.dropped_parts = restore_parts(Path(template), tmp)
+        wb = PackageWorkbook(tmp.read_bytes())
+        for entry in tqdm(entries, desc=f"Building {path.name}", unit="sheet",
+                          disable=not _show_progress(progress), file=sys.stderr):
+            (out.refreshed if refresh_report_sheet(wb, entry, service) else out.failed).append(entry.sheet)
+        out.note_failures(wb)
+        wb.save(tmp)
+    return out
 
 
 def write_results_workbook(path: str | os.PathLike,
                            runs: Iterable[tuple[Mapping[str, Any], Any]]) -> Path:
-    """A new workbook from report runs already made: one report sheet per ``(params, result)``
-    (``result`` a ReportResult), registered so that ``procore-xl refresh`` can refresh it later.
-    Used by ``procore-xl pull --out file.xlsx`` and the demo. The sheets look exactly as after
-    a refresh (names and applied defaults in the parameter cells: :func:`record_run`)."""
+    """A new workbook from report runs already made (:func:`~procore_xl.excel.results.write_runs`),
+    written atomically. Used by the demo; ``procore-xl pull --out file.xlsx`` goes through
+    ``output.write_result``."""
     path = Path(path)
     check_workbook_target(path)
-    book = openpyxl.Workbook()
-    blank = book.active
-    wb = OpenpyxlWorkbook(book)
-    for params, result in runs:
-        entry = create_report_sheet(wb, result.report, params)
-        record_run(wb, entry, params or {}, result)
-    if len(book.worksheets) > 1:
-        book.remove(blank)
-        wb.activate(next(s for s in book.sheetnames if not s.startswith("_")))
-    save_atomically(book, path)
-    return path
-
-
-def save_atomically(book: openpyxl.Workbook, path: Path, original: Path | None = None) -> list[str]:
-    """Save next to ``path`` and move into place only when complete. Returns the parts of the
-    original that the result does not have."""
-    original = original or (path if path.exists() else None)
     with replacing(path) as tmp:
-        book.save(tmp)
-        dropped = restore_parts(original, tmp) if original is not None else []
-    return dropped
+        write_runs(tmp, runs, name=path.name)
+    return path
 
 
 def _rels(xml: bytes) -> ET.Element:

@@ -26,17 +26,18 @@ from typing import Any
 from ..catalog import find_report
 from ..errors import ProcoreError
 from ..parameters import PROJECT_FILTERS, SPECS, as_date, sub_report_choices
-from .base import WorkbookWriter
+from .base import WorkbookWriter, range_ref
 from .dropdowns import ensure_lists
 from .layout import LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP
 from .registry import Entry, find_entry, save_entry
-from .values import DATE_FORMAT, DATETIME_FORMAT, frame_to_block
+from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_NAME_MAX = 31
 META_LABELS = ["Report", "Status", "Refreshed", "Duration (s)", "Rows", "Requests", "Message"]
+META_ROWS = {label: META_FIRST_ROW + i for i, label in enumerate(META_LABELS)}   # label -> sheet row
 ROW_REPORT, ROW_STATUS, ROW_REFRESHED, ROW_DURATION, ROW_ROWS, ROW_REQUESTS, ROW_MESSAGE = (
-    META_FIRST_ROW + i for i in range(len(META_LABELS)))
+    META_ROWS[label] for label in META_LABELS)
 PARAM_FIRST_ROW = META_FIRST_ROW + len(META_LABELS)
 STATUS_OK, STATUS_FAILED, STATUS_NEW = "OK", "Failed", "Not refreshed yet"
 RESERVED_SHEETS = {START_SHEET.lower(), LISTS_SHEET.lower(), REGISTRY_SHEET.lower(), "history"}
@@ -212,8 +213,12 @@ def normalize_input(value: Any) -> Any:
 
 
 # -- writing results ----------------------------------------------------------------------------
-def _meta(wb: WorkbookWriter, sheet: str, first: int, values: list[Any], formats=None) -> None:
-    wb.write(sheet, first, 2, [[v] for v in values], formats)
+def write_meta(wb: WorkbookWriter, sheet: str, values: Mapping[str, Any]) -> None:
+    """Metadata cells by label (``{"Status": "OK", "Refreshed": (now, DATETIME_FORMAT)}``): a
+    value, or (value, number format). One more metadata row is one more label in META_LABELS."""
+    for label, value in values.items():
+        value, fmt = value if isinstance(value, tuple) else (value, None)
+        wb.write(sheet, META_ROWS[label], 2, [[value]], [fmt])
 
 
 def write_failure(wb: WorkbookWriter, entry: Entry, message: str) -> None:
@@ -224,12 +229,41 @@ def write_failure(wb: WorkbookWriter, entry: Entry, message: str) -> None:
     if has_table:
         stop = "" if message.endswith((".", "!", "?")) else "."
         message = f"{message}{stop} The table below is from the last successful refresh."
-    _meta(wb, entry.sheet, ROW_STATUS, [STATUS_FAILED])
-    _meta(wb, entry.sheet, ROW_MESSAGE, [f"Refresh failed at {now}: {message}"[:_MESSAGE_MAX]])
+    write_meta(wb, entry.sheet, {"Status": STATUS_FAILED,
+                                 "Message": f"Refresh failed at {now}: {message}"[:_MESSAGE_MAX]})
+
+
+def _bounds(cells: list[tuple[int, int]]) -> tuple[int, int, int, int]:
+    rows, cols = [r for r, _ in cells], [c for _, c in cells]
+    return min(rows), min(cols), max(rows), max(cols)
+
+
+def _growth(rect, old) -> list[tuple[int, int, int, int]]:
+    """The parts of the new table area ``rect`` that the old table ``old`` did not cover."""
+    if old is None or old[:2] != rect[:2]:
+        return [rect]
+    r1, c1, r2, c2 = rect
+    parts = []
+    if r2 > old[2]:
+        parts.append((old[2] + 1, c1, r2, c2))
+    if c2 > old[3]:
+        parts.append((r1, old[3] + 1, min(r2, old[2]), c2))
+    return parts
+
+
+def _outside(cells: list[tuple[int, int]], rect) -> list[tuple[int, int]]:
+    if rect is None:
+        return cells
+    r1, c1, r2, c2 = rect
+    return [(r, c) for r, c in cells if not (r1 <= r <= r2 and c1 <= c <= c2)]
 
 
 def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
-    """Write a ReportResult into the sheet. False (and Status Failed) when it cannot fit."""
+    """Write a ReportResult into the sheet. False (and Status Failed, previous data kept) when
+    it cannot fit: too many rows or columns, or the table would grow over the person's own
+    cells. Calculated columns the person added to the table are kept and refilled on every
+    row. What the sheet could not keep as sent (text cut, control characters) is added to
+    ``result.warnings`` and the Message cell."""
     frame = result.frame
     top = header_row(entry)
     room = EXCEL_MAX_ROWS - top
@@ -242,38 +276,43 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
         write_failure(wb, entry, f"{frame.shape[1]:,} columns do not fit in a sheet (16,384) - "
                                  f"choose a sub report or export with the CLI")
         return False
-    block = frame_to_block(frame)
-    width = max(block.width, 1)
-    header = block.header or ["(no columns)"]
-
+    data = table_data(frame)
     old = wb.table_rect(entry.sheet, entry.table)
+    names = {h.lower() for h in data.header}
+    calculated = [(n, f) for n, f in (wb.table_columns(entry.sheet, entry.table) if old else [])
+                  if f and n.lower() not in names]
+    width = max(data.width, 1) + len(calculated)
+    rect = (top, 1, top + max(data.nrows, 1), width)
+    theirs = _outside([cell for part in _growth(rect, old) for cell in wb.occupied(entry.sheet, part)], old)
+    if theirs:
+        write_failure(wb, entry, f"the table needs {range_ref(rect)} but {range_ref(_bounds(theirs))} holds "
+                                 f"other cells - move them out of the way and refresh again")
+        return False
     if old is not None and old[:2] != (top, 1):       # the parameter block changed size
         wb.remove_table(entry.sheet, entry.table)
     elif old is not None:
         wb.clear(entry.sheet, old)
-    last = max(wb.last_row(entry.sheet), top)
-    wb.clear(entry.sheet, (top, 1, last, width))       # stray cells under the header area
-    wb.write(entry.sheet, top, 1, [header])
-    wb.set_bold(entry.sheet, (top, 1, top, width))     # also shown where the table style is not
-    if block.rows:
-        wb.write(entry.sheet, top + 1, 1, block.rows, block.formats)
-    wb.set_table(entry.sheet, entry.table, (top, 1, top + max(len(block.rows), 1), width))
+    wb.write_table(entry.sheet, top, data, calculated)
+    wb.set_table(entry.sheet, entry.table, rect)
 
-    notes = ([f"Refresh: {result.refresh}"] if getattr(result, "refresh", "") else []) + list(result.warnings or [])
-    if block.truncated_cells:
-        notes.append(f"{block.truncated_cells} text value(s) cut to Excel's 32,767 characters")
+    kept = data.notes()
+    if isinstance(getattr(result, "warnings", None), list):
+        result.warnings.extend(n for n in kept if n not in result.warnings)
+    refresh = [f"Refresh: {result.refresh}"] if getattr(result, "refresh", "") else []
+    notes = list(dict.fromkeys([*refresh, *(result.warnings or []), *kept]))
     now = dt.datetime.now().replace(microsecond=0)
-    _meta(wb, entry.sheet, ROW_REPORT, [result.report, STATUS_OK])
-    _meta(wb, entry.sheet, ROW_REFRESHED, [now], [DATETIME_FORMAT])
-    _meta(wb, entry.sheet, ROW_DURATION, [round(float(result.seconds), 2), len(block.rows),
-                                          int(result.requests), "; ".join(notes)[:_MESSAGE_MAX] or None])
+    write_meta(wb, entry.sheet, {
+        "Report": result.report, "Status": STATUS_OK, "Refreshed": (now, DATETIME_FORMAT),
+        "Duration (s)": round(float(result.seconds), 2), "Rows": data.nrows, "Requests": int(result.requests),
+        "Message": "; ".join(notes)[:_MESSAGE_MAX] or None})
     wb.freeze_rows(entry.sheet, top)
-    wb.set_column_widths(entry.sheet, _widths(header, block.rows, entry))
+    wb.set_column_widths(entry.sheet, _widths(data, entry))
     return True
 
 
-def _widths(header: list[str], rows: list[list[Any]], entry: Entry) -> dict[int, float]:
+def _widths(data: TableData, entry: Entry) -> dict[int, float]:
     """Column widths from the header and the first 200 rows, between 8 and 60 characters."""
+    header, rows = data.header or ["(no columns)"], data.rows(0, 200)
     widths: dict[int, float] = {}
     for c, name in enumerate(header):
         sample = [len(_shown(r[c])) for r in rows[:200] if c < len(r)]

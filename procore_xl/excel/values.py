@@ -53,15 +53,22 @@ class Block:
 
 def clean_text(text: str) -> tuple[str, bool]:
     """Strip characters Excel cannot store; cut to Excel's cell limit. Returns (text, was_cut)."""
+    text, cut, _ = _clean(text)
+    return text, cut
+
+
+def _clean(text: str) -> tuple[str, bool, bool]:
+    """(text Excel can store, was it cut, did it lose characters)."""
+    stripped = False
     if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub("", text)
-    if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+        text, stripped = _ILLEGAL.sub("", text), True
+    if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le", "surrogatepass")) // 2 > MAX_TEXT:
         units = 0
         for i, ch in enumerate(text):       # Excel counts UTF-16 units: astral characters are 2
             units += 2 if ord(ch) > 0xFFFF else 1
             if units > MAX_TEXT - 1:
-                return text[:i] + "\u2026", True
-    return text, False
+                return text[:i] + "\u2026", True, stripped
+    return text, False, stripped
 
 
 def _date_cell(value: dt.date) -> Any:
@@ -122,34 +129,151 @@ def unique_headers(columns: list[Any]) -> list[str]:
     return out
 
 
-def _column_values(series: pd.Series) -> tuple[list[Any], str | None, int]:
-    """Convert one column; returns (values, number format, text cells cut)."""
+# -- display formats ------------------------------------------------------------------------------
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = '0.00"%"'       # Procore sends percentages as 0-100: the value stays, the sign shows
+TIME_FORMAT = "hh:mm:ss"
+_PERCENT_NAME = re.compile(r"(percent|percentage|pct)", re.I)
+_MONEY_NAME = re.compile(r"(amount|total|cost|price|balance|payments|revised_contract|change_orders|budget|"
+                         r"forecast|retainage|paid|requisitions|draw_requests|subtotal|tax|value)", re.I)
+_NOT_MONEY = re.compile(r"(count|hours|quantity|qty|rate|days|number|_id$|^id$|position|uom|percent)", re.I)
+
+
+def display_format(name: str, kind: str) -> str | None:
+    """The number format a numeric column is shown with: money (an amount-like name: ``amount``,
+    ``grand_total``, ``unit_cost``...) with thousands separators and two decimals, percentages
+    with a % sign; None for other numbers."""
+    if kind not in ("float", "int"):
+        return None
+    last = name.rsplit(".", 1)[-1]
+    if _PERCENT_NAME.search(last):
+        return PERCENT_FORMAT
+    if _MONEY_NAME.search(last) and not _NOT_MONEY.search(last):
+        return MONEY_FORMAT
+    return None
+
+
+# -- column-typed table data ----------------------------------------------------------------------
+@dataclass
+class Column:
+    """One frame column ready for a sheet: ``kind`` says how ``data`` holds it.
+
+    ``float``/``int``/``bool``: a numpy array (ints without gaps; floats with NaN for missing);
+    ``datetime``: naive datetime64 values; ``values``: a list of cell values (:func:`cell_value`).
+    """
+
+    name: str
+    kind: str
+    data: Any
+    fmt: str | None = None
+    cut: int = 0                  # text values cut to 32,767 characters
+    stripped: int = 0             # text values that lost characters an .xlsx cannot hold
+    text_only: bool = False       # ``values`` holding only text (and gaps)
+    gaps: Any = None              # ``int``: a bool array, True where the value is missing
+
+    def values(self, start: int, stop: int) -> list[Any]:
+        """Cell values of rows ``start:stop`` (the rules of :func:`cell_value`)."""
+        part = self.data[start:stop]
+        if self.kind == "values":
+            return part
+        if self.kind == "float":
+            finite = np.isfinite(part)
+            out = part.tolist()
+            return out if finite.all() else [v if ok else None for v, ok in zip(out, finite.tolist())]
+        if self.kind == "int":
+            out = part.tolist()
+            if len(part) and np.abs(part).max() > MAX_EXACT_INT:
+                out = [str(v) if abs(v) > MAX_EXACT_INT else v for v in out]
+            if self.gaps is not None:
+                out = [None if gap else v for v, gap in zip(out, self.gaps[start:stop].tolist())]
+            return out
+        if self.kind == "bool":
+            return part.tolist()
+        return [None if pd.isna(v) else _date_cell(v.to_pydatetime(warn=False)) for v in pd.DatetimeIndex(part)]
+
+
+@dataclass
+class TableData:
+    """A report frame as table columns: header names, typed columns, row count."""
+
+    header: list[str]
+    columns: list[Column]
+    nrows: int
+
+    @property
+    def width(self) -> int:
+        return len(self.header)
+
+    @property
+    def formats(self) -> list[str | None]:
+        return [c.fmt for c in self.columns]
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[list[Any]]:
+        stop = self.nrows if stop is None else min(stop, self.nrows)
+        if not self.columns:
+            return [[] for _ in range(max(stop - start, 0))]
+        return [list(r) for r in zip(*(c.values(start, stop) for c in self.columns))]
+
+    def notes(self) -> list[str]:
+        """What the sheet could not keep as sent, per column (for the run's warnings)."""
+        out = []
+        for c in self.columns:
+            if c.cut:
+                out.append(f"{c.cut} text value(s) in column {c.name} cut to Excel's 32,767 characters")
+            if c.stripped:
+                out.append(f"{c.stripped} text value(s) in column {c.name} lost control characters "
+                           f"an Excel cell cannot hold")
+        return out
+
+
+def _column(name: str, series: pd.Series) -> Column:
     dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if getattr(dtype, "tz", None) is not None:
             series = series.dt.tz_localize(None)
-        values = [None if v is pd.NaT else _date_cell(v.to_pydatetime(warn=False)) for v in series]
         has_time = bool(((series - series.dt.normalize()).dropna() != pd.Timedelta(0)).any())
-        return values, DATETIME_FORMAT if has_time else DATE_FORMAT, 0
+        return Column(name, "datetime", series.to_numpy(dtype="datetime64[ns]"),
+                      DATETIME_FORMAT if has_time else DATE_FORMAT)
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-        return [None if pd.isna(v) else bool(v) for v in series.astype(object)], None, 0
-    if pd.api.types.is_integer_dtype(dtype):
-        obj = series.astype(object)
-        return [cell_value(v) for v in obj], None, 0
+        if not series.hasnans:
+            return Column(name, "bool", series.to_numpy(dtype=bool))
+        return Column(name, "values", [None if pd.isna(v) else bool(v) for v in series.astype(object)])
+    if pd.api.types.is_integer_dtype(dtype) and not series.hasnans and isinstance(dtype, np.dtype):
+        return Column(name, "int", series.to_numpy(dtype="int64"), display_format(name, "int"))
+    if pd.api.types.is_integer_dtype(dtype):       # nullable integers: the numbers and where the gaps are
+        gaps = series.isna().to_numpy()
+        return Column(name, "int", series.fillna(0).to_numpy(dtype="int64"), display_format(name, "int"),
+                      gaps=gaps if gaps.any() else None)
     if pd.api.types.is_float_dtype(dtype):
-        arr = series.to_numpy(dtype="float64", na_value=np.nan)
-        finite = np.isfinite(arr)
-        values = arr.tolist()
-        if not finite.all():
-            values = [v if ok else None for v, ok in zip(values, finite.tolist())]
-        return values, None, 0
-    # object / string / categorical / mixed: value by value
-    values, cut, dates, times = [], 0, 0, 0
-    for v in series.astype(object):
+        return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan),
+                      display_format(name, "float"))
+    # object / string / categorical / mixed: value by value, text checked in one pass
+    items = series.astype(object).tolist()
+    missing = series.isna().to_numpy()
+    if missing.any():                              # NaN / NA / NaT in a text column: gaps
+        items = [None if gap else v for v, gap in zip(items, missing.tolist())]
+    texts = [v for v in items if isinstance(v, str)]
+    others = [v for v in items if v is not None and not isinstance(v, str)]
+    clean = not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
+    if clean and not others:
+        return Column(name, "values", items, None, text_only=bool(texts))
+    if not texts and len(others) == len(items) and all(type(v) is bool for v in others):
+        return Column(name, "bool", np.array(others, dtype=bool))
+    if not texts and others and all(type(v) in (int, float) for v in others) and all(
+            abs(v) <= MAX_EXACT_INT for v in others if type(v) is int):   # numbers with gaps (None)
+        return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"),
+                      display_format(name, "float"))
+    if not texts and others and all(type(v) is dt.date for v in others) and min(others) >= _EXCEL_EPOCH:
+        return Column(name, "datetime", np.array(items, dtype="datetime64[D]").astype("datetime64[ns]"),
+                      DATE_FORMAT)      # dates (and gaps) from Procore: written like datetime64
+    values, cut, stripped, dates, times = [], 0, 0, 0, 0
+    for v in items:
         if isinstance(v, str):
-            text, was_cut = clean_text(v)
-            cut += was_cut
-            values.append(text)
+            if not clean:
+                v, was_cut, was_stripped = _clean(v)
+                cut += was_cut
+                stripped += was_stripped
+            values.append(v)
             continue
         c = cell_value(v)
         if isinstance(c, dt.datetime):
@@ -159,17 +283,21 @@ def _column_values(series: pd.Series) -> tuple[list[Any], str | None, int]:
             dates += 1
         values.append(c)
     fmt = (DATETIME_FORMAT if times else DATE_FORMAT) if dates else None
-    return values, fmt, cut
+    if dates and dates == len(others) and not texts:      # a date column: written like datetime64
+        return Column(name, "datetime", np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us")
+                                                  for v in values], dtype="datetime64[ns]"), fmt)
+    return Column(name, "values", values, fmt, cut, stripped, text_only=not others and bool(texts))
+
+
+def table_data(frame: pd.DataFrame) -> TableData:
+    """The frame as :class:`TableData` (column by column; the index is not written)."""
+    header = unique_headers(list(frame.columns))
+    columns = [_column(header[i], frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return TableData(header, columns, len(frame))
 
 
 def frame_to_block(frame: pd.DataFrame) -> Block:
     """The whole frame as a :class:`Block` (header + rows); the index is not written."""
-    header = unique_headers(list(frame.columns))
-    columns, formats, cut = [], [], 0
-    for i in range(frame.shape[1]):
-        values, fmt, n = _column_values(frame.iloc[:, i])
-        columns.append(values)
-        formats.append(fmt)
-        cut += n
-    rows = [list(r) for r in zip(*columns)] if columns else [[] for _ in range(len(frame))]
-    return Block(header=header, rows=rows, formats=formats, truncated_cells=cut)
+    data = table_data(frame)
+    return Block(header=data.header, rows=data.rows(), formats=data.formats,
+                 truncated_cells=sum(c.cut for c in data.columns))

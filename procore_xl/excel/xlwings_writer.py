@@ -1,19 +1,26 @@
 """WorkbookWriter over a live ``xlwings.Book`` (the ribbon macros; Windows/macOS Excel).
 
-Only the free xlwings API is used (no PRO). Text is written with a leading apostrophe so
-Excel keeps it as text: a Procore subject like ``=HYPERLINK(...)``, ``+1 555``, ``00123`` or
-``2024-01-01`` stays exactly what Procore sent (the apostrophe is not part of the value).
+Only the free xlwings API is used (no PRO). Text stays text: a table column holding only text
+gets Excel's Text number format (``@``) before its values are written, and any other text
+value is written with a leading apostrophe, so a Procore subject like ``=HYPERLINK(...)``,
+``+1 555``, ``00123`` or ``2024-01-01`` stays exactly what Procore sent (the apostrophe is not
+part of the value). A table is written in blocks, one bulk write per block, inside
+:meth:`XlwingsWorkbook.quiet` (screen updating, automatic calculation and events off).
 """
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from openpyxl.utils import range_boundaries
 
 from .base import Rect, sheet_range_ref
+from .values import TEXT_FORMAT, TableData
 
 TABLE_STYLE = "TableStyleMedium2"
+BLOCK_ROWS = 5_000               # rows per bulk write
 
 
 def _text_safe(v: Any) -> Any:
@@ -25,6 +32,13 @@ def _rect_of(address: str) -> Rect:
     ref = address.rsplit("!", 1)[-1].replace("$", "")
     c1, r1, c2, r2 = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
     return r1, c1, r2, c2
+
+
+def _first_row(formulas: Any) -> list[Any]:
+    """Range.formula of one row comes back as a tuple of tuples, a tuple, or a single value."""
+    if isinstance(formulas, (list, tuple)):
+        return list(formulas[0]) if formulas and isinstance(formulas[0], (list, tuple)) else list(formulas)
+    return [formulas]
 
 
 class XlwingsWorkbook:
@@ -73,6 +87,62 @@ class XlwingsWorkbook:
             if fmt:
                 self._range(sheet, (row, col + i, row + len(rows) - 1, col + i)).number_format = fmt
         self._range(sheet, (row, col, row + len(rows) - 1, col + width - 1)).value = values
+
+    def write_table(self, sheet: str, top: int, data: TableData,
+                    calculated: list[tuple[str, str]] = (), block_rows: int = BLOCK_ROWS) -> None:
+        header = (data.header or ["(no columns)"]) + [name for name, _ in calculated]
+        self.write(sheet, top, 1, [header])
+        self.set_bold(sheet, (top, 1, top, len(header)))
+        last = top + max(data.nrows, 1)
+        text_only = []
+        for j, column in enumerate(data.columns, start=1):
+            values = column.values(0, data.nrows) if column.kind == "values" else ()
+            only_text = column.kind == "values" and any(isinstance(v, str) for v in values) and all(
+                v is None or isinstance(v, str) for v in values)
+            text_only.append(only_text)
+            fmt = TEXT_FORMAT if only_text else column.fmt
+            if fmt and data.nrows:
+                self._range(sheet, (top + 1, j, last, j)).number_format = fmt
+        for start in range(0, data.nrows, block_rows):
+            stop = min(start + block_rows, data.nrows)
+            columns = [c.values(start, stop) if plain else [_text_safe(v) for v in c.values(start, stop)]
+                       for c, plain in zip(data.columns, text_only)]
+            rows = [list(r) for r in zip(*columns)] if columns else [[None]] * (stop - start)
+            self._range(sheet, (top + 1 + start, 1, top + stop, max(data.width, 1))).value = rows
+        for j, (_, formula) in enumerate(calculated, start=data.width + 1):
+            # one formula for the column: Excel adjusts relative references row by row
+            self._range(sheet, (top + 1, j, last, j)).formula = "=" + formula.lstrip("=")
+
+    def occupied(self, sheet: str, rect: Rect) -> list[tuple[int, int]]:
+        r1, c1, _, _ = rect
+        values = self._range(sheet, rect).options(ndim=2).value
+        return [(r1 + i, c1 + j) for i, row in enumerate(values) for j, v in enumerate(row) if v is not None]
+
+    def table_columns(self, sheet: str, name: str) -> list[tuple[str, str | None]]:
+        """Names from the header row; a column whose first data cell holds a formula (its formula
+        text is not its value: a text cell reading "=..." holds the same in both) is a
+        calculated column."""
+        rect = self.table_rect(sheet, name)
+        if rect is None:
+            return []
+        r1, c1, _, c2 = rect
+        names = self._range(sheet, (r1, c1, r1, c2)).options(ndim=2).value[0]
+        first = self._range(sheet, (r1 + 1, c1, r1 + 1, c2)).options(ndim=2)
+        values, formulas = first.value[0], _first_row(first.formula)
+        return [(str(n), f[1:] if isinstance(f, str) and f.startswith("=") and f != v else None)
+                for n, v, f in zip(names, values, formulas)]
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Screen updating, automatic calculation and events off for a refresh; restored after,
+        whatever happens."""
+        app = self.book.app
+        saved = (app.screen_updating, app.calculation, app.enable_events)
+        try:
+            app.screen_updating, app.calculation, app.enable_events = False, "manual", False
+            yield
+        finally:
+            app.screen_updating, app.calculation, app.enable_events = saved
 
     def clear(self, sheet: str, rect: Rect) -> None:
         self._range(sheet, rect).clear()
