@@ -4,9 +4,9 @@ cannot be kept said in the warnings."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
-import re
 import zipfile
 
 import numpy as np
