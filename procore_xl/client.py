@@ -139,6 +139,14 @@ class ProcoreClient:
         """The first ``limit`` rows of a (sorted) list, reading no more pages than needed."""
         return self._rows_of(path, params, company_id, limit=limit)[:limit]
 
+    def total(self, path: str, params: Mapping[str, Any] | None = None, *,
+              company_id: int | str | None = None) -> int | None:
+        """How many rows a list endpoint holds: the ``Total`` header of one ``per_page=1`` request
+        (None when Procore sends no ``Total``)."""
+        params = {k: v for k, v in (params or {}).items() if k not in ("page", "per_page")}
+        answer = self._fetch(path, {**params, "page": 1, "per_page": 1}, company_id)
+        return _int_header(answer.headers, "Total")
+
     def _rows_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
                  limit: float) -> list[dict]:
         """Page 1, then: with ``Total`` the pages still needed, at once; else ``Link`` rel="next"

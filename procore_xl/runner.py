@@ -44,13 +44,18 @@ def _requests(client) -> int:
 
 
 def run_report(client, report: str | Report, params: Mapping[str, Any] | None = None, *,
-               discovery: Discovery | None = None, today: date | None = None) -> ReportResult:
+               discovery: Discovery | None = None, today: date | None = None,
+               filters: Mapping[str, str] | None = None) -> ReportResult:
+    """Run ``report``. ``filters``: Procore list filters added to every request of the report's own
+    endpoint (``{"updated_at": "2026-01-01T00:00:00Z...2026-01-02T00:00:00Z"}`` sends
+    ``filters[updated_at]=...``), e.g. only the records updated since a time; the caller sends
+    only filters the reference documents for that endpoint."""
     t0 = time.perf_counter()
     before = _requests(client)
     rep = find_report(report) if not isinstance(report, Report) else report
     disc = discovery or Discovery(client)
     res = resolve(rep, params or {}, disc, today=today)
-    run = _Run(client, rep, res, disc)
+    run = _Run(client, rep, res, disc, filters)
     rows = run.rows()
     lead = ["project."] + [f"{e.prefix}." for e in rep.each]
     if res.sub_list:
@@ -68,8 +73,10 @@ def _levels(path: str) -> list[str]:
 
 
 class _Run:
-    def __init__(self, client, rep: Report, res: Resolved, disc: Discovery):
+    def __init__(self, client, rep: Report, res: Resolved, disc: Discovery,
+                 filters: Mapping[str, str] | None = None):
         self.client, self.rep, self.res, self.disc = client, rep, res, disc
+        self.filters = {f"filters[{name}]": value for name, value in (filters or {}).items()}
         self.warnings: list[str] = []
         self.base = {"by_status": BY_STATUS[res.project_filter]}
         if res.company:
@@ -180,7 +187,7 @@ class _Run:
                 queries = [{rep.dates.start: a.isoformat(), rep.dates.end: b.isoformat()}
                            for a, b in date_chunks(start, end, rep.dates.chunk_days)]
             for q in queries:
-                for r in self._get(ep, ctx, q):
+                for r in self._get(ep, ctx, {**q, **self.filters}):
                     key = r.get("id")
                     if key is not None and key in seen:
                         continue
@@ -189,7 +196,7 @@ class _Run:
         elif rep.limit:
             recs = self._first_n(ep, ctx, res.limit)
         else:
-            recs = self._get(ep, ctx)
+            recs = self._get(ep, ctx, self.filters)
         return [{**lead, **r} for r in recs]
 
     def _first_n(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
