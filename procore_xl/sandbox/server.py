@@ -11,6 +11,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from .admin import RECORDS_PATH, handle_change
 from .config import Faults, SandboxConfig
 from .entities import SPECS
 from .faults import Fault, FaultInjector
@@ -137,6 +138,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if not self.sandbox.config.quiet:
             super().log_message(format, *args)   # request line only: paths carry no secrets
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the sandbox clock that stamps ``updated_at`` (World.now)."""
+        if timestamp is None:
+            timestamp = self.sandbox.world.now().timestamp()
+        return super().date_time_string(timestamp)
+
     def do_GET(self) -> None:
         self._dispatch("GET")
 
@@ -149,6 +156,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if url.path == STATS_PATH:           # for benchmarks running the sandbox in another process
             self._send(self._stats(method))
+            return
+        if url.path == RECORDS_PATH:         # sandbox only: edit/add/delete records from another process
+            self._send(handle_change(self.sandbox.world, method, self.client_address[0], body))
             return
         self.sandbox.count(url.path)
         if url.path.startswith("/oauth/"):

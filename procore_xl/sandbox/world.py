@@ -4,6 +4,11 @@ Every record is built from its own ``random.Random`` keyed by (seed, entity, par
 record never changes when other entities or counts change. Records of one parent are generated on
 first use and cached (thread-safe).
 
+Records change only through :meth:`World.edit_record`, :meth:`World.add_record` and
+:meth:`World.delete_record` (tests, the demo's ``/_sandbox/records`` endpoint): each stamps
+``updated_at`` with the sandbox clock :meth:`World.now` (also the ``Date`` response header) and
+replaces the parent's cached list, so a listing being served keeps its consistent snapshot.
+
 Ids: ``BASE[entity] + parent_key * cap + index + 1``; ``parent_key`` is the parent's position (companies,
 projects) or the parent's own key, so ids are unique per entity and stable. One RFI of project 91001
 has an id above 2**53 (``BIG_ID``) so consumers must keep ids exact (text in Excel).
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from .config import SandboxConfig
@@ -85,7 +90,26 @@ class World:
         self._project_of: dict[tuple[str, int], dict] = {}
         self._cache: dict[tuple[str, int], list[dict]] = {}
         self._index: dict[tuple[str, int], dict[int, dict]] = {}
+        self._added: dict[tuple[str, int], int] = {}      # records added per (entity, parent id)
+        self._last_change: datetime | None = None
         self._lock = threading.RLock()
+
+    # -- the server clock
+    def now(self) -> datetime:
+        """The sandbox's current time (UTC, whole seconds): never before the last change it made."""
+        current = datetime.now(timezone.utc).replace(microsecond=0)
+        with self._lock:
+            last = self._last_change
+        return max(current, last) if last else current
+
+    def _tick(self) -> datetime:
+        """The time of a new change: now, and strictly after the previous change."""
+        with self._lock:
+            moment = datetime.now(timezone.utc).replace(microsecond=0)
+            if self._last_change is not None and moment <= self._last_change:
+                moment = self._last_change + timedelta(seconds=1)
+            self._last_change = moment
+            return moment
 
     # -- fixed entities
     def _company(self, key: int, cid: int, name: str, member: bool) -> dict:
@@ -209,6 +233,87 @@ class World:
                 self._project_of[(spec.name, record["id"])] = project
             out.append(record)
         return out
+
+    # -- changes (tests and the demo move the data between runs)
+    def edit_record(self, entity: str, record_id: int, **changes) -> dict:
+        """Change fields of one record; ``updated_at`` becomes the sandbox's current time."""
+        with self._lock:
+            key, position = self._locate(entity, record_id)
+            records = list(self._cache[key])
+            record = {**records[position], **changes, "updated_at": iso_ts(self._tick())}
+            records[position] = record
+            self._replace(key, records)
+            return record
+
+    def add_record(self, entity: str, parent_id: int, **fields) -> dict:
+        """A new record of ``entity`` under ``parent_id``, generated like the others (new id),
+        created and updated now; ``fields`` override generated values."""
+        spec = self.specs[entity]
+        with self._lock:
+            parent = self._parent_record(spec, parent_id)
+            kind = self._parent_kind(spec, parent)
+            records = list(self.records(entity, parent))
+            key = (entity, parent["id"])
+            index = min(spec.count(self, parent), spec.cap) + self._added.get(key, 0)
+            if index >= spec.cap:
+                raise ValueError(f"{entity}: parent {parent_id} holds the most records it can ({spec.cap})")
+            parent_key = self._keys[(kind, parent["id"])]
+            record = spec.make(self, parent, index, Gen(self.seed, spec.name, parent["id"], index),
+                               self.project_of(kind, parent))
+            if not spec.own_ids:
+                record = {"id": spec.code * 10**10 + parent_key * spec.cap + index + 1, **record}
+            if any(r["id"] == record["id"] for r in records):
+                raise ValueError(f"{entity}: a record with id {record['id']} exists already")
+            stamp = iso_ts(self._tick())
+            record = {**record, **fields, "created_at": stamp, "updated_at": stamp}
+            self._keys.setdefault((entity, record["id"]), parent_key * spec.cap + index + 1)
+            project = self.project_of(kind, parent)
+            if project:
+                self._project_of[(entity, record["id"])] = project
+            self._added[key] = self._added.get(key, 0) + 1
+            self._replace(key, records + [record])
+            return record
+
+    def delete_record(self, entity: str, record_id: int) -> None:
+        """Remove one record; its children become unreachable with it."""
+        with self._lock:
+            key, position = self._locate(entity, record_id)
+            records = list(self._cache[key])
+            del records[position]
+            self._tick()
+            self._replace(key, records)
+
+    def _replace(self, key: tuple[str, int], records: list[dict]) -> None:
+        self._index[key] = {r["id"]: r for r in records}
+        self._cache[key] = records
+
+    def _locate(self, entity: str, record_id: int) -> tuple[tuple[str, int], int]:
+        """(cache key, position) of a record, generating its entity's lists when needed."""
+        if entity not in self.specs:
+            raise KeyError(f"no entity {entity!r}")
+        for attempt in range(2):
+            for key, index in list(self._index.items()):
+                if key[0] == entity and record_id in index:
+                    return key, next(i for i, r in enumerate(self._cache[key]) if r["id"] == record_id)
+            if attempt == 0:
+                for holder in self.companies + self.projects:
+                    self.within(entity, holder)
+        raise KeyError(f"no {entity} record {record_id}")
+
+    def _parent_record(self, spec: EntitySpec, parent_id: int) -> dict:
+        kinds = (spec.parent,) if isinstance(spec.parent, str) else spec.parent
+        for kind in kinds:
+            if kind == "company" and self.company(parent_id):
+                return self.company(parent_id)
+            if kind == "project" and self.project(parent_id):
+                return self.project(parent_id)
+            if kind not in ("company", "project"):
+                try:
+                    key, position = self._locate(kind, parent_id)
+                except KeyError:
+                    continue
+                return self._cache[key][position]
+        raise KeyError(f"{spec.name}: no parent {parent_id} ({', '.join(kinds)})")
 
     # -- helpers used by record makers
     def day(self, days_ago: int) -> date:
