@@ -1,0 +1,211 @@
+"""`procore-xl sync` and the dlt source: real sandbox over loopback, real dlt pipelines, real DuckDB
+and Parquet files in temp folders.
+
+The sandbox here is this module's own (its records are edited, added and deleted between syncs),
+small (3 RFIs a project) and never paced by its rate limit.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from procore_xl import warehouse
+from procore_xl.catalog import PROJECT, REPORTS, find_report
+from procore_xl.cli import main
+from procore_xl.demo import sandbox_settings
+from procore_xl.runner import run_report
+from procore_xl.sandbox import SandboxConfig, SandboxServer
+from procore_xl.sandbox.browser import ConsentBrowser
+from procore_xl.service import ProcoreService
+from procore_xl.tokens import MemoryTokenStore
+from tests.report_env import TODAY
+
+WEEK = {"start_date": (TODAY - timedelta(days=7)).isoformat(), "end_date": TODAY.isoformat()}
+
+DISCOVERY_PATHS = {"/oauth/token", "/rest/v1.0/companies", "/rest/v1.0/projects"}
+
+
+@pytest.fixture(scope="module")
+def sandbox_world():
+    with SandboxServer(SandboxConfig(port=0, seed=7, rfis_per_project=3, today=TODAY, rate_limit_spike=100000,
+                                     rate_limit_hourly=1000000)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sb(sandbox_world, monkeypatch, tmp_path):
+    """The module's sandbox; PROCORE_* variables for its service account; dlt's working folders
+    and the current folder in tmp_path."""
+    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox_world.url)
+    monkeypatch.setenv("PROCORE_API_URL", sandbox_world.url)
+    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox_world.client_id)
+    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox_world.client_secret)
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.chdir(tmp_path)
+    sandbox_world.reset_counts()
+    return sandbox_world
+
+
+@pytest.fixture
+def service(sb):
+    with ProcoreService(sandbox_settings(sb), MemoryTokenStore()) as s:
+        s.login(open_browser=ConsentBrowser())
+        yield s
+
+
+def sync_cli(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["sync", "--company", "8001", *argv])
+    return code, capsys.readouterr().err
+
+
+def table(name: str, database: str = "procore.duckdb", dataset: str = "procore_data") -> list[dict]:
+    with duckdb.connect(database, read_only=True) as db:
+        cursor = db.execute(f"select * from {dataset}.{name}")
+        cols = [d[0] for d in cursor.description]
+        return [dict(zip(cols, row)) for row in cursor.fetchall()]
+
+
+def rfis_of(sb, project_id: int = 91001) -> dict[int, dict]:
+    project = sb.world.project(project_id)
+    return {r["id"]: r for r in sb.world.records("rfis", project)}
+
+
+def data_requests(sb) -> int:
+    return sum(n for path, n in sb.path_counts.items() if path not in DISCOVERY_PATHS)
+
+
+def test_sync_loads_every_rfi_once_then_only_changes_then_drops_deletions(sb, capsys, tmp_path):
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert "1 tables, 3 rows loaded" in err and "requests" in err
+    rows = table("rfis")
+    assert sorted(r["id"] for r in rows) == sorted(rfis_of(sb))
+    assert {r["project_id"] for r in rows} == {91001}
+    assert rows[0]["project_name"] == sb.world.project(91001)["name"]
+
+    # another machine runs the next sync: dlt restores the state from the destination
+    (tmp_path / "dlt").rename(tmp_path / "dlt-first-machine")
+    first = next(iter(rfis_of(sb)))
+    sb.world.edit_record("rfis", first, subject="Edited in the sandbox")
+    added = [sb.world.add_record("rfis", 91001)["id"] for _ in range(2)]
+    sb.reset_counts()
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert data_requests(sb) <= 4, sb.path_counts
+    assert sb.path_counts["/rest/v1.0/projects/91001/rfis"] == 2      # the changes, then Total
+    rows = {r["id"]: r for r in table("rfis")}
+    assert sorted(rows) == sorted(rfis_of(sb)) and set(added) <= set(rows)
+    assert len(table("rfis")) == 5                                      # no duplicates
+    assert rows[first]["subject"] == "Edited in the sandbox"
+
+    gone = added[0]
+    sb.world.delete_record("rfis", gone)
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert "1 deleted" in err
+    assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb)) and gone not in rfis_of(sb)
+
+
+def test_a_full_sync_reads_everything_again(sb, capsys):
+    assert sync_cli(capsys, "--project", "91002", "--reports", "RFIs")[0] == 0
+    sb.reset_counts()
+    code, err = sync_cli(capsys, "--project", "91002", "--reports", "RFIs", "--full")
+    assert code == 0, err
+    assert "3 rows loaded" in err                      # an incremental run would load none
+    assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb, 91002))
+
+
+def test_every_report_over_every_project_has_the_rows_pull_returns(sb, service):
+    summary = warehouse.sync(service, 8001, projects="all", reports="all", **WEEK)
+    assert not summary.failures
+    assert summary.requests > 0 and summary.rows > 0
+    with duckdb.connect("procore.duckdb", read_only=True) as db:
+        counts = {name: db.execute(f"select count(*) from procore_data.{name}").fetchone()[0]
+                  for (name,) in db.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'procore_data'").fetchall()}
+    for report in REPORTS.values():
+        params = warehouse.report_parameters(report, 8001, "active", WEEK)
+        if report.scope == PROJECT:
+            params["project"] = "all"
+        pulled = run_report(service.client, report, params, discovery=service.discovery).frame
+        # each record once: the sandbox gives a prime contract's and a commitment's PCOs the same ids
+        keys = pulled.rename(columns=warehouse.column_name)[list(warehouse.primary_key(report))] \
+            if len(pulled) else pulled
+        assert counts.get(warehouse.table_name(report), 0) == len(keys.drop_duplicates()), report.name
+
+
+def test_sub_reports_are_their_own_tables(sb, service):
+    warehouse.sync(service, 8001, projects=[91001], reports="RFIs", sub_reports=True)
+    pulled = run_report(service.client, "RFIs", {"company": 8001, "project": 91001, "sub_report": "questions"})
+    questions = table("rfis_questions")
+    assert len(questions) == len(pulled.frame) > 0
+    assert {"project_id", "rfi_id", "id"} <= set(questions[0])
+
+
+def test_daily_logs_load_by_date_window_and_drop_deleted_logs(sb, service):
+    report = find_report("Manpower Logs")
+    window = {"start_date": (TODAY - timedelta(days=3)).isoformat(), "end_date": TODAY.isoformat()}
+    warehouse.sync(service, 8001, projects=[91001], reports=[report.name], **window)
+    first = table("manpower_logs")
+    assert first and all(r["project_id"] == 91001 for r in first)
+    gone = first[0]["id"]
+    sb.world.delete_record("manpower_logs", gone)
+    summary = warehouse.sync(service, 8001, projects=[91001], reports=[report.name], **window)
+    assert summary.deleted == {"manpower_logs": 1}
+    assert sorted(r["id"] for r in table("manpower_logs")) == sorted(r["id"] for r in first if r["id"] != gone)
+
+
+def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatch):
+    bucket = tmp_path / "lake"
+    monkeypatch.setenv("DESTINATION__FILESYSTEM__BUCKET_URL", bucket.as_uri())
+    summary = warehouse.sync(service, 8001, projects=[91001], reports="RFIs", destination="filesystem")
+    assert summary.tables == {"rfis": 3}
+    files = sorted((bucket / "procore_data" / "rfis").glob("*.parquet"))
+    assert files
+    ids = [i for f in files for i in pq.read_table(f).column("id").to_pylist()]
+    assert sorted(ids) == sorted(rfis_of(sb))
+
+
+def test_a_failing_report_is_named_and_the_others_load(sb, service):
+    service.discovery.choices("projects", company_id=8001, project_filter="all")   # lists read first
+    service.discovery.choices("companies")
+    sb.faults.gone_paths = frozenset()
+    sb.faults.unavailable_every, sb.faults.unavailable_burst = 1, 10**6
+    service.client.backoff, service.client.max_retries = 0.01, 2
+    try:
+        summary = warehouse.sync(service, 8001, projects=[91001], reports="RFIs,Submittals")
+    finally:
+        sb.faults.unavailable_every, sb.faults.unavailable_burst = None, 1
+    assert sorted({name for name, _ in summary.failures}) == ["RFIs", "Submittals"]
+    assert "Procore is having trouble" in summary.failures[0][1]
+
+
+def test_bad_input_is_one_line(sb, capsys):
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFI's please")
+    assert code == 2 and err.count("\n") == 1 and 'Unknown report "RFI\'s please"' in err
+    code, err = sync_cli(capsys, "--project", "91001", "--dataset", "procore")
+    assert code == 2 and err.count("\n") == 1 and "choose another dataset name" in err
+
+
+def test_without_dlt_the_command_says_what_to_install(sb, capsys, monkeypatch):
+    monkeypatch.delitem(sys.modules, "procore_xl.warehouse")
+    monkeypatch.setitem(sys.modules, "dlt", None)             # what `import dlt` meets when absent
+    code, err = sync_cli(capsys, "--project", "91001")
+    assert code == 2
+    assert err.strip() == 'procore-xl: error: procore-xl sync needs dlt: pip install "procore-xl[warehouse]"'
+    assert not Path("procore.duckdb").exists()
+
+
+def test_table_names_and_keys():
+    assert warehouse.table_name("Change Orders Requests") == "change_orders_requests"
+    assert warehouse.table_name("Prime Contract (Line Items)") == "prime_contract_line_items"
+    assert warehouse.primary_key(find_report("RFIs")) == ("project_id", "id")
+    assert warehouse.primary_key(find_report("Potential Change Order Details")) == ("project_id", "pco_id", "id")
+    assert warehouse.primary_key(find_report("Calendar Events")) == ("project_id", "id", "record_type")
+    assert warehouse.incremental(find_report("RFIs")) and not warehouse.incremental(find_report("Manpower Logs"))
