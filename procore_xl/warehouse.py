@@ -174,9 +174,12 @@ class _Load:
     frame into warehouse rows, find what was deleted."""
 
     def __init__(self, service, report: Report, params: dict[str, Any], stats: SyncStats, *,
-                 project: Project | None = None, sub: SubList | None = None, full: bool = False):
+                 project: Project | None = None, sub: SubList | None = None, full: bool = False,
+                 replace: bool = False):
         self.service, self.report, self.params, self.stats = service, report, params, stats
-        self.project, self.sub, self.full = project, sub, full
+        self.project, self.sub = project, sub
+        self.full = full or replace
+        self.replace = replace          # the table is rewritten whole: no deletion markers
         self.table = table_name(report) + (f"_{sub.name}" if sub else "")
         self.key = primary_key(report, sub)
         self.incremental = sub is None and incremental(report)
@@ -221,7 +224,7 @@ class _Load:
         window = _window(result) if self.report.dates else None
         current = {self._key_of(r): _day(r) if window else None for r in rows}
         gone: list[tuple] = []
-        if known is not None:
+        if known is not None and not self.replace:
             gone = [k for k, d in known.keys.items() if k not in current
                     and (window is None or (d is not None and window[0] <= d <= window[1]))]
             if window is not None:      # rows outside this window stay (and stay known)
@@ -324,7 +327,8 @@ def _resource(load: _Load):
     else:
         def rows():
             yield load.rows(dlt.current.resource_state(), None)
-    return dlt.resource(rows, name=load.name, table_name=load.table, write_disposition="merge",
+    return dlt.resource(rows, name=load.name, table_name=load.table,
+                        write_disposition="replace" if load.replace else "merge",
                         primary_key=load.key, parallelized=True,
                         columns={DELETED: {"hard_delete": True, "data_type": "bool"}})
 
@@ -378,7 +382,8 @@ def _projects(service, company: Any, projects: Any, project_filter: str) -> list
 
 def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[str] = ALL,
                    project_filter: str = "active", *, service=None, sub_reports: bool = False,
-                   full: bool = False, stats: SyncStats | None = None, **params: Any):
+                   full: bool = False, replace: bool = False, stats: SyncStats | None = None,
+                   **params: Any):
     """A dlt source of Procore reports.
 
     ``company``: name or id. ``projects``: ``"all"`` (those passing ``project_filter``) or a list
@@ -386,7 +391,8 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
     ``params``: report parameters (``start_days_back=30`` for daily logs...), given to the reports
     that take them. ``service``: a signed-in :class:`~procore_xl.service.ProcoreService` (default:
     one from the settings file, environment variables and the keyring). ``full``: read every
-    report in full, ignoring the incremental cursors. ``sub_reports``: also every sub-report as
+    report in full, ignoring the incremental cursors. ``replace``: rewrite every table whole
+    (destinations that cannot merge, such as Parquet files: sync every project there). ``sub_reports``: also every sub-report as
     its own table. ``stats``: counters to follow progress and collect failures.
     """
     if service is None:
@@ -403,7 +409,8 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
                          if sub_reports else [])
         for sub in subs:
             scopes = project_list if report.scope == PROJECT else [None]
-            loads += [_Load(service, report, base, stats, project=p, sub=sub, full=full) for p in scopes]
+            loads += [_Load(service, report, base, stats, project=p, sub=sub, full=full,
+                            replace=replace) for p in scopes]
     stats.loads = len(loads)
 
     @dlt.source(name=PIPELINE_NAME, max_table_nesting=0)
@@ -426,12 +433,12 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
     started = time.perf_counter()
     before = service.client.stats.snapshot()["requests"]
     stats = SyncStats(progress=progress)
+    files = destination == "filesystem"      # plain Parquet files: dlt cannot merge into them
     source = procore_source(company, projects, reports, project_filter, service=service,
-                            sub_reports=sub_reports, full=full, stats=stats, **params)
+                            sub_reports=sub_reports, full=full, replace=files, stats=stats, **params)
     pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=dataset,
                             pipelines_dir=pipelines_dir)
-    file_format = "parquet" if destination == "filesystem" else None
-    pipeline.run(source, loader_file_format=file_format)
+    pipeline.run(source, loader_file_format="parquet" if files else None)
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
         else {}
     tables = {t: n for t, n in counts.items() if not t.startswith("_dlt")}

@@ -165,11 +165,16 @@ def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatc
     bucket = tmp_path / "lake"
     monkeypatch.setenv("DESTINATION__FILESYSTEM__BUCKET_URL", bucket.as_uri())
     summary = warehouse.sync(service, 8001, projects=[91001], reports="RFIs", destination="filesystem")
-    assert summary.tables == {"rfis": 3}
+    assert summary.tables == {"rfis": len(rfis_of(sb))}
     files = sorted((bucket / "procore_data" / "rfis").glob("*.parquet"))
     assert files
     ids = [i for f in files for i in pq.read_table(f).column("id").to_pylist()]
     assert sorted(ids) == sorted(rfis_of(sb))
+    sb.world.edit_record("rfis", ids[0], subject="Edited before the second sync")
+    warehouse.sync(service, 8001, projects=[91001], reports="RFIs", destination="filesystem")
+    rows = [r for f in (bucket / "procore_data" / "rfis").glob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    assert sorted(r["id"] for r in rows) == sorted(rfis_of(sb))            # rewritten, not appended
+    assert {r["subject"] for r in rows if r["id"] == ids[0]} == {"Edited before the second sync"}
 
 
 def test_a_failing_report_is_named_and_the_others_load(sb, service):
@@ -194,7 +199,9 @@ def test_bad_input_is_one_line(sb, capsys):
 
 
 def test_without_dlt_the_command_says_what_to_install(sb, capsys, monkeypatch):
+    import procore_xl
     monkeypatch.delitem(sys.modules, "procore_xl.warehouse")
+    monkeypatch.delattr(procore_xl, "warehouse")
     monkeypatch.setitem(sys.modules, "dlt", None)             # what `import dlt` meets when absent
     code, err = sync_cli(capsys, "--project", "91001")
     assert code == 2
