@@ -194,20 +194,20 @@ class _Load:
         where = f" in project {self.project.name} ({self.project.id})" if self.project is not None else ""
         return f"{self.report.name}" + (f" ({self.sub.label or self.sub.name})" if self.sub else "") + where
 
-    def rows(self, state: dict, since: datetime | None) -> list[dict]:
-        """The rows to hand to dlt (tombstones included); updates ``state``. A report that fails
-        yields nothing and keeps its state, so the next sync starts from the same place."""
+    def rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict]]:
+        """(rows, deletion markers) to hand to dlt; updates ``state``. A report that fails gives
+        nothing and keeps its state, so the next sync starts from the same place."""
         try:
             rows, deleted = self._rows(state, since)
         except (NotFoundError, PermissionDeniedError, ParameterError) as exc:
             self.stats.warn(f"Skipped {self.what}: {exc}")
             self.stats.finished(self.table, 0, 0)
-            return []
+            return [], []
         except ProcoreError as exc:
             self.stats.failed(self.report.name, f"{self.what}: {exc}")
-            return []
+            return [], []
         self.stats.finished(self.table, len(rows), len(deleted))
-        return rows + deleted
+        return rows, deleted
 
     def _rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict]]:
         known = _Known.of(state)
@@ -323,14 +323,24 @@ def _day(row: Mapping[str, Any]) -> str | None:
 def _resource(load: _Load):
     if load.incremental and not load.full:
         def rows(updated_at=dlt.sources.incremental(CURSOR, on_cursor_value_missing="include")):
-            yield load.rows(dlt.current.resource_state(), updated_at.start_value)
+            yield from _items(load, updated_at.start_value)
     else:
         def rows():
-            yield load.rows(dlt.current.resource_state(), None)
+            yield from _items(load, None)
     return dlt.resource(rows, name=load.name, table_name=load.table,
                         write_disposition="replace" if load.replace else "merge",
-                        primary_key=load.key, parallelized=True,
-                        columns={DELETED: {"hard_delete": True, "data_type": "bool"}})
+                        primary_key=load.key, parallelized=True)
+
+
+def _items(load: _Load, since: datetime | None) -> Iterator[Any]:
+    """The rows, then the deletion markers with the ``hard_delete`` hint on their column (declared
+    only when needed, so the marker column comes last in a table, after the data)."""
+    rows, gone = load.rows(dlt.current.resource_state(), since)
+    if rows:
+        yield rows
+    if gone:
+        yield dlt.mark.with_hints(gone, dlt.mark.make_hints(
+            columns={DELETED: {"hard_delete": True, "data_type": "bool"}}))
 
 
 def report_parameters(report: Report, company: Any, project_filter: str,
