@@ -40,11 +40,14 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import dlt
 import pandas as pd
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.destination.exceptions import UnknownDestinationModule
+from dlt.common.exceptions import DltException
 
 from . import reference
 from .catalog import ALL_PROJECTS, PROJECT, REPORTS, Report, SubList, find_report
 from .discovery import BY_STATUS
-from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
+from .errors import ConfigurationError, NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import singular
 from .parameters import ALL, SPECS, is_blank, resolve, select
 from .runner import ReportResult, run_report
@@ -433,6 +436,21 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
 # ---------------------------------------------------------------------------------------------
 # `procore-xl sync`
 
+def _load_error(exc: DltException, destination: str) -> ProcoreError:
+    """dlt's failure as one line a person can act on (dlt's own text runs over many lines)."""
+    if isinstance(exc, UnknownDestinationModule):
+        return ConfigurationError(f'Unknown dlt destination "{destination}" - use duckdb, motherduck, postgres, '
+                                  f"snowflake, bigquery, databricks, mssql, clickhouse, filesystem... "
+                                  f"(https://dlthub.com/docs/dlt-ecosystem/destinations/)")
+    cause = getattr(exc, "exception", None) or exc
+    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    if isinstance(cause, ConfigFieldMissingException):
+        return ConfigurationError(f"{destination} is not configured: {first} - give its credentials in "
+                                  f".dlt/secrets.toml or DESTINATION__{destination.upper()}__CREDENTIALS__* "
+                                  f"environment variables")
+    return ProcoreError(f"dlt could not load into {destination}: {first}")
+
+
 def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[str] = ALL,
          project_filter: str = "active", destination: str = "duckdb", dataset: str = DEFAULT_DATASET,
          full: bool = False, sub_reports: bool = False, pipelines_dir: str | None = None,
@@ -446,9 +464,12 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
     files = destination == "filesystem"      # plain Parquet files: dlt cannot merge into them
     source = procore_source(company, projects, reports, project_filter, service=service,
                             sub_reports=sub_reports, full=full, replace=files, stats=stats, **params)
-    pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=dataset,
-                            pipelines_dir=pipelines_dir)
-    pipeline.run(source, loader_file_format="parquet" if files else None)
+    try:
+        pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=dataset,
+                                pipelines_dir=pipelines_dir)
+        pipeline.run(source, loader_file_format="parquet" if files else None)
+    except DltException as exc:
+        raise _load_error(exc, destination) from None
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
         else {}
     tables = {t: n for t, n in counts.items() if not t.startswith("_dlt")}

@@ -6,6 +6,7 @@ small (3 RFIs a project) and never paced by its rate limit.
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -196,6 +197,16 @@ def test_bad_input_is_one_line(sb, capsys):
     assert code == 2 and err.count("\n") == 1 and 'Unknown report "RFI\'s please"' in err
     code, err = sync_cli(capsys, "--project", "91001", "--dataset", "procore")
     assert code == 2 and err.count("\n") == 1 and "choose another dataset name" in err
+
+
+def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("DESTINATION__")]:
+        monkeypatch.delenv(name)
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "postgres")
+    assert code == 2 and err.count("\n") == 1
+    assert "postgres is not configured" in err and ".dlt/secrets.toml" in err
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "no_such_place")
+    assert code == 2 and err.count("\n") == 1 and 'Unknown dlt destination "no_such_place"' in err
 
 
 def test_without_dlt_the_command_says_what_to_install(sb, capsys, monkeypatch):
