@@ -15,7 +15,9 @@ What a resource fetches (:class:`_Load`):
   costs...): the first sync reads everything; later syncs ask only for the records updated since
   ``dlt.sources.incremental("updated_at")``'s last value, plus one ``per_page=1`` request whose
   ``Total`` says whether records were deleted. When it differs from the rows known, the project is
-  read in full again and the rows no longer there are deleted (dlt's ``hard_delete`` hint);
+  read in full again and the rows no longer there are deleted (dlt's ``hard_delete`` hint). A list
+  that fitted in one page is simply read again (one request instead of two); the cursor still
+  keeps its unchanged rows out of the load;
 * every other report is read in full each sync (daily logs for the date window given), and the
   rows that disappeared since the last sync (within that window) are deleted the same way.
 
@@ -46,6 +48,7 @@ from dlt.common.exceptions import DltException
 
 from . import reference
 from .catalog import ALL_PROJECTS, PROJECT, REPORTS, Report, SubList, find_report
+from .client import V2_MAX_PER_PAGE
 from .discovery import BY_STATUS
 from .errors import ConfigurationError, NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import singular
@@ -214,7 +217,8 @@ class _Load:
 
     def _rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict]]:
         known = _Known.of(state)
-        if self.incremental and since is not None and known is not None and not self.full:
+        if self.incremental and since is not None and known is not None and not self.full \
+                and len(known.keys) >= self._page_size():
             result = self._run(filters={CURSOR: _time_range(since)})
             delta = self._frame_rows(result)
             merged = set(known.keys) | {self._key_of(r) for r in delta}
@@ -246,6 +250,13 @@ class _Load:
         for warning in result.warnings:
             self.stats.warn(f"{self.what}: {warning}")
         return result
+
+    def _page_size(self) -> int:
+        """Rows in one page of the endpoint. A list that fitted in one page is read again whole:
+        one request, where the changes and the ``Total`` check would take two (dlt's incremental
+        cursor still keeps the unchanged rows out of the load)."""
+        per_page = self.service.client.per_page
+        return min(per_page, V2_MAX_PER_PAGE) if self.report.endpoint.version.startswith("2") else per_page
 
     def _total(self, company_id: int) -> int | None:
         """Records the report's endpoint holds for the project now (one ``per_page=1`` request)."""
@@ -472,7 +483,8 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
         raise _load_error(exc, destination) from None
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
         else {}
-    tables = {t: n for t, n in counts.items() if not t.startswith("_dlt")}
+    # dlt counts the deletion markers among the rows it normalized
+    tables = {t: n - stats.deleted.get(t, 0) for t, n in counts.items() if not t.startswith("_dlt")}
     for table in stats.rows:
         tables.setdefault(table, 0)
     return SyncSummary(destination=destination, dataset=dataset, tables=dict(sorted(tables.items())),

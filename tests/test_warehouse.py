@@ -31,26 +31,35 @@ WEEK = {"start_date": (TODAY - timedelta(days=7)).isoformat(), "end_date": TODAY
 DISCOVERY_PATHS = {"/oauth/token", "/rest/v1.0/companies", "/rest/v1.0/projects"}
 
 
+def fast_sandbox(rfis_per_project: int) -> SandboxServer:
+    return SandboxServer(SandboxConfig(port=0, seed=7, rfis_per_project=rfis_per_project, today=TODAY,
+                                       rate_limit_spike=100000, rate_limit_hourly=1000000))
+
+
 @pytest.fixture(scope="module")
 def sandbox_world():
-    with SandboxServer(SandboxConfig(port=0, seed=7, rfis_per_project=3, today=TODAY, rate_limit_spike=100000,
-                                     rate_limit_hourly=1000000)) as sb:
+    with fast_sandbox(3) as sb:
         yield sb
+
+
+def use(sandbox: SandboxServer, monkeypatch, folder: Path) -> SandboxServer:
+    """PROCORE_* variables for the sandbox's service account; dlt's working folders and the
+    current folder in ``folder``."""
+    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox.url)
+    monkeypatch.setenv("PROCORE_API_URL", sandbox.url)
+    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox.client_id)
+    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox.client_secret)
+    monkeypatch.setenv("DLT_DATA_DIR", str(folder / "dlt"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.chdir(folder)
+    sandbox.reset_counts()
+    return sandbox
 
 
 @pytest.fixture
 def sb(sandbox_world, monkeypatch, tmp_path):
-    """The module's sandbox; PROCORE_* variables for its service account; dlt's working folders
-    and the current folder in tmp_path."""
-    monkeypatch.setenv("PROCORE_LOGIN_URL", sandbox_world.url)
-    monkeypatch.setenv("PROCORE_API_URL", sandbox_world.url)
-    monkeypatch.setenv("PROCORE_CLIENT_ID", sandbox_world.client_id)
-    monkeypatch.setenv("PROCORE_CLIENT_SECRET", sandbox_world.client_secret)
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    monkeypatch.chdir(tmp_path)
-    sandbox_world.reset_counts()
-    return sandbox_world
+    """The module's sandbox (3 RFIs a project), used from tmp_path."""
+    return use(sandbox_world, monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -81,36 +90,54 @@ def data_requests(sb) -> int:
     return sum(n for path, n in sb.path_counts.items() if path not in DISCOVERY_PATHS)
 
 
-def test_sync_loads_every_rfi_once_then_only_changes_then_drops_deletions(sb, capsys, tmp_path):
-    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
-    assert code == 0, err
-    assert "1 tables, 3 rows loaded" in err and "requests" in err
-    rows = table("rfis")
-    assert sorted(r["id"] for r in rows) == sorted(rfis_of(sb))
-    assert {r["project_id"] for r in rows} == {91001}
-    assert rows[0]["project_name"] == sb.world.project(91001)["name"]
+def test_sync_loads_every_rfi_once_then_only_changes_then_drops_deletions(capsys, monkeypatch, tmp_path):
+    """More RFIs than one page (1,000): the second sync asks for the changes and the Total."""
+    with fast_sandbox(1001) as sandbox:
+        sb = use(sandbox, monkeypatch, tmp_path)
+        code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+        assert code == 0, err
+        assert "1 tables, 1,001 rows loaded" in err and "requests" in err
+        rows = table("rfis")
+        assert sorted(r["id"] for r in rows) == sorted(rfis_of(sb))
+        assert {r["project_id"] for r in rows} == {91001}
+        assert rows[0]["project_name"] == sb.world.project(91001)["name"]
 
-    # another machine runs the next sync: dlt restores the state from the destination
-    (tmp_path / "dlt").rename(tmp_path / "dlt-first-machine")
-    first = next(iter(rfis_of(sb)))
-    sb.world.edit_record("rfis", first, subject="Edited in the sandbox")
-    added = [sb.world.add_record("rfis", 91001)["id"] for _ in range(2)]
+        # another machine runs the next sync: dlt restores the state from the destination
+        (tmp_path / "dlt").rename(tmp_path / "dlt-first-machine")
+        first = next(iter(rfis_of(sb)))
+        sb.world.edit_record("rfis", first, subject="Edited in the sandbox")
+        added = [sb.world.add_record("rfis", 91001)["id"] for _ in range(2)]
+        sb.reset_counts()
+        code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+        assert code == 0, err
+        assert "3 rows loaded" in err
+        assert data_requests(sb) <= 4, sb.path_counts
+        assert sb.path_counts["/rest/v1.0/projects/91001/rfis"] == 2      # the changes, then Total
+        rows = {r["id"]: r for r in table("rfis")}
+        assert sorted(rows) == sorted(rfis_of(sb)) and set(added) <= set(rows)
+        assert len(table("rfis")) == 1003                                   # no duplicates
+        assert rows[first]["subject"] == "Edited in the sandbox"
+
+        gone = added[0]
+        sb.world.delete_record("rfis", gone)
+        code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+        assert code == 0, err
+        assert "1 deleted" in err
+        assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb)) and gone not in rfis_of(sb)
+
+
+def test_a_short_list_is_read_again_whole_and_loads_only_its_changes(sb, capsys):
+    assert sync_cli(capsys, "--project", "91003", "--reports", "RFIs")[0] == 0
+    first, second = list(rfis_of(sb, 91003))[:2]
+    sb.world.edit_record("rfis", first, subject="Edited, short list")
+    sb.world.delete_record("rfis", second)
     sb.reset_counts()
-    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    code, err = sync_cli(capsys, "--project", "91003", "--reports", "RFIs")
     assert code == 0, err
-    assert data_requests(sb) <= 4, sb.path_counts
-    assert sb.path_counts["/rest/v1.0/projects/91001/rfis"] == 2      # the changes, then Total
+    assert sb.path_counts["/rest/v1.0/projects/91003/rfis"] == 1       # one page, no Total check
+    assert "1 rows loaded, 1 deleted" in err                             # the unchanged rows stay out
     rows = {r["id"]: r for r in table("rfis")}
-    assert sorted(rows) == sorted(rfis_of(sb)) and set(added) <= set(rows)
-    assert len(table("rfis")) == 5                                      # no duplicates
-    assert rows[first]["subject"] == "Edited in the sandbox"
-
-    gone = added[0]
-    sb.world.delete_record("rfis", gone)
-    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
-    assert code == 0, err
-    assert "1 deleted" in err
-    assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb)) and gone not in rfis_of(sb)
+    assert sorted(rows) == sorted(rfis_of(sb, 91003)) and rows[first]["subject"] == "Edited, short list"
 
 
 def test_a_full_sync_reads_everything_again(sb, capsys):
