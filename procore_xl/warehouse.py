@@ -112,6 +112,7 @@ class SyncStats:
     deleted: dict[str, int] = field(default_factory=dict)        # table -> rows deleted
     failures: list[tuple[str, str]] = field(default_factory=list)  # (report, reason)
     warnings: list[str] = field(default_factory=list)
+    no_access: dict[Any, tuple[str, list[str]]] = field(default_factory=dict)  # project -> (reason, reports)
     progress: Callable[["SyncStats"], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -133,6 +134,17 @@ class SyncStats:
     def warn(self, text: str) -> None:
         with self._lock:
             self.warnings.append(text)
+
+    def skipped(self, project: "Project", report: str, reason: str) -> None:
+        """A project this sign-in cannot read (one warning per project, not per report)."""
+        with self._lock:
+            self.no_access.setdefault(project, (reason, []))[1].append(report)
+
+    def all_warnings(self) -> list[str]:
+        with self._lock:
+            return self.warnings + [
+                f'Skipped project "{p.name}" ({p.id}) in {len(reports)} report(s): {reason}'
+                for p, (reason, reports) in self.no_access.items()]
 
 
 @dataclass
@@ -206,7 +218,10 @@ class _Load:
         try:
             rows, deleted = self._rows(state, since)
         except (NotFoundError, PermissionDeniedError, ParameterError) as exc:
-            self.stats.warn(f"Skipped {self.what}: {exc}")
+            if self.project is not None and not isinstance(exc, ParameterError):
+                self.stats.skipped(self.project, self.report.name, exc.message)
+            else:
+                self.stats.warn(f"Skipped {self.what}: {exc}")
             self.stats.finished(self.table, 0, 0)
             return [], []
         except ProcoreError as exc:
@@ -491,4 +506,4 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
                        deleted={t: n for t, n in sorted(stats.deleted.items()) if n},
                        requests=service.client.stats.snapshot()["requests"] - before,
                        seconds=time.perf_counter() - started, failures=stats.failures,
-                       warnings=stats.warnings)
+                       warnings=stats.all_warnings())

@@ -140,6 +140,16 @@ def test_a_short_list_is_read_again_whole_and_loads_only_its_changes(sb, capsys)
     assert sorted(rows) == sorted(rfis_of(sb, 91003)) and rows[first]["subject"] == "Edited, short list"
 
 
+def test_a_project_without_access_is_one_warning_and_the_others_load(sb, capsys):
+    code, err = sync_cli(capsys, "--reports", "RFIs,Submittals")
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("procore-xl: warning:")]
+    assert len(warnings) == 1, err
+    assert '"Confidential Data Center"' in warnings[0] and "in 2 report(s)" in warnings[0]
+    readable = [p["id"] for p in sb.world.readable_projects(8001) if p["active"]]
+    assert sorted(r["id"] for r in table("rfis")) == sorted(i for p in readable for i in rfis_of(sb, p))
+
+
 def test_a_full_sync_reads_everything_again(sb, capsys):
     assert sync_cli(capsys, "--project", "91002", "--reports", "RFIs")[0] == 0
     sb.reset_counts()
