@@ -13,7 +13,7 @@ each with a fresh sign-in and discovery (as three scheduled runs would be):
 Prints rows loaded, requests the sandbox served and wall seconds for each. By default the
 sandbox's rate limits are lifted, to show the CPU and latency cost alone (about two minutes);
 ``--paced`` keeps its Procore-like spike limit (100 requests per 10 s), which then bounds each
-run (about two minutes each).
+run (about three minutes each).
 """
 from __future__ import annotations
 

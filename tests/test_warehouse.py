@@ -215,18 +215,23 @@ def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatc
     assert {r["subject"] for r in rows if r["id"] == ids[0]} == {"Edited before the second sync"}
 
 
-def test_a_failing_report_is_named_and_the_others_load(sb, service):
-    service.discovery.choices("projects", company_id=8001, project_filter="all")   # lists read first
-    service.discovery.choices("companies")
-    sb.faults.gone_paths = frozenset()
-    sb.faults.unavailable_every, sb.faults.unavailable_burst = 1, 10**6
+def test_failed_reports_are_named_and_keep_their_rows(sb, service):
+    warehouse.sync(service, 8001, projects=[91004], reports="RFIs")
+    before = table("rfis")
+    sb.world.edit_record("rfis", before[0]["id"], subject="Changed while Procore is down")
     service.client.backoff, service.client.max_retries = 0.01, 2
+    sb.faults.unavailable_every = 1                                 # every API request: 503
     try:
-        summary = warehouse.sync(service, 8001, projects=[91001], reports="RFIs,Submittals")
+        summary = warehouse.sync(service, 8001, projects=[91004], reports="RFIs,Submittals")
     finally:
-        sb.faults.unavailable_every, sb.faults.unavailable_burst = None, 1
+        sb.faults.unavailable_every = None
     assert sorted({name for name, _ in summary.failures}) == ["RFIs", "Submittals"]
     assert "Procore is having trouble" in summary.failures[0][1]
+    assert table("rfis") == before                                  # the previous rows stay
+    summary = warehouse.sync(service, 8001, projects=[91004], reports="RFIs,Submittals")
+    assert not summary.failures                                     # the next sync picks up the change
+    assert {r["subject"] for r in table("rfis") if r["id"] == before[0]["id"]} == {"Changed while Procore is down"}
+    assert len(table("submittals")) == len(sb.world.records("submittals", sb.world.project(91004)))
 
 
 def test_bad_input_is_one_line(sb, capsys):
