@@ -18,11 +18,13 @@ What a resource fetches (:class:`_Load`):
   read in full again and the rows no longer there are deleted (dlt's ``hard_delete`` hint). A list
   that fitted in one page is simply read again (one request instead of two); the cursor still
   keeps its unchanged rows out of the load;
-* every other report is read in full each sync (daily logs for the date window given), and the
-  rows that disappeared since the last sync (within that window) are deleted the same way.
+* every other report is read in full each sync (daily logs for the date window given); only the
+  rows that changed are written, and the rows that disappeared since the last sync (within that
+  window) are deleted the same way.
 
-The primary keys a resource has loaded live in its dlt resource state, stored with the
-destination like the incremental cursor, so any machine can run the next sync.
+The primary keys a resource has loaded, each with a digest of its row, live in its dlt resource
+state, stored with the destination like the incremental cursor, so any machine can run the next
+sync. ``full=True`` reads and writes everything again.
 
 Sub-reports (an RFI's questions, a direct cost's line items) are their own resources when asked for
 (``sub_reports=True``): ``rfis_questions``, ``direct_costs_line_items``..., read in full each sync.
@@ -32,6 +34,8 @@ service account for unattended runs), one rate budget, one discovery cache.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import threading
@@ -169,19 +173,25 @@ class SyncSummary:
 
 @dataclass
 class _Known:
-    """Primary keys of the rows a resource loaded (with each row's log date for daily logs), kept
-    in its dlt resource state so deletions can be found on the next sync."""
-    keys: dict[tuple, str | None]
+    """The rows a resource loaded, by primary key: each row's log date (daily logs, else None) and
+    a digest of its content. Kept in the resource's dlt state, so the next sync finds deleted
+    rows and writes only rows that changed."""
+    rows: dict[tuple, tuple[str | None, str]]
 
     @classmethod
     def of(cls, state: Mapping[str, Any]) -> "_Known | None":
-        rows = state.get("keys")
+        rows = state.get("rows")
         if rows is None:
             return None
-        return cls({tuple(r[:-1]): r[-1] for r in rows})
+        return cls({tuple(r[:-2]): (r[-2], r[-1]) for r in rows})
 
     def save(self, state: dict) -> None:
-        state["keys"] = [[*k, d] for k, d in self.keys.items()]
+        state["rows"] = [[*key, day, digest] for key, (day, digest) in self.rows.items()]
+
+
+def _digest(row: Mapping[str, Any]) -> str:
+    text = json.dumps(row, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,26 +243,28 @@ class _Load:
     def _rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict]]:
         known = _Known.of(state)
         if self.incremental and since is not None and known is not None and not self.full \
-                and len(known.keys) >= self._page_size():
+                and len(known.rows) >= self._page_size():
             result = self._run(filters={CURSOR: _time_range(since)})
-            delta = self._frame_rows(result)
-            merged = set(known.keys) | {self._key_of(r) for r in delta}
-            if self._total(result.params["company_id"]) == len(merged):
-                known.keys.update({self._key_of(r): None for r in delta})
+            delta = {self._key_of(r): r for r in self._frame_rows(result)}
+            if self._total(result.params["company_id"]) == len(known.rows.keys() | delta.keys()):
+                known.rows.update({k: (None, _digest(r)) for k, r in delta.items()})
                 known.save(state)
-                return delta, []
+                return list(delta.values()), []
         result = self._run()
-        rows = self._frame_rows(result)
         window = _window(result) if self.report.dates else None
-        current = {self._key_of(r): _day(r) if window else None for r in rows}
-        gone: list[tuple] = []
-        if known is not None and not self.replace:
-            gone = [k for k, d in known.keys.items() if k not in current
-                    and (window is None or (d is not None and window[0] <= d <= window[1]))]
-            if window is not None:      # rows outside this window stay (and stay known)
-                current = {**{k: d for k, d in known.keys.items() if k not in gone}, **current}
-        _Known(current).save(state)
-        return rows, [{**dict(zip(self.key, k)), DELETED: True} for k in gone]
+        current = {self._key_of(r): r for r in self._frame_rows(result)}
+        seen = {k: (_day(r) if window else None, _digest(r)) for k, r in current.items()}
+        if known is None or self.replace:
+            _Known(seen).save(state)
+            return list(current.values()), []
+        gone = [k for k, (day, _) in known.rows.items() if k not in current
+                and (window is None or (day is not None and window[0] <= day <= window[1]))]
+        changed = [r for k, r in current.items()
+                   if self.full or known.rows.get(k, (None, None))[1] != seen[k][1]]
+        if window is not None:          # rows outside this window stay (and stay known)
+            seen = {**{k: v for k, v in known.rows.items() if k not in gone}, **seen}
+        _Known(seen).save(state)
+        return changed, [{**dict(zip(self.key, k)), DELETED: True} for k in gone]
 
     def _run(self, filters: Mapping[str, str] | None = None) -> ReportResult:
         params = dict(self.params)

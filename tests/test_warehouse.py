@@ -192,11 +192,15 @@ def test_daily_logs_load_by_date_window_and_drop_deleted_logs(sb, service):
     warehouse.sync(service, 8001, projects=[91001], reports=[report.name], **window)
     first = table("manpower_logs")
     assert first and all(r["project_id"] == 91001 for r in first)
-    gone = first[0]["id"]
+    gone, edited = first[0]["id"], first[1]["id"]
     sb.world.delete_record("manpower_logs", gone)
+    sb.world.edit_record("manpower_logs", edited, num_workers=99)
     summary = warehouse.sync(service, 8001, projects=[91001], reports=[report.name], **window)
     assert summary.deleted == {"manpower_logs": 1}
-    assert sorted(r["id"] for r in table("manpower_logs")) == sorted(r["id"] for r in first if r["id"] != gone)
+    assert summary.tables == {"manpower_logs": 1}                  # only the edited log is written again
+    rows = {r["id"]: r for r in table("manpower_logs")}
+    assert sorted(rows) == sorted(r["id"] for r in first if r["id"] != gone)
+    assert rows[edited]["num_workers"] == 99
 
 
 def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatch):
