@@ -34,8 +34,6 @@ service account for unattended runs), one rate budget, one discovery cache.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import threading
@@ -113,18 +111,20 @@ class SyncStats:
     loads: int = 0                                     # resources planned
     done: int = 0                                      # resources finished
     rows: dict[str, int] = field(default_factory=dict)           # table -> rows sent to dlt
-    deleted: dict[str, int] = field(default_factory=dict)        # table -> rows deleted
+    deleted: dict[str, int] = field(default_factory=dict)        # table -> records found deleted
+    markers: dict[str, int] = field(default_factory=dict)        # table -> deletion markers sent
     failures: list[tuple[str, str]] = field(default_factory=list)  # (report, reason)
     warnings: list[str] = field(default_factory=list)
     no_access: dict[Any, tuple[str, list[str]]] = field(default_factory=dict)  # project -> (reason, reports)
     progress: Callable[["SyncStats"], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def finished(self, table: str, rows: int, deleted: int) -> None:
+    def finished(self, table: str, rows: int, deleted: int = 0, markers: int = 0) -> None:
         with self._lock:
             self.done += 1
             self.rows[table] = self.rows.get(table, 0) + rows
             self.deleted[table] = self.deleted.get(table, 0) + deleted
+            self.markers[table] = self.markers.get(table, 0) + markers
         if self.progress:
             self.progress(self)
 
@@ -169,32 +169,6 @@ class SyncSummary:
 
 
 # ---------------------------------------------------------------------------------------------
-# The keys a resource has in the destination
-
-@dataclass
-class _Known:
-    """The rows a resource loaded, by primary key: each row's log date (daily logs, else None) and
-    a digest of its content. Kept in the resource's dlt state, so the next sync finds deleted
-    rows and writes only rows that changed."""
-    rows: dict[tuple, tuple[str | None, str]]
-
-    @classmethod
-    def of(cls, state: Mapping[str, Any]) -> "_Known | None":
-        rows = state.get("rows")
-        if rows is None:
-            return None
-        return cls({tuple(r[:-2]): (r[-2], r[-1]) for r in rows})
-
-    def save(self, state: dict) -> None:
-        state["rows"] = [[*key, day, digest] for key, (day, digest) in self.rows.items()]
-
-
-def _digest(row: Mapping[str, Any]) -> str:
-    text = json.dumps(row, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-# ---------------------------------------------------------------------------------------------
 # One resource's work
 
 class _Load:
@@ -211,6 +185,9 @@ class _Load:
         self.table = table_name(report) + (f"_{sub.name}" if sub else "")
         self.key = primary_key(report, sub)
         self.incremental = sub is None and incremental(report)
+        # read in full, the rows of one project (and log date) replace that slice of the table
+        self.slice = () if self.incremental or project is None else \
+            ("project_id", "date") if report.dates and sub is None else ("project_id",)
 
     @property
     def name(self) -> str:
@@ -222,49 +199,64 @@ class _Load:
         where = f" in project {self.project.name} ({self.project.id})" if self.project is not None else ""
         return f"{self.report.name}" + (f" ({self.sub.label or self.sub.name})" if self.sub else "") + where
 
-    def rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict]]:
-        """(rows, deletion markers) to hand to dlt; updates ``state``. A report that fails gives
-        nothing and keeps its state, so the next sync starts from the same place."""
+    def rows(self, state: dict, since: datetime | None) -> list[dict]:
+        """The rows to hand to dlt, deletion markers last; updates ``state``. A report that fails
+        gives nothing and keeps its state, so the next sync starts from the same place."""
         try:
-            rows, deleted = self._rows(state, since)
+            rows, markers, deleted = self._incremental_rows(state, since) if self.incremental \
+                else self._slice_rows(state)
         except (NotFoundError, PermissionDeniedError, ParameterError) as exc:
             if self.project is not None and not isinstance(exc, ParameterError):
                 self.stats.skipped(self.project, self.report.name, exc.message)
             else:
                 self.stats.warn(f"Skipped {self.what}: {exc}")
-            self.stats.finished(self.table, 0, 0)
+            self.stats.finished(self.table, 0)
             return [], []
         except ProcoreError as exc:
             self.stats.failed(self.report.name, f"{self.what}: {exc}")
             return [], []
-        self.stats.finished(self.table, len(rows), len(deleted))
-        return rows, deleted
+        self.stats.finished(self.table, len(rows), deleted, len(markers))
+        return rows, markers
 
-    def _rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict]]:
-        known = _Known.of(state)
-        if self.incremental and since is not None and known is not None and not self.full \
-                and len(known.rows) >= self._page_size():
+    def _incremental_rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict], int]:
+        """The records updated since the cursor, checked against ``Total``; else every record,
+        with a marker for each key loaded before and gone now. The keys live in ``state``."""
+        known = {tuple(k) for k in state["keys"]} if "keys" in state else None
+        if since is not None and known is not None and not self.full and len(known) >= self._page_size():
             result = self._run(filters={CURSOR: _time_range(since)})
-            delta = {self._key_of(r): r for r in self._frame_rows(result)}
-            if self._total(result.params["company_id"]) == len(known.rows.keys() | delta.keys()):
-                known.rows.update({k: (None, _digest(r)) for k, r in delta.items()})
-                known.save(state)
-                return list(delta.values()), []
+            delta = self._frame_rows(result)
+            merged = known | {self._key_of(r) for r in delta}
+            if self._total(result.params["company_id"]) == len(merged):
+                state["keys"] = sorted(merged, key=repr)
+                return delta, [], 0
+        rows = self._frame_rows(self._run())
+        current = {self._key_of(r) for r in rows}
+        state["keys"] = sorted(current, key=repr)
+        gone = sorted(known - current, key=repr) if known is not None and not self.replace else []
+        return rows, [{**dict(zip(self.key, k)), DELETED: True} for k in gone], len(gone)
+
+    def _slice_rows(self, state: dict) -> tuple[list[dict], list[dict], int]:
+        """Every row: dlt replaces the project's slice of the table with them (``merge_key``).
+        A slice that held rows last time and has none now gets a marker that empties it."""
         result = self._run()
-        window = _window(result) if self.report.dates else None
-        current = {self._key_of(r): r for r in self._frame_rows(result)}
-        seen = {k: (_day(r) if window else None, _digest(r)) for k, r in current.items()}
-        if known is None or self.replace:
-            _Known(seen).save(state)
-            return list(current.values()), []
-        gone = [k for k, (day, _) in known.rows.items() if k not in current
-                and (window is None or (day is not None and window[0] <= day <= window[1]))]
-        changed = [r for k, r in current.items()
-                   if self.full or known.rows.get(k, (None, None))[1] != seen[k][1]]
-        if window is not None:          # rows outside this window stay (and stay known)
-            seen = {**{k: v for k, v in known.rows.items() if k not in gone}, **seen}
-        _Known(seen).save(state)
-        return changed, [{**dict(zip(self.key, k)), DELETED: True} for k in gone]
+        rows = self._frame_rows(result)
+        if not self.slice or self.replace:
+            return rows, [], 0
+        filled = {tuple(_slice_text(r.get(c)) for c in self.slice) for r in rows}
+        before = {tuple(s) for s in state.get("slices", [])}
+        covered = before
+        if self.report.dates:                  # (project, day): only the days this run covered
+            start, end = _window(result)
+            covered = {s for s in before if start <= s[1] <= end}
+        state["slices"] = sorted((before - covered) | filled)
+        return rows, [self._marker(dict(zip(self.slice, s))) for s in sorted(covered - filled)], 0
+
+    def _marker(self, slice_values: Mapping[str, Any]) -> dict:
+        """A row that empties one slice: its merge key is the slice; dlt drops it (``hard_delete``)."""
+        filler = {c: 0 if c == "id" or c.endswith("_id") else "" for c in self.key}
+        values = {c: datetime.fromisoformat(v).replace(tzinfo=timezone.utc) if c == "date" else v
+                  for c, v in slice_values.items()}
+        return {**filler, **values, DELETED: True}
 
     def _run(self, filters: Mapping[str, str] | None = None) -> ReportResult:
         params = dict(self.params)
@@ -353,9 +345,9 @@ def _window(result: ReportResult) -> tuple[str, str]:
     return (p["report_date"], p["report_date"]) if "report_date" in p else (p["start_date"], p["end_date"])
 
 
-def _day(row: Mapping[str, Any]) -> str | None:
-    value = row.get("date")
-    return None if value is None else str(value)[:10]
+def _slice_text(value: Any) -> Any:
+    """A slice value as JSON-able state (a log date as ISO text)."""
+    return value.date().isoformat() if isinstance(value, datetime) else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,19 +360,20 @@ def _resource(load: _Load):
     else:
         def rows():
             yield from _items(load, None)
+    whole_table = load.replace or (not load.incremental and not load.slice)
     return dlt.resource(rows, name=load.name, table_name=load.table,
-                        write_disposition="replace" if load.replace else "merge",
-                        primary_key=load.key, parallelized=True)
+                        write_disposition="replace" if whole_table else "merge",
+                        primary_key=load.key, merge_key=list(load.slice) or None, parallelized=True)
 
 
 def _items(load: _Load, since: datetime | None) -> Iterator[Any]:
     """The rows, then the deletion markers with the ``hard_delete`` hint on their column (declared
     only when needed, so the marker column comes last in a table, after the data)."""
-    rows, gone = load.rows(dlt.current.resource_state(), since)
+    rows, markers = load.rows(dlt.current.resource_state(), since)
     if rows:
         yield rows
-    if gone:
-        yield dlt.mark.with_hints(gone, dlt.mark.make_hints(
+    if markers:
+        yield dlt.mark.with_hints(markers, dlt.mark.make_hints(
             columns={DELETED: {"hard_delete": True, "data_type": "bool"}}))
 
 
@@ -511,7 +504,7 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
         else {}
     # dlt counts the deletion markers among the rows it normalized
-    tables = {t: n - stats.deleted.get(t, 0) for t, n in counts.items() if not t.startswith("_dlt")}
+    tables = {t: n - stats.markers.get(t, 0) for t, n in counts.items() if not t.startswith("_dlt")}
     for table in stats.rows:
         tables.setdefault(table, 0)
     return SyncSummary(destination=destination, dataset=dataset, tables=dict(sorted(tables.items())),

@@ -196,11 +196,18 @@ def test_daily_logs_load_by_date_window_and_drop_deleted_logs(sb, service):
     sb.world.delete_record("manpower_logs", gone)
     sb.world.edit_record("manpower_logs", edited, num_workers=99)
     summary = warehouse.sync(service, 8001, projects=[91001], reports=[report.name], **window)
-    assert summary.deleted == {"manpower_logs": 1}
-    assert summary.tables == {"manpower_logs": 1}                  # only the edited log is written again
+    assert summary.tables == {"manpower_logs": len(first) - 1}     # the window's logs replace its days
     rows = {r["id"]: r for r in table("manpower_logs")}
     assert sorted(rows) == sorted(r["id"] for r in first if r["id"] != gone)
     assert rows[edited]["num_workers"] == 99
+
+    # every log of one day deleted: that day's rows go too; a narrower window keeps the other days
+    day = max(r["date"] for r in rows.values())
+    for log in [r for r in rows.values() if r["date"] == day]:
+        sb.world.delete_record("manpower_logs", log["id"])
+    warehouse.sync(service, 8001, projects=[91001], reports=[report.name], report_date=day.date().isoformat())
+    left = table("manpower_logs")
+    assert left and sorted(r["id"] for r in left) == sorted(i for i, r in rows.items() if r["date"] != day)
 
 
 def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatch):
