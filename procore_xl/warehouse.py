@@ -3,28 +3,27 @@
 
 Each report is a table named after it in snake_case (``RFIs`` -> ``rfis``, ``Change Orders
 Requests`` -> ``change_orders_requests``) holding the rows the product flattens for a sheet, with
-``project_id`` / ``project_name`` first for project reports. A project report is one dlt resource
-per project (``rfis_91001``: its own incremental state, run in parallel with the others); a
-company report or a company-wide roll-up is one resource. Every table is written with
-``merge`` on its primary key: the record's ``id`` under its project and parents
-(:func:`primary_key`).
+``project_id`` / ``project_name`` first for project reports, keyed by :func:`primary_key` (the
+record's ``id`` under its project and parents). A project report is one dlt resource per project
+(``rfis_91001``: its own state, run in parallel with the others); a company report or a
+company-wide roll-up is one resource.
 
-What a resource fetches (:class:`_Load`):
+How a resource loads (:class:`_Load`):
 
 * endpoints whose published reference documents ``filters[updated_at]`` (RFIs, submittals, direct
-  costs...): the first sync reads everything; later syncs ask only for the records updated since
-  ``dlt.sources.incremental("updated_at")``'s last value, plus one ``per_page=1`` request whose
-  ``Total`` says whether records were deleted. When it differs from the rows known, the project is
-  read in full again and the rows no longer there are deleted (dlt's ``hard_delete`` hint). A list
-  that fitted in one page is simply read again (one request instead of two); the cursor still
-  keeps its unchanged rows out of the load;
-* every other report is read in full each sync (daily logs for the date window given); only the
-  rows that changed are written, and the rows that disappeared since the last sync (within that
-  window) are deleted the same way.
+  costs...), merged on the primary key: the first sync reads everything; later syncs ask only for
+  the records updated since ``dlt.sources.incremental("updated_at")``'s last value, plus one
+  ``per_page=1`` request whose ``Total`` says whether records were deleted. When it differs from
+  the keys loaded (kept in the resource's dlt state), the project is read in full again and each
+  key gone gets a deletion marker (dlt's ``hard_delete`` hint). A list that fitted in one page is
+  simply read again (one request instead of two; the cursor keeps its unchanged rows out);
+* other project reports are read in full and replace their project's slice of the table (dlt's
+  ``merge_key``: ``project_id``, and ``project_id, date`` for daily logs, so a date window replaces
+  only its days); a slice that had rows and has none now gets a marker that empties it;
+* company reports and roll-ups are read in full and replace their table.
 
-The primary keys a resource has loaded, each with a digest of its row, live in its dlt resource
-state, stored with the destination like the incremental cursor, so any machine can run the next
-sync. ``full=True`` reads and writes everything again.
+dlt keeps the state (cursors, keys, slices) with the destination, so any machine can run the
+next sync. ``full=True`` reads everything again.
 
 Sub-reports (an RFI's questions, a direct cost's line items) are their own resources when asked for
 (``sub_reports=True``): ``rfis_questions``, ``direct_costs_line_items``..., read in full each sync.
