@@ -253,7 +253,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.destination == "duckdb" and args.dataset.casefold() == warehouse.PIPELINE_NAME:
         raise ConfigurationError(f"--dataset {args.dataset} is the name of the DuckDB file "
                                  f"({warehouse.PIPELINE_NAME}.duckdb): choose another dataset name")
-    projects = [p for value in args.project for p in value.split(",") if p.strip()]
+    projects = [p for p in args.project if p.strip()]
     progress = _sync_progress() if sys.stderr.isatty() else None
     with _service(args) as service:
         summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
@@ -299,7 +299,8 @@ def _add_sync_parser(command) -> None:
                    help="a dlt destination (duckdb: procore.duckdb here; postgres, snowflake, bigquery, "
                         "filesystem...); credentials from dlt's config: environment variables or "
                         ".dlt/secrets.toml")
-    p.add_argument("--dataset", default="procore_data", help="dataset (schema) name [default: procore_data]")
+    p.add_argument("--dataset", default="procore_data",   # warehouse.DEFAULT_DATASET (dlt may be absent here)
+                   help="dataset (schema) name [default: procore_data]")
     p.add_argument("--full", action="store_true", help="read every report in full (ignore the incremental state)")
     p.add_argument("--sub-reports", action="store_true",
                    help="also each report's sub-reports as their own tables (rfis_questions...)")
