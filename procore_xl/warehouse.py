@@ -289,7 +289,8 @@ class _Load:
         lead = {}
         if self.project is not None:
             lead = {"project_id": self.project.id, "project_name": self.project.name}
-        return [_put_all(dict(lead), row) for row in _records(result.frame)]
+        rows = (_put_all(dict(lead), row) for row in _records(result.frame))
+        return list({self._key_of(r): r for r in rows}.values())     # each record once
 
     def _key_of(self, row: Mapping[str, Any]) -> tuple:
         return tuple(row.get(c) for c in self.key)
