@@ -232,6 +232,10 @@ class _Load:
         current = {self._key_of(r) for r in rows}
         state["keys"] = sorted(current, key=repr)
         gone = sorted(known - current, key=repr) if known is not None and not self.replace else []
+        if since is not None and known is not None:
+            # a full read writes the rows new to the table (whatever their updated_at: moved in,
+            # restored) and those updated since the cursor; the unchanged ones stay out
+            rows = [r for r in rows if self._key_of(r) not in known or _at_or_after(r.get(CURSOR), since)]
         return rows, [{**dict(zip(self.key, k)), DELETED: True} for k in gone], len(gone)
 
     def _slice_rows(self, state: dict) -> tuple[list[dict], list[dict], int]:
@@ -345,6 +349,14 @@ def _window(result: ReportResult) -> tuple[str, str]:
     return (p["report_date"], p["report_date"]) if "report_date" in p else (p["start_date"], p["end_date"])
 
 
+def _at_or_after(value: Any, since: datetime) -> bool:
+    """True for a missing cursor value too: a record without ``updated_at`` is always written."""
+    if not isinstance(value, datetime):
+        return True
+    since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    return value >= since
+
+
 def _slice_text(value: Any) -> Any:
     """A slice value as JSON-able state (a log date as ISO text)."""
     return value.date().isoformat() if isinstance(value, datetime) else value
@@ -356,7 +368,11 @@ def _slice_text(value: Any) -> Any:
 def _resource(load: _Load):
     if load.incremental and not load.full:
         def rows(updated_at=dlt.sources.incremental(CURSOR, on_cursor_value_missing="include")):
-            yield from _items(load, updated_at.start_value)
+            since = updated_at.start_value
+            # the cursor's own filter would drop a record new to the table whose updated_at is
+            # older than the cursor; _Load chooses the rows itself (changes, or new and updated)
+            updated_at.start_value = None
+            yield from _items(load, since)
     else:
         def rows():
             yield from _items(load, None)
