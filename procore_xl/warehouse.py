@@ -61,6 +61,7 @@ DEFAULT_DATASET = "procore_data"   # not "procore": DuckDB cannot tell a dataset
 DELETED = "_procore_deleted"       # hard-delete marker: a row with it set is removed from the table
 CURSOR = "updated_at"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_PARQUET_LOADS = ("duckdb", "motherduck")   # load Parquet files: far faster than INSERT statements
 _CLOCK_MARGIN = timedelta(days=1)  # the end of the updated_at range: a slow local clock hides nothing
 
 
@@ -514,7 +515,7 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
     try:
         pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=dataset,
                                 pipelines_dir=pipelines_dir)
-        pipeline.run(source, loader_file_format="parquet" if files else None)
+        pipeline.run(source, loader_file_format="parquet" if files or destination in _PARQUET_LOADS else None)
     except DltException as exc:
         raise _load_error(exc, destination) from None
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
