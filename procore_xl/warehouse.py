@@ -453,8 +453,9 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
     that take them. ``service``: a signed-in :class:`~procore_xl.service.ProcoreService` (default:
     one from the settings file, environment variables and the keyring). ``full``: read every
     report in full, ignoring the incremental cursors. ``replace``: rewrite every table whole
-    (destinations that cannot merge, such as Parquet files: sync every project there). ``sub_reports``: also every sub-report as
-    its own table. ``stats``: counters to follow progress and collect failures.
+    (destinations that cannot merge, such as Parquet files: sync every project there).
+    ``sub_reports``: also every sub-report as its own table. ``stats``: counters to follow
+    progress and collect failures.
     """
     if service is None:
         from .service import ProcoreService
@@ -493,8 +494,8 @@ def _load_error(exc: DltException, destination: str) -> ProcoreError:
     cause = getattr(exc, "exception", None) or exc
     first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
     if isinstance(cause, ConfigFieldMissingException):
-        return ConfigurationError(f"{destination} is not configured: {first} - give its credentials in "
-                                  f".dlt/secrets.toml or DESTINATION__{destination.upper()}__CREDENTIALS__* "
+        return ConfigurationError(f"{destination} is not configured: {first} - set it in .dlt/secrets.toml "
+                                  f"(or .dlt/config.toml) or DESTINATION__{destination.upper()}__... "
                                   f"environment variables")
     return ProcoreError(f"dlt could not load into {destination}: {first}")
 
