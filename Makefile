@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   installs into .venv and runs the demo against the built-in Procore sandbox
-#   make test   installs into .venv and runs the test suite
+#   make test   installs into .venv (with the warehouse extra) and runs the test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 $(BIN)/procore-xl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,build]"
+	$(BIN)/python -m pip install --quiet -e ".[test,build,warehouse]"
 	touch $@
 
 install: $(BIN)/procore-xl

@@ -389,6 +389,75 @@ def _cache_arguments(p: argparse.ArgumentParser) -> None:
         _add_verbose(q)
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    """The reports into a warehouse through dlt (``procore_xl.warehouse``)."""
+    try:
+        from . import warehouse
+    except ImportError as err:
+        if (err.name or "").split(".")[0] not in ("dlt", "duckdb", "pyarrow"):
+            raise
+        raise ConfigurationError('procore-xl sync needs dlt: pip install "procore-xl[warehouse]"') from None
+    params = {k: v for k, v in _report_params(args).items() if k not in ("company", "project", "project_filter")}
+    if args.destination == "duckdb" and args.dataset.casefold() == warehouse.PIPELINE_NAME:
+        raise ConfigurationError(f"--dataset {args.dataset} is the name of the DuckDB file "
+                                 f"({warehouse.PIPELINE_NAME}.duckdb): choose another dataset name")
+    projects = [p for p in args.project if p.strip()]
+    progress = _sync_progress() if sys.stderr.isatty() else None
+    with _service(args) as service:
+        summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
+                                 project_filter=args.project_filter or "active",
+                                 destination=args.destination, dataset=args.dataset, full=args.full,
+                                 sub_reports=args.sub_reports, progress=progress, **params)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    for warning in summary.warnings:
+        print(f"procore-xl: warning: {warning}", file=sys.stderr)
+    deleted = sum(summary.deleted.values())
+    print(f"{len(summary.tables)} tables, {summary.rows:,} rows loaded"
+          + (f", {deleted:,} deleted" if deleted else "")
+          + f", {summary.requests:,} requests, {summary.seconds:.1f} s -> {summary.destination} "
+          f"dataset {summary.dataset}", file=sys.stderr)
+    if summary.failures:
+        failed = sorted({report for report, _ in summary.failures})
+        print(f"procore-xl: error: {len(failed)} report(s) failed and kept their previous rows: "
+              + "; ".join(reason for _, reason in summary.failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sync_progress():
+    started = time.monotonic()
+
+    def show(stats) -> None:
+        sys.stderr.write(f"\rprocore-xl: sync: {stats.done}/{stats.loads} loads, "
+                         f"{sum(stats.rows.values()):,} rows, {time.monotonic() - started:.0f} s ")
+        sys.stderr.flush()
+    return show
+
+
+def _sync_arguments(p: argparse.ArgumentParser) -> None:
+    from .parameters import SPECS
+
+    p.add_argument("--company", required=True, metavar="NAME|ID", help="company name or id")
+    p.add_argument("--project", nargs="+", default=["all"], metavar="PROJECT",
+                   help="all (default: every project passing --project-filter), or project ids/names")
+    p.add_argument("--reports", default="all", metavar="NAMES", help='comma-separated report names ("RFIs,Manpower Logs") or all')
+    p.add_argument("--destination", default="duckdb", metavar="NAME",
+                   help="a dlt destination (duckdb: procore.duckdb here; postgres, snowflake, bigquery, "
+                        "filesystem...); credentials from dlt's config: environment variables or "
+                        ".dlt/secrets.toml")
+    p.add_argument("--dataset", default="procore_data", metavar="NAME",   # warehouse.DEFAULT_DATASET (dlt may be absent here)
+                   help="dataset (schema) name [default: procore_data]")
+    p.add_argument("--full", action="store_true", help="read every report in full (ignore the incremental state)")
+    p.add_argument("--sub-reports", action="store_true",
+                   help="also each report's sub-reports as their own tables (rfis_questions...)")
+    g = p.add_argument_group("report parameters, given to the reports that take them")
+    for spec in SPECS.values():
+        if spec.name not in ("company", "project", "sub_report"):
+            g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=_placeholder(spec),
+                           help=_parameter_help(spec))
+
+
 class _Ticker:
     """On a terminal, a line on stderr that shows a long pull is alive: requests so far, seconds.
     Nothing when stderr is a file or a pipe (cron logs stay clean)."""
@@ -585,6 +654,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet", _new_workbook_arguments),
     Command("cache", None, "the local record store behind incremental refreshes", _cache_arguments,
             connection=False),
+    Command("sync", cmd_sync, "load the reports into a warehouse through dlt (DuckDB by default)",
+            _sync_arguments),
 )
 
 

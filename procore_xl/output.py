@@ -138,7 +138,7 @@ def _text_only(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
-def _encodable(text: str) -> tuple[str, int]:
+def encodable(text: str) -> tuple[str, int]:
     """``text`` with every lone surrogate (the only thing UTF-8 cannot encode) as U+FFFD, and how many."""
     try:
         text.encode("utf-8")
@@ -190,7 +190,7 @@ def write_csv(frame: pd.DataFrame, write: Callable[[str], Any], *, raw: bool = F
                     block[c] = _guard_text(block[c])
         buf = io.StringIO()
         block.to_csv(buf, index=False, header=header if start == 0 else False, lineterminator="\r\n")
-        text, n = _encodable(buf.getvalue())
+        text, n = encodable(buf.getvalue())
         replaced += n
         write(text)
     return replaced
@@ -213,7 +213,7 @@ class _JsonRecords:
             one = json.dumps(rec, ensure_ascii=False, indent=1, default=str)
             parts.append((",\n " if self._count else "[\n ") + one.replace("\n", "\n "))
             self._count += 1
-        text, n = _encodable("".join(parts))
+        text, n = encodable("".join(parts))
         self.replaced += n
         self._fh.write(text.encode("utf-8"))
 

@@ -92,3 +92,16 @@ def test_child_records_of_a_nested_parent_can_be_added():
         line = world.add_record("pco_line_items", pco["id"], description="Extra")
         assert world.records("pco_line_items", pco) == before + [line]
         assert line["description"] == "Extra"
+
+
+def test_no_generated_record_is_updated_after_the_sandbox_clock():
+    """A record stamped later than the server's clock would hide a later edit from any cursor kept
+    on updated_at (dlt's incremental, for one): generated data never is."""
+    from procore_xl.sandbox import SandboxConfig
+    from procore_xl.sandbox.entities import SPECS
+    from procore_xl.sandbox.world import World
+
+    world = World(SandboxConfig(port=0, rfis_per_project=50), SPECS)
+    now = world.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamps = [r[name] for r in world.records("rfis", world.project(91001)) for name in ("created_at", "updated_at")]
+    assert stamps and all(s[:19] <= now[:19] for s in stamps if s)

@@ -389,7 +389,7 @@ def odd_frames(draw):
         "dtz": pd.to_datetime(pd.Series(draw(stamps), dtype=object)).dt.tz_localize("UTC"),
         "bool": pd.array(draw(st.lists(st.one_of(st.none(), st.booleans()), min_size=n, max_size=n)), dtype="boolean"),
         "str": pd.array(draw(st.lists(st.one_of(st.none(), st.text(max_size=5), st.sampled_from(WEIRD_TEXT)),
-                                      min_size=n, max_size=n)), dtype="string"),
+                                      min_size=n, max_size=n)), dtype=pd.StringDtype("python")),
         "cat": pd.Categorical(draw(st.lists(st.sampled_from(["a", "b", None]), min_size=n, max_size=n))),
         "obj": pd.Series(draw(objs), dtype=object),
     }

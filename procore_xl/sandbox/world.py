@@ -93,6 +93,9 @@ class World:
         self._index: dict[tuple[str, int], dict[int, dict]] = {}
         self._added: dict[tuple[str, int], int] = {}      # records added per (entity, parent id)
         self._last_change: datetime | None = None
+        # generated data is stamped within working hours of its day: never later than the sandbox's
+        # start, so no record was "updated in the future" of the Date header and World.now()
+        self._born = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S")
         self._lock = threading.RLock()
 
     # -- the server clock
@@ -238,8 +241,17 @@ class World:
             self._keys.setdefault((spec.name, record["id"]), parent_key * spec.cap + i + 1)
             if project:
                 self._project_of[(spec.name, record["id"])] = project
-            out.append(record)
+            out.append(self._not_after_birth(record))
         return out
+
+    def _not_after_birth(self, record: dict) -> dict:
+        """The record with any top-level ``*_at`` timestamp later than the sandbox's start moved back
+        to it (Procore never shows a change later than its own clock)."""
+        for name, value in record.items():
+            if name.endswith("_at") and isinstance(value, str) and len(value) >= 19 and value[10] == "T" \
+                    and value[:19] > self._born:
+                record[name] = self._born + "Z"
+        return record
 
     # -- changes (tests and the demo move the data between runs)
     def edit_record(self, entity: str, record_id: int, **changes) -> dict:
