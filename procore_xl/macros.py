@@ -74,7 +74,7 @@ def refresh_sheet_full():
         service = actions.workbook_service(wb)
         with service.full_refresh():
             return actions.refresh_sheet(wb, service) and None
-    return _run(act)
+    return _run(act, quiet=True)
 
 
 def refresh_all():
@@ -90,4 +90,5 @@ def update_dropdowns():
     return _run(act)
 
 
-MACROS = [connect, sign_out, choose_environment, insert_report, refresh_sheet, refresh_all, update_dropdowns]
+MACROS = [connect, sign_out, choose_environment, insert_report, refresh_sheet, refresh_sheet_full, refresh_all,
+          update_dropdowns]

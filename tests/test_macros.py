@@ -54,8 +54,8 @@ def rfi_count(sandbox, project_id):
 
 def test_entry_points_are_the_published_ones():
     assert [m.__name__ for m in macros.MACROS] == [
-        "connect", "sign_out", "choose_environment", "insert_report", "refresh_sheet", "refresh_all",
-        "update_dropdowns"]
+        "connect", "sign_out", "choose_environment", "insert_report", "refresh_sheet", "refresh_sheet_full",
+        "refresh_all", "update_dropdowns"]
 
 
 def test_insert_report(service, sandbox, caller):

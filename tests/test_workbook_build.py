@@ -31,9 +31,6 @@ RIBBON_MODULE = "ProcoreRibbon"
 WORKSHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"  # VB_Base of a worksheet's document module
 WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
 MACROS_PY = ROOT / "procore_xl" / "macros.py"
-# Ribbon functions of procore_xl.macros written on another branch at the same time (issue 7):
-# the ribbon may call them before this branch has them. Empty this set once they are merged.
-MACROS_IN_PARALLEL = {"refresh_sheet_full"}
 
 # The ribbon as specified: button label -> the procore_xl.macros function it must run.
 RIBBON = {
@@ -260,13 +257,13 @@ def test_runpython_commands_name_real_functions(vba):
         called.append(m.group(2))
     assert sorted(called) == sorted(RIBBON.values())
     missing = [name for name in called if name not in functions]
-    assert set(missing) <= MACROS_IN_PARALLEL, f"procore_xl.macros has no {missing}"
+    assert not missing, f"procore_xl.macros has no {missing}"
     for name in set(called) - set(missing):
         args = functions[name].args
         required = (len(args.posonlyargs) + len(args.args) - len(args.defaults)
                     + sum(default is None for default in args.kw_defaults))
         assert required == 0, f"procore_xl.macros.{name} needs arguments; RunPython passes none"
-    assert set(listed) <= set(called), "every procore_xl.macros.MACROS entry has a ribbon button"
+    assert set(listed) == set(called), "every procore_xl.macros.MACROS entry has a ribbon button, and back"
 
 
 def test_udf_wrappers_match_python_signatures(vba):
