@@ -164,11 +164,12 @@ class ProcoreClient:
         return [row for page in self.pages(path, params, company_id=company_id) for row in page]
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
-              company_id: int | str | None = None) -> Iterator[list]:
+              company_id: int | str | None = None, first_headers: dict | None = None) -> Iterator[list]:
         """The rows of a list endpoint page by page, in Procore's order, each page as soon as it
         and the pages before it have arrived (a reader that is slower than the network holds at
-        most ``max_workers`` pages it has not read yet). A non-list body is one page ``[body]``."""
-        return self._pages_of(path, params, company_id, limit=math.inf)
+        most ``max_workers`` pages it has not read yet). A non-list body is one page ``[body]``.
+        ``first_headers``: a dict that gets page 1's response headers under ``"headers"``."""
+        return self._pages_of(path, params, company_id, limit=math.inf, first_headers=first_headers)
 
     def get_first(self, path: str, limit: int, params: Mapping[str, Any] | None = None, *,
                   company_id: int | str | None = None) -> list[dict]:

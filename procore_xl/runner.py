@@ -116,11 +116,10 @@ class _Run:
     # -- top level -----------------------------------------------------------------------------
     def batches(self) -> Iterator[list[dict]]:
         """The report's rows in order: page by page when the report is one plain paged list of
-        one project or the company (nothing combines its pages) read straight from Procore, else
-        in one batch (:meth:`rows`; the record store merges a list whole)."""
+        one project or the company (nothing combines its pages), else in one batch (:meth:`rows`)."""
         rep, res = self.rep, self.res
         ep = rep.endpoint
-        page_by_page = (ep.paged and not ep.shared and not ep.envelope and not self.stored
+        page_by_page = (ep.paged and not ep.shared and not ep.envelope
                         and not rep.each and not rep.tree and res.sub_list is None
                         and not rep.dates and not rep.limit and not rep.newest_by
                         and not (rep.scope in (PROJECT, ALL_PROJECTS) and res.all_projects))

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .environments import Settings, data_dir
 
@@ -174,31 +174,78 @@ class RecordStore:
             self._local.conn = None
 
     # -- reading ----------------------------------------------------------------------------------
-    def load(self, key: CallKey) -> StoredCall | None:
+    def load(self, key: CallKey, *, records: bool = True) -> StoredCall | None:
+        """The stored call; ``records=False``: its times and flags only (``records`` empty)."""
         conn = self._connect()
         row = conn.execute("SELECT fetched_at, full_at, version, paged FROM calls WHERE key = ?",
                            (key.digest,)).fetchone()
         if row is None:
             return None
         data = [json.loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
-                                                       (key.digest,))]
+                                                       (key.digest,))] if records else []
         return StoredCall(_parse(row[0]), _parse(row[1]), row[2], bool(row[3]), data)
+
+    def pages(self, key: CallKey, size: int) -> Iterator[list[Any]]:
+        """The call's records in Procore's order, ``size`` at a time (never all held)."""
+        conn = self._connect()
+        last = -1
+        while True:
+            rows = conn.execute("SELECT pos, data FROM records WHERE call = ? AND pos > ? ORDER BY pos LIMIT ?",
+                                (key.digest, last, size)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [json.loads(d) for _, d in rows]
+
+    def shape(self, key: CallKey) -> tuple[int, bool]:
+        """(records held, whether any of them has no id) of a stored call."""
+        conn = self._connect()
+        count = conn.execute("SELECT COUNT(*) FROM records WHERE call = ?", (key.digest,)).fetchone()[0]
+        unkeyed = conn.execute("SELECT 1 FROM records WHERE call = ? AND id IS NULL LIMIT 1",
+                               (key.digest,)).fetchone() is not None
+        return count, unkeyed
+
+    def unknown_ids(self, key: CallKey, ids: Iterable[str]) -> set[str]:
+        """The ``ids`` the call holds no record for."""
+        conn = self._connect()
+        return {i for i in set(ids) if conn.execute("SELECT 1 FROM records WHERE call = ? AND id = ? LIMIT 1",
+                                                    (key.digest, i)).fetchone() is None}
+
+    def different(self, key: CallKey, records: Iterable[dict]) -> int:
+        """How many of ``records`` the call holds under another content or not at all (by id)."""
+        conn = self._connect()
+        n = 0
+        for record in records:
+            held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?",
+                                (key.digest, _id_text(record))).fetchone()
+            n += held is None or json.loads(held[0]) != record
+        return n
 
     # -- writing ----------------------------------------------------------------------------------
     def save(self, key: CallKey, records: Iterable[Any], *, server_time: datetime, version: str | None,
              paged: bool) -> None:
-        """Replace the call's records with a complete fetch made at ``server_time``."""
-        records = list(records)
+        """Replace the call's records with a complete fetch made at ``server_time``. ``records``
+        may be a generator: they are written as they come, never all held."""
+        count = 0
+
+        def rows() -> Iterator[tuple]:
+            nonlocal count
+            for i, r in enumerate(records):
+                count = i + 1
+                yield key.digest, i, _id_text(r), _dumps(r)
+
         with self._write() as conn:
             conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
-            self._upsert_call(conn, key, server_time, server_time, version, len(records), paged)
-            conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)",
-                             ((key.digest, i, _id_text(r), _dumps(r)) for i, r in enumerate(records)))
+            self._upsert_call(conn, key, server_time, server_time, version, 0, paged)
+            conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", rows())
+            conn.execute("UPDATE calls SET count = ? WHERE key = ?", (count, key.digest))
 
-    def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime) -> None:
+    def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime) -> int:
         """Records changed or added since the last fetch, by id: a changed record keeps its place,
-        a new one goes last. The last complete fetch time stays."""
+        a new one goes last, one the store holds unchanged stays as it is. The last complete fetch
+        time stays. Returns how many records were new or different."""
         changed = list(changed)
+        different = 0
         with self._write() as conn:
             row = conn.execute("SELECT full_at, version, paged FROM calls WHERE key = ?", (key.digest,)).fetchone()
             if row is None:
@@ -206,15 +253,20 @@ class RecordStore:
             top = conn.execute("SELECT COALESCE(MAX(pos), -1) FROM records WHERE call = ?",
                                (key.digest,)).fetchone()[0]
             for record in changed:
-                rid = _id_text(record)
-                updated = conn.execute("UPDATE records SET data = ? WHERE call = ? AND id = ?",
-                                       (_dumps(record), key.digest, rid)).rowcount
-                if not updated:
+                rid, data = _id_text(record), _dumps(record)
+                held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?", (key.digest, rid)).fetchone()
+                if held is not None and json.loads(held[0]) == record:
+                    continue
+                different += 1
+                if held is not None:
+                    conn.execute("UPDATE records SET data = ? WHERE call = ? AND id = ?", (data, key.digest, rid))
+                else:
                     top += 1
                     conn.execute("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)",
-                                 (key.digest, top, rid, _dumps(record)))
+                                 (key.digest, top, rid, data))
             count = conn.execute("SELECT COUNT(*) FROM records WHERE call = ?", (key.digest,)).fetchone()[0]
             self._upsert_call(conn, key, server_time, _parse(row[0]), row[1], count, bool(row[2]))
+        return different
 
     def _upsert_call(self, conn, key: CallKey, fetched_at: datetime, full_at: datetime, version: str | None,
                      count: int, paged: bool) -> None:
