@@ -416,7 +416,7 @@ def reopened_value(written):
     """What openpyxl reads back from an .xlsx for a cell value it wrote: dates as datetimes, and
     a datetime to the millisecond (Excel's serial number holds no more)."""
     if isinstance(written, dt.datetime):
-        return written.replace(microsecond=round(written.microsecond, -3) % 1_000_000)
+        return written + dt.timedelta(microseconds=round(written.microsecond, -3) - written.microsecond)
     if isinstance(written, dt.date):
         return dt.datetime(written.year, written.month, written.day)
     return None if written == "" else written
