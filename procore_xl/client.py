@@ -185,8 +185,7 @@ class ProcoreClient:
                       company_id: int | str | None = None) -> tuple[list[dict], datetime | None]:
         """``get_all`` plus the server's time (``Date`` header) when it answered page 1."""
         first: dict[str, Mapping[str, str]] = {}
-        rows = [row for page in self._pages_of(path, params, company_id, limit=math.inf, first_headers=first)
-                for row in page]
+        rows = [row for page in self.pages(path, params, company_id=company_id, first_headers=first) for row in page]
         return rows, server_date(first.get("headers", {}))
 
     def get_dated(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -438,7 +437,6 @@ def _jittered(wait: float) -> float:
     """A server-given wait plus up to 10% (at most 1 s): clients told the same time do not all
     come back at once. Never less than asked."""
     return wait + random.uniform(0, min(1.0, 0.1 * wait)) if wait > 0 else 0.0
-
 
 
 def _page_size_for(path: str, size: int) -> int:

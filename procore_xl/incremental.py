@@ -28,12 +28,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from . import reference
-from .client import server_date
+from .client import V2_MAX_PER_PAGE, server_date
 from .store import CallKey, RecordStore, Scope, StoredCall
 
 DEFAULT_MAX_AGE = timedelta(days=7)
 CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
-V2_MAX_PER_PAGE = 100
 OVERLAP = timedelta(minutes=2)        # asked again: changes made while the last answer was built
 PAGE_ROWS = 1000                      # rows per page handed out by StoredClient.pages from a list in hand
 UPDATED_AT = "filters[updated_at]"
@@ -128,14 +127,17 @@ class StoredClient:
         if stored is not None and version is not None and stored.version == version:
             self.tally.add(reused=1)
             return stored.records
-        if stored is not None and version is None and _asks_for_changes(path, params) \
-                and self._pages(path, len(stored.records)) > CHANGES_PAY_OFF_PAGES:
-            merged = self._merge_changes(key, path, params, company_id, stored)
-            if merged is not None:
-                return merged
-        rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
-        # an incremental list read whole (short, or a deletion), or a changed parent's children
+        if stored is not None and version is None and self._changes_pay_off(key, path, params):
+            if self._merge_changes(key, path, params, company_id, stored):
+                return [r for page in self.store.pages(key, PAGE_ROWS) for r in page]
+            return self._read_whole(key, path, params, company_id, version)   # the merge tallied what went
+        rows = self._read_whole(key, path, params, company_id, version)
+        # an incremental list read whole (short), or a changed parent's children
         self._count_against(stored if version is not None or _asks_for_changes(path, params) else None, rows)
+        return rows
+
+    def _read_whole(self, key: CallKey, path: str, params: dict, company_id, version: str | None) -> list[dict]:
+        rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
         self.store.save(key, rows, server_time=server_time or _now(), version=version, paged=True)
         return rows
 
@@ -143,21 +145,19 @@ class StoredClient:
               company_id: int | str | None = None) -> Iterator[list]:
         """A list page by page (the runner's path for one plain list). With nothing usable stored
         (a first pull, ``--full``, a last full fetch too old) Procore's pages pass straight through
-        as they arrive and are kept compressed (zlib level 1: a 100,000-RFI list in tens of MB
-        instead of GBs of dicts) until the last one is in, then saved: memory holds a page, not
-        the list. Otherwise the list is brought up to date as by :meth:`get_all` and handed out
+        as they arrive and are kept zlib-compressed until the last one is in, then saved: memory
+        holds a page and the compressed list, not the records. Otherwise the list is brought up to date as by :meth:`get_all` and handed out
         in pages."""
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
         stored = self._usable(key, paged=True, records=False)
         if stored is not None:
-            count, unkeyed = self.store.shape(key)
-            if not _asks_for_changes(path, params) or unkeyed or self._pages(path, count) <= CHANGES_PAY_OFF_PAGES:
+            if not self._changes_pay_off(key, path, params):
                 rows = self.get_all(path, params, company_id=company_id)    # short: read whole, compared
                 for start in range(0, len(rows), PAGE_ROWS):
                     yield rows[start:start + PAGE_ROWS]
                 return
-            if self._merge_changes_in_store(key, path, params, company_id, stored, count):
+            if self._merge_changes(key, path, params, company_id, stored):
                 yield from self.store.pages(key, PAGE_ROWS)
                 return
         first: dict = {}
@@ -170,11 +170,18 @@ class StoredClient:
         self.store.save(key, (r for blob in kept for r in json.loads(zlib.decompress(blob))),
                         server_time=server_date(first.get("headers", {})) or _now(), version=None, paged=True)
 
-    def _merge_changes_in_store(self, key: CallKey, path: str, params: dict, company_id, stored: StoredCall,
-                                count: int) -> bool:
-        """:meth:`_merge_changes` done inside the store (the stored records are never loaded):
-        True when merged; False when only a full fetch can tell (then the tally has the
-        deletions the counts show)."""
+    def _changes_pay_off(self, key: CallKey, path: str, params: Mapping[str, Any]) -> bool:
+        """Whether to ask for changes rather than read the stored list again: documented, every
+        stored record has an id to merge by, and a full read would take more than two pages."""
+        if not _asks_for_changes(path, params):
+            return False
+        count, unkeyed = self.store.shape(key)
+        return not unkeyed and self._pages(path, count) > CHANGES_PAY_OFF_PAGES
+
+    def _merge_changes(self, key: CallKey, path: str, params: dict, company_id, stored: StoredCall) -> bool:
+        """Merge what changed since the last fetch into the stored records, inside the store (they
+        are never loaded): True when merged; False when only a full read can tell (a deletion,
+        records without ids, a list without Total), the tally then holding what the counts show."""
         since = stored.fetched_at - OVERLAP
         until = max(_now(), stored.fetched_at) + timedelta(days=1)
         changes, server_time = self.client.get_all_dated(
@@ -183,7 +190,7 @@ class StoredClient:
             self.tally.add(incremental=1)
             return False
         total = self.client.count(path, params, company_id=company_id)
-        merged = count + len(self.store.unknown_ids(key, (_id(r) for r in changes)))
+        merged = self.store.shape(key)[0] + len(self.store.unknown_ids(key, (_id(r) for r in changes)))
         if total is None or total != merged:
             self.tally.add(incremental=1, changed=self.store.different(key, changes),
                            deleted=max(0, merged - (total or 0)))
@@ -191,35 +198,6 @@ class StoredClient:
         changed = self.store.merge(key, changes, server_time=server_time or _now())
         self.tally.add(incremental=1, changed=changed)
         return True
-
-    def _merge_changes(self, key: CallKey, path: str, params: dict, company_id, stored: StoredCall) -> list | None:
-        """The stored records with what changed since; None when only a full fetch can tell
-        (a deletion, records without ids, a list without Total)."""
-        since = stored.fetched_at - OVERLAP
-        until = max(_now(), stored.fetched_at) + timedelta(days=1)
-        changes, server_time = self.client.get_all_dated(
-            path, {**params, UPDATED_AT: f"{_iso(since)}...{_iso(until)}"}, company_id=company_id)
-        if any(_id(r) is None for r in changes) or any(_id(r) is None for r in stored.records):
-            return None
-        total = self.client.count(path, params, company_id=company_id)
-        merged = list(stored.records)
-        where = {_id(r): i for i, r in enumerate(merged)}
-        changed = []
-        for record in changes:
-            i = where.get(_id(record))
-            if i is None:
-                where[_id(record)] = len(merged)
-                merged.append(record)
-            elif merged[i] == record:
-                continue
-            else:
-                merged[i] = record
-            changed.append(record)
-        if total is None or total != len(merged):
-            return None
-        self.store.merge(key, changed, server_time=server_time or _now())
-        self.tally.add(incremental=1, changed=len(changed))
-        return merged
 
     # -- single bodies ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,

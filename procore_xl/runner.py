@@ -214,9 +214,7 @@ class _Run:
             return [], exc
 
     def _get(self, ep: Endpoint, ctx: dict, extra: Mapping[str, Any] | None = None) -> list[dict]:
-        path, query = ep.render(ctx)
-        query.update(extra or {})
-        company = ctx.get("company_id") if ep.company_header else None
+        path, query, company = self._request(ep, ctx, extra)
         version = {"version": ctx.get(PARENT_VERSION)} if self.stored else {}
         if ep.shared:       # a show body other reports of this run may read too: fetched once
             key = ("show", path, tuple(sorted(query.items())), company, version.get("version"))
@@ -229,6 +227,13 @@ class _Run:
         else:
             body = self.client.get(path, query, company_id=company, **version)
         return extract_records(body, ep)
+
+    @staticmethod
+    def _request(ep: Endpoint, ctx: dict, extra: Mapping[str, Any] | None) -> tuple[str, dict, Any]:
+        """(path, query, Procore-Company-Id) of one call of ``ep`` in ``ctx``, ``extra`` added to the query."""
+        path, query = ep.render(ctx)
+        query.update(extra or {})
+        return path, query, ctx.get("company_id") if ep.company_header else None
 
     def _envelope_pages(self, ep: Endpoint, path: str, query: dict, company) -> list:
         """Pages whose body is one object (records under ``record_path``), read one after the
@@ -250,10 +255,8 @@ class _Run:
             previous = records
 
     def _pages(self, ep: Endpoint, ctx: dict) -> Iterator[list[dict]]:
-        """:meth:`_get` of a paged endpoint, page by page as the pages arrive."""
-        path, query = ep.render(ctx)
-        query.update(self.filters)
-        company = ctx.get("company_id") if ep.company_header else None
+        """:meth:`_get` of the report's own paged endpoint, page by page as the pages arrive."""
+        path, query, company = self._request(ep, ctx, self.filters)
         for page in self.client.pages(path, query, company_id=company):
             yield extract_records(page, ep)
 
