@@ -451,11 +451,8 @@ def _sync_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="read every report in full (ignore the incremental state)")
     p.add_argument("--sub-reports", action="store_true",
                    help="also each report's sub-reports as their own tables (rfis_questions...)")
-    g = p.add_argument_group("report parameters, given to the reports that take them")
-    for spec in SPECS.values():
-        if spec.name not in ("company", "project", "sub_report"):
-            g.add_argument("--" + spec.name.replace("_", "-"), dest=spec.name, metavar=_placeholder(spec),
-                           help=_parameter_help(spec))
+    _add_report_parameters(p, [n for n in SPECS if n not in ("company", "project", "sub_report")],
+                           title="report parameters, given to the reports that take them")
 
 
 class _Ticker:
