@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping
 
 from . import reference
 from .client import V2_MAX_PER_PAGE, server_date
-from .store import CallKey, RecordStore, Scope, StoredCall
+from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, record_id
 
 DEFAULT_MAX_AGE = timedelta(days=7)
 CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
@@ -61,14 +61,6 @@ def _asks_for_changes(path: str, params: Mapping[str, Any]) -> bool:
     """A list where changes can be asked for and merged: documented, and in Procore's default
     order (a sorted list would need its merged records re-sorted the way the server sorts)."""
     return refreshes_incrementally(path) and not any(k.startswith(("sort", UPDATED_AT)) for k in params)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _id(record: Any) -> str | None:
-    return str(record["id"]) if isinstance(record, dict) and record.get("id") is not None else None
 
 
 @dataclass
@@ -185,12 +177,12 @@ class StoredClient:
         since = stored.fetched_at - OVERLAP
         until = max(_now(), stored.fetched_at) + timedelta(days=1)
         changes, server_time = self.client.get_all_dated(
-            path, {**params, UPDATED_AT: f"{_iso(since)}...{_iso(until)}"}, company_id=company_id)
-        if any(_id(r) is None for r in changes):
+            path, {**params, UPDATED_AT: f"{iso_time(since)}...{iso_time(until)}"}, company_id=company_id)
+        if any(record_id(r) is None for r in changes):
             self.tally.add(incremental=1)
             return False
         total = self.client.count(path, params, company_id=company_id)
-        merged = self.store.shape(key)[0] + len(self.store.unknown_ids(key, (_id(r) for r in changes)))
+        merged = self.store.shape(key)[0] + len(self.store.unknown_ids(key, (record_id(r) for r in changes)))
         if total is None or total != merged:
             self.tally.add(incremental=1, changed=self.store.different(key, changes),
                            deleted=max(0, merged - (total or 0)))
@@ -240,9 +232,9 @@ class StoredClient:
         if stored is None:
             self.tally.add(full=1)
             return
-        before = {_id(r): r for r in stored.records}
-        after = {_id(r) for r in rows}
-        changed = sum(1 for r in rows if _id(r) not in before or before[_id(r)] != r)
+        before = {record_id(r): r for r in stored.records}
+        after = {record_id(r) for r in rows}
+        changed = sum(1 for r in rows if record_id(r) not in before or before[record_id(r)] != r)
         self.tally.add(incremental=1, changed=changed, deleted=len(set(before) - after))
 
 

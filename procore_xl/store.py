@@ -108,7 +108,8 @@ class StoreInfo:
     oldest: datetime | None    # the oldest last-complete-fetch time held
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
+    """``moment`` as Procore writes times: ISO 8601 UTC to the second (``2026-12-01T09:30:00Z``)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -116,7 +117,8 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _id_text(record: Any) -> str | None:
+def record_id(record: Any) -> str | None:
+    """A record's id as text (the key records are merged by); None for a body without one."""
     if isinstance(record, dict) and record.get("id") is not None:
         return str(record["id"])
     return None
@@ -217,7 +219,7 @@ class RecordStore:
         n = 0
         for record in records:
             held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?",
-                                (key.digest, _id_text(record))).fetchone()
+                                (key.digest, record_id(record))).fetchone()
             n += held is None or json.loads(held[0]) != record
         return n
 
@@ -232,7 +234,7 @@ class RecordStore:
             nonlocal count
             for i, r in enumerate(records):
                 count = i + 1
-                yield key.digest, i, _id_text(r), _dumps(r)
+                yield key.digest, i, record_id(r), _dumps(r)
 
         with self._write() as conn:
             conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
@@ -253,7 +255,7 @@ class RecordStore:
             top = conn.execute("SELECT COALESCE(MAX(pos), -1) FROM records WHERE call = ?",
                                (key.digest,)).fetchone()[0]
             for record in changed:
-                rid, data = _id_text(record), _dumps(record)
+                rid, data = record_id(record), _dumps(record)
                 held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?", (key.digest, rid)).fetchone()
                 if held is not None and json.loads(held[0]) == record:
                     continue
@@ -277,7 +279,7 @@ class RecordStore:
             "version = excluded.version, count = excluded.count, paged = excluded.paged, "
             "saved_at = excluded.saved_at",      # not REPLACE: that would delete the call's records
             (key.digest, key.scope.env, key.scope.api_url, key.scope.app, key.company, key.path, key.query,
-             _iso(fetched_at), _iso(full_at), version, count, int(paged), _iso(datetime.now(timezone.utc))))
+             iso_time(fetched_at), iso_time(full_at), version, count, int(paged), iso_time(datetime.now(timezone.utc))))
 
     def _write(self):
         return _Transaction(self._connect())
@@ -296,7 +298,7 @@ class RecordStore:
         """Forget calls not saved for that long (parameters no longer used, a sandbox long gone)."""
         if not self.path.exists():
             return 0
-        cutoff = _iso(datetime.now(timezone.utc) - not_saved_for)
+        cutoff = iso_time(datetime.now(timezone.utc) - not_saved_for)
         with self._write() as conn:
             removed = conn.execute("DELETE FROM calls WHERE saved_at < ?", (cutoff,)).rowcount
             if removed:
