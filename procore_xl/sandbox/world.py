@@ -93,9 +93,12 @@ class World:
         self._index: dict[tuple[str, int], dict[int, dict]] = {}
         self._added: dict[tuple[str, int], int] = {}      # records added per (entity, parent id)
         self._last_change: datetime | None = None
-        # generated data is stamped within working hours of its day: never later than the sandbox's
-        # start, so no record was "updated in the future" of the Date header and World.now()
-        self._born = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S")
+        # generated data is stamped within working hours of its day; when the world's "today" is
+        # (UTC) today or later, a stamp after the start of today is moved back to it, so no record was
+        # "updated in the future" of the Date header and World.now(), and the same seed still gives
+        # the same data all day (a world dated in the past needs no such move)
+        utc_today = datetime.now(timezone.utc).date()
+        self._latest_stamp = f"{utc_today.isoformat()}T00:00:00" if self.today >= utc_today else None
         self._lock = threading.RLock()
 
     # -- the server clock
@@ -241,16 +244,18 @@ class World:
             self._keys.setdefault((spec.name, record["id"]), parent_key * spec.cap + i + 1)
             if project:
                 self._project_of[(spec.name, record["id"])] = project
-            out.append(self._not_after_birth(record))
+            out.append(self._not_in_the_future(record))
         return out
 
-    def _not_after_birth(self, record: dict) -> dict:
-        """The record with any top-level ``*_at`` timestamp later than the sandbox's start moved back
+    def _not_in_the_future(self, record: dict) -> dict:
+        """The record with any top-level ``*_at`` timestamp later than the start of today moved back
         to it (Procore never shows a change later than its own clock)."""
+        if self._latest_stamp is None:
+            return record
         for name, value in record.items():
             if name.endswith("_at") and isinstance(value, str) and len(value) >= 19 and value[10] == "T" \
-                    and value[:19] > self._born:
-                record[name] = self._born + "Z"
+                    and value[:19] > self._latest_stamp:
+                record[name] = self._latest_stamp + "Z"
         return record
 
     # -- changes (tests and the demo move the data between runs)
