@@ -14,10 +14,12 @@ turn, and every save is one transaction, so a reader sees a call's old records o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -154,8 +156,7 @@ class RecordStore:
         conn.execute("PRAGMA synchronous = NORMAL")
         with self._ready_lock:
             if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(SCHEMA)
+                _set_up(conn)
                 self._ready = True
         self._local.conn = conn
         return conn
@@ -323,6 +324,22 @@ class RecordStore:
         if not where:
             self._connect().execute("VACUUM")
         return removed
+
+
+def _set_up(conn: sqlite3.Connection) -> None:
+    """WAL mode and the tables. Several processes opening a new store at once race for the lock
+    that switching to WAL takes, and SQLite answers "database is locked" at once rather than wait
+    (its busy handler does not apply): try again, a little later each time, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    for attempt in itertools.count():
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(min(0.5, 0.01 * 2 ** attempt))
 
 
 class _Transaction:

@@ -78,3 +78,33 @@ def test_calls_not_saved_for_a_long_time_are_pruned(store):
         db.execute("UPDATE calls SET saved_at = '2020-01-01T00:00:00Z' WHERE company = '8002'")
     assert store.prune(not_saved_for=timedelta(days=30)) == 1
     assert store.load(key()) is not None and store.load(key(company=8002)) is None
+
+
+def _open_and_save(path: str, barrier, answers) -> None:
+    barrier.wait()                                    # every process opens the new store at once
+    try:
+        store = RecordStore(path)
+        key = CallKey.of(Scope("sandbox", "http://127.0.0.1:1", "app"), 8001, "/rest/v1.0/projects/1/rfis", {})
+        store.load(key, records=False)
+        store.save(key, [{"id": i} for i in range(50)], server_time=datetime.now(timezone.utc), version=None,
+                   paged=True)
+        answers.put("ok")
+    except Exception as exc:                          # reported to the test, not lost in the child
+        answers.put(repr(exc))
+
+
+def test_eight_processes_opening_a_new_store_at_once_all_save(tmp_path):
+    """Switching a new database to WAL takes a lock SQLite will not wait for: the first opening
+    by several processes at once must not fail with "database is locked"."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+    for round_ in range(10):
+        path = str(tmp_path / f"records-{round_}.sqlite3")
+        barrier, answers = ctx.Barrier(8), ctx.Queue()
+        processes = [ctx.Process(target=_open_and_save, args=(path, barrier, answers)) for _ in range(8)]
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.join(60)
+        assert [answers.get(timeout=5) for _ in processes] == ["ok"] * 8
