@@ -88,7 +88,7 @@ def main() -> None:
     t0 = time.perf_counter()
     table_data(frame)                           # conversion alone, for the breakdown
     t_convert = time.perf_counter() - t0
-    result = ReportResult(report="RFIs", params={}, frame=frame, requests=0, seconds=0.0, warnings=[])
+    result = ReportResult(report="RFIs", params={}, table=frame, requests=0, seconds=0.0, warnings=[])
     params = {"company": 8001, "project": 91001}
     cells = args.rows * args.cols
     with tempfile.TemporaryDirectory() as tmp:

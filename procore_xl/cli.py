@@ -269,7 +269,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
-        print(f"{result.report}: {len(result.frame)} rows, {result.requests} requests, "
+        print(f"{result.report}: {len(result.table)} rows, {result.requests} requests, "
               f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}", file=sys.stderr)
     return 0
 

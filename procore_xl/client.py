@@ -90,7 +90,7 @@ class ClientStats:
 
 @dataclass
 class _Answer:
-    """One successful API response: decoded body and headers."""
+    """One successful API response: decoded body (or its bytes, when asked so) and headers."""
 
     body: Any
     headers: Mapping[str, str]
@@ -286,36 +286,52 @@ class ProcoreClient:
     def _fetch_pages(self, path: str, params: dict, size: int, pages: range,
                      company_id: int | str | None) -> Iterator[_Answer]:
         """Pages ``pages`` concurrently (same params as page 1 plus page/per_page), yielded in page
-        order; at most ``max_workers`` pages are asked for ahead of the one being read."""
+        order; at most ``max_workers`` pages are asked for ahead of the one being read. A page
+        waits its turn as the bytes Procore sent (a quarter of the decoded page's memory) and is
+        decoded when its turn comes; one whose body does not parse is asked for again, with the
+        usual retries."""
+        def query(page: int) -> dict:
+            return {**params, "page": page, "per_page": size}
+
         def one(page: int) -> _Answer:
-            answer = self._fetch(path, {**params, "page": page, "per_page": size}, company_id)
+            answer = self._fetch(path, query(page), company_id, decode=False)
             self.stats.add(pages=1)
             return answer
 
         todo = iter(pages)
-        ahead: deque[Future] = deque(self._executor.submit(one, page)
-                                     for page in itertools.islice(todo, self.max_workers))
+        ahead: deque[tuple[int, Future]] = deque((page, self._executor.submit(one, page))
+                                                 for page in itertools.islice(todo, self.max_workers))
         try:
             while ahead:
-                answer = ahead.popleft().result()        # the first failure, in page order, ends it
+                page, future = ahead.popleft()
+                answer = future.result()                 # the first failure, in page order, ends it
                 following = next(todo, None)
                 if following is not None:
-                    ahead.append(self._executor.submit(one, following))
+                    ahead.append((following, self._executor.submit(one, following)))
+                try:
+                    answer = _Answer(self._decode(answer.body, path, None), answer.headers)
+                except _Retry as retry:
+                    log.warning("GET %s page %d failed (%s); asking for it again", _path_of(self._url(path)),
+                                page, retry.kind)
+                    self.stats.add(retries=1)
+                    answer = self._fetch(path, query(page), company_id)
                 yield answer
         finally:
-            for future in ahead:
+            for _, future in ahead:
                 future.cancel()
 
     # ------------------------------------------------------------------ one request with retries
 
-    def _fetch(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None) -> _Answer:
+    def _fetch(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None, *,
+               decode: bool = True) -> _Answer:
+        """One GET with retries; the body decoded, or (``decode=False``) the bytes as sent."""
         url = self._url(path)
         rejected: set[str] = set()  # tokens refused for this request: each is refreshed once
         failures = _Failures()
         while True:
             token = self.tokens.access_token()
             try:
-                return self._attempt(url, params, company_id, token)
+                return self._attempt(url, params, company_id, token, decode)
             except _Unauthorized as exc:
                 if token in rejected or len(rejected) >= MAX_REFRESHES_PER_REQUEST:
                     raise SignedOutError(SIGNED_OUT_MESSAGE, request_id=exc.request_id, status=401) from None
@@ -338,7 +354,7 @@ class ProcoreClient:
                     time.sleep(delay)
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None, company_id: int | str | None,
-                 token: str) -> _Answer:
+                 token: str, decode: bool = True) -> _Answer:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
                    "User-Agent": self.user_agent}
         if company_id is not None:
@@ -359,7 +375,7 @@ class ProcoreClient:
         log.debug("GET %s%s -> %d", _path_of(url), f" page {params['page']}" if params and "page" in params else "",
                   status)
         if 200 <= status < 300:
-            return _Answer(self._decode(content, url, request_id), response.headers)
+            return _Answer(self._decode(content, url, request_id) if decode else content, response.headers)
         if status == 401:
             raise _Unauthorized(request_id)
         if status == 429:

@@ -78,7 +78,7 @@ def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, laten
             service.clear_records()      # this sandbox goes away with the demo: so do its stored records
         write_results_workbook(Path(out), runs)
         total_requests = sandbox.requests
-    total_rows = sum(len(result.frame) for _, result in runs)
+    total_rows = sum(len(result.table) for _, result in runs)
     print(f"\n{len(runs)} of {len(REPORTS)} reports, {total_rows:,} rows, {total_requests:,} "
           f"requests to the sandbox, {time.perf_counter() - started:.1f} s -> {out}", file=stream)
     if waited:
@@ -102,6 +102,6 @@ def _run_all(service: ProcoreService, stream: TextIO
             print(f"{report.name:<36} {'failed':>7}", file=stream)
             continue
         runs.append((params, result))
-        print(f"{result.report:<36} {len(result.frame):>7,} {result.requests:>9,} "
+        print(f"{result.report:<36} {len(result.table):>7,} {result.requests:>9,} "
               f"{result.seconds:>8.2f}", file=stream)
     return runs, failures

@@ -34,9 +34,11 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
+
+from .spill import Spill
 
 MAX_EXACT_INT = 2 ** 53
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -241,56 +243,12 @@ def _is_id_col(col: str) -> bool:
     return last == "id" or last.endswith("_id")
 
 
-def _clean_ids(s: pd.Series) -> pd.Series:
-    vals = s.dropna()
-    if vals.empty:
-        return s
-    ints = []
-    for v in vals:
-        if isinstance(v, bool):
-            return s
-        if isinstance(v, int):
-            ints.append(v)
-        elif isinstance(v, float) and v.is_integer():
-            ints.append(int(v))
-        elif isinstance(v, str) and _INT_RE.fullmatch(v.strip()):
-            ints.append(int(v))
-        else:
-            return s
-    if any(abs(i) >= 2 ** 63 for i in ints):       # beyond int64: exact Python ints
-        return pd.Series([None if _missing(v) else int(v) for v in s], index=s.index, dtype=object)
-    # Exact integers; an id above 2**53 stays a number here and becomes text only in the one Excel
-    # cell that could not hold it (excel/values.py), so the rest of the column stays numeric.
-    exact = [None if _missing(v) else int(v) for v in s]   # not via float: no rounding above 2**53
-    return pd.Series(pd.array(exact, dtype="Int64"), index=s.index)
-
-
 def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and v != v) or v is pd.NA
 
 
 def _blank(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
-
-
-def _clean_dates(s: pd.Series) -> pd.Series:
-    dates = 0
-    for v in s:                    # stop at the first value that is not a date (most columns)
-        if type(v) is str:
-            if _DATE_RE.fullmatch(v):
-                dates += 1
-            elif v.strip():
-                return s
-        elif not _missing(v):
-            return s
-    if not dates:
-        return s
-    try:
-        out = pd.to_datetime(s.map(lambda v: None if _missing(v) or _blank(v) else v),
-                             utc=True, format="ISO8601")
-    except (ValueError, TypeError, OverflowError):
-        return s
-    return out.dt.tz_localize(None)
 
 
 def _exact_number(v: Any) -> bool:
@@ -306,26 +264,143 @@ def _exact_number(v: Any) -> bool:
     return len(v.strip().lstrip("-").replace(".", "").lstrip("0")) <= _MAX_DIGITS
 
 
-def _clean_money(col: str, s: pd.Series) -> pd.Series:
-    if not _MONEY_WORDS.search(col.rsplit(".", 1)[-1]):
-        return s
-    vals = [v for v in s.dropna() if not _blank(v)]
-    if not vals or not all(_exact_number(v) for v in vals):
-        return s
-    if not any(isinstance(v, str) for v in vals):
-        return s
-    return s.map(lambda v: None if _missing(v) or _blank(v) else float(v)).astype("Float64").astype(float)
+AS_SENT, IDS, BIG_IDS, DATES, MONEY = "as sent", "ids", "big ids", "dates", "money"   # column types
+
+
+class ColumnType:
+    """What one column becomes under the all-or-nothing rules of the module doc, decided over all
+    its values, which may come piece by piece (:meth:`add`): exact integer ids (``Int64``; Python
+    ints beyond int64), naive UTC datetimes, money as float, or the values as sent. With
+    ``parse_dates`` each piece of date text is also parsed as it comes (and kept, 8 bytes a
+    value, in :attr:`moments`: one Series per piece, None for a piece without a date), so a date
+    that only looks like one (``2026-13-45``) keeps the column as sent before any piece is
+    converted, and :attr:`dates_only` says whether every value is a midnight (a date without a
+    time)."""
+
+    def __init__(self, name: str, *, parse_dates: bool = False):
+        self.ids = _is_id_col(name)
+        self.dates = not self.ids
+        self.money = not self.ids and bool(_MONEY_WORDS.search(name.rsplit(".", 1)[-1]))
+        self._parse = parse_dates
+        self.moments: list[pd.Series | None] = []
+        self._id_seen = self._big = self._date_seen = self._number_seen = self._money_text = False
+        self.dates_only = True
+
+    def add(self, values: Sequence[Any]) -> None:
+        if self.ids:
+            self._add_ids(values)
+        if self.dates:
+            self._add_dates(values)
+        if self.money:
+            self._add_money(values)
+
+    def _add_ids(self, values: Sequence[Any]) -> None:
+        for v in values:
+            if type(v) is int:          # the common case first (a bool is not an int here)
+                n = v
+            elif _missing(v):
+                continue
+            elif isinstance(v, bool):
+                self.ids = False
+                return
+            elif isinstance(v, int):
+                n = v
+            elif isinstance(v, float) and v.is_integer():
+                n = int(v)
+            elif isinstance(v, str) and _INT_RE.fullmatch(v.strip()):
+                n = int(v)
+            else:
+                self.ids = False
+                return
+            self._id_seen = True
+            self._big = self._big or abs(n) >= 2 ** 63
+
+    def _add_dates(self, values: Sequence[Any]) -> None:
+        found = False
+        for v in values:                # stop at the first value that is not a date (most columns)
+            if type(v) is str:
+                if _DATE_RE.fullmatch(v):
+                    found = True
+                elif v.strip():
+                    self._not_dates()
+                    return
+            elif not _missing(v):
+                self._not_dates()
+                return
+        if not self._parse:
+            self._date_seen = self._date_seen or found
+            return
+        if not found:
+            self.moments.append(None)
+            return
+        try:
+            moments = _to_datetimes(values)
+        except (ValueError, TypeError, OverflowError):
+            self._not_dates()
+            return
+        self._date_seen = True
+        self.moments.append(moments)
+        self.dates_only = self.dates_only and _midnights(moments)
+
+    def _not_dates(self) -> None:
+        self.dates = False
+        self.moments = []
+
+    def _add_money(self, values: Sequence[Any]) -> None:
+        for v in values:
+            if v is None or _missing(v) or _blank(v):
+                continue
+            if not _exact_number(v):
+                self.money = False
+                return
+            self._number_seen = True
+            self._money_text = self._money_text or isinstance(v, str)
+
+    @property
+    def kind(self) -> str:
+        if self.ids and self._id_seen:
+            return BIG_IDS if self._big else IDS
+        if self.dates and self._date_seen:
+            return DATES
+        if self.money and self._number_seen and self._money_text:   # numbers already: left as sent
+            return MONEY
+        return AS_SENT
+
+
+def _to_datetimes(values: Sequence[Any]) -> pd.Series:
+    """Date text (and missing values: a date column holds nothing else) as naive UTC datetimes."""
+    text = pd.Series([v if type(v) is str and v and not v.isspace() else None for v in values], dtype=object)
+    return pd.to_datetime(text, utc=True, format="ISO8601").dt.tz_localize(None)
+
+
+def typed(kind: str, values: Sequence[Any]) -> pd.Series:
+    """``values`` (one column, or a block of it) as a Series of the column's ``kind``."""
+    if kind == IDS:      # exact: not via float (no rounding above 2**53); above 2**53 becomes
+        # text only in the one Excel cell that cannot hold it (excel/values.py)
+        return pd.Series(pd.array([None if _missing(v) else int(v) for v in values], dtype="Int64"))
+    if kind == BIG_IDS:  # beyond int64: exact Python ints
+        return pd.Series([None if _missing(v) else int(v) for v in values], dtype=object)
+    if kind == DATES:
+        return _to_datetimes(values)
+    if kind == MONEY:
+        return pd.Series([None if _missing(v) or _blank(v) else float(v) for v in values], dtype=float)
+    # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
+    return pd.Series(values, dtype=object)
 
 
 def clean_column(col: str, s: pd.Series) -> pd.Series:
+    """A whole column typed by the module doc's rules (a non-object column as it is)."""
     if s.dtype != object:
         return s
-    if _is_id_col(col):
-        return _clean_ids(s)
-    out = _clean_dates(s)
-    if out is not s:
-        return out
-    return _clean_money(col, s)
+    judge = ColumnType(col)
+    judge.add(s.tolist())
+    kind = judge.kind
+    if kind == AS_SENT:
+        return s
+    try:
+        return typed(kind, s.tolist()).set_axis(s.index)
+    except (ValueError, TypeError, OverflowError):   # a date that only looks like one
+        return s
 
 
 def order_columns(columns: Sequence[str], *, lead: Sequence[str] = (), keys: Sequence[str] = (),
@@ -352,21 +427,23 @@ _ABSENT = float("nan")     # a field a record does not have (as pandas fills a f
 
 
 class FrameBuilder:
-    """Rows flattened batch by batch (a page as it arrives) into columns; :meth:`frame` types and
-    orders them exactly as :func:`to_frame` does. Memory: each batch's columns are kept pickled
-    (compact bytes, repeated text once), so the decoded records of a page are freed whole when
-    the next page comes; a long pull no longer keeps every page's memory pinned by the few
-    values it retains from it. Repeated text (names, statuses, logins) ends as one object per
-    distinct value and column.
+    """Rows flattened batch by batch (a page as it arrives) into columns; :meth:`table` gives them
+    as a :class:`Table`, typed and ordered exactly as :func:`to_frame` does. Memory: each batch's
+    columns are kept pickled in a :class:`~procore_xl.spill.Spill` (on disk once the report is
+    large), so the decoded records of a page are freed whole when the next page comes and a long
+    pull holds a page, not the report. Repeated text (names, statuses, logins) ends as one object
+    per distinct value and column in a whole frame.
 
     ``custom_labels`` may be a function: it is called once, at the first record that has custom
     fields (the definitions request is only made for reports that carry some)."""
 
     def __init__(self, *, custom_labels: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None):
         self._labels = custom_labels
-        self._pieces: dict[str, list[tuple[int, bytes]]] = {}   # name -> (first row, pickled values)
-        self._memos: dict[str, dict[str, str] | None] = {}      # per column: one object per distinct text
-        self._filled: set[str] = set()                          # columns with at least one value
+        self._spill = Spill()                            # the pickled pieces
+        self._pieces: dict[str, dict[int, tuple[int, int]]] = {}   # name -> {first row of a batch: piece}
+        self._batches: list[tuple[int, int]] = []        # (first row, rows) of each batch
+        self._memos: dict[str, dict[str, str] | None] = {}  # per column: one object per distinct text
+        self._filled: set[str] = set()                   # columns with at least one value
         self.rows = 0
 
     def _custom_labels(self) -> Mapping[str, str] | None:
@@ -388,10 +465,11 @@ class FrameBuilder:
             names.update(dict.fromkeys(row))
         first = self.rows
         self.rows += len(flat)
+        self._batches.append((first, len(flat)))
         for name in names:
             values = [row.get(name, _ABSENT) for row in flat]
             if name not in self._pieces:
-                self._pieces[name] = []
+                self._pieces[name] = {}
                 self._memos[name] = {}
             memo = self._memos[name]
             if memo is not None:
@@ -400,33 +478,148 @@ class FrameBuilder:
                     self._memos[name] = None
             if name not in self._filled and any(v is not None and v is not _ABSENT for v in values):
                 self._filled.add(name)
-            self._pieces[name].append((first, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)))
+            self._pieces[name][first] = self._spill.put(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def _column(self, name: str) -> list[Any]:
-        """One column's values, every row (a row without the field: NaN); its pieces are freed."""
-        values: list[Any] = []
-        memo = self._memos.pop(name, None)
-        for first, blob in self._pieces.pop(name):
-            if first > len(values):
-                values.extend([_ABSENT] * (first - len(values)))
-            piece = pickle.loads(blob)
-            values.extend([memo.get(v, v) if type(v) is str else v for v in piece] if memo else piece)
-        values.extend([_ABSENT] * (self.rows - len(values)))
-        return values
+    def table(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (), order: Sequence[str] = ()) -> Table:
+        """The rows as a :class:`Table` (which reads this builder: add nothing more)."""
+        cols = _without_empty_parents(list(self._pieces), self._filled)
+        lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
+        return Table(order_columns(cols, lead=lead_cols, keys=keys, order=order), self.rows, builder=self)
 
     def frame(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (),
               order: Sequence[str] = ()) -> pd.DataFrame:
         """The typed DataFrame (the builder gives its columns away: call once)."""
-        cols = _without_empty_parents(list(self._pieces), self._filled)
-        lead_cols = [c for c in cols if any(c.startswith(p) for p in lead)] if lead else []
-        cols = order_columns(cols, lead=lead_cols, keys=keys, order=order)
+        return self.table(lead=lead, keys=keys, order=order).frame()
+
+    def _piece(self, name: str, first: int, rows: int) -> list[Any]:
+        """One batch of a column (a column the batch did not have: NaN)."""
+        piece = self._pieces[name].get(first)
+        return pickle.loads(self._spill.get(piece)) if piece is not None else [_ABSENT] * rows
+
+    def _column(self, name: str) -> list[Any]:
+        """One column's values, every row, repeated text as one object; its pieces are freed."""
+        values: list[Any] = []
+        memo = self._memos.pop(name, None)
+        for first, handle in self._pieces.pop(name).items():
+            if first > len(values):
+                values.extend([_ABSENT] * (first - len(values)))
+            piece = pickle.loads(self._spill.get(handle))
+            values.extend([memo.get(v, v) if type(v) is str else v for v in piece] if memo else piece)
+        values.extend([_ABSENT] * (self.rows - len(values)))
+        return values
+
+    def _frame(self, cols: Sequence[str]) -> pd.DataFrame:
         if not self.rows:
-            return pd.DataFrame(columns=cols)
-        # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
+            return pd.DataFrame(columns=list(cols))
         data = {c: clean_column(c, pd.Series(self._column(c), dtype=object)) for c in cols}
         self._pieces.clear()
         self._memos.clear()
-        return pd.DataFrame(data, columns=cols, index=pd.RangeIndex(self.rows), copy=False)
+        self._spill.close()
+        return pd.DataFrame(data, columns=list(cols), index=pd.RangeIndex(self.rows), copy=False)
+
+    def _column_types(self, cols: Sequence[str]) -> dict[str, ColumnType]:
+        """Each column's type, decided over all its pieces (one piece in memory at a time)."""
+        types = {}
+        for c in cols:
+            judge = types[c] = ColumnType(c, parse_dates=True)
+            for first, rows in self._batches:
+                if not (judge.ids or judge.dates or judge.money):
+                    break                                   # nothing left it could become
+                judge.add(self._piece(c, first, rows))
+        return types
+
+    def _blocks(self, cols: Sequence[str], types: Mapping[str, ColumnType], rows: int) -> Iterator[pd.DataFrame]:
+        """Consecutive batches joined into blocks of at least ``rows`` rows (the last may be short)."""
+        group: list[int] = []
+        for i, (first, n) in enumerate(self._batches):
+            group.append(i)
+            if first + n - self._batches[group[0]][0] >= rows or i == len(self._batches) - 1:
+                yield self._block(cols, types, group)
+                group = []
+
+    def _block(self, cols: Sequence[str], types: Mapping[str, ColumnType], group: list[int]) -> pd.DataFrame:
+        batches = [self._batches[i] for i in group]
+        data = {}
+        for c in cols:
+            kind = types[c].kind
+            if kind == DATES:               # parsed when the column was typed: not again
+                moments = types[c].moments
+                data[c] = pd.concat([moments[i] if moments[i] is not None else typed(DATES, [None] * n)
+                                     for i, (_, n) in zip(group, batches)], ignore_index=True)
+            else:
+                data[c] = typed(kind, [v for first, n in batches for v in self._piece(c, first, n)])
+        start, end = batches[0][0], batches[-1][0] + batches[-1][1]
+        return pd.DataFrame(data, columns=list(cols), copy=False).set_axis(pd.RangeIndex(start, end))
+
+
+class Table:
+    """A report's typed table, read whole (:meth:`frame`, made once) or block by block
+    (:meth:`blocks`: the same rows typed as the whole frame types them, without the whole frame
+    ever being held; what a CSV or any other streamed output needs)."""
+
+    def __init__(self, columns: Sequence[str], rows: int, *, frame: pd.DataFrame | None = None,
+                 builder: FrameBuilder | None = None):
+        self.columns = list(columns)
+        self.rows = rows
+        self._frame, self._builder = frame, builder
+        self._types: dict[str, ColumnType] | None = None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Table:
+        return cls(list(frame.columns), len(frame), frame=frame)
+
+    def __reduce__(self):
+        return Table.of, (self.frame(),)      # pickled (sent to another process): as its frame
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self._builder._frame(self.columns)
+            self._builder = self._types = None
+        return self._frame
+
+    def blocks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
+        """The rows in order, in blocks of about ``rows`` (whole pages of the pull; a table made
+        from a frame: that frame, in one block)."""
+        if self._builder is None:
+            yield self.frame()
+            return
+        yield from self._builder._blocks(self.columns, self._column_types(), rows)
+
+    def moments(self) -> list[str]:
+        """The columns of datetimes."""
+        if self._builder is None:
+            frame = self.frame()
+            return [c for c in self.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+        return [c for c, t in self._column_types().items() if t.kind == DATES]
+
+    def dates_only(self) -> set[str]:
+        """The datetime columns whose every value is a midnight: dates without a time."""
+        if self._builder is None:
+            frame = self.frame()
+            return {c for c in self.moments() if _midnights(frame[c])}
+        return {c for c, t in self._column_types().items() if t.kind == DATES and t.dates_only}
+
+    def texts(self) -> list[str]:
+        """The columns that may hold text (typed as sent)."""
+        if self._builder is None:
+            frame = self.frame()
+            return [c for c in self.columns if pd.api.types.is_object_dtype(frame[c])
+                    or pd.api.types.is_string_dtype(frame[c])]
+        return [c for c, t in self._column_types().items() if t.kind in (AS_SENT, BIG_IDS)]
+
+    def _column_types(self) -> dict[str, ColumnType]:
+        if self._types is None:
+            self._types = self._builder._column_types(self.columns)
+        return self._types
+
+
+def _midnights(moments: pd.Series) -> bool:
+    """Every (non-missing) value a midnight."""
+    values = moments.dropna().to_numpy()
+    return bool((values == values.astype("datetime64[D]")).all())
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),

@@ -30,6 +30,7 @@ from typing import Any, Iterator, Mapping
 from . import reference
 from .client import V2_MAX_PER_PAGE, server_date
 from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, record_id
+from .spill import Spill
 
 DEFAULT_MAX_AGE = timedelta(days=7)
 CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
@@ -137,8 +138,8 @@ class StoredClient:
               company_id: int | str | None = None) -> Iterator[list]:
         """A list page by page (the runner's path for one plain list). With nothing usable stored
         (a first pull, ``--full``, a last full fetch too old) Procore's pages pass straight through
-        as they arrive and are kept zlib-compressed until the last one is in, then saved: memory
-        holds a page and the compressed list, not the records. Otherwise the list is brought up to date as by :meth:`get_all` and handed out
+        as they arrive and are kept zlib-compressed (on disk once large, :class:`Spill`) until the
+        last one is in, then saved: memory holds a page, not the list. Otherwise the list is brought up to date as by :meth:`get_all` and handed out
         in pages."""
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
@@ -153,14 +154,15 @@ class StoredClient:
                 yield from self.store.pages(key, PAGE_ROWS)
                 return
         first: dict = {}
-        kept: list[bytes] = []
-        for page in self.client.pages(path, params, company_id=company_id, first_headers=first):
-            kept.append(zlib.compress(json.dumps(page).encode("ascii"), 1))
-            yield page
-        if stored is None:
-            self.tally.add(full=1)
-        self.store.save(key, (r for blob in kept for r in json.loads(zlib.decompress(blob))),
-                        server_time=server_date(first.get("headers", {})) or _now(), version=None, paged=True)
+        with Spill() as kept:
+            handles = []
+            for page in self.client.pages(path, params, company_id=company_id, first_headers=first):
+                handles.append(kept.put(zlib.compress(json.dumps(page).encode("ascii"), 1)))
+                yield page
+            if stored is None:
+                self.tally.add(full=1)
+            self.store.save(key, (r for h in handles for r in json.loads(zlib.decompress(kept.get(h)))),
+                            server_time=server_date(first.get("headers", {})) or _now(), version=None, paged=True)
 
     def _changes_pay_off(self, key: CallKey, path: str, params: Mapping[str, Any]) -> bool:
         """Whether to ask for changes rather than read the stored list again: documented, every

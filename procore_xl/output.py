@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import ConfigurationError
+from .flatten import Table
 from .runner import ReportResult
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
@@ -102,11 +103,11 @@ class ReportOutput:
             sys.stdout.flush()
             raw_out = getattr(sys.stdout, "buffer", None)
             write = (lambda text: raw_out.write(text.encode("utf-8"))) if raw_out is not None else sys.stdout.write
-            replaced = write_csv(result.frame, write, raw=self.raw_csv)
+            replaced = write_csv(result.table, write, raw=self.raw_csv)
             (raw_out or sys.stdout).flush()
         else:
             with open(self.tmp, "wb") as fh:
-                replaced = write_csv(result.frame, lambda text: fh.write(text.encode("utf-8")), raw=self.raw_csv)
+                replaced = write_csv(result.table, lambda text: fh.write(text.encode("utf-8")), raw=self.raw_csv)
         if replaced:
             result.warnings.append(f"{replaced} character(s) that UTF-8 cannot hold (lone surrogates in "
                                    f"Procore's text) written as U+FFFD, the replacement character")
@@ -148,51 +149,53 @@ def encodable(text: str) -> tuple[str, int]:
 
 
 def _guard_text(values: pd.Series) -> pd.Series:
-    """An apostrophe before text starting like a formula (vectorised: most columns have none)."""
-    try:
-        risky = values.str.startswith(FORMULA_START, na=False)
-    except AttributeError:          # no text in the column (numbers, booleans)
+    """An apostrophe before text starting like a formula. One pass in plain Python, and no copy
+    when there is none (most columns): at a block's size that is several times quicker than
+    pandas' ``str.startswith``."""
+    items = values.tolist()
+    risky = [i for i, v in enumerate(items) if type(v) is str and v.startswith(FORMULA_START)]
+    if not risky:
         return values
-    risky = risky.astype(bool)
-    if not risky.any():
-        return values
-    out = values.copy()
-    out[risky] = "'" + values[risky].astype(str)
-    return out
+    for i in risky:
+        items[i] = "'" + items[i]
+    return pd.Series(items, index=values.index, dtype=values.dtype)
 
 
-def _date_only(values: pd.Series) -> bool:
-    dates = values.dropna()
-    return bool((dates == dates.dt.normalize()).all())
-
-
-def write_csv(frame: pd.DataFrame, write: Callable[[str], Any], *, raw: bool = False) -> int:
-    """``frame`` as CSV text, block by block, through ``write``: UTF-8 text, RFC 4180 (CRLF line
-    ends, so a carriage return inside a text is quoted like a line feed), date-only columns as
-    ``YYYY-MM-DD``, timestamps as ``YYYY-MM-DDTHH:MM:SS``. Unless ``raw``, text and headers
-    starting like a formula get an apostrophe. Returns how many lone surrogates became U+FFFD."""
-    moments = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
-    date_only = {c for c in moments if _date_only(frame[c])}
-    texts = {c for c in frame.columns
-             if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])}
-    header = [str(c) for c in frame.columns]
+def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: bool = False,
+              block_rows: int = CSV_BLOCK_ROWS) -> int:
+    """``table`` as CSV text, block by block, through ``write`` (a report's table is read a page
+    at a time, never whole): UTF-8 text, RFC 4180 (CRLF line ends, so a carriage return inside
+    a text is quoted like a line feed), date-only columns as ``YYYY-MM-DD``, timestamps as
+    ``YYYY-MM-DDTHH:MM:SS``. Unless ``raw``, text and headers starting like a formula get an
+    apostrophe. Returns how many lone surrogates became U+FFFD."""
+    if isinstance(table, pd.DataFrame):
+        table = Table.of(table)
+    moments, date_only, texts = table.moments(), table.dates_only(), table.texts()
+    header = [str(c) for c in table.columns]
     if not raw:
         header = [_text_only(c) for c in header]
     replaced = 0
-    for start in range(0, max(len(frame), 1), CSV_BLOCK_ROWS):
-        block = frame.iloc[start:start + CSV_BLOCK_ROWS]
-        if moments or (texts and not raw):
-            block = block.copy()
-            for c in moments:      # formatted here: to_csv's date_format would scan every text column
-                block[c] = block[c].dt.strftime("%Y-%m-%d" if c in date_only else "%Y-%m-%dT%H:%M:%S")
-            if not raw:
-                for c in texts:
-                    block[c] = _guard_text(block[c])
+    first = True
+    for batch in table.blocks(block_rows):
+        for start in range(0, max(len(batch), first), block_rows):   # an empty first: the header
+            block = batch.iloc[start:start + block_rows]
+            if moments or (texts and not raw):
+                block = block.copy()
+                for c in moments:  # formatted here: to_csv's date_format would scan every text column
+                    block[c] = block[c].dt.strftime("%Y-%m-%d" if c in date_only else "%Y-%m-%dT%H:%M:%S")
+                if not raw:
+                    for c in texts:
+                        block[c] = _guard_text(block[c])
+            buf = io.StringIO()
+            block.to_csv(buf, index=False, header=header if first else False, lineterminator="\r\n")
+            first = False
+            text, n = encodable(buf.getvalue())
+            replaced += n
+            write(text)
+    if first:                                      # a table of no blocks: the header alone
         buf = io.StringIO()
-        block.to_csv(buf, index=False, header=header if start == 0 else False, lineterminator="\r\n")
-        text, n = encodable(buf.getvalue())
-        replaced += n
-        write(text)
+        pd.DataFrame(columns=header).to_csv(buf, index=False, lineterminator="\r\n")
+        write(buf.getvalue())
     return replaced
 
 

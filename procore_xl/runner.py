@@ -18,7 +18,7 @@ import pandas as pd
 from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
 from .discovery import BY_STATUS, Discovery, extract_records, make_choices
 from .errors import NotFoundError, ParameterError, PermissionDeniedError
-from .flatten import FrameBuilder, explode, parent_columns, singular
+from .flatten import FrameBuilder, Table, explode, parent_columns, singular
 from .parameters import Resolved, date_chunks, resolve, select
 
 PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
@@ -33,12 +33,23 @@ class ReportResult:
     """A report run: the table, the records it came from, and what it cost."""
     report: str
     params: dict[str, Any]          # resolved, display form (labels and ids)
-    frame: pd.DataFrame             # clean columns, one row per record or sub-list element
+    table: Table                    # clean columns, one row per record or sub-list element (a
+                                    # DataFrame given here is taken as the table)
     requests: int                   # HTTP requests this run made
     seconds: float
     warnings: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list, repr=False)   # the records as Procore sent them
     refresh: str = ""               # through the record store: "full" or "incremental: 3 changed, ..."
+
+    def __post_init__(self) -> None:
+        if isinstance(self.table, pd.DataFrame):
+            self.table = Table.of(self.table)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The whole table as a DataFrame (made on first use; a streamed output reads
+        ``table.blocks()`` instead and never holds it)."""
+        return self.table.frame()
 
 
 def _requests(client) -> int:
@@ -79,10 +90,10 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
         lead += [f"{rep.entity}."] + [f"{p}." for p in _levels(res.sub_list.path)]
     keys = rep.keys if not res.sub_list else res.sub_list.keys
     order = rep.order if not res.sub_list else ()
-    frame = builder.frame(lead=lead, keys=keys, order=order)
+    table = builder.table(lead=lead, keys=keys, order=order)
     requests = _requests(client) - before
     tally = getattr(client, "tally", None)          # an incremental.StoredClient
-    return ReportResult(report=rep.name, params=res.display, frame=frame,
+    return ReportResult(report=rep.name, params=res.display, table=table,
                         requests=requests, seconds=time.perf_counter() - t0,
                         warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "")
 

@@ -55,7 +55,7 @@ def tricky_frame() -> pd.DataFrame:
 
 
 def result(frame, report="RFIs", warnings=()):
-    return ReportResult(report=report, params={}, frame=frame, requests=2, seconds=0.5, warnings=list(warnings))
+    return ReportResult(report=report, params={}, table=frame, requests=2, seconds=0.5, warnings=list(warnings))
 
 
 def cells(ws, first_row, last_row, width):

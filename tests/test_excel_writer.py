@@ -41,7 +41,7 @@ def sample_frame(n=len(TRICKY)) -> pd.DataFrame:
 
 
 def result(frame, report="RFIs", warnings=()):
-    return ReportResult(report=report, params={}, frame=frame, requests=3, seconds=0.25,
+    return ReportResult(report=report, params={}, table=frame, requests=3, seconds=0.25,
                         warnings=list(warnings))
 
 

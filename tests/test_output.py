@@ -105,13 +105,12 @@ def mixed_frame(rows: int) -> pd.DataFrame:
     })
 
 
-def test_csv_in_blocks_is_the_same_text_as_in_one_block(monkeypatch):
+def test_csv_in_blocks_is_the_same_text_as_in_one_block():
     frame = mixed_frame(23)
     whole = io.StringIO()
     assert output.write_csv(frame, whole.write) == 3          # three lone surrogates replaced
-    monkeypatch.setattr(output, "CSV_BLOCK_ROWS", 5)
     blocks: list[str] = []
-    assert output.write_csv(frame, blocks.append) == 3
+    assert output.write_csv(frame, blocks.append, block_rows=5) == 3
     assert len(blocks) == 5 and "".join(blocks) == whole.getvalue()
     rows = list(csv.reader(io.StringIO(whole.getvalue(), newline="")))
     assert rows[0] == ["id", "text", "when", "day", "'=total"]
@@ -140,6 +139,6 @@ def test_json_is_written_whole_or_not_at_all(env, capsys, tmp_path):
         out.records([{"id": 1, "a": {"b": [1, 2]}}])
         out.records([])
         out.records([{"id": 2}])
-        out.write(ReportResult(report="RFIs", params={}, frame=pd.DataFrame(), requests=0, seconds=0.0))
+        out.write(ReportResult(report="RFIs", params={}, table=pd.DataFrame(), requests=0, seconds=0.0))
     records = [{"id": 1, "a": {"b": [1, 2]}}, {"id": 2}]
     assert target.read_text(encoding="utf-8") == json.dumps(records, ensure_ascii=False, indent=1) + "\n"

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.values import MAX_EXACT_INT, MAX_TEXT, _ILLEGAL, cell_value, frame_to_block
-from procore_xl.flatten import _DATE_RE, _NUM_RE, explode, flatten_record, to_frame
+from procore_xl.flatten import _DATE_RE, _NUM_RE, FrameBuilder, explode, flatten_record, to_frame
+from procore_xl.output import write_csv
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HEAVY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -458,3 +459,49 @@ def test_cell_value_edges():
     assert len(emoji.encode("utf-16-le")) // 2 == MAX_TEXT and emoji.endswith("\u2026")
     assert cell_value({1: {2, 3}}) == '{"1": "{2, 3}"}'   # JSON text; what JSON cannot hold as str()
     assert cell_value(2**53 + 1) == str(2**53 + 1) and cell_value(float("nan")) is None
+
+
+# -- the table read block by block (a streamed CSV) ----------------------------------------------
+
+def built_in_batches(records, cuts):
+    """The records added to a FrameBuilder in batches cut at ``cuts`` (pages of a pull)."""
+    builder = FrameBuilder()
+    edges = sorted({0, len(records), *(c for c in cuts if c <= len(records))})
+    for start, end in zip(edges, edges[1:]):
+        builder.add(records[start:end])
+    return builder.table(keys=("id",))
+
+
+@SETTINGS
+@given(st.lists(RECORD, max_size=10), st.lists(st.integers(0, 10), max_size=4), st.integers(1, 4), st.booleans())
+def test_table_read_block_by_block_is_the_whole_frame(records, cuts, block_rows, raw):
+    """Types are decided over the whole column before the first block is written: blocks of any
+    size give the frame's values and exactly the CSV text of the whole frame."""
+    whole = to_frame(records, keys=("id",))
+    blocks = list(built_in_batches(records, cuts).blocks(block_rows))
+    if len(whole):
+        streamed = pd.concat(blocks)
+        assert list(streamed.columns) == list(whole.columns) and list(streamed.index) == list(whole.index)
+        for c in whole.columns:
+            assert streamed[c].dtype.kind == whole[c].dtype.kind, c
+            assert all((missing(a) and missing(b)) or same(a, b) for a, b in zip(streamed[c], whole[c])), c
+    else:
+        assert not blocks
+    expected, got = io.StringIO(), io.StringIO()
+    assert write_csv(whole, expected.write, raw=raw) == \
+        write_csv(built_in_batches(records, cuts), got.write, raw=raw, block_rows=block_rows)
+    assert got.getvalue() == expected.getvalue()
+
+
+@FEW
+@given(st.lists(st.one_of(iso_dates().map(lambda p: p[0]), st.none(), st.just("")), min_size=2, max_size=8),
+       st.sampled_from(["N/A", "2024-13-45", "2024-02-30", "2024-05-01T25:00:00Z"]), st.integers(0, 8))
+def test_a_late_intruder_keeps_every_block_of_the_column_as_sent(dates, intruder, at):
+    """One value that only looks like a date, in the last page, keeps the first pages' dates as
+    the text they were, exactly as in the whole frame."""
+    records = [{"id": i, "due_date": d} for i, d in enumerate(dates)] + [{"id": 99, "due_date": intruder}]
+    table = built_in_batches(records, [at, len(dates)])
+    column = pd.concat(table.blocks(1))["due_date"]
+    assert column.dtype == object and column.tolist()[-1] == intruder
+    assert all(same(a, r["due_date"]) or (missing(a) and r["due_date"] is None)
+               for a, r in zip(column, records))
