@@ -32,6 +32,10 @@ UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this lon
 _full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
 
 
+def _let_go(records: list[dict]) -> None:
+    """Raw records nobody asked for: not kept."""
+
+
 def full_refresh_age(environ: Mapping[str, str] = os.environ) -> timedelta:
     """After how long a stored list is fetched in full again (PROCORE_XL_FULL_REFRESH_DAYS, default 7)."""
     text = environ.get(FULL_REFRESH_DAYS_VARIABLE, "").strip()
@@ -151,10 +155,12 @@ class ProcoreService:
     def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False,
             records: Callable[[list[dict]], None] | None = None) -> ReportResult:
         """Run a report through the record store; ``full``: fetch everything again; ``records``
-        takes the raw records batch by batch (see ``run_report``)."""
+        takes the raw records batch by batch (see ``run_report``). Without it they are let go
+        as they are flattened (a sheet, a formula or a CSV needs the table alone; the raw
+        records of 20,000 RFIs would hold about 140 MB until the run ends)."""
         client = StoredClient(self.client, self.records, Scope.of(self.settings),
                               full=full or _full_refresh.get(), max_age=self.full_refresh_after)
-        return run_report(client, report, params, discovery=self.discovery, records=records)
+        return run_report(client, report, params, discovery=self.discovery, records=records or _let_go)
 
     @contextlib.contextmanager
     def full_refresh(self) -> Iterator[None]:
