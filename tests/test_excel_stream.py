@@ -346,3 +346,57 @@ def test_a_calculated_column_with_cell_references_follows_its_row(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "after.xlsx")["RFIs"]
     assert [ws.cell(r, 3).value for r in range(top + 1, top + 4)] == [f"=B{r}*2" for r in range(top + 1, top + 4)]
     assert ws.tables["tbl_RFIs"].ref == f"A{top}:C{top + 3}"
+
+
+# -- the old table read a chunk at a time ---------------------------------------------------------
+def _rows_whole(xml: bytes) -> list[tuple[str, bytes | None]]:
+    """The rows of sheetData found in the whole part at once (the yardstick)."""
+    body = xml[xml.index(b">", xml.index(b"<sheetData")) + 1: xml.rfind(b"</sheetData>")]
+    return [(m.group(1).decode(), m.group(3)) for m in re.finditer(rb"<row\b([^>]*?)(/>|>(.*?)</row>)", body, re.S)]
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 13, 64, 1 << 20])
+def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
+    """A real report sheet (tricky text, rows beside the table, a tail with rowBreaks after
+    sheetData): the head, every row with its cells' bytes exact and where they are in the part,
+    and the tail, wherever the chunks cut."""
+    import io
+
+    from procore_xl.excel.package import _PartReader
+
+    path = tmp_path / "book.xlsx"
+    write_results_workbook(path, [(PARAMS, result(tricky_frame()))])
+    with zipfile.ZipFile(path) as z:
+        name = next(n for n in z.namelist() if n.startswith("xl/worksheets/sheet") and len(z.read(n)) > 2000)
+        xml = z.read(name)
+    xml = xml.replace(b"</sheetData>", b'<row r="900" ht="20" customHeight="1"/>'
+                                       b'<row r="901"><c r="Z901" t="inlineStr"><is><t>&lt;row&gt; </t></is></c></row>'
+                                       b"</sheetData>", 1)
+    xml = xml.replace(b"</worksheet>", b'<rowBreaks count="1"><brk id="3"/></rowBreaks></worksheet>')
+    want = _rows_whole(xml)
+    reader = _PartReader(io.BytesIO(xml), chunk)
+    assert reader.head() == xml[:xml.index(b"<sheetData")]
+    rows = [(attrs.rstrip("/"), buf[start:end] if start >= 0 else None, (base + start, base + end))
+            for attrs, buf, base, start, end in reader.rows()]
+    assert len(want) > 10 and [(a, c) for a, c, _ in rows] == want
+    assert [xml[a:b] for _, c, (a, b) in rows if c is not None] == [c for _, c in want if c is not None]
+    tail = xml[xml.rindex(b"</sheetData>") + len(b"</sheetData>"):]
+    assert b"<rowBreaks" in tail and reader.tail() == tail
+
+    reader = _PartReader(io.BytesIO(xml), chunk)          # rows left unread: the tail all the same
+    reader.head()
+    next(iter(reader.rows()))
+    assert reader.tail() == tail
+
+
+def test_a_part_without_rows():
+    import io
+
+    from procore_xl.excel.package import _PartReader
+
+    for xml, tail in ((b'<worksheet><sheetData/><rowBreaks count="0"/></worksheet>', b'<rowBreaks count="0"/></worksheet>'),
+                      (b"<worksheet><sheetData></sheetData><rowBreaks/></worksheet>", b"<rowBreaks/></worksheet>")):
+        for chunk in (1, 4, 1 << 20):
+            reader = _PartReader(io.BytesIO(xml), chunk)
+            assert reader.head() == b"<worksheet>" and list(reader.rows()) == [] and reader.tail() == tail
+    assert _PartReader(io.BytesIO(b"<worksheet></worksheet>"), 3).head() is None

@@ -45,6 +45,7 @@ TABLE_STYLE = "TableStyleMedium2"
 # level 3 24.8 MiB in 11.6 s, level 6 (zlib's default) 21.7 MiB in 19.8 s. Writing is what a
 # refresh waits for; a third more file is cheap next to twice the time: level 1.
 COMPRESS_LEVEL = 1
+PART_READ_CHUNK = 1 << 20     # bytes of a sheet part read at a time
 
 _ENTITIES = {"&quot;": '"', "&apos;": "'", "&#13;": "\r", "&#10;": "\n", "&#9;": "\t"}
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
@@ -213,21 +214,121 @@ class NewCell:
     bold: bool = False
 
 
+class _Reread:
+    """The bytes of a sheet part, read again from the package when a row kept only by its place
+    needs its cells after all (once, shared by every such row of the part)."""
+
+    def __init__(self, zip_file: zipfile.ZipFile, path: str):
+        self._zip, self._path, self._bytes = zip_file, path, None
+
+    def part_bytes(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = self._zip.read(self._path)
+        return self._bytes
+
+
+def _span_of(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """(first, last) column of the cells in ``data[start:end]``, from the first and last cell
+    references; None when a cell has no reference (or there is none)."""
+    first, last = data.find(b"<c", start, end), data.rfind(b"<c", start, end)
+    if first < 0:
+        return None
+    a, b = _CELL_REF_BYTES.match(data, first, end), _CELL_REF_BYTES.match(data, last, end)
+    if a is None or b is None:
+        return None
+    return col_of(a.group(1).decode()), col_of(b.group(1).decode())
+
+
+class _PartReader:
+    """A worksheet part read ``chunk`` bytes at a time, in order: :meth:`head` (the XML before
+    sheetData), :meth:`rows`, :meth:`tail` (the XML after it). Memory: a chunk and the row being
+    read, never the part (a report sheet of 100,000 RFIs is 277 MiB of XML)."""
+
+    def __init__(self, stream: BinaryIO, chunk: int = PART_READ_CHUNK):
+        self._stream, self._chunk = stream, chunk
+        self.buf, self.base, self.pos = b"", 0, 0    # buf holds the part's bytes from offset base
+        self._open = True                            # sheetData has rows to read (not <sheetData/>)
+
+    def _more(self, keep_from: int) -> bool:
+        """Drop the buffer before ``keep_from``, read a chunk more; False at the end of the part."""
+        data = self._stream.read(self._chunk)
+        self.buf, self.base = self.buf[keep_from:] + data, self.base + keep_from
+        self.pos = max(self.pos - keep_from, 0)
+        return bool(data)
+
+    def head(self) -> bytes | None:
+        """The XML before ``<sheetData``; None when the part has none."""
+        while True:
+            at = self.buf.find(b"<sheetData", self.pos)
+            opened = self.buf.find(b">", at) if at >= 0 else -1
+            if opened >= 0:
+                self._open = self.buf[opened - 1:opened] != b"/"
+                head, self.pos = self.buf[:at], opened + 1
+                return head
+            if not self._more(0):
+                return None
+
+    def rows(self) -> Iterator[tuple[str, bytes, int, int, int]]:
+        """Each ``<row>``: (its tag's attributes, the buffer holding it, the buffer's offset in
+        the part, where its cells start and end in the buffer; -1, -1 for an empty ``<row/>``)."""
+        if not self._open:                            # <sheetData/>
+            return
+        body_end = self.buf.find(b"</sheetData>", self.pos)
+        while True:
+            buf, pos = self.buf, self.pos
+            row_at = buf.find(b"<row", pos)
+            if body_end >= 0 and (row_at < 0 or body_end < row_at):
+                self.pos = body_end
+                return
+            tag_end = buf.find(b">", row_at) if row_at >= 0 else -1
+            if tag_end >= 0:
+                empty = buf[tag_end - 1:tag_end] == b"/"
+                close = tag_end if empty else buf.find(b"</row>", tag_end)
+                if close >= 0:
+                    self.pos = tag_end + 1 if empty else close + 6
+                    attrs = buf[row_at + 4:tag_end].decode("utf-8")
+                    yield (attrs, buf, self.base, -1, -1) if empty else (attrs, buf, self.base, tag_end + 1, close)
+                    continue
+            keep = row_at if row_at >= 0 else max(pos, len(buf) - 16)   # the row goes on in the next chunk
+            if not self._more(keep):
+                return
+            body_end = self.buf.find(b"</sheetData>", self.pos)
+
+    def tail(self) -> bytes:
+        """The XML after sheetData (the rows not read yet are skipped)."""
+        if self._open:
+            while (end := self.buf.find(b"</sheetData>", self.pos)) < 0:
+                if not self._more(max(self.pos, len(self.buf) - 16)):
+                    return b""
+            self.pos = end + len(b"</sheetData>")
+        rest = [self.buf[self.pos:]]
+        while data := self._stream.read(self._chunk):
+            rest.append(data)
+        return b"".join(rest)
+
+
 class Row:
     """One ``<row>``: its attributes as they were (height, style...), its cells as XML (a span
     of the sheet's bytes, not copied or decoded: text with one character outside Latin-1 would
     take 4 bytes a character as ``str``) until a writer call needs them one by one."""
 
-    __slots__ = ("r", "attrs", "_data", "_start", "_end", "cells")
+    __slots__ = ("r", "attrs", "_data", "_start", "_end", "cells", "_span")
 
-    def __init__(self, r: int, attrs: str, data: bytes = b"", start: int = 0, end: int = 0):
+    def __init__(self, r: int, attrs: str, data: "bytes | _Reread" = b"", start: int = 0, end: int = 0,
+                 span: tuple[int, int] | None = None):
         self.r, self.attrs = r, attrs
         self._data, self._start, self._end = data, start, end
+        self._span = span                   # (first, last) column, when known without the cells
         self.cells: dict[int, str | NewCell] | None = None
+
+    def _bytes(self) -> bytes:
+        if isinstance(self._data, _Reread):     # a row of the old table: read again only if asked
+            self._data = self._data.part_bytes()
+        return self._data
 
     @property
     def content(self) -> str:
-        return self._data[self._start:self._end].decode("utf-8")
+        return self._bytes()[self._start:self._end].decode("utf-8")
 
     def drop(self) -> None:
         self.cells, self._data = {}, b""
@@ -247,15 +348,16 @@ class Row:
         """(first, last) column holding a cell, without parsing every cell."""
         if self.cells is not None:
             return (min(self.cells), max(self.cells)) if self.cells else None
-        data = self._data
-        first, last = data.find(b"<c", self._start, self._end), data.rfind(b"<c", self._start, self._end)
-        if first < 0:
+        if self._span is not None:
+            return self._span
+        data = self._bytes()
+        if data.find(b"<c", self._start, self._end) < 0:
             return None
-        a, b = _CELL_REF_BYTES.match(data, first, self._end), _CELL_REF_BYTES.match(data, last, self._end)
-        if a is None or b is None:                  # cells without references: look at each
+        span = _span_of(data, self._start, self._end)
+        if span is None:                            # cells without references: look at each
             cells = self.parsed()
             return (min(cells), max(cells)) if cells else None
-        return col_of(a.group(1).decode()), col_of(b.group(1).decode())
+        return span
 
 
 @dataclass
@@ -336,46 +438,58 @@ class SheetPart:
         self.freeze: int | None = None
         self.validations: list[str] = []
 
-    def _read(self, upto: int | None = None, since: int = 0) -> None:
-        """Rows ``since <= r < upto`` of the part as it is in the package (head and tail too)."""
-        xml = self.book.zip.read(self.path)
-        start = xml.find(b"<sheetData")
-        if start < 0:
-            raise ConfigurationError(f'Sheet "{self.name}" has a form procore-xl cannot read (no sheetData)')
-        open_end = xml.index(b">", start) + 1
-        end = xml.rfind(b"</sheetData>")
-        body_end, after = (end, end + len(b"</sheetData>")) if end > 0 else (open_end, open_end)
-        if not since:
-            self.head, self.tail = xml[:start].decode("utf-8"), xml[after:].decode("utf-8")
-        r, pos = 0, open_end
-        while True:                                  # bytes.find, not a regex: sheets can be 100 MB
-            pos = xml.find(b"<row", pos, body_end)
-            if pos < 0:
-                break
-            tag_end = xml.index(b">", pos)
-            ra = xml[pos + 4: tag_end].decode("utf-8")
-            found = _ROW_NUMBER.search(ra)
-            r = int(found.group(1)) if found else r + 1
-            if upto is not None and r >= upto:
-                break
-            empty = ra.endswith("/")
-            close = tag_end if empty else xml.index(b"</row>", tag_end)
-            if r >= since:
+    def _read(self, upto: int | None = None) -> None:
+        """Head, tail and the rows ``r < upto`` (all without ``upto``) of the part as it is in
+        the package, read a chunk at a time (:class:`_PartReader`); each row's cells copied."""
+        with self.book.zip.open(self.path) as stream:
+            reader = _PartReader(stream)
+            head = reader.head()
+            if head is None:
+                raise ConfigurationError(f'Sheet "{self.name}" has a form procore-xl cannot read (no sheetData)')
+            self.head = head.decode("utf-8")
+            r = 0
+            for ra, buf, _, start, end in reader.rows():
+                found = _ROW_NUMBER.search(ra)
+                r = int(found.group(1)) if found else r + 1
+                if upto is not None and r >= upto:
+                    break
                 kept = _ROW_DROP.sub("", ra.rstrip("/"))
-                if empty:
-                    self.rows[r] = Row(r, kept)
-                elif upto is not None:               # a few head rows: copied, the sheet let go
-                    self.rows[r] = Row(r, kept, xml[tag_end + 1: close], 0, close - tag_end - 1)
-                else:
-                    self.rows[r] = Row(r, kept, xml, tag_end + 1, close)
-            pos = tag_end + 1 if empty else close + 6
+                self.rows[r] = Row(r, kept) if start < 0 else Row(r, kept, buf[start:end], 0, end - start)
+            self.tail = reader.tail().decode("utf-8")
 
     def need(self, row: int | None = None) -> None:
         """Read the late rows when ``row`` (None: any row) is among them."""
         if self.late is not None and (row is None or row >= self.late):
             since, self.late = self.late, None
-            self._read(since=since)
+            self._read_late(since)
 
+    def _read_late(self, since: int) -> None:
+        """Rows from ``since`` on (the old report table and what follows), read a chunk at a
+        time. A row inside a table, every cell within the table's columns (what a refresh
+        clears), keeps only its place: its cells are read again from the package only if they
+        are asked for (a refresh that fails writes the old table back). Memory: a chunk and the
+        rows around the table, not the sheet (277 MiB of XML for 100,000 RFIs)."""
+        rects = [t.rect for t in self.tables]
+        reread = _Reread(self.book.zip, self.path)
+        r = 0
+        with self.book.zip.open(self.path) as stream:
+            reader = _PartReader(stream)
+            reader.head()
+            for ra, buf, base, start, end in reader.rows():
+                found = _ROW_NUMBER.search(ra)
+                r = int(found.group(1)) if found else r + 1
+                if r < since:
+                    continue
+                kept = _ROW_DROP.sub("", ra.rstrip("/"))
+                if start < 0:
+                    self.rows[r] = Row(r, kept)
+                    continue
+                span = _span_of(buf, start, end)
+                if span is not None and any(r1 <= r <= r2 and c1 <= span[0] and span[1] <= c2
+                                            for r1, c1, r2, c2 in rects):
+                    self.rows[r] = Row(r, kept, reread, base + start, base + end, span)
+                else:
+                    self.rows[r] = Row(r, kept, buf[start:end], 0, end - start)
 
     # cells
     def row(self, r: int) -> Row:
