@@ -348,7 +348,7 @@ class ColumnType:
 
     def _add_money(self, values: Sequence[Any]) -> None:
         for v in values:
-            if v is None or _missing(v) or _blank(v):
+            if _missing(v) or _blank(v):
                 continue
             if not _exact_number(v):
                 self.money = False

@@ -6,8 +6,9 @@ that refreshing report sheets needs (cells, tables, frozen rows, column widths) 
 unchanged - the VBA project, the ribbon, the person's own sheets, charts, names, styles - and
 writes new XML only for the sheets whose cells changed, their table parts, and ``styles.xml``
 when a number format or bold font was missing. Report tables are streamed
-(:mod:`~procore_xl.excel.sheet_xml`), never loaded: the rows of an old table are kept as text
-and only looked at where they hold something to the right of the table.
+(:mod:`~procore_xl.excel.sheet_xml`), never loaded: a sheet part is read a chunk at a time, the
+rows of an old table keep only their place, and rows are only looked at where they hold
+something beside or below the table.
 
 What a sheet keeps: every cell it had, except the cells a writer call cleared or overwrote.
 Sheets and workbook names are created by the openpyxl writer (a new workbook's skeleton); this
@@ -308,9 +309,10 @@ class _PartReader:
 
 
 class Row:
-    """One ``<row>``: its attributes as they were (height, style...), its cells as XML (a span
-    of the sheet's bytes, not copied or decoded: text with one character outside Latin-1 would
-    take 4 bytes a character as ``str``) until a writer call needs them one by one."""
+    """One ``<row>``: its attributes as they were (height, style...), its cells as XML bytes
+    (not decoded: text with one character outside Latin-1 would take 4 bytes a character as
+    ``str``; for a row of the old report table only its place in the part, read again if asked)
+    until a writer call needs them one by one."""
 
     __slots__ = ("r", "attrs", "_data", "_start", "_end", "cells", "_span")
 
