@@ -79,11 +79,15 @@ def main() -> None:
                 pull_with_procore_xl(sb, 8)          # warm-up: the sandbox generates its data
                 for fmt in args.formats:
                     for name, source in sources:
-                        out = Path(home) / f"rfis.{fmt}"
+                        # a record store per source: the compared code makes the same sequence of
+                        # first and later pulls as this one, not later pulls from this one's store
+                        own = Path(home) / name
+                        own.mkdir(exist_ok=True)
+                        out = own / f"rfis.{fmt}"
                         runs = []
                         for _ in range(args.repeat):
                             out.unlink(missing_ok=True)
-                            runs.append(pull(sb, out, home, source))
+                            runs.append(pull(sb, out, str(own), source))
                         best = min(runs, key=lambda r: r["seconds"])
                         peak = min(r["peak_mib"] for r in runs)
                         note = "ok" if best["status"] == 0 else f"exit {best['status']}: {best['message']}"

@@ -20,7 +20,7 @@ records last), so the output of an incremental run equals that of a full run.
 """
 from __future__ import annotations
 
-import json
+import pickle
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping
 
 from . import reference
 from .client import V2_MAX_PER_PAGE, server_date
-from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, record_id
+from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, record_id, stored_row
 from .spill import Spill
 
 DEFAULT_MAX_AGE = timedelta(days=7)
@@ -154,15 +154,18 @@ class StoredClient:
                 yield from self.store.pages(key, PAGE_ROWS)
                 return
         first: dict = {}
-        with Spill() as kept:
+        with Spill() as kept:               # each page as the store keeps it: encoded once, not again
             handles = []
             for page in self.client.pages(path, params, company_id=company_id, first_headers=first):
-                handles.append(kept.put(zlib.compress(json.dumps(page).encode("ascii"), 1)))
+                rows = [stored_row(r) for r in page]
+                handles.append(kept.put(zlib.compress(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), 1)))
+                del rows
                 yield page
             if stored is None:
                 self.tally.add(full=1)
-            self.store.save(key, (r for h in handles for r in json.loads(zlib.decompress(kept.get(h)))),
-                            server_time=server_date(first.get("headers", {})) or _now(), version=None, paged=True)
+            self.store.save_rows(key, (row for h in handles for row in pickle.loads(zlib.decompress(kept.get(h)))),
+                                 server_time=server_date(first.get("headers", {})) or _now(), version=None,
+                                 paged=True)
 
     def _changes_pay_off(self, key: CallKey, path: str, params: Mapping[str, Any]) -> bool:
         """Whether to ask for changes rather than read the stored list again: documented, every

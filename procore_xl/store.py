@@ -126,6 +126,11 @@ def record_id(record: Any) -> str | None:
     return None
 
 
+def stored_row(record: Any) -> tuple[str | None, str]:
+    """A record as the store keeps it: (its id, its JSON text)."""
+    return record_id(record), _dumps(record)
+
+
 def _dumps(value: Any) -> str:
     """Compact JSON. ASCII escapes, so that text UTF-8 cannot hold (a lone surrogate, which Procore's
     JSON can carry) is stored as sent (``\\ud800``) instead of failing SQLite's UTF-8 encoding."""
@@ -229,13 +234,20 @@ class RecordStore:
              paged: bool) -> None:
         """Replace the call's records with a complete fetch made at ``server_time``. ``records``
         may be a generator: they are written as they come, never all held."""
+        self.save_rows(key, (stored_row(r) for r in records), server_time=server_time, version=version,
+                       paged=paged)
+
+    def save_rows(self, key: CallKey, rows: Iterable[tuple[str | None, str]], *, server_time: datetime,
+                  version: str | None, paged: bool) -> None:
+        """:meth:`save` for records already made :func:`stored_row`."""
         count = 0
+        stored = rows
 
         def rows() -> Iterator[tuple]:
             nonlocal count
-            for i, r in enumerate(records):
+            for i, (rid, data) in enumerate(stored):
                 count = i + 1
-                yield key.digest, i, record_id(r), _dumps(r)
+                yield key.digest, i, rid, data
 
         with self._write() as conn:
             conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
