@@ -139,8 +139,8 @@ class StoredClient:
         """A list page by page (the runner's path for one plain list). With nothing usable stored
         (a first pull, ``--full``, a last full fetch too old) Procore's pages pass straight through
         as they arrive and are kept zlib-compressed (on disk once large, :class:`Spill`) until the
-        last one is in, then saved: memory holds a page, not the list. Otherwise the list is brought up to date as by :meth:`get_all` and handed out
-        in pages."""
+        last one is in, then saved: memory holds a page, not the list. Otherwise the list is
+        brought up to date as by :meth:`get_all` and handed out in pages."""
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
         stored = self._usable(key, paged=True, records=False)
