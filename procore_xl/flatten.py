@@ -392,13 +392,14 @@ def clean_column(col: str, s: pd.Series) -> pd.Series:
     """A whole column typed by the module doc's rules (a non-object column as it is)."""
     if s.dtype != object:
         return s
+    values = s.tolist()
     judge = ColumnType(col)
-    judge.add(s.tolist())
+    judge.add(values)
     kind = judge.kind
     if kind == AS_SENT:
         return s
     try:
-        return typed(kind, s.tolist()).set_axis(s.index)
+        return typed(kind, values).set_axis(s.index)
     except (ValueError, TypeError, OverflowError):   # a date that only looks like one
         return s
 

@@ -105,12 +105,6 @@ class StoredClient:
     def stats(self):
         return self.client.stats
 
-    def get_first(self, path: str, limit: int, params: Mapping[str, Any] | None = None, *,
-                  company_id: int | str | None = None) -> list[dict]:
-        """The newest ``limit`` records of a sorted list: always asked (a few records, one page)."""
-        self.tally.add(full=1)
-        return self.client.get_first(path, limit, params, company_id=company_id)
-
     # -- lists ------------------------------------------------------------------------------------
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None, version: str | None = None) -> list[dict]:

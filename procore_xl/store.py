@@ -241,18 +241,17 @@ class RecordStore:
                   version: str | None, paged: bool) -> None:
         """:meth:`save` for records already made :func:`stored_row`."""
         count = 0
-        stored = rows
 
-        def rows() -> Iterator[tuple]:
+        def numbered() -> Iterator[tuple]:
             nonlocal count
-            for i, (rid, data) in enumerate(stored):
+            for i, (rid, data) in enumerate(rows):
                 count = i + 1
                 yield key.digest, i, rid, data
 
         with self._write() as conn:
             conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
             self._upsert_call(conn, key, server_time, server_time, version, 0, paged)
-            conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", rows())
+            conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", numbered())
             conn.execute("UPDATE calls SET count = ? WHERE key = ?", (count, key.digest))
 
     def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime) -> int:
@@ -268,7 +267,7 @@ class RecordStore:
             top = conn.execute("SELECT COALESCE(MAX(pos), -1) FROM records WHERE call = ?",
                                (key.digest,)).fetchone()[0]
             for record in changed:
-                rid, data = record_id(record), _dumps(record)
+                rid, data = stored_row(record)
                 held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?", (key.digest, rid)).fetchone()
                 if held is not None and json.loads(held[0]) == record:
                     continue
