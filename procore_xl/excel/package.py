@@ -441,8 +441,10 @@ class SheetPart:
         self.validations: list[str] = []
 
     def _read(self, upto: int | None = None) -> None:
-        """Head, tail and the rows ``r < upto`` (all without ``upto``) of the part as it is in
-        the package, read a chunk at a time (:class:`_PartReader`); each row's cells copied."""
+        """Head, the rows ``r < upto`` and, without ``upto``, the other rows and the tail of the
+        part as it is in the package, read a chunk at a time (:class:`_PartReader`); each row's
+        cells copied. With ``upto`` the part is read no further: :meth:`_read_late` goes on
+        from there (the rest of the part is read once, not twice)."""
         with self.book.zip.open(self.path) as stream:
             reader = _PartReader(stream)
             head = reader.head()
@@ -454,7 +456,7 @@ class SheetPart:
                 found = _ROW_NUMBER.search(ra)
                 r = int(found.group(1)) if found else r + 1
                 if upto is not None and r >= upto:
-                    break
+                    return
                 kept = _ROW_DROP.sub("", ra.rstrip("/"))
                 self.rows[r] = Row(r, kept) if start < 0 else Row(r, kept, buf[start:end], 0, end - start)
             self.tail = reader.tail().decode("utf-8")
@@ -492,6 +494,7 @@ class SheetPart:
                     self.rows[r] = Row(r, kept, reread, base + start, base + end, span)
                 else:
                     self.rows[r] = Row(r, kept, buf[start:end], 0, end - start)
+            self.tail = reader.tail().decode("utf-8")
 
     # cells
     def row(self, r: int) -> Row:
