@@ -34,7 +34,7 @@ import pandas as pd
 
 from .errors import ConfigurationError
 from .flatten import Table
-from .runner import ReportResult
+from .runner import ReportResult, drop_records
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
@@ -71,10 +71,6 @@ def write_result(result: ReportResult, target: str, params: dict | None = None, 
         out.write(result)
 
 
-def _discard(records: list[dict]) -> None:
-    """Raw records no output format but JSON needs: not kept."""
-
-
 class ReportOutput:
     """One report's output, opened before the run. :attr:`records` takes the raw records batch
     by batch as they arrive (pass it to ``service.run(..., records=out.records)``): JSON writes
@@ -85,7 +81,7 @@ class ReportOutput:
         self.fmt, self.target, self.tmp, self.params, self.raw_csv = fmt, target, tmp, params, raw_csv
         self._json: _JsonRecords | None = _JsonRecords(tmp) if fmt == "json" and tmp is not None else None
         # only JSON writes the raw records; every other format needs the table alone
-        self.records: Callable[[list[dict]], None] = self._json.add if self._json else _discard
+        self.records: Callable[[list[dict]], None] = self._json.add if self._json else drop_records
 
     def write(self, result: ReportResult) -> None:
         """Write ``result`` (its table; for JSON the records that went to :attr:`records`). Text

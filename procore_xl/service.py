@@ -22,7 +22,7 @@ from .discovery import Choice, Discovery
 from .environments import Settings, load_settings
 from .errors import ConfigurationError
 from .incremental import DEFAULT_MAX_AGE, StoredClient
-from .runner import ReportResult, run_report
+from .runner import ReportResult, drop_records, run_report
 from .store import RecordStore, Scope, StoreInfo
 from .tokens import TokenStore, default_token_store, stored_client_secret
 
@@ -30,10 +30,6 @@ from .tokens import TokenStore, default_token_store, stored_client_secret
 FULL_REFRESH_DAYS_VARIABLE = "PROCORE_XL_FULL_REFRESH_DAYS"
 UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this long are forgotten
 _full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
-
-
-def _let_go(records: list[dict]) -> None:
-    """Raw records nobody asked for: not kept."""
 
 
 def full_refresh_age(environ: Mapping[str, str] = os.environ) -> timedelta:
@@ -160,7 +156,7 @@ class ProcoreService:
         records of 20,000 RFIs would hold about 140 MB until the run ends)."""
         client = StoredClient(self.client, self.records, Scope.of(self.settings),
                               full=full or _full_refresh.get(), max_age=self.full_refresh_after)
-        return run_report(client, report, params, discovery=self.discovery, records=records or _let_go)
+        return run_report(client, report, params, discovery=self.discovery, records=records or drop_records)
 
     @contextlib.contextmanager
     def full_refresh(self) -> Iterator[None]:

@@ -55,7 +55,7 @@ from .errors import ConfigurationError, NotFoundError, ParameterError, Permissio
 from .flatten import singular
 from .output import encodable
 from .parameters import ALL, SPECS, is_blank, resolve, select
-from .runner import ReportResult, run_report
+from .runner import ReportResult, drop_records, run_report
 
 PIPELINE_NAME = "procore"          # procore.duckdb in the current folder with the default destination
 DEFAULT_DATASET = "procore_data"   # not "procore": DuckDB cannot tell a dataset from its database file's name
@@ -270,7 +270,7 @@ class _Load:
         if self.sub is not None:
             params["sub_report"] = self.sub.name
         result = run_report(self.service.client, self.report, params, discovery=self.service.discovery,
-                            filters=filters)
+                            filters=filters, records=drop_records)     # rows come from the table
         for warning in result.warnings:
             self.stats.warn(f"{self.what}: {warning}")
         return result

@@ -22,7 +22,11 @@ def test_no_secret_anywhere(sandbox, settings, keyring_backend, browser, tmp_pat
     service.login(open_browser=browser)
 
     sandbox.faults.token_dies_after = 40                # 401s mid-run: refresh with rotation
-    result = service.run("RFIs", {"company": 8001, "project": 91001, "sub_report": "answers"})
+    records: list[dict] = []                          # the raw records, for the JSON output
+    result = service.run("RFIs", {"company": 8001, "project": 91001, "sub_report": "answers"},
+                         records=records.extend)
+    result.records = records
+    assert records
     for name in ("r.csv", "r.json", "r.xlsx"):
         write_result(result, str(tmp_path / name), {"company": 8001, "project": 91001})
     sandbox.faults.token_dies_after = None
