@@ -207,7 +207,7 @@ class ProcoreClient:
         page by page; else (a full page, no headers) page numbers until a short page."""
         params = dict(params or {})
         params.pop("page", None)
-        requested = _page_size_for(path, min(int(params.pop("per_page", None) or self.per_page), limit))
+        requested = page_size_for(path, min(int(params.pop("per_page", None) or self.per_page), limit))
         first = self._fetch(path, {**params, "page": 1, "per_page": requested}, company_id)
         if first_headers is not None:
             first_headers["headers"] = first.headers
@@ -455,7 +455,7 @@ def _jittered(wait: float) -> float:
     return wait + random.uniform(0, min(1.0, 0.1 * wait)) if wait > 0 else 0.0
 
 
-def _page_size_for(path: str, size: int) -> int:
+def page_size_for(path: str, size: int) -> int:
     """``per_page`` to ask for: v2.x lists take at most 100 (asking for more may be refused or
     silently capped, which would look like a short last page)."""
     if re.match(r"rest/v2\.", urlsplit(path).path.lstrip("/")):

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from . import reference
-from .client import V2_MAX_PER_PAGE, server_date
+from .client import page_size_for, server_date
 from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, record_id, stored_row
 from .spill import Spill
 
@@ -210,9 +210,7 @@ class StoredClient:
     # -- rules ------------------------------------------------------------------------------------
     def _pages(self, path: str, records: int) -> int:
         """Pages a full read of ``records`` records takes (v2.x lists page at most 100)."""
-        per_page = int(getattr(self.client, "per_page", 1000) or 1000)
-        if path.startswith("/rest/v2."):
-            per_page = min(per_page, V2_MAX_PER_PAGE)
+        per_page = page_size_for(path, int(getattr(self.client, "per_page", 1000) or 1000))
         return -(-records // per_page)
 
     def _usable(self, key: CallKey, *, paged: bool, records: bool = True) -> StoredCall | None:

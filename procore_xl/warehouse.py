@@ -47,21 +47,21 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import DltException
 
-from . import reference
 from .catalog import ALL_PROJECTS, PROJECT, REPORTS, Report, SubList, find_report
-from .client import V2_MAX_PER_PAGE
+from .client import page_size_for
 from .discovery import BY_STATUS
+from .incremental import refreshes_incrementally
 from .errors import ConfigurationError, NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import singular
 from .output import encodable
 from .parameters import ALL, SPECS, is_blank, resolve, select
 from .runner import ReportResult, drop_records, run_report
+from .store import iso_time
 
 PIPELINE_NAME = "procore"          # procore.duckdb in the current folder with the default destination
 DEFAULT_DATASET = "procore_data"   # not "procore": DuckDB cannot tell a dataset from its database file's name
 DELETED = "_procore_deleted"       # hard-delete marker: a row with it set is removed from the table
 CURSOR = "updated_at"
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _PARQUET_LOADS = ("duckdb", "motherduck")   # load Parquet files: far faster than INSERT statements
 _CLOCK_MARGIN = timedelta(days=1)  # the end of the updated_at range: a slow local clock hides nothing
 
@@ -99,8 +99,7 @@ def incremental(report: Report) -> bool:
     if report.each or report.dates or report.tree or report.limit or report.default_sub_report \
             or not report.endpoint.paged:
         return False
-    documented = reference.lookup(report.endpoint.path)
-    return documented is not None and documented.documents_filter(CURSOR)
+    return refreshes_incrementally(report.endpoint.path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,8 +278,7 @@ class _Load:
         """Rows in one page of the endpoint. A list that fitted in one page is read again whole:
         one request, where the changes and the ``Total`` check would take two (dlt's incremental
         cursor still keeps the unchanged rows out of the load)."""
-        per_page = self.service.client.per_page
-        return min(per_page, V2_MAX_PER_PAGE) if self.report.endpoint.version.startswith("2") else per_page
+        return page_size_for(self.report.endpoint.path, self.service.client.per_page)
 
     def _total(self, company_id: int) -> int | None:
         """Records the report's endpoint holds for the project now (one ``per_page=1`` request)."""
@@ -351,8 +349,7 @@ def _plain(value: Any, replaced: list[int]) -> Any:
 def _time_range(since: datetime) -> str:
     """``filters[updated_at]`` from ``since`` (rounded down to the second) to a day past now."""
     start = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-    end = datetime.now(timezone.utc) + _CLOCK_MARGIN
-    return f"{start.astimezone(timezone.utc).strftime(_TIME_FORMAT)}...{end.strftime(_TIME_FORMAT)}"
+    return f"{iso_time(start)}...{iso_time(datetime.now(timezone.utc) + _CLOCK_MARGIN)}"
 
 
 def _window(result: ReportResult) -> tuple[str, str]:
