@@ -366,10 +366,10 @@ def cmd_cache_info(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_clear(args: argparse.Namespace) -> int:
-    from .environments import CUSTOM, ENVIRONMENTS
+    from .environments import CUSTOM, ENVIRONMENTS, environment_name
     from .store import RecordStore
 
-    env = args.env.strip().lower() if args.env else None
+    env = environment_name(args.env.strip()) if args.env else None
     if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
         raise ConfigurationError(f"Unknown environment {args.env!r}: use one of {', '.join([*ENVIRONMENTS, CUSTOM])}")
     removed = RecordStore().clear(env=env)

@@ -226,10 +226,17 @@ def _resolve_environment(env: _Value | None, login: _Value | None, api: _Value |
     return Environment(CUSTOM, _check_url(login), _check_url(api))
 
 
+def environment_name(text: str) -> str:
+    """An environment name as written (any case, or an alias such as ``prod``) as its canonical
+    name; not checked against the known environments."""
+    name = text.lower()
+    return _ENV_ALIASES.get(name, name)
+
+
 def _preset(env: _Value | None) -> Environment:
     if env is None:
         return ENVIRONMENTS["production"]
-    name = _ENV_ALIASES.get(env.value.lower(), env.value.lower())
+    name = environment_name(env.value)
     if name not in ENVIRONMENTS:
         choices = ", ".join([*ENVIRONMENTS, CUSTOM])
         raise ConfigurationError(f"Unknown Procore environment {env.value!r} in {env.source}: use one of {choices}")

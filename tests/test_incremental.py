@@ -282,6 +282,8 @@ def test_cache_info_clear_and_logout(cli_env, capsys, tmp_path):
     assert str(store_path()) in info and "entries: 1 endpoint calls" in info
     assert main(["cache", "clear", "--env", "production"]) == 0
     assert "Removed 0" in capsys.readouterr().out
+    assert main(["cache", "clear", "--env", "PROD"]) == 0          # an alias, as PROCORE_ENV takes it
+    assert "Removed 0 stored endpoint call(s) of production" in capsys.readouterr().out
     assert main(["cache", "clear", "--env", "custom"]) == 0
     assert "Removed 1" in capsys.readouterr().out
     assert main(["pull", "Trades", "--company", "8001", "--out", str(out), "--full"]) == 0
