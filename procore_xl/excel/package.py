@@ -112,7 +112,6 @@ class Styles:
 
     def __init__(self, xml: str):
         self.xml = xml
-        self.changed = False
         self.codes = dict(BUILTIN_FORMATS)
         for m in re.finditer(r"<numFmt\b([^>]*?)/?>", xml):
             a = attrs(m.group(1))
@@ -180,6 +179,11 @@ class Styles:
         apply = (' applyNumberFormat="1"' if fid else "") + (' applyFont="1"' if font else "")
         self.new_xfs.append(f'<xf numFmtId="{fid}" fontId="{font}" fillId="0" borderId="0" xfId="0"{apply}/>')
         return len(xfs)
+
+    @property
+    def changed(self) -> bool:
+        """Whether a number format, font or cell format was added (else the part is copied)."""
+        return bool(self.new_codes or self.new_fonts or self.new_xfs)
 
     def to_xml(self) -> str:
         xml = self.xml
@@ -671,14 +675,11 @@ class PackageWorkbook:
             raise ConfigurationError(f"{name} is not an Excel workbook procore-xl can read ({exc})") from None
         self.rels = self._rels("xl/workbook.xml")
         self.sheets: dict[str, str] = {}
-        self.hidden: set[str] = set()
         for m in re.finditer(r"<sheet\b([^>]*?)/?>", self.workbook_xml):
             a = attrs(m.group(1))
             rid = a.get("r:id") or next((v for k, v in a.items() if k.endswith(":id")), None)
             if rid in self.rels:
                 self.sheets[a["name"]] = self.rels[rid][1]
-                if a.get("state") in ("hidden", "veryHidden"):
-                    self.hidden.add(a["name"])
         self.content_types = self._text("[Content_Types].xml")
         self.styles = Styles(self._text("xl/styles.xml")) if "xl/styles.xml" in self.names else Styles(
             f'<styleSheet xmlns="{NS_MAIN}"><fonts count="1"><font/></fonts><cellXfs count="1"><xf/></cellXfs>'
@@ -929,7 +930,8 @@ class PackageWorkbook:
                     out.writestr(rpath, _rels_xml("", rels).encode("utf-8"))
             if "xl/styles.xml" in self.names:          # last: the sheets above may have added formats
                 info = self.zip.getinfo("xl/styles.xml")
-                out.writestr(_copy_info(info), self.styles.to_xml().encode("utf-8"))
+                out.writestr(_copy_info(info), self.styles.to_xml().encode("utf-8") if self.styles.changed
+                             else self.zip.read(info))
         self.zip.close()
 
     def _patched(self, name: str, drop: set[str]) -> str | None:

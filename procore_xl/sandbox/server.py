@@ -225,7 +225,6 @@ class ApiCall:
     def __init__(self, sandbox: SandboxServer, handler: SandboxHandler, method: str, path: str,
                  query: list[tuple[str, str]]):
         self.sandbox, self.handler, self.method, self.path, self.query = sandbox, handler, method, path, query
-        self.params = dict(query)
 
     def run(self) -> Response | None:
         sb = self.sandbox
