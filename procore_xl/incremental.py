@@ -4,15 +4,31 @@
 runner uses, and answers each call from the :class:`~procore_xl.store.RecordStore`:
 
 * a list whose endpoint documents ``filters[updated_at]`` (Procore's reference, per endpoint) and
-  that takes more than two pages: one request for the records updated since the last fetch (minus
-  :data:`OVERLAP` for clock skew), merged by id into the stored records, and one ``per_page=1``
-  request reading ``Total``; when Total differs from the merged count something was deleted, and
-  the list is fetched in full (a list of one or two pages is read in full: no more requests);
+  that takes more than two pages is brought up to date by :meth:`StoredClient._merge_changes`:
+  the records updated since the cursor, the deletions since then where the reference documents a
+  source of them (:mod:`procore_xl.deletions`: a recycle-bin list, or ``filters[include_deleted]``
+  on the list itself), and ``Total`` (one ``per_page=1`` request) as the cross-check; anything
+  that does not add up is read in full, with the reason in the run's refresh line (a list of one
+  or two pages is read in full: no more requests);
 * a per-parent call (an RFI's replies, a PCO's line items, one RFI in full) with the parent's
   ``updated_at`` as ``version``: nothing is asked while the parent is unchanged; fetched in
   full when it changed or is new (a deleted parent is not asked for at all, so its children go);
 * anything else, or a call not in the store, from another app or environment, whose last complete
   fetch is older than ``max_age``, or with ``full=True``: fetched in full, as without a store.
+
+The cursor is the server's clock, the ``Date`` header of the last answer, never this computer's;
+changes are asked from :data:`OVERLAP` before it, so a record Procore stamps late or back-dated
+by up to that much is still seen. A list is read in full, and the refresh line says why, when:
+
+* a record new or changed since the stored copy carries a stamp older than the cursor (the
+  earlier of the last ``Date`` and the newest stamp held, less :data:`STAMP_SLACK`): a stamp
+  that went back in time may hide others outside the window;
+* such a record is stamped later than the answer's ``Date`` (plus :data:`STAMP_SLACK`): the
+  clock that stamps records is not the one the cursor reads;
+* such a record has a field no stored record has (Procore started sending it: the unchanged
+  records lack it, so columns and their order would differ from a full read's);
+* the count does not add up: ``Total`` differs from the stored records plus the new ones less the
+  deleted ones the deletion source names; or a changed record has no id, or there is no ``Total``.
 
 Parameters are part of a call's key, so a change of parameters is a call never fetched before.
 The records returned always come from the store's copy after the fetch, in Procore's order (new
@@ -29,12 +45,15 @@ from typing import Any, Iterator, Mapping
 
 from . import reference
 from .client import page_size_for, server_date
-from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, record_id, stored_row
+from .deletions import DeletionSource, deletion_source
+from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id, stored_row
 from .spill import Spill
 
 DEFAULT_MAX_AGE = timedelta(days=7)
 CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
-OVERLAP = timedelta(minutes=2)        # asked again: changes made while the last answer was built
+OVERLAP = timedelta(days=1)           # changes asked from this long before the cursor (late stamps)
+STAMP_SLACK = timedelta(minutes=2)    # a change stamped this near the cursor or Date is not doubted
+FAR_AHEAD = timedelta(days=36500)     # the changes' range ends this far after now: no stamp is left out
 PAGE_ROWS = 1000                      # rows per page handed out by StoredClient.pages from a list in hand
 UPDATED_AT = "filters[updated_at]"
 INCREMENTAL, FULL = "incremental", "full"
@@ -72,6 +91,7 @@ class Tally:
     incremental: int = 0       # calls answered from the store plus what changed
     reused: int = 0            # per-parent calls answered from the store alone
     full: int = 0              # calls fetched in full with nothing stored to compare
+    reasons: list[str] = field(default_factory=list)   # why stored lists were read in full after all
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
@@ -79,15 +99,21 @@ class Tally:
             for name, n in counts.items():
                 setattr(self, name, getattr(self, name) + n)
 
+    def doubt(self, reason: str) -> None:
+        with self._lock:
+            if reason not in self.reasons:
+                self.reasons.append(reason)
+
     @property
     def mode(self) -> str:
         return INCREMENTAL if self.incremental or self.reused else FULL
 
     def describe(self, requests: int) -> str:
-        """``incremental: 3 changed, 1 deleted, 2 requests`` or ``full``."""
-        if self.mode == FULL:
-            return FULL
-        return f"{INCREMENTAL}: {self.changed} changed, {self.deleted} deleted, {requests} requests"
+        """``incremental: 3 changed, 1 deleted, 2 requests`` or ``full``, then why lists were
+        read in full after all (``; read in full: ...``)."""
+        line = FULL if self.mode == FULL else \
+            f"{INCREMENTAL}: {self.changed} changed, {self.deleted} deleted, {requests} requests"
+        return "; ".join([line, *(f"read in full: {r}" for r in self.reasons)])
 
 
 class StoredClient:
@@ -171,24 +197,63 @@ class StoredClient:
 
     def _merge_changes(self, key: CallKey, path: str, params: dict, company_id, stored: StoredCall) -> bool:
         """Merge what changed since the last fetch into the stored records, inside the store (they
-        are never loaded): True when merged; False when only a full read can tell (a deletion,
-        records without ids, a list without Total), the tally then holding what the counts show."""
-        since = stored.fetched_at - OVERLAP
-        until = max(_now(), stored.fetched_at) + timedelta(days=1)
-        changes, server_time = self.client.get_all_dated(
-            path, {**params, UPDATED_AT: f"{iso_time(since)}...{iso_time(until)}"}, company_id=company_id)
-        if any(record_id(r) is None for r in changes):
-            self.tally.add(incremental=1)
+        are never loaded): True when merged; False when only a full read can tell (the reason is
+        in the tally, with what the answers showed)."""
+        cursor = stored.fetched_at
+        newest = self.store.newest_stamp(key)
+        trusted = min(cursor, newest) if newest else cursor
+        window = f"{iso_time(cursor - OVERLAP)}...{iso_time(max(_now(), cursor) + FAR_AHEAD)}"
+        source = deletion_source(path, params)
+        query = {**(source.params if source and source.inline else params), UPDATED_AT: window}
+        answer, server_time = self.client.get_all_dated(path, query, company_id=company_id)
+        server_time = server_time or _now()
+        changes = [r for r in answer if not (source and source.inline and DeletionSource.deleted(r))]
+        gone = {record_id(r) for r in answer if source and source.inline and DeletionSource.deleted(r)}
+        different = [r for r in changes if record_id(r) is None] or self.store.changed_of(key, changes)
+        reason = self._doubt(key, changes, different, trusted, server_time)
+        if reason is None and source is not None and not source.inline:
+            bin_query = {**source.params, UPDATED_AT: window}
+            gone = {record_id(r) for r in self.client.get_all(source.path, bin_query, company_id=company_id)}
+        gone = self.store.held_ids(key, gone - {None} - {record_id(r) for r in changes})
+        if reason is None:
+            total = self.client.count(path, params, company_id=company_id)
+            held = self.store.shape(key)[0]
+            expected = held + len(self.store.unknown_ids(key, (record_id(r) for r in changes))) - len(gone)
+            if total is None:
+                reason = "Procore sent no Total to check the stored records against"
+            elif total != expected:
+                deletions = f" less the {len(gone)} deleted" if gone else ""
+                checked = f" (deletions from {source.name})" if source else " (no documented source of deletions)"
+                reason = (f"Procore counts {total} records, the {held} stored plus the new ones{deletions} "
+                          f"make {expected}{checked}")
+        if reason is not None:
+            self.tally.add(incremental=1, changed=len(different), deleted=len(gone))
+            self.tally.doubt(f"{path}: {reason}")
             return False
-        total = self.client.count(path, params, company_id=company_id)
-        merged = self.store.shape(key)[0] + len(self.store.unknown_ids(key, (record_id(r) for r in changes)))
-        if total is None or total != merged:
-            self.tally.add(incremental=1, changed=self.store.different(key, changes),
-                           deleted=max(0, merged - (total or 0)))
-            return False
-        changed = self.store.merge(key, changes, server_time=server_time or _now())
-        self.tally.add(incremental=1, changed=changed)
+        changed = self.store.merge(key, changes, server_time=server_time, deleted=gone)
+        self.tally.add(incremental=1, changed=changed, deleted=len(gone))
         return True
+
+    def _doubt(self, key: CallKey, changes: list, different: list, trusted: datetime,
+               server_time: datetime) -> str | None:
+        """Why the changes cannot be merged (None: they can): records without ids, a new or changed
+        record stamped before the cursor or after the server's clock, a field the stored ones lack."""
+        if any(record_id(r) is None for r in changes):
+            return "records without an id cannot be merged"
+        stamps = [parse_stamp(r.get("updated_at")) for r in different if isinstance(r, dict)]
+        early = [s for s in stamps if s is not None and s < trusted - STAMP_SLACK]
+        if early:
+            return (f"{len(early)} record(s) changed with a time stamp ({iso_time(min(early))}) before the last "
+                    f"refresh ({iso_time(trusted)})")
+        late = [s for s in stamps if s is not None and s > server_time + STAMP_SLACK]
+        if late:
+            return (f"{len(late)} record(s) stamped in the future ({iso_time(max(late))}, Procore's clock says "
+                    f"{iso_time(server_time)})")
+        new_fields = self.store.lacking(key, sorted({p for r in different for p in _field_paths(r)}))
+        if new_fields:
+            names = ", ".join(".".join(p) for p in new_fields[:5])
+            return f"Procore sends field(s) the stored records lack: {names}"
+        return None
 
     # -- single bodies ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -233,6 +298,16 @@ class StoredClient:
         after = {record_id(r) for r in rows}
         changed = sum(1 for r in rows if record_id(r) not in before or before[record_id(r)] != r)
         self.tally.add(incremental=1, changed=changed, deleted=len(set(before) - after))
+
+
+def _field_paths(record: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every field path of a record, into nested objects (not into lists)."""
+    if isinstance(record, dict):
+        for name, value in record.items():
+            path = (*prefix, str(name))
+            yield path
+            if isinstance(value, dict) and len(path) < 8:
+                yield from _field_paths(value, path)
 
 
 def _now() -> datetime:

@@ -119,6 +119,23 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def parse_stamp(value: Any) -> datetime | None:
+    """A Procore time stamp (``2026-12-01T09:30:00Z``, with or without fractions or an offset) as
+    an aware UTC time; None for anything else."""
+    if not isinstance(value, str) or len(value) < 19 or value[10] != "T":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _json_path(path: tuple[str, ...]) -> str:
+    """SQLite's JSON path of a field path: ``$."location"."code"``."""
+    return "$" + "".join(f'."{part}"' for part in path)
+
+
 def record_id(record: Any) -> str | None:
     """A record's id as text (the key records are merged by); None for a body without one."""
     if isinstance(record, dict) and record.get("id") is not None:
@@ -221,13 +238,50 @@ class RecordStore:
 
     def different(self, key: CallKey, records: Iterable[dict]) -> int:
         """How many of ``records`` the call holds under another content or not at all (by id)."""
+        return len(self.changed_of(key, records))
+
+    def changed_of(self, key: CallKey, records: Iterable[dict]) -> list[dict]:
+        """The ``records`` the call holds under another content or not at all (by id)."""
         conn = self._connect()
-        n = 0
+        out = []
         for record in records:
             held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?",
                                 (key.digest, record_id(record))).fetchone()
-            n += held is None or json.loads(held[0]) != record
-        return n
+            if held is None or json.loads(held[0]) != record:
+                out.append(record)
+        return out
+
+    def held_ids(self, key: CallKey, ids: Iterable[str]) -> set[str]:
+        """The ``ids`` the call holds a record for."""
+        wanted = set(ids)
+        return wanted - self.unknown_ids(key, wanted)
+
+    def newest_stamp(self, key: CallKey) -> datetime | None:
+        """The latest ``updated_at`` among the call's records (None: none carries one)."""
+        row = self._connect().execute(
+            "SELECT MAX(json_extract(data, '$.updated_at')) FROM records WHERE call = ? "
+            "AND json_type(data, '$.updated_at') = 'text'", (key.digest,)).fetchone()
+        return parse_stamp(row[0]) if row and row[0] else None
+
+    def lacking(self, key: CallKey, paths: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The field paths (``("location", "code")``) no record of the call has: a nested one
+        only where some record holds its parent object (a field that was null is not new)."""
+        conn = self._connect()
+        out = []
+        for path in paths:
+            if any('"' in part for part in path):
+                continue
+            where = "json_type(data, ?) IS NOT NULL"
+            args: list[Any] = [_json_path(path)]
+            if len(path) > 1:
+                parent = conn.execute("SELECT 1 FROM records WHERE call = ? AND json_type(data, ?) = 'object' "
+                                      "LIMIT 1", (key.digest, _json_path(path[:-1]))).fetchone()
+                if parent is None:
+                    continue
+            if conn.execute(f"SELECT 1 FROM records WHERE call = ? AND {where} LIMIT 1",
+                            (key.digest, *args)).fetchone() is None:
+                out.append(path)
+        return out
 
     # -- writing ----------------------------------------------------------------------------------
     def save(self, key: CallKey, records: Iterable[Any], *, server_time: datetime, version: str | None,
@@ -254,13 +308,16 @@ class RecordStore:
             conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", numbered())
             conn.execute("UPDATE calls SET count = ? WHERE key = ?", (count, key.digest))
 
-    def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime) -> int:
+    def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime,
+              deleted: Iterable[str] = ()) -> int:
         """Records changed or added since the last fetch, by id: a changed record keeps its place,
-        a new one goes last, one the store holds unchanged stays as it is. The last complete fetch
-        time stays. Returns how many records were new or different."""
+        a new one goes last, one the store holds unchanged stays as it is; the records whose ids
+        are in ``deleted`` go. The last complete fetch time stays. Returns how many records were
+        new or different."""
         changed = list(changed)
         different = 0
         with self._write() as conn:
+            conn.executemany("DELETE FROM records WHERE call = ? AND id = ?", ((key.digest, i) for i in deleted))
             row = conn.execute("SELECT full_at, version, paged FROM calls WHERE key = ?", (key.digest,)).fetchone()
             if row is None:
                 raise KeyError("no stored call to merge into")

@@ -82,7 +82,7 @@ def test_second_run_asks_only_for_changes_and_equals_a_full_run(small_sandbox, s
     sb.reset_counts()
     second = service.run("RFIs", RFI_PARAMS)
     assert second.refresh.startswith("incremental: 3 changed, 0 deleted, ")
-    assert _data_requests(sb, RFIS) == 2                  # the changes, and Total
+    assert _data_requests(sb, RFIS) == 3       # the changes, the recycle bin (deletions), and Total
     pd.testing.assert_frame_equal(second.frame, _fresh_frame(sb, tmp_path, "RFIs", RFI_PARAMS))
     assert "Edited subject" in set(second.frame["subject"])
 
@@ -150,7 +150,7 @@ def test_a_sub_report_fetched_per_record_asks_only_for_changed_records(small_san
     world.edit_record("rfis", rfi["id"], status="closed")
     sb.reset_counts()
     result = service.run("RFIs", params)
-    shows = _data_requests(sb, RFIS + "/")
+    shows = _data_requests(sb, RFIS + "/") - _data_requests(sb, RFIS + "/recycle_bin")
     assert shows == 1                                     # only the edited RFI is read again
     pd.testing.assert_frame_equal(result.frame, _fresh_frame(sb, tmp_path, "RFIs", params))
 

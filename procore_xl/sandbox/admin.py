@@ -6,14 +6,19 @@ part of Procore's API (nothing under ``/rest/``) and exists in the sandbox alone
     {"action": "edit",   "entity": "rfis", "id": 22000000001, "fields": {"subject": "New"}}
     {"action": "add",    "entity": "rfis", "parent_id": 91001, "fields": {}}
     {"action": "delete", "entity": "rfis", "id": 22000000001}
+    {"action": "withhold", "entity": "rfis", "field": "reference"}   # not sent until "release"
+    {"action": "release", "entity": "rfis", "field": "reference"}    # sent on every record from now on
 
-The answer is ``{"record": {...}}`` (``null`` for a delete); 400 names what is wrong.
+``"stamp_shift_seconds": -3600`` on an edit, add or delete stamps the change an hour back (a positive
+number: in the future). The answer is ``{"record": {...}}`` (``null`` for a delete, withhold and
+release); 400 names what is wrong.
 :func:`change_records` is the client side, for scripts.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
+from datetime import timedelta
 import urllib.request
 from typing import Any
 
@@ -21,7 +26,7 @@ from .httputil import Response, json_response
 from .world import World
 
 RECORDS_PATH = "/_sandbox/records"
-ACTIONS = ("edit", "add", "delete")
+ACTIONS = ("edit", "add", "delete", "withhold", "release")
 
 
 def is_loopback(address: str) -> bool:
@@ -43,13 +48,18 @@ def handle_change(world: World, method: str, client_address: str, body: bytes) -
         fields = change.get("fields") or {}
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+        shift = timedelta(seconds=float(change.get("stamp_shift_seconds") or 0))
+        record = None
         if action == "add":
-            record = world.add_record(entity, int(change["parent_id"]), **fields)
+            record = world.add_record(entity, int(change["parent_id"]), stamp_shift=shift, **fields)
         elif action == "edit":
-            record = world.edit_record(entity, int(change["id"]), **fields)
+            record = world.edit_record(entity, int(change["id"]), stamp_shift=shift, **fields)
+        elif action == "delete":
+            world.delete_record(entity, int(change["id"]), stamp_shift=shift)
+        elif action == "withhold":
+            world.withhold(entity, str(change["field"]))
         else:
-            world.delete_record(entity, int(change["id"]))
-            record = None
+            world.release(entity, str(change["field"]))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return json_response(400, {"errors": f"bad change: {exc}"})
     return json_response(200, {"record": record})

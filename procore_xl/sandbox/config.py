@@ -22,6 +22,7 @@ class Faults:
     token_dies_after: int | None = None  # an access token becomes invalid after N uses (401)
     malformed_every: int | None = None   # every Nth API request: 200 with a truncated JSON body
     gone_paths: frozenset[str] = frozenset()  # these API paths answer 404 (records deleted since listed)
+    clock_skew_seconds: int = 0          # the Date header runs this far ahead (negative: behind) of updated_at
 
     def copy(self) -> "Faults":
         return dataclasses.replace(self)
@@ -50,3 +51,6 @@ class SandboxConfig:
     # parameter, filter, sort or view value, missing required parameter or company header).
     # lenient (strict=False, the demo): undocumented filters, sorts and parameters are ignored.
     strict: bool = True
+    # documented fields left out of every answer until World.release (a field Procore starts
+    # sending later), as "entity.field", e.g. ("rfis.reference",)
+    withheld_fields: tuple[str, ...] = ()

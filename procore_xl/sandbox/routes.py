@@ -4,7 +4,8 @@ from __future__ import annotations
 from itertools import groupby
 
 from .entities import CONTRACTS, folder_parent_index, project_users, project_vendors
-from .routing import ApiError, ApiRequest, Body, Listing, Route, child_listing, filtered, listing, not_found, show
+from .routing import (ApiError, ApiRequest, Body, Listing, Route, child_listing, filtered, listing, not_found,
+                      recycle_bin, show)
 
 
 # ---------------------------------------------------------------- identity, companies, projects
@@ -261,10 +262,14 @@ ROUTES: list[Route] = [
     Route("/rest/v2.0/companies/{company_id}/projects/{project_id}/budget_line_items", listing("budget_line_items")),
     # project management
     Route(f"{V}/projects/{{project_id}}/rfis", listing("rfis")),
+    Route(f"{V}/projects/{{project_id}}/rfis/recycle_bin", recycle_bin("rfis")),      # before rfis/{id}
     Route(f"{V}/projects/{{project_id}}/rfis/{{id}}", show("rfis", shape=rfi_show)),
     Route(f"{V}/projects/{{project_id}}/rfis/{{rfi_id}}/replies", rfi_replies),
     Route(f"{V}/projects/{{project_id}}/submittals", listing("submittals")),
     Route("/rest/v1.1/projects/{project_id}/submittals", listing("submittals")),
+    *[Route(f"/rest/v1.{n}/projects/{{project_id}}/submittals/recycle_bin", recycle_bin("submittals")) for n in (0, 1)],
+    Route(f"{V}/projects/{{project_id}}/recycle_bin/checklist/lists", recycle_bin("checklists")),
+    Route(f"{V}/projects/{{project_id}}/recycle_bin/incidents", recycle_bin("incidents")),
     Route(f"{V}/meetings", meetings_grouped),
     Route("/rest/v1.1/projects/{project_id}/meetings", meetings_grouped),
     Route(f"{V}/meeting_categories", child_listing("meeting_categories", "meeting_id")),

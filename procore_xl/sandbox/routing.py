@@ -107,8 +107,28 @@ def listing(entity: str, parent: str = "project", *, plain: tuple[str, ...] = ()
             paged: bool = True):
     """List ``entity`` of the request's project (or company)."""
     def handle(req: ApiRequest) -> Listing:
-        records = req.world.records(entity, scope_of(req, parent))
+        holder = scope_of(req, parent)
+        records = with_deleted(req, req.world.records(entity, holder), lambda: req.world.deleted(entity, holder))
         return Listing(filtered(req, records, plain, dated), paged)
+    return handle
+
+
+def with_deleted(req: ApiRequest, records: list[dict], deleted: Callable[[], list[dict]]) -> list[dict]:
+    """``filters[include_deleted]`` (documented ``only`` or ``with``): the deleted records instead
+    of, or after, the live ones."""
+    mode = req.params.get("filters[include_deleted]")
+    if mode is None:
+        return records
+    if mode not in ("only", "with"):
+        raise ApiError(400, "filters[include_deleted] must be only or with")
+    return deleted() if mode == "only" else [*records, *deleted()]
+
+
+def recycle_bin(entity: str, parent: str = "project"):
+    """The recycle bin of ``entity`` in the request's project (or company): the records deleted
+    there, with the documented filters (``filters[updated_at]``: when they were deleted)."""
+    def handle(req: ApiRequest) -> Listing:
+        return Listing(filtered(req, req.world.deleted(entity, scope_of(req, parent)), (), False))
     return handle
 
 
@@ -130,7 +150,8 @@ def child_listing(entity: str, parent_arg: str, *, parents: tuple[str, ...] | No
             candidates = [p for p in candidates if p["id"] == parent_id]
             if not candidates:
                 raise not_found()
-        records = [r for p in candidates for r in world.records(entity, p)]
+        records = with_deleted(req, [r for p in candidates for r in world.records(entity, p)],
+                               lambda: [r for p in candidates for r in world.deleted(entity, p)])
         return Listing(filtered(req, records, plain, dated), paged)
     return handle
 

@@ -147,9 +147,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)   # request line only: paths carry no secrets
 
     def date_time_string(self, timestamp: float | None = None) -> str:
-        """The ``Date`` header: the sandbox clock that stamps ``updated_at`` (World.now)."""
+        """The ``Date`` header: the sandbox clock that stamps ``updated_at`` (World.now), skewed by
+        ``Faults.clock_skew_seconds`` (a server clock ahead of or behind its stamps)."""
         if timestamp is None:
-            timestamp = self.sandbox.world.now().timestamp()
+            timestamp = self.sandbox.world.now().timestamp() + (self.sandbox.faults.clock_skew_seconds or 0)
         return super().date_time_string(timestamp)
 
     def do_GET(self) -> None:

@@ -9,6 +9,14 @@ Records change only through :meth:`World.edit_record`, :meth:`World.add_record` 
 ``updated_at`` with the sandbox clock :meth:`World.now` (also the ``Date`` response header) and
 replaces the parent's cached list, so a listing being served keeps its consistent snapshot.
 
+What Procore's own clocks and deploys can do is rehearsed here too: ``stamp_shift`` stamps a change
+back-dated or in the future (replication lag, a drifting clock); a deleted record moves to its
+parent's recycle bin (:meth:`World.deleted`, stamped ``updated_at``/``deleted_at`` when it went),
+which the recycle-bin routes and ``filters[include_deleted]`` read; :meth:`World.withhold` keeps a
+documented field out of every answer until :meth:`World.release` (a field Procore starts sending,
+on every record at once, without touching ``updated_at``). The ``Date`` header's skew from the
+stamps is ``Faults.clock_skew_seconds``.
+
 Ids: ``BASE[entity] + parent_key * cap + index + 1``; ``parent_key`` is the parent's position (companies,
 projects) or the parent's own key, so ids are unique per entity and stable. One RFI of project 91001
 has an id above 2**53 (``BIG_ID``) so consumers must keep ids exact (text in Excel).
@@ -92,6 +100,11 @@ class World:
         self._cache: dict[tuple[str, int], list[dict]] = {}
         self._index: dict[tuple[str, int], dict[int, dict]] = {}
         self._added: dict[tuple[str, int], int] = {}      # records added per (entity, parent id)
+        self._deleted: dict[tuple[str, int], list[dict]] = {}   # the recycle bin per (entity, parent id)
+        self._withheld: dict[str, frozenset[str]] = {}     # entity -> fields not sent (yet)
+        for name in config.withheld_fields:
+            entity, _, field_name = name.partition(".")
+            self.withhold(entity, field_name)
         self._last_change: datetime | None = None
         # generated data is stamped within working hours of its day; when the world's "today" is
         # (UTC) today or later, a stamp after the start of today is moved back to it, so no record was
@@ -175,7 +188,11 @@ class World:
 
     # -- generated records
     def records(self, entity: str, parent: dict) -> list[dict]:
-        """The records of ``entity`` under ``parent`` (a company, project or record), generated once."""
+        """The records of ``entity`` under ``parent`` (a company, project or record), generated once,
+        without the fields withheld (:meth:`withhold`)."""
+        return self._shown(entity, self._held(entity, parent))
+
+    def _held(self, entity: str, parent: dict) -> list[dict]:
         spec = self.specs[entity]
         cache_key = (entity, parent["id"])
         found = self._cache.get(cache_key)
@@ -189,9 +206,33 @@ class World:
                 self._cache[cache_key] = found
         return found
 
+    def _shown(self, entity: str, records: list[dict]) -> list[dict]:
+        withheld = self._withheld.get(entity)
+        if not withheld:
+            return records
+        return [{k: v for k, v in r.items() if k not in withheld} for r in records]
+
+    def deleted(self, entity: str, parent: dict) -> list[dict]:
+        """The recycle bin: records of ``entity`` deleted under ``parent``, in the order they went."""
+        self._held(entity, parent)
+        return self._shown(entity, list(self._deleted.get((entity, parent["id"]), ())))
+
+    def withhold(self, entity: str, field_name: str) -> None:
+        """Send no ``field_name`` in records of ``entity`` (until :meth:`release`)."""
+        if entity not in self.specs:
+            raise KeyError(f"no entity {entity!r}")
+        with self._lock:
+            self._withheld[entity] = self._withheld.get(entity, frozenset()) | {field_name}
+
+    def release(self, entity: str, field_name: str) -> None:
+        """Procore starts sending ``field_name`` on every record of ``entity`` (no ``updated_at`` change)."""
+        with self._lock:
+            self._withheld[entity] = self._withheld.get(entity, frozenset()) - {field_name}
+
     def find(self, entity: str, parent: dict, record_id: int) -> dict | None:
-        self.records(entity, parent)
-        return self._index[(entity, parent["id"])].get(record_id)
+        self._held(entity, parent)
+        found = self._index[(entity, parent["id"])].get(record_id)
+        return self._shown(entity, [found])[0] if found is not None else None
 
     def within(self, entity: str, holder: dict) -> list[dict]:
         """Every record of ``entity`` under ``holder`` (a company or project), through intermediate parents."""
@@ -259,24 +300,26 @@ class World:
         return record
 
     # -- changes (tests and the demo move the data between runs)
-    def edit_record(self, entity: str, record_id: int, **changes) -> dict:
-        """Change fields of one record; ``updated_at`` becomes the sandbox's current time."""
+    def edit_record(self, entity: str, record_id: int, *, stamp_shift: timedelta | None = None, **changes) -> dict:
+        """Change fields of one record; ``updated_at`` becomes the sandbox's current time
+        (``stamp_shift`` later: negative for a back-dated stamp, positive for one in the future)."""
         with self._lock:
             key, position = self._locate(entity, record_id)
             records = list(self._cache[key])
-            record = {**records[position], **changes, "updated_at": iso_ts(self._tick())}
+            record = {**records[position], **changes, "updated_at": iso_ts(self._tick() + (stamp_shift or timedelta()))}
             records[position] = record
             self._replace(key, records)
             return record
 
-    def add_record(self, entity: str, parent_id: int, **fields) -> dict:
+    def add_record(self, entity: str, parent_id: int, *, stamp_shift: timedelta | None = None, **fields) -> dict:
         """A new record of ``entity`` under ``parent_id``, generated like the others (new id),
-        created and updated now; ``fields`` override generated values."""
+        created and updated now (``stamp_shift`` later, as in :meth:`edit_record`); ``fields``
+        override generated values."""
         spec = self.specs[entity]
         with self._lock:
             parent = self._parent_record(spec, parent_id)
             kind = self._parent_kind(spec, parent)
-            records = list(self.records(entity, parent))
+            records = list(self._held(entity, parent))
             key = (entity, parent["id"])
             index = min(spec.count(self, parent), spec.cap) + self._added.get(key, 0)
             if index >= spec.cap:
@@ -288,7 +331,7 @@ class World:
                 record = {"id": spec.code * 10**10 + parent_key * spec.cap + index + 1, **record}
             if any(r["id"] == record["id"] for r in records):
                 raise ValueError(f"{entity}: a record with id {record['id']} exists already")
-            stamp = iso_ts(self._tick())
+            stamp = iso_ts(self._tick() + (stamp_shift or timedelta()))
             record = {**record, **fields, "created_at": stamp, "updated_at": stamp}
             self._keys.setdefault((entity, record["id"]), parent_key * spec.cap + index + 1)
             project = self.project_of(kind, parent)
@@ -298,13 +341,16 @@ class World:
             self._replace(key, records + [record])
             return record
 
-    def delete_record(self, entity: str, record_id: int) -> None:
-        """Remove one record; its children become unreachable with it."""
+    def delete_record(self, entity: str, record_id: int, *, stamp_shift: timedelta | None = None) -> None:
+        """Move one record to its parent's recycle bin, stamped ``updated_at`` and ``deleted_at``
+        (and ``deleted``, where the record has it) now; its children become unreachable with it."""
         with self._lock:
             key, position = self._locate(entity, record_id)
             records = list(self._cache[key])
-            del records[position]
-            self._tick()
+            gone = records.pop(position)
+            stamp = iso_ts(self._tick() + (stamp_shift or timedelta()))
+            gone = {**gone, "updated_at": stamp, "deleted_at": stamp, **({"deleted": True} if "deleted" in gone else {})}
+            self._deleted[key] = [*self._deleted.get(key, ()), gone]
             self._replace(key, records)
 
     def _replace(self, key: tuple[str, int], records: list[dict]) -> None:
