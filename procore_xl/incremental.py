@@ -237,9 +237,13 @@ class StoredClient:
     def _doubt(self, key: CallKey, changes: list, different: list, trusted: datetime,
                server_time: datetime) -> str | None:
         """Why the changes cannot be merged (None: they can): records without ids, a new or changed
-        record stamped before the cursor or after the server's clock, a field the stored ones lack."""
+        record with a field the stored ones lack, or stamped before the cursor or after the server's clock."""
         if any(record_id(r) is None for r in changes):
             return "records without an id cannot be merged"
+        new_fields = self.store.lacking(key, sorted({p for r in different for p in _field_paths(r)}))
+        if new_fields:
+            names = ", ".join(".".join(p) for p in new_fields[:5])
+            return f"Procore sends field(s) the stored records lack: {names}"
         stamps = [parse_stamp(r.get("updated_at")) for r in different if isinstance(r, dict)]
         early = [s for s in stamps if s is not None and s < trusted - STAMP_SLACK]
         if early:
@@ -249,10 +253,6 @@ class StoredClient:
         if late:
             return (f"{len(late)} record(s) stamped in the future ({iso_time(max(late))}, Procore's clock says "
                     f"{iso_time(server_time)})")
-        new_fields = self.store.lacking(key, sorted({p for r in different for p in _field_paths(r)}))
-        if new_fields:
-            names = ", ".join(".".join(p) for p in new_fields[:5])
-            return f"Procore sends field(s) the stored records lack: {names}"
         return None
 
     # -- single bodies ----------------------------------------------------------------------------
