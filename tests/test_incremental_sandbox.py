@@ -105,3 +105,59 @@ def test_no_generated_record_is_updated_after_the_sandbox_clock():
     now = world.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     stamps = [r[name] for r in world.records("rfis", world.project(91001)) for name in ("created_at", "updated_at")]
     assert stamps and all(s[:19] <= now[:19] for s in stamps if s)
+
+
+def test_a_deleted_record_moves_to_the_documented_recycle_bin(env):
+    sb, client = env
+    world = sb.world
+    target = _rfis(client)[0]
+    world.delete_record("rfis", target["id"])
+    binned = client.get_all(RFIS + "/recycle_bin", {}, company_id=8001)
+    gone = next(r for r in binned if r["id"] == target["id"])
+    assert gone["deleted"] is True and gone["deleted_at"] == gone["updated_at"]
+    since = {"filters[updated_at]": f"{gone['updated_at']}...2100-01-01T00:00:00Z"}
+    assert [r["id"] for r in client.get_all(RFIS + "/recycle_bin", since, company_id=8001)] == [target["id"]]
+    refused = requests.get(sb.url + RFIS + "/recycle_bin", params={"filters[status]": "open"},
+                           headers={"Authorization": f"Bearer {client.tokens.access_token()}",
+                                    "Procore-Company-Id": "8001"})
+    assert refused.status_code == 400 and "not a documented filter" in refused.json()["errors"]
+
+
+def test_include_deleted_lists_deleted_records_where_documented(env):
+    sb, client = env
+    world = sb.world
+    pcos = "/rest/v1.0/potential_change_orders"
+    live = client.get_all(pcos, {"project_id": 91001}, company_id=8001)
+    world.delete_record("potential_change_orders", live[0]["id"])
+    only = client.get_all(pcos, {"project_id": 91001, "filters[include_deleted]": "only"}, company_id=8001)
+    both = client.get_all(pcos, {"project_id": 91001, "filters[include_deleted]": "with"}, company_id=8001)
+    assert [r["id"] for r in only] == [live[0]["id"]] and only[0]["deleted_at"]
+    assert {r["id"] for r in both} == {r["id"] for r in live}
+    assert live[0]["id"] not in {r["id"] for r in client.get_all(pcos, {"project_id": 91001}, company_id=8001)}
+
+
+def test_stamps_shift_the_clock_skews_and_a_withheld_field_appears(env):
+    sb, client = env
+    world = sb.world
+    back = world.edit_record("rfis", _rfis(client)[1]["id"], stamp_shift=timedelta(hours=-1))
+    ahead = world.add_record("rfis", 91001, stamp_shift=timedelta(days=3))
+    now = world.now()
+    assert now - datetime.fromisoformat(back["updated_at"].replace("Z", "+00:00")) >= timedelta(minutes=59)
+    assert datetime.fromisoformat(ahead["updated_at"].replace("Z", "+00:00")) - now >= timedelta(days=2, hours=23)
+    sb.faults.clock_skew_seconds = 600
+    try:
+        served = parsedate_to_datetime(requests.get(sb.url + "/rest/v1.0/me").headers["Date"])
+        assert served - world.now() >= timedelta(minutes=9)
+    finally:
+        sb.faults.clock_skew_seconds = 0
+    change_records(sb.url, {"action": "withhold", "entity": "rfis", "field": "reference"})
+    assert all("reference" not in r for r in _rfis(client))
+    change_records(sb.url, {"action": "release", "entity": "rfis", "field": "reference"})
+    assert all("reference" in r for r in _rfis(client))
+    shifted, = change_records(sb.url, {"action": "edit", "entity": "rfis", "id": ahead["id"], "fields": {},
+                                       "stamp_shift_seconds": -7200})
+    assert shifted["updated_at"] < iso(world.now() - timedelta(minutes=119))
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
