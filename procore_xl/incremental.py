@@ -200,8 +200,6 @@ class StoredClient:
         are never loaded): True when merged; False when only a full read can tell (the reason is
         in the tally, with what the answers showed)."""
         cursor = stored.fetched_at
-        newest = self.store.newest_stamp(key)
-        trusted = min(cursor, newest) if newest else cursor
         window = f"{iso_time(cursor - OVERLAP)}...{iso_time(max(_now(), cursor) + FAR_AHEAD)}"
         source = deletion_source(path, params)
         query = {**(source.params if source and source.inline else params), UPDATED_AT: window}
@@ -210,7 +208,7 @@ class StoredClient:
         changes = [r for r in answer if not (source and source.inline and DeletionSource.deleted(r))]
         gone = {record_id(r) for r in answer if source and source.inline and DeletionSource.deleted(r)}
         different = [r for r in changes if record_id(r) is None] or self.store.changed_of(key, changes)
-        reason = self._doubt(key, changes, different, trusted, server_time)
+        reason = self._doubt(key, changes, different, cursor, server_time)
         if reason is None and source is not None and not source.inline:
             bin_query = {**source.params, UPDATED_AT: window}
             gone = {record_id(r) for r in self.client.get_all(source.path, bin_query, company_id=company_id)}
@@ -234,7 +232,7 @@ class StoredClient:
         self.tally.add(incremental=1, changed=changed, deleted=len(gone))
         return True
 
-    def _doubt(self, key: CallKey, changes: list, different: list, trusted: datetime,
+    def _doubt(self, key: CallKey, changes: list, different: list, cursor: datetime,
                server_time: datetime) -> str | None:
         """Why the changes cannot be merged (None: they can): records without ids, a new or changed
         record with a field the stored ones lack, or stamped before the cursor or after the server's clock."""
@@ -245,7 +243,11 @@ class StoredClient:
             names = ", ".join(".".join(p) for p in new_fields[:5])
             return f"Procore sends field(s) the stored records lack: {names}"
         stamps = [parse_stamp(r.get("updated_at")) for r in different if isinstance(r, dict)]
-        early = [s for s in stamps if s is not None and s < trusted - STAMP_SLACK]
+        early = [s for s in stamps if s is not None and s < cursor - STAMP_SLACK]
+        if early:       # the cursor is the earlier of the last Date and the newest stamp held (read only now)
+            newest = self.store.newest_stamp(key)
+            trusted = min(cursor, newest) if newest else cursor
+            early = [s for s in early if s < trusted - STAMP_SLACK]
         if early:
             return (f"{len(early)} record(s) changed with a time stamp ({iso_time(min(early))}) before the last "
                     f"refresh ({iso_time(trusted)})")
