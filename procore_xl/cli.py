@@ -282,7 +282,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
     knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
-    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after, **knobs)
+    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after,
+                    clock_skew_seconds=args.clock_skew, **knobs)
     spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
                             else (args.spike_limit, args.spike_seconds))
     config = SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed, faults=faults,
@@ -598,6 +599,8 @@ def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
         g.add_argument(flag, dest=field, type=_number(low, 1_000_000_000), metavar="N", help=text)
     g.add_argument("--token-lifetime", type=_number(1, 1_000_000_000), default=5400, metavar="SECONDS",
                    help="access token lifetime (default 5400: Procore's 90 minutes)")
+    g.add_argument("--clock-skew", type=_number(-86_400, 86_400), default=0, metavar="SECONDS",
+                   help="the Date header runs this far ahead of the updated_at stamps (negative: behind)")
 
 
 def _demo_arguments(p: argparse.ArgumentParser) -> None:

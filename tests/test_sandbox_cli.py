@@ -108,3 +108,12 @@ def test_sandbox_command_is_strict_unless_lenient():
         ignored = requests.get(url + COMPANIES + undocumented, timeout=10, headers={
             "Authorization": f"Bearer {token(url)[0]}", "Procore-Company-Id": "8001"})
     assert ignored.status_code == 200 and ignored.json()
+
+
+def test_clock_skew_moves_the_date_header_ahead_of_the_stamps():
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+    with sandbox_command("--clock-skew", "600") as (url, banner):
+        assert "Date header +600 s from the stamps" in banner
+        served = parsedate_to_datetime(requests.get(url + "/rest/v1.0/me").headers["Date"])
+        assert (served - datetime.now(timezone.utc)).total_seconds() > 500

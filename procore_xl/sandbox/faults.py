@@ -75,5 +75,6 @@ def describe(faults: Faults) -> str:
         (f.drop_every, f"dropped connection every {f.drop_every} requests"),
         (f.malformed_every, f"malformed body every {f.malformed_every} requests"),
         (f.token_dies_after, f"access tokens die after {f.token_dies_after} uses"),
+        (f.clock_skew_seconds, f"Date header {f.clock_skew_seconds:+d} s from the stamps"),
     ) if on]
     return "faults: " + (", ".join(parts) or "none")
