@@ -198,8 +198,14 @@ class ProcoreClient:
               company_id: int | str | None = None) -> int | None:
         """How many records a list holds: one ``per_page=1`` request reading ``Total`` (None when
         the answer has no Total header)."""
+        return self.count_with_first(path, params, company_id=company_id)[0]
+
+    def count_with_first(self, path: str, params: Mapping[str, Any] | None = None, *,
+                         company_id: int | str | None = None) -> tuple[int | None, Any]:
+        """:meth:`count` and the one record its answer carries (the list's first; None if empty)."""
         answer = self._fetch(path, {**(params or {}), "page": 1, "per_page": 1}, company_id)
-        return _int_header(answer.headers, "Total")
+        rows = _rows(answer.body)
+        return _int_header(answer.headers, "Total"), (rows[0] if rows else None)
 
     def _pages_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
                   limit: float, first_headers: dict | None = None) -> Iterator[list]:

@@ -28,7 +28,10 @@ by up to that much is still seen. A list is read in full, and the refresh line s
 * such a record has a field no stored record has (Procore started sending it: the unchanged
   records lack it, so columns and their order would differ from a full read's);
 * the count does not add up: ``Total`` differs from the stored records plus the new ones less the
-  deleted ones the deletion source names; or a changed record has no id, or there is no ``Total``.
+  deleted ones the deletion source names; or a changed record has no id, or there is no ``Total``;
+* the one record the ``Total`` answer carries (the list's first) is not among the changes yet
+  differs from its stored copy (a field Procore started sending with nothing changed, an edit
+  stamped before the window).
 
 Parameters are part of a call's key, so a change of parameters is a call never fetched before.
 The records returned always come from the store's copy after the fetch, in Procore's order (new
@@ -214,11 +217,15 @@ class StoredClient:
             gone = {record_id(r) for r in self.client.get_all(source.path, bin_query, company_id=company_id)}
         gone = self.store.held_ids(key, gone - {None} - {record_id(r) for r in changes})
         if reason is None:
-            total = self.client.count(path, params, company_id=company_id)
+            total, first = self.client.count_with_first(path, params, company_id=company_id)
             held = self.store.shape(key)[0]
             expected = held + len(self.store.unknown_ids(key, (record_id(r) for r in changes))) - len(gone)
             if total is None:
                 reason = "Procore sent no Total to check the stored records against"
+            elif first is not None and record_id(first) not in {record_id(r) for r in changes} \
+                    and self.store.changed_of(key, [first]):
+                reason = (f"record {record_id(first)} differs from its stored copy but is not among the changes "
+                          f"(a field Procore started sending, or a change stamped before the last refresh)")
             elif total != expected:
                 deletions = f" less the {len(gone)} deleted" if gone else ""
                 checked = f" (deletions from {source.name})" if source else " (no documented source of deletions)"

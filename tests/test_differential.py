@@ -202,6 +202,21 @@ def test_a_field_procore_starts_sending_reads_in_full(sandbox, services):
     assert list(result.frame.columns) == list(_full(ref).columns)
 
 
+def test_a_field_procore_starts_sending_with_nothing_changed_reads_in_full(tmp_path):
+    """Nothing changed, so no change carries the new field: the one record the Total answer
+    carries does (a sandbox of its own: no record stamped within the changes' window)."""
+    config = SandboxConfig(port=0, seed=7, today=TODAY, rfis_per_project=30, rate_limit_spike=100_000,
+                           rate_limit_hourly=1_000_000, withheld_fields=(f"rfis.{LATE_FIELD}",))
+    with SandboxServer(config) as sb, _service(sb, tmp_path / "inc.sqlite3") as inc, \
+            _service(sb, tmp_path / "full.sqlite3") as ref:
+        assert inc.run("RFIs", PARAMS).refresh == "full"
+        sb.world.release("rfis", LATE_FIELD)
+        result = inc.run("RFIs", PARAMS)
+        assert "read in full" in result.refresh and "not among the changes" in result.refresh
+        _same(result, ref)
+        assert LATE_FIELD in result.frame.columns
+
+
 # ---------------------------------------------------------------- randomised scenarios
 def _pick(rng: random.Random, world) -> int:
     return rng.choice(_live(world))["id"]

@@ -102,9 +102,6 @@ class World:
         self._added: dict[tuple[str, int], int] = {}      # records added per (entity, parent id)
         self._deleted: dict[tuple[str, int], list[dict]] = {}   # the recycle bin per (entity, parent id)
         self._withheld: dict[str, frozenset[str]] = {}     # entity -> fields not sent (yet)
-        for name in config.withheld_fields:
-            entity, _, field_name = name.partition(".")
-            self.withhold(entity, field_name)
         self._last_change: datetime | None = None
         # generated data is stamped within working hours of its day; when the world's "today" is
         # (UTC) today or later, a stamp after the start of today is moved back to it, so no record was
@@ -113,6 +110,9 @@ class World:
         utc_today = datetime.now(timezone.utc).date()
         self._latest_stamp = f"{utc_today.isoformat()}T00:00:00" if self.today >= utc_today else None
         self._lock = threading.RLock()
+        for name in config.withheld_fields:
+            entity, _, field_name = name.partition(".")
+            self.withhold(entity, field_name)
 
     # -- the server clock
     def now(self) -> datetime:
