@@ -351,3 +351,20 @@ def test_killed_pulls_and_refreshes_are_followed_by_runs_equal_to_a_full_read(sa
     finally:
         sandbox.faults.latency_ms = 0
         capsys.readouterr()
+
+
+def test_the_sheet_and_the_refresh_command_say_why_a_list_was_read_in_full(sandbox, services, tmp_path):
+    """The Message cell holds the reason; `procore-xl refresh` prints each sheet's Message
+    (WorkbookRefresh.notes) and `pull` its refresh line (both the run's ``refresh``)."""
+    from procore_xl.excel.refresh import new_workbook, refresh_workbook
+
+    inc, ref = services
+    book = tmp_path / "rfis.xlsx"
+    inc.clear_records()
+    new_workbook(book, [("RFIs", PARAMS)], inc, progress=False)
+    sandbox.world.edit_record("rfis", _live(sandbox.world)[6]["id"], subject="Ahead", stamp_shift=timedelta(days=3))
+    outcome = refresh_workbook(book, inc, progress=False)
+    assert "read in full: /rest/v1.0/projects/91001/rfis: 1 record(s) stamped in the future" in outcome.notes["RFIs"]
+    message = openpyxl.load_workbook(book)["RFIs"]["B7"].value
+    assert message.startswith("Refresh: incremental: 1 changed") and "stamped in the future" in message
+    assert "Ahead" in {row[2] for row in _sheet_rows(book)}
