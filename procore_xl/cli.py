@@ -93,15 +93,22 @@ def _service(args: argparse.Namespace):
     return ProcoreService(settings)
 
 
-# -- output files: checked before any request ---------------------------------------------------
-def _check_output(target: str, *, may_replace: bool, hint: str = "add --force to replace it") -> None:
-    """Before any network work: ``target`` can be written (folder exists and accepts files, an
-    existing file is not read-only), and an existing file is replaced only when ``may_replace``."""
+# -- files: checked before any request ---------------------------------------------------------
+def _check_output(target: str, *, force: bool, hint: str = "add --force to replace it, or choose another name"
+                  ) -> None:
+    """The one file-safety rule (``output.check_target``), before any network work: an existing
+    file is replaced only with ``--force``; never a read-only file or one open in Excel/LibreOffice."""
     from .output import check_target
 
-    if not may_replace and os.path.exists(target):
-        raise ConfigurationError(f"{target} exists: {hint}")
-    check_target(target)
+    check_target(target, force=force, hint=hint)
+
+
+def _check_exists(path: str, what: str) -> None:
+    """A file the command reads (a workbook to refresh, a template) must be there."""
+    if not os.path.exists(path):
+        raise ConfigurationError(f"{what} {path} does not exist - check the name and folder")
+    if os.path.isdir(path):
+        raise ConfigurationError(f"{what} {path} is a folder, not a file")
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -256,10 +263,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_pull(args: argparse.Namespace) -> int:
     from .output import output_format, report_output
 
-    if args.out != "-":
-        _check_output(args.out, may_replace=args.force or output_format(args.out) != "xlsx",
+    if args.out != "-" and output_format(args.out) == "xlsx":
+        _check_output(args.out, force=args.force,
                       hint=f"add --force to replace it, or add the report to it with Insert report / "
                            f"`procore-xl new-workbook OTHER.xlsx --template {args.out}`")
+    elif args.out != "-":
+        _check_output(args.out, force=args.force)
     with _service(args) as service:
         params = _report_params(args)
         with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
@@ -277,23 +286,29 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import errno
 
-    from .sandbox import Faults, SandboxConfig, serve_forever
+    from .sandbox import serve_forever
+    from .sandbox import process as sandbox_process
+    from .sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
     from .sandbox.faults import describe
-    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
-    knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
-    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after, **knobs)
-    spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
-                            else (args.spike_limit, args.spike_seconds))
-    config = SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed, faults=faults,
-                           rfis_per_project=args.rfis_per_project, rate_limit_hourly=args.hourly_limit,
-                           rate_limit_spike=spike, rate_limit_spike_seconds=spike_seconds,
-                           access_token_ttl=args.token_lifetime, quiet=not args.verbose,
-                           strict=not args.lenient)
+    url = f"http://{args.host}:{args.port}"
+    if args.stop:
+        sandbox_process.stop(url)
+        print(f"Sandbox at {url} stopped.")
+        return 0
+    if args.background:
+        if args.port == 0:
+            raise ConfigurationError("--background needs a fixed --port, so that other commands can find it")
+        argv = [a for a in _given_argv(args) if a != "--background"]
+        url, pid = sandbox_process.start_in_background(argv)
+        stop = "procore-xl sandbox --stop" + (f" --port {args.port}" if args.port != DEFAULT_SANDBOX_PORT else "")
+        print(f"Procore sandbox running in the background at {url} (process {pid}); stop it with `{stop}`")
+        return 0
+    config = _sandbox_config(args)
     print(("Lenient: undocumented filters, sorts and parameters are ignored" if args.lenient else
            "Strict: any request Procore's reference does not document is answered 400"), flush=True)
-    print(f"Rate limits per access token: {config.rate_limit_hourly:,} per hour, {spike} per {spike_seconds} s"
-          + f"; {describe(faults)}", flush=True)
+    print(f"Rate limits per access token: {config.rate_limit_hourly:,} per hour, {config.rate_limit_spike} per "
+          f"{config.rate_limit_spike_seconds} s; {describe(config.faults)}", flush=True)
     try:
         serve_forever(config)
     except OSError as err:
@@ -304,16 +319,43 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_config(args: argparse.Namespace):
+    """The sandbox ``procore-xl sandbox ARGS`` runs; with no options, the demo's (same data)."""
+    from .sandbox import Faults, SandboxConfig
+    from .sandbox.config import DEMO_RFIS_PER_PROJECT
+    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
+
+    knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
+    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after, **knobs)
+    spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
+                            else (args.spike_limit, args.spike_seconds))
+    rfis = args.rfis_per_project
+    if rfis is None and args.scale is None:
+        rfis = DEMO_RFIS_PER_PROJECT
+    return SandboxConfig(host=args.host, port=args.port, scale=args.scale or 1, seed=args.seed, faults=faults,
+                         rfis_per_project=rfis, rate_limit_hourly=args.hourly_limit,
+                         rate_limit_spike=spike, rate_limit_spike_seconds=spike_seconds,
+                         access_token_ttl=args.token_lifetime, quiet=not args.verbose, strict=not args.lenient)
+
+
+def _given_argv(args: argparse.Namespace) -> list[str]:
+    """The arguments this command was given (after its name), to run it again in another process."""
+    argv = list(args.argv)
+    return argv[argv.index(args.command) + 1:] if args.command in argv else argv
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(out=args.out, rfis_per_project=args.rfis_per_project, latency_ms=args.latency_ms)
+    return run_demo(out=args.out, force=args.force, rfis_per_project=args.rfis_per_project,
+                    latency_ms=args.latency_ms)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from .excel.refresh import refresh_workbook
 
-    _check_output(args.workbook, may_replace=True)    # before any request: e.g. not read-only
+    _check_exists(args.workbook, "Workbook")
+    _check_output(args.workbook, force=True)    # before any request: not read-only, not open in Excel
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
@@ -333,8 +375,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_new_workbook(args: argparse.Namespace) -> int:
     from .excel.refresh import check_workbook_target, new_workbook
 
+    if args.template:
+        _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
-    _check_output(args.out, may_replace=args.force, hint="add --force to replace it, or choose another name")
+    _check_output(args.out, force=args.force)
     with _service(args) as service:
         outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
                                template=args.template, progress=False)
@@ -546,7 +590,7 @@ def _pull_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("report", help='report name, e.g. RFIs or "Manpower Logs"')
     p.add_argument("--out", "-o", default="-", metavar="FILE",
                    help="output file (.csv/.xlsx/.json) or - for CSV on stdout (the default)")
-    p.add_argument("--force", action="store_true", help="replace an existing .xlsx")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--raw-csv", action="store_true",
                    help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
     _add_full_option(p)
@@ -565,12 +609,18 @@ FAULT_OPTIONS = (
 
 
 def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
+    from .sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
     from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_number(0, 65535), default=8765, help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--scale", type=_number(1, 1000), default=1,
-                   help="multiplies record counts (200 RFIs per project each)")
+    p.add_argument("--port", type=_number(0, 65535), default=DEFAULT_SANDBOX_PORT,
+                   help=f"port (default {DEFAULT_SANDBOX_PORT}, not the sign-in redirect's 8765; 0 picks a free one)")
+    p.add_argument("--background", action="store_true",
+                   help="start it in the background and return once it answers (stop it with --stop)")
+    p.add_argument("--stop", action="store_true", help="stop the sandbox running on --host/--port")
+    p.add_argument("--scale", type=_number(1, 1000),
+                   help="multiplies record counts (200 RFIs per project each; default: the demo's data, "
+                        "25 RFIs per project)")
     p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), metavar="N",
                    help="exact RFI count per project (overrides --scale)")
     p.add_argument("--seed", type=int, default=7, help="same seed, same data (default 7)")
@@ -602,8 +652,10 @@ def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
 
 def _demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="demo.xlsx", metavar="FILE", help="the workbook to write (default demo.xlsx)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), default=25, metavar="N",
-                   help="sandbox size; the RFI roll-ups make one request per RFI")
+                   help="sandbox size (default 25, as `procore-xl sandbox` serves); the RFI roll-ups make "
+                        "one request per RFI")
     p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, metavar="MS",
                    help="added to every API request")
 
@@ -643,7 +695,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False),
     Command("params", cmd_params, "the parameters of one report", _params_arguments, connection=False),
     Command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)", _pull_arguments),
-    Command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground", _sandbox_arguments,
+    Command("sandbox", cmd_sandbox, "run the built-in Procore sandbox (the demo's data; --background)",
+            _sandbox_arguments,
             connection=False),
     Command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook", _demo_arguments,
             connection=False),
@@ -676,7 +729,9 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     logging.basicConfig(level=logging.WARNING, format="procore-xl: %(message)s", stream=sys.stderr)
     if args.verbose:   # our own requests, waits and retries (never a token); not urllib3's chatter
         logging.getLogger("procore_xl").setLevel(logging.DEBUG)
