@@ -177,14 +177,31 @@ def _stdin_is_a_terminal() -> bool:
 
 def cmd_login(args: argparse.Namespace) -> int:
     with _service(args) as service:
+        browser = _sandbox_browser(service.settings) if args.sandbox_approve else None
         try:
-            me = service.login(oob=args.oob)
+            me = service.login(oob=args.oob, open_browser=browser,
+                               read_code=(lambda: browser.shown_code) if browser else None)
         except EOFError:
             raise ConfigurationError("No code was pasted: standard input ended, so nothing was signed in - run "
                                      "`procore-xl login --oob` in a terminal and paste the code Procore "
                                      "shows") from None
         print(f"Signed in to {service.settings.env} as {me.get('name') or me.get('login')}.")
     return 0
+
+
+def _sandbox_browser(settings):
+    """``login --sandbox-approve``: the demo's stand-in browser presses Approve on the built-in
+    sandbox's consent page, through the real authorization-code flow (state, PKCE, listener)."""
+    from urllib.parse import urlsplit
+
+    from .environments import is_loopback_host
+    from .sandbox.browser import ConsentBrowser
+
+    login = urlsplit(settings.login_url)
+    if login.scheme != "http" or not is_loopback_host(login.hostname or ""):
+        raise ConfigurationError(f"--sandbox-approve is for the built-in sandbox on this computer only; the login "
+                                 f"host is {settings.login_url}: sign in in a browser, or with --oob")
+    return ConsentBrowser()
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
@@ -198,7 +215,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 def cmd_whoami(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        me = service.whoami()
+        me = service.whoami(_company_id(args.company))
         print(f"{me.get('name')} <{me.get('login')}> (user {me.get('id')}) on {service.settings.env}"
               f" [{service.settings.api_url}]")
     return 0
@@ -211,8 +228,42 @@ def _print_choices(choices) -> None:
 
 def cmd_companies(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        _print_choices(service.choices("companies"))
+        if args.company is None:
+            _print_choices(service.choices("companies"))
+        else:
+            for company in sorted(service.companies(_company_id(args.company)), key=lambda c: str(c.get("name"))):
+                print(f"{company.get('id')}\t{company.get('name')}")
     return 0
+
+
+def _company_id(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise ConfigurationError(f"--company {text!r}: give the company as its id, e.g. --company 8001")
+    return int(text)
+
+
+def _company_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--company", metavar="ID", help="the company's id: a service account (client id + secret, no "
+                   "user sign-in) must name its company")
+
+
+MISSING_COMPANY_HEADER = "Procore-Company-Id"     # Procore's "Missing Procore-Company-Id header!"
+
+
+def _service_account_hint(err: ProcoreError, argv: Sequence[str]) -> str | None:
+    """The one line for a call Procore refused for want of a company: what to run instead."""
+    if MISSING_COMPANY_HEADER not in str(err):
+        return None
+    import shlex
+
+    command = " ".join(["procore-xl", *map(shlex.quote, argv)])
+    if "--company" not in argv:
+        command += " --company ID"
+    return (f"A service account (PROCORE_CLIENT_ID + PROCORE_CLIENT_SECRET, no user sign-in) must name its "
+            f"company: run `{command}` with the company's id, or sign in as a user with `procore-xl login` "
+            f"- {err}")
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
@@ -277,10 +328,26 @@ def cmd_pull(args: argparse.Namespace) -> int:
             out.write(result)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
+    future = _future_dates(result.params)
     if args.out != "-":
         print(f"{result.report}: {len(result.table)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}{future}", file=sys.stderr)
+    elif future:
+        print(f"{result.report}: {len(result.table)} rows{future}", file=sys.stderr)
     return 0
+
+
+def _future_dates(params: dict[str, Any]) -> str:
+    """A note for the closing line when a date the run used lies ahead (no records yet, likely
+    a typo): " - note: Report Date 2030-01-01 is in the future"."""
+    import datetime as dt
+
+    from .parameters import SPECS
+
+    today = dt.date.today().isoformat()
+    ahead = [f"{SPECS[name].label} {value}" for name in ("report_date", "start_date", "end_date")
+             if isinstance(value := params.get(name), str) and value > today]
+    return f" - note: {' and '.join(ahead)} {'is' if len(ahead) == 1 else 'are'} in the future" if ahead else ""
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -358,7 +425,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     _check_output(args.workbook, force=True)    # before any request: not read-only, not open in Excel
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
-    print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
+    print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}{_how(outcome.statuses)}", file=sys.stderr)
     for sheet, note in outcome.notes.items():       # what a sheet could not keep as sent, Procore's notes
         print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
     if outcome.dropped_parts:
@@ -389,8 +456,18 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         return 1
     for sheet, note in outcome.notes.items():
         print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
-    print(f"Wrote {args.out}", file=sys.stderr)
+    print(f"Wrote {args.out}{_how(outcome.statuses)}", file=sys.stderr)
     return 0
+
+
+def _how(statuses: dict[str, str]) -> str:
+    """How the sheets were fetched, for the closing line: " (1 full, 2 incremental)" - a normal
+    status, not a warning."""
+    kinds = [status.split(":")[0] for status in statuses.values()]
+    counts = {kind: kinds.count(kind) for kind in dict.fromkeys(kinds)}
+    if len(statuses) == 1:
+        return f" ({next(iter(statuses.values()))})"
+    return f" ({', '.join(f'{n} {kind}' for kind, n in counts.items())})" if counts else ""
 
 
 # -- the record store --------------------------------------------------------------------------
@@ -542,6 +619,37 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(f"procore-xl: error: {message} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_ERROR)
 
+    def parse_known_args(self, args=None, namespace=None):
+        """An option that takes a value, given twice, is an error naming it (argparse would keep
+        the last one silently: ``--project 91001 --project 91002``). Each command's parser checks
+        its own arguments."""
+        args = list(sys.argv[1:] if args is None else args)
+        if not self._subparsers:
+            self._refuse_repeated(args)
+        return super().parse_known_args(args, namespace)
+
+    def _refuse_repeated(self, args: list[str]) -> None:
+        valued = {s: a for a in self._actions if a.option_strings and a.nargs != 0
+                  and not isinstance(a, argparse._AppendAction) for s in a.option_strings}
+        seen: dict[int, str] = {}
+        i = 0
+        while i < len(args) and args[i] != "--":
+            arg = args[i]
+            i += 1
+            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+            matches = [s for s in valued if s == name] or (
+                [s for s in valued if s.startswith("--") and s.startswith(name)] if name.startswith("--") else [])
+            if len(matches) != 1:
+                continue
+            action = valued[matches[0]]
+            if not eq and i < len(args):
+                value = args[i]
+                i += 1              # its value: not an option, even if it starts with -
+            if id(action) in seen:
+                flag = max(action.option_strings, key=len)
+                self.error(f"{flag} was given twice ({seen[id(action)]} and {value}): give it once")
+            seen[id(action)] = value
+
 
 def _number(low: int, high: int):
     def parse(text: str) -> int:
@@ -566,6 +674,9 @@ def _setup_arguments(p: argparse.ArgumentParser) -> None:
 
 def _login_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--oob", action="store_true", help="paste the code instead of the loopback redirect")
+    p.add_argument("--sandbox-approve", action="store_true",
+                   help="built-in sandbox only: press Approve on its consent page for you, as its demo user "
+                        "(a machine without a browser)")
 
 
 def _projects_arguments(p: argparse.ArgumentParser) -> None:
@@ -687,8 +798,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("setup", cmd_setup, "save your Procore app's settings (secret to the keyring)", _setup_arguments),
     Command("login", cmd_login, "sign in with your browser; tokens go to the keyring", _login_arguments),
     Command("logout", cmd_logout, "revoke and forget the stored tokens"),
-    Command("whoami", cmd_whoami, "show the signed-in user"),
-    Command("companies", cmd_companies, "list the companies you can read"),
+    Command("whoami", cmd_whoami, "show the signed-in user", _company_arguments),
+    Command("companies", cmd_companies, "list the companies you can read", _company_arguments),
     Command("projects", cmd_projects, "list the projects of a company", _projects_arguments),
     Command("lists", cmd_lists, "list the choices of a parameter (projects, contracts, vendors...)",
             _lists_arguments),
@@ -739,7 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ProcoreError as err:
-        print(f"procore-xl: error: {err}", file=sys.stderr)
+        print(f"procore-xl: error: {_service_account_hint(err, argv) or err}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `procore-xl pull ... | head`
         sys.stdout = open(os.devnull, "w")
