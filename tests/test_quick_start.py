@@ -30,13 +30,14 @@ from procore_xl.sandbox.config import DEMO_RFIS_PER_PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- quick-start"
+SIGN_IN_MARKER = "<!-- sandbox-sign-in"
 
 
-def quick_start() -> list[str]:
-    """The commands of the README's quick-start block (comments and blank lines dropped)."""
+def quick_start(marker: str = MARKER) -> list[str]:
+    """The commands of the README's block after ``marker`` (comments and blank lines dropped)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.count(MARKER) == 1, "one quick-start block in the README"
-    block = re.search(r"```[^\n]*\n(.*?)```", readme[readme.index(MARKER):], re.S).group(1)
+    assert readme.count(marker) == 1, f"one {marker} block in the README"
+    block = re.search(r"```[^\n]*\n(.*?)```", readme[readme.index(marker):], re.S).group(1)
     commands = [line.split("#", 1)[0].strip() for line in block.splitlines()]
     return [c for c in commands if c]
 
@@ -105,3 +106,47 @@ def test_the_readme_quick_start_runs_as_written(folder, tmp_path):
     assert len(csv) == DEMO_RFIS_PER_PROJECT
     pd.testing.assert_frame_equal(csv, pd.read_csv(reference / "rfis.csv"))
     pd.testing.assert_frame_equal(table(folder / "rfis.xlsx", "RFIs"), table(reference / "rfis.xlsx", "RFIs"))
+
+
+def test_the_readme_sandbox_sign_in_runs_as_written(folder, tmp_path):
+    """The built-in sandbox section: activate, start the sandbox, the exports, `procore-xl login`
+    (a user's sign-in through the consent page: $BROWSER is a stand-in that presses Approve, as a
+    person would), whoami as the demo user, refresh demo.xlsx (its data unchanged), a pull by
+    names. The one change to the block: the sandbox's port, 8766, becomes a free one."""
+    commands = quick_start(SIGN_IN_MARKER)
+    assert any(c == "procore-xl login" for c in commands), commands
+    port = free_port()
+    commands = [c.replace("8766", str(port)).replace("procore-xl sandbox --background",
+                                                      f"procore-xl sandbox --background --port {port}")
+                for c in commands]
+    script = "set -e\n" + "\n".join(commands) + "\n"
+    with SandboxServer(demo_sandbox_config()) as demo:       # a workbook as the demo writes it (one sheet)
+        saved = dict(os.environ)
+        os.environ.update(sandbox_variables(demo))
+        try:
+            assert main(["new-workbook", str(tmp_path / "RFIs.xlsx"), "--report", "RFIs", "--company", "8001",
+                         "--project", "91001"]) == 0
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    shutil.copy(tmp_path / "RFIs.xlsx", folder / "demo.xlsx")
+    before = table(folder / "demo.xlsx", "RFIs")
+    approve = tmp_path / "approve.py"
+    approve.write_text("import sys\nfrom procore_xl.sandbox.browser import ConsentBrowser\n"
+                       "sys.exit(0 if ConsentBrowser()(sys.argv[1]) else 1)\n")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PROCORE_", "PYTHON_KEYRING"))}
+    environ.update(PROCORE_XL_HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "data"),
+                   PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+                   BROWSER=f"{ROOT / '.venv' / 'bin' / 'python'} {approve} %s")
+    try:
+        done = subprocess.run(["bash", "-c", script], cwd=folder, env=environ, capture_output=True, text=True,
+                              timeout=300)
+    finally:
+        subprocess.run([str(ROOT / ".venv" / "bin" / "procore-xl"), "sandbox", "--stop", "--port", str(port)],
+                       capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Signed in to custom as Dana Reyes" in done.stdout
+    assert "Dana Reyes <dana.reyes@harbortower.example>" in done.stdout           # whoami: the user
+    assert "8001\tHarbor Tower Builders" in done.stdout                           # companies
+    pd.testing.assert_frame_equal(table(folder / "demo.xlsx", "RFIs"), before)    # the same data
+    assert len(pd.read_csv(folder / "harbor-rfis.csv")) == DEMO_RFIS_PER_PROJECT
