@@ -37,7 +37,7 @@ def pull(sb: SandboxProcess, out: Path, home: str, source: str | None = None) ->
     if source:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "procore_xl", "pull", "RFIs", "--company", str(COMPANY),
-               "--project", str(PROJECT), "--out", str(out)]
+               "--project", str(PROJECT), "--out", str(out), "--force"]
     start = time.perf_counter()
     # Started by a small launcher, not by this process: a child's ru_maxrss starts from its
     # parent's peak (fork/vfork before exec), and this one holds the warm-up's records.

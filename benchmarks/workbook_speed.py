@@ -59,7 +59,7 @@ def main() -> None:
                    "PROCORE_XL_HOME": str(Path(tmp) / "home")}
             out = Path(tmp)
             commands = {
-                "pull --out .csv": ["pull", "RFIs", *REPORT, "--out", str(out / "rfis.csv")],
+                "pull --out .csv": ["pull", "RFIs", *REPORT, "--out", str(out / "rfis.csv"), "--force"],
                 "pull --out .xlsx": ["pull", "RFIs", *REPORT, "--out", str(out / "rfis.xlsx"), "--force"],
                 "new-workbook": ["new-workbook", str(out / "book.xlsx"), "--report", "RFIs", *REPORT],
                 "refresh": ["refresh", str(out / "book.xlsx"), "-q"],

@@ -48,6 +48,7 @@ TOKEN_REQUEST_TIMEOUT = 30
 TOKEN_REQUEST_ATTEMPTS = 3  # connection errors / 5xx on the token endpoint
 LISTENER_HOSTS = ("localhost", "127.0.0.1", "::1")  # the only hosts the sign-in listener binds
 LISTENER_READ_TIMEOUT = 10.0  # seconds a connection to the listener may stay silent
+SIGN_IN_HOST_TIMEOUT = 5.0    # seconds the login host has to accept a connection before a sign-in starts
 
 
 class _DropOAuthLibDebug(logging.Filter):
@@ -205,6 +206,7 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
     redirect_uri = OOB_REDIRECT_URI if oob else settings.redirect_uri
     if not oob:
         check_listener_uri(redirect_uri)
+    check_sign_in_host(settings, None if oob else redirect_uri)   # before the browser opens
     endpoint = _TokenEndpoint(settings)
     session = endpoint.session(redirect_uri=redirect_uri, pkce="S256")
     with _allow_loopback_http(authorize_url(settings)):
@@ -253,7 +255,9 @@ def _locked(settings: Settings) -> Iterator[None]:
 
 def _show(open_browser: Callable[[str], Any], url: str) -> None:
     if open_browser(url) is False:
-        log.warning("Could not open a browser: open this address to sign in to Procore: %s", url)
+        log.warning("Could not open a browser: open this address in a browser on this computer to sign in to "
+                    "Procore (no browser here: Ctrl+C, then `procore-xl login --oob`, or for the built-in "
+                    "sandbox `procore-xl login --sandbox-approve`): %s", url)
 
 
 def _ask_for_code() -> str:
@@ -282,6 +286,34 @@ def check_listener_uri(redirect_uri: str) -> None:
             f"Redirect URI {redirect_uri!r} is not http on localhost, 127.0.0.1 or [::1], the only places "
             "procore-xl listens for the sign-in answer: register such a redirect URI for your app "
             "(e.g. http://localhost:8765/callback), or sign in with `procore-xl login --oob`")
+
+
+def check_sign_in_host(settings: Settings, redirect_uri: str | None = None,
+                       timeout: float = SIGN_IN_HOST_TIMEOUT) -> None:
+    """Before the browser opens: the login host accepts a connection, so a host that is down,
+    misspelt or unreachable fails within seconds, naming it, instead of a browser page that never
+    loads and a sign-in that times out. Only a TCP connection is made: no request is sent. The
+    login host may not be the address the sign-in listener takes (``redirect_uri``): the browser
+    would be sent to procore-xl's own listener."""
+    login = urlsplit(settings.login_url)
+    host = login.hostname or ""
+    port = login.port or (443 if login.scheme == "https" else 80)
+    if redirect_uri:
+        listener = urlsplit(redirect_uri)
+        same_host = host == listener.hostname or (is_loopback_host(host) and is_loopback_host(listener.hostname or ""))
+        if same_host and port == (listener.port or 80):
+            raise ConfigurationError(
+                f"The login host {settings.login_url} is the address of the sign-in listener ({redirect_uri}): "
+                f"give the login host's own address, or another redirect URI (--redirect-uri)")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = ("no answer within " f"{timeout:.0f} s" if isinstance(exc, socket.timeout)
+                  else "unknown host" if isinstance(exc, socket.gaierror) else
+                  "connection refused" if isinstance(exc, ConnectionRefusedError) else exc.strerror or str(exc))
+        raise ProcoreConnectionError(
+            f"The sign-in host {settings.login_url} does not answer ({reason}): check the login host "
+            f"(--login-url, PROCORE_LOGIN_URL or --env), your network, or that the sandbox is running") from None
 
 
 def printable(text: str, limit: int = 100) -> str:
@@ -366,7 +398,11 @@ class CallbackListener:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 if parts.path != listener.path or not ("code" in query or "error" in query):
-                    self._answer(404, "Not found", "This is the procore-xl sign-in listener.")
+                    self._answer(404, "Not the sign-in answer", "This is procore-xl's sign-in listener, which "
+                                 f"waits here for Procore's answer to a sign-in at {listener.path}; this address "
+                                 "is not that answer. If your browser came here to sign in, the login host "
+                                 "(--login-url, PROCORE_LOGIN_URL) points at this listener's port instead of "
+                                 "Procore's sign-in page: fix it and sign in again.")
                     return
                 if not listener._accept(query):
                     self._answer(400, "Not this sign-in", "This answer does not belong to the sign-in procore-xl "

@@ -93,15 +93,22 @@ def _service(args: argparse.Namespace):
     return ProcoreService(settings)
 
 
-# -- output files: checked before any request ---------------------------------------------------
-def _check_output(target: str, *, may_replace: bool, hint: str = "add --force to replace it") -> None:
-    """Before any network work: ``target`` can be written (folder exists and accepts files, an
-    existing file is not read-only), and an existing file is replaced only when ``may_replace``."""
+# -- files: checked before any request ---------------------------------------------------------
+def _check_output(target: str, *, force: bool, hint: str = "add --force to replace it, or choose another name"
+                  ) -> None:
+    """The one file-safety rule (``output.check_target``), before any network work: an existing
+    file is replaced only with ``--force``; never a read-only file or one open in Excel/LibreOffice."""
     from .output import check_target
 
-    if not may_replace and os.path.exists(target):
-        raise ConfigurationError(f"{target} exists: {hint}")
-    check_target(target)
+    check_target(target, force=force, hint=hint)
+
+
+def _check_exists(path: str, what: str) -> None:
+    """A file the command reads (a workbook to refresh, a template) must be there."""
+    if not os.path.exists(path):
+        raise ConfigurationError(f"{what} {path} does not exist - check the name and folder")
+    if os.path.isdir(path):
+        raise ConfigurationError(f"{what} {path} is a folder, not a file")
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -170,14 +177,31 @@ def _stdin_is_a_terminal() -> bool:
 
 def cmd_login(args: argparse.Namespace) -> int:
     with _service(args) as service:
+        browser = _sandbox_browser(service.settings) if args.sandbox_approve else None
         try:
-            me = service.login(oob=args.oob)
+            me = service.login(oob=args.oob, open_browser=browser,
+                               read_code=(lambda: browser.shown_code) if browser else None)
         except EOFError:
             raise ConfigurationError("No code was pasted: standard input ended, so nothing was signed in - run "
                                      "`procore-xl login --oob` in a terminal and paste the code Procore "
                                      "shows") from None
         print(f"Signed in to {service.settings.env} as {me.get('name') or me.get('login')}.")
     return 0
+
+
+def _sandbox_browser(settings):
+    """``login --sandbox-approve``: the demo's stand-in browser presses Approve on the built-in
+    sandbox's consent page, through the real authorization-code flow (state, PKCE, listener)."""
+    from urllib.parse import urlsplit
+
+    from .environments import is_loopback_host
+    from .sandbox.browser import ConsentBrowser
+
+    login = urlsplit(settings.login_url)
+    if login.scheme != "http" or not is_loopback_host(login.hostname or ""):
+        raise ConfigurationError(f"--sandbox-approve is for the built-in sandbox on this computer only; the login "
+                                 f"host is {settings.login_url}: sign in in a browser, or with --oob")
+    return ConsentBrowser()
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
@@ -191,7 +215,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 def cmd_whoami(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        me = service.whoami()
+        me = service.whoami(_company_id(args.company))
         print(f"{me.get('name')} <{me.get('login')}> (user {me.get('id')}) on {service.settings.env}"
               f" [{service.settings.api_url}]")
     return 0
@@ -204,8 +228,42 @@ def _print_choices(choices) -> None:
 
 def cmd_companies(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        _print_choices(service.choices("companies"))
+        if args.company is None:
+            _print_choices(service.choices("companies"))
+        else:
+            for company in sorted(service.companies(_company_id(args.company)), key=lambda c: str(c.get("name"))):
+                print(f"{company.get('id')}\t{company.get('name')}")
     return 0
+
+
+def _company_id(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise ConfigurationError(f"--company {text!r}: give the company as its id, e.g. --company 8001")
+    return int(text)
+
+
+def _company_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--company", metavar="ID", help="the company's id: a service account (client id + secret, no "
+                   "user sign-in) must name its company")
+
+
+MISSING_COMPANY_HEADER = "Procore-Company-Id"     # Procore's "Missing Procore-Company-Id header!"
+
+
+def _service_account_hint(err: ProcoreError, argv: Sequence[str]) -> str | None:
+    """The one line for a call Procore refused for want of a company: what to run instead."""
+    if MISSING_COMPANY_HEADER not in str(err):
+        return None
+    import shlex
+
+    command = " ".join(["procore-xl", *map(shlex.quote, argv)])
+    if "--company" not in argv:
+        command += " --company ID"
+    return (f"A service account (PROCORE_CLIENT_ID + PROCORE_CLIENT_SECRET, no user sign-in) must name its "
+            f"company: run `{command}` with the company's id, or sign in as a user with `procore-xl login` "
+            f"- {err}")
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
@@ -256,10 +314,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_pull(args: argparse.Namespace) -> int:
     from .output import output_format, report_output
 
-    if args.out != "-":
-        _check_output(args.out, may_replace=args.force or output_format(args.out) != "xlsx",
+    if args.out != "-" and output_format(args.out) == "xlsx":
+        _check_output(args.out, force=args.force,
                       hint=f"add --force to replace it, or add the report to it with Insert report / "
                            f"`procore-xl new-workbook OTHER.xlsx --template {args.out}`")
+    elif args.out != "-":
+        _check_output(args.out, force=args.force)
     with _service(args) as service:
         params = _report_params(args)
         with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
@@ -268,33 +328,54 @@ def cmd_pull(args: argparse.Namespace) -> int:
             out.write(result)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
+    future = _future_dates(result.params)
     if args.out != "-":
         print(f"{result.report}: {len(result.table)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}{future}", file=sys.stderr)
+    elif future:
+        print(f"{result.report}: {len(result.table)} rows{future}", file=sys.stderr)
     return 0
+
+
+def _future_dates(params: dict[str, Any]) -> str:
+    """A note for the closing line when a date the run used lies ahead (no records yet, likely
+    a typo): " - note: Report Date 2030-01-01 is in the future"."""
+    import datetime as dt
+
+    from .parameters import SPECS
+
+    today = dt.date.today().isoformat()
+    ahead = [f"{SPECS[name].label} {value}" for name in ("report_date", "start_date", "end_date")
+             if isinstance(value := params.get(name), str) and value > today]
+    return f" - note: {' and '.join(ahead)} {'is' if len(ahead) == 1 else 'are'} in the future" if ahead else ""
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import errno
 
-    from .sandbox import Faults, SandboxConfig, serve_forever
+    from .sandbox import serve_forever
+    from .sandbox import process as sandbox_process
+    from .sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
     from .sandbox.faults import describe
-    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
-    knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
-    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after,
-                    clock_skew_seconds=args.clock_skew, **knobs)
-    spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
-                            else (args.spike_limit, args.spike_seconds))
-    config = SandboxConfig(host=args.host, port=args.port, scale=args.scale, seed=args.seed, faults=faults,
-                           rfis_per_project=args.rfis_per_project, rate_limit_hourly=args.hourly_limit,
-                           rate_limit_spike=spike, rate_limit_spike_seconds=spike_seconds,
-                           access_token_ttl=args.token_lifetime, quiet=not args.verbose,
-                           strict=not args.lenient)
+    url = f"http://{args.host}:{args.port}"
+    if args.stop:
+        sandbox_process.stop(url)
+        print(f"Sandbox at {url} stopped.")
+        return 0
+    if args.background:
+        if args.port == 0:
+            raise ConfigurationError("--background needs a fixed --port, so that other commands can find it")
+        argv = [a for a in _given_argv(args) if a != "--background"]
+        url, pid = sandbox_process.start_in_background(argv)
+        stop = "procore-xl sandbox --stop" + (f" --port {args.port}" if args.port != DEFAULT_SANDBOX_PORT else "")
+        print(f"Procore sandbox running in the background at {url} (process {pid}); stop it with `{stop}`")
+        return 0
+    config = _sandbox_config(args)
     print(("Lenient: undocumented filters, sorts and parameters are ignored" if args.lenient else
            "Strict: any request Procore's reference does not document is answered 400"), flush=True)
-    print(f"Rate limits per access token: {config.rate_limit_hourly:,} per hour, {spike} per {spike_seconds} s"
-          + f"; {describe(faults)}", flush=True)
+    print(f"Rate limits per access token: {config.rate_limit_hourly:,} per hour, {config.rate_limit_spike} per "
+          f"{config.rate_limit_spike_seconds} s; {describe(config.faults)}", flush=True)
     try:
         serve_forever(config)
     except OSError as err:
@@ -305,19 +386,47 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_config(args: argparse.Namespace):
+    """The sandbox ``procore-xl sandbox ARGS`` runs; with no options, the demo's (same data)."""
+    from .sandbox import Faults, SandboxConfig
+    from .sandbox.config import DEMO_RFIS_PER_PROJECT
+    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
+
+    knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
+    faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after,
+                    clock_skew_seconds=args.clock_skew, **knobs)
+    spike, spike_seconds = ((DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS) if args.documented_spike_limit
+                            else (args.spike_limit, args.spike_seconds))
+    rfis = args.rfis_per_project
+    if rfis is None and args.scale is None:
+        rfis = DEMO_RFIS_PER_PROJECT
+    return SandboxConfig(host=args.host, port=args.port, scale=args.scale or 1, seed=args.seed, faults=faults,
+                         rfis_per_project=rfis, rate_limit_hourly=args.hourly_limit,
+                         rate_limit_spike=spike, rate_limit_spike_seconds=spike_seconds,
+                         access_token_ttl=args.token_lifetime, quiet=not args.verbose, strict=not args.lenient)
+
+
+def _given_argv(args: argparse.Namespace) -> list[str]:
+    """The arguments this command was given (after its name), to run it again in another process."""
+    argv = list(args.argv)
+    return argv[argv.index(args.command) + 1:] if args.command in argv else argv
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(out=args.out, rfis_per_project=args.rfis_per_project, latency_ms=args.latency_ms)
+    return run_demo(out=args.out, force=args.force, rfis_per_project=args.rfis_per_project,
+                    latency_ms=args.latency_ms)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from .excel.refresh import refresh_workbook
 
-    _check_output(args.workbook, may_replace=True)    # before any request: e.g. not read-only
+    _check_exists(args.workbook, "Workbook")
+    _check_output(args.workbook, force=True)    # before any request: not read-only, not open in Excel
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
-    print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}", file=sys.stderr)
+    print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}{_how(outcome.statuses)}", file=sys.stderr)
     for sheet, note in outcome.notes.items():       # what a sheet could not keep as sent, Procore's notes
         print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
     if outcome.dropped_parts:
@@ -334,8 +443,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_new_workbook(args: argparse.Namespace) -> int:
     from .excel.refresh import check_workbook_target, new_workbook
 
+    if args.template:
+        _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
-    _check_output(args.out, may_replace=args.force, hint="add --force to replace it, or choose another name")
+    _check_output(args.out, force=args.force)
     with _service(args) as service:
         outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
                                template=args.template, progress=False)
@@ -346,8 +457,18 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         return 1
     for sheet, note in outcome.notes.items():
         print(f"procore-xl: warning: {sheet}: {note}", file=sys.stderr)
-    print(f"Wrote {args.out}", file=sys.stderr)
+    print(f"Wrote {args.out}{_how(outcome.statuses)}", file=sys.stderr)
     return 0
+
+
+def _how(statuses: dict[str, str]) -> str:
+    """How the sheets were fetched, for the closing line: " (1 full, 2 incremental)" - a normal
+    status, not a warning."""
+    kinds = [status.split(":")[0] for status in statuses.values()]
+    counts = {kind: kinds.count(kind) for kind in dict.fromkeys(kinds)}
+    if len(statuses) == 1:
+        return f" ({next(iter(statuses.values()))})"
+    return f" ({', '.join(f'{n} {kind}' for kind, n in counts.items())})" if counts else ""
 
 
 # -- the record store --------------------------------------------------------------------------
@@ -499,6 +620,37 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(f"procore-xl: error: {message} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_ERROR)
 
+    def parse_known_args(self, args=None, namespace=None):
+        """An option that takes a value, given twice, is an error naming it (argparse would keep
+        the last one silently: ``--project 91001 --project 91002``). Each command's parser checks
+        its own arguments."""
+        args = list(sys.argv[1:] if args is None else args)
+        if not self._subparsers:
+            self._refuse_repeated(args)
+        return super().parse_known_args(args, namespace)
+
+    def _refuse_repeated(self, args: list[str]) -> None:
+        valued = {s: a for a in self._actions if a.option_strings and a.nargs != 0
+                  and not isinstance(a, argparse._AppendAction) for s in a.option_strings}
+        seen: dict[int, str] = {}
+        i = 0
+        while i < len(args) and args[i] != "--":
+            arg = args[i]
+            i += 1
+            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+            matches = [s for s in valued if s == name] or (
+                [s for s in valued if s.startswith("--") and s.startswith(name)] if name.startswith("--") else [])
+            if len(matches) != 1:
+                continue
+            action = valued[matches[0]]
+            if not eq and i < len(args):
+                value = args[i]
+                i += 1              # its value: not an option, even if it starts with -
+            if id(action) in seen:
+                flag = max(action.option_strings, key=len)
+                self.error(f"{flag} was given twice ({seen[id(action)]} and {value}): give it once")
+            seen[id(action)] = value
+
 
 def _number(low: int, high: int):
     def parse(text: str) -> int:
@@ -523,6 +675,9 @@ def _setup_arguments(p: argparse.ArgumentParser) -> None:
 
 def _login_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--oob", action="store_true", help="paste the code instead of the loopback redirect")
+    p.add_argument("--sandbox-approve", action="store_true",
+                   help="built-in sandbox only: press Approve on its consent page for you, as its demo user "
+                        "(a machine without a browser)")
 
 
 def _projects_arguments(p: argparse.ArgumentParser) -> None:
@@ -547,7 +702,7 @@ def _pull_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("report", help='report name, e.g. RFIs or "Manpower Logs"')
     p.add_argument("--out", "-o", default="-", metavar="FILE",
                    help="output file (.csv/.xlsx/.json) or - for CSV on stdout (the default)")
-    p.add_argument("--force", action="store_true", help="replace an existing .xlsx")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--raw-csv", action="store_true",
                    help="CSV text exactly as Procore sent it (no apostrophe before = + - @)")
     _add_full_option(p)
@@ -566,12 +721,18 @@ FAULT_OPTIONS = (
 
 
 def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
+    from .sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
     from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_number(0, 65535), default=8765, help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--scale", type=_number(1, 1000), default=1,
-                   help="multiplies record counts (200 RFIs per project each)")
+    p.add_argument("--port", type=_number(0, 65535), default=DEFAULT_SANDBOX_PORT,
+                   help=f"port (default {DEFAULT_SANDBOX_PORT}, not the sign-in redirect's 8765; 0 picks a free one)")
+    p.add_argument("--background", action="store_true",
+                   help="start it in the background and return once it answers (stop it with --stop)")
+    p.add_argument("--stop", action="store_true", help="stop the sandbox running on --host/--port")
+    p.add_argument("--scale", type=_number(1, 1000),
+                   help="multiplies record counts (200 RFIs per project each; default: the demo's data, "
+                        "25 RFIs per project)")
     p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), metavar="N",
                    help="exact RFI count per project (overrides --scale)")
     p.add_argument("--seed", type=int, default=7, help="same seed, same data (default 7)")
@@ -605,8 +766,10 @@ def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
 
 def _demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="demo.xlsx", metavar="FILE", help="the workbook to write (default demo.xlsx)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--rfis-per-project", type=_number(0, 1_000_000), default=25, metavar="N",
-                   help="sandbox size; the RFI roll-ups make one request per RFI")
+                   help="sandbox size (default 25, as `procore-xl sandbox` serves); the RFI roll-ups make "
+                        "one request per RFI")
     p.add_argument("--latency-ms", type=_number(0, 60_000), default=0, metavar="MS",
                    help="added to every API request")
 
@@ -638,15 +801,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("setup", cmd_setup, "save your Procore app's settings (secret to the keyring)", _setup_arguments),
     Command("login", cmd_login, "sign in with your browser; tokens go to the keyring", _login_arguments),
     Command("logout", cmd_logout, "revoke and forget the stored tokens"),
-    Command("whoami", cmd_whoami, "show the signed-in user"),
-    Command("companies", cmd_companies, "list the companies you can read"),
+    Command("whoami", cmd_whoami, "show the signed-in user", _company_arguments),
+    Command("companies", cmd_companies, "list the companies you can read", _company_arguments),
     Command("projects", cmd_projects, "list the projects of a company", _projects_arguments),
     Command("lists", cmd_lists, "list the choices of a parameter (projects, contracts, vendors...)",
             _lists_arguments),
     Command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False),
     Command("params", cmd_params, "the parameters of one report", _params_arguments, connection=False),
     Command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)", _pull_arguments),
-    Command("sandbox", cmd_sandbox, "run the built-in Procore sandbox in the foreground", _sandbox_arguments,
+    Command("sandbox", cmd_sandbox, "run the built-in Procore sandbox (the demo's data; --background)",
+            _sandbox_arguments,
             connection=False),
     Command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook", _demo_arguments,
             connection=False),
@@ -679,7 +843,9 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     logging.basicConfig(level=logging.WARNING, format="procore-xl: %(message)s", stream=sys.stderr)
     if args.verbose:   # our own requests, waits and retries (never a token); not urllib3's chatter
         logging.getLogger("procore_xl").setLevel(logging.DEBUG)
@@ -687,7 +853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ProcoreError as err:
-        print(f"procore-xl: error: {err}", file=sys.stderr)
+        print(f"procore-xl: error: {_service_account_hint(err, argv) or err}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `procore-xl pull ... | head`
         sys.stdout = open(os.devnull, "w")

@@ -1,6 +1,8 @@
 """`procore-xl demo`: the whole product against the built-in sandbox, no Procore account needed.
 
-1. starts the built-in Procore sandbox on a free loopback port;
+1. starts the built-in Procore sandbox on a free loopback port, with the data `procore-xl sandbox`
+   serves by default (:func:`demo_sandbox_config`), so the workbook refreshes against that one
+   without its data changing;
 2. signs in through the real OAuth authorization-code flow (state, PKCE, loopback redirect
    listener); the demo user's "Approve" click on the consent page is made with plain HTTP;
 3. runs every report of the catalog for the demo company and project;
@@ -20,6 +22,7 @@ from .errors import ProcoreError
 from .parameters import SPECS
 from .runner import ReportResult
 from .sandbox import SandboxConfig, SandboxServer, free_port
+from .sandbox.config import DEMO_RFIS_PER_PROJECT
 from .sandbox.browser import ConsentBrowser
 from .service import ProcoreService
 from .tokens import MemoryTokenStore
@@ -56,18 +59,24 @@ def demo_params(report: Report, service: ProcoreService) -> dict[str, Any]:
     return params
 
 
-def run_demo(out: str = "demo.xlsx", *, rfis_per_project: int | None = 25, latency_ms: int = 0,
-             stream: TextIO = sys.stdout, **sandbox_options: Any) -> int:
-    """Run the demo; ``sandbox_options`` go to :class:`SandboxConfig` (e.g. ``rate_limit_spike``)."""
+def demo_sandbox_config(**options: Any) -> SandboxConfig:
+    """The demo's sandbox: :class:`SandboxConfig`'s defaults (seed 7, strict) with the demo's
+    RFI count, as `procore-xl sandbox` runs it with no options; ``options`` override."""
+    return SandboxConfig(**{"port": 0, "rfis_per_project": DEMO_RFIS_PER_PROJECT, **options})
+
+
+def run_demo(out: str = "demo.xlsx", *, force: bool = False, rfis_per_project: int | None = DEMO_RFIS_PER_PROJECT,
+             latency_ms: int = 0, stream: TextIO = sys.stdout, **sandbox_options: Any) -> int:
+    """Run the demo; ``sandbox_options`` go to :class:`SandboxConfig` (e.g. ``rate_limit_spike``).
+    An existing ``out`` is replaced only with ``force``."""
     from .excel.refresh import check_workbook_target, write_results_workbook  # openpyxl: off the CLI's path
     from .output import check_target
 
     check_workbook_target(out)        # before the sandbox starts: a bad --out fails now, not after the run
-    check_target(out)
+    check_target(out, force=force)
     started = time.perf_counter()
-    sandbox_options.setdefault("strict", False)   # the demo's sandbox ignores what Procore ignores
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=rfis_per_project,
-                                             latency_ms=latency_ms, **sandbox_options)) as sandbox:
+    with SandboxServer(demo_sandbox_config(rfis_per_project=rfis_per_project, latency_ms=latency_ms,
+                                           **sandbox_options)) as sandbox:
         print(f"Sandbox running at {sandbox.url}", file=stream)
         with ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as service:
             me = service.login(open_browser=ConsentBrowser())

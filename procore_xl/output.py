@@ -249,16 +249,45 @@ _live_temporary: set[Path] = set()
 _live_lock = threading.RLock()      # re-entrant: a signal handler may run while the main thread holds it
 
 
-def check_target(path: str | os.PathLike) -> None:
-    """Before any request: ``path`` can be written. Its folder exists and accepts new files, and
-    an existing file there is not read-only. Raises ConfigurationError."""
+def check_target(path: str | os.PathLike, *, force: bool,
+                 hint: str = "add --force to replace it, or choose another name") -> None:
+    """Before any request, the one rule for every file procore-xl writes (pull's .csv, .xlsx and
+    .json, new-workbook, demo, refresh): ``path``'s folder exists and accepts new files; an
+    existing file is replaced only with ``force`` (``hint`` says how); it is not read-only; and no
+    lock file says Excel or LibreOffice has it open. Raises ConfigurationError."""
     check_folder(path)
     path = Path(path)
     folder = path.absolute().parent
     if not os.access(folder, os.W_OK):
         raise ConfigurationError(f"Cannot save {path.name} in {folder}: you may not create files in that "
                                  f"folder - choose another one")
+    if not force and (path.exists() or path.is_symlink()):
+        raise ConfigurationError(f"{path.name} exists: {hint}")
     check_not_read_only(path)
+    check_not_open(path)
+
+
+# Lock files an office program keeps beside a file it has open: Excel's owner file ``~$book.xlsx``
+# (for long names Word-style ``~$`` over the first two characters, seen with some versions) and
+# LibreOffice's ``.~lock.book.xlsx#``.
+def lock_files(path: str | os.PathLike) -> list[Path]:
+    """The lock files beside ``path`` that say another program has it open."""
+    path = Path(path)
+    names = [f"~${path.name}", f".~lock.{path.name}#"]
+    if len(path.stem) > 2:
+        names.append(f"~${path.name[2:]}")
+    return [path.parent / n for n in dict.fromkeys(names) if (path.parent / n).exists()]
+
+
+def check_not_open(path: str | os.PathLike) -> None:
+    """ConfigurationError when a lock file says Excel or LibreOffice has ``path`` open: writing it
+    now would conflict with the work unsaved there."""
+    found = lock_files(path)
+    if found:
+        program = "LibreOffice" if found[0].name.startswith(".~lock.") else "Excel"
+        raise ConfigurationError(f"{Path(path).name} is open in {program} ({found[0].name} beside it): close it "
+                                 f"there and try again (if it is not open, delete {found[0].name}); the file "
+                                 f"was not changed")
 
 
 def check_not_read_only(path: str | os.PathLike) -> None:
@@ -280,10 +309,12 @@ def check_not_read_only(path: str | os.PathLike) -> None:
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` to write; when the block ends without an error it takes
     ``path``'s place (with ``path``'s permissions), else it is removed: ``path`` is never left
-    half-written. A read-only ``path`` is refused (ConfigurationError) before anything is written."""
+    half-written. A read-only ``path``, or one a lock file says is open in Excel or LibreOffice,
+    is refused (ConfigurationError) before anything is written, and checked again before the rename."""
     path = Path(path)
     check_folder(path)
     check_not_read_only(path)
+    check_not_open(path)
     remove_stale_temporary_files(path)
     fd, name = tempfile.mkstemp(prefix=f"{_temporary_prefix(path)}{os.getpid()}-", suffix=path.suffix,
                                 dir=path.parent)
@@ -294,7 +325,8 @@ def replacing(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         keep_mode(path, tmp)
-        check_not_read_only(path)        # made read-only while we were busy?
+        check_not_read_only(path)        # made read-only, or opened, while we were busy?
+        check_not_open(path)
         os.replace(tmp, path)
     except PermissionError:
         raise ConfigurationError(f"Cannot replace {path.name}: it is open in another program (Excel?) or "

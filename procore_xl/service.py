@@ -138,8 +138,13 @@ class ProcoreService:
         self.close()
         return was_signed_in
 
-    def whoami(self) -> dict:
-        return self.client.get("/rest/v1.0/me")
+    def whoami(self, company_id: int | None = None) -> dict:
+        """The signed-in user; a service account (DMSA) must name a company (``company_id``)."""
+        return self.client.get("/rest/v1.0/me", company_id=company_id)
+
+    def companies(self, company_id: int | None = None) -> list[dict]:
+        """The companies this sign-in reads; a service account must name one of them (``company_id``)."""
+        return self.client.get_all("/rest/v1.0/companies", company_id=company_id)
 
     # -- catalog and lists ---------------------------------------------------------------
     def reports(self) -> list[Report]:

@@ -52,7 +52,8 @@ def test_new_workbook_refuses_an_existing_file_without_force(env, capsys, tmp_pa
     assert [s for s in openpyxl.load_workbook(book).sheetnames if not s.startswith("_")] == ["Trades"]
 
 
-def test_pull_refuses_an_existing_workbook_without_force_but_replaces_csv(env, capsys, tmp_path):
+def test_pull_refuses_any_existing_file_without_force(env, capsys, tmp_path):
+    """One rule for every format (it used to replace a CSV silently)."""
     book, table = tmp_path / "rfis.xlsx", tmp_path / "rfis.csv"
     mine = openpyxl.Workbook()
     mine.active.title = "My numbers"
@@ -66,7 +67,9 @@ def test_pull_refuses_an_existing_workbook_without_force_but_replaces_csv(env, c
                        "--force")
     assert code == 0, err
     assert "RFIs" in openpyxl.load_workbook(book).sheetnames
-    code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(table))   # a CSV is data only
+    code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(table))
+    assert code == 2 and "--force" in one_error_line(err) and table.read_text() == "old\n"
+    code, _, err = run(capsys, "pull", "Trades", "--company", "8001", "--out", str(table), "--force")
     assert code == 0 and table.read_text(encoding="utf-8").startswith("id,")
 
 
@@ -76,7 +79,8 @@ def _read_only(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("name, extra", [("rfis.csv", ()), ("rfis.json", ()), ("rfis.xlsx", ("--force",))])
+@pytest.mark.parametrize("name, extra", [("rfis.csv", ("--force",)), ("rfis.json", ("--force",)),
+                                         ("rfis.xlsx", ("--force",))])
 def test_pull_refuses_a_read_only_output(env, capsys, tmp_path, name, extra):
     target = tmp_path / name
     target.write_text("keep me\n")

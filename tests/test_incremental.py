@@ -275,7 +275,7 @@ def test_cache_info_clear_and_logout(cli_env, capsys, tmp_path):
     out = tmp_path / "trades.csv"
     assert main(["pull", "Trades", "--company", "8001", "--out", str(out)]) == 0
     assert "(full)" in capsys.readouterr().err
-    assert main(["pull", "Trades", "--company", "8001", "--out", str(out)]) == 0
+    assert main(["pull", "Trades", "--company", "8001", "--out", str(out), "--force"]) == 0
     assert "(incremental: 0 changed" in capsys.readouterr().err
     assert main(["cache", "info"]) == 0
     info = capsys.readouterr().out
@@ -286,7 +286,7 @@ def test_cache_info_clear_and_logout(cli_env, capsys, tmp_path):
     assert "Removed 0 stored endpoint call(s) of production" in capsys.readouterr().out
     assert main(["cache", "clear", "--env", "custom"]) == 0
     assert "Removed 1" in capsys.readouterr().out
-    assert main(["pull", "Trades", "--company", "8001", "--out", str(out), "--full"]) == 0
+    assert main(["pull", "Trades", "--company", "8001", "--out", str(out), "--full", "--force"]) == 0
     assert "(full)" in capsys.readouterr().err
     main(["logout"])
     assert RecordStore().info().entries == 0

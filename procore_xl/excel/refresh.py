@@ -40,6 +40,7 @@ from .report_sheet import ROW_MESSAGE, ROW_STATUS, STATUS_OK, refresh_report_she
 from .results import skeleton, write_runs
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
+REFRESH_PREFIX = "Refresh: "      # how a refreshed report sheet's Message starts (report_sheet.py)
 OUTPUT_SUFFIXES = (".xlsx", ".xlsm")
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -52,7 +53,8 @@ class WorkbookRefresh:
     failed: list[str] = field(default_factory=list)
     dropped_parts: list[str] = field(default_factory=list)   # of a template, not in the result
     reasons: dict[str, str] = field(default_factory=dict)    # failed sheet -> its Message cell
-    notes: dict[str, str] = field(default_factory=dict)      # refreshed sheet -> its Message (warnings)
+    notes: dict[str, str] = field(default_factory=dict)      # refreshed sheet -> its warnings (Message)
+    statuses: dict[str, str] = field(default_factory=dict)   # refreshed sheet -> "full" / "incremental: ..."
 
     def note_failures(self, wb: Any) -> "WorkbookRefresh":
         """Why each failed sheet failed, and the warnings of the others, as their Message cells say."""
@@ -62,8 +64,21 @@ class WorkbookRefresh:
                 if sheet in self.failed:
                     self.reasons[sheet] = str(message or "")
                 elif status == STATUS_OK and message:
-                    self.notes[sheet] = str(message)
+                    refresh, warnings = _status_and_warnings(str(message))
+                    if refresh:
+                        self.statuses[sheet] = refresh
+                    if warnings:
+                        self.notes[sheet] = warnings
         return self
+
+
+def _status_and_warnings(message: str) -> tuple[str, str]:
+    """A refreshed sheet's Message: its normal status (``Refresh: full``, written first) apart
+    from its warnings, which alone are worth a warning line."""
+    if not message.startswith(REFRESH_PREFIX):
+        return "", message
+    status, _, warnings = message.partition("; ")
+    return status.removeprefix(REFRESH_PREFIX), warnings
 
 
 def _load(path: Path) -> openpyxl.Workbook:

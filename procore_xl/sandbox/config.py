@@ -5,6 +5,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
+# `procore-xl sandbox` listens here by default: not 8765, the port of the default sign-in redirect
+# URI (http://localhost:8765/callback), so `procore-xl login` and the sandbox run side by side.
+DEFAULT_PORT = 8766
+# The demo's data, which `procore-xl sandbox` serves by default too: a workbook the demo wrote
+# refreshes against it without its data changing.
+DEMO_RFIS_PER_PROJECT = 25
+
 
 @dataclass
 class Faults:

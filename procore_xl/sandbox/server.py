@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from .. import reference
-from .admin import RECORDS_PATH, handle_change
+from .admin import RECORDS_PATH, handle_change, is_loopback
 from .config import Faults, SandboxConfig
 from .entities import SPECS
 from .faults import Fault, FaultInjector, rate_limited_headers
@@ -53,6 +53,7 @@ class SandboxServer:
         self._count_lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.stop_requested = threading.Event()   # set by POST /_sandbox/stop; serve_forever then stops
 
     # -- faults are mutable at run time; assigning a new Faults object also works
     @property
@@ -115,6 +116,7 @@ class SandboxServer:
 
 
 STATS_PATH = "/_sandbox/stats"
+STOP_PATH = "/_sandbox/stop"     # `procore-xl sandbox --stop`: POST, from this computer only
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -166,6 +168,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if url.path == STATS_PATH:           # for benchmarks running the sandbox in another process
             self._send(self._stats(method))
             return
+        if url.path == STOP_PATH:            # sandbox only: `procore-xl sandbox --stop`
+            self._send(self._stop(method))
+            return
         if url.path == RECORDS_PATH:         # sandbox only: edit/add/delete records from another process
             self._send(handle_change(self.sandbox.world, method, self.client_address[0], body))
             return
@@ -190,6 +195,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if method == "POST":
             self.sandbox.reset_counts()
         return json_response(200, {"requests": self.sandbox.requests})
+
+    def _stop(self, method: str) -> Response:
+        if not is_loopback(self.client_address[0]):
+            return json_response(403, {"errors": "the sandbox is stopped from this computer only"})
+        if method != "POST":
+            return json_response(405, {"errors": "POST to stop the sandbox"})
+        self.sandbox.stop_requested.set()
+        return json_response(200, {"stopping": True})
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -358,7 +371,7 @@ def _int_or(text: str, default: int) -> int:
 
 
 def serve_forever(config: SandboxConfig | None = None, out=sys.stdout) -> None:
-    """Run the sandbox in the foreground until Ctrl+C (for the CLI)."""
+    """Run the sandbox in the foreground until Ctrl+C or a POST to /_sandbox/stop (for the CLI)."""
     sandbox = SandboxServer(config).start()
     print(f"Procore sandbox running at {sandbox.url}", file=out)
     print(f"  login host and API host: {sandbox.url}", file=out)
@@ -367,8 +380,8 @@ def serve_forever(config: SandboxConfig | None = None, out=sys.stdout) -> None:
     print(f"  demo user:     {sandbox.world.demo_user['name']} <{sandbox.world.demo_user['login']}>", file=out)
     print("Press Ctrl+C to stop.", file=out, flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        while not sandbox.stop_requested.wait(3600):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
