@@ -76,7 +76,8 @@ def view(frame: pd.DataFrame, report: str | Report, sub_report: str | None = Non
         out = out.copy()
         for c in chosen:
             if c in lists:
-                out[c] = [readable_list(c, v) for v in out[c].tolist()]
+                out[c] = pd.Series([readable_list(c, v) for v in out[c].tolist()], index=out.index,
+                                   dtype=object)      # object: pandas' string dtype refuses lone surrogates
     out.attrs = {k: v for k, v in frame.attrs.items() if k != LIST_COLUMNS}
     if not readable_lists:
         out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
@@ -104,6 +105,8 @@ def _default(frame: pd.DataFrame, rep: Report, sub, keep: set[str]) -> list[str]
         chosen += [c for c in cols if c in keep and c not in chosen]
     else:
         chosen = cols
+    if not len(frame):          # no rows: nothing says a column is empty; the header stays
+        return chosen
     return [c for c in chosen if c in keep or not _empty(frame[c])]
 
 
