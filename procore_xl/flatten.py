@@ -49,9 +49,8 @@ _INT_RE = re.compile(r"0|-?[1-9][0-9]*")                    # fullmatch; "007" a
 _MAX_DIGITS = 15                                             # a double holds 15 significant digits
 _MONEY_WORDS = re.compile(
     r"(amount|total|cost|price|balance|payments|revised_contract|change_orders|budget|forecast|"
-    r"retainage|percent|percentage|value|rate|hours|quantity|limit|paid|requisitions|draw_requests|"
-    r"latitude|longitude|gps_lat|gps_long)",
-    re.I)                                                   # decimal text that becomes numbers
+    r"retainage|percent|percentage|value|rate|hours|quantity|limit|paid|requisitions|draw_requests)",
+    re.I)
 
 
 def singular(word: str) -> str:
@@ -246,10 +245,8 @@ def explode(records: Iterable[Mapping[str, Any]], path: str, *, entity: str,
 # Typing and ordering
 
 def _is_id_col(col: str) -> bool:
-    """Ids (``id``, ``location_id``) and item numbers (an RFI's ``number``): exact integers when
-    every value is one, else the text as sent."""
     last = col.rsplit(".", 1)[-1]
-    return last in ("id", "number") or last.endswith("_id")
+    return last == "id" or last.endswith("_id")
 
 
 def _missing(v: Any) -> bool:

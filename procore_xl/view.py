@@ -17,6 +17,7 @@ names. ``all``: every column, empty ones too, as the record has them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -78,10 +79,43 @@ def view(frame: pd.DataFrame, report: str | Report, sub_report: str | None = Non
             if c in lists:
                 out[c] = pd.Series([readable_list(c, v) for v in out[c].tolist()], index=out.index,
                                    dtype=object)      # object: pandas' string dtype refuses lone surrogates
+    numbers = [c for c in chosen if _NUMBER_TEXT.search(c) and out[c].dtype == object]
+    if numbers:
+        out = out.copy() if out is frame else out
+        for c in numbers:
+            out[c] = as_numbers(out[c], whole=not _COORDINATE.search(c))
     out.attrs = {k: v for k, v in frame.attrs.items() if k != LIST_COLUMNS}
     if not readable_lists:
         out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
     return View(out, [names[c] for c in chosen])
+
+
+# text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
+_COORDINATE = re.compile(r"(^|\.|_)(latitude|longitude|gps_lat|gps_long)$")
+_NUMBER_TEXT = re.compile(r"((^|\.)number|(^|\.|_)(latitude|longitude|gps_lat|gps_long))$")
+_WHOLE = re.compile(r"0|-?[1-9][0-9]{0,14}")        # no leading zeros ("007" stays text), exact in a double
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+def as_numbers(s: pd.Series, *, whole: bool) -> pd.Series:
+    """A text column as numbers when every value is one (whole numbers without leading zeros,
+    or plain decimals of at most 15 digits); else the column as it is (all or nothing, as
+    flatten types columns)."""
+    pattern = _WHOLE if whole else _DECIMAL
+    values = s.tolist()
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (
+                whole and isinstance(v, float) and not v.is_integer()):
+            return s
+        if isinstance(v, str) and not (pattern.fullmatch(v.strip())
+                                       and len(v.strip().lstrip("-").replace(".", "")) <= 15):
+            return s
+    if whole:
+        return pd.Series(pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64"),
+                         index=s.index)
+    return pd.Series([None if v is None or v != v else float(v) for v in values], index=s.index, dtype=float)
 
 
 def lead_prefixes(rep: Report, sub_report: str | None) -> list[str]:
