@@ -27,11 +27,16 @@ SCIENTIFIC_FROM = 10 ** 10          # General shows 11+ digit numbers in scienti
 MONEY = re.compile(r"#,##0\.00")
 
 
+DEFAULTS = {"Headers": "labels", "Columns": "default"}
+
+
 def _option(ws, label: str) -> str | None:
+    """A sheet's display option (a blank cell: the default); None when the sheet has no such
+    row (a sheet made before the options existed)."""
     for row in range(1, 40):
         if ws.cell(row, 1).value == label:
             value = ws.cell(row, 2).value
-            return str(value).strip().lower() if value is not None else None
+            return str(value).strip().lower() if value not in (None, "") else DEFAULTS[label]
     return None
 
 

@@ -85,6 +85,8 @@ def test_the_demo_workbook_reads_without_a_decoder(tmp_path):
     assert rows == {TABLE_HEADER_ROW}
     assert pd.read_excel(out, sheet_name="RFIs", header=TABLE_HEADER_ROW - 1).columns[:4].tolist() == [
         "Number", "Subject", "Status", "Responsible Contractor"]
+    options = {book["RFIs"].cell(r, 1).value: book["RFIs"].cell(r, 2).value for r in range(1, TABLE_HEADER_ROW)}
+    assert options["Headers"] == "labels" and options["Columns"] == "default"
     top, header, data = table(book["RFIs"])
     questions = [r[header.index("Questions")] for r in data if r[header.index("Questions")]]
     assert questions and all(q.startswith("Q1: ") for q in questions)

@@ -386,6 +386,9 @@ def record_run(wb: WorkbookWriter, entry: Entry, given: Mapping[str, Any], resul
     way a run is recorded, whether it was made by a refresh or before (``procore-xl pull``)."""
     given = {k: normalize_input(v) for k, v in given.items()}
     entry.params = {k: _cell_after_run(k, given.get(k), result.params) for k in entry.params}
+    if not is_legacy(entry):                   # the display options that applied, as the cells show them
+        headers, columns = view_options(entry)
+        entry.params.update({k: v for k, v in (("headers", headers), ("columns", columns)) if k in entry.params})
     write_parameter_values(wb, entry)
     save_entry(wb, entry)
     return write_result(wb, entry, result)
