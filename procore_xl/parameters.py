@@ -245,7 +245,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
         if k in given:
             text = _norm(given[k])
             if text not in SPECS[k].choices:
-                raise ParameterError(f'{SPECS[k].label} "{given[k]}" - choose one of: '
+                raise ParameterError(f'Unknown {SPECS[k].label.lower()} choice "{given[k]}" - choose one of: '
                                      + ", ".join(SPECS[k].choices), parameter=k, choices=list(SPECS[k].choices))
             disp[k] = text
 

@@ -4,7 +4,7 @@
 * no cell of a report table holds JSON (a nested list or object as text);
 * no header of a sheet in label mode (Headers = labels) is a raw field path (``cost_impact.value``);
 * no whole number of 11 digits or more (an id) is shown in General format, which Excel shows
-  as ``2.20001E+11``;
+  as ``2.20001E+11``, and a column of whole numbers (format ``0``) is wide enough for them;
 * no column of a sheet in default view (Columns = default) is empty in every row;
 * days are not money, coordinates are numbers;
 * every table's header is on the same row.
@@ -20,7 +20,7 @@ import re
 import sys
 
 import openpyxl
-from openpyxl.utils import range_boundaries
+from openpyxl.utils import get_column_letter, range_boundaries
 
 RAW_PATH = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*( \([0-9]+\))?")
 SCIENTIFIC_FROM = 10 ** 10          # General shows 11+ digit numbers in scientific notation
@@ -81,6 +81,11 @@ def problems(path) -> list[str]:
                         out.append(f"{where}: {c.value} in General format at {c.coordinate} (shows as "
                                    f"scientific notation)")
                         break
+                digits = max((len(str(int(c.value))) for c in filled if c.number_format == "0"
+                              and isinstance(c.value, (int, float)) and not isinstance(c.value, bool)), default=0)
+                width = ws.column_dimensions[get_column_letter(col)].width
+                if digits and width and width < digits + 1:
+                    out.append(f"{where}: {digits}-digit numbers in a column {width:g} wide (shows ########)")
                 text = str(name)
                 if "days" in text.lower() and any(MONEY.search(c.number_format) for c in filled):
                     out.append(f"{where}: days formatted as money")

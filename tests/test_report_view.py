@@ -109,7 +109,10 @@ def test_the_check_finds_each_kind_of_problem(tmp_path):
         for c, v in enumerate(row, start=1):
             ws.cell(r, c, v)
     ws.cell(TABLE_HEADER_ROW + 1, 5).number_format = "#,##0.00"
-    ws.add_table(openpyxl.worksheet.table.Table(displayName="tbl_RFIs", ref=f"A{TABLE_HEADER_ROW}:F{TABLE_HEADER_ROW + 1}"))
+    ws.cell(TABLE_HEADER_ROW, 7, "Location ID")
+    ws.cell(TABLE_HEADER_ROW + 1, 7, 200000001006).number_format = "0"
+    ws.column_dimensions["G"].width = 10
+    ws.add_table(openpyxl.worksheet.table.Table(displayName="tbl_RFIs", ref=f"A{TABLE_HEADER_ROW}:G{TABLE_HEADER_ROW + 1}"))
     other = book.create_sheet("Other")
     other.append(["x"])
     other.append([1])
@@ -118,7 +121,8 @@ def test_the_check_finds_each_kind_of_problem(tmp_path):
     found = "\n".join(problems(tmp_path / "bad.xlsx"))
     for what in ("RFIs!subject: raw field path", "RFIs!Empty: empty in every row", "RFIs!Questions: JSON",
                  "RFIs!ID: 220001000001 in General format", "Schedule Impact Days: days formatted as money",
-                 "RFIs!Latitude: coordinates as text", "tables start on different rows"):
+                 "RFIs!Latitude: coordinates as text", "RFIs!Location ID: 12-digit numbers in a column 10 wide",
+                 "tables start on different rows"):
         assert what in found, found
 
 

@@ -350,12 +350,19 @@ def _widths(data: TableData, entry: Entry) -> dict[int, float]:
     header, rows = data.header or ["(no columns)"], data.rows(0, 200)
     widths: dict[int, float] = {}
     for c, name in enumerate(header):
-        sample = [len(_shown(r[c])) for r in rows[:200] if c < len(r)]
+        sample = [len(_shown(r[c])) + _NUMBER_ROOM * _is_number(r[c]) for r in rows[:200] if c < len(r)]
         widths[c + 1] = float(min(max([len(name) + 2, *sample, 8]), 60))
     labels = [*META_LABELS, *(SPECS[k].label if k in SPECS else k for k in entry.params)]
     widths[1] = max(widths.get(1, 8.0), float(min(max(len(s) for s in labels) + 2, 60)))
     widths[2] = max(widths.get(2, 8.0), 22.0)
     return widths
+
+
+_NUMBER_ROOM = 2        # a number needs a little more than its digits, else Excel shows ########
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def _shown(v: Any) -> str:
