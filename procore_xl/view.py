@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -151,11 +152,6 @@ def _empty(s: pd.Series) -> bool:
     return bool(s.isna().all())
 
 
-def is_empty(s: pd.Series) -> bool:
-    """Every value missing or blank text."""
-    return _empty(s)
-
-
 def readable_list(column: str, value: Any) -> Any:
     """A nested list's compact JSON (as flatten wrote it) as words: "Ana Ruiz; Li Chen",
     "Q1: ...; Q2: ..."; anything that is not such a list stays as it is."""
@@ -196,8 +192,6 @@ def item_text(field: str, item: Any, n: int = 1) -> str:
 
 def _fill(template: str, item: Mapping[str, Any], n: int) -> str | None:
     """``template`` with ``{n}`` and ``{dotted.path}`` filled; None when a path is missing."""
-    import string
-
     out = []
     for text, name, _, _ in string.Formatter().parse(template):
         out.append(text)
@@ -231,5 +225,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "view", "report_view", "readable_list", "item_text", "options", "is_empty",
+__all__ = ["View", "view", "report_view", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]

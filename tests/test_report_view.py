@@ -8,7 +8,6 @@ import io
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import openpyxl
 import pandas as pd
@@ -21,9 +20,9 @@ from procore_xl.demo import run_demo
 from procore_xl.excel.layout import TABLE_HEADER_GAP, TABLE_HEADER_ROW
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.package import PackageWorkbook
-from procore_xl.excel.refresh import new_workbook, refresh_workbook
+from procore_xl.excel.refresh import refresh_workbook
 from procore_xl.excel.registry import read_registry
-from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, create_report_sheet, header_row, write_result
+from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, create_report_sheet, write_result
 from procore_xl.parameters import VIEW_PARAMS
 from procore_xl.runner import ReportResult
 from procore_xl.service import ProcoreService
@@ -176,8 +175,10 @@ def test_a_sub_report_still_makes_one_row_per_element_with_labels(service):
 
 # -- an existing workbook ----------------------------------------------------------------------
 def test_a_workbook_made_before_keeps_its_field_names_columns_and_place(service, tmp_path):
-    """A sheet written by the code before issue 19 (tests/data/legacy_rfis.xlsx, field-name
-    headers, table at row 13, a Summary sheet with structured references) is refreshed: the
+    """A sheet written by the code before issue 19 (tests/data/legacy_rfis.xlsx: commit ed2f9bc's
+    new_workbook of RFIs of project 91001 from a sandbox with 6 RFIs a project, then an openpyxl
+    Summary sheet with =COUNTIFS(tbl_RFIs[status],"open") and =SUM(tbl_RFIs[cost_impact.value]);
+    field-name headers, table at row 13) is refreshed: the
     header style, the columns and the table's place stay, so the person's formulas still name
     columns the table has; the JSON of its lists becomes words."""
     path = tmp_path / "legacy.xlsx"
