@@ -299,6 +299,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 def cmd_params(args: argparse.Namespace) -> int:
     from .catalog import find_report
+    from .columns import default_column_rows
     from .parameters import describe
 
     report = find_report(args.report)
@@ -308,6 +309,9 @@ def cmd_params(args: argparse.Namespace) -> int:
         choices = ", ".join(map(str, row["choices"])) or row["help"]
         default = f" [default: {row['default']}]" if row["default"] not in (None, "") else ""
         print(f"  --{row['name'].replace('_', '-'):<18} {row['label']:<26} {need:<9} {choices}{default}")
+    print("Default columns (a sheet's Columns = default; empty ones are left out, custom fields follow):")
+    for path, label in default_column_rows(report):
+        print(f"  {label:<32} {path}")
     return 0
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from .spill import Spill
 
 MAX_EXACT_INT = 2 ** 53
+LIST_COLUMNS = "list_columns"    # frame.attrs: the columns made from nested lists (compact JSON)
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
                       r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 _NUM_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")        # fullmatch; no leading zeros
@@ -98,19 +99,20 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})   # JSON scalars: stored
 
 
 def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] | None = None,
-                   prefix: str = "") -> dict[str, Any]:
-    """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None).
-    Name clashes: see the module doc (first keeps the name, a different value gets `` (2)``)."""
+                   prefix: str = "", lists: set[str] | None = None) -> dict[str, Any]:
+    """One flat dict: nested dicts -> dotted keys, lists -> compact JSON (empty -> None); the
+    names of the columns made from lists are added to ``lists``. Name clashes: see the module
+    doc (first keeps the name, a different value gets `` (2)``)."""
     out: dict[str, Any] = {}
     fields = rec.get("custom_fields") if not prefix else None
     if fields is None or not _is_mapping(fields):
-        _flatten_into(out, prefix, rec.items())
+        _flatten_into(out, prefix, rec.items(), lists)
         return out
     keys = list(rec)
     at = keys.index("custom_fields")
-    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[:at]))
+    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[:at]), lists)
     custom_at = len(out)
-    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[at + 1:]))
+    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[at + 1:]), lists)
     custom = _custom_fields(fields, custom_labels or {})
     if not custom:
         return out
@@ -132,9 +134,11 @@ def _is_mapping(v: Any) -> bool:
     return type(v) is dict or (type(v) not in _PLAIN and isinstance(v, Mapping))
 
 
-def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, Any]]) -> None:
+def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, Any]],
+                  lists: set[str] | None = None) -> None:
     """``fields`` (key, value pairs) into ``out`` as ``<prefix><key>``: objects as dotted columns,
-    lists as compact JSON, scalars as they are; a name already taken goes through :func:`_put`."""
+    lists as compact JSON (their names added to ``lists``), scalars as they are; a name already
+    taken goes through :func:`_put`."""
     for k, v in fields:
         col = f"{prefix}{k}"
         t = type(v)
@@ -142,11 +146,13 @@ def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, 
             pass
         elif t is dict or (t is not list and isinstance(v, Mapping)):
             if v:
-                _flatten_into(out, col + ".", v.items())
+                _flatten_into(out, col + ".", v.items(), lists)
                 continue
             v = None
         elif t is list or isinstance(v, tuple):
             v = _compact_json(list(v)) if v else None
+            if lists is not None and v is not None:
+                lists.add(col if col not in out or _same(out[col], v) else _free_name(col, out))
         if col in out:
             _put(out, col, v)
         else:
@@ -445,6 +451,7 @@ class FrameBuilder:
         self._batches: list[tuple[int, int]] = []        # (first row, rows) of each batch
         self._memos: dict[str, dict[str, str] | None] = {}  # per column: one object per distinct text
         self._filled: set[str] = set()                   # columns with at least one value
+        self._lists: set[str] = set()                    # columns made from nested lists
         self.rows = 0
 
     def _custom_labels(self) -> Mapping[str, str] | None:
@@ -458,7 +465,7 @@ class FrameBuilder:
         for rec in records:
             if labels is None and callable(self._labels) and rec.get("custom_fields"):
                 labels = self._custom_labels()
-            flat.append(flatten_record(rec, custom_labels=labels))
+            flat.append(flatten_record(rec, custom_labels=labels, lists=self._lists))
         if not flat:
             return
         names: dict[str, None] = {}
@@ -511,12 +518,15 @@ class FrameBuilder:
 
     def _frame(self, cols: Sequence[str]) -> pd.DataFrame:
         if not self.rows:
-            return pd.DataFrame(columns=list(cols))
-        data = {c: clean_column(c, pd.Series(self._column(c), dtype=object)) for c in cols}
-        self._pieces.clear()
-        self._memos.clear()
-        self._spill.close()
-        return pd.DataFrame(data, columns=list(cols), index=pd.RangeIndex(self.rows), copy=False)
+            frame = pd.DataFrame(columns=list(cols))
+        else:
+            data = {c: clean_column(c, pd.Series(self._column(c), dtype=object)) for c in cols}
+            self._pieces.clear()
+            self._memos.clear()
+            self._spill.close()
+            frame = pd.DataFrame(data, columns=list(cols), index=pd.RangeIndex(self.rows), copy=False)
+        frame.attrs[LIST_COLUMNS] = [c for c in cols if c in self._lists]
+        return frame
 
     def _column_types(self, cols: Sequence[str]) -> dict[str, ColumnType]:
         """Each column's type, decided over all its pieces (one piece in memory at a time)."""

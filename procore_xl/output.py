@@ -32,9 +32,12 @@ from typing import Any
 
 import pandas as pd
 
+from .columns import COLUMNS_ALL, HEADERS_FIELDS, HEADERS_LABELS
 from .errors import ConfigurationError
 from .flatten import Table
+from .parameters import VIEW_PARAMS
 from .runner import ReportResult, drop_records
+from .view import report_view
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
@@ -93,27 +96,44 @@ class ReportOutput:
             with replacing(path) as tmp:
                 write_runs(tmp, [(self.params or {}, result)], name=path.name)
             return
+        table = csv_table(result) if self._json is None else None
         if self._json is not None:
             replaced = self._json.close()
         elif self.tmp is None:                       # '-': CSV on stdout, as UTF-8 bytes when it can
             sys.stdout.flush()
             raw_out = getattr(sys.stdout, "buffer", None)
             write = (lambda text: raw_out.write(text.encode("utf-8"))) if raw_out is not None else sys.stdout.write
-            replaced = write_csv(result.table, write, raw=self.raw_csv)
+            replaced = write_csv(table, write, raw=self.raw_csv)
             (raw_out or sys.stdout).flush()
         else:
             with open(self.tmp, "wb") as fh:
-                replaced = write_csv(result.table, lambda text: fh.write(text.encode("utf-8")), raw=self.raw_csv)
+                replaced = write_csv(table, lambda text: fh.write(text.encode("utf-8")), raw=self.raw_csv)
         if replaced:
             result.warnings.append(f"{replaced} character(s) that UTF-8 cannot hold (lone surrogates in "
                                    f"Procore's text) written as U+FFFD, the replacement character")
 
 
+def csv_table(result: ReportResult) -> Table | pd.DataFrame:
+    """What a CSV holds: every column under its field name (lists as compact JSON), streamed;
+    with ``headers``/``columns`` among the run's parameters, the report as :func:`view.view`
+    shows it (labels and lists as words with ``labels``; ``default`` columns)."""
+    if not any(k in result.params for k in VIEW_PARAMS):
+        return result.table
+    shown = report_view(result, headers=HEADERS_FIELDS, columns=COLUMNS_ALL,
+                        readable_lists=result.params.get("headers") == HEADERS_LABELS)
+    return shown.labelled()
+
+
 @contextmanager
 def report_output(target: str, params: dict | None = None, *, raw_csv: bool = False) -> Iterator[ReportOutput]:
     """A :class:`ReportOutput` for ``target`` (a path or '-'). A file takes its place only when
-    the block ends without an error (``replacing``): a failed run leaves the old file as it was."""
+    the block ends without an error (``replacing``): a failed run leaves the old file as it was.
+    JSON holds Procore's records as sent: the display options (headers, columns) are refused."""
     fmt = output_format(target)
+    given = [k for k in VIEW_PARAMS if (params or {}).get(k) not in (None, "")]
+    if fmt == "json" and given:
+        raise ConfigurationError(f"JSON output holds Procore's records as sent: --{given[0]} applies to "
+                                 f".csv and .xlsx only")
     if target == "-" or fmt == "xlsx":             # stdout; a workbook is written whole by write()
         yield ReportOutput(fmt, target, None, params, raw_csv)
         return

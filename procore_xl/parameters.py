@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from .catalog import ALL_PROJECTS, GROUPS, PROJECT, REPORTS, USER, Report, SubList
+from .columns import COLUMN_CHOICES, HEADER_CHOICES
 from .errors import BadRequestError, ParameterError, PermissionDeniedError
 
 ALL = "all"
@@ -72,7 +73,14 @@ SPECS: dict[str, ParamSpec] = {s.name: s for s in [
               help="first date of a range, N days before today"),
     ParamSpec("end_days_back", "End Date (days back)", "int",
               help="last date of a range, N days before today"),
+    # display options every report takes (not sent to Procore): report sheets and formulas
+    # default to the default columns and labels, CSV to every column and field names
+    ParamSpec("columns", "Columns", "fixed", choices=COLUMN_CHOICES,
+              help="default (the report's useful columns, none empty) or all; sheets: default, CSV: all"),
+    ParamSpec("headers", "Headers", "fixed", choices=HEADER_CHOICES,
+              help="labels (Procore's column names) or fields (API field names); sheets: labels, CSV: fields"),
 ]}
+VIEW_PARAMS = ("columns", "headers")
 
 # parameter -> discovery list, and list -> parameter (parents in the catalog name lists)
 LIST_OF_PARAM = {s.name: s.list_name for s in SPECS.values() if s.list_name}
@@ -226,13 +234,20 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
             hint = f' - did you mean "{close[0]}"?' if close else ""
             raise ParameterError(f'Unknown parameter "{k}"{hint} - parameters of {report.name}: '
                                  + ", ".join(report.parameters or ["none"]), parameter=k)
-        if k not in takes and k != "company":
+        if k not in takes and k != "company" and k not in VIEW_PARAMS:
             takes_text = f"it takes: {', '.join(report.parameters)}" if report.parameters \
                 else "it takes no parameters"
             raise ParameterError(f"{report.name} does not take {SPECS[k].label} ({k}); {takes_text}",
                                  parameter=k)
     res = Resolved(report=report)
     disp = res.display
+    for k in VIEW_PARAMS:
+        if k in given:
+            text = _norm(given[k])
+            if text not in SPECS[k].choices:
+                raise ParameterError(f'Unknown {SPECS[k].label.lower()} choice "{given[k]}" - choose one of: '
+                                     + ", ".join(SPECS[k].choices), parameter=k, choices=list(SPECS[k].choices))
+            disp[k] = text
 
     # project filter
     pf = given.get("project_filter", SPECS["project_filter"].default)
@@ -390,7 +405,7 @@ def describe(report: Report) -> list[dict[str, Any]]:
     """The parameters of ``report`` as rows a person reads: name, label, required, choices,
     default (``procore-xl params``, the README, Insert report)."""
     rows = []
-    for name in report.parameters:
+    for name in (*report.parameters, *VIEW_PARAMS):
         spec = SPECS[name]
         if name == "sub_report":
             choices = sub_report_choices(report)

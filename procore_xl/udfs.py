@@ -6,6 +6,8 @@ Rules (see docs/ARCHITECTURE.md and excel_notes.md):
   writes other cells. Report sheets with metadata are the macros' job (Insert report / Refresh).
 * names or ids everywhere (Excel passes numbers as floats: 8001.0); parameters after the
   fixed ones come as name/value pairs: ``..., "sub_report", "questions", "days_back", 7)``.
+* the spill shows what a report sheet shows: labels and the default columns (``view.py``);
+  ``"headers", "fields"`` and ``"columns", "all"`` switch, as on a sheet.
 * results are cached per argument set for the life of the Python process, so recalculation
   does not call Procore again; Refresh (and ``clear_cache``) forget them.
 * a pull that can take minutes - every project of a company - is not run from a formula:
@@ -25,11 +27,13 @@ from typing import Any
 import xlwings as xw
 
 from .catalog import ALL_PROJECTS, find_report
+from .columns import COLUMNS_DEFAULT, HEADERS_LABELS
 from .errors import ParameterError, SignedOutError
 from .excel.report_sheet import normalize_input, safe_message
 from .excel.session import get_service
 from .excel.values import frame_to_block
 from .parameters import SPECS, is_blank, select
+from .view import report_view
 
 NOT_SIGNED_IN = "Not signed in - use Procore > Connect"
 HEAVY_MESSAGE = ("{report} over all projects can take minutes - use Procore > Insert report, "
@@ -106,10 +110,11 @@ def _excel_value(v: Any) -> Any:
     return v
 
 
-def frame_to_rows(frame) -> list[list[Any]]:
-    """A report frame as the 2-D list a UDF returns: header row, then values (dates as
-    datetimes, missing values as None = empty cells, ids above 2**53 as text)."""
-    block = frame_to_block(frame)
+def frame_to_rows(frame, header: list[str] | None = None) -> list[list[Any]]:
+    """A report frame as the 2-D list a UDF returns: header row (``header``, default the
+    frame's column names), then values (dates as datetimes, missing values as None = empty
+    cells, ids above 2**53 as text)."""
+    block = frame_to_block(frame, header)
     return [block.header] + [[_excel_value(v) for v in row] for row in block.rows]
 
 
@@ -126,11 +131,12 @@ def PROCORE_REPORT(report, company, project, *name_value_pairs):
     key = ("report", rep.name, tuple(sorted((k, str(v)) for k, v in params.items())))
 
     def compute():
-        frame = get_service().run(rep.name, params).frame
+        shown = report_view(get_service().run(rep.name, params), headers=HEADERS_LABELS, columns=COLUMNS_DEFAULT)
+        frame = shown.frame
         if frame.shape[0] * max(frame.shape[1], 1) > MAX_CELLS:
             return (f"{rep.name} returned {frame.shape[0]:,} rows x {frame.shape[1]} columns - too many "
                     f"for a formula; use Procore > Insert report")
-        return frame_to_rows(frame)
+        return frame_to_rows(frame, shown.header)
     return _cached(key, compute)
 
 

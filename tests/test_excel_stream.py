@@ -19,6 +19,7 @@ from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.package import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook, write_results_workbook
 from procore_xl.excel.registry import read_registry
+from procore_xl.excel.layout import TABLE_HEADER_ROW
 from procore_xl.excel.report_sheet import (EXCEL_MAX_ROWS, PARAM_FIRST_ROW, create_report_sheet, header_row,
                                            record_run)
 from procore_xl.excel.values import MONEY_FORMAT, PERCENT_FORMAT
@@ -26,7 +27,10 @@ from procore_xl.runner import ReportResult
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore
 
-PARAMS = {"company": 8001, "project": 91001}
+# field names and every column: these tests are about the writer's mechanics (issue 19 made
+# labels and the default columns what a new sheet shows)
+AS_SENT = {"columns": "all", "headers": "fields"}
+PARAMS = {"company": 8001, "project": 91001, **AS_SENT}
 TRICKY_TEXT = ['=HYPERLINK("http://x")', "+1 555 0100", "-minus", "@at", "00123", "2024-01-01", "  padded  ",
                "line\nbreak", "carriage\rreturn", "tab\tinside", "a & b < c > d \"q\" 'a'", "emoji \U0001F600",
                "bell\x07gone", "", "1e5", "TRUE"]
@@ -177,7 +181,7 @@ SMALL, LARGE = 91001, "all"          # one project, then every project: more RFI
 def one_project_book(service, tmp_path):
     """A new workbook with the RFIs of one project, reopened with openpyxl: (path, book, sheet, table)."""
     path = tmp_path / "book.xlsx"
-    new_workbook(path, [("RFIs", {"company": 8001, "project": SMALL})], service, progress=False)
+    new_workbook(path, [("RFIs", {"company": 8001, "project": SMALL, **AS_SENT})], service, progress=False)
     book = openpyxl.load_workbook(path)
     return path, book, book["RFIs"], book["RFIs"].tables["tbl_RFIs"]
 
@@ -242,7 +246,7 @@ def test_a_table_that_would_grow_over_the_persons_cells_fails_and_keeps_its_data
 
 def test_refreshing_again_adds_no_styles_and_keeps_the_zip_entries(service, tmp_path):
     path = tmp_path / "book.xlsx"
-    new_workbook(path, [("RFIs", PARAMS), ("Trades", {"company": 8001})], service, progress=False)
+    new_workbook(path, [("RFIs", PARAMS), ("Trades", {"company": 8001, **AS_SENT})], service, progress=False)
     refresh_workbook(path, service, progress=False)
     with zipfile.ZipFile(path) as z:
         names, styles = z.namelist(), z.read("xl/styles.xml")
@@ -258,7 +262,7 @@ def test_a_workbook_saved_by_another_program_refreshes_by_splicing(service, tmp_
     """LibreOffice rewrites the whole file its own way (shared strings, its styles, attributes in
     another order): the refresh reads its cells and writes a file both readers open."""
     path = tmp_path / "book.xlsx"
-    new_workbook(path, [("RFIs", {"company": 8001, "project": SMALL})], service, progress=False)
+    new_workbook(path, [("RFIs", {"company": 8001, "project": SMALL, **AS_SENT})], service, progress=False)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
                     "xlsx", "--outdir", str(tmp_path / "lo"), str(path)], check=True, capture_output=True, timeout=120)
     saved = tmp_path / "lo" / "book.xlsx"
@@ -268,7 +272,7 @@ def test_a_workbook_saved_by_another_program_refreshes_by_splicing(service, tmp_
     outcome = refresh_workbook(saved, service, progress=False)
     assert outcome.failed == [], outcome.reasons
     ws = openpyxl.load_workbook(saved)["RFIs"]
-    assert ws["B2"].value == "OK" and ws["B5"].value == 200 and ws.tables["tbl_RFIs"].ref == "A13:" + \
+    assert ws["B2"].value == "OK" and ws["B5"].value == 200 and ws.tables["tbl_RFIs"].ref == f"A{TABLE_HEADER_ROW}:" + \
         ws.tables["tbl_RFIs"].ref.split(":")[1]
     params = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(PARAM_FIRST_ROW, PARAM_FIRST_ROW + 4)}
     assert params["Company"] == "Harbor Tower Builders" and params["Project"] == "Harbor Tower"
@@ -298,10 +302,11 @@ def test_the_command_line_prints_what_the_workbook_could_not_keep(sandbox, monke
     target = tmp_path / "rfis.xlsx"
     assert main(["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(target)]) == 0
     err = capsys.readouterr().err
-    assert f"procore-xl: warning: {1 + awkward} text value(s) in column subject lost control characters" in err
-    assert "procore-xl: warning: 1 text value(s) in column subject cut to Excel's 32,767 characters" in err
+    # a pulled sheet shows labels ("Subject", the 2nd default column) from TABLE_HEADER_ROW on
+    assert f"procore-xl: warning: {1 + awkward} text value(s) in column Subject lost control characters" in err
+    assert "procore-xl: warning: 1 text value(s) in column Subject cut to Excel's 32,767 characters" in err
     ws = openpyxl.load_workbook(target)["RFIs"]
-    subjects = [ws.cell(r, 3).value for r in range(14, 14 + 200)]
+    subjects = [ws.cell(r, 2).value for r in range(TABLE_HEADER_ROW + 1, TABLE_HEADER_ROW + 200)]
     assert "Leak at level 3" in subjects and "x" * 32_766 + "\u2026" in subjects
     assert "lost control characters" in ws["B7"].value
 
@@ -332,7 +337,7 @@ def test_a_calculated_column_with_cell_references_follows_its_row(tmp_path):
     write_results_workbook(path, [(PARAMS, result(pd.DataFrame({"id": [1, 2], "amount": [1.5, 2.5]})))])
     book = openpyxl.load_workbook(path)
     ws, table = book["RFIs"], book["RFIs"].tables["tbl_RFIs"]
-    top = 13
+    top = TABLE_HEADER_ROW                           # was 13: every table now starts on one row
     ws.cell(top, 3).value = "Twice"
     ws.cell(top + 1, 3).value, ws.cell(top + 2, 3).value = f"=B{top + 1}*2", f"=B{top + 2}*2"
     column = TableColumn(id=3, name="Twice")

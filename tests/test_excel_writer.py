@@ -25,6 +25,10 @@ from procore_xl.excel.xlwings_writer import XlwingsWorkbook
 from procore_xl.runner import ReportResult
 from test_excel_fake_xlwings import FakeBook
 
+# tests of the sheet's mechanics (layout, refresh, calculated columns) show the frame as it is:
+# field names, every column (issue 19 made labels and default columns the default)
+AS_SENT = {"columns": "all", "headers": "fields"}
+
 TRICKY = ["=HYPERLINK(\"http://x\")", "+1 555 0100", "-minus", "@at", "00123", "2024-01-01", "plain"]
 
 
@@ -159,7 +163,7 @@ def view(request, tmp_path):
 
 
 def test_report_sheet_layout_values_and_types(view):
-    entry = create_report_sheet(view.writer, "rfis", {"company": "Harbor Tower Builders", "project": 91001})
+    entry = create_report_sheet(view.writer, "rfis", {"company": "Harbor Tower Builders", "project": 91001, **AS_SENT})
     frame = sample_frame()
     assert write_result(view.writer, entry, result(frame, warnings=["one project skipped"]))
     v = view.reopen()
@@ -202,7 +206,7 @@ def test_report_sheet_layout_values_and_types(view):
 
 
 def test_refresh_replaces_the_table_and_clears_old_rows(view):
-    entry = create_report_sheet(view.writer, "Projects", {"company": 8001})
+    entry = create_report_sheet(view.writer, "Projects", {"company": 8001, **AS_SENT})
     write_result(view.writer, entry, result(sample_frame(40), "Projects"))
     small = pd.DataFrame({"id": [7, 8], "name": ["a", "b"]})
     write_result(view.writer, entry, result(small, "Projects"))
@@ -226,7 +230,7 @@ def test_empty_result_still_a_valid_table(view):
 
 
 def test_failed_refresh_keeps_previous_table(view):
-    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001})
+    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001, **AS_SENT})
     write_result(view.writer, entry, result(sample_frame(5)))
     write_failure(view.writer, entry, safe_message(RuntimeError("boom access_token=abc123secret")))
     v = view.reopen()
@@ -240,7 +244,7 @@ def test_failed_refresh_keeps_previous_table(view):
 
 
 def test_failure_message_sentences_are_separated(view):
-    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001})
+    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001, **AS_SENT})
     write_failure(view.writer, entry, "Not signed in.")                       # no table yet: as is
     first = view.reopen().value("RFIs", "B7")
     assert first.endswith(": Not signed in.")
@@ -254,7 +258,7 @@ def test_failure_message_sentences_are_separated(view):
 
 
 def test_too_many_rows_is_a_clear_failure_not_a_cut(view):
-    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001})
+    entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001, **AS_SENT})
     write_result(view.writer, entry, result(sample_frame(3)))
     huge = pd.DataFrame({"id": np.zeros(EXCEL_MAX_ROWS - header_row(entry) + 1, dtype="int64")})
     assert write_result(view.writer, entry, result(huge)) is False
@@ -320,7 +324,7 @@ def test_long_sheet_name_through_both_writers(view):
 
 
 def test_fixed_choices_get_the_reports_own_dropdown(view):
-    rfis = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001})
+    rfis = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001, **AS_SENT})
     subs = create_report_sheet(view.writer, "Submittals", {"company": 8001, "project": 91001})
     v = view.reopen()
     assert sub_report_choices(find_report("RFIs"))[:3] == ["none", "questions", "answers"]
@@ -360,7 +364,7 @@ def test_safe_message_hides_credentials():
 def test_live_excel_keeps_a_calculated_column_the_person_added():
     book = FakeBook(["My notes"])
     wb = XlwingsWorkbook(book)
-    entry = create_report_sheet(wb, "Projects", {"company": 8001})
+    entry = create_report_sheet(wb, "Projects", {"company": 8001, **AS_SENT})
     write_result(wb, entry, result(pd.DataFrame({"id": [1, 2], "name": ["a", "=b"]}), "Projects"))
     top = header_row(entry)
     sheet = book.sheets["Projects"]

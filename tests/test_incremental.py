@@ -237,7 +237,7 @@ def _table_ids(path) -> list[int]:
     sheet = openpyxl.load_workbook(path)["RFIs"]
     table = next(iter(sheet.tables.values()))
     rows = list(sheet[table.ref])
-    col = [c.value for c in rows[0]].index("id")
+    col = [c.value for c in rows[0]].index("ID")      # a new sheet shows labels (issue 19)
     return [int(r[col].value) for r in rows[1:]]
 
 

@@ -260,7 +260,7 @@ def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe
     top = header_row(entry)
     sheet = book.sheets["RFIs"]
     header = [sheet.cells.get((top, c)) for c in range(1, 60) if sheet.cells.get((top, c))]
-    subject = header.index("subject") + 1
+    subject = header.index("Subject") + 1                # labels on an inserted sheet (issue 19)
     assert sheet.formats[(top + 1, subject)] == "@"      # Excel keeps these as text without an apostrophe
     book.app.writes = 0
     from procore_xl.excel import values

@@ -36,8 +36,9 @@ def test_report_by_name_and_by_float_id_gives_the_same_table(service, sandbox):
     by_id = udfs.PROCORE_REPORT("rfis", 8001.0, 91001.0)
     assert isinstance(by_name, list) and by_name == by_id
     header, rows = by_name[0], by_name[1:]
-    assert "id" in header and len(rows) == len(sandbox.world.records("rfis", sandbox.world.project(91001)))
-    ids = [r[header.index("id")] for r in rows]
+    # the spill shows labels (issue 19): the id column is "ID"
+    assert "ID" in header and len(rows) == len(sandbox.world.records("rfis", sandbox.world.project(91001)))
+    ids = [r[header.index("ID")] for r in rows]
     assert str(BIG_ID) in ids                               # exact, as text
     assert not any(isinstance(i, float) for i in ids)        # never a rounded double
     cells = [v for r in rows for v in r]

@@ -2,8 +2,9 @@
 """Render the first visible sheet of a workbook with headless LibreOffice into a PNG.
 
     python workbook/screenshot.py [--xlsm procore.xlsm] [-o docs/workbook.png]   # the Start sheet
-    python workbook/screenshot.py --report-sheet -o docs/report_sheet.png       # an RFIs report sheet
-                                                                                  # pulled from the sandbox
+    python workbook/screenshot.py --report-sheet -o docs/report_sheet.png       # the RFIs sheet of the
+                                                                                  # demo workbook
+    python workbook/screenshot.py --report-sheet --demo demo.xlsx -o docs/report_sheet.png   # of this one
 
 Needs ``soffice`` (apt: libreoffice-calc) and ``pdftoppm`` (apt: poppler-utils).
 """
@@ -32,23 +33,30 @@ def screenshot(xlsm: Path, png: Path, dpi: int = 100) -> Path:
     return png
 
 
-def report_sheet_workbook(folder: Path) -> Path:
-    """An RFIs report sheet pulled from the built-in sandbox (landscape, for the picture)."""
+def report_sheet_workbook(folder: Path, demo: Path | None = None) -> Path:
+    """The RFIs sheet of the demo workbook (``demo``, else a fresh ``procore-xl demo`` run),
+    alone in a workbook, landscape, its first columns on the page."""
+    import io
+
     import openpyxl
 
-    from procore_xl.demo import sandbox_settings
-    from procore_xl.excel.refresh import new_workbook
-    from procore_xl.sandbox import SandboxConfig, SandboxServer
-    from procore_xl.service import ProcoreService
-    from procore_xl.tokens import MemoryTokenStore
+    from procore_xl.demo import run_demo
 
+    if demo is None:
+        demo = folder / "demo.xlsx"
+        if run_demo(str(demo), stream=io.StringIO()) != 0:
+            raise SystemExit("the demo failed: see its output")
+    book = openpyxl.load_workbook(demo)
+    for ws in list(book.worksheets):
+        if ws.title != "RFIs":
+            book.remove(ws)
+    ws = book["RFIs"]
+    ws.sheet_state = "visible"
+    ws.page_setup.orientation = "landscape"
+    ws.print_area = "A1:I40"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
     path = folder / "rfis.xlsx"
-    with SandboxServer(SandboxConfig(port=0)) as sandbox, \
-            ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as service:
-        new_workbook(path, [("RFIs", {"company": "Harbor Tower Builders", "project": "Harbor Tower"})],
-                     service, progress=False)
-    book = openpyxl.load_workbook(path)
-    book["RFIs"].page_setup.orientation = "landscape"
     book.save(path)
     return path
 
@@ -56,12 +64,14 @@ def report_sheet_workbook(folder: Path) -> Path:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--xlsm", default=str(ROOT / "procore.xlsm"))
-    ap.add_argument("--report-sheet", action="store_true", help="render an RFIs report sheet instead")
+    ap.add_argument("--report-sheet", action="store_true", help="render the demo workbook's RFIs sheet instead")
+    ap.add_argument("--demo", help="with --report-sheet: the demo workbook to render (default: run the demo)")
     ap.add_argument("-o", "--out", default=str(ROOT / "docs" / "workbook.png"))
     args = ap.parse_args(argv)
     if args.report_sheet:
         with tempfile.TemporaryDirectory() as td:
-            print(screenshot(report_sheet_workbook(Path(td)), Path(args.out)))
+            demo = Path(args.demo) if args.demo else None
+            print(screenshot(report_sheet_workbook(Path(td), demo), Path(args.out)))
         return
     print(screenshot(Path(args.xlsm), Path(args.out)))
 

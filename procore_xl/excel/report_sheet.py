@@ -11,8 +11,15 @@ Layout (rows are 1-based)::
     7  Message      | warnings, or why the last refresh failed
     8  Company      | Harbor Tower Builders      <- one row per parameter, with a dropdown
     9  ...
-    n+1                                           <- TABLE_HEADER_GAP blank row(s)
-    n+2 id | number | subject | ...               <- Excel table "tbl_<sheet>"; rows frozen above
+    ...  Columns    | default / all                <- the two display options, last parameters
+    ...  Headers    | labels / fields
+    21  Number | Subject | Status | ...           <- Excel table "tbl_<sheet>" at TABLE_HEADER_ROW on
+                                                     every sheet; rows frozen above
+
+The table shows the report through ``view.view``: labels or field names, the default columns
+or all. A sheet registered before the display options existed (no Columns/Headers rows) keeps
+its field-name headers, every column and its table's place: formulas that name its columns
+keep working; inserting the report again gives the new layout.
 
 A refresh that fails leaves the table as it was and says so in Status/Message.
 """
@@ -28,7 +35,11 @@ from ..errors import ProcoreError
 from ..parameters import PROJECT_FILTERS, SPECS, as_date, sub_report_choices
 from .base import WorkbookWriter, range_ref
 from .dropdowns import ensure_lists
-from .layout import LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP
+from ..columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
+from ..parameters import VIEW_PARAMS
+from ..view import report_view
+from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
+                     TABLE_HEADER_ROW)
 from .registry import Entry, find_entry, save_entry
 from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
@@ -95,7 +106,26 @@ def param_keys(report: str) -> list[str]:
 
 
 def header_row(entry: Entry) -> int:
-    return PARAM_FIRST_ROW + len(entry.params) + TABLE_HEADER_GAP
+    """The table's header row: TABLE_HEADER_ROW on every sheet (lower only if a sheet had more
+    parameters than any report takes); a sheet made before the display options keeps the row
+    under its parameters it always had."""
+    below = PARAM_FIRST_ROW + len(entry.params) + TABLE_HEADER_GAP
+    return below if is_legacy(entry) else max(TABLE_HEADER_ROW, below)
+
+
+def is_legacy(entry: Entry) -> bool:
+    """A sheet registered before the display options (Columns, Headers) existed."""
+    return not any(k in entry.params for k in VIEW_PARAMS)
+
+
+def view_options(entry: Entry) -> tuple[str, str]:
+    """(headers, columns) of a sheet: its cells, else labels and the default columns; a legacy
+    sheet keeps field names and every column (see the module doc)."""
+    if is_legacy(entry):
+        return HEADERS_FIELDS, COLUMNS_ALL
+    h = str(entry.params.get("headers") or HEADERS_LABELS).strip().lower()
+    c = str(entry.params.get("columns") or COLUMNS_DEFAULT).strip().lower()
+    return h, c
 
 
 def safe_message(exc: BaseException) -> str:
@@ -115,7 +145,8 @@ def create_report_sheet(wb: WorkbookWriter, report: str, params: Mapping[str, An
     rep = find_report(report)
     given = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     sheet = sheet_name_for(rep.name, wb.sheet_names())
-    keys = list(rep.parameters)
+    keys = list(rep.parameters) + list(VIEW_PARAMS)
+    given = {"columns": COLUMNS_DEFAULT, "headers": HEADERS_LABELS, **given}
     extra = [k for k in given if k not in keys]
     entry = Entry(sheet=sheet, report=rep.name, table=table_name_for(sheet, wb.table_names()),
                   params={k: given.get(k) for k in keys + extra})
@@ -153,6 +184,8 @@ def validation_source(report: str, key: str) -> str | list[str] | None:
     if key == "project_filter":
         return literal_list(PROJECT_FILTERS)
     spec = SPECS.get(key)
+    if spec is not None and spec.kind == "fixed" and spec.choices:
+        return literal_list(spec.choices)
     if spec is not None and spec.list_name in LIST_NAMES:
         return LIST_NAMES[spec.list_name]
     return None
@@ -264,7 +297,11 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     cells. Calculated columns the person added to the table are kept and refilled on every
     row. What the sheet could not keep as sent (text cut, control characters) is added to
     ``result.warnings`` and the Message cell."""
-    frame = result.frame
+    headers, columns = view_options(entry)
+    old = wb.table_rect(entry.sheet, entry.table)
+    old_columns = wb.table_columns(entry.sheet, entry.table) if old else []
+    shown = report_view(result, headers=headers, columns=columns, params={}, keep=[n for n, _ in old_columns])
+    frame = shown.frame
     top = header_row(entry)
     room = EXCEL_MAX_ROWS - top
     if len(frame) > room:
@@ -276,11 +313,9 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
         write_failure(wb, entry, f"{frame.shape[1]:,} columns do not fit in a sheet (16,384) - "
                                  f"choose a sub report or export with the CLI")
         return False
-    data = table_data(frame)
-    old = wb.table_rect(entry.sheet, entry.table)
+    data = table_data(frame, shown.header)
     names = {h.lower() for h in data.header}
-    calculated = [(n, f) for n, f in (wb.table_columns(entry.sheet, entry.table) if old else [])
-                  if f and n.lower() not in names]
+    calculated = [(n, f) for n, f in old_columns if f and n.lower() not in names]
     width = max(data.width, 1) + len(calculated)
     rect = (top, 1, top + max(data.nrows, 1), width)
     theirs = _outside([cell for part in _growth(rect, old) for cell in wb.occupied(entry.sheet, part)], old)
@@ -315,12 +350,19 @@ def _widths(data: TableData, entry: Entry) -> dict[int, float]:
     header, rows = data.header or ["(no columns)"], data.rows(0, 200)
     widths: dict[int, float] = {}
     for c, name in enumerate(header):
-        sample = [len(_shown(r[c])) for r in rows[:200] if c < len(r)]
+        sample = [len(_shown(r[c])) + _NUMBER_ROOM * _is_number(r[c]) for r in rows[:200] if c < len(r)]
         widths[c + 1] = float(min(max([len(name) + 2, *sample, 8]), 60))
     labels = [*META_LABELS, *(SPECS[k].label if k in SPECS else k for k in entry.params)]
     widths[1] = max(widths.get(1, 8.0), float(min(max(len(s) for s in labels) + 2, 60)))
     widths[2] = max(widths.get(2, 8.0), 22.0)
     return widths
+
+
+_NUMBER_ROOM = 2        # a number needs a little more than its digits, else Excel shows ########
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def _shown(v: Any) -> str:
@@ -351,6 +393,9 @@ def record_run(wb: WorkbookWriter, entry: Entry, given: Mapping[str, Any], resul
     way a run is recorded, whether it was made by a refresh or before (``procore-xl pull``)."""
     given = {k: normalize_input(v) for k, v in given.items()}
     entry.params = {k: _cell_after_run(k, given.get(k), result.params) for k in entry.params}
+    if not is_legacy(entry):                   # the display options that applied, as the cells show them
+        headers, columns = view_options(entry)
+        entry.params.update({k: v for k, v in (("headers", headers), ("columns", columns)) if k in entry.params})
     write_parameter_values(wb, entry)
     save_entry(wb, entry)
     return write_result(wb, entry, result)

@@ -131,21 +131,32 @@ def unique_headers(columns: list[Any]) -> list[str]:
 
 # -- display formats ------------------------------------------------------------------------------
 MONEY_FORMAT = "#,##0.00"
+ID_FORMAT = "0"                  # whole-number ids: every digit, never 2.20001E+11
 PERCENT_FORMAT = '0.00"%"'       # Procore sends percentages as 0-100: the value stays, the sign shows
 TIME_FORMAT = "hh:mm:ss"
 _PERCENT_NAME = re.compile(r"(percent|percentage|pct)", re.I)
 _MONEY_NAME = re.compile(r"(amount|total|cost|price|balance|payments|revised_contract|change_orders|budget|"
                          r"forecast|retainage|paid|requisitions|draw_requests|subtotal|tax|value)", re.I)
 _NOT_MONEY = re.compile(r"(count|hours|quantity|qty|rate|days|number|_id$|^id$|position|uom|percent)", re.I)
+_ID_NAME = re.compile(r"(^id$|_id$|^number$)")
+# numbers that only look like money by their path's last word: days of a schedule impact
+_NOT_MONEY_PATHS = re.compile(r"(^|\.)schedule_impact\.value$|days", re.I)
+BIG_WHOLE = 10 ** 10             # a whole number this large is shown with every digit (format 0)
 
 
 def display_format(name: str, kind: str) -> str | None:
-    """The number format a numeric column is shown with: money (an amount-like name: ``amount``,
-    ``grand_total``, ``unit_cost``...) with thousands separators and two decimals, percentages
-    with a % sign; None for other numbers."""
+    """The number format a numeric column is shown with (``name`` is the field path): whole
+    ids (``id``, ``location_id``, ``number``) with every digit (``0``), money (an amount-like
+    name: ``amount``, ``grand_total``, ``unit_cost``...) with thousands separators and two
+    decimals, percentages with a % sign; None (General) for other numbers: days, counts,
+    coordinates."""
     if kind not in ("float", "int"):
         return None
     last = name.rsplit(".", 1)[-1]
+    if _ID_NAME.search(last):
+        return ID_FORMAT
+    if _NOT_MONEY_PATHS.search(name):
+        return None
     if _PERCENT_NAME.search(last):
         return PERCENT_FORMAT
     if _MONEY_NAME.search(last) and not _NOT_MONEY.search(last):
@@ -226,7 +237,10 @@ class TableData:
         return out
 
 
-def _column(name: str, series: pd.Series) -> Column:
+def _column(name: str, series: pd.Series, field: str | None = None) -> Column:
+    """One frame column as a :class:`Column` headed ``name``; its number format follows the
+    field path ``field`` (default: ``name``)."""
+    field = name if field is None else field
     dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if getattr(dtype, "tz", None) is not None:
@@ -239,14 +253,15 @@ def _column(name: str, series: pd.Series) -> Column:
             return Column(name, "bool", series.to_numpy(dtype=bool))
         return Column(name, "values", [None if pd.isna(v) else bool(v) for v in series.astype(object)])
     if pd.api.types.is_integer_dtype(dtype) and not series.hasnans and isinstance(dtype, np.dtype):
-        return Column(name, "int", series.to_numpy(dtype="int64"), display_format(name, "int"))
+        data = series.to_numpy(dtype="int64")
+        return Column(name, "int", data, _whole_format(field, data))
     if pd.api.types.is_integer_dtype(dtype):       # nullable integers: the numbers and where the gaps are
         gaps = series.isna().to_numpy()
-        return Column(name, "int", series.fillna(0).to_numpy(dtype="int64"), display_format(name, "int"),
-                      gaps=gaps if gaps.any() else None)
+        data = series.fillna(0).to_numpy(dtype="int64")
+        return Column(name, "int", data, _whole_format(field, data), gaps=gaps if gaps.any() else None)
     if pd.api.types.is_float_dtype(dtype):
         return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan),
-                      display_format(name, "float"))
+                      display_format(field, "float"))
     # object / string / categorical / mixed: value by value, text checked in one pass
     items = series.astype(object).tolist()
     missing = series.isna().to_numpy()
@@ -262,7 +277,7 @@ def _column(name: str, series: pd.Series) -> Column:
     if not texts and others and all(type(v) in (int, float) for v in others) and all(
             abs(v) <= MAX_EXACT_INT for v in others if type(v) is int):   # numbers with gaps (None)
         return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"),
-                      display_format(name, "float"))
+                      display_format(field, "float"))
     if not texts and others and all(type(v) is dt.date for v in others) and min(others) >= _EXCEL_EPOCH:
         return Column(name, "datetime", np.array(items, dtype="datetime64[D]").astype("datetime64[ns]"),
                       DATE_FORMAT)      # dates (and gaps) from Procore: written like datetime64
@@ -283,21 +298,36 @@ def _column(name: str, series: pd.Series) -> Column:
             dates += 1
         values.append(c)
     fmt = (DATETIME_FORMAT if times else DATE_FORMAT) if dates else None
+    if not dates and any(type(v) is int for v in values):      # ids beyond int64 mixed with gaps
+        fmt = display_format(field, "int") or (ID_FORMAT if any(type(v) is int and abs(v) >= BIG_WHOLE
+                                                                  for v in values) else None)
     if dates and dates == len(others) and not texts:      # a date column: written like datetime64
         return Column(name, "datetime", np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us")
                                                   for v in values], dtype="datetime64[ns]"), fmt)
     return Column(name, "values", values, fmt, cut, stripped, text_only=not others and bool(texts))
 
 
-def table_data(frame: pd.DataFrame) -> TableData:
-    """The frame as :class:`TableData` (column by column; the index is not written)."""
-    header = unique_headers(list(frame.columns))
-    columns = [_column(header[i], frame.iloc[:, i]) for i in range(frame.shape[1])]
+def _whole_format(field: str, data: np.ndarray) -> str | None:
+    """The format of a column of whole numbers: by its name, and ``0`` for numbers of 11 digits
+    or more whatever the name (General would show them as 2.20001E+11)."""
+    fmt = display_format(field, "int")
+    if fmt is None and len(data) and int(np.abs(data).max()) >= BIG_WHOLE:
+        return ID_FORMAT
+    return fmt
+
+
+def table_data(frame: pd.DataFrame, header: list[str] | None = None) -> TableData:
+    """The frame as :class:`TableData` (column by column; the index is not written). ``header``:
+    the names the table shows (labels; default the frame's column names); number formats follow
+    the frame's own column names (the field paths)."""
+    header = unique_headers(list(frame.columns) if header is None else list(header))
+    fields = [str(c) for c in frame.columns]
+    columns = [_column(header[i], frame.iloc[:, i], fields[i]) for i in range(frame.shape[1])]
     return TableData(header, columns, len(frame))
 
 
-def frame_to_block(frame: pd.DataFrame) -> Block:
+def frame_to_block(frame: pd.DataFrame, header: list[str] | None = None) -> Block:
     """The whole frame as a :class:`Block` (header + rows); the index is not written."""
-    data = table_data(frame)
+    data = table_data(frame, header)
     return Block(header=data.header, rows=data.rows(), formats=data.formats,
                  truncated_cells=sum(c.cut for c in data.columns))

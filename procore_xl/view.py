@@ -1,0 +1,229 @@
+"""A report's table as a person reads it: which columns, in what order, under which names, and
+nested lists as words instead of JSON.
+
+``view(frame, report, sub_report, headers=, columns=)`` -> :class:`View` (the frame with the
+chosen columns, nested lists as readable text, and the header a sheet shows). The data
+(labels, default column sets, how list elements read) is ``columns.py``; report sheets and
+``=PROCORE_REPORT`` use labels and the default columns, CSV keeps field names and every column
+unless asked (``--headers labels``, ``--columns default``).
+
+Default columns: the leading columns (``project.*`` of an all-projects run, the parent record's
+keys), the report's default set from ``columns.DEFAULT_COLUMNS`` in Procore's log order (a
+report without one: its identity columns, its order hints, then the rest), then custom fields;
+a column empty in every row is left out. ``keep``: names an existing table already shows; they
+stay even when empty now or outside the set, so a refresh never takes away a column a formula
+names. ``all``: every column, empty ones too, as the record has them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import string
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from .catalog import Report, find_report
+from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
+                      default_columns, is_field_path, label_for)
+from .flatten import LIST_COLUMNS, singular
+
+_ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
+              "description", "filename", "login", "email_address", "value", "number", "id")
+_NESTED = ("user", "person", "vendor", "company", "contact", "login_information")
+SEPARATOR = "; "
+
+
+@dataclass
+class View:
+    frame: pd.DataFrame       # the chosen columns (field names), lists as readable text
+    header: list[str]         # what the table's header row shows (labels or field names)
+
+    def labelled(self) -> pd.DataFrame:
+        """The frame under its header names (made unique ignoring case: "Status (2)")."""
+        return self.frame.set_axis(unique(self.header), axis=1)
+
+
+def unique(names: Sequence[str]) -> list[str]:
+    """``names`` with a later repeat (ignoring case) as "<name> (2)", "(3)"..."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        free, n = name, 2
+        while free.casefold() in seen:
+            free, n = f"{name} ({n})", n + 1
+        seen.add(free.casefold())
+        out.append(free)
+    return out
+
+
+def view(frame: pd.DataFrame, report: str | Report, sub_report: str | None = None, *,
+         headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT,
+         keep: Iterable[str] = (), readable_lists: bool = True) -> View:
+    """The frame as a sheet shows it (see the module doc). ``headers``: labels or fields;
+    ``columns``: default or all; ``keep``: header names an existing table has (case-insensitive)."""
+    rep = find_report(report) if not isinstance(report, Report) else report
+    sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
+    if sub is None and rep.default_sub_report and sub_report in (None, ""):
+        sub = rep.sub_list(rep.default_sub_report)
+    names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in frame.columns}
+    kept = {k.casefold() for k in keep if k}
+    keep_cols = {c for c, n in names.items() if n.casefold() in kept}
+    chosen = list(frame.columns) if columns == COLUMNS_ALL else \
+        _default(frame, rep, sub, keep_cols)
+    lists = set(frame.attrs.get(LIST_COLUMNS, ()))
+    out = frame.loc[:, chosen] if chosen != list(frame.columns) else frame
+    if readable_lists and lists & set(chosen):
+        out = out.copy()
+        for c in chosen:
+            if c in lists:
+                out[c] = pd.Series([readable_list(c, v) for v in out[c].tolist()], index=out.index,
+                                   dtype=object)      # object: pandas' string dtype refuses lone surrogates
+    numbers = [c for c in chosen if _NUMBER_TEXT.search(c) and out[c].dtype == object]
+    if numbers:
+        out = out.copy() if out is frame else out
+        for c in numbers:
+            out[c] = as_numbers(out[c], whole=not _COORDINATE.search(c))
+    out.attrs = {k: v for k, v in frame.attrs.items() if k != LIST_COLUMNS}
+    if not readable_lists:
+        out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
+    return View(out, [names[c] for c in chosen])
+
+
+# text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
+_COORDINATE = re.compile(r"(^|\.|_)(latitude|longitude|gps_lat|gps_long)$")
+_NUMBER_TEXT = re.compile(r"((^|\.)number|(^|\.|_)(latitude|longitude|gps_lat|gps_long))$")
+_WHOLE = re.compile(r"0|-?[1-9][0-9]{0,14}")        # no leading zeros ("007" stays text), exact in a double
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+def as_numbers(s: pd.Series, *, whole: bool) -> pd.Series:
+    """A text column as numbers when every value is one (whole numbers without leading zeros,
+    or plain decimals of at most 15 digits); else the column as it is (all or nothing, as
+    flatten types columns)."""
+    pattern = _WHOLE if whole else _DECIMAL
+    values = s.tolist()
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (
+                whole and isinstance(v, float) and not v.is_integer()):
+            return s
+        if isinstance(v, str) and not (pattern.fullmatch(v.strip())
+                                       and len(v.strip().lstrip("-").replace(".", "")) <= 15):
+            return s
+    if whole:
+        return pd.Series(pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64"),
+                         index=s.index)
+    return pd.Series([None if v is None or v != v else float(v) for v in values], index=s.index, dtype=float)
+
+
+def lead_prefixes(rep: Report, sub_report: str | None) -> list[str]:
+    """The prefixes of the columns the runner puts first (project, parents, sub-list levels)."""
+    lead = ["project."] + [f"{e.prefix}." for e in rep.each]
+    sub = rep.sub_list(sub_report) if sub_report else None
+    if sub is not None:
+        lead += [f"{rep.entity}."] + [f"{singular(p)}." for p in sub.path.split(".")[:-1] if sub.path]
+    return lead
+
+
+def _default(frame: pd.DataFrame, rep: Report, sub, keep: set[str]) -> list[str]:
+    cols = list(frame.columns)
+    present = set(cols)
+    lead = [c for c in cols if any(c.startswith(p) for p in lead_prefixes(rep, sub.name if sub else None))]
+    own = default_columns(rep.name) if sub is None else ()
+    if own:
+        body = [c for c in own if c in present and c not in lead]
+        custom = [c for c in cols if not is_field_path(c) and c not in lead]
+        chosen = lead + body + [c for c in custom if c not in body]
+        chosen += [c for c in cols if c in keep and c not in chosen]
+    else:
+        chosen = cols
+    if not len(frame):          # no rows: nothing says a column is empty; the header stays
+        return chosen
+    return [c for c in chosen if c in keep or not _empty(frame[c])]
+
+
+def _empty(s: pd.Series) -> bool:
+    if s.dtype == object:
+        return all(v is None or v != v or (isinstance(v, str) and not v.strip()) or v is pd.NA
+                   for v in s.tolist())
+    return bool(s.isna().all())
+
+
+def readable_list(column: str, value: Any) -> Any:
+    """A nested list's compact JSON (as flatten wrote it) as words: "Ana Ruiz; Li Chen",
+    "Q1: ...; Q2: ..."; anything that is not such a list stays as it is."""
+    if not isinstance(value, str) or not value.startswith("["):
+        return value
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(items, list):
+        return value
+    field = column.rsplit(".", 1)[-1]
+    texts = [item_text(field, x, n) for n, x in enumerate(items, start=1)]
+    return SEPARATOR.join(t for t in texts if t) or None
+
+
+def item_text(field: str, item: Any, n: int = 1) -> str:
+    """One element of the nested list ``field`` as words: its template from
+    ``columns.ITEM_TEXT``, else its name (label, title, body... or a person's name inside it)."""
+    if item is None:
+        return ""
+    if not isinstance(item, Mapping):
+        return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False) \
+            if isinstance(item, list) else str(item)
+    for template in ITEM_TEXT.get(field, ()):
+        text = _fill(template, item, n)
+        if text is not None:
+            return text
+    for source in (item, *(item.get(k) for k in _NESTED)):
+        if isinstance(source, Mapping):
+            for key in _ITEM_KEYS:
+                v = source.get(key)
+                if v not in (None, "") and not isinstance(v, (Mapping, list)):
+                    return str(v)
+    return ", ".join(f"{k}: {v}" for k, v in item.items()
+                     if v not in (None, "", [], {}) and not isinstance(v, (Mapping, list)))
+
+
+def _fill(template: str, item: Mapping[str, Any], n: int) -> str | None:
+    """``template`` with ``{n}`` and ``{dotted.path}`` filled; None when a path is missing."""
+    out = []
+    for text, name, _, _ in string.Formatter().parse(template):
+        out.append(text)
+        if name is None:
+            continue
+        if name == "n":
+            out.append(str(n))
+            continue
+        v: Any = item
+        for part in name.split("."):
+            v = v.get(part) if isinstance(v, Mapping) else None
+        if v in (None, "") or isinstance(v, (Mapping, list)):
+            return None
+        out.append(str(v))
+    return "".join(out)
+
+
+def options(params: Mapping[str, Any], *, headers: str, columns: str) -> tuple[str, str]:
+    """(headers, columns) from run parameters, with the given defaults for what is not set."""
+    h = str(params.get("headers") or headers).strip().lower()
+    c = str(params.get("columns") or columns).strip().lower()
+    return h, c
+
+
+def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
+                params: Mapping[str, Any] | None = None, readable_lists: bool = True) -> View:
+    """:func:`view` of a ReportResult with its own sub report; ``params`` (default: the run's)
+    may set the options, else the given defaults apply."""
+    h, c = options(params if params is not None else result.params, headers=headers, columns=columns)
+    return view(result.frame, result.report, result.params.get("sub_report"), headers=h, columns=c,
+                keep=keep, readable_lists=readable_lists)
+
+
+__all__ = ["View", "view", "report_view", "readable_list", "item_text", "options",
+           "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]
