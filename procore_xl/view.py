@@ -68,8 +68,7 @@ def view(frame: pd.DataFrame, report: str | Report, sub_report: str | None = Non
     if sub is None and rep.default_sub_report and sub_report in (None, ""):
         sub = rep.sub_list(rep.default_sub_report)
     names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in frame.columns}
-    kept = {k.casefold() for k in keep if k}
-    keep_cols = {c for c, n in names.items() if n.casefold() in kept}
+    keep_cols = _kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
     chosen = list(frame.columns) if columns == COLUMNS_ALL else \
         _default(frame, rep, sub, keep_cols)
     lists = set(frame.attrs.get(LIST_COLUMNS, ()))
@@ -126,6 +125,20 @@ def lead_prefixes(rep: Report, sub_report: str | None) -> list[str]:
     if sub is not None:
         lead += [f"{rep.entity}."] + [f"{singular(p)}." for p in sub.path.split(".")[:-1] if sub.path]
     return lead
+
+
+def _kept_columns(names: Mapping[str, str], keep: Iterable[str], own: Sequence[str]) -> set[str]:
+    """One column per header name an existing table shows: the report's default column of that
+    name if there is one, else the first of that name (two fields may share a label, e.g.
+    ``ball_in_courts`` and ``ball_in_court.name``: the table showed one of them, never both)."""
+    kept = {k.casefold() for k in keep if k}
+    rank = {c: i for i, c in enumerate(own)}
+    chosen: dict[str, str] = {}
+    for column in sorted(names, key=lambda c: rank.get(c, len(rank))):
+        name = names[column].casefold()
+        if name in kept and name not in chosen:
+            chosen[name] = column
+    return set(chosen.values())
 
 
 def _default(frame: pd.DataFrame, rep: Report, sub, keep: set[str]) -> list[str]:
