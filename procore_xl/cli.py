@@ -412,11 +412,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     for warning in summary.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
-    deleted = sum(summary.deleted.values())
+    changed, deleted = sum(summary.changed.values()), sum(summary.deleted.values())
     print(f"{len(summary.tables)} tables, {summary.rows:,} rows loaded"
-          + (f", {deleted:,} deleted" if deleted else "")
+          + (f" ({changed:,} changed, {deleted:,} deleted in Procore)" if changed or deleted else "")
           + f", {summary.requests:,} requests, {summary.seconds:.1f} s -> {summary.destination} "
-          f"dataset {summary.dataset}", file=sys.stderr)
+          f"{summary.location}, dataset {summary.dataset}", file=sys.stderr)
     if summary.failures:
         failed = sorted({report for report, _ in summary.failures})
         print(f"procore-xl: error: {len(failed)} report(s) failed and kept their previous rows: "
