@@ -293,3 +293,63 @@ def test_table_names_and_keys():
     assert warehouse.column_name("Due Date (2)") == "due_date_2"
     assert warehouse.column_name("日本語の列") == "日本語の列"
     assert warehouse.column_name("U\u0308nïcødé Label") == "ünïcødé_label"      # composed, lower case
+
+
+def test_two_folders_load_into_their_own_databases(sb, capsys, monkeypatch, tmp_path):
+    """dlt's per-user working folder (~/.dlt here: one DLT_DATA_DIR for both) is not shared: a sync
+    in folder B loads into B's procore.duckdb, and the summary names that file."""
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "user-dlt"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    summaries = {}
+    for folder, project in ((a, "91001"), (b, "91002")):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        code, summaries[folder] = sync_cli(capsys, "--project", project, "--reports", "RFIs")
+        assert code == 0, summaries[folder]
+    assert (b / "procore.duckdb").exists()
+    assert {r["project_id"] for r in table("rfis", str(a / "procore.duckdb"))} == {91001}
+    assert {r["project_id"] for r in table("rfis", str(b / "procore.duckdb"))} == {91002}
+    for folder, err in summaries.items():
+        assert f"-> duckdb {folder / 'procore.duckdb'}, dataset procore_data" in err
+
+
+def test_the_database_and_dlts_working_folder_are_private(sb, capsys, tmp_path):
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert (tmp_path / "procore.duckdb").stat().st_mode & 0o777 == 0o600
+    working = tmp_path / ".procore.duckdb.dlt"
+    assert working.is_dir() and working.stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in working.rglob("*"))
+
+
+def test_columns_keep_custom_field_labels_in_any_script_and_a_new_column_is_filled_for_every_row(
+        sb, capsys, monkeypatch, tmp_path):
+    """Custom-field labels in Japanese and with accents are the column names. A label that changes
+    between syncs makes a column that appears later: it is filled for every row, as a first
+    sync of the same data fills it (not only for the rows changed since)."""
+    definitions = {d["id"]: d for d in sb.world.records("custom_field_definitions", sb.world.company(8001))}
+    original = {i: d["label"] for i, d in definitions.items()}
+    try:
+        sb.world.edit_record("custom_field_definitions", 5002, label="日本語の列")
+        assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+        rows = table("rfis")
+        filled = {r["id"] for r in rows if r["日本語の列"] is not None}
+        assert filled and "priority" in rows[0]
+
+        sb.world.edit_record("custom_field_definitions", 5003, label="Ünïcødé Estimate")
+        sb.world.edit_record("rfis", rows[0]["id"], subject="One RFI changed")
+        assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+        later = table("rfis")
+        first_sync = tmp_path / "fresh"
+        first_sync.mkdir()
+        monkeypatch.chdir(first_sync)
+        monkeypatch.setenv("PROCORE_XL_HOME", str(tmp_path / "fresh-home"))
+        assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+        fresh = table("rfis")
+    finally:
+        for i, label in original.items():
+            sb.world.edit_record("custom_field_definitions", i, label=label)
+    estimate = {r["id"]: r["ünïcødé_estimate"] for r in fresh}
+    assert sum(v is not None for v in estimate.values()) > 1
+    assert {r["id"]: r["ünïcødé_estimate"] for r in later} == estimate
+    assert {r["id"]: r["日本語の列"] for r in later} == {r["id"]: r["日本語の列"] for r in fresh}
