@@ -42,8 +42,10 @@ PER_PAGE = 100     # the in-process syncs' page size: 250 RFIs are three pages (
 
 
 @pytest.fixture
-def sb(monkeypatch):
-    """250 RFIs a project, the sandbox's rate limits lifted."""
+def sb(monkeypatch, tmp_path):
+    """250 RFIs a project, the sandbox's rate limits lifted; dlt's per-user folder (~/.dlt) in
+    tmp_path, one for every folder synced, as on a person's computer."""
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "user-dlt"))
     with SandboxServer(SandboxConfig(port=0, seed=11, rfis_per_project=250, today=TODAY,
                                      rate_limit_spike=10**6, rate_limit_hourly=10**8)) as server:
         for name, value in {"PROCORE_LOGIN_URL": server.url, "PROCORE_API_URL": server.url,
