@@ -448,7 +448,8 @@ def _sync_arguments(p: argparse.ArgumentParser) -> None:
                         ".dlt/secrets.toml")
     p.add_argument("--dataset", default="procore_data", metavar="NAME",   # warehouse.DEFAULT_DATASET (dlt may be absent here)
                    help="dataset (schema) name [default: procore_data]")
-    p.add_argument("--full", action="store_true", help="read every report in full (ignore the incremental state)")
+    p.add_argument("--full", action="store_true",
+                   help="read every report from Procore in full (not only what changed since the record store's copy)")
     p.add_argument("--sub-reports", action="store_true",
                    help="also each report's sub-reports as their own tables (rfis_questions...)")
     _add_report_parameters(p, [n for n in SPECS if n not in ("company", "project", "sub_report")],

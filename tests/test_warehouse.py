@@ -353,3 +353,15 @@ def test_columns_keep_custom_field_labels_in_any_script_and_a_new_column_is_fill
     assert sum(v is not None for v in estimate.values()) > 1
     assert {r["id"]: r["ünïcødé_estimate"] for r in later} == estimate
     assert {r["id"]: r["日本語の列"] for r in later} == {r["id"]: r["日本語の列"] for r in fresh}
+
+
+def test_a_working_folder_dlt_cannot_read_is_set_aside(sb, capsys, tmp_path):
+    assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+    working = tmp_path / ".procore.duckdb.dlt" / "procore_data" / "procore"
+    (working / "state.json").write_text("{not json")
+    sb.world.edit_record("rfis", next(iter(rfis_of(sb))), subject="After a damaged working folder")
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert "dlt could not use its working folder" in err and "procore.unreadable-" in err
+    assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb))
+    assert "After a damaged working folder" in {r["subject"] for r in table("rfis")}
