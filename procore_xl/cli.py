@@ -538,11 +538,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     for warning in summary.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
-    deleted = sum(summary.deleted.values())
+    changed, deleted = sum(summary.changed.values()), sum(summary.deleted.values())
     print(f"{len(summary.tables)} tables, {summary.rows:,} rows loaded"
-          + (f", {deleted:,} deleted" if deleted else "")
+          + (f" ({changed:,} changed, {deleted:,} deleted in Procore)" if changed or deleted else "")
           + f", {summary.requests:,} requests, {summary.seconds:.1f} s -> {summary.destination} "
-          f"dataset {summary.dataset}", file=sys.stderr)
+          f"{summary.location}, dataset {summary.dataset}", file=sys.stderr)
     if summary.failures:
         failed = sorted({report for report, _ in summary.failures})
         print(f"procore-xl: error: {len(failed)} report(s) failed and kept their previous rows: "
@@ -574,7 +574,8 @@ def _sync_arguments(p: argparse.ArgumentParser) -> None:
                         ".dlt/secrets.toml")
     p.add_argument("--dataset", default="procore_data", metavar="NAME",   # warehouse.DEFAULT_DATASET (dlt may be absent here)
                    help="dataset (schema) name [default: procore_data]")
-    p.add_argument("--full", action="store_true", help="read every report in full (ignore the incremental state)")
+    p.add_argument("--full", action="store_true",
+                   help="read every report from Procore in full (not only what changed since the record store's copy)")
     p.add_argument("--sub-reports", action="store_true",
                    help="also each report's sub-reports as their own tables (rfis_questions...)")
     _add_report_parameters(p, [n for n in SPECS if n not in ("company", "project", "sub_report")],

@@ -65,22 +65,17 @@ def _requests(client) -> int:
 
 def run_report(client, report: str | Report, params: Mapping[str, Any] | None = None, *,
                discovery: Discovery | None = None, today: date | None = None,
-               records: Callable[[list[dict]], None] | None = None,
-               filters: Mapping[str, str] | None = None) -> ReportResult:
+               records: Callable[[list[dict]], None] | None = None) -> ReportResult:
     """Run one report. The records are flattened batch by batch as they arrive (a page at a time
     for a plain paged list), so memory holds the table and a page, not every record twice.
     ``records``: called with each batch of records as Procore sent them, in report order (the
-    JSON output streams them to its file); without it they are kept on ``result.records``.
-    ``filters``: Procore list filters added to every request of the report's own endpoint
-    (``{"updated_at": "2026-01-01T00:00:00Z...2026-01-02T00:00:00Z"}`` sends
-    ``filters[updated_at]=...``), e.g. only the records updated since a time; the caller sends
-    only filters the reference documents for that endpoint."""
+    JSON output streams them to its file); without it they are kept on ``result.records``."""
     t0 = time.perf_counter()
     before = _requests(client)
     rep = find_report(report) if not isinstance(report, Report) else report
     disc = discovery or Discovery(client)
     res = resolve(rep, params or {}, disc, today=today)
-    run = _Run(client, rep, res, disc, filters)
+    run = _Run(client, rep, res, disc)
     builder = FrameBuilder(custom_labels=run.custom_labels)
     kept: list[dict] = []
     for batch in run.batches():
@@ -116,10 +111,8 @@ def _levels(path: str) -> list[str]:
 
 
 class _Run:
-    def __init__(self, client, rep: Report, res: Resolved, disc: Discovery,
-                 filters: Mapping[str, str] | None = None):
+    def __init__(self, client, rep: Report, res: Resolved, disc: Discovery):
         self.client, self.rep, self.res, self.disc = client, rep, res, disc
-        self.filters = {f"filters[{name}]": value for name, value in (filters or {}).items()}
         self.warnings: list[str] = []
         # with the record store, parent lists go through it too (only changed parents are re-read)
         self.stored = bool(getattr(client, "stores_records", False))
@@ -271,7 +264,7 @@ class _Run:
 
     def _pages(self, ep: Endpoint, ctx: dict) -> Iterator[list[dict]]:
         """:meth:`_get` of the report's own paged endpoint, page by page as the pages arrive."""
-        path, query, company = self._request(ep, ctx, self.filters)
+        path, query, company = self._request(ep, ctx, None)
         for page in self.client.pages(path, query, company_id=company):
             yield extract_records(page, ep)
 
@@ -288,7 +281,7 @@ class _Run:
                 queries = [{rep.dates.start: a.isoformat(), rep.dates.end: b.isoformat()}
                            for a, b in date_chunks(start, end, rep.dates.chunk_days)]
             for q in queries:
-                for r in self._get(ep, ctx, {**q, **self.filters}):
+                for r in self._get(ep, ctx, q):
                     key = r.get("id")
                     if key is not None and key in seen:
                         continue
@@ -297,7 +290,7 @@ class _Run:
         elif rep.limit:
             recs = self._newest(ep, ctx, res.limit)
         else:
-            recs = self._get(ep, ctx, self.filters)
+            recs = self._get(ep, ctx)
         return [{**lead, **r} for r in recs]
 
     def _newest(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:

@@ -3,67 +3,75 @@
 
 Each report is a table named after it in snake_case (``RFIs`` -> ``rfis``, ``Change Orders
 Requests`` -> ``change_orders_requests``) holding the rows the product flattens for a sheet, with
-``project_id`` / ``project_name`` first for project reports, keyed by :func:`primary_key` (the
-record's ``id`` under its project and parents). A project report is one dlt resource per project
-(``rfis_91001``: its own state, run in parallel with the others); a company report or a
-company-wide roll-up is one resource.
+``project_id`` / ``project_name`` first for project reports, each record once (:func:`primary_key`:
+the record's ``id`` under its project and parents). Column names are the sheet's in lower case
+with ``_`` for anything but letters and digits, in any script (``assignee.name`` ->
+``assignee_name``, a custom field labelled ``日本語の列`` keeps its label), loaded with dlt's
+``direct`` naming convention, which changes nothing further. A project report is one dlt resource
+per project (``rfis_91001``, run in parallel with the others); a company report or a company-wide
+roll-up is one resource.
 
-How a resource loads (:class:`_Load`):
+The warehouse has no incremental protocol of its own: every report is read through the service's
+record store (:meth:`~procore_xl.service.ProcoreService.run`), which asks Procore only for what
+changed and hands back the whole list, equal to a full read. Each sync then loads what a full read
+gives:
 
-* endpoints whose published reference documents ``filters[updated_at]`` (RFIs, submittals, direct
-  costs...), merged on the primary key: the first sync reads everything; later syncs ask only for
-  the records updated since ``dlt.sources.incremental("updated_at")``'s last value, plus one
-  ``per_page=1`` request whose ``Total`` says whether records were deleted. When it differs from
-  the keys loaded (kept in the resource's dlt state), the project is read in full again and each
-  key gone gets a deletion marker (dlt's ``hard_delete`` hint). A list that fitted in one page is
-  simply read again (one request instead of two; the cursor keeps its unchanged rows out);
-* other project reports are read in full and replace their project's slice of the table (dlt's
-  ``merge_key``: ``project_id``, and ``project_id, date`` for daily logs, so a date window replaces
-  only its days); a slice that had rows and has none now gets a marker that empties it;
-* company reports and roll-ups are read in full and replace their table.
+* a project report replaces its project's slice of the table (dlt's ``merge`` with ``merge_key``
+  ``project_id``, and ``project_id, date`` for daily logs, so a date window replaces only its
+  days); a slice the read found empty gets a marker row that empties it (dlt's ``hard_delete``);
+* company reports and roll-ups, and every table of a destination that cannot merge (Parquet
+  files), replace their table.
 
-dlt keeps the state (cursors, keys, slices) with the destination, so any machine can run the
-next sync. ``full=True`` reads everything again.
+So after any sync a table holds what a full sync of the same Procore data gives, whatever the
+syncs before it did or where they stopped; the requests are the record store's increments.
+
+:func:`sync` gives each destination its own dlt working folder (beside a DuckDB file, else in the
+per-user data folder keyed by the destination), so a sync in one folder never loads into another
+folder's database; a load a stopped sync left there is dropped with a warning, never loaded late.
+Files it creates (the DuckDB file, dlt's working folder) are readable by the user only.
 
 Sub-reports (an RFI's questions, a direct cost's line items) are their own resources when asked for
-(``sub_reports=True``): ``rfis_questions``, ``direct_costs_line_items``..., read in full each sync.
+(``sub_reports=True``): ``rfis_questions``, ``direct_costs_line_items``...
 
 All resources share one :class:`~procore_xl.service.ProcoreService`: one client, one sign-in (a
-service account for unattended runs), one rate budget, one discovery cache.
+service account for unattended runs), one rate budget, one discovery cache, one record store.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import dlt
 import pandas as pd
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.destination import Destination
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import DltException
 
 from .catalog import ALL_PROJECTS, PROJECT, REPORTS, Report, SubList, find_report
-from .client import page_size_for
-from .discovery import BY_STATUS
-from .incremental import refreshes_incrementally
+from .environments import data_dir
 from .errors import ConfigurationError, NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import singular
 from .output import encodable
 from .parameters import ALL, SPECS, is_blank, resolve, select
-from .runner import ReportResult, drop_records, run_report
-from .store import iso_time
+from .runner import ReportResult
 
-PIPELINE_NAME = "procore"          # procore.duckdb in the current folder with the default destination
+PIPELINE_NAME = "procore"          # the dlt pipeline; procore.duckdb in the current folder by default
+SCHEMA_NAME = "procore_xl"         # the dlt schema (and source): direct naming, no primary-key hints
 DEFAULT_DATASET = "procore_data"   # not "procore": DuckDB cannot tell a dataset from its database file's name
-DELETED = "_procore_deleted"       # hard-delete marker: a row with it set is removed from the table
-CURSOR = "updated_at"
+DELETED = "_procore_deleted"       # hard-delete marker: a row with it set empties its slice
+NAMING = "direct"                  # dlt's naming convention that keeps names as given (any script)
 _PARQUET_LOADS = ("duckdb", "motherduck")   # load Parquet files: far faster than INSERT statements
-_CLOCK_MARGIN = timedelta(days=1)  # the end of the updated_at range: a slow local clock hides nothing
+_TALLY = re.compile(r"(\d+) changed, (\d+) deleted")   # incremental.Tally.describe
 
 
 def table_name(report: str | Report) -> str:
@@ -74,8 +82,9 @@ def table_name(report: str | Report) -> str:
 
 def column_name(column: str) -> str:
     """A sheet column as a warehouse column: ``assignee.name`` -> ``assignee_name``,
-    ``Due Date (2)`` -> ``due_date_2``."""
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", column).strip("_").lower()
+    ``Due Date (2)`` -> ``due_date_2``; letters and digits of any script are kept
+    (``日本語の列``, ``ünïcødé``), anything else becomes ``_``."""
+    name = re.sub(r"[\W_]+", "_", unicodedata.normalize("NFC", column)).strip("_").lower()
     return name or "_"
 
 
@@ -93,15 +102,6 @@ def primary_key(report: Report, sub: SubList | None = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(column_name(c) for c in cols))
 
 
-def incremental(report: Report) -> bool:
-    """True when the report's rows are its endpoint's records and the reference documents
-    ``filters[updated_at]`` for that endpoint (a delta, then a ``Total`` check, per project)."""
-    if report.each or report.dates or report.tree or report.limit or report.default_sub_report \
-            or not report.endpoint.paged:
-        return False
-    return refreshes_incrementally(report.endpoint.path)
-
-
 # ---------------------------------------------------------------------------------------------
 # What one sync did
 
@@ -111,20 +111,21 @@ class SyncStats:
     loads: int = 0                                     # resources planned
     done: int = 0                                      # resources finished
     rows: dict[str, int] = field(default_factory=dict)           # table -> rows sent to dlt
-    deleted: dict[str, int] = field(default_factory=dict)        # table -> records found deleted
-    markers: dict[str, int] = field(default_factory=dict)        # table -> deletion markers sent
+    changed: dict[str, int] = field(default_factory=dict)        # table -> records Procore changed (store)
+    deleted: dict[str, int] = field(default_factory=dict)        # table -> records Procore deleted (store)
+    markers: dict[str, int] = field(default_factory=dict)        # table -> slice-emptying markers sent
     failures: list[tuple[str, str]] = field(default_factory=list)  # (report, reason)
     warnings: list[str] = field(default_factory=list)
     no_access: dict[Any, tuple[str, list[str]]] = field(default_factory=dict)  # project -> (reason, reports)
     progress: Callable[["SyncStats"], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def finished(self, table: str, rows: int, deleted: int = 0, markers: int = 0) -> None:
+    def finished(self, table: str, rows: int, changed: int = 0, deleted: int = 0, markers: int = 0) -> None:
         with self._lock:
             self.done += 1
-            self.rows[table] = self.rows.get(table, 0) + rows
-            self.deleted[table] = self.deleted.get(table, 0) + deleted
-            self.markers[table] = self.markers.get(table, 0) + markers
+            for counts, n in ((self.rows, rows), (self.changed, changed), (self.deleted, deleted),
+                              (self.markers, markers)):
+                counts[table] = counts.get(table, 0) + n
         if self.progress:
             self.progress(self)
 
@@ -153,11 +154,13 @@ class SyncStats:
 
 @dataclass
 class SyncSummary:
-    """``procore-xl sync``'s result: rows loaded per table, deletions, requests, seconds, failures."""
-    destination: str
+    """``procore-xl sync``'s result: rows loaded per table, what changed, where it went, failures."""
+    destination: str                       # the dlt destination (duckdb, postgres, filesystem...)
+    location: str                          # the DuckDB file's path, or dlt's description (no password)
     dataset: str
     tables: dict[str, int]                 # table -> rows loaded this sync (dlt's normalize counts)
-    deleted: dict[str, int]
+    changed: dict[str, int]                # table -> records Procore changed since the store's copy
+    deleted: dict[str, int]                # table -> records Procore deleted since the store's copy
     requests: int
     seconds: float
     failures: list[tuple[str, str]]
@@ -172,21 +175,19 @@ class SyncSummary:
 # One resource's work
 
 class _Load:
-    """One report for one project (or the company): run it through the product's runner, turn its
-    frame into warehouse rows, find what was deleted."""
+    """One report for one project (or the company): run it through the service (the record
+    store), turn its frame into warehouse rows, and markers for the slices it found empty."""
 
     def __init__(self, service, report: Report, params: dict[str, Any], stats: SyncStats, *,
                  project: Project | None = None, sub: SubList | None = None, full: bool = False,
                  replace: bool = False):
         self.service, self.report, self.params, self.stats = service, report, params, stats
-        self.project, self.sub = project, sub
-        self.full = full or replace
-        self.replace = replace          # the table is rewritten whole: no deletion markers
+        self.project, self.sub, self.full = project, sub, full
         self.table = table_name(report) + (f"_{sub.name}" if sub else "")
         self.key = primary_key(report, sub)
-        self.incremental = sub is None and incremental(report)
-        # read in full, the rows of one project (and log date) replace that slice of the table
-        self.slice = () if self.incremental or project is None else \
+        # the rows of one project (and log date) replace that slice of the table; without a
+        # slice (company reports, roll-ups, destinations that cannot merge) the table is replaced
+        self.slice = () if replace or project is None else \
             ("project_id", "date") if report.dates and sub is None else ("project_id",)
 
     @property
@@ -199,12 +200,12 @@ class _Load:
         where = f" in project {self.project.name} ({self.project.id})" if self.project is not None else ""
         return f"{self.report.name}" + (f" ({self.sub.label or self.sub.name})" if self.sub else "") + where
 
-    def rows(self, state: dict, since: datetime | None) -> list[dict]:
-        """The rows to hand to dlt, deletion markers last; updates ``state``. A report that fails
-        gives nothing and keeps its state, so the next sync starts from the same place."""
+    def rows(self) -> tuple[list[dict], list[dict]]:
+        """Every row of the slice (or table), and the markers of the slices found empty. A report
+        that fails gives nothing, so the destination keeps its previous rows."""
         try:
-            rows, markers, deleted = self._incremental_rows(state, since) if self.incremental \
-                else self._slice_rows(state)
+            result = self._run()
+            rows = self._frame_rows(result)
         except (NotFoundError, PermissionDeniedError, ParameterError) as exc:
             if self.project is not None and not isinstance(exc, ParameterError):
                 self.stats.skipped(self.project, self.report.name, exc.message)
@@ -215,79 +216,35 @@ class _Load:
         except ProcoreError as exc:
             self.stats.failed(self.report.name, f"{self.what}: {exc}")
             return [], []
-        self.stats.finished(self.table, len(rows), deleted, len(markers))
+        markers = self._emptied(rows, result)
+        tally = _TALLY.search(result.refresh or "")
+        changed, deleted = (int(tally.group(1)), int(tally.group(2))) if tally else (0, 0)
+        self.stats.finished(self.table, len(rows), changed, deleted, len(markers))
         return rows, markers
 
-    def _incremental_rows(self, state: dict, since: datetime | None) -> tuple[list[dict], list[dict], int]:
-        """The records updated since the cursor, checked against ``Total``; else every record,
-        with a marker for each key loaded before and gone now. The keys live in ``state``."""
-        known = {tuple(k) for k in state["keys"]} if "keys" in state else None
-        if since is not None and known is not None and not self.full and len(known) >= self._page_size():
-            result = self._run(filters={CURSOR: _time_range(since)})
-            delta = self._frame_rows(result)
-            merged = known | {self._key_of(r) for r in delta}
-            if self._total(result.params["company_id"]) == len(merged):
-                state["keys"] = sorted(merged, key=repr)
-                return delta, [], 0
-        rows = self._frame_rows(self._run())
-        current = {self._key_of(r) for r in rows}
-        state["keys"] = sorted(current, key=repr)
-        gone = sorted(known - current, key=repr) if known is not None and not self.replace else []
-        if since is not None and known is not None:
-            # a full read writes the rows new to the table (whatever their updated_at: moved in,
-            # restored) and those updated since the cursor; the unchanged ones stay out
-            rows = [r for r in rows if self._key_of(r) not in known or _at_or_after(r.get(CURSOR), since)]
-        return rows, [{**dict(zip(self.key, k)), DELETED: True} for k in gone], len(gone)
+    def _emptied(self, rows: list[dict], result: ReportResult) -> list[dict]:
+        """A marker for each slice the run covered and found empty (the project; for daily logs
+        each day of the window without a log): dlt removes that slice's rows (``hard_delete``)."""
+        if not self.slice:
+            return []
+        if "date" not in self.slice:
+            return [] if rows else [{"project_id": self.project.id, DELETED: True}]
+        start, end = (date.fromisoformat(d) for d in _window(result))
+        filled = {r["date"].date() for r in rows if isinstance(r.get("date"), datetime)}
+        days = (start + timedelta(days=n) for n in range((end - start).days + 1))
+        return [{"project_id": self.project.id, "date": datetime(d.year, d.month, d.day, tzinfo=timezone.utc),
+                 DELETED: True} for d in days if d not in filled]
 
-    def _slice_rows(self, state: dict) -> tuple[list[dict], list[dict], int]:
-        """Every row: dlt replaces the project's slice of the table with them (``merge_key``).
-        A slice that held rows last time and has none now gets a marker that empties it."""
-        result = self._run()
-        rows = self._frame_rows(result)
-        if not self.slice or self.replace:
-            return rows, [], 0
-        filled = {tuple(_slice_text(r.get(c)) for c in self.slice) for r in rows}
-        before = {tuple(s) for s in state.get("slices", [])}
-        covered = before
-        if self.report.dates:                  # (project, day): only the days this run covered
-            start, end = _window(result)
-            covered = {s for s in before if start <= s[1] <= end}
-        state["slices"] = sorted((before - covered) | filled)
-        return rows, [self._marker(dict(zip(self.slice, s))) for s in sorted(covered - filled)], 0
-
-    def _marker(self, slice_values: Mapping[str, Any]) -> dict:
-        """A row that empties one slice: its merge key is the slice; dlt drops it (``hard_delete``)."""
-        filler = {c: 0 if c == "id" or c.endswith("_id") else "" for c in self.key}
-        values = {c: datetime.fromisoformat(v).replace(tzinfo=timezone.utc) if c == "date" else v
-                  for c, v in slice_values.items()}
-        return {**filler, **values, DELETED: True}
-
-    def _run(self, filters: Mapping[str, str] | None = None) -> ReportResult:
+    def _run(self) -> ReportResult:
         params = dict(self.params)
         if self.project is not None:
             params["project"] = self.project.id
         if self.sub is not None:
             params["sub_report"] = self.sub.name
-        result = run_report(self.service.client, self.report, params, discovery=self.service.discovery,
-                            filters=filters, records=drop_records)     # rows come from the table
+        result = self.service.run(self.report, params, full=self.full)    # records let go as flattened
         for warning in result.warnings:
             self.stats.warn(f"{self.what}: {warning}")
         return result
-
-    def _page_size(self) -> int:
-        """Rows in one page of the endpoint. A list that fitted in one page is read again whole:
-        one request, where the changes and the ``Total`` check would take two (dlt's incremental
-        cursor still keeps the unchanged rows out of the load)."""
-        return page_size_for(self.report.endpoint.path, self.service.client.per_page)
-
-    def _total(self, company_id: int) -> int | None:
-        """Records the report's endpoint holds for the project now (one ``per_page=1`` request)."""
-        ctx = {"company_id": company_id, "by_status": BY_STATUS[self.params.get("project_filter", "active")]}
-        if self.project is not None:
-            ctx["project_id"] = self.project.id
-        path, query = self.report.endpoint.render(ctx)
-        company_header = company_id if self.report.endpoint.company_header else None
-        return self.service.client.count(path, query, company_id=company_header)
 
     def _frame_rows(self, result: ReportResult) -> list[dict]:
         lead = {}
@@ -346,55 +303,31 @@ def _plain(value: Any, replaced: list[int]) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
-def _time_range(since: datetime) -> str:
-    """``filters[updated_at]`` from ``since`` (rounded down to the second) to a day past now."""
-    start = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-    return f"{iso_time(start)}...{iso_time(datetime.now(timezone.utc) + _CLOCK_MARGIN)}"
-
-
 def _window(result: ReportResult) -> tuple[str, str]:
     """The dates a daily-log run covered, as ISO text."""
     p = result.params
     return (p["report_date"], p["report_date"]) if "report_date" in p else (p["start_date"], p["end_date"])
 
 
-def _at_or_after(value: Any, since: datetime) -> bool:
-    """True for a missing cursor value too: a record without ``updated_at`` is always written."""
-    if not isinstance(value, datetime):
-        return True
-    since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-    return value >= since
-
-
-def _slice_text(value: Any) -> Any:
-    """A slice value as JSON-able state (a log date as ISO text)."""
-    return value.date().isoformat() if isinstance(value, datetime) else value
-
-
 # ---------------------------------------------------------------------------------------------
 # The source
 
 def _resource(load: _Load):
-    if load.incremental and not load.full:
-        def rows(updated_at=dlt.sources.incremental(CURSOR, on_cursor_value_missing="include")):
-            since = updated_at.start_value
-            # the cursor's own filter would drop a record new to the table whose updated_at is
-            # older than the cursor; _Load chooses the rows itself (changes, or new and updated)
-            updated_at.start_value = None
-            yield from _items(load, since)
+    def rows():
+        yield from _items(load)
+    if load.slice:   # delete-insert by the slice alone: rows are unique already, and a primary key
+        # would make dlt delete by it too (ten times slower on DuckDB)
+        hints = dict(write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+                     merge_key=list(load.slice))
     else:
-        def rows():
-            yield from _items(load, None)
-    whole_table = load.replace or (not load.incremental and not load.slice)
-    return dlt.resource(rows, name=load.name, table_name=load.table,
-                        write_disposition="replace" if whole_table else "merge",
-                        primary_key=load.key, merge_key=list(load.slice) or None, parallelized=True)
+        hints = dict(write_disposition="replace")
+    return dlt.resource(rows, name=load.name, table_name=load.table, parallelized=True, **hints)
 
 
-def _items(load: _Load, since: datetime | None) -> Iterator[Any]:
-    """The rows, then the deletion markers with the ``hard_delete`` hint on their column (declared
-    only when needed, so the marker column comes last in a table, after the data)."""
-    rows, markers = load.rows(dlt.current.resource_state(), since)
+def _items(load: _Load) -> Iterator[Any]:
+    """The rows, then the markers with the ``hard_delete`` hint on their column (declared only
+    when needed, so the marker column comes last in a table, after the data)."""
+    rows, markers = load.rows()
     if rows:
         yield rows
     if markers:
@@ -460,9 +393,9 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
     ``params``: report parameters (``start_days_back=30`` for daily logs...), given to the reports
     that take them. ``service``: a signed-in :class:`~procore_xl.service.ProcoreService` (default:
     one from the settings file, environment variables and the keyring). ``full``: read every
-    report in full, ignoring the incremental cursors. ``replace``: rewrite every table whole
-    (destinations that cannot merge, such as Parquet files: sync every project there).
-    ``sub_reports``: also every sub-report as its own table. ``stats``: counters to follow
+    report in full from Procore, not through the record store's increments. ``replace``: rewrite
+    every table whole (destinations that cannot merge, such as Parquet files: sync every project
+    there). ``sub_reports``: also every sub-report as its own table. ``stats``: counters to follow
     progress and collect failures.
     """
     if service is None:
@@ -483,7 +416,7 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
                             replace=replace) for p in scopes]
     stats.loads = len(loads)
 
-    @dlt.source(name=PIPELINE_NAME, max_table_nesting=0)
+    @dlt.source(schema=dlt.Schema(SCHEMA_NAME, normalizers={"names": NAMING}), max_table_nesting=0)
     def procore():
         return [_resource(load) for load in loads]
 
@@ -492,6 +425,80 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
 
 # ---------------------------------------------------------------------------------------------
 # `procore-xl sync`
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a sync loads: the dlt destination, how to name it to a person, and the folder dlt
+    works in for it (its own, so two destinations never share one)."""
+    name: str
+    location: str
+    destination: Any          # what dlt.pipeline takes
+    pipelines_dir: Path
+
+
+def _target(destination: str, dataset: str, pipelines_dir: str | os.PathLike | None) -> _Target:
+    """``duckdb``: the configured file, else ``procore.duckdb`` in the current folder, with dlt's
+    working folder beside it (``.procore.duckdb.dlt``); another destination: dlt's description of
+    its configuration (passwords masked) and a working folder in the per-user data folder keyed
+    by it. ``pipelines_dir`` overrides the working folder."""
+    kind = Destination.from_reference(destination)
+    config = kind.configuration(kind.spec(), accept_partial=True)
+    folder = Path(pipelines_dir) if pipelines_dir is not None else None
+    if kind.destination_name == "duckdb":
+        database = getattr(getattr(config, "credentials", None), "database", None)
+        path = Path(database if isinstance(database, str) and database and not database.startswith(":")
+                    else f"{PIPELINE_NAME}.duckdb").expanduser().resolve()
+        folder = folder or path.parent / f".{path.name}.dlt" / _slug(dataset)
+        return _Target("duckdb", str(path), dlt.destinations.duckdb(credentials=str(path)), folder)
+    location = str(config)
+    digest = hashlib.sha256("\x1f".join((destination, location, dataset)).encode()).hexdigest()[:16]
+    folder = folder or data_dir() / "sync" / f"{_slug(destination)}-{digest}"
+    return _Target(kind.destination_name, location, destination, folder)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.-]+", "_", text).strip("._") or "_"
+
+
+@contextlib.contextmanager
+def _private_files() -> Iterator[None]:
+    """Files and folders created meanwhile are the user's alone (umask 077): the DuckDB file and
+    its WAL, dlt's working folder and load packages (they hold the data). The umask is the
+    process's: a sync is the only work of a ``procore-xl sync`` process."""
+    before = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def _pipeline(target: _Target, dataset: str, stats: SyncStats):
+    """The pipeline in the target's working folder, with no load left pending: a load a stopped
+    sync left (extracted, normalized or partly loaded) is dropped with a warning, never loaded
+    late (this sync reads every report it covers again). A working folder dlt cannot read is
+    set aside: it holds nothing the destination does not (the schema and state come back from it)."""
+    def attach():
+        pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=target.destination,
+                                dataset_name=dataset, pipelines_dir=str(target.pipelines_dir))
+        if pipeline.has_pending_data:
+            pipeline.abort_packages()
+            stats.warn(f"dropped the unfinished load a stopped sync left in {pipeline.working_dir} "
+                       f"(not loaded: this sync reads its reports again)")
+        return pipeline
+    try:
+        return attach()
+    except (DltException, OSError, ValueError) as exc:
+        if isinstance(exc, (ConfigFieldMissingException, UnknownDestinationModule)):
+            raise
+        working = target.pipelines_dir / PIPELINE_NAME
+        if not working.exists():
+            raise
+        aside = working.with_name(f"{working.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        working.rename(aside)
+        stats.warn(f"dlt could not use its working folder ({type(exc).__name__}): moved it to {aside}; "
+                   f"this sync starts a new one")
+        return attach()
+
 
 def _load_error(exc: DltException, destination: str) -> ProcoreError:
     """dlt's failure as one line a person can act on (dlt's own text runs over many lines)."""
@@ -510,30 +517,37 @@ def _load_error(exc: DltException, destination: str) -> ProcoreError:
 
 def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[str] = ALL,
          project_filter: str = "active", destination: str = "duckdb", dataset: str = DEFAULT_DATASET,
-         full: bool = False, sub_reports: bool = False, pipelines_dir: str | None = None,
+         full: bool = False, sub_reports: bool = False, pipelines_dir: str | os.PathLike | None = None,
          progress: Callable[[SyncStats], None] | None = None, **params: Any) -> SyncSummary:
     """Load the reports into ``destination`` (a dlt destination name; credentials from dlt's own
-    configuration: environment variables or ``.dlt/secrets.toml``) with the pipeline ``procore``."""
+    configuration: environment variables or ``.dlt/secrets.toml``) with the pipeline ``procore``,
+    in the destination's own working folder (``pipelines_dir`` overrides it)."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")   # no usage reports to dltHub
     started = time.perf_counter()
     before = service.client.stats.snapshot()["requests"]
     stats = SyncStats(progress=progress)
     files = destination == "filesystem"      # plain Parquet files: dlt cannot merge into them
-    source = procore_source(company, projects, reports, project_filter, service=service,
-                            sub_reports=sub_reports, full=full, replace=files, stats=stats, **params)
     try:
-        pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=dataset,
-                                pipelines_dir=pipelines_dir)
-        pipeline.run(source, loader_file_format="parquet" if files or destination in _PARQUET_LOADS else None)
+        target = _target(destination, dataset, pipelines_dir)
     except DltException as exc:
         raise _load_error(exc, destination) from None
+    source = procore_source(company, projects, reports, project_filter, service=service,
+                            sub_reports=sub_reports, full=full, replace=files, stats=stats, **params)
+    with _private_files():
+        try:
+            pipeline = _pipeline(target, dataset, stats)
+            pipeline.run(source, loader_file_format="parquet" if files or target.name in _PARQUET_LOADS else None)
+        except DltException as exc:
+            raise _load_error(exc, destination) from None
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
         else {}
-    # dlt counts the deletion markers among the rows it normalized
+    # dlt counts the markers among the rows it normalized
     tables = {t: n - stats.markers.get(t, 0) for t, n in counts.items() if not t.startswith("_dlt")}
     for table in stats.rows:
         tables.setdefault(table, 0)
-    return SyncSummary(destination=destination, dataset=dataset, tables=dict(sorted(tables.items())),
+    return SyncSummary(destination=target.name, location=target.location, dataset=dataset,
+                       tables=dict(sorted(tables.items())),
+                       changed={t: n for t, n in sorted(stats.changed.items()) if n},
                        deleted={t: n for t, n in sorted(stats.deleted.items()) if n},
                        requests=service.client.stats.snapshot()["requests"] - before,
                        seconds=time.perf_counter() - started, failures=stats.failures,

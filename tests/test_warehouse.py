@@ -95,54 +95,52 @@ def data_requests(sb) -> int:
     return sum(n for path, n in sb.path_counts.items() if path not in DISCOVERY_PATHS)
 
 
-def test_sync_loads_every_rfi_once_then_only_changes_then_drops_deletions(capsys, monkeypatch, tmp_path):
-    """More RFIs than one page (1,000): the second sync asks for the changes and the Total."""
-    with fast_sandbox(1001) as sandbox:
+def test_sync_asks_procore_for_changes_and_the_table_equals_the_server(capsys, monkeypatch, tmp_path):
+    """More RFIs than two pages (1,000 each): the second sync asks the record store, which asks
+    Procore for the changes; the project's rows are replaced by the whole, current list."""
+    with fast_sandbox(2001) as sandbox:
         sb = use(sandbox, monkeypatch, tmp_path)
         code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
         assert code == 0, err
-        assert "1 tables, 1,001 rows loaded" in err and "requests" in err
+        assert "1 tables, 2,001 rows loaded" in err and "requests" in err
         rows = table("rfis")
         assert sorted(r["id"] for r in rows) == sorted(rfis_of(sb))
         assert {r["project_id"] for r in rows} == {91001}
         assert rows[0]["project_name"] == sb.world.project(91001)["name"]
 
-        # another machine runs the next sync: dlt restores the state from the destination
-        (tmp_path / "dlt").rename(tmp_path / "dlt-first-machine")
         first = next(iter(rfis_of(sb)))
         sb.world.edit_record("rfis", first, subject="Edited in the sandbox")
         added = [sb.world.add_record("rfis", 91001)["id"] for _ in range(2)]
         sb.reset_counts()
         code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
         assert code == 0, err
-        assert 3 <= rows_loaded(err) <= 4          # the changes (and the record at the cursor, again)
-        assert data_requests(sb) <= 4, sb.path_counts
-        assert sb.path_counts["/rest/v1.0/projects/91001/rfis"] == 2      # the changes, then Total
+        assert "2,003 rows loaded (3 changed, 0 deleted in Procore)" in err
+        assert sb.path_counts["/rest/v1.0/projects/91001/rfis"] <= 3, sb.path_counts     # not 3 pages again
         rows = {r["id"]: r for r in table("rfis")}
         assert sorted(rows) == sorted(rfis_of(sb)) and set(added) <= set(rows)
-        assert len(table("rfis")) == 1003                                   # no duplicates
+        assert len(table("rfis")) == 2003                                   # no duplicates
         assert rows[first]["subject"] == "Edited in the sandbox"
 
         gone = added[0]
         sb.world.delete_record("rfis", gone)
         code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
         assert code == 0, err
-        assert "1 deleted" in err
+        assert "1 deleted in Procore" in err
         assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb)) and gone not in rfis_of(sb)
 
 
-def test_a_short_list_is_read_again_whole_and_loads_only_its_changes(sb, capsys):
+def test_a_short_list_is_read_again_whole(sb, capsys):
     assert sync_cli(capsys, "--project", "91003", "--reports", "RFIs")[0] == 0
     first, second = list(rfis_of(sb, 91003))[:2]
     sb.world.edit_record("rfis", first, subject="Edited, short list")
     sb.world.delete_record("rfis", second)
     moved_in = sb.world.add_record("rfis", 91003)
-    moved_in["updated_at"] = "2020-01-01T00:00:00Z"      # new to the table, stamped before the cursor
+    moved_in["updated_at"] = "2020-01-01T00:00:00Z"      # new to the table, stamped long ago
     sb.reset_counts()
     code, err = sync_cli(capsys, "--project", "91003", "--reports", "RFIs")
     assert code == 0, err
     assert sb.path_counts["/rest/v1.0/projects/91003/rfis"] == 1       # one page, no Total check
-    assert 2 <= rows_loaded(err) <= 3 and "1 deleted" in err              # the unchanged rows stay out
+    assert "1 deleted" in err
     rows = {r["id"]: r for r in table("rfis")}
     assert sorted(rows) == sorted(rfis_of(sb, 91003)) and rows[first]["subject"] == "Edited, short list"
     assert moved_in["id"] in rows
@@ -159,12 +157,16 @@ def test_a_project_without_access_is_one_warning_and_the_others_load(sb, capsys)
 
 
 def test_a_full_sync_reads_everything_again(sb, capsys):
-    assert sync_cli(capsys, "--project", "91002", "--reports", "RFIs")[0] == 0
+    assert sync_cli(capsys, "--project", "91002", "--reports", "Meetings Categories")[0] == 0
     sb.reset_counts()
-    code, err = sync_cli(capsys, "--project", "91002", "--reports", "RFIs", "--full")
+    code, err = sync_cli(capsys, "--project", "91002", "--reports", "Meetings Categories")
     assert code == 0, err
-    assert "3 rows loaded" in err                      # an incremental run would load none
-    assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb, 91002))
+    unchanged = data_requests(sb)                      # the record store: no meeting asked again
+    sb.reset_counts()
+    code, err = sync_cli(capsys, "--project", "91002", "--reports", "Meetings Categories", "--full")
+    assert code == 0, err
+    assert data_requests(sb) > unchanged               # every meeting's categories in full
+    assert rows_loaded(err) == len(table("meetings_categories")) > 0
 
 
 def test_every_report_over_every_project_has_the_rows_pull_returns(sb, service):
@@ -287,4 +289,79 @@ def test_table_names_and_keys():
     assert warehouse.primary_key(find_report("RFIs")) == ("project_id", "id")
     assert warehouse.primary_key(find_report("Potential Change Order Details")) == ("project_id", "pco_id", "id")
     assert warehouse.primary_key(find_report("Calendar Events")) == ("project_id", "id")
-    assert warehouse.incremental(find_report("RFIs")) and not warehouse.incremental(find_report("Manpower Logs"))
+    assert warehouse.column_name("assignee.name") == "assignee_name"
+    assert warehouse.column_name("Due Date (2)") == "due_date_2"
+    assert warehouse.column_name("日本語の列") == "日本語の列"
+    assert warehouse.column_name("U\u0308nïcødé Label") == "ünïcødé_label"      # composed, lower case
+
+
+def test_two_folders_load_into_their_own_databases(sb, capsys, monkeypatch, tmp_path):
+    """dlt's per-user working folder (~/.dlt here: one DLT_DATA_DIR for both) is not shared: a sync
+    in folder B loads into B's procore.duckdb, and the summary names that file."""
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "user-dlt"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    summaries = {}
+    for folder, project in ((a, "91001"), (b, "91002")):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        code, summaries[folder] = sync_cli(capsys, "--project", project, "--reports", "RFIs")
+        assert code == 0, summaries[folder]
+    assert (b / "procore.duckdb").exists()
+    assert {r["project_id"] for r in table("rfis", str(a / "procore.duckdb"))} == {91001}
+    assert {r["project_id"] for r in table("rfis", str(b / "procore.duckdb"))} == {91002}
+    for folder, err in summaries.items():
+        assert f"-> duckdb {folder / 'procore.duckdb'}, dataset procore_data" in err
+
+
+def test_the_database_and_dlts_working_folder_are_private(sb, capsys, tmp_path):
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert (tmp_path / "procore.duckdb").stat().st_mode & 0o777 == 0o600
+    working = tmp_path / ".procore.duckdb.dlt"
+    assert working.is_dir() and working.stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in working.rglob("*"))
+
+
+def test_columns_keep_custom_field_labels_in_any_script_and_a_new_column_is_filled_for_every_row(
+        sb, capsys, monkeypatch, tmp_path):
+    """Custom-field labels in Japanese and with accents are the column names. A label that changes
+    between syncs makes a column that appears later: it is filled for every row, as a first
+    sync of the same data fills it (not only for the rows changed since)."""
+    definitions = {d["id"]: d for d in sb.world.records("custom_field_definitions", sb.world.company(8001))}
+    original = {i: d["label"] for i, d in definitions.items()}
+    try:
+        sb.world.edit_record("custom_field_definitions", 5002, label="日本語の列")
+        assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+        rows = table("rfis")
+        filled = {r["id"] for r in rows if r["日本語の列"] is not None}
+        assert filled and "priority" in rows[0]
+
+        sb.world.edit_record("custom_field_definitions", 5003, label="Ünïcødé Estimate")
+        sb.world.edit_record("rfis", rows[0]["id"], subject="One RFI changed")
+        assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+        later = table("rfis")
+        first_sync = tmp_path / "fresh"
+        first_sync.mkdir()
+        monkeypatch.chdir(first_sync)
+        monkeypatch.setenv("PROCORE_XL_HOME", str(tmp_path / "fresh-home"))
+        assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+        fresh = table("rfis")
+    finally:
+        for i, label in original.items():
+            sb.world.edit_record("custom_field_definitions", i, label=label)
+    estimate = {r["id"]: r["ünïcødé_estimate"] for r in fresh}
+    assert sum(v is not None for v in estimate.values()) > 1
+    assert {r["id"]: r["ünïcødé_estimate"] for r in later} == estimate
+    assert {r["id"]: r["日本語の列"] for r in later} == {r["id"]: r["日本語の列"] for r in fresh}
+
+
+def test_a_working_folder_dlt_cannot_read_is_set_aside(sb, capsys, tmp_path):
+    assert sync_cli(capsys, "--project", "91001", "--reports", "RFIs")[0] == 0
+    working = tmp_path / ".procore.duckdb.dlt" / "procore_data" / "procore"
+    (working / "state.json").write_text("{not json")
+    sb.world.edit_record("rfis", next(iter(rfis_of(sb))), subject="After a damaged working folder")
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
+    assert code == 0, err
+    assert "dlt could not use its working folder" in err and "procore.unreadable-" in err
+    assert sorted(r["id"] for r in table("rfis")) == sorted(rfis_of(sb))
+    assert "After a damaged working folder" in {r["subject"] for r in table("rfis")}
