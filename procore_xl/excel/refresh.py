@@ -29,9 +29,11 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
+from ..analyses import Analysis
 from ..errors import ConfigurationError, ProcoreError
 from ..output import check_folder, replacing
 from . import actions
+from .analysis_sheet import add_placeholder, source_reports, write_analysis_sheets
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
@@ -53,6 +55,7 @@ class WorkbookRefresh:
     dropped_parts: list[str] = field(default_factory=list)   # of a template, not in the result
     reasons: dict[str, str] = field(default_factory=dict)    # failed sheet -> its Message cell
     notes: dict[str, str] = field(default_factory=dict)      # refreshed sheet -> its Message (warnings)
+    analyses: list[Any] = field(default_factory=list)       # analysis_layout.Layout of each analysis sheet
 
     def note_failures(self, wb: Any) -> "WorkbookRefresh":
         """Why each failed sheet failed, and the warnings of the others, as their Message cells say."""
@@ -133,15 +136,23 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
 
 
 def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[str, Any]]], service: Any,
-                 *, template: str | os.PathLike | None = None, progress: bool = True) -> WorkbookRefresh:
+                 *, template: str | os.PathLike | None = None, progress: bool = True,
+                 analyses: Iterable[tuple[Analysis, Mapping[str, Any]]] = ()) -> WorkbookRefresh:
     """Build a workbook with one filled report sheet per ``(report, params)``; start from
     ``template`` (e.g. procore.xlsm) when given. Dropdown lists follow the first report's
     company and project. The output must match the template (see :func:`check_workbook_target`);
-    that is checked before any request."""
+    that is checked before any request. Each ``(analysis, params)`` adds the analysis sheet and
+    the report sheets it reads (``analysis_sheet``)."""
     path = Path(path)
     check_workbook_target(path, template)
     reports = list(reports)
+    plan = []                        # (analysis, indexes of its report sheets in reports)
+    for analysis, given in analyses:
+        sources = source_reports(analysis, given)
+        plan.append((analysis, list(range(len(reports), len(reports) + len(sources)))))
+        reports += sources
     book, entries = skeleton(reports, _load(Path(template)) if template else None)
+    sheets = [add_placeholder(book, analysis) for analysis, _ in plan]
     if reports:
         try:
             lists, _ = compute_lists(service, dict(reports[0][1]))
@@ -159,6 +170,10 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
             (out.refreshed if refresh_report_sheet(wb, entry, service) else out.failed).append(entry.sheet)
         out.note_failures(wb)
         wb.save(tmp)
+        if plan:
+            out.analyses = write_analysis_sheets(tmp, [
+                (analysis, sheet, {s.name: entries[i] for s, i in zip(analysis.sources, indexes)})
+                for (analysis, indexes), sheet in zip(plan, sheets)])
     return out
 
 

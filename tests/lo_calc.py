@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Recalculate workbooks in headless LibreOffice (an independent calculator) and report values.
+
+Run with the system Python that has LibreOffice's ``uno`` module (python3-uno), not the venv:
+
+    /usr/bin/python3 tests/lo_calc.py spec.json      # prints one JSON list, one object per document
+
+spec.json: [{"path": "book.xlsx", "sheets": {"RFI Analysis": "A1:H120"}, "png": "out.png" (optional),
+             "png_sheet": "RFI Analysis"}, ...]
+One soffice for every document. Its throwaway profile sets OOXMLRecalcMode to "always", and every
+document is recalculated with ``calculateAll()`` after loading, so the values are LibreOffice's own,
+never the cached values in the file. For each document: the cell values of each sheet range (numbers
+as numbers, text as text, formula errors as "#ERR<code>"), and every chart of those sheets with the
+ranges its series read (LibreOffice's own parse of the chart parts). ``png``: the sheet exported as
+a picture (the README's screenshots).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def connect(pipe):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline = time.time() + 60
+    while True:
+        try:
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def cell_value(cell):
+    from com.sun.star.table.CellContentType import FORMULA, TEXT, VALUE
+    kind = cell.Type
+    if kind == FORMULA:
+        if cell.getError():
+            return f"#ERR{cell.getError()}"
+        return cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()   # FormulaResult.STRING
+    if kind == VALUE:
+        return cell.getValue()
+    if kind == TEXT:
+        return cell.getString()
+    return None
+
+
+def read_range(sheet, address):
+    rng = sheet.getCellRangeByName(address)
+    addr = rng.RangeAddress
+    rows = []
+    for r in range(addr.StartRow, addr.EndRow + 1):
+        rows.append([cell_value(sheet.getCellByPosition(c, r)) for c in range(addr.StartColumn, addr.EndColumn + 1)])
+    return rows
+
+
+def charts_of(sheet):
+    out = []
+    charts = sheet.Charts
+    for name in charts.ElementNames:
+        chart = charts.getByName(name)
+        doc = chart.EmbeddedObject
+        ranges = []
+        try:
+            provider = doc.getDataProvider()
+            for seq in doc.getDataSequences():
+                for s in (seq.getLabel(), seq.getValues()):
+                    if s is not None:
+                        ranges.append(s.getSourceRangeRepresentation())
+        except Exception as e:  # reported, the test decides
+            ranges.append(f"ERROR {e}")
+        out.append({"name": name, "ranges": [str(r) for r in chart.Ranges] if hasattr(chart, "Ranges") else [],
+                    "sequences": ranges, "title": doc.Title.String if doc.HasMainTitle else ""})
+    return out
+
+
+def export_png(desktop, doc, sheet_name, target):
+    controller = doc.getCurrentController()
+    if controller is not None:
+        controller.setActiveSheet(doc.Sheets.getByName(sheet_name))
+    sheet = doc.Sheets.getByName(sheet_name)
+    used = sheet.createCursor()
+    used.gotoEndOfUsedArea(False)
+    doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)), (
+        prop("FilterName", "calc_png_Export"),
+        prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", tuple([
+            prop("PixelWidth", 1400), prop("PixelHeight", 1600)]))),
+    ))
+
+
+def inspect_doc(desktop, spec):
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(spec["path"])), "_blank", 0,
+                                       (prop("Hidden", True),))
+    try:
+        doc.calculateAll()
+        out = {"sheets": {}, "charts": {}, "names": list(doc.Sheets.ElementNames)}
+        for name, address in spec.get("sheets", {}).items():
+            if not doc.Sheets.hasByName(name):
+                out["sheets"][name] = None
+                continue
+            sheet = doc.Sheets.getByName(name)
+            out["sheets"][name] = read_range(sheet, address)
+            out["charts"][name] = charts_of(sheet)
+        if spec.get("png"):
+            export_png(desktop, doc, spec["png_sheet"], spec["png"])
+        return out
+    finally:
+        doc.close(True)
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        specs = json.load(f)
+    profile = tempfile.mkdtemp(prefix="lo-calc-profile-")
+    os.makedirs(os.path.join(profile, "user"), exist_ok=True)
+    with open(os.path.join(profile, "user", "registrymodifications.xcu"), "w") as f:
+        f.write(RECALC_ALWAYS)
+    pipe = f"procore_lo_calc_{os.getpid()}"
+    soffice = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
+         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ctx = connect(pipe)
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        results = [inspect_doc(desktop, spec) for spec in specs]
+        print(json.dumps(results))
+        try:
+            desktop.terminate()
+        except Exception:  # the bridge drops while soffice exits
+            pass
+    finally:
+        try:
+            soffice.wait(20)
+        except subprocess.TimeoutExpired:
+            soffice.kill()
+            soffice.wait()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
