@@ -5,14 +5,14 @@ Run with the system Python that has LibreOffice's ``uno`` module (python3-uno), 
 
     /usr/bin/python3 tests/lo_calc.py spec.json      # prints one JSON list, one object per document
 
-spec.json: [{"path": "book.xlsx", "sheets": {"RFI Analysis": "A1:H120"}, "png": "out.png" (optional),
-             "png_sheet": "RFI Analysis"}, ...]
+spec.json: [{"path": "book.xlsx", "sheets": {"RFI Analysis": "A1:H120"},
+             "pdf": [["RFI Analysis", "A1:N60", "out.pdf"]] (optional)}, ...]
 One soffice for every document. Its throwaway profile sets OOXMLRecalcMode to "always", and every
 document is recalculated with ``calculateAll()`` after loading, so the values are LibreOffice's own,
 never the cached values in the file. For each document: the cell values of each sheet range (numbers
 as numbers, text as text, formula errors as "#ERR<code>"), and every chart of those sheets with the
-ranges its series read (LibreOffice's own parse of the chart parts). ``png``: the sheet exported as
-a picture (the README's screenshots).
+ranges its series read (LibreOffice's own parse of the chart parts). ``pdf``: a range of a sheet
+exported as a one-page PDF (workbook/screenshot.py makes the README's pictures from it).
 """
 import json
 import os
@@ -97,17 +97,18 @@ def charts_of(sheet):
     return out
 
 
-def export_png(desktop, doc, sheet_name, target):
-    controller = doc.getCurrentController()
-    if controller is not None:
-        controller.setActiveSheet(doc.Sheets.getByName(sheet_name))
+def export_pdf(doc, sheet_name, address, target):
+    """The range ``address`` of the sheet, recalculated, as a one-page landscape PDF."""
     sheet = doc.Sheets.getByName(sheet_name)
-    used = sheet.createCursor()
-    used.gotoEndOfUsedArea(False)
+    style = doc.StyleFamilies.getByName("PageStyles").getByName(sheet.PageStyle)
+    style.IsLandscape = True
+    style.Width, style.Height = 29700, 21000
+    style.ScaleToPagesX, style.ScaleToPagesY = 1, 1
+    style.HeaderIsOn = style.FooterIsOn = False
+    selection = sheet.getCellRangeByName(address)
     doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)), (
-        prop("FilterName", "calc_png_Export"),
-        prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", tuple([
-            prop("PixelWidth", 1400), prop("PixelHeight", 1600)]))),
+        prop("FilterName", "calc_pdf_Export"),
+        prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", (prop("Selection", selection),))),
     ))
 
 
@@ -124,8 +125,8 @@ def inspect_doc(desktop, spec):
             sheet = doc.Sheets.getByName(name)
             out["sheets"][name] = read_range(sheet, address)
             out["charts"][name] = charts_of(sheet)
-        if spec.get("png"):
-            export_png(desktop, doc, spec["png_sheet"], spec["png"])
+        for sheet_name, address, target in spec.get("pdf", []):
+            export_pdf(doc, sheet_name, address, target)
         return out
     finally:
         doc.close(True)

@@ -53,6 +53,7 @@ class ChartSpec:
     anchor: Rect                  # cells the chart covers (first row, first col, last row, last col)
     categories: Rect
     series: list[tuple[Rect, Rect]]   # (name cell, values) per series
+    date_format: str | None = None    # categories are dates (periods) shown in this format
 
 
 @dataclass
@@ -240,7 +241,8 @@ def _breakdown(out: Layout, f: _Formulas, b: Breakdown, top: int, helper: int) -
             b.chart.kind, b.chart.title, (top, anchor_col, top + CHART_ROWS - 1, anchor_col + CHART_COLS - 1),
             (first, 1, last, 1),
             [((head, by_label[s], head, by_label[s]), (first, by_label[s], last, by_label[s]))
-             for s in b.chart.series]))
+             for s in b.chart.series],
+            ({"day": "d mmm", "week": "d mmm", "month": "mmm yy"}[rows.unit] if isinstance(rows, Periods) else None)))
     height = max(n + 3 + (1 if b.total else 0), CHART_ROWS + 1 if b.chart else 0)
     return top + height, helper
 

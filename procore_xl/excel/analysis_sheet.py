@@ -49,15 +49,16 @@ def source_reports(analysis: Analysis, params: Mapping[str, Any]) -> list[tuple[
     return [(s.report, report_params(s, params)) for s in analysis.sources]
 
 
-def add_placeholder(book: openpyxl.Workbook, analysis: Analysis) -> str:
-    """An empty sheet for ``analysis`` in a new workbook's skeleton, first (after Start), and
-    active; :func:`write_analysis_sheets` fills it."""
+def add_placeholder(book: openpyxl.Workbook, analysis: Analysis, index: int = 0) -> str:
+    """An empty sheet for ``analysis`` in a new workbook's skeleton, the ``index``-th of the
+    first sheets (after Start), and active; :func:`write_analysis_sheets` fills it."""
     name = sheet_name_for(analysis.sheet, book.sheetnames)
-    at = 1 if START_SHEET in book.sheetnames and book.sheetnames.index(START_SHEET) == 0 else 0
+    at = index + (1 if START_SHEET in book.sheetnames and book.sheetnames.index(START_SHEET) == 0 else 0)
     ws = book.create_sheet(name, at)
-    for other in book.worksheets:
-        other.sheet_view.tabSelected = other is ws
-    book.active = ws
+    if index == 0:
+        for other in book.worksheets:
+            other.sheet_view.tabSelected = other is ws
+        book.active = ws
     return name
 
 
@@ -151,7 +152,7 @@ class _Package:
         for i, chart in enumerate(layout.charts, start=1):
             name = self._free("xl/charts/chart{}.xml")
             self.new[name] = chart_xml.chart_xml(chart.kind, chart.title, layout.sheet, chart.categories,
-                                                 chart.series).encode("utf-8")
+                                                 chart.series, chart.date_format).encode("utf-8")
             self.overrides.append(f'<Override PartName="/{name}" ContentType="{chart_xml.CT_CHART}"/>')
             rels.append((f"rId{i}", chart_xml.REL_CHART, "../charts/" + posixpath.basename(name)))
             anchors.append((chart.anchor, f"rId{i}", chart.title))

@@ -35,7 +35,7 @@ def _title(text: str) -> str:
             f'<c:overlay val="0"/></c:title>')
 
 
-def _series(i: int, sheet: str, name: Rect, categories: Rect, values: Rect, kind: str) -> str:
+def _series(i: int, sheet: str, name: Rect, categories: Rect, values: Rect, kind: str, dates: bool) -> str:
     color = _COLORS[i % len(_COLORS)]
     fill = (f'<c:spPr><a:ln w="28575"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill></a:ln></c:spPr>'
             f'<c:marker><c:symbol val="circle"/><c:size val="5"/></c:marker>' if kind == "line" else
@@ -43,16 +43,20 @@ def _series(i: int, sheet: str, name: Rect, categories: Rect, values: Rect, kind
             f'<c:spPr><a:solidFill><a:srgbClr val="{color}"/></a:solidFill></c:spPr><c:invertIfNegative val="0"/>')
     return (f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>'
             f'<c:tx><c:strRef><c:f>{escape(ref(sheet, name))}</c:f></c:strRef></c:tx>{fill}'
-            f'<c:cat><c:strRef><c:f>{escape(ref(sheet, categories))}</c:f></c:strRef></c:cat>'
-            f'<c:val><c:numRef><c:f>{escape(ref(sheet, values))}</c:f></c:numRef></c:val>'
+            + (f'<c:cat><c:numRef><c:f>{escape(ref(sheet, categories))}</c:f></c:numRef></c:cat>' if dates else
+               f'<c:cat><c:strRef><c:f>{escape(ref(sheet, categories))}</c:f></c:strRef></c:cat>')
+            + f'<c:val><c:numRef><c:f>{escape(ref(sheet, values))}</c:f></c:numRef></c:val>'
             + ('<c:smooth val="0"/>' if kind == "line" else "") + "</c:ser>")
 
 
-def chart_xml(kind: str, title: str, sheet: str, categories: Rect, series: list[tuple[Rect, Rect]]) -> str:
-    """A chart part: ``series`` = [(name cell, values range)] over ``categories``."""
+def chart_xml(kind: str, title: str, sheet: str, categories: Rect, series: list[tuple[Rect, Rect]],
+              date_format: str | None = None) -> str:
+    """A chart part: ``series`` = [(name cell, values range)] over ``categories`` (dates shown
+    in ``date_format`` when given)."""
     if kind not in KINDS:
         raise ValueError(f"chart kind {kind!r} (one of {', '.join(KINDS)})")
-    sers = "".join(_series(i, sheet, n, categories, v, kind) for i, (n, v) in enumerate(series))
+    sers = "".join(_series(i, sheet, n, categories, v, kind, date_format is not None)
+                   for i, (n, v) in enumerate(series))
     axes = ('<c:axId val="500001"/><c:axId val="500002"/>')
     if kind == "pie":
         plot = f'<c:pieChart><c:varyColors val="1"/>{sers}<c:firstSliceAng val="0"/></c:pieChart>'
@@ -67,9 +71,11 @@ def chart_xml(kind: str, title: str, sheet: str, categories: Rect, series: list[
         cat_pos, val_pos = ("l", "b") if kind == "bar" else ("b", "l")
         plot += (f'<c:catAx><c:axId val="500001"/><c:scaling>'
                  f'<c:orientation val="{"maxMin" if kind == "bar" else "minMax"}"/></c:scaling>'
-                 f'<c:delete val="0"/><c:axPos val="{cat_pos}"/><c:numFmt formatCode="General" sourceLinked="1"/>'
-                 f'<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/>'
-                 f'<c:crossAx val="500002"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
+                 f'<c:delete val="0"/><c:axPos val="{cat_pos}"/>'
+                 + (f'<c:numFmt formatCode="{escape(date_format)}" sourceLinked="0"/>' if date_format else
+                    '<c:numFmt formatCode="General" sourceLinked="1"/>')
+                 + f'<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/>'
+                 f'<c:crossAx val="500002"/><c:crosses val="autoZero"/><c:auto val="{0 if date_format else 1}"/><c:lblAlgn val="ctr"/>'
                  f'<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
                  f'<c:valAx><c:axId val="500002"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
                  f'<c:delete val="0"/><c:axPos val="{val_pos}"/><c:majorGridlines/>'

@@ -152,7 +152,7 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
         plan.append((analysis, list(range(len(reports), len(reports) + len(sources)))))
         reports += sources
     book, entries = skeleton(reports, _load(Path(template)) if template else None)
-    sheets = [add_placeholder(book, analysis) for analysis, _ in plan]
+    sheets = [add_placeholder(book, analysis, i) for i, (analysis, _) in enumerate(plan)]
     if reports:
         try:
             lists, _ = compute_lists(service, dict(reports[0][1]))
@@ -177,15 +177,15 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
     return out
 
 
-def write_results_workbook(path: str | os.PathLike,
-                           runs: Iterable[tuple[Mapping[str, Any], Any]]) -> Path:
+def write_results_workbook(path: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any], Any]],
+                           analyses: Iterable[tuple[Analysis, list[int]]] = ()) -> Path:
     """A new workbook from report runs already made (:func:`~procore_xl.excel.results.write_runs`),
     written atomically. Used by the demo; ``procore-xl pull --out file.xlsx`` goes through
     ``output.write_result``."""
     path = Path(path)
     check_workbook_target(path)
     with replacing(path) as tmp:
-        write_runs(tmp, runs, name=path.name)
+        write_runs(tmp, runs, name=path.name, analyses=analyses)
     return path
 
 

@@ -412,6 +412,12 @@ def make_budget_view(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     return {"name": ["Procore Standard Budget", "Forecast View"][i], "description": None, **stamps(w, g)}
 
 
+def _forecast(g: Gen, i: int, original: float, modifications: float) -> float:
+    """A forecast within the budget, except every 8th line (from the 3rd), which runs 12% over."""
+    amount = g.amount(0, original)
+    return round((original + modifications) * 1.12, 2) if i % 8 == 2 else amount
+
+
 @entity("budget_detail_rows", "budget_views", 39, 10_000, 25)
 def make_budget_row(w: World, view: dict, i: int, g: Gen, project: dict) -> dict:
     codes = w.records("cost_codes", project)
@@ -426,7 +432,8 @@ def make_budget_row(w: World, view: dict, i: int, g: Gen, project: dict) -> dict
             "original_budget_amount": original, "budget_modifications": modifications,
             "revised_budget": round(original + modifications, 2), "committed_costs": g.amount(0, original),
             "direct_costs": g.amount(0, 50_000),
-            "budget_forecast": {"id": 41 * 10**10 + view["id"] % 10**6 * 100 + i, "amount": g.amount(0, original),
+            "budget_forecast": {"id": 41 * 10**10 + view["id"] % 10**6 * 100 + i, "amount": _forecast(g, i, original,
+                                                                                                   modifications),
                                 "manual_amount": None, "automatic_amount": g.amount(0, original),
                                 "automatically_calculated": True, "calculation_strategy": "automatic", "notes": None},
             "unbudgeted_reason": None, "deletable": False, "currency_configuration": currency()}
