@@ -112,11 +112,15 @@ class Chart:
 
 @dataclass(frozen=True)
 class Breakdown:
+    """A table of fixed size: ``rows`` down, ``columns`` across. With ``split`` (a :class:`Top`)
+    the one column template is repeated for each of the split's values, named in the header row
+    by a formula (``{split}`` in the template: that header cell); the chart then shows them all."""
     title: str
     rows: Top | Buckets | Periods
     columns: tuple[Column, ...]
     chart: Chart | None = None
     total: bool = False
+    split: Top | None = None
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,10 @@ MANPOWER = Analysis(
                   (Column("Workers", 'SUMIFS({mp:num_workers},{mp:date},{key})'),
                    Column("Hours", 'SUMIFS({mp:man_hours},{mp:date},{key})', "#,##0.0")),
                   Chart("column", "Workers per day", ("Workers",))),
+        Breakdown("Workers per day by company (5 largest)", Periods("day", _DAYS, "Day"),
+                  (Column("Workers", "SUMIFS({mp:num_workers},{mp:date},{key},{mp:vendor.name},{split})"),),
+                  Chart("stacked", "Workers per day by company", ()),
+                  split=Top("mp", "vendor.name", 5, rank="SUMIFS({mp:num_workers},{mp:vendor.name},{key})")),
         Breakdown("By company", Top("mp", "vendor.name", 8, rank="SUMIFS({mp:num_workers},{mp:vendor.name},{key})",
                                     label="Company"),
                   (Column("Worker-days", "SUMIFS({mp:num_workers},{mp:vendor.name},{key})"),

@@ -113,6 +113,17 @@ def expected_figures(world, today: date) -> dict[str, dict[str, float | str]]:
     }
 
 
+def expected_workers(world, today: date) -> dict[tuple[date, str], float]:
+    """Approved manpower logs of the last 14 days: (day, company) -> workers."""
+    out: dict[tuple[date, str], float] = {}
+    for m in world.records("manpower_logs", world.project(PROJECT)):
+        day = _day(m["date"])
+        if m["status"] == "approved" and today - timedelta(days=13) <= day <= today and _name(m, "vendor"):
+            key = (day, _name(m, "vendor"))
+            out[key] = out.get(key, 0) + m["num_workers"]
+    return out
+
+
 def expected_ball_in_court(world, today: date, n: int = 10) -> list[tuple[str, int, int]]:
     """The RFI analysis's first breakdown: names ranked by RFI count, ties by first appearance."""
     rfis = world.records("rfis", world.project(PROJECT))
@@ -156,12 +167,14 @@ def books(tmp_path_factory):
             today = date.today()
             before_expected = expected_figures(world, today)
             before_bic = expected_ball_in_court(world, today)
+            before_workers = expected_workers(world, today)
             before = tmp / "before.xlsx"
             before.write_bytes(book.read_bytes())
             change_the_data(world, today)
             assert main(["refresh", str(book), "-q"]) == 0
             after_expected = expected_figures(world, today)
             after_bic = expected_ball_in_court(world, today)
+            after_workers = expected_workers(world, today)
     finally:
         mp.undo()
     sheets = {a.sheet: "A1:K80" for a in ANALYSES.values()}
@@ -172,8 +185,8 @@ def books(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     assert date.today() == today, "the day changed during the test: run it again"
-    return {"before": (before, seen[0], before_expected, before_bic),
-            "after": (book, seen[1], after_expected, after_bic)}
+    return {"before": (before, seen[0], before_expected, before_bic, before_workers),
+            "after": (book, seen[1], after_expected, after_bic, after_workers)}
 
 
 def change_the_data(world, today: date) -> None:
@@ -217,7 +230,7 @@ def _figures(seen_doc, sheet) -> dict[str, object]:
 
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_every_key_figure_equals_python_after_libreoffice_recalculates(books, when):
-    _, seen, expected, _ = books[when]
+    _, seen, expected, *_ = books[when]
     for sheet, figures in expected.items():
         got = _figures(seen, sheet)
         for label, value in figures.items():
@@ -240,13 +253,33 @@ def test_the_refresh_changed_the_figures(books):
 def test_top_n_breakdown_follows_the_data(books, when):
     """Open RFIs by ball in court: names found by formulas, ranked as Python ranks them (a name
     the refresh brought appears)."""
-    _, seen, _, bic = books[when]
+    _, seen, _, bic, _ = books[when]
     rows = seen["sheets"]["RFI Analysis"]
     head = next(i for i, r in enumerate(rows) if r[0] == "Ball in court")
     got = [(r[0], r[1], r[2]) for r in rows[head + 1: head + 11]]
     assert got == [(n, float(o), float(d)) for n, o, d in bic]
     if when == "after":
         assert got[0][0] == "Zoe Newcomer"
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_split_columns_by_company_follow_the_data(books, when):
+    """Workers per day by company: the five companies with the most worker-days head the columns
+    (found by formulas), every cell is that day's workers of that company."""
+    _, seen, _, _, workers = books[when]
+    rows = seen["sheets"]["Manpower Analysis"]
+    head = next(i for i, r in enumerate(rows) if i and rows[i - 1][0] == "Workers per day by company (5 largest)")
+    names = rows[head][1:6]
+    totals: dict[str, float] = {}
+    for (_, name), n in workers.items():
+        totals[name] = totals.get(name, 0) + n
+    assert len(set(names)) == 5 and all(isinstance(n, str) and n for n in names), names
+    assert min(totals[n] for n in names) >= max([t for n, t in totals.items() if n not in names], default=0)
+    today = date.today()
+    for i, row in enumerate(rows[head + 1: head + 15]):
+        day = today - timedelta(days=13 - i)
+        assert row[0] == (day - date(1899, 12, 30)).days
+        assert row[1:6] == [workers.get((day, n), 0) for n in names], (day, names)
 
 
 def _analysis_parts(path: Path) -> dict[str, bytes]:
@@ -280,7 +313,7 @@ def test_refresh_keeps_analysis_sheets_drawings_and_charts_byte_for_byte(books):
 
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_every_chart_reads_valid_ranges_of_its_sheet(books, when):
-    path, seen, _, _ = books[when]
+    path, seen, *_ = books[when]
     with zipfile.ZipFile(path) as z:
         refs = [f for n in z.namelist() if n.startswith("xl/charts/")
                 for f in re.findall(r"<c:f>(.*?)</c:f>", z.read(n).decode())]

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analyses import DATE, MONTH, Analysis, Breakdown, Buckets, Periods, Top
+from ..analyses import DATE, MONTH, Analysis, Breakdown, Buckets, Column, Periods, Top
 from openpyxl.utils import get_column_letter
 
 from .base import Rect, cell_ref, range_ref
@@ -191,12 +191,23 @@ def _breakdown(out: Layout, f: _Formulas, b: Breakdown, top: int, helper: int) -
     if extra:
         out.put(head, 2, value="From (days)", bold=True)
         out.put(head, 3, value="To (days)", bold=True)
-    for j, c in enumerate(b.columns):
-        out.put(head, col0 + j, value=c.label, bold=True)
+    columns = list(b.columns)
+    if b.split is not None:          # one column per value of the split, its name in the header
+        (c,) = b.columns
+        columns = []
+        for j in range(b.split.n):
+            name = f"{get_column_letter(col0 + j)}${head}"
+            columns.append(Column(f"{c.label} {j + 1}", f'IF({name}="","",' + c.formula.replace("{split}", name)
+                                  + ")", c.format, c.flag))
+    for j, c in enumerate(columns):
+        if b.split is None:
+            out.put(head, col0 + j, value=c.label, bold=True)
     keys: list[dict[str, str]] = []
     try:
         if isinstance(rows, Top):
-            helper = _top_keys(out, f, rows, first, helper)
+            helper = _top_keys(out, f, rows, first, helper, [(first + i, 1) for i in range(n)])
+        if b.split is not None:
+            helper = _top_keys(out, f, b.split, first, helper, [(head, col0 + j) for j in range(b.split.n)])
         for i in range(n):
             r = first + i
             row = {"key": f"$A{r}"}
@@ -208,10 +219,10 @@ def _breakdown(out: Layout, f: _Formulas, b: Breakdown, top: int, helper: int) -
                 out.put(r, 2, value=lo)
                 out.put(r, 3, value=hi)
                 row["from"], row["to"] = f"$B{r}", f"$C{r}"
-            for j, c in enumerate(b.columns):
+            for j, c in enumerate(columns):
                 row["col:" + c.label] = cell_ref(r, col0 + j)
             keys.append(row)
-        for j, c in enumerate(b.columns):
+        for j, c in enumerate(columns):
             for i, row in enumerate(keys):
                 formula = f.render(c.formula, row)
                 if isinstance(rows, Top):
@@ -221,7 +232,7 @@ def _breakdown(out: Layout, f: _Formulas, b: Breakdown, top: int, helper: int) -
                 out.flags.append(((first, col0 + j, first + n - 1, col0 + j), c.flag))
     except MissingColumn as exc:
         for r in range(first, first + n):
-            for c in range(1, col0 + len(b.columns)):
+            for c in range(1, col0 + len(columns)):
                 out.cells.pop((r, c), None)
         out.put(first, 1, value=f"(needs {exc})")
         out.notes.append(f"{b.title}: needs {exc}")
@@ -229,19 +240,19 @@ def _breakdown(out: Layout, f: _Formulas, b: Breakdown, top: int, helper: int) -
     last = first + n - 1
     if b.total:
         out.put(last + 1, 1, value="Total", bold=True)
-        for j, c in enumerate(b.columns):
+        for j, c in enumerate(columns):
             col = col0 + j
             out.put(last + 1, col, formula=f"SUM({range_ref((first, col, last, col))})", format=c.format, bold=True)
             if c.flag:
                 out.flags.append(((last + 1, col, last + 1, col), c.flag))
     if b.chart is not None:
-        by_label = {c.label: col0 + j for j, c in enumerate(b.columns)}
-        anchor_col = col0 + len(b.columns) + 1
+        by_label = {c.label: col0 + j for j, c in enumerate(columns)}
+        anchor_col = col0 + len(columns) + 1
         out.charts.append(ChartSpec(
             b.chart.kind, b.chart.title, (top, anchor_col, top + CHART_ROWS - 1, anchor_col + CHART_COLS - 1),
             (first, 1, last, 1),
             [((head, by_label[s], head, by_label[s]), (first, by_label[s], last, by_label[s]))
-             for s in b.chart.series],
+             for s in (b.chart.series if b.split is None else by_label)],
             ({"day": "d mmm", "week": "d mmm", "month": "mmm yy"}[rows.unit] if isinstance(rows, Periods) else None)))
     height = max(n + 3 + (1 if b.total else 0), CHART_ROWS + 1 if b.chart else 0)
     return top + height, helper
@@ -259,9 +270,9 @@ def _period(out: Layout, rows: Periods, i: int, r: int) -> str:
     return f"EDATE($A{r},1)"
 
 
-def _top_keys(out: Layout, f: _Formulas, rows: Top, first: int, helper: int) -> int:
+def _top_keys(out: Layout, f: _Formulas, rows: Top, first: int, helper: int, targets: list[tuple[int, int]]) -> int:
     """Helper columns (value, rank) for the first ``rows.distinct`` different values of the
-    column, and the key cells of the breakdown's rows: the values with the largest ranks."""
+    column, and the ``targets`` cells (a breakdown's key cells): the values with the largest ranks."""
     src = f.render("{%s:%s}" % (rows.source, rows.field))
     vcol, rcol = helper, helper + 1
     v, rk = get_column_letter(vcol), get_column_letter(rcol)
@@ -275,7 +286,8 @@ def _top_keys(out: Layout, f: _Formulas, rows: Top, first: int, helper: int) -> 
         out.put(r, rcol, formula=f'IF({v}{r}="",{NOT_FOUND:.0E},{rank}+{d + 1 - k}/{d + 2})')
     values = f"${v}${first}:${v}${first + d - 1}"
     ranks = f"${rk}${first}:${rk}${first + d - 1}"
-    for i in range(1, rows.n + 1):
+    for i, (r, c) in enumerate(targets, start=1):
         big = f"LARGE({ranks},{i})"
-        out.put(first + i - 1, 1, formula=f'IF({big}<{NOT_FOUND / 10:.0E},"",INDEX({values},MATCH({big},{ranks},0)))')
+        out.put(r, c, formula=f'IF({big}<{NOT_FOUND / 10:.0E},"",INDEX({values},MATCH({big},{ranks},0)))',
+                bold=r < first)
     return helper + 2
