@@ -171,6 +171,12 @@ def make_cost_code(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
 RFI_STATUSES = ["open", "open", "open", "closed", "draft"]
 
 
+def _rfi_due(w: World, i: int, status: str, due):
+    """Every third open RFI has its due date moved into the next weeks (extended), so that some
+    open RFIs are overdue and some are not."""
+    return w.day(-(7 + i % 21)) if status == "open" and i % 3 == 1 else due
+
+
 @entity("rfis", "project", 22, 1_000_000, rfi_count)
 def make_rfi(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     created = w.day(g.int(1, 400))
@@ -186,7 +192,7 @@ def make_rfi(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
         "number": str(number), "full_number": f"RFI-{number:04d}", "prefix": "RFI", "subject": g.subject(i),
         "status": status, "translated_status": status.capitalize(), "private": g.chance(0.1),
         "reference": g.maybe(f"Sheet A-{g.int(100, 599)}"), "link": f"https://sandbox.procore.example/{project['id']}/rfi/{number}",
-        "due_date": iso_date(created + timedelta(days=g.int(5, 21))), "initiated_at": g.ts(created),
+        "due_date": iso_date(_rfi_due(w, i, status, created + timedelta(days=g.int(5, 21)))), "initiated_at": g.ts(created),
         "time_resolved": g.ts(created + timedelta(days=g.int(1, 30))) if status == "closed" else None,
         "created_at": g.ts(created),
         "updated_at": g.ts(g.day_between(created, w.today)), "deleted": False, "deleted_at": None,
