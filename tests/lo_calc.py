@@ -85,7 +85,6 @@ def charts_of(sheet):
         doc = chart.EmbeddedObject
         ranges = []
         try:
-            provider = doc.getDataProvider()
             for seq in doc.getDataSequences():
                 for s in (seq.getLabel(), seq.getValues()):
                     if s is not None:
