@@ -16,6 +16,7 @@ exported as a one-page PDF (workbook/screenshot.py makes the README's pictures f
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -143,21 +144,24 @@ def main(spec_path):
         ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
          f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    desktop = None
     try:
         ctx = connect(pipe)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         results = [inspect_doc(desktop, spec) for spec in specs]
         print(json.dumps(results))
+    finally:
         try:
-            desktop.terminate()
+            if desktop is not None:
+                desktop.terminate()       # also when a document failed: no soffice left behind
         except Exception:  # the bridge drops while soffice exits
             pass
-    finally:
         try:
             soffice.wait(20)
         except subprocess.TimeoutExpired:
             soffice.kill()
             soffice.wait()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":
