@@ -297,6 +297,14 @@ def cmd_reports(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyses(args: argparse.Namespace) -> int:
+    from .analyses import ANALYSES
+
+    for a in ANALYSES.values():
+        print(f"{a.name:<18} {a.description} (reads {', '.join(s.report for s in a.sources)})")
+    return 0
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     from .catalog import find_report
     from .columns import default_column_rows
@@ -447,13 +455,26 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_new_workbook(args: argparse.Namespace) -> int:
     from .excel.refresh import check_workbook_target, new_workbook
 
+    from .analyses import find_analysis
+    from .catalog import find_report
+
+    if not args.report and not args.analysis:
+        raise ConfigurationError("new-workbook needs --report NAME or --analysis NAME (see `procore-xl analyses`)")
+    if args.report:
+        find_report(args.report)
+    analyses = [find_analysis(name) for name in args.analysis or ()]
     if args.template:
         _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
     _check_output(args.out, force=args.force)
+    params = _report_params(args)
     with _service(args) as service:
-        outcome = new_workbook(args.out, [(args.report, _report_params(args))], service,
-                               template=args.template, progress=False)
+        outcome = new_workbook(args.out, [(args.report, params)] if args.report else [], service,
+                               template=args.template, progress=False,
+                               analyses=[(a, params) for a in analyses])
+    for layout in outcome.analyses:
+        for note in layout.notes:
+            print(f"procore-xl: warning: {layout.sheet}: {note}", file=sys.stderr)
     if outcome.failed:
         sheet = outcome.failed[0]
         print(f"procore-xl: error: {args.out} was written, but {sheet} failed: {outcome.reasons.get(sheet)}",
@@ -787,7 +808,10 @@ def _refresh_arguments(p: argparse.ArgumentParser) -> None:
 
 def _new_workbook_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", metavar="FILE", help="the workbook to write (.xlsx, or .xlsm with a macro template)")
-    p.add_argument("--report", required=True, help='report name, e.g. RFIs or "Manpower Logs"')
+    p.add_argument("--report", help='report name, e.g. RFIs or "Manpower Logs"')
+    p.add_argument("--analysis", action="append", metavar="NAME",
+                   help='add an analysis sheet and the report sheets it reads, e.g. RFIs or "Company view" '
+                        "(see `procore-xl analyses`; may be repeated)")
     p.add_argument("--template", help="start from this workbook (e.g. procore.xlsm) instead of a blank one")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     _add_report_parameters(p)
@@ -812,6 +836,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("lists", cmd_lists, "list the choices of a parameter (projects, contracts, vendors...)",
             _lists_arguments),
     Command("reports", cmd_reports, "the reports, grouped, with their parameters", connection=False),
+    Command("analyses", cmd_analyses, "the analyses new-workbook --analysis can add, one a line",
+            connection=False),
     Command("params", cmd_params, "the parameters of one report", _params_arguments, connection=False),
     Command("pull", cmd_pull, "run a report and write it to .csv, .xlsx, .json or - (stdout)", _pull_arguments),
     Command("sandbox", cmd_sandbox, "run the built-in Procore sandbox (the demo's data; --background)",
@@ -820,7 +846,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("demo", cmd_demo, "sandbox + real sign-in + every report into one workbook", _demo_arguments,
             connection=False),
     Command("refresh", cmd_refresh, "refresh every report sheet of a workbook in place", _refresh_arguments),
-    Command("new-workbook", cmd_new_workbook, "build a workbook with one report sheet", _new_workbook_arguments),
+    Command("new-workbook", cmd_new_workbook, "build a workbook with a report sheet or an analysis", _new_workbook_arguments),
     Command("cache", None, "the local record store behind incremental refreshes", _cache_arguments,
             connection=False),
     Command("sync", cmd_sync, "load the reports into a warehouse through dlt (DuckDB by default)",

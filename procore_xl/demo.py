@@ -6,7 +6,8 @@
 2. signs in through the real OAuth authorization-code flow (state, PKCE, loopback redirect
    listener); the demo user's "Approve" click on the consent page is made with plain HTTP;
 3. runs every report of the catalog for the demo company and project;
-4. writes them into one workbook, one report sheet each, and prints what each one cost.
+4. writes them into one workbook, one report sheet each, and prints what each one cost;
+5. adds every analysis (``analyses.py``) with the report sheets it reads.
 """
 from __future__ import annotations
 
@@ -83,18 +84,40 @@ def run_demo(out: str = "demo.xlsx", *, force: bool = False, rfis_per_project: i
             print(f"Signed in as {me.get('name')} <{me.get('login')}> (authorization code + PKCE)",
                   file=stream)
             runs, failures = _run_all(service, stream)
+            reports = len(runs)
+            analyses = _run_analyses(service, runs, failures)
             waited = service.client.budget.waited_seconds
             service.clear_records()      # this sandbox goes away with the demo: so do its stored records
-        write_results_workbook(Path(out), runs)
+        write_results_workbook(Path(out), runs, analyses)
         total_requests = sandbox.requests
     total_rows = sum(len(result.table) for _, result in runs)
-    print(f"\n{len(runs)} of {len(REPORTS)} reports, {total_rows:,} rows, {total_requests:,} "
+    print(f"\n{reports} of {len(REPORTS)} reports and {len(analyses)} analyses, {total_rows:,} rows, {total_requests:,} "
           f"requests to the sandbox, {time.perf_counter() - started:.1f} s -> {out}", file=stream)
     if waited:
         print(f"({waited:.0f} s of it spent waiting for the rate limit's reset, as Procore asks)", file=stream)
     for name, err in failures:
         print(f"FAILED {name}: {err}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _run_analyses(service: ProcoreService, runs: list, failures: list) -> list[tuple[Any, list[int]]]:
+    """The report runs each analysis reads (added to ``runs``) -> [(analysis, their indexes)]."""
+    from .analyses import ANALYSES, report_params
+
+    out = []
+    for analysis in ANALYSES.values():
+        indexes = []
+        try:
+            for source in analysis.sources:
+                params = report_params(source, {"company": DEMO_COMPANY, "project": DEMO_PROJECT})
+                runs.append((params, service.run(source.report, params)))
+                indexes.append(len(runs) - 1)
+        except ProcoreError as err:
+            failures.append((analysis.name, str(err)))
+            del runs[len(runs) - len(indexes):]
+            continue
+        out.append((analysis, indexes))
+    return out
 
 
 def _run_all(service: ProcoreService, stream: TextIO

@@ -63,6 +63,11 @@ def insert_report():
     return _run(lambda wb: actions.insert_report(wb, actions.workbook_service(wb)) and None, quiet=True)
 
 
+def insert_analysis():
+    """Add the analysis picked on the Start sheet, with the report sheets it reads."""
+    return _run(lambda wb: actions.insert_analysis(wb, actions.workbook_service(wb)) and None, quiet=True)
+
+
 def refresh_sheet():
     """Refresh the active report sheet."""
     return _run(lambda wb: actions.refresh_sheet(wb, actions.workbook_service(wb)) and None, quiet=True)
@@ -90,5 +95,5 @@ def update_dropdowns():
     return _run(act)
 
 
-MACROS = [connect, sign_out, choose_environment, insert_report, refresh_sheet, refresh_sheet_full, refresh_all,
+MACROS = [connect, sign_out, choose_environment, insert_report, insert_analysis, refresh_sheet, refresh_sheet_full, refresh_all,
           update_dropdowns]

@@ -177,6 +177,18 @@ class FakeRange:
             self.sheet.cells[k] = "<computed>"
 
     @property
+    def formula_array(self):
+        return self.sheet.formulas.get((self.r1, self.c1))
+
+    @formula_array.setter
+    def formula_array(self, formula):
+        """An array formula in one cell (Excel: Ctrl+Shift+Enter)."""
+        assert isinstance(formula, str) and formula.startswith("=") and self.count == 1
+        self.sheet.formulas[(self.r1, self.c1)] = formula
+        self.sheet.arrays.add((self.r1, self.c1))
+        self.sheet.cells[(self.r1, self.c1)] = "<computed>"
+
+    @property
     def number_format(self):
         return self.sheet.formats.get((self.r1, self.c1), "General")
 
@@ -267,15 +279,24 @@ class _Used:
         return FakeRange(self.sheet, 1, 1, max(k[0] for k in keys), max(k[1] for k in keys))
 
 
+class FakeUnion:
+    def __init__(self, sheet, address):
+        self.sheet, self.areas = sheet, [sheet.range(a) for a in address.split(",")]
+
+
 class FakeSheet:
     def __init__(self, book, name):
         self.book, self.name = book, name
         self.cells, self.formats, self.formulas, self.widths, self.validations = {}, {}, {}, {}, {}
         self.bold = set()
+        self.arrays = set()
         self.visible = True
         self.tables = FakeTables(self)
+        self.charts = FakeCharts(self)
 
     def range(self, cell1, cell2=None):
+        if isinstance(cell1, str) and "," in cell1:       # a union of areas (chart sources)
+            return FakeUnion(self, cell1)
         if isinstance(cell1, str):
             c1, r1, c2, r2 = range_boundaries(cell1 if ":" in cell1 else f"{cell1}:{cell1}")
             return FakeRange(self, r1, c1, r2, c2)
@@ -292,6 +313,32 @@ class FakeSheet:
 
     def activate(self):
         self.book.sheets._active = self
+
+
+class FakeChart:
+    def __init__(self, sheet, left, top, width, height):
+        self.sheet, self.box = sheet, (left, top, width, height)
+        self.chart_type, self.source, self.name = None, None, None
+
+    def set_source_data(self, source, plot_by=None):
+        self.source = source
+
+
+class FakeCharts:
+    def __init__(self, sheet):
+        self.sheet, self._items = sheet, []
+
+    def __iter__(self):
+        return iter(list(self._items))
+
+    def __len__(self):
+        return len(self._items)
+
+    def add(self, left=0, top=0, width=355, height=211, chart_type=None, source=None, plot_by=None, name=None,
+            anchor=None, style=227):
+        chart = FakeChart(self.sheet, left, top, width, height)
+        self._items.append(chart)
+        return chart
 
 
 class FakeSheets:
@@ -378,10 +425,14 @@ def test_fake_signatures_match_xlwings():
     assert _params(FakeTable.resize) == _params(xw.main.Table.resize)
     assert _params(_Validation.set_list) == _params(xw.main.DataValidation.set_list)
     assert _params(FakeApp.alert) == _params(xw.main.App.alert)
+    assert _params(FakeCharts.add) == _params(xw.main.Charts.add)
+    assert _params(FakeChart.set_source_data) == _params(xw.main.Chart.set_source_data)
     for attr in ("value", "formula", "number_format", "font", "data_validation", "column_width", "address",
-                 "last_cell", "count"):
+                 "last_cell", "count", "formula_array"):
         assert hasattr(xw.main.Range, attr), attr
-    for attr in ("used_range", "tables", "activate", "range", "visible"):
+    for attr in ("chart_type", "name"):
+        assert hasattr(xw.main.Chart, attr), attr
+    for attr in ("used_range", "tables", "activate", "range", "visible", "charts"):
         assert hasattr(xw.main.Sheet, attr), attr
     for attr in ("status_bar", "screen_updating", "calculation", "enable_events"):
         assert hasattr(xw.main.App, attr), attr

@@ -17,11 +17,11 @@ from procore_xl.tokens import KeyringTokenStore
 from test_excel_fake_xlwings import FakeBook
 
 
-def start_book(report="RFIs", company="Harbor Tower Builders", project="Harbor Tower") -> FakeBook:
+def start_book(report="RFIs", company="Harbor Tower Builders", project="Harbor Tower", analysis=None) -> FakeBook:
     """A workbook like procore.xlsm: a Start sheet whose picks are workbook names."""
     book = FakeBook(["Start"])
     start = book.sheets["Start"]
-    for key, value in (("company", company), ("project", project), ("report", report)):
+    for key, value in (("company", company), ("project", project), ("report", report), ("analysis", analysis)):
         start.range(layout.START_CELLS[key]).value = value
     for key, name in layout.START_NAMES.items():
         cell = layout.START_CELLS[key]
@@ -54,7 +54,8 @@ def rfi_count(sandbox, project_id):
 
 def test_entry_points_are_the_published_ones():
     assert [m.__name__ for m in macros.MACROS] == [
-        "connect", "sign_out", "choose_environment", "insert_report", "refresh_sheet", "refresh_sheet_full",
+        "connect", "sign_out", "choose_environment", "insert_report", "insert_analysis", "refresh_sheet",
+        "refresh_sheet_full",
         "refresh_all", "update_dropdowns"]
 
 
@@ -268,3 +269,32 @@ def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe
     wb.write_table("RFIs", top, data, block_rows=50)
     blocks = -(-data.nrows // 50)
     assert book.app.writes == 1 + blocks                 # the header, then one write per block of rows
+
+
+def test_insert_analysis_writes_the_layout_as_formulas_and_charts(service, sandbox, caller):
+    from procore_xl.analyses import find_analysis
+    from procore_xl.excel.analysis_layout import TableInfo, lay_out
+
+    book = caller(start_book(report=None, analysis="RFIs"))
+    macros.insert_analysis()
+    assert book.app.alerts == []
+    sheet = book.sheets["RFI Analysis"]
+    assert book.sheets.active is sheet and book.sheets["RFIs"].cells[(2, 2)] == "OK"
+    entry = find_entry(macros.XlwingsWorkbook(book), "RFIs")
+    header = tuple(n for n, _ in macros.XlwingsWorkbook(book).table_columns("RFIs", entry.table))
+    layout = lay_out(find_analysis("RFIs"), "RFI Analysis", {"rfis": TableInfo("RFIs", entry.table, header)})
+    formulas = {k: "=" + c.formula for k, c in layout.cells.items() if c.formula}
+    assert {k: v for k, v in sheet.formulas.items()} == formulas
+    assert sheet.formulas[(5, 2)] == '=COUNTIFS(tbl_RFIs[status],"open")' and sheet.cells[(5, 1)] == "Open RFIs"
+    assert sheet.arrays == {k for k, c in layout.cells.items() if c.array} != set()
+    assert [c.chart_type for c in sheet.charts] == ["bar_clustered", "column_clustered", "line_markers"]
+    first = list(sheet.charts)[0].source.areas
+    assert [(a.r1, a.c1, a.r2, a.c2) for a in first] == [(12, 1, 22, 1), (12, 2, 22, 2), (12, 3, 22, 3)]
+    helper = layout.hidden_cols[0]
+    assert sheet.widths.get(helper) == 0
+
+
+def test_insert_analysis_without_a_pick(service, caller):
+    book = caller(start_book(report=None))
+    macros.insert_analysis()
+    assert book.app.alerts == ["Pick an analysis on the Start sheet (cell C9) first"]

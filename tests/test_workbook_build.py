@@ -38,6 +38,7 @@ RIBBON = {
     "Sign out": "sign_out",
     "Environment": "choose_environment",
     "Insert report": "insert_report",
+    "Insert analysis": "insert_analysis",
     "Refresh this sheet": "refresh_sheet",
     "Full refresh": "refresh_sheet_full",
     "Refresh all": "refresh_all",
@@ -314,7 +315,8 @@ def test_start_cells_names_and_dropdowns(book):
     start = book[layout.START_SHEET]
     validations = {str(cell): dv for dv in start.data_validations.dataValidation for cell in dv.sqref}
     list_of = {"company": "companies", "project_filter": "project_filters",
-               "project": "projects", "report": "reports", "environment": "environments"}
+               "project": "projects", "report": "reports", "environment": "environments",
+               "analysis": "analyses"}
     for key, cell in layout.START_CELLS.items():
         assert destination(book, layout.START_NAMES[key]) == (layout.START_SHEET, cell.replace("C", "$C$"))
         dv = validations[cell]

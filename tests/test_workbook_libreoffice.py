@@ -46,6 +46,7 @@ EXPECTED_COMMANDS = {
     "ProcoreSignOutMacro": "import procore_xl.macros as m; m.sign_out()",
     "ProcoreEnvironmentMacro": "import procore_xl.macros as m; m.choose_environment()",
     "ProcoreInsertReportMacro": "import procore_xl.macros as m; m.insert_report()",
+    "ProcoreInsertAnalysisMacro": "import procore_xl.macros as m; m.insert_analysis()",
     "ProcoreRefreshSheetMacro": "import procore_xl.macros as m; m.refresh_sheet()",
     "ProcoreRefreshSheetFullMacro": "import procore_xl.macros as m; m.refresh_sheet_full()",
     "ProcoreRefreshAllMacro": "import procore_xl.macros as m; m.refresh_all()",

@@ -39,6 +39,7 @@ from pyopenvba import ExcelFile
 from pyopenvba.vba import VBAModuleKind
 
 from procore_xl import catalog, udfs
+from procore_xl.analyses import ANALYSES
 from procore_xl.environments import ENVIRONMENTS
 from procore_xl.excel import layout
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
@@ -132,10 +133,12 @@ def fill_start(ws, wb) -> None:
         "project_filter": ("Project filter", "active, inactive or all projects in the list."),
         "project": ("Project", "Pick a project of the company, or all."),
         "report": ("Report", "Then Procore > Insert report."),
+        "analysis": ("Analysis", "Then Procore > Insert analysis: key figures and charts."),
         "environment": ("Environment", "Blank: as set up on this PC. Or production, sandbox, monthly, federal."),
     }
     list_for = {"company": "companies", "project_filter": "project_filters",
-                "project": "projects", "report": "reports", "environment": "environments"}
+                "project": "projects", "report": "reports", "environment": "environments",
+                "analysis": "analyses"}
     start = quote_sheetname(layout.START_SHEET)
     for key, cell in layout.START_CELLS.items():
         row = ws[cell].row
@@ -163,6 +166,7 @@ def fill_start(ws, wb) -> None:
         ("1. Procore > Connect: sign in to Procore in your browser (once per computer).", False),
         ("2. Pick a company, a project filter and a project above.", False),
         ("3. Pick a report, then Procore > Insert report: a new sheet with the data.", False),
+        ("   Or pick an analysis, then Procore > Insert analysis: its report sheets and charts.", False),
         ("4. Procore > Refresh this sheet, or Refresh all, to fetch fresh data later.", False),
         ("5. Procore > Update dropdowns reloads the lists above; Sign out forgets the sign-in.", False),
         ("", False),
@@ -195,7 +199,7 @@ def step_openpyxl(path: Path) -> None:
     fill_start(wb["Sheet1"], wb)  # keeps the template's sheet (and its Sheet1 document module)
     fill_xlwings_conf(wb)
     fill_lists(wb, {"reports": list(catalog.REPORTS), "project_filters": PROJECT_FILTERS,
-                    "environments": list(ENVIRONMENTS)})
+                    "environments": list(ENVIRONMENTS), "analyses": list(ANALYSES)})
     registry = wb.create_sheet(layout.REGISTRY_SHEET)
     registry.sheet_state = "hidden"
     registry.append(REGISTRY_HEADER)  # one row per report sheet follows (procore_xl.excel.registry)

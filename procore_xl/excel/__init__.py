@@ -20,4 +20,9 @@ Modules (one idea each):
                       files refreshed atomically, every part but the report's copied unchanged
 * ``results``         ``write_runs(target, runs)``: a workbook from runs already made (pull --out x.xlsx)
 * ``session``         the one ``ProcoreService`` of an Excel process (UDFs + macros)
+* ``analysis_layout`` an analysis (``procore_xl.analyses``) laid out as cells, formulas, conditional formats
+                      and charts over the report tables as written (``header_for``: field path -> header)
+* ``analysis_sheet``  analysis sheets written into a workbook file (sheet, drawing, chart parts, styles)
+* ``chart_xml``       DrawingML chart and drawing parts
+* ``analysis_live``   an analysis sheet written into live Excel through xlwings (Insert analysis)
 """

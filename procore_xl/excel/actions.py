@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import udfs
+from ..analyses import find_analysis
 from ..catalog import find_report
 from ..environments import ENVIRONMENTS, load_settings
 from ..errors import ConfigurationError, ParameterError
@@ -19,7 +20,9 @@ from . import layout
 from .base import WorkbookWriter
 from .dropdowns import compute_lists, start_context, write_lists
 from .registry import Entry, find_entry, follow_renamed_sheets
-from .report_sheet import create_report_sheet, read_parameters, refresh_report_sheet
+from .analysis_layout import TableInfo, lay_out
+from .analysis_sheet import source_reports
+from .report_sheet import create_report_sheet, read_parameters, refresh_report_sheet, sheet_name_for
 from .session import get_service, set_service
 
 NAME_ENVIRONMENT = layout.NAME_ENVIRONMENT   # the Start-sheet cell holding the environment
@@ -97,6 +100,40 @@ def sign_out(wb: WorkbookWriter, service: Any) -> str:
     service.logout()
     udfs.clear_cache()
     return "Signed out of Procore"
+
+
+def insert_analysis(wb: WorkbookWriter, service: Any) -> str:
+    """The analysis picked on the Start sheet: its report sheets (for the Start sheet's company
+    and project), filled, then the analysis sheet over their tables. Live Excel only (a file gets
+    its analyses from ``procore-xl new-workbook --analysis``). Returns the analysis sheet's name."""
+    ctx = start_context(wb)
+    if not ctx.get("analysis"):
+        raise ParameterError(f"Pick an analysis on the {layout.START_SHEET} sheet "
+                             f"(cell {layout.START_CELLS['analysis']}) first", parameter="analysis")
+    analysis = find_analysis(str(ctx["analysis"]))
+    if not hasattr(wb, "write_analysis"):
+        raise ConfigurationError("Insert analysis works in Excel; for a file use "
+                                 f'procore-xl new-workbook --analysis "{analysis.name}"')
+    given = {k: ctx[k] for k in ("company", "project_filter", "project") if k in ctx}
+    entries = {}
+    for source, (report, params) in zip(analysis.sources, source_reports(analysis, given)):
+        entry = create_report_sheet(wb, report, params)
+        wb.status(f"Procore: loading {report}...")
+        try:
+            refresh_report_sheet(wb, entry, service)
+        finally:
+            wb.status(None)
+        entries[source.name] = entry
+    tables = {}
+    for name, entry in entries.items():
+        header = tuple(n for n, _ in wb.table_columns(entry.sheet, entry.table))
+        tables[name] = TableInfo(entry.sheet, entry.table, header) if header else None
+    sheet = sheet_name_for(analysis.sheet, wb.sheet_names())
+    wb.add_sheet(sheet)
+    wb.write_analysis(lay_out(analysis, sheet, tables))
+    udfs.clear_cache()
+    wb.activate(sheet)
+    return sheet
 
 
 def insert_report(wb: WorkbookWriter, service: Any) -> Entry:

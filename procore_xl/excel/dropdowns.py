@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..analyses import ANALYSES
 from ..environments import ENVIRONMENTS
 from ..errors import NotFoundError, ParameterError, PermissionDeniedError
 from ..parameters import is_blank, select
@@ -36,6 +37,7 @@ def compute_lists(service: Any, context: Mapping[str, Any]) -> tuple[dict[str, l
     lists["reports"] = [r.name for r in service.reports()]
     lists["project_filters"] = [c.label for c in service.choices("project_filter")]
     lists["environments"] = list(ENVIRONMENTS)
+    lists["analyses"] = list(ANALYSES)
     companies = service.choices("companies")
     lists["companies"] = [c.label for c in companies]
 

@@ -17,6 +17,7 @@ START_CELLS = {
     "project_filter": "C5",
     "project": "C6",
     "report": "C8",
+    "analysis": "C9",
     "environment": "C10",
 }
 
@@ -26,12 +27,14 @@ NAME_COMPANY = "ProcoreCompany"
 NAME_PROJECT_FILTER = "ProcoreProjectFilter"
 NAME_PROJECT = "ProcoreProject"
 NAME_REPORT = "ProcoreReport"
+NAME_ANALYSIS = "ProcoreAnalysis"
 NAME_ENVIRONMENT = "ProcoreEnvironment"   # production / sandbox / monthly / federal
 START_NAMES = {
     "company": NAME_COMPANY,
     "project_filter": NAME_PROJECT_FILTER,
     "project": NAME_PROJECT,
     "report": NAME_REPORT,
+    "analysis": NAME_ANALYSIS,
     "environment": NAME_ENVIRONMENT,
 }
 
@@ -51,6 +54,7 @@ LIST_NAMES = {
     "cost_code_lists": "ProcoreCostCodeLists",
     "sub_reports": "ProcoreSubReports",
     "environments": "ProcoreEnvironments",
+    "analyses": "ProcoreAnalyses",
 }
 
 # --- report sheets --------------------------------------------------------------------

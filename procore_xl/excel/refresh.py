@@ -29,9 +29,11 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
+from ..analyses import Analysis
 from ..errors import ConfigurationError, ProcoreError
 from ..output import check_folder, replacing
 from . import actions
+from .analysis_sheet import add_placeholder, source_reports, write_analysis_sheets
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
@@ -55,6 +57,7 @@ class WorkbookRefresh:
     reasons: dict[str, str] = field(default_factory=dict)    # failed sheet -> its Message cell
     notes: dict[str, str] = field(default_factory=dict)      # refreshed sheet -> its warnings (Message)
     statuses: dict[str, str] = field(default_factory=dict)   # refreshed sheet -> "full" / "incremental: ..."
+    analyses: list[Any] = field(default_factory=list)       # analysis_layout.Layout of each analysis sheet
 
     def note_failures(self, wb: Any) -> "WorkbookRefresh":
         """Why each failed sheet failed, and the warnings of the others, as their Message cells say."""
@@ -148,15 +151,23 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
 
 
 def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[str, Any]]], service: Any,
-                 *, template: str | os.PathLike | None = None, progress: bool = True) -> WorkbookRefresh:
+                 *, template: str | os.PathLike | None = None, progress: bool = True,
+                 analyses: Iterable[tuple[Analysis, Mapping[str, Any]]] = ()) -> WorkbookRefresh:
     """Build a workbook with one filled report sheet per ``(report, params)``; start from
     ``template`` (e.g. procore.xlsm) when given. Dropdown lists follow the first report's
     company and project. The output must match the template (see :func:`check_workbook_target`);
-    that is checked before any request."""
+    that is checked before any request. Each ``(analysis, params)`` adds the analysis sheet and
+    the report sheets it reads (``analysis_sheet``)."""
     path = Path(path)
     check_workbook_target(path, template)
     reports = list(reports)
+    plan = []                        # (analysis, indexes of its report sheets in reports)
+    for analysis, given in analyses:
+        sources = source_reports(analysis, given)
+        plan.append((analysis, list(range(len(reports), len(reports) + len(sources)))))
+        reports += sources
     book, entries = skeleton(reports, _load(Path(template)) if template else None)
+    sheets = [add_placeholder(book, analysis, i) for i, (analysis, _) in enumerate(plan)]
     if reports:
         try:
             lists, _ = compute_lists(service, dict(reports[0][1]))
@@ -174,18 +185,22 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
             (out.refreshed if refresh_report_sheet(wb, entry, service) else out.failed).append(entry.sheet)
         out.note_failures(wb)
         wb.save(tmp)
+        if plan:
+            out.analyses = write_analysis_sheets(tmp, [
+                (analysis, sheet, {s.name: entries[i] for s, i in zip(analysis.sources, indexes)})
+                for (analysis, indexes), sheet in zip(plan, sheets)])
     return out
 
 
-def write_results_workbook(path: str | os.PathLike,
-                           runs: Iterable[tuple[Mapping[str, Any], Any]]) -> Path:
+def write_results_workbook(path: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any], Any]],
+                           analyses: Iterable[tuple[Analysis, list[int]]] = ()) -> Path:
     """A new workbook from report runs already made (:func:`~procore_xl.excel.results.write_runs`),
     written atomically. Used by the demo; ``procore-xl pull --out file.xlsx`` goes through
     ``output.write_result``."""
     path = Path(path)
     check_workbook_target(path)
     with replacing(path) as tmp:
-        write_runs(tmp, runs, name=path.name)
+        write_runs(tmp, runs, name=path.name, analyses=analyses)
     return path
 
 

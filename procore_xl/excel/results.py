@@ -16,6 +16,7 @@ from typing import Any
 import openpyxl
 
 from ..errors import ConfigurationError
+from .analysis_sheet import add_placeholder, write_analysis_sheets
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
 from .registry import Entry
@@ -42,16 +43,18 @@ def skeleton(reports: list[tuple[str, Mapping[str, Any]]],
 
 
 def write_runs(target: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any], Any]], *,
-               name: str | None = None) -> None:
+               name: str | None = None, analyses: Iterable[tuple[Any, list[int]]] = ()) -> None:
     """Write a new .xlsx to ``target``: one report sheet per ``(params, result)`` (``result`` a
     ReportResult), registered so that ``procore-xl refresh`` can refresh it later, looking
     exactly as after a refresh (:func:`record_run`). A report with more rows than a sheet holds
     is a ConfigurationError raised before anything is written. ``name``: the file name the
-    messages give (``target`` may be a temporary file)."""
+    messages give (``target`` may be a temporary file). ``analyses``: (analysis, the index in
+    ``runs`` of the run of each of its sources): an analysis sheet over those report sheets."""
     target = Path(target)
     name = name or target.name
     runs = list(runs)
     book, entries = skeleton([(result.report, params) for params, result in runs])
+    analyses = [(analysis, indexes, add_placeholder(book, analysis, i)) for i, (analysis, indexes) in enumerate(analyses)]
     for entry, (_, result) in zip(entries, runs):
         room = EXCEL_MAX_ROWS - header_row(entry)
         if len(result.frame) > room:
@@ -65,3 +68,6 @@ def write_runs(target: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any]
         if not record_run(wb, entry, params or {}, result):
             raise ConfigurationError(f"Cannot write {name}: {wb.read(entry.sheet, ROW_MESSAGE, 2, 1, 1)[0][0]}")
     wb.save(target)
+    if analyses:
+        write_analysis_sheets(target, [(a, sheet, {s.name: entries[i] for s, i in zip(a.sources, indexes)})
+                                       for a, indexes, sheet in analyses])

@@ -54,6 +54,11 @@ class XlwingsWorkbook:
         r1, c1, r2, c2 = rect
         return self._sheet(sheet).range((r1, c1), (r2, c2))
 
+    def write_analysis(self, layout: Any) -> None:
+        """An analysis sheet (``analysis_layout.Layout``) on its new sheet: formulas and charts."""
+        from .analysis_live import write_layout
+        write_layout(self.book, layout)
+
     # -- sheets ----------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.book.sheets]

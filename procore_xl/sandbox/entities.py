@@ -171,6 +171,12 @@ def make_cost_code(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
 RFI_STATUSES = ["open", "open", "open", "closed", "draft"]
 
 
+def _rfi_due(w: World, i: int, status: str, due):
+    """Every third open RFI has its due date moved into the next weeks (extended), so that some
+    open RFIs are overdue and some are not."""
+    return w.day(-(7 + i % 21)) if status == "open" and i % 3 == 1 else due
+
+
 @entity("rfis", "project", 22, 1_000_000, rfi_count)
 def make_rfi(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     created = w.day(g.int(1, 400))
@@ -186,7 +192,7 @@ def make_rfi(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
         "number": str(number), "full_number": f"RFI-{number:04d}", "prefix": "RFI", "subject": g.subject(i),
         "status": status, "translated_status": status.capitalize(), "private": g.chance(0.1),
         "reference": g.maybe(f"Sheet A-{g.int(100, 599)}"), "link": f"https://sandbox.procore.example/{project['id']}/rfi/{number}",
-        "due_date": iso_date(created + timedelta(days=g.int(5, 21))), "initiated_at": g.ts(created),
+        "due_date": iso_date(_rfi_due(w, i, status, created + timedelta(days=g.int(5, 21)))), "initiated_at": g.ts(created),
         "time_resolved": g.ts(created + timedelta(days=g.int(1, 30))) if status == "closed" else None,
         "created_at": g.ts(created),
         "updated_at": g.ts(g.day_between(created, w.today)), "deleted": False, "deleted_at": None,
@@ -412,6 +418,12 @@ def make_budget_view(w: World, project: dict, i: int, g: Gen, _p: dict) -> dict:
     return {"name": ["Procore Standard Budget", "Forecast View"][i], "description": None, **stamps(w, g)}
 
 
+def _forecast(g: Gen, i: int, original: float, modifications: float) -> float:
+    """A forecast within the budget, except every 8th line (from the 3rd), which runs 12% over."""
+    amount = g.amount(0, original)
+    return round((original + modifications) * 1.12, 2) if i % 8 == 2 else amount
+
+
 @entity("budget_detail_rows", "budget_views", 39, 10_000, 25)
 def make_budget_row(w: World, view: dict, i: int, g: Gen, project: dict) -> dict:
     codes = w.records("cost_codes", project)
@@ -426,7 +438,8 @@ def make_budget_row(w: World, view: dict, i: int, g: Gen, project: dict) -> dict
             "original_budget_amount": original, "budget_modifications": modifications,
             "revised_budget": round(original + modifications, 2), "committed_costs": g.amount(0, original),
             "direct_costs": g.amount(0, 50_000),
-            "budget_forecast": {"id": 41 * 10**10 + view["id"] % 10**6 * 100 + i, "amount": g.amount(0, original),
+            "budget_forecast": {"id": 41 * 10**10 + view["id"] % 10**6 * 100 + i, "amount": _forecast(g, i, original,
+                                                                                                   modifications),
                                 "manual_amount": None, "automatic_amount": g.amount(0, original),
                                 "automatically_calculated": True, "calculation_strategy": "automatic", "notes": None},
             "unbudgeted_reason": None, "deletable": False, "currency_configuration": currency()}

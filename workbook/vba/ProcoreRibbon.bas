@@ -29,6 +29,10 @@ Public Sub OnInsertReport(control As IRibbonControl)
     ProcoreInsertReportMacro
 End Sub
 
+Public Sub OnInsertAnalysis(control As IRibbonControl)
+    ProcoreInsertAnalysisMacro
+End Sub
+
 Public Sub OnRefreshSheet(control As IRibbonControl)
     ProcoreRefreshSheetMacro
 End Sub
@@ -61,6 +65,10 @@ End Sub
 
 Public Sub ProcoreInsertReportMacro()
     RunPython "import procore_xl.macros as m; m.insert_report()"
+End Sub
+
+Public Sub ProcoreInsertAnalysisMacro()
+    RunPython "import procore_xl.macros as m; m.insert_analysis()"
 End Sub
 
 Public Sub ProcoreRefreshSheetMacro()

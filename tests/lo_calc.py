@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""Recalculate workbooks in headless LibreOffice (an independent calculator) and report values.
+
+Run with the system Python that has LibreOffice's ``uno`` module (python3-uno), not the venv:
+
+    /usr/bin/python3 tests/lo_calc.py spec.json      # prints one JSON list, one object per document
+
+spec.json: [{"path": "book.xlsx", "sheets": {"RFI Analysis": "A1:H120"},
+             "pdf": [["RFI Analysis", "A1:N60", "out.pdf"]] (optional)}, ...]
+One soffice for every document. Its throwaway profile sets OOXMLRecalcMode to "always", and every
+document is recalculated with ``calculateAll()`` after loading, so the values are LibreOffice's own,
+never the cached values in the file. For each document: the cell values of each sheet range (numbers
+as numbers, text as text, formula errors as "#ERR<code>"), and every chart of those sheets with the
+ranges its series read (LibreOffice's own parse of the chart parts). ``pdf``: a range of a sheet
+exported as a one-page PDF (workbook/screenshot.py makes the README's pictures from it).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def connect(pipe):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline = time.time() + 60
+    while True:
+        try:
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def cell_value(cell):
+    from com.sun.star.table.CellContentType import FORMULA, TEXT, VALUE
+    kind = cell.Type
+    if kind == FORMULA:
+        if cell.getError():
+            return f"#ERR{cell.getError()}"
+        return cell.getString() if cell.FormulaResultType2 == 2 else cell.getValue()   # FormulaResult.STRING
+    if kind == VALUE:
+        return cell.getValue()
+    if kind == TEXT:
+        return cell.getString()
+    return None
+
+
+def read_range(sheet, address):
+    rng = sheet.getCellRangeByName(address)
+    addr = rng.RangeAddress
+    rows = []
+    for r in range(addr.StartRow, addr.EndRow + 1):
+        rows.append([cell_value(sheet.getCellByPosition(c, r)) for c in range(addr.StartColumn, addr.EndColumn + 1)])
+    return rows
+
+
+def charts_of(sheet):
+    out = []
+    charts = sheet.Charts
+    for name in charts.ElementNames:
+        chart = charts.getByName(name)
+        doc = chart.EmbeddedObject
+        ranges = []
+        try:
+            for seq in doc.getDataSequences():
+                for s in (seq.getLabel(), seq.getValues()):
+                    if s is not None:
+                        ranges.append(s.getSourceRangeRepresentation())
+        except Exception as e:  # reported, the test decides
+            ranges.append(f"ERROR {e}")
+        out.append({"name": name, "ranges": [str(r) for r in chart.Ranges] if hasattr(chart, "Ranges") else [],
+                    "sequences": ranges, "title": doc.Title.String if doc.HasMainTitle else ""})
+    return out
+
+
+def export_pdf(doc, sheet_name, address, target):
+    """The range ``address`` of the sheet, recalculated, as a one-page landscape PDF."""
+    sheet = doc.Sheets.getByName(sheet_name)
+    style = doc.StyleFamilies.getByName("PageStyles").getByName(sheet.PageStyle)
+    style.IsLandscape = True
+    style.Width, style.Height = 29700, 21000
+    style.ScaleToPagesX, style.ScaleToPagesY = 1, 1
+    style.HeaderIsOn = style.FooterIsOn = False
+    selection = sheet.getCellRangeByName(address)
+    doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)), (
+        prop("FilterName", "calc_pdf_Export"),
+        prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", (prop("Selection", selection),))),
+    ))
+
+
+def inspect_doc(desktop, spec):
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(spec["path"])), "_blank", 0,
+                                       (prop("Hidden", True),))
+    try:
+        doc.calculateAll()
+        out = {"sheets": {}, "charts": {}, "names": list(doc.Sheets.ElementNames)}
+        for name, address in spec.get("sheets", {}).items():
+            if not doc.Sheets.hasByName(name):
+                out["sheets"][name] = None
+                continue
+            sheet = doc.Sheets.getByName(name)
+            out["sheets"][name] = read_range(sheet, address)
+            out["charts"][name] = charts_of(sheet)
+        for sheet_name, address, target in spec.get("pdf", []):
+            export_pdf(doc, sheet_name, address, target)
+        return out
+    finally:
+        doc.close(True)
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        specs = json.load(f)
+    profile = tempfile.mkdtemp(prefix="lo-calc-profile-")
+    os.makedirs(os.path.join(profile, "user"), exist_ok=True)
+    with open(os.path.join(profile, "user", "registrymodifications.xcu"), "w") as f:
+        f.write(RECALC_ALWAYS)
+    pipe = f"procore_lo_calc_{os.getpid()}"
+    soffice = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
+         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    desktop = None
+    try:
+        ctx = connect(pipe)
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        results = [inspect_doc(desktop, spec) for spec in specs]
+        print(json.dumps(results))
+    finally:
+        try:
+            if desktop is not None:
+                desktop.terminate()       # also when a document failed: no soffice left behind
+        except Exception:  # the bridge drops while soffice exits
+            pass
+        try:
+            soffice.wait(20)
+        except subprocess.TimeoutExpired:
+            soffice.kill()
+            soffice.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
