@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from .catalog import find_report
+from .columns import COLUMNS_ALL, HEADERS_FIELDS
 from .errors import ProcoreError
 
 MONEY = '#,##0.00;[Red]-#,##0.00'
@@ -356,9 +357,12 @@ def find_analysis(name: str) -> Analysis:
 def report_params(source: Source, given: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of ``source``'s report sheet: the person's values its report takes
     (company, project...), then the analysis's own (contract "all", the date range).
-    (When report sheets learn to choose their columns, ``source.fields`` is what this sheet
-    must keep: pass it here.)"""
+    An analysis's report sheets show every column under its field name (Columns "all", Headers
+    "fields"): the fields an analysis reads (``source.fields``) may lie outside a report's default
+    set or share a label with another field, and a field name is the one header that names exactly
+    one field, so every structured reference is exact and stays so from one refresh to the next."""
     wanted = find_report(source.report).parameters
     params = {k: v for k, v in given.items() if k in wanted and v not in (None, "")}
     params.update(source.params)
+    params.update(columns=COLUMNS_ALL, headers=HEADERS_FIELDS)
     return params
