@@ -38,9 +38,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import __version__
-from .auth import SIGNED_OUT_MESSAGE, TokenManager
+from .auth import TokenManager
 from .errors import (BadRequestError, NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreError,
-                     ProcoreServerError, RateLimitedError, SignedOutError, how_often, status_words)
+                     ProcoreServerError, RateLimitedError, how_often, status_words)
 from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
 
 log = logging.getLogger("procore_xl")
@@ -48,7 +48,10 @@ log = logging.getLogger("procore_xl")
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
 CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
 CANNOT_CONNECT = "cannot connect"
-MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again
+# 401s one request lives through while the sign-in still renews (a token expiring during a long pull,
+# other threads and processes sharing the sign-in using it up or rotating it): past this many in a row
+# Procore is refusing good tokens, which is not an expired sign-in. Only a refused refresh token is.
+MAX_REFRESHES_PER_REQUEST = 30
 RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -326,19 +329,24 @@ class ProcoreClient:
                decode: bool = True) -> _Answer:
         """One GET with retries; the body decoded, or (``decode=False``) the bytes as sent."""
         url = self._url(path)
-        rejected: set[str] = set()  # tokens refused for this request: each is refreshed once
         failures = _Failures()
+        unauthorized = 0            # 401s of this request: each renews the sign-in (or adopts a renewal)
         while True:
             token = self.tokens.access_token()
             try:
                 return self._attempt(url, params, company_id, token, decode)
             except _Unauthorized as exc:
-                if token in rejected or len(rejected) >= MAX_REFRESHES_PER_REQUEST:
-                    raise SignedOutError(SIGNED_OUT_MESSAGE, request_id=exc.request_id, status=401) from None
-                rejected.add(token)
+                unauthorized += 1
+                if unauthorized > MAX_REFRESHES_PER_REQUEST:
+                    raise ProcoreError(
+                        f"Procore refused {how_often(unauthorized, time.monotonic() - failures.started)} "
+                        f"the access token for {_describe(url)}, although the sign-in renewed each time; "
+                        f"try again later", request_id=exc.request_id, status=401) from None
                 log.info("Procore answered 401 for %s: refreshing the sign-in", _path_of(url))
                 self.stats.add(refreshes=1)
-                self.tokens.refresh(token)
+                self.tokens.refresh(token)    # SignedOutError only when Procore refuses the refresh token
+                if unauthorized > 2:          # lost the race for fresh tokens again: let the storm pass
+                    time.sleep(min(1.0, 0.02 * 2 ** (unauthorized - 3)) * random.uniform(0.5, 1.0))
             except _Retry as retry:
                 count = failures.add(retry.kind)
                 limit = self.max_retries
