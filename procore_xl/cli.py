@@ -358,10 +358,16 @@ def _add_full_option(p: argparse.ArgumentParser) -> None:
 def cmd_cache_info(args: argparse.Namespace) -> int:
     from .store import RecordStore
 
-    info = RecordStore().info()
+    store = RecordStore()
+    info = store.info()                  # a damaged store is set aside first (one warning line)
+    _warn(store.take_notices())
     oldest = info.oldest.strftime("%Y-%m-%d %H:%M UTC") if info.oldest else "-"
     print(f"Record store: {info.path}\n  size:    {info.size_bytes / 1e6:.1f} MB\n  entries: {info.entries} "
           f"endpoint calls, {info.records} records\n  oldest:  {oldest} (last complete fetch)")
+    aside = store.set_aside_files()
+    if aside:
+        print(f"  set aside: {len(aside)} damaged store(s) beside it, safe to delete: "
+              + ", ".join(p.name for p in aside))
     return 0
 
 
@@ -372,9 +378,16 @@ def cmd_cache_clear(args: argparse.Namespace) -> int:
     env = environment_name(args.env.strip()) if args.env else None
     if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
         raise ConfigurationError(f"Unknown environment {args.env!r}: use one of {', '.join([*ENVIRONMENTS, CUSTOM])}")
-    removed = RecordStore().clear(env=env)
+    store = RecordStore()
+    removed = store.clear(env=env)       # a damaged store is set aside (never deleted): nothing left to clear
+    _warn(store.take_notices())
     print(f"Removed {removed} stored endpoint call(s)" + (f" of {env}" if env else "") + ".")
     return 0
+
+
+def _warn(warnings) -> None:
+    for warning in warnings:
+        print(f"procore-xl: warning: {warning}", file=sys.stderr)
 
 
 def _cache_arguments(p: argparse.ArgumentParser) -> None:
