@@ -574,6 +574,11 @@ FAULT_OPTIONS = (
     ("--drop-every", "drop_every", 0, "every Nth API request: the connection closes without an answer"),
     ("--malformed-every", "malformed_every", 0, "every Nth API request: 200 with a truncated JSON body"),
     ("--token-uses", "token_dies_after", 1, "an access token stops working (401) after N API requests"),
+    ("--gzip-bomb-every", "gzip_bomb_every", 0, "every Nth API request: a gzip body expanding to 1 GiB"),
+    ("--huge-total-every", "huge_total_every", 0, "every Nth API request: a list whose Total says 1,000,000,000"),
+    ("--deep-nesting-every", "deep_nesting_every", 0, "every Nth API request: a record nested 10,000 levels deep"),
+    ("--object-body-every", "object_body_every", 0, "every Nth API request: an object where a list is documented"),
+    ("--scalar-list-every", "scalar_list_every", 0, 'every Nth API request: [1, "two", null] for a list'),
 )
 
 
