@@ -213,8 +213,7 @@ class RecordStore:
                 except sqlite3.DatabaseError as err:
                     if not store_file.is_damage(err):
                         raise
-                    self._set_aside_locked(store_file.identity(self.path), err)
-                    raise StoreDamaged(self._notices[-1] if self._notices else None) from None
+                    raise StoreDamaged(self._set_aside_locked(store_file.identity(self.path), err)) from None
                 found = store_file.identity(self.path)
         except (OSError, sqlite3.DatabaseError, filelock.Timeout) as err:
             raise store_file.unusable(err, self.path) or err from None
@@ -235,7 +234,8 @@ class RecordStore:
                 self._generation += 1
                 self._file = None
 
-    def _set_aside_locked(self, damaged: tuple[int, int] | None, err: BaseException) -> None:
+    def _set_aside_locked(self, damaged: tuple[int, int] | None, err: BaseException) -> str | None:
+        """Set the damaged file aside (the file lock held); the notice, None if another process did."""
         notice = store_file.set_aside(self.path, damaged, str(err))
         with self._lock:
             if notice:
@@ -243,6 +243,7 @@ class RecordStore:
             if self._file == damaged or self._file is None:
                 self._generation += 1
                 self._file = None
+        return notice
 
     def _failed(self, err: BaseException) -> BaseException:
         """What an sqlite3 error while using the store becomes: a damaged file is set aside
@@ -252,10 +253,10 @@ class RecordStore:
             self.close()            # before the rename: SQLite may checkpoint and delete its -wal
             try:
                 with self._file_lock:
-                    self._set_aside_locked(file, err)
+                    notice = self._set_aside_locked(file, err)
             except (OSError, filelock.Timeout) as lock_err:
                 return store_file.unusable(lock_err, self.path) or lock_err
-            return StoreDamaged(self._notices[-1] if self._notices else None)
+            return StoreDamaged(notice)
         return store_file.unusable(err, self.path) or err
 
     def begin(self) -> None:

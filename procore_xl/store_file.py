@@ -204,6 +204,10 @@ def set_aside(path: Path, damaged: tuple[int, int] | None, reason: str) -> str |
             os.replace(f"{path}{companion}", f"{target}{companion}")
         except FileNotFoundError:
             pass
+        except OSError as err:      # Windows: another program has it open
+            raise StoreUnusable(f"The record store {path} is damaged ({_reason(reason)}) and could not be set "
+                                f"aside ({err.strerror or err}): close the programs using it (Excel?) and delete "
+                                f"it; it holds only copies of Procore data") from None
     return (f"the record store {path} was damaged ({_reason(reason)}): it was set aside as {target.name} "
             f"(safe to delete) and a new one started; what it held is read from Procore in full again")
 
