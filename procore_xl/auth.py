@@ -570,8 +570,18 @@ class TokenManager:
             if not current or not current.get("refresh_token"):
                 self._dead_token = failed_token
                 raise SignedOutError(SIGNED_OUT_MESSAGE)
-            self._token = self._refresh_with(current["refresh_token"], failed_token,
-                                             current.get("redirect_uri") or self.settings.redirect_uri)
+            try:
+                self._token = self._refresh_with(current["refresh_token"], failed_token,
+                                                 current.get("redirect_uri") or self.settings.redirect_uri)
+            except SignedOutError:
+                # refused: expired only if no other process stored a newer pair meanwhile (a keyring
+                # that lagged behind its own last write, a process that renewed without our lock)
+                again = self.store.load(self.settings.key)
+                if not again or again.get("refresh_token") in (None, current["refresh_token"]) \
+                        or not again.get("access_token"):
+                    raise
+                log.info("Using the Procore sign-in renewed by another procore-xl process")
+                self._token, self._dead_token = again, None
 
     def _refresh_with(self, refresh_token: str, failed_token: str, redirect_uri: str) -> dict:
         """Refresh with the redirect URI the sign-in used (OOB or loopback, procore_api.md 1.4)."""

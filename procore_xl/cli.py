@@ -5,6 +5,7 @@ Every failure a user can cause ends as one line on stderr and a non-zero exit st
 from __future__ import annotations
 
 import argparse
+import builtins
 import contextlib
 import logging
 import os
@@ -17,10 +18,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
-from .errors import ConfigurationError, ProcoreError
+from .errors import ConfigurationError, ProcoreError, printable
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+
+
+def print(*values: object, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:  # noqa: A001
+    """Every line this module prints: each value through :func:`errors.printable`, so that
+    control characters in names from Procore (ESC sequences, line breaks) show escaped instead of
+    driving the terminal. Report data never goes through here (CSV on stdout is output.py's)."""
+    builtins.print(*(printable(v) for v in values), sep=sep, end=end, file=file, flush=flush)
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines (warnings, -v) with :func:`errors.printable` messages; tracebacks stay as they are."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 # -- argument groups shared by several commands ------------------------------------------
@@ -223,7 +238,7 @@ def cmd_whoami(args: argparse.Namespace) -> int:
 
 def _print_choices(choices) -> None:
     for choice in choices:
-        print(f"{choice.id}\t{choice.label}")
+        print(choice.id, choice.label, sep="\t")
 
 
 def cmd_companies(args: argparse.Namespace) -> int:
@@ -505,10 +520,17 @@ def _add_full_option(p: argparse.ArgumentParser) -> None:
 def cmd_cache_info(args: argparse.Namespace) -> int:
     from .store import RecordStore
 
-    info = RecordStore().info()
+    store = RecordStore()
+    info = store.info()                  # a damaged store is set aside first (one warning line)
+    _warn(store.take_notices())
     oldest = info.oldest.strftime("%Y-%m-%d %H:%M UTC") if info.oldest else "-"
-    print(f"Record store: {info.path}\n  size:    {info.size_bytes / 1e6:.1f} MB\n  entries: {info.entries} "
-          f"endpoint calls, {info.records} records\n  oldest:  {oldest} (last complete fetch)")
+    print(f"Record store: {info.path}", f"  size:    {info.size_bytes / 1e6:.1f} MB",
+          f"  entries: {info.entries} endpoint calls, {info.records} records",
+          f"  oldest:  {oldest} (last complete fetch)", sep="\n")
+    aside = store.set_aside_files()
+    if aside:
+        print(f"  set aside: {len(aside)} damaged store(s) beside it, safe to delete: "
+              + ", ".join(p.name for p in aside))
     return 0
 
 
@@ -519,9 +541,16 @@ def cmd_cache_clear(args: argparse.Namespace) -> int:
     env = environment_name(args.env.strip()) if args.env else None
     if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
         raise ConfigurationError(f"Unknown environment {args.env!r}: use one of {', '.join([*ENVIRONMENTS, CUSTOM])}")
-    removed = RecordStore().clear(env=env)
+    store = RecordStore()
+    removed = store.clear(env=env)       # a damaged store is set aside (never deleted): nothing left to clear
+    _warn(store.take_notices())
     print(f"Removed {removed} stored endpoint call(s)" + (f" of {env}" if env else "") + ".")
     return 0
+
+
+def _warn(warnings) -> None:
+    for warning in warnings:
+        print(f"procore-xl: warning: {warning}", file=sys.stderr)
 
 
 def _cache_arguments(p: argparse.ArgumentParser) -> None:
@@ -634,7 +663,7 @@ class _Ticker:
             waiting = client.budget.held_until - time.time()
             if waiting >= 0.5:
                 line += f", waiting {max(1, round(waiting))} s for Procore's rate limit"
-            sys.stderr.write(f"\r\033[K{line} ")
+            sys.stderr.write(f"\r\033[K{printable(line)} ")
             sys.stderr.flush()
 
 
@@ -643,7 +672,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the project's error style: one line on stderr, exit status 2."""
 
     def error(self, message: str):
-        sys.stderr.write(f"procore-xl: error: {message} (see `{self.prog} --help`)\n")
+        sys.stderr.write(f"procore-xl: error: {printable(message)} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_ERROR)
 
     def parse_known_args(self, args=None, namespace=None):
@@ -743,6 +772,11 @@ FAULT_OPTIONS = (
     ("--drop-every", "drop_every", 0, "every Nth API request: the connection closes without an answer"),
     ("--malformed-every", "malformed_every", 0, "every Nth API request: 200 with a truncated JSON body"),
     ("--token-uses", "token_dies_after", 1, "an access token stops working (401) after N API requests"),
+    ("--gzip-bomb-every", "gzip_bomb_every", 0, "every Nth API request: a gzip body expanding to 1 GiB"),
+    ("--huge-total-every", "huge_total_every", 0, "every Nth API request: a list whose Total says 1,000,000,000"),
+    ("--deep-nesting-every", "deep_nesting_every", 0, "every Nth API request: a record nested 10,000 levels deep"),
+    ("--object-body-every", "object_body_every", 0, "every Nth API request: an object where a list is documented"),
+    ("--scalar-list-every", "scalar_list_every", 0, 'every Nth API request: [1, "two", null] for a list'),
 )
 
 
@@ -877,7 +911,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
-    logging.basicConfig(level=logging.WARNING, format="procore-xl: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("procore-xl: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     if args.verbose:   # our own requests, waits and retries (never a token); not urllib3's chatter
         logging.getLogger("procore_xl").setLevel(logging.DEBUG)
     previous = _stop_at_once_on_signals()

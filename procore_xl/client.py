@@ -38,9 +38,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import __version__
-from .auth import SIGNED_OUT_MESSAGE, TokenManager
+from .answers import CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, checked_rows, read_capped, too_deep
+from .auth import TokenManager
 from .errors import (BadRequestError, NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreError,
-                     ProcoreServerError, RateLimitedError, SignedOutError, how_often, status_words)
+                     ProcoreServerError, RateLimitedError, how_often, status_words)
 from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
 
 log = logging.getLogger("procore_xl")
@@ -48,7 +49,10 @@ log = logging.getLogger("procore_xl")
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
 CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
 CANNOT_CONNECT = "cannot connect"
-MAX_REFRESHES_PER_REQUEST = 5  # a fresh token that dies again (expiry during a long pull) is refreshed again
+# 401s one request lives through while the sign-in still renews (a token expiring during a long pull,
+# other threads and processes sharing the sign-in using it up or rotating it): past this many in a row
+# Procore is refusing good tokens, which is not an expired sign-in. Only a refused refresh token is.
+MAX_REFRESHES_PER_REQUEST = 30
 RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -133,13 +137,14 @@ class ProcoreClient:
     def __init__(self, api_url: str, tokens: TokenManager, *, per_page: int = 1000, max_workers: int = 8,
                  timeout: float = 60, max_retries: int = 6, user_agent: str = DEFAULT_USER_AGENT,
                  backoff: float = 0.5, max_backoff: float = 20.0, max_rate_wait: float = DEFAULT_MAX_WAIT,
-                 rate_budget: RateBudget | None = None):
+                 rate_budget: RateBudget | None = None, max_body_bytes: int = MAX_BODY_BYTES):
         self.api_url = api_url.rstrip("/")
         self.tokens = tokens
         self.per_page = per_page
         self.max_workers = max_workers
         self.timeout = timeout
         self.max_retries = max_retries
+        self.max_body_bytes = max_body_bytes
         self.user_agent = user_agent
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -217,7 +222,7 @@ class ProcoreClient:
         first = self._fetch(path, {**params, "page": 1, "per_page": requested}, company_id)
         if first_headers is not None:
             first_headers["headers"] = first.headers
-        rows = _rows(first.body)
+        rows = self._rows(first.body, path)
         if rows is None:
             yield [first.body]
             return
@@ -230,15 +235,29 @@ class ProcoreClient:
         count = len(rows)
         yield rows
         wanted = limit if total is None else min(limit, total)
-        if total is not None and count < wanted:
-            for answer in self._fetch_pages(path, params, size, range(2, math.ceil(wanted / size) + 1),
+        # a page shorter than the Per-Page Procore stated is the last, whatever Total says
+        ended = _int_header(headers, "Per-Page") is not None and len(rows) < size
+        if total is not None and count < wanted and not ended:
+            implied = math.ceil(wanted / size)
+            previous = rows
+            for answer in self._fetch_pages(path, params, size, range(2, min(implied, MAX_PAGES) + 1),
                                             company_id):
-                page_rows = _rows(answer.body) or []
+                page_rows = self._rows(answer.body, path) or []
                 headers = answer.headers
                 del answer
+                if page_rows and page_rows == previous:      # the same page again: paging is ignored
+                    ended = True
+                    break
                 count += len(page_rows)
                 yield page_rows
-        next_url = _next_link(headers)
+                previous = page_rows
+                if len(page_rows) < size:                    # short or empty: the end (Total overstated)
+                    ended = True
+                    break
+            else:
+                if implied > MAX_PAGES:
+                    raise self._too_many_pages(path, total)
+        next_url = None if ended else _next_link(headers)
         if next_url is None and total is None and size <= count < limit:
             yield from self._count_pages_on(path, params, size, rows, company_id, limit=limit)
             return
@@ -246,11 +265,16 @@ class ProcoreClient:
 
     def _follow_links(self, next_url: str | None, count: int, company_id: int | str | None,
                       limit: float = math.inf) -> Iterator[list]:
-        """Follow rel="next" one page after the other (until ``limit`` rows)."""
-        while next_url and count < limit:
+        """Follow rel="next" one page after the other (until ``limit`` rows, an empty page or a
+        link already followed)."""
+        followed: set[str] = set()
+        while next_url and count < limit and next_url not in followed:
+            if len(followed) >= MAX_PAGES:
+                raise self._too_many_pages(next_url, None)
+            followed.add(next_url)
             answer = self._fetch(next_url, None, company_id)
             self.stats.add(pages=1)
-            page_rows = _rows(answer.body) or []
+            page_rows = self._rows(answer.body, next_url) or []
             count += len(page_rows)
             yield page_rows
             next_url = _next_link(answer.headers) if page_rows else None
@@ -265,7 +289,7 @@ class ProcoreClient:
         page = 2
         while True:
             answer = self._fetch(path, {**params, "page": page, "per_page": size}, company_id)
-            page_rows = _rows(answer.body) or []
+            page_rows = self._rows(answer.body, path) or []
             self.stats.add(pages=1)
             fresh = [r for r in page_rows if _row_key(r) not in seen]
             if not fresh:
@@ -275,7 +299,20 @@ class ProcoreClient:
             yield fresh
             if len(page_rows) < size or count >= limit:
                 return
+            if page >= MAX_PAGES:
+                raise self._too_many_pages(path, None)
             page += 1
+
+    def _rows(self, body: Any, path: str) -> list | None:
+        """The records of a list answer (None: not a list), refused where the reference documents
+        a list of records and the answer is something else."""
+        return checked_rows(_rows(body), body, path, _describe(self._url(path)))
+
+    def _too_many_pages(self, path: str, total: int | None) -> ProcoreError:
+        said = f" (its Total says {total:,} records)" if total is not None else ""
+        return ProcoreServerError(f"Procore listed more than {MAX_PAGES:,} pages of {_describe(self._url(path))}"
+                                  f"{said}: procore-xl stops there rather than read without end; add filters "
+                                  f"or a shorter date range")
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -305,14 +342,15 @@ class ProcoreClient:
             return answer
 
         todo = iter(pages)
+        # asked ahead: 2 pages at first, one more for each page read, up to max_workers (a Total
+        # that overstates the list costs a few requests past its end, not a burst of max_workers)
         ahead: deque[tuple[int, Future]] = deque((page, self._executor.submit(one, page))
-                                                 for page in itertools.islice(todo, self.max_workers))
+                                                 for page in itertools.islice(todo, min(2, self.max_workers)))
         try:
             while ahead:
                 page, future = ahead.popleft()
                 answer = future.result()                 # the first failure, in page order, ends it
-                following = next(todo, None)
-                if following is not None:
+                for following in itertools.islice(todo, 2 if len(ahead) + 2 <= self.max_workers else 1):
                     ahead.append((following, self._executor.submit(one, following)))
                 try:
                     answer = _Answer(self._decode(answer.body, path, None), answer.headers)
@@ -332,19 +370,24 @@ class ProcoreClient:
                decode: bool = True) -> _Answer:
         """One GET with retries; the body decoded, or (``decode=False``) the bytes as sent."""
         url = self._url(path)
-        rejected: set[str] = set()  # tokens refused for this request: each is refreshed once
         failures = _Failures()
+        unauthorized = 0            # 401s of this request: each renews the sign-in (or adopts a renewal)
         while True:
             token = self.tokens.access_token()
             try:
                 return self._attempt(url, params, company_id, token, decode)
             except _Unauthorized as exc:
-                if token in rejected or len(rejected) >= MAX_REFRESHES_PER_REQUEST:
-                    raise SignedOutError(SIGNED_OUT_MESSAGE, request_id=exc.request_id, status=401) from None
-                rejected.add(token)
+                unauthorized += 1
+                if unauthorized > MAX_REFRESHES_PER_REQUEST:
+                    raise ProcoreError(
+                        f"Procore refused {how_often(unauthorized, time.monotonic() - failures.started)} "
+                        f"the access token for {_describe(url)}, although the sign-in renewed each time; "
+                        f"try again later", request_id=exc.request_id, status=401) from None
                 log.info("Procore answered 401 for %s: refreshing the sign-in", _path_of(url))
                 self.stats.add(refreshes=1)
-                self.tokens.refresh(token)
+                self.tokens.refresh(token)    # SignedOutError only when Procore refuses the refresh token
+                if unauthorized > 2:          # lost the race for fresh tokens again: let the storm pass
+                    time.sleep(min(1.0, 0.02 * 2 ** (unauthorized - 3)) * random.uniform(0.5, 1.0))
             except _Retry as retry:
                 count = failures.add(retry.kind)
                 limit = self.max_retries
@@ -369,8 +412,15 @@ class ProcoreClient:
             self.budget.acquire()
             try:
                 self.stats.add(api_requests=1)
-                response = self._session.get(url, params=params, headers=headers, timeout=self.timeout)
-                content = response.content
+                response = self._session.get(url, params=params, headers=headers, timeout=self.timeout,
+                                             stream=True)
+                try:      # decompressed a chunk at a time, and refused past max_body_bytes
+                    content = read_capped(response.iter_content(CHUNK_BYTES), self.max_body_bytes,
+                                          _describe(url))
+                except BaseException:
+                    response.close()
+                    raise
+                response._content, response._content_consumed = content, True   # for error_detail()
                 self.budget.observe(response.headers)
             except _TRANSPORT_ERRORS as exc:
                 raise self._transport_retry(exc) from None
@@ -397,11 +447,15 @@ class ProcoreClient:
         if not content.strip():
             return None
         try:
-            return requests.models.complexjson.loads(content)
+            body = requests.models.complexjson.loads(content)
+        except RecursionError:
+            raise too_deep(_describe(url)) from None
         except ValueError:
             raise _Retry("malformed JSON body", final=lambda what: ProcoreServerError(
                 f"Procore sent an unreadable answer for {_describe(url)} {what}; try again later",
                 request_id=request_id)) from None
+        check_depth(body, _describe(url))
+        return body
 
     def _transport_retry(self, exc: Exception) -> _Retry:
         if _is_connect_failure(exc):

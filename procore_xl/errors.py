@@ -7,6 +7,7 @@ or a client secret. Errors that come from an HTTP response carry Procore's reque
 """
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 
@@ -94,3 +95,26 @@ def how_often(times: int, seconds: float) -> str:
     else:
         span = f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
     return f"{words} in {span}"
+
+
+# -- text for a terminal -------------------------------------------------------------------------
+# C0 and C1 control characters (ESC, BEL, CR, LF, TAB, ...), DEL, the bidirectional overrides
+# and isolates that reorder what a terminal shows, and lone surrogates (which no terminal encoding
+# holds): shown as escapes, so that a name from Procore can neither drive the terminal nor break
+# or disguise the line it is printed in.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: object) -> str:
+    """``text`` for one line on a terminal: control characters shown escaped (ESC as ``\\x1b``,
+    a line break as ``\\n``). The one helper every line the CLI prints goes through."""
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

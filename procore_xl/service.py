@@ -23,12 +23,13 @@ from .environments import Settings, load_settings
 from .errors import ConfigurationError
 from .incremental import DEFAULT_MAX_AGE, StoredClient
 from .runner import ReportResult, drop_records, run_report
-from .store import RecordStore, Scope, StoreInfo
+from .store import RecordStore, Scope, StoreDamaged, StoreInfo, StoreUnusable
 from .tokens import TokenStore, default_token_store, stored_client_secret
 
 
 FULL_REFRESH_DAYS_VARIABLE = "PROCORE_XL_FULL_REFRESH_DAYS"
 UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this long are forgotten
+STORE_TRIES = 3      # runs started again on a new record store when the one in use turns out damaged
 _full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
 
 
@@ -44,6 +45,18 @@ def full_refresh_age(environ: Mapping[str, str] = os.environ) -> timedelta:
     if days < 0:
         raise ConfigurationError(f"{FULL_REFRESH_DAYS_VARIABLE}={text!r}: give a number of days (0 or more)")
     return timedelta(days=days)
+
+
+class _Sink:
+    """A run's ``records`` sink that knows whether it was given anything (a run started again
+    after its record store was set aside must not hand the same records out twice)."""
+
+    def __init__(self, sink: Callable[[list[dict]], None]):
+        self.sink, self.used = sink, False
+
+    def __call__(self, batch: list[dict]) -> None:
+        self.used = self.used or bool(batch)
+        self.sink(batch)
 
 
 class ProcoreService:
@@ -159,9 +172,25 @@ class ProcoreService:
         takes the raw records batch by batch (see ``run_report``). Without it they are let go
         as they are flattened (a sheet, a formula or a CSV needs the table alone; the raw
         records of 20,000 RFIs would hold about 140 MB until the run ends)."""
-        client = StoredClient(self.client, self.records, Scope.of(self.settings),
-                              full=full or _full_refresh.get(), max_age=self.full_refresh_after)
-        return run_report(client, report, params, discovery=self.discovery, records=records or drop_records)
+        store = self.records
+        sink = _Sink(records or drop_records)
+        for _ in range(STORE_TRIES):
+            store.begin()
+            client = StoredClient(self.client, store, Scope.of(self.settings),
+                                  full=full or _full_refresh.get(), max_age=self.full_refresh_after)
+            try:
+                result = run_report(client, report, params, discovery=self.discovery, records=sink)
+            except StoreDamaged as damaged:   # set aside (by us or another process): start again on the new one
+                if sink.used and records is not None:
+                    notices = " ".join(store.take_notices()) or str(damaged)
+                    raise StoreUnusable(f"{notices[0].upper()}{notices[1:]}; this run had already written "
+                                        f"records out: run it again") from None
+                continue
+            result.warnings[:0] = store.take_notices()
+            return result
+        raise StoreUnusable(f"The record store {store.path} was found damaged {STORE_TRIES} times during one "
+                            f"run: close the programs using it and delete it (it holds only copies of Procore "
+                            f"data)")
 
     @contextlib.contextmanager
     def full_refresh(self) -> Iterator[None]:

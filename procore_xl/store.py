@@ -13,22 +13,28 @@ turn, and every save is one transaction, so a reader sees a call's old records o
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-import itertools
 import json
 import os
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+import filelock
+
+from . import store_file
 from .environments import Settings, data_dir
+from .store_file import StoreDamaged, StoreUnusable
+
+__all__ = ["CallKey", "RecordStore", "Scope", "StoreDamaged", "StoreInfo", "StoreUnusable", "StoredCall",
+           "iso_time", "record_id", "store_path", "stored_row"]
 
 STORE_FILE_NAME = "records.sqlite3"
-BUSY_TIMEOUT_SECONDS = 60
+KEPT_TRIES = 3                        # info / clear / prune: new stores tried before giving up
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
     key TEXT PRIMARY KEY,        -- sha256 of the fields below
@@ -54,6 +60,11 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_id ON records(call, id);
 """
+
+
+TABLES = {"calls": ("key", "env", "api_url", "app", "company", "path", "query", "fetched_at", "full_at",
+                    "version", "count", "paged", "saved_at"),
+          "records": ("call", "pos", "id", "data")}    # what SCHEMA makes: any other file is not ours
 
 
 def store_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -116,7 +127,29 @@ def iso_time(moment: datetime) -> str:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        raise sqlite3.DatabaseError(f"malformed time {str(text)[:40]!r} in the store") from None
+
+
+def _loads(data: str) -> Any:
+    """A stored record; text that is not JSON (or not text) means a damaged store."""
+    try:
+        return json.loads(data)
+    except (TypeError, ValueError, RecursionError):
+        raise sqlite3.DatabaseError("malformed record in the store") from None
+
+
+def _guarded(method):
+    """sqlite3 errors of a store operation as RecordStore._failed makes them."""
+    @functools.wraps(method)
+    def guarded(self: "RecordStore", *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            raise self._failed(err) from None
+    return guarded
 
 
 def parse_stamp(value: Any) -> datetime | None:
@@ -155,50 +188,121 @@ def _dumps(value: Any) -> str:
 
 
 class RecordStore:
-    """The SQLite record store. Thread-safe (one connection per thread); safe across processes."""
+    """The SQLite record store. Thread-safe (one connection per thread); safe across processes.
+
+    A damaged file is set aside and a new one started (:mod:`procore_xl.store_file`); the
+    operation that found it raises :class:`StoreDamaged` so that the caller starts its run again
+    (:meth:`take_notices` then holds the one warning to show). ``info``, ``clear`` and ``prune``
+    start again by themselves. A store that cannot be written raises :class:`StoreUnusable`."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else store_path()
         self._local = threading.local()
-        self._ready = False
-        self._ready_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._file_lock = store_file.lock(self.path)
+        self._generation = 0          # +1 each time the file in use is given up (damaged or replaced)
+        self._begun = 0               # the generation the latest run began with (begin())
+        self._file: tuple[int, int] | None = None    # (device, inode) this generation works on
+        self._notices: list[str] = []
 
     # -- connection -------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
+        """This thread's connection to the file of the current generation. A file replaced under
+        this process (another process set it aside) raises StoreDamaged: what this run read may
+        have come from the old file."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.generation == self._generation:
+            if store_file.identity(self.path) == local.file:
+                return conn
+            self._give_up(local.file)
+            raise StoreDamaged(None)
         if conn is not None:
-            return conn
-        with self._ready_lock:
-            if not self._ready:
-                self._create_file()
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        with self._ready_lock:
-            if not self._ready:
-                _set_up(conn)
-                self._ready = True
-        self._local.conn = conn
+            self.close()
+            if local.generation >= self._begun:     # this run's file was given up while in use
+                raise StoreDamaged(None)
+        generation = self._generation
+        try:
+            store_file.check_writable(self.path)
+            with self._file_lock:
+                try:
+                    conn = store_file.connect(self.path, SCHEMA, TABLES)
+                except sqlite3.DatabaseError as err:
+                    if not store_file.is_damage(err):
+                        raise
+                    raise StoreDamaged(self._set_aside_locked(store_file.identity(self.path), err)) from None
+                found = store_file.identity(self.path)
+        except (OSError, sqlite3.DatabaseError, filelock.Timeout) as err:
+            raise store_file.unusable(err, self.path) or err from None
+        with self._lock:
+            if self._generation == generation and self._file is None:
+                self._file = found
+            if self._generation != generation or self._file != found:   # replaced while in use
+                conn.close()
+                self._give_up(self._file)
+                raise StoreDamaged(None)
+        local.conn, local.generation, local.file = conn, generation, found
         return conn
 
-    def _create_file(self) -> None:
-        """The folder and an empty file readable by the user only (SQLite's -wal and -shm files
-        take the database file's permissions)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
-        if os.name != "nt":
-            os.chmod(self.path, 0o600)
+    def _give_up(self, file: tuple[int, int] | None) -> None:
+        """Stop using ``file``: the next connection opens the file in place now."""
+        with self._lock:
+            if self._file == file or self._file is None:
+                self._generation += 1
+                self._file = None
+
+    def _set_aside_locked(self, damaged: tuple[int, int] | None, err: BaseException) -> str | None:
+        """Set the damaged file aside (the file lock held); the notice, None if another process did."""
+        notice = store_file.set_aside(self.path, damaged, str(err))
+        with self._lock:
+            if notice:
+                self._notices.append(notice)
+            if self._file == damaged or self._file is None:
+                self._generation += 1
+                self._file = None
+        return notice
+
+    def _failed(self, err: BaseException) -> BaseException:
+        """What an sqlite3 error while using the store becomes: a damaged file is set aside
+        (StoreDamaged); a read-only or full one is a StoreUnusable; anything else stays."""
+        if store_file.is_damage(err):
+            file = getattr(self._local, "file", None)
+            self.close()            # before the rename: SQLite may checkpoint and delete its -wal
+            try:
+                with self._file_lock:
+                    notice = self._set_aside_locked(file, err)
+            except (OSError, filelock.Timeout) as lock_err:
+                return store_file.unusable(lock_err, self.path) or lock_err
+            return StoreDamaged(notice)
+        return store_file.unusable(err, self.path) or err
+
+    def begin(self) -> None:
+        """Before a run: use the file in place now (another process may have replaced it).
+        Connections of earlier generations are then replaced quietly; during the run, a file
+        given up raises StoreDamaged in every thread that had read from it."""
+        with self._lock:
+            if self._file is not None and store_file.identity(self.path) != self._file:
+                self._generation += 1
+                self._file = None
+            self._begun = self._generation
+
+    def take_notices(self) -> list[str]:
+        """The warnings about stores set aside since the last call (each given once)."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
             self._local.conn = None
 
     # -- reading ----------------------------------------------------------------------------------
+    @_guarded
     def load(self, key: CallKey, *, records: bool = True) -> StoredCall | None:
         """The stored call; ``records=False``: its times and flags only (``records`` empty)."""
         conn = self._connect()
@@ -206,12 +310,18 @@ class RecordStore:
                            (key.digest,)).fetchone()
         if row is None:
             return None
-        data = [json.loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
+        data = [_loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
                                                        (key.digest,))] if records else []
         return StoredCall(_parse(row[0]), _parse(row[1]), row[2], bool(row[3]), data)
 
     def pages(self, key: CallKey, size: int) -> Iterator[list[Any]]:
         """The call's records in Procore's order, ``size`` at a time (never all held)."""
+        try:
+            yield from self._pages(key, size)
+        except sqlite3.DatabaseError as err:
+            raise self._failed(err) from None
+
+    def _pages(self, key: CallKey, size: int) -> Iterator[list[Any]]:
         conn = self._connect()
         last = -1
         while True:
@@ -220,8 +330,9 @@ class RecordStore:
             if not rows:
                 return
             last = rows[-1][0]
-            yield [json.loads(d) for _, d in rows]
+            yield [_loads(d) for _, d in rows]
 
+    @_guarded
     def shape(self, key: CallKey) -> tuple[int, bool]:
         """(records held, whether any of them has no id) of a stored call."""
         conn = self._connect()
@@ -230,16 +341,19 @@ class RecordStore:
                                (key.digest,)).fetchone() is not None
         return count, unkeyed
 
+    @_guarded
     def unknown_ids(self, key: CallKey, ids: Iterable[str]) -> set[str]:
         """The ``ids`` the call holds no record for."""
         conn = self._connect()
         return {i for i in set(ids) if conn.execute("SELECT 1 FROM records WHERE call = ? AND id = ? LIMIT 1",
                                                     (key.digest, i)).fetchone() is None}
 
+    @_guarded
     def different(self, key: CallKey, records: Iterable[dict]) -> int:
         """How many of ``records`` the call holds under another content or not at all (by id)."""
         return len(self.changed_of(key, records))
 
+    @_guarded
     def changed_of(self, key: CallKey, records: Iterable[dict]) -> list[dict]:
         """The ``records`` the call holds under another content or not at all (by id)."""
         conn = self._connect()
@@ -247,15 +361,17 @@ class RecordStore:
         for record in records:
             held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?",
                                 (key.digest, record_id(record))).fetchone()
-            if held is None or json.loads(held[0]) != record:
+            if held is None or _loads(held[0]) != record:
                 out.append(record)
         return out
 
+    @_guarded
     def held_ids(self, key: CallKey, ids: Iterable[str]) -> set[str]:
         """The ``ids`` the call holds a record for."""
         wanted = set(ids)
         return wanted - self.unknown_ids(key, wanted)
 
+    @_guarded
     def newest_stamp(self, key: CallKey) -> datetime | None:
         """The latest ``updated_at`` among the call's records (None: none carries one)."""
         row = self._connect().execute(
@@ -263,6 +379,7 @@ class RecordStore:
             "AND json_type(data, '$.updated_at') = 'text'", (key.digest,)).fetchone()
         return parse_stamp(row[0]) if row and row[0] else None
 
+    @_guarded
     def lacking(self, key: CallKey, paths: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
         """The field paths (``("location", "code")``) no record of the call has: a nested one
         only where some record holds its parent object (a field that was null is not new)."""
@@ -291,6 +408,7 @@ class RecordStore:
         self.save_rows(key, (stored_row(r) for r in records), server_time=server_time, version=version,
                        paged=paged)
 
+    @_guarded
     def save_rows(self, key: CallKey, rows: Iterable[tuple[str | None, str]], *, server_time: datetime,
                   version: str | None, paged: bool) -> None:
         """:meth:`save` for records already made :func:`stored_row`."""
@@ -308,6 +426,7 @@ class RecordStore:
             conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", numbered())
             conn.execute("UPDATE calls SET count = ? WHERE key = ?", (count, key.digest))
 
+    @_guarded
     def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime,
               deleted: Iterable[str] = ()) -> int:
         """Records changed or added since the last fetch, by id: a changed record keeps its place,
@@ -326,7 +445,7 @@ class RecordStore:
             for record in changed:
                 rid, data = stored_row(record)
                 held = conn.execute("SELECT data FROM records WHERE call = ? AND id = ?", (key.digest, rid)).fetchone()
-                if held is not None and json.loads(held[0]) == record:
+                if held is not None and _loads(held[0]) == record:
                     continue
                 different += 1
                 if held is not None:
@@ -353,26 +472,46 @@ class RecordStore:
     def _write(self):
         return _Transaction(self._connect())
 
-    # -- housekeeping -----------------------------------------------------------------------------
+    # -- housekeeping: these work on a damaged store too (it is set aside, a new one started) --------
+    def _kept(self, operation):
+        """``operation()`` on the store, on a new one if the file in place is damaged."""
+        for _ in range(KEPT_TRIES - 1):
+            try:
+                return _guarded(lambda self: operation())(self)
+            except StoreDamaged:
+                continue
+        try:
+            return _guarded(lambda self: operation())(self)
+        except StoreDamaged:
+            raise StoreUnusable(f"The record store {self.path} was found damaged {KEPT_TRIES} times in a row: "
+                                f"close the programs using it and delete it (it holds only copies of Procore "
+                                f"data)") from None
+
     def info(self) -> StoreInfo:
         if not self.path.exists():
             return StoreInfo(self.path, 0, 0, 0, None)
-        conn = self._connect()
-        entries, oldest = conn.execute("SELECT COUNT(*), MIN(full_at) FROM calls").fetchone()
-        records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-        return StoreInfo(self.path, size, entries, records, _parse(oldest) if oldest else None)
+
+        def read() -> StoreInfo:
+            conn = self._connect()
+            entries, oldest = conn.execute("SELECT COUNT(*), MIN(full_at) FROM calls").fetchone()
+            records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+            return StoreInfo(self.path, size, entries, records, _parse(oldest) if oldest else None)
+        return self._kept(read)
 
     def prune(self, not_saved_for: timedelta) -> int:
         """Forget calls not saved for that long (parameters no longer used, a sandbox long gone)."""
         if not self.path.exists():
             return 0
         cutoff = iso_time(datetime.now(timezone.utc) - not_saved_for)
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM calls WHERE saved_at < ?", (cutoff,)).rowcount
-            if removed:
-                conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
-        return removed
+
+        def prune() -> int:
+            with self._write() as conn:
+                removed = conn.execute("DELETE FROM calls WHERE saved_at < ?", (cutoff,)).rowcount
+                if removed:
+                    conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
+            return removed
+        return self._kept(prune)
 
     def clear(self, env: str | None = None, api_url: str | None = None) -> int:
         """Forget the records of one environment (and API host), or all; returns the calls removed."""
@@ -386,28 +525,19 @@ class RecordStore:
             where.append("api_url = ?")
             args.append(api_url.rstrip("/"))
         clause = (" WHERE " + " AND ".join(where)) if where else ""
-        with self._write() as conn:
-            removed = conn.execute(f"DELETE FROM calls{clause}", args).rowcount
-            conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
-        if not where:
-            self._connect().execute("VACUUM")
-        return removed
 
+        def clear() -> int:
+            with self._write() as conn:
+                removed = conn.execute(f"DELETE FROM calls{clause}", args).rowcount
+                conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
+            if not where:
+                self._connect().execute("VACUUM")
+            return removed
+        return self._kept(clear)
 
-def _set_up(conn: sqlite3.Connection) -> None:
-    """WAL mode and the tables. Several processes opening a new store at once race for the lock
-    that switching to WAL takes, and SQLite answers "database is locked" at once rather than wait
-    (its busy handler does not apply): try again, a little later each time, up to the busy timeout."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    for attempt in itertools.count():
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
-            return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() > deadline:
-                raise
-            time.sleep(min(0.5, 0.01 * 2 ** attempt))
+    def set_aside_files(self) -> list[Path]:
+        """Damaged stores set aside beside this one (never deleted by procore-xl)."""
+        return store_file.set_aside_files(self.path)
 
 
 class _Transaction:

@@ -101,3 +101,32 @@ def test_a_half_written_keyring_file_is_read_again(sandbox, shared_keyring, brow
     path.write_bytes(content[: len(content) * 2 // 3])      # cut mid-value: unreadable for a moment
     threading.Timer(0.05, path.write_bytes, args=(content,)).start()
     assert KeyringTokenStore().load(settings.key)["access_token"] == token["access_token"]
+
+
+STORM_ROUNDS = 2
+
+
+def test_a_token_storm_never_says_expired_while_the_sign_in_is_good(shared_keyring, tmp_path, isolated_home):
+    """Eight pulls at once, twice, sharing one sign-in while every access token dies after 3 uses:
+    requests keep losing their token to the other pulls' uses and renewals. Each pull retries
+    with the token another process stored; none says the sign-in expired (its refresh token is
+    good all along), and none turns into the service account."""
+    with SandboxServer(SandboxConfig(port=0, rfis_per_project=300)) as sandbox:
+        sandbox.faults.latency_ms = 5
+        sandbox.faults.token_dies_after = 3
+        login(sandbox_settings(sandbox), KeyringTokenStore(), open_browser=ConsentBrowser(), timeout=20)
+        env = child_environment(sandbox, tmp_path, isolated_home)
+        procore_xl = str(Path(sys.executable).with_name("procore-xl"))
+        failures = []
+        for round_ in range(STORM_ROUNDS):
+            outs = [tmp_path / f"storm-{round_}-{i}.csv" for i in range(PROCESSES)]
+            children = [subprocess.Popen([procore_xl, "pull", "RFIs", "--company", "8001", "--project", "all",
+                                          "--full", "--out", str(out)], env=env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True) for out in outs]
+            results = [(*child.communicate(timeout=300), child.returncode) for child in children]
+            failures += [err.strip() for _, err, code in results if code != 0]
+            assert all(out.exists() for out, (_, _, code) in zip(outs, results) if code == 0)
+        assert failures == []
+        assert sandbox.oauth.reused_refresh_tokens == 0
+        assert sandbox.oauth.grants["client_credentials"] == 0
+        assert sandbox.oauth.grants["refresh_token"] >= PROCESSES

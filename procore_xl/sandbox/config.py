@@ -30,6 +30,13 @@ class Faults:
     malformed_every: int | None = None   # every Nth API request: 200 with a truncated JSON body
     gone_paths: frozenset[str] = frozenset()  # these API paths answer 404 (records deleted since listed)
     clock_skew_seconds: int = 0          # the Date header runs this far ahead (negative: behind) of updated_at
+    # hostile or broken answers (200s), every Nth API request:
+    gzip_bomb_every: int | None = None   # a gzip body that expands to gzip_bomb_mib MiB of JSON whitespace
+    gzip_bomb_mib: int = 1024
+    huge_total_every: int | None = None  # a list answer whose Total header says 1,000,000,000
+    deep_nesting_every: int | None = None  # a list of one record with a field nested 10,000 levels deep
+    object_body_every: int | None = None  # a list answer's first record alone: an object where a list is documented
+    scalar_list_every: int | None = None  # a list answer of [1, "two", null]: not records
 
     def copy(self) -> "Faults":
         return dataclasses.replace(self)

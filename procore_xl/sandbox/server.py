@@ -15,7 +15,7 @@ from .. import reference
 from .admin import RECORDS_PATH, handle_change, is_loopback
 from .config import Faults, SandboxConfig
 from .entities import SPECS
-from .faults import Fault, FaultInjector, rate_limited_headers
+from .faults import Fault, FaultInjector, hostile, rate_limited_headers
 from .httputil import Response, bearer_token, json_response, parse_form
 from .oauth import OAuthProvider
 from .paging import PagingError, paginate
@@ -267,6 +267,9 @@ class ApiCall:
         response = self._serve(token_value)
         if fault is Fault.MALFORMED and response.status == 200:
             response.body = response.body[: max(len(response.body) // 2, 1)]
+        elif fault is not None:
+            response.body, response.headers = hostile(fault, response.status, response.body, response.headers,
+                                                      self.sandbox.faults)
         return response
 
     def _serve(self, token_value: str | None) -> Response:

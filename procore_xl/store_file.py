@@ -1,0 +1,221 @@
+"""The record store's SQLite file: opened under a lock, checked, and set aside when damaged.
+
+The record store (:mod:`procore_xl.store`) holds copies of Procore data only, so a damaged file
+is never a reason to stop: it is set aside (renamed beside itself with a time stamp, its ``-wal``
+and ``-shm`` companions too, never deleted) and a new one is started, which the next read fills
+in full. Damage is what SQLite calls a corrupt or foreign file (truncated, overwritten, malformed,
+another program's database) and stored text that does not parse.
+
+Several processes share the file (Excel's UDF server, a scheduled refresh, a terminal). Opening a
+connection and setting the file aside both happen under one cross-process lock (``<file>.lock``),
+and a file is set aside only if it is still the very file (device and inode) found damaged: when
+two processes find the same damaged file, the first renames it and the second finds the first
+one's new store in its place and uses it. A connection already open on the renamed file goes on
+reading its own (old) file; SQLite notices that its file moved and neither checkpoints into nor
+deletes the new file's companions when it closes.
+
+A file that cannot be written (read-only file or folder) is a :class:`StoreUnusable` error that
+names the file and the fix; so is a store another process keeps locked past the busy timeout.
+"""
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import sqlite3
+import stat
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import filelock
+
+from .errors import ProcoreError
+
+BUSY_TIMEOUT_SECONDS = 60
+LOCK_TIMEOUT_SECONDS = 120
+COMPANIONS = ("", "-wal", "-shm")        # the database file and SQLite's companions, renamed together
+DAMAGED_MARK = "-damaged-"
+
+# SQLite's primary result codes (sqlite3.h)
+_SQLITE_ERROR, _BUSY, _LOCKED, _READONLY, _IOERR = 1, 5, 6, 8, 10
+_CORRUPT, _FULL, _CANTOPEN, _PERM, _NOTADB = 11, 13, 14, 3, 26
+_FOREIGN_SCHEMA_WORDS = ("no such table", "no such column", "has no column")
+
+
+class StoreUnusable(ProcoreError):
+    """The record store cannot be used: read-only, locked too long, the disk full."""
+
+
+class StoreDamaged(Exception):
+    """Internal: the store file this process was using was found damaged (and set aside) or was
+    replaced by another process's new store. What was read from it this run cannot be trusted:
+    the run starts again on the file now in place. ``notice`` is the warning to show (None when
+    another process set the file aside)."""
+
+    def __init__(self, notice: str | None):
+        super().__init__(notice or "the record store was replaced by another process")
+        self.notice = notice
+
+
+def identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path`` now; None when there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def lock(path: Path) -> filelock.FileLock:
+    """The cross-process lock held while a connection opens the file or the file is set aside."""
+    return filelock.FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
+
+
+def is_damage(err: BaseException) -> bool:
+    """True when ``err`` (an sqlite3 error while using the store) means the file itself is bad."""
+    if not isinstance(err, sqlite3.DatabaseError):
+        return False
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is None:                     # raised by us (stored text that does not parse) or by a module
+        return not isinstance(err, sqlite3.OperationalError) or _foreign(err)
+    primary = code & 0xFF
+    if primary in (_CORRUPT, _NOTADB):
+        return True
+    if primary == _IOERR and "short read" in str(err).lower():
+        return True
+    return primary == _SQLITE_ERROR and _foreign(err)
+
+
+def _foreign(err: BaseException) -> bool:
+    return any(words in str(err).lower() for words in _FOREIGN_SCHEMA_WORDS)
+
+
+def unusable(err: BaseException, path: Path) -> StoreUnusable | None:
+    """The error to show when ``err`` (sqlite3 or OS) means the store cannot be used as it is;
+    None for anything else (a bug of ours stays what it is)."""
+    fix = (f"make it writable (the file, and its folder, which takes {path.name}-wal and -shm beside it), "
+           f"or set PROCORE_XL_HOME to a folder you can write; it holds only copies of Procore data")
+    if isinstance(err, PermissionError) or (isinstance(err, OSError) and err.errno in (13, 30)):
+        return StoreUnusable(f"The record store {path} cannot be written (read-only file or folder): {fix}")
+    if isinstance(err, filelock.Timeout):
+        return StoreUnusable(f"The record store {path} stayed locked by another procore-xl process for "
+                             f"{LOCK_TIMEOUT_SECONDS} s (its lock {err.lock_file}); try again")
+    if isinstance(err, OSError):
+        return StoreUnusable(f"The record store {path} cannot be used ({err.strerror or err}): {fix}")
+    if not isinstance(err, sqlite3.DatabaseError):
+        return None
+    primary = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
+    if primary in (_READONLY, _CANTOPEN, _PERM):
+        return StoreUnusable(f"The record store {path} cannot be written (read-only file or folder): {fix}")
+    if primary in (_BUSY, _LOCKED):
+        return StoreUnusable(f"The record store {path} stayed locked by another procore-xl process for "
+                             f"{BUSY_TIMEOUT_SECONDS} s; try again")
+    if primary == _FULL:
+        return StoreUnusable(f"The disk holding the record store {path} is full: free some space, or set "
+                             f"PROCORE_XL_HOME to a folder on another disk")
+    if primary == _IOERR:
+        return StoreUnusable(f"The record store {path} could not be read or written ({err}): check the disk, "
+                             f"or set PROCORE_XL_HOME to a folder on another disk")
+    return None
+
+
+def check_writable(path: Path) -> None:
+    """PermissionError when the store or its folder is read-only: by its permission bits too, so
+    that a store a person made read-only stays so even for root (who could write it anyway)."""
+    for place in (path.parent, path):
+        try:
+            mode = os.stat(place).st_mode
+        except FileNotFoundError:
+            continue
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(place, os.W_OK):
+            raise PermissionError(errno.EACCES, "read-only", str(place))
+
+
+def create(path: Path) -> None:
+    """The folder and an empty file readable by the user only (SQLite's -wal and -shm files take
+    the database file's permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    if os.name != "nt":
+        os.chmod(path, 0o600)
+
+
+def connect(path: Path, schema: str, tables: dict[str, tuple[str, ...]]) -> sqlite3.Connection:
+    """A connection to the store at ``path``, made with the lock held: the file is created if
+    missing, checked (SQLite can read it and it holds exactly our tables, or none: then they are
+    made) and its WAL companions are open before the lock is let go, so that no file can be set
+    aside between. Raises sqlite3 errors (damage: :func:`is_damage`) and OS errors."""
+    create(path)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        found = _tables(conn)
+        if not found:
+            _set_up(conn, schema)
+        elif found != tables:
+            raise sqlite3.DatabaseError(f"not a procore-xl record store (its tables: {', '.join(sorted(found))})")
+        elif conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            _set_up(conn, schema)
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                        "AND name NOT LIKE 'sqlite_%'")]
+    return {n: tuple(row[1] for row in conn.execute(f'PRAGMA table_info("{n}")')) for n in names}
+
+
+def _set_up(conn: sqlite3.Connection, schema: str) -> None:
+    """WAL mode and the tables. Several processes opening a new store at once race for the lock
+    that switching to WAL takes, and SQLite answers "database is locked" at once rather than wait
+    (its busy handler does not apply): try again, a little later each time, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    for attempt in itertools.count():
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(schema)
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(min(0.5, 0.01 * 2 ** attempt))
+
+
+def set_aside(path: Path, damaged: tuple[int, int] | None, reason: str) -> str | None:
+    """Rename the damaged store ``path`` (and its companions) beside itself with a time stamp, if
+    the file there is still ``damaged`` (device, inode); call with :func:`lock` held. Returns the
+    warning to show, None when another process set it aside already (or it is gone)."""
+    if damaged is None or identity(path) != damaged:
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for n in itertools.count():
+        target = path.with_name(f"{path.stem}{DAMAGED_MARK}{stamp}{f'-{n}' if n else ''}{path.suffix}")
+        if not any(Path(f"{target}{c}").exists() for c in COMPANIONS):
+            break
+    for companion in COMPANIONS:
+        try:
+            os.replace(f"{path}{companion}", f"{target}{companion}")
+        except FileNotFoundError:
+            pass
+        except OSError as err:      # Windows: another program has it open
+            raise StoreUnusable(f"The record store {path} is damaged ({_reason(reason)}) and could not be set "
+                                f"aside ({err.strerror or err}): close the programs using it (Excel?) and delete "
+                                f"it; it holds only copies of Procore data") from None
+    return (f"the record store {path} was damaged ({_reason(reason)}): it was set aside as {target.name} "
+            f"(safe to delete) and a new one started; what it held is read from Procore in full again")
+
+
+def _reason(text: str) -> str:
+    return " ".join(text.split())[:120] or "unreadable"
+
+
+def set_aside_files(path: Path) -> list[Path]:
+    """Damaged stores set aside beside ``path`` (for ``cache info``)."""
+    return sorted(p for p in path.parent.glob(f"{path.stem}{DAMAGED_MARK}*{path.suffix}"))
