@@ -451,7 +451,7 @@ def test_blocks_save_as_xlsx_and_read_back_the_same(records):
 
 
 def test_cell_value_edges():
-    assert cell_value("a\ud800b\x00\ufffe") == "ab"
+    assert cell_value("a\ud800b\x00\ufffe") == "a\ufffdb\ufffd\ufffd"     # as CSV writes a lone surrogate
     assert cell_value(dt.date(1899, 12, 31)) == "1899-12-31"
     assert cell_value(pd.Timestamp("0001-01-01")) == "0001-01-01T00:00:00"
     assert cell_value(np.datetime64("2024-05-01")) == dt.datetime(2024, 5, 1)
