@@ -52,3 +52,28 @@ def test_text_that_excel_would_decode_is_written_escaped_and_read_back(tmp_path)
     assert [wb.read("RFIs", top + 1 + i, 1, 1, 1)[0][0] for i in range(len(texts))] == texts
     assert [n for n, _ in wb.table_columns("RFIs", wb.table_names()[0])] == ["subject", "_x0043_ column"]
     wb.close()
+
+
+def test_text_the_openpyxl_writer_stores_is_escaped_as_excel_would(tmp_path):
+    """A new workbook's skeleton (parameter cells, dropdown lists) comes from openpyxl, which
+    stores text raw: ``_x0041_`` there would show as "A" in Excel. The writer escapes it; the
+    file holds ``_x005F_x0041_``; python-calamine, which decodes as Excel does, and the writer
+    itself read the text as it was written."""
+    from python_calamine import CalamineWorkbook
+
+    from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
+
+    project = "Tower _x0041_ (91001)"
+    book = openpyxl.Workbook()
+    wb = OpenpyxlWorkbook(book)
+    wb.write(book.active.title, 1, 1, [[project, "plain"]])
+    assert wb.read(book.active.title, 1, 1, 1, 2) == [[project, "plain"]]
+    book.save(tmp_path / "p.xlsx")
+    with zipfile.ZipFile(tmp_path / "p.xlsx") as z:
+        stored = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/")).decode()
+    assert "Tower _x005F_x0041_ (91001)" in stored and "Tower _x0041_" not in stored
+    rows = CalamineWorkbook.from_path(str(tmp_path / "p.xlsx")).get_sheet_by_name(book.active.title).to_python()
+    assert rows[0][:2] == [project, "plain"]
+    package = PackageWorkbook(tmp_path / "p.xlsx")          # what a refresh reads back
+    assert package.read(book.active.title, 1, 1, 1, 1) == [[project]]
+    package.close()

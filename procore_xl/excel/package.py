@@ -664,10 +664,7 @@ class SheetPart:
 class PackageWorkbook:
     """Report sheets of one workbook file, refreshed by splicing (see module doc)."""
 
-    def __init__(self, source: str | os.PathLike | BinaryIO | bytes, *, from_openpyxl: bool = False):
-        """``from_openpyxl``: the file was just saved by openpyxl (a new workbook's skeleton),
-        whose shared strings hold ``_xHHHH_`` unescaped; they are escaped on save."""
-        self.from_openpyxl = from_openpyxl
+    def __init__(self, source: str | os.PathLike | BinaryIO | bytes):
         if isinstance(source, bytes):
             source = io.BytesIO(source)
         try:
@@ -718,8 +715,7 @@ class PackageWorkbook:
             if path and path in self.names:
                 for si in re.finditer(r"<si>(.*?)</si>", self._text(path), re.S):
                     body = re.sub(r"<rPh\b.*?</rPh>", "", si.group(1), flags=re.S)
-                    text = "".join(xml_text(t or "") for t in _T.findall(body))
-                    self._sst.append(text if self.from_openpyxl else sheet_xml.unescape_text(text))
+                    self._sst.append(sheet_xml.unescape_text("".join(xml_text(t or "") for t in _T.findall(body))))
         return self._sst
 
     def decode(self, cell_xml: str) -> Any:
@@ -909,7 +905,9 @@ class PackageWorkbook:
         relationship targets relative, ZIP64 only for an entry larger than 4 GiB
         (:mod:`~procore_xl.excel.package_zip`: such an entry is found while it is written, and the
         package is then written again with ZIP64 for it)."""
-        zip64: set[str] = set()
+        changed = {p.path for p in self._parts.values() if p.changed}
+        zip64 = {i.filename for i in self.zip.infolist()          # a part copied as it is: its size is known
+                 if i.file_size > zipfile.ZIP64_LIMIT and i.filename not in changed}
         while True:
             try:
                 self._save(target, zip64)
@@ -956,10 +954,6 @@ class PackageWorkbook:
 
     def _patched(self, name: str, drop: set[str]) -> str | None:
         """New text for the package-level parts a change touches; None to copy the part."""
-        if self.from_openpyxl and name.endswith("sharedStrings.xml"):
-            xml = self._text(name)
-            escaped = sheet_xml.escape_shared_strings(xml)
-            return escaped if escaped != xml else None
         if name == "[Content_Types].xml" and (self.new_overrides or drop):
             xml = self.content_types
             for p in drop:

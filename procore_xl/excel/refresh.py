@@ -153,7 +153,7 @@ def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[s
         book.save(tmp)
         if template is not None:
             out.dropped_parts = restore_parts(Path(template), tmp)
-        wb = PackageWorkbook(tmp.read_bytes(), from_openpyxl=True)
+        wb = PackageWorkbook(tmp.read_bytes())
         for entry in tqdm(entries, desc=f"Building {path.name}", unit="sheet",
                           disable=not _show_progress(progress), file=sys.stderr):
             (out.refreshed if refresh_report_sheet(wb, entry, service) else out.failed).append(entry.sheet)

@@ -60,7 +60,7 @@ def write_runs(target: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any]
                 f"Excel sheet ({room:,} rows below the header) - write CSV instead "
                 f"(--out {Path(name).with_suffix('.csv').name}) or narrow the parameters")
     book.save(target)
-    wb = PackageWorkbook(target.read_bytes(), from_openpyxl=True)
+    wb = PackageWorkbook(target.read_bytes())
     for entry, (params, result) in zip(entries, runs):
         if not record_run(wb, entry, params or {}, result):
             raise ConfigurationError(f"Cannot write {name}: {wb.read(entry.sheet, ROW_MESSAGE, 2, 1, 1)[0][0]}")

@@ -60,15 +60,9 @@ def escape_text(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-_T_ELEMENT = re.compile(r"(<t\b[^>]*>)([^<]*)(</t>)")
-
-
-def escape_shared_strings(xml: str) -> str:
-    """``sharedStrings.xml`` as openpyxl wrote it (text as it is, ``_x0041_`` too) with every
-    ``_xHHHH_`` kept literal, as Excel would write it."""
-    if "_x" not in xml:
-        return xml
-    return _T_ELEMENT.sub(lambda m: m.group(1) + _X_ESCAPE.sub("_x005F_", m.group(2)) + m.group(3), xml)
+def keep_literal(text: str) -> str:
+    """``text`` with every ``_xHHHH_`` escaped, for a writer that stores text raw (openpyxl)."""
+    return _X_ESCAPE.sub("_x005F_", text) if "_x" in text else text
 
 
 def unescape_text(text: str) -> str:
