@@ -98,7 +98,7 @@ def test_streaming_writer_writes_the_cells_the_openpyxl_writer_wrote(tmp_path):
     first = top + 1
     # the tricky values themselves, as a person reading the sheet sees them
     assert [new.cell(first + i, 3).value for i in range(len(TRICKY_TEXT))] == [
-        t.replace("\x07", "") for t in TRICKY_TEXT[:13]] + [None, "1e5", "TRUE"]
+        t.replace("\x07", "\ufffd") for t in TRICKY_TEXT[:13]] + [None, "1e5", "TRUE"]
     assert {new.cell(first + i, 3).data_type for i in range(13)} == {"s"}
     assert [new.cell(first + i, 2).value for i in range(3)] == [2**53 - 1, 2**53, str(2**53 + 1)]
     assert new.cell(first, 4).number_format == MONEY_FORMAT and new.cell(first, 5).number_format == PERCENT_FORMAT
@@ -115,7 +115,8 @@ def test_what_an_xlsx_cannot_keep_is_counted_in_the_warnings(tmp_path):
     run = result(frame, warnings=["one project skipped"])
     write_results_workbook(tmp_path / "new.xlsx", [(PARAMS, run)])
     assert run.warnings == ["one project skipped",
-                            "1 text value(s) in column subject lost control characters an Excel cell cannot hold",
+                            "1 character(s) in column subject that an Excel file cannot hold (control characters or lone "
+                            "surrogates in Procore's text) written as U+FFFD, the replacement character",
                             "1 text value(s) in column long_text cut to Excel's 32,767 characters"]
     message = openpyxl.load_workbook(tmp_path / "new.xlsx")["RFIs"]["B7"].value
     assert message == "; ".join(run.warnings)
@@ -296,19 +297,20 @@ def test_the_command_line_prints_what_the_workbook_could_not_keep(sandbox, monke
                         ("PROCORE_CLIENT_ID", sandbox.client_id), ("PROCORE_CLIENT_SECRET", sandbox.client_secret)):
         monkeypatch.setenv(name, value)
     records = sandbox.world.records("rfis", sandbox.world.project(91001))
-    awkward = sum(bool(re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]", r["subject"])) for r in records[2:])
+    awkward = sum(len(re.findall("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]", r["subject"])) for r in records[2:])
     monkeypatch.setitem(records[0], "subject", "Leak at\x0b level 3")
     monkeypatch.setitem(records[1], "subject", "x" * 40_000)
     target = tmp_path / "rfis.xlsx"
     assert main(["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(target)]) == 0
     err = capsys.readouterr().err
     # a pulled sheet shows labels ("Subject", the 2nd default column) from TABLE_HEADER_ROW on
-    assert f"procore-xl: warning: {1 + awkward} text value(s) in column Subject lost control characters" in err
+    assert (f"procore-xl: warning: {1 + awkward} character(s) in column Subject that an Excel file cannot hold "
+            f"(control characters or lone surrogates in Procore's text) written as U+FFFD") in err
     assert "procore-xl: warning: 1 text value(s) in column Subject cut to Excel's 32,767 characters" in err
     ws = openpyxl.load_workbook(target)["RFIs"]
     subjects = [ws.cell(r, 2).value for r in range(TABLE_HEADER_ROW + 1, TABLE_HEADER_ROW + 200)]
-    assert "Leak at level 3" in subjects and "x" * 32_766 + "\u2026" in subjects
-    assert "lost control characters" in ws["B7"].value
+    assert "Leak at\ufffd level 3" in subjects and "x" * 32_766 + "\u2026" in subjects
+    assert "that an Excel file cannot hold" in ws["B7"].value
 
 
 def test_a_spliced_refresh_writes_the_cells_the_openpyxl_writer_wrote(tmp_path):

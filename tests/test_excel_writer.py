@@ -351,7 +351,7 @@ def test_literal_lists_only_when_excel_can_hold_them():
 def test_values_helpers():
     assert unique_headers(["a", "A", None, "a", "x\ny"]) == ["a", "A (2)", "Column 3", "a (3)", "x y"]
     block = frame_to_block(pd.DataFrame({"t": ["ok\x07bell", "y" * 40_000], "n": pd.array([1, None], "Int64")}))
-    assert block.rows[0][0] == "okbell" and len(block.rows[1][0]) == 32_767
+    assert block.rows[0][0] == "ok\ufffdbell" and len(block.rows[1][0]) == 32_767
     assert block.truncated_cells == 1 and block.rows[1][1] is None and block.rows[0][1] == 1
 
 

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import openpyxl
+from openpyxl.utils.escape import unescape as openpyxl_unescape
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -434,7 +435,11 @@ def test_blocks_save_as_xlsx_and_read_back_the_same(records):
     buf = io.BytesIO()
     wb.save(buf)
     ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active
-    assert [ws.cell(1, c).value for c in range(1, block.width + 1)] == block.header
+
+    def shown(v):      # openpyxl reads a text back as stored: _xHHHH_ decoded here as Excel would
+        return openpyxl_unescape(v) if isinstance(v, str) else v
+
+    assert [shown(ws.cell(1, c).value) for c in range(1, block.width + 1)] == block.header
     for r, row in enumerate(block.rows, start=2):
         for c, written in enumerate(row, start=1):
             cell = ws.cell(r, c)
@@ -446,12 +451,12 @@ def test_blocks_save_as_xlsx_and_read_back_the_same(records):
                 if kind(expected) is float:
                     assert math.isclose(cell.value, expected, rel_tol=1e-15), (written, cell.value)
                 else:
-                    assert cell.value == expected, (written, cell.value)
+                    assert shown(cell.value) == expected, (written, cell.value)
             assert cell.data_type != "f", written
 
 
 def test_cell_value_edges():
-    assert cell_value("a\ud800b\x00\ufffe") == "ab"
+    assert cell_value("a\ud800b\x00\ufffe") == "a\ufffdb\ufffd\ufffd"     # as CSV writes a lone surrogate
     assert cell_value(dt.date(1899, 12, 31)) == "1899-12-31"
     assert cell_value(pd.Timestamp("0001-01-01")) == "0001-01-01T00:00:00"
     assert cell_value(np.datetime64("2024-05-01")) == dt.datetime(2024, 5, 1)

@@ -12,8 +12,9 @@ Pipeline:
   3. pyopenvba: drop the sample ``Module1``, add a document module for each sheet the build
      adds (as Excel has one for every sheet), ``ProcoreRibbon`` (vba/ProcoreRibbon.bas) and
      ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.udfs.UDFS``);
-  4. zip step: add the ribbon (customUI14.xml) and its relationship, fixed document
-     properties, fixed timestamps and entry order, so a rebuild is byte-identical.
+  4. zip step: add the ribbon (customUI14.xml) and its relationship, relationship targets
+     relative (as Excel writes them; openpyxl writes absolute ones), fixed document properties,
+     fixed timestamps and entry order, so a rebuild is byte-identical.
 
 ``--stub-xlwings`` makes a test build for headless LibreOffice, which cannot compile the
 real xlwings module: ``RunPython(cmd)`` only writes ``cmd`` into STUB_RESULT_CELL.
@@ -41,7 +42,7 @@ from pyopenvba.vba import VBAModuleKind
 from procore_xl import catalog, udfs
 from procore_xl.analyses import ANALYSES
 from procore_xl.environments import ENVIRONMENTS
-from procore_xl.excel import layout
+from procore_xl.excel import layout, package_zip
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
 
 HERE = Path(__file__).resolve().parent
@@ -308,6 +309,8 @@ def step_zip(src: Path, dst: Path) -> None:
     with zipfile.ZipFile(src) as zin:
         parts = {name: zin.read(name) for name in zin.namelist()}
     parts["_rels/.rels"] = add_ribbon_rel(parts["_rels/.rels"])
+    for name in [n for n in parts if n.endswith(".rels")]:      # relative targets, as Excel writes them
+        parts[name] = package_zip.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
     parts["docProps/core.xml"] = CORE_XML.encode("utf-8")
     parts[CUSTOMUI_PART] = CUSTOMUI_XML.read_bytes()
     order = ["[Content_Types].xml"] + sorted(n for n in parts if n != "[Content_Types].xml")

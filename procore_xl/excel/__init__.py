@@ -5,7 +5,9 @@ Modules (one idea each):
 * ``layout``          sheet names, workbook names, Start-sheet cells (shared with the workbook build)
 * ``base``            ``WorkbookWriter`` protocol: the dozen operations the logic needs (1-based rows/cols)
 * ``package``         ``PackageWorkbook(path)``: a file refreshed by splicing (only report parts rewritten)
-* ``sheet_xml``       worksheet XML written directly: report tables streamed column by column, in blocks
+* ``sheet_xml``       worksheet XML written directly: report tables streamed column by column, in blocks;
+                      text escaped as Excel reads it (``_xHHHH_`` kept literal)
+* ``package_zip``     the zip container as Excel writes it: ZIP64 only where needed, relative targets
 * ``openpyxl_writer`` ``OpenpyxlWorkbook(openpyxl.Workbook)``: new workbooks' skeletons (sheets, names,
                       dropdowns); the reference the streaming writer is compared with in tests
 * ``xlwings_writer``  ``XlwingsWorkbook(xw.Book)``: live Excel (ribbon macros); free xlwings API only

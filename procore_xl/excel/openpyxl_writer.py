@@ -12,11 +12,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
 from .base import Rect, cell_ref, range_ref, sheet_range_ref
+from .sheet_xml import keep_literal, unescape_text
 from .values import TableData
 
 TABLE_STYLE = "TableStyleMedium2"
 _BOLD = Font(bold=True)
 _PLAIN = Font()
+
+
+def _shown(value: Any) -> Any:
+    """A cell's value as Excel shows it: openpyxl hands back a stored text as it is, with any
+    ``_xHHHH_`` (Excel's escape of U+HHHH) undecoded."""
+    return unescape_text(value) if type(value) is str and "_x" in value else value
 
 
 def _parse_target(text: str) -> tuple[str, Rect] | None:
@@ -63,7 +70,7 @@ class OpenpyxlWorkbook:
     # -- cells -----------------------------------------------------------------------------
     def read(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> list[list[Any]]:
         ws = self.book[sheet]
-        return [[ws.cell(r, c).value for c in range(col, col + ncols)] for r in range(row, row + nrows)]
+        return [[_shown(ws.cell(r, c).value) for c in range(col, col + ncols)] for r in range(row, row + nrows)]
 
     def write(self, sheet: str, row: int, col: int, rows: list[list[Any]],
               formats: list[str | None] | None = None) -> None:
@@ -75,6 +82,8 @@ class OpenpyxlWorkbook:
                 if v is None:
                     cells.pop((r, c), None)
                     continue
+                if type(v) is str and "_x" in v:    # openpyxl stores text raw; Excel reads _x0041_ as "A"
+                    v = keep_literal(v)
                 cell = Cell(ws, row=r, column=c, value=v)
                 if cell.data_type == "f":      # text that looks like a formula stays text
                     cell.data_type = "s"

@@ -20,6 +20,7 @@ import io
 import os
 import posixpath
 import re
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import from_excel
 
 from ..errors import ConfigurationError
-from . import sheet_xml
+from . import package_zip, sheet_xml
 from .base import Rect, range_ref
 from .values import TableData
 
@@ -391,7 +392,7 @@ class TablePart:
         out = []
         for m in re.finditer(r"<tableColumn\b([^>]*?)(?:/>|>(.*?)</tableColumn>)", self.xml, re.S):
             f = re.search(r"<calculatedColumnFormula\b[^>]*>(.*?)</calculatedColumnFormula>", m.group(2) or "", re.S)
-            out.append((attrs(m.group(1)).get("name", ""), xml_text(f.group(1)) if f else None))
+            out.append((sheet_xml.unescape_text(attrs(m.group(1)).get("name", "")), xml_text(f.group(1)) if f else None))
         return out
 
     def to_xml(self) -> str:
@@ -403,7 +404,7 @@ class TablePart:
             formula = dict(self.calculated).get(name) if i > len(self.header or []) else None
             inner = (f"<calculatedColumnFormula>{sheet_xml.escape(formula)}</calculatedColumnFormula>"
                      if formula else "")
-            cols.append(f'<tableColumn id="{i}" name="{sheet_xml.escape(name)}"'
+            cols.append(f'<tableColumn id="{i}" name="{sheet_xml.escape_text(name)}"'
                         + (f">{inner}</tableColumn>" if inner else "/>"))
         xml = self.xml
         same_columns = [n for n, _ in self.columns()] == names
@@ -714,7 +715,7 @@ class PackageWorkbook:
             if path and path in self.names:
                 for si in re.finditer(r"<si>(.*?)</si>", self._text(path), re.S):
                     body = re.sub(r"<rPh\b.*?</rPh>", "", si.group(1), flags=re.S)
-                    self._sst.append("".join(xml_text(t or "") for t in _T.findall(body)))
+                    self._sst.append(sheet_xml.unescape_text("".join(xml_text(t or "") for t in _T.findall(body))))
         return self._sst
 
     def decode(self, cell_xml: str) -> Any:
@@ -726,7 +727,7 @@ class PackageWorkbook:
         if f and f.group(1):
             return "=" + xml_text(f.group(1))
         if kind == "inlineStr":
-            return "".join(xml_text(t or "") for t in _T.findall(cell_xml))
+            return sheet_xml.unescape_text("".join(xml_text(t or "") for t in _T.findall(cell_xml)))
         v = _V.search(cell_xml)
         if v is None:
             return None
@@ -734,7 +735,9 @@ class PackageWorkbook:
         if kind == "s":
             sst = self.shared_strings()
             return sst[int(text)] if int(text) < len(sst) else None
-        if kind in ("str", "e"):
+        if kind == "str":
+            return sheet_xml.unescape_text(text)
+        if kind == "e":
             return text
         if kind == "b":
             return text == "1"
@@ -898,7 +901,22 @@ class PackageWorkbook:
 
     # -- saving --------------------------------------------------------------------------------------
     def save(self, target: str | os.PathLike) -> None:
-        """Write the package to ``target`` (a new file): changed parts rewritten, the rest copied."""
+        """Write the package to ``target`` (a new file): changed parts rewritten, the rest copied;
+        relationship targets relative, ZIP64 only for an entry larger than 4 GiB
+        (:mod:`~procore_xl.excel.package_zip`: such an entry is found while it is written, and the
+        package is then written again with ZIP64 for it)."""
+        changed = {p.path for p in self._parts.values() if p.changed}
+        zip64 = {i.filename for i in self.zip.infolist()          # a part copied as it is: its size is known
+                 if i.file_size > zipfile.ZIP64_LIMIT and i.filename not in changed}
+        while True:
+            try:
+                self._save(target, zip64)
+                break
+            except package_zip.EntryTooLarge as big:
+                zip64.add(big.name)
+        self.zip.close()
+
+    def _save(self, target: str | os.PathLike, zip64: set[str]) -> None:
         changed = {p.path: p for p in self._parts.values() if p.changed}
         tables = {t.path: t for ts in self._tables.values() for t in ts if t.changed}
         drop = set()
@@ -910,29 +928,29 @@ class PackageWorkbook:
                 if name in drop or name == "xl/styles.xml":
                     continue
                 if name in changed:
-                    self._write_sheet(out, info, changed[name])
+                    package_zip.write_entry(out, _copy_info(info), (c.encode("utf-8") for c in changed[name].chunks()),
+                                            zip64)
                 elif name in tables:
-                    out.writestr(info, tables[name].to_xml().encode("utf-8"), zipfile.ZIP_DEFLATED, COMPRESS_LEVEL)
+                    out.writestr(_copy_info(info), tables[name].to_xml().encode("utf-8"))
                 else:
                     patched = self._patched(name, drop)
                     if patched is not None:
                         out.writestr(_copy_info(info), patched.encode("utf-8"))
                     else:
-                        with self.zip.open(info) as src, out.open(_copy_info(info), "w", force_zip64=True) as dst:
-                            while chunk := src.read(1 << 20):
-                                dst.write(chunk)
+                        with self.zip.open(info) as src:
+                            package_zip.write_entry(out, _copy_info(info), iter(lambda: src.read(1 << 20), b""),
+                                                    zip64)
             for t in tables.values():
                 if t.path not in self.names:
-                    out.writestr(t.path, t.to_xml().encode("utf-8"))
+                    out.writestr(_new_info(t.path), t.to_xml().encode("utf-8"))
             for sheet_path, rels in self._new_rels.items():
                 rpath = _rels_path(sheet_path)
                 if rpath not in self.names:
-                    out.writestr(rpath, _rels_xml("", rels).encode("utf-8"))
+                    out.writestr(_new_info(rpath), _rels_xml("", rels, rpath).encode("utf-8"))
             if "xl/styles.xml" in self.names:          # last: the sheets above may have added formats
                 info = self.zip.getinfo("xl/styles.xml")
                 out.writestr(_copy_info(info), self.styles.to_xml().encode("utf-8") if self.styles.changed
                              else self.zip.read(info))
-        self.zip.close()
 
     def _patched(self, name: str, drop: set[str]) -> str | None:
         """New text for the package-level parts a change touches; None to copy the part."""
@@ -941,9 +959,15 @@ class PackageWorkbook:
             for p in drop:
                 xml = re.sub(rf'<Override\b[^>]*PartName="/{re.escape(p)}"[^>]*/>', "", xml)
             return xml.replace("</Types>", "".join(self.new_overrides) + "</Types>", 1)
-        if name == "xl/_rels/workbook.xml.rels" and drop:
+        if name.endswith(".rels"):                    # targets relative, as Excel writes them
             xml = self._text(name)
-            return re.sub(r"<Relationship\b[^>]*calcChain[^>]*/>", "", xml)
+            if name == "xl/_rels/workbook.xml.rels" and drop:
+                xml = re.sub(r"<Relationship\b[^>]*calcChain[^>]*/>", "", xml)
+            new = [rels for sheet_path, rels in self._new_rels.items() if name == _rels_path(sheet_path)]
+            if new:
+                xml = _rels_xml(xml, new[0], name)
+            fixed = package_zip.relative_targets(name, xml)
+            return fixed if fixed != self._text(name) else None
         if name == "xl/workbook.xml" and self.formulas_written:
             xml = self.workbook_xml
             if re.search(r"<calcPr\b", xml):
@@ -951,15 +975,7 @@ class PackageWorkbook:
                     xml = re.sub(r"<calcPr\b", '<calcPr fullCalcOnLoad="1"', xml, count=1)
                 return xml
             return xml.replace("</workbook>", '<calcPr fullCalcOnLoad="1"/></workbook>', 1)
-        for sheet_path, rels in self._new_rels.items():
-            if name == _rels_path(sheet_path):
-                return _rels_xml(self._text(name), rels)
         return None
-
-    def _write_sheet(self, out: zipfile.ZipFile, info: zipfile.ZipInfo, part: SheetPart) -> None:
-        with out.open(_copy_info(info), "w", force_zip64=True) as dst:
-            for chunk in part.chunks():
-                dst.write(chunk.encode("utf-8"))
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -976,8 +992,18 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return new
 
 
-def _rels_xml(xml: str, rels: list[tuple[str, str, str]]) -> str:
-    items = "".join(f'<Relationship Id="{rid}" Type="{t}" Target="/{p}"/>' for rid, t, p in rels)
+def _new_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    return _copy_info(info)
+
+
+def _rels_xml(xml: str, rels: list[tuple[str, str, str]], rels_path: str) -> str:
+    """``xml`` (a .rels part; empty: a new one) with the relationships ``rels`` (id, type, part)
+    added, their targets relative to the source part (``../tables/table1.xml``)."""
+    items = "".join(f'<Relationship Id="{rid}" Type="{t}" Target="{package_zip.relative_target(rels_path, p)}"/>'
+                    for rid, t, p in rels)
     if not xml:
         return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns='
                 f'"http://schemas.openxmlformats.org/package/2006/relationships">{items}</Relationships>')

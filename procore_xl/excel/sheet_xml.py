@@ -46,6 +46,30 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+# Excel reads ``_xHHHH_`` in a cell's text, a shared string or a table column name as the
+# character U+HHHH ("_x0041_" shows as "A"); a literal one is written with its underscore
+# escaped, ``_x005F_x0041_``, as Excel, openpyxl and XlsxWriter write it.
+_X_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")     # each underscore that starts one, overlapping too
+_X_SEQUENCE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def escape_text(text: str) -> str:
+    """XML for a text Excel shows as it is: :func:`escape`, and every ``_xHHHH_`` kept literal."""
+    if "_x" in text:
+        text = _X_ESCAPE.sub("_x005F_", text)
+    return text.translate(_ESCAPES)
+
+
+def keep_literal(text: str) -> str:
+    """``text`` with every ``_xHHHH_`` escaped, for a writer that stores text raw (openpyxl)."""
+    return _X_ESCAPE.sub("_x005F_", text) if "_x" in text else text
+
+
+def unescape_text(text: str) -> str:
+    """A cell text or table column name as Excel reads it: ``_xHHHH_`` is the character U+HHHH."""
+    return _X_SEQUENCE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
 _PRESERVE = ' xml:space="preserve"'
 
 
@@ -56,7 +80,7 @@ def _style(index: int) -> str:
 
 def _text(ref: str, text: str, s: int) -> str:
     space = _PRESERVE if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<c r="{ref}"{_style(s)} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+    return f'<c r="{ref}"{_style(s)} t="inlineStr"><is><t{space}>{escape_text(text)}</t></is></c>'
 
 
 def serial(value: dt.date | dt.datetime | dt.time) -> float:
@@ -146,8 +170,8 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
         return [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' if not gap else ""
                 for r, v, gap in zip(rows, serials, nat.tolist())]
     if col.text_only:
-        if _NEEDS_ESCAPE.search("".join(v for v in part if v)):
-            part = [escape(v) if v else v for v in part]
+        if _NEEDS_ESCAPE.search(joined := "".join(v for v in part if v)) or "_x" in joined:
+            part = [escape_text(v) if v else v for v in part]
         return [f'<c r="{letter}{r}" t="inlineStr"><is><t'
                 f'{_PRESERVE if v[0].isspace() or v[-1].isspace() else ""}>{v}</t></is></c>' if v else ""
                 for r, v in zip(rows, part)]

@@ -7,9 +7,10 @@ without shifting the clock time), ``int``/``float`` for
 numbers, ``str`` for text and for integers too large for a double (ids above 2**53),
 ``None`` for missing values. Nothing here knows about openpyxl or xlwings.
 
-Edge rules: text loses the characters an .xlsx cannot hold (C0 controls other than tab/LF/CR,
-lone UTF-16 surrogates, U+FFFE/U+FFFF) and is cut to 32,767 UTF-16 units - Excel's count, so a
-character outside the BMP (an emoji) counts twice; dates before 1900-01-01 (which Excel cannot
+Edge rules: the characters an .xlsx cannot hold (XML 1.0: C0 controls other than tab/LF/CR,
+lone UTF-16 surrogates, U+FFFE/U+FFFF) become U+FFFD and are counted, as CSV does with lone
+surrogates; text is cut to 32,767 UTF-16 units - Excel's count, so a character outside the BMP
+(an emoji) counts twice; dates before 1900-01-01 (which Excel cannot
 show; openpyxl would write serial 0 or a negative number) are written as ISO text.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 TEXT_FORMAT = "@"
 
 # Control characters Excel files cannot hold (same set openpyxl refuses), plus what XML cannot
-# encode at all (lone surrogates from JSON "\ud800" escapes fail the .xlsx save; U+FFFE/U+FFFF).
+# encode at all; each becomes U+FFFD (lone surrogates from JSON "\ud800" escapes fail the .xlsx save; U+FFFE/U+FFFF).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EXCEL_EPOCH = dt.date(1900, 1, 1)
 
@@ -57,11 +58,11 @@ def clean_text(text: str) -> tuple[str, bool]:
     return text, cut
 
 
-def _clean(text: str) -> tuple[str, bool, bool]:
-    """(text Excel can store, was it cut, did it lose characters)."""
-    stripped = False
+def _clean(text: str) -> tuple[str, bool, int]:
+    """(text Excel can store, was it cut, how many characters became U+FFFD)."""
+    stripped = 0
     if _ILLEGAL.search(text):
-        text, stripped = _ILLEGAL.sub("", text), True
+        text, stripped = _ILLEGAL.subn("\ufffd", text)   # as CSV writes a lone surrogate
     if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le", "surrogatepass")) // 2 > MAX_TEXT:
         units = 0
         for i, ch in enumerate(text):       # Excel counts UTF-16 units: astral characters are 2
@@ -178,7 +179,7 @@ class Column:
     data: Any
     fmt: str | None = None
     cut: int = 0                  # text values cut to 32,767 characters
-    stripped: int = 0             # text values that lost characters an .xlsx cannot hold
+    stripped: int = 0             # characters an .xlsx cannot hold, written as U+FFFD
     text_only: bool = False       # ``values`` holding only text (and gaps)
     gaps: Any = None              # ``int``: a bool array, True where the value is missing
 
@@ -232,8 +233,9 @@ class TableData:
             if c.cut:
                 out.append(f"{c.cut} text value(s) in column {c.name} cut to Excel's 32,767 characters")
             if c.stripped:
-                out.append(f"{c.stripped} text value(s) in column {c.name} lost control characters "
-                           f"an Excel cell cannot hold")
+                out.append(f"{c.stripped} character(s) in column {c.name} that an Excel file cannot hold "
+                           f"(control characters or lone surrogates in Procore's text) written as U+FFFD, "
+                           f"the replacement character")
         return out
 
 
