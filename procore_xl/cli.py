@@ -204,13 +204,13 @@ def _print_choices(choices) -> None:
 
 def cmd_companies(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        _print_choices(service.choices("companies"))
+        _print_choices(service.choices("companies", fresh=True))
     return 0
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        _print_choices(service.choices("projects", company=args.company, project_filter=args.filter))
+        _print_choices(service.choices("projects", fresh=True, company=args.company, project_filter=args.filter))
     return 0
 
 
@@ -224,7 +224,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
     if args.report:
         params["report"] = args.report
     with _service(args) as service:
-        _print_choices(service.choices(args.list_name, **params))
+        _print_choices(service.choices(args.list_name, fresh=True, **params))
     return 0
 
 
