@@ -30,10 +30,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .errors import ConfigurationError
 from .flatten import Table
+from .lazy_pandas import pd
 from .runner import ReportResult, drop_records
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterator, Mapping
 
-import pandas as pd
-
 from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
 from .discovery import BY_STATUS, Discovery, extract_records, make_choices
 from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import FrameBuilder, Table, explode, parent_columns, singular
+from .lazy_pandas import pd, prewarm
 from .parameters import Resolved, date_chunks, resolve, select
 
 PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
@@ -84,6 +83,7 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     checks: list[Callable[[], None]] = []      # a company and a project given as ids: named meanwhile
     res = resolve(rep, params or {}, disc, today=today, later=checks)
     run = _Run(client, rep, res, disc, filters)
+    prewarm()                   # the table needs pandas: imported while the first requests are answered
     builder = FrameBuilder(custom_labels=run.custom_labels)
     kept: list[dict] = []
     with _Meanwhile(checks) as names:
