@@ -269,8 +269,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
+        left = f"; Procore rate limit: {result.rate_limit}" if result.rate_limit else ""
         print(f"{result.report}: {len(result.table)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}{left}) -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -486,6 +487,9 @@ class _Ticker:
             waiting = client.budget.held_until - time.time()
             if waiting >= 0.5:
                 line += f", waiting {max(1, round(waiting))} s for Procore's rate limit"
+            else:
+                left = client.budget.left()
+                line += f", {left}" if left else ""
             sys.stderr.write(f"\r\033[K{line} ")
             sys.stderr.flush()
 

@@ -41,6 +41,7 @@ class ReportResult:
     warnings: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list, repr=False)   # the records as Procore sent them
     refresh: str = ""               # through the record store: "full" or "incremental: 3 changed, ..."
+    rate_limit: str = ""            # Procore's budget left after the run: "3,581 of 3,600 requests left until 17:00"
 
     def __post_init__(self) -> None:
         if isinstance(self.table, pd.DataFrame):
@@ -102,9 +103,11 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     table = builder.table(lead=lead, keys=keys, order=order)
     requests = _requests(client) - before
     tally = getattr(client, "tally", None)          # an incremental.StoredClient
+    budget = getattr(client, "budget", None)        # a ProcoreClient's RateBudget (the service fills it in otherwise)
     return ReportResult(report=rep.name, params=res.display, table=table,
                         requests=requests, seconds=time.perf_counter() - t0,
-                        warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "")
+                        warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "",
+                        rate_limit=(budget.left() or "") if budget is not None else "")
 
 
 class _Meanwhile:

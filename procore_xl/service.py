@@ -184,7 +184,9 @@ class ProcoreService:
         discovery = self.discovery
         if full:                        # names and labels as Procore has them now, too
             discovery.forget_kept()
-        return run_report(client, report, params, discovery=discovery, records=records or drop_records)
+        result = run_report(client, report, params, discovery=discovery, records=records or drop_records)
+        result.rate_limit = self.client.budget.left() or ""
+        return result
 
     @contextlib.contextmanager
     def full_refresh(self) -> Iterator[None]:
