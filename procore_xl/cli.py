@@ -269,9 +269,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     if args.out != "-":
-        left = f"; Procore rate limit: {result.rate_limit}" if result.rate_limit else ""
+        left = f", Procore rate limit: {result.rate_limit}" if result.rate_limit else ""
         print(f"{result.report}: {len(result.table)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s ({result.refresh}{left}) -> {args.out}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}){left} -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -312,8 +312,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from .excel.refresh import refresh_workbook
+    from .excel.refresh import plan_workbook, refresh_workbook
 
+    if args.plan:
+        return _print_plan(plan_workbook, args)
     _check_output(args.workbook, may_replace=True)    # before any request: e.g. not read-only
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
@@ -329,6 +331,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
               + "; ".join(f"{s} ({outcome.reasons.get(s) or 'see its Message cell'})" for s in outcome.failed),
               file=sys.stderr)
     return 1 if outcome.failed else 0
+
+
+def _print_plan(plan_workbook, args: argparse.Namespace) -> int:
+    """``refresh --plan``: the requests a full refresh would make, sheet by sheet; none is sent."""
+    with _service(args) as service:
+        plan = plan_workbook(args.workbook, service)
+    for report in plan.reports:
+        note = f"  ({report.error})" if report.error else ""
+        more = "at least " if report.unknown else ""
+        print(f"{report.sheet or report.report:<40} {more}{report.requests:>6,} requests{note}")
+    unknown = (f"; {plan.unknown} call(s) never made before count as one request each (what they lead to "
+               f"is not known yet)") if plan.unknown else ""
+    print(f"A full refresh of {args.workbook} will make {'at least ' if plan.unknown else 'about '}"
+          f"{plan.requests:,} requests{unknown}. Nothing was sent to Procore.")
+    return 0
 
 
 def cmd_new_workbook(args: argparse.Namespace) -> int:
@@ -615,6 +632,9 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
 def _refresh_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("workbook", help="the .xlsx/.xlsm with report sheets, replaced when done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--plan", "--dry-run", action="store_true",
+                   help="say how many requests a full refresh will make (from what earlier runs stored), "
+                        "sheet by sheet, without sending any or changing the workbook")
     _add_full_option(p)
 
 

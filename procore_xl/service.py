@@ -70,7 +70,7 @@ class ProcoreService:
         self._store = store
         self._records = records
         self.full_refresh_after = full_refresh_after if full_refresh_after is not None else full_refresh_age()
-        self._per_page = per_page
+        self.per_page = per_page
         self._max_workers = max_workers
         self._lock = threading.RLock()
         self._client: ProcoreClient | None = None
@@ -100,7 +100,7 @@ class ProcoreService:
         with self._lock:
             if self._client is None:
                 tokens = auth.TokenManager(self.settings, self.store)
-                self._client = ProcoreClient(self.settings.api_url, tokens, per_page=self._per_page,
+                self._client = ProcoreClient(self.settings.api_url, tokens, per_page=self.per_page,
                                              max_workers=self._max_workers)
             return self._client
 
