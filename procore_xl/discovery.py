@@ -133,11 +133,21 @@ class Discovery:
         with self._lock:
             if key in self._cache and not (fresh and key in self._from_kept):
                 return self._cache[key]
+        refused_key = ("refused",) + key
         if not fresh:
             found = self._kept(key)
             if found is not None:
                 return found
-        recs = self._fetch(key[0], LISTS[key[0]], ctx)
+            refused = self._kept(refused_key)     # this sign-in may not read the list (a service account
+            if refused is not None:               # and the companies list): no need to ask every run
+                error = PermissionDeniedError if refused.get("status") == 403 else BadRequestError
+                raise error(str(refused.get("message")), status=refused.get("status"))
+        try:
+            recs = self._fetch(key[0], LISTS[key[0]], ctx)
+        except (PermissionDeniedError, BadRequestError) as exc:
+            if self.kept is not None:
+                self.kept.save(self.scope, refused_key, {"status": exc.status, "message": str(exc)})
+            raise
         with self._lock:
             self._cache[key] = recs
             self._from_kept.discard(key)

@@ -9,14 +9,11 @@ import sys
 import openpyxl
 
 
-def test_the_modules_a_pull_starts_with_import_no_pandas():
+def test_the_modules_a_pull_starts_with_import_no_pandas_until_a_table_is_needed():
     code = ("import sys; from procore_xl import cli, output, service, runner, flatten; "
             "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"            # before: pandas, numpy and pyarrow, 0.4 to 0.8 s before any request
-
-
-def test_pandas_comes_when_a_table_is_needed():
     code = ("import sys; from procore_xl.flatten import to_frame; "
             "f = to_frame([{'id': 1, 'created_at': '2026-01-02T03:04:05Z'}]); "
             "print(type(f).__module__.split('.')[0], str(f['created_at'].dtype))")

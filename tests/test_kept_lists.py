@@ -138,3 +138,17 @@ def test_reports_of_one_refresh_that_read_the_same_list_share_one_request(run, s
     assert asked["/rest/v1.0/prime_contracts"] == 1
     assert asked["/rest/v1.0/purchase_order_contracts"] == 1
     assert asked["/rest/v1.0/work_order_contracts"] == 1
+
+
+def test_a_list_this_sign_in_may_not_read_is_not_asked_for_on_every_run(sandbox, monkeypatch, capsys, tmp_path,
+                                                                          paths):
+    """A service account cannot list companies without a company header (procore_api.md 1.5): the
+    company given by id is taken as is, and the refusal is kept like a list, not asked again."""
+    from cli_run import point_at, run as cli
+
+    point_at(sandbox, monkeypatch)
+    argv = ["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(tmp_path / "rfis.csv")]
+    assert cli(capsys, *argv)[0] == 0
+    assert paths()["/rest/v1.0/companies"] == 1
+    assert cli(capsys, *argv)[0] == 0
+    assert "/rest/v1.0/companies" not in paths()          # before: refused again on every run
