@@ -9,6 +9,7 @@ sandbox with ``--rfis`` RFIs (more than two pages, so the record store asks for 
 is refreshed twice and the second refresh is counted. The demo workbook (every report of the
 catalog, the demo's parameters) is built, refreshed once, then refreshed again and counted,
 report by report. ``--paths`` also prints the paths each report of the last refresh asked for.
+Last, ``refresh --plan`` of the demo workbook against the requests of the full refresh it plans.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 from procore_xl.catalog import REPORTS
 from procore_xl.demo import demo_params, sandbox_settings
 from procore_xl.errors import ProcoreError
-from procore_xl.excel.refresh import new_workbook, refresh_workbook, write_results_workbook
+from procore_xl.excel.refresh import new_workbook, plan_workbook, refresh_workbook, write_results_workbook
 from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.service import ProcoreService
@@ -134,6 +135,25 @@ def main() -> None:
         if args.paths:
             for name, paths in log.paths.items():
                 print(f"    {name}: " + ", ".join(f"{p} x{n}" if n > 1 else p for p, n in paths.items()))
+        with ProcoreService(sandbox_settings(sandbox), tokens,
+                            records=RecordStore(folder / "demo-records.sqlite3")) as service:
+            sandbox.reset_counts()
+            plan = plan_workbook(demo, service)
+            sent = sandbox.requests
+        with Counting(sandbox_settings(sandbox), tokens, records=RecordStore(folder / "demo-records.sqlite3"),
+                      log=log) as service, service.full_refresh():
+            sandbox.reset_counts()
+            log.paths.clear()
+            refresh_workbook(demo, service, progress=False)
+            full = sandbox.requests
+        print(f"refresh --plan of the demo workbook: {'at least ' if plan.unknown else ''}{plan.requests} requests "
+              f"({sent} sent to make the plan); the full refresh then made {full}")
+        off = {r.sheet: (r.requests, service.per_report.get(r.report, 0)) for r in plan.reports
+               if r.requests != service.per_report.get(r.report, 0)}
+        for sheet, (planned, made) in off.items():
+            print(f"    {sheet}: planned {planned}, made {made} (a call shared with an earlier sheet counts there)")
+            if args.paths:
+                print("        " + ", ".join(f"{p} x{n}" for p, n in log.paths.get(sheet, {}).items()))
 
 
 if __name__ == "__main__":

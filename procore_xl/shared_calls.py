@@ -6,7 +6,8 @@ reports each. Within one refresh of a workbook (:meth:`ProcoreService.sharing`),
 answers such a call from the answer an earlier report of the same refresh got, so Procore is
 asked once. Only for the length of that refresh (the answers are one moment's data, as if every
 report had run at that moment), and only for answers of at most :data:`MAX_RECORDS` records (a
-report's own long list is read page by page and never held).
+report's own list read page by page is kept only while it stays that short: a long one is never
+held).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import threading
 from typing import Any, Iterator, Mapping
 
 MAX_RECORDS = 5_000
+PAGE_ROWS = 1_000          # records per page handed out from a shared list
 
 
 class Answers:
@@ -50,24 +52,54 @@ class SharedCalls:
         return getattr(self._client, name)
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> list:
-        return self._shared("get_all", path, params, company_id, kw)
+        key = _key("list", path, params, company_id, kw)
+        found, value = self._reused(key)
+        if found:
+            return value
+        value = self._client.get_all(path, params, company_id=company_id, **kw)
+        self._answers.put(key, value)
+        return value
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> Any:
-        return self._shared("get", path, params, company_id, kw)
+        key = _key("body", path, params, company_id, kw)
+        found, value = self._reused(key)
+        if found:
+            return value
+        value = self._client.get(path, params, company_id=company_id, **kw)
+        self._answers.put(key, value)
+        return value
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None,
               **kw) -> Iterator[list]:
-        return self._client.pages(path, params, company_id=company_id, **kw)
+        """A list page by page (a report's own list): shared with ``get_all`` of the same call,
+        kept for the reports after it only while it holds at most :data:`MAX_RECORDS` records."""
+        key = _key("list", path, params, company_id, kw)
+        found, value = self._reused(key)
+        if found:
+            for start in range(0, len(value), PAGE_ROWS):
+                yield value[start:start + PAGE_ROWS]
+            return
+        kept: list | None = []
+        for page in self._client.pages(path, params, company_id=company_id, **kw):
+            if kept is not None:
+                kept.extend(page)
+                if len(kept) > MAX_RECORDS:
+                    kept = None
+            yield page
+        if kept is not None:
+            self._answers.put(key, kept)
 
-    def _shared(self, method: str, path: str, params, company_id, kw: dict) -> Any:
-        key = json.dumps([method, path, sorted((str(k), str(v)) for k, v in (params or {}).items()),
-                          None if company_id is None else str(company_id), sorted((k, str(v)) for k, v in kw.items())])
+    def _reused(self, key: str) -> tuple[bool, Any]:
         found, value = self._answers.get(key)
         if found:
             tally = getattr(self._client, "tally", None)
             if tally is not None:
                 tally.add(reused=1)
-            return value
-        value = getattr(self._client, method)(path, params, company_id=company_id, **kw)
-        self._answers.put(key, value)
-        return value
+        return found, value
+
+
+def _key(kind: str, path: str, params: Mapping[str, Any] | None, company_id: Any, kw: Mapping[str, Any]) -> str:
+    """One call: a list (``get_all`` or ``pages``, the same records) or a body, and what it asks."""
+    return json.dumps([kind, path, sorted((str(k), str(v)) for k, v in (params or {}).items()),
+                       None if company_id is None else str(company_id),
+                       sorted((k, str(v)) for k, v in kw.items() if v is not None)])   # version=None: none
