@@ -385,12 +385,17 @@ def cmd_cache_info(args: argparse.Namespace) -> int:
 
 def cmd_cache_clear(args: argparse.Namespace) -> int:
     from .environments import CUSTOM, ENVIRONMENTS, environment_name
+    from .kept_lists import LISTS_FILE_NAME, KeptLists
     from .store import RecordStore
 
     env = environment_name(args.env.strip()) if args.env else None
     if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
         raise ConfigurationError(f"Unknown environment {args.env!r}: use one of {', '.join([*ENVIRONMENTS, CUSTOM])}")
-    removed = RecordStore().clear(env=env)
+    store = RecordStore()
+    removed = store.clear(env=env)
+    lists = KeptLists(store.path.with_name(LISTS_FILE_NAME))    # the names and lists kept beside it
+    lists.clear(env=env)
+    lists.close()
     print(f"Removed {removed} stored endpoint call(s)" + (f" of {env}" if env else "") + ".")
     return 0
 

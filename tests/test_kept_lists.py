@@ -152,3 +152,21 @@ def test_a_list_this_sign_in_may_not_read_is_not_asked_for_on_every_run(sandbox,
     assert paths()["/rest/v1.0/companies"] == 1
     assert cli(capsys, *argv)[0] == 0
     assert "/rest/v1.0/companies" not in paths()          # before: refused again on every run
+
+
+def test_cache_clear_forgets_the_kept_lists_too(sandbox, monkeypatch, capsys, tmp_path, isolated_home):
+    from cli_run import point_at, run as cli
+
+    point_at(sandbox, monkeypatch)
+    monkeypatch.setattr(sandbox.config, "service_account_needs_company_header", False)
+    assert cli(capsys, "pull", "RFIs", "--company", "Harbor Tower Builders", "--project", "91001",
+               "--out", str(tmp_path / "rfis.csv"))[0] == 0
+    (lists,) = isolated_home.rglob(LISTS_FILE_NAME)
+    count = "SELECT COUNT(*) FROM discovery"
+    with sqlite3.connect(lists) as db:
+        assert db.execute(count).fetchone()[0] >= 2
+    db.close()
+    assert cli(capsys, "cache", "clear")[0] == 0
+    with sqlite3.connect(lists) as db:
+        assert db.execute(count).fetchone()[0] == 0
+    db.close()
