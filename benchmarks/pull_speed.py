@@ -90,26 +90,6 @@ def pull_with_procore_xl(sb: SandboxProcess, workers: int) -> dict:
             "pages": stats["pages"], "seconds": seconds, "error": None}
 
 
-def pull_with_propycore(sb: SandboxProcess) -> dict:
-    try:
-        from ProPyCore.procore import Procore
-    except ImportError:
-        return {"error": "ProPyCore is not installed: pip install -r benchmarks/requirements.txt"}
-    sb.reset_counts()
-    start = time.perf_counter()
-    rows: list = []
-    error = None
-    try:
-        connection = Procore(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri="",
-                             base_url=sb.url, oauth_url=sb.url)
-        rows = connection.rfis.get(company_id=COMPANY, project_id=PROJECT)
-    except Exception as exc:  # noqa: BLE001 - report whatever the peer library raised
-        error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-    seconds = time.perf_counter() - start
-    return {"rows": len(rows), "unique": len({r["id"] for r in rows}), "requests": sb.requests,
-            "pages": None, "seconds": seconds, "error": error}
-
-
 def cli_pull(sb: SandboxProcess, home: Path, out: Path) -> dict:
     """`procore-xl pull RFIs ... --out rfis.csv` in a process of its own: seconds and requests."""
     env = {**os.environ, "PROCORE_XL_HOME": str(home), "PROCORE_LOGIN_URL": sb.url, "PROCORE_API_URL": sb.url,
