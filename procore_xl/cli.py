@@ -244,7 +244,7 @@ def _print_choices(choices) -> None:
 def cmd_companies(args: argparse.Namespace) -> int:
     with _service(args) as service:
         if args.company is None:
-            _print_choices(service.choices("companies"))
+            _print_choices(service.choices("companies", fresh=True))
         else:
             for company in sorted(service.companies(_company_id(args.company)), key=lambda c: str(c.get("name"))):
                 print(f"{company.get('id')}\t{company.get('name')}")
@@ -283,7 +283,7 @@ def _service_account_hint(err: ProcoreError, argv: Sequence[str]) -> str | None:
 
 def cmd_projects(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        _print_choices(service.choices("projects", company=args.company, project_filter=args.filter))
+        _print_choices(service.choices("projects", fresh=True, company=args.company, project_filter=args.filter))
     return 0
 
 
@@ -297,7 +297,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
     if args.report:
         params["report"] = args.report
     with _service(args) as service:
-        _print_choices(service.choices(args.list_name, **params))
+        _print_choices(service.choices(args.list_name, fresh=True, **params))
     return 0
 
 
@@ -357,8 +357,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     future = _future_dates(result.params)
     if args.out != "-":
+        left = f", Procore rate limit: {result.rate_limit}" if result.rate_limit else ""
         print(f"{result.report}: {len(result.table)} rows, {result.requests} requests, "
-              f"{result.seconds:.1f} s ({result.refresh}) -> {args.out}{future}", file=sys.stderr)
+              f"{result.seconds:.1f} s ({result.refresh}){left} -> {args.out}{future}", file=sys.stderr)
     elif future:
         print(f"{result.report}: {len(result.table)} rows{future}", file=sys.stderr)
     return 0
@@ -447,9 +448,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from .excel.refresh import refresh_workbook
+    from .excel.refresh import plan_workbook, refresh_workbook
 
     _check_exists(args.workbook, "Workbook")
+    if args.plan:
+        return _print_plan(plan_workbook, args)
     _check_output(args.workbook, force=True)    # before any request: not read-only, not open in Excel
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
@@ -465,6 +468,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
               + "; ".join(f"{s} ({outcome.reasons.get(s) or 'see its Message cell'})" for s in outcome.failed),
               file=sys.stderr)
     return 1 if outcome.failed else 0
+
+
+def _print_plan(plan_workbook, args: argparse.Namespace) -> int:
+    """``refresh --plan``: the requests a full refresh would make, sheet by sheet; none is sent."""
+    with _service(args) as service:
+        plan = plan_workbook(args.workbook, service)
+    for report in plan.reports:
+        note = f"  ({report.error})" if report.error else ""
+        more = "at least " if report.unknown else ""
+        print(f"{report.sheet or report.report:<40} {more}{report.requests:>6,} requests{note}")
+    unknown = (f"; {plan.unknown} call(s) never made before count as one request each (what they lead to "
+               f"is not known yet)") if plan.unknown else ""
+    print(f"A full refresh of {args.workbook} will make {'at least ' if plan.unknown else 'about '}"
+          f"{plan.requests:,} requests{unknown}. Nothing was sent to Procore.")
+    return 0
 
 
 def cmd_new_workbook(args: argparse.Namespace) -> int:
@@ -536,6 +554,7 @@ def cmd_cache_info(args: argparse.Namespace) -> int:
 
 def cmd_cache_clear(args: argparse.Namespace) -> int:
     from .environments import CUSTOM, ENVIRONMENTS, environment_name
+    from .kept_lists import LISTS_FILE_NAME, KeptLists
     from .store import RecordStore
 
     env = environment_name(args.env.strip()) if args.env else None
@@ -544,6 +563,9 @@ def cmd_cache_clear(args: argparse.Namespace) -> int:
     store = RecordStore()
     removed = store.clear(env=env)       # a damaged store is set aside (never deleted): nothing left to clear
     _warn(store.take_notices())
+    lists = KeptLists(store.path.with_name(LISTS_FILE_NAME))    # the names and lists kept beside it
+    lists.clear(env=env)
+    lists.close()
     print(f"Removed {removed} stored endpoint call(s)" + (f" of {env}" if env else "") + ".")
     return 0
 
@@ -663,6 +685,9 @@ class _Ticker:
             waiting = client.budget.held_until - time.time()
             if waiting >= 0.5:
                 line += f", waiting {max(1, round(waiting))} s for Procore's rate limit"
+            else:
+                left = client.budget.left()
+                line += f", {left}" if left else ""
             sys.stderr.write(f"\r\033[K{printable(line)} ")
             sys.stderr.flush()
 
@@ -837,6 +862,9 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
 def _refresh_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("workbook", help="the .xlsx/.xlsm with report sheets, replaced when done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--plan", "--dry-run", action="store_true",
+                   help="say how many requests a full refresh will make (from what earlier runs stored), "
+                        "sheet by sheet, without sending any or changing the workbook")
     _add_full_option(p)
 
 

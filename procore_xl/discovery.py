@@ -17,9 +17,10 @@ from typing import Any
 
 from .catalog import LISTS, REPORTS, Endpoint, Source, find_report
 from .errors import BadRequestError, ParameterError, PermissionDeniedError
-from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, select, sub_report_choices
+from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, pick, sub_report_choices
 
 FIXED = ("sub_reports", "project_filter")
+KEPT_AGE = 24 * 3600.0     # seconds a list kept by an earlier run is used (kept_lists.MAX_AGE)
 BY_STATUS = {"active": "Active", "inactive": "Inactive", "all": "All"}
 
 
@@ -54,33 +55,111 @@ def extract_records(body: Any, endpoint: Endpoint) -> list[dict]:
 
 
 class Discovery:
-    def __init__(self, client):
+    """``kept`` (a :class:`~procore_xl.kept_lists.KeptLists`) with ``scope``: lists are kept
+    between runs and used while younger than ``kept_age`` seconds (see :meth:`records`);
+    ``use_kept=False``: fetched again (and kept) once per Discovery."""
+
+    def __init__(self, client, *, kept=None, scope=None, kept_age: float | None = None, use_kept: bool = True):
         self.client = client
+        self.kept, self.scope = (kept, scope) if kept is not None and scope is not None else (None, None)
+        self.kept_age = KEPT_AGE if kept_age is None else kept_age
+        self.use_kept = use_kept
         self._cache: dict[tuple, list] = {}
+        self._from_kept: set[tuple] = set()     # cached keys whose value came from the kept lists
         self._lock = threading.Lock()
 
-    def cached(self, key: tuple, fetch, *, max_age: float | None = None):
+    def cached(self, key: tuple, fetch, *, max_age: float | None = None, keep: bool = False,
+               fresh: bool = False):
         """``fetch()`` once per key for the life of this Discovery (e.g. custom field labels), or
-        for ``max_age`` seconds (record bodies several reports of one refresh read)."""
+        for ``max_age`` seconds (record bodies several reports of one refresh read). ``keep``:
+        also kept between runs, as the lists are (a JSON value); ``fresh``: fetched now unless
+        this Discovery fetched it already."""
         with self._lock:
-            if key in self._cache:
+            if key in self._cache and not (fresh and key in self._from_kept):
                 if max_age is None:
                     return self._cache[key]
                 fetched_at, value = self._cache[key]
                 if time.monotonic() - fetched_at <= max_age:
                     return value
+        if keep and not fresh:
+            found = self._kept(key)
+            if found is not None:
+                return found
         value = fetch()
         with self._lock:
             self._cache[key] = value if max_age is None else (time.monotonic(), value)
+            self._from_kept.discard(key)
+        if keep and self.kept is not None:
+            self.kept.save(self.scope, key, value)
         return value
+
+    def came_from_kept(self, key: tuple) -> bool:
+        """Whether the value this Discovery holds for ``key`` was kept by an earlier run (not
+        fetched by this one): then a name or id not found in it is worth one fetch."""
+        with self._lock:
+            return key in self._from_kept
+
+    def _kept(self, key: tuple) -> Any:
+        """A kept value young enough (now cached here), or None."""
+        if self.kept is None or not self.use_kept:
+            return None
+        found = self.kept.load(self.scope, key)
+        if found is None or found.age > self.kept_age:
+            return None
+        with self._lock:
+            self._cache[key] = found.value
+            self._from_kept.add(key)
+        return found.value
+
+    def forget_kept(self) -> None:
+        """From now on, lists are fetched (once) rather than taken from earlier runs (a full refresh)."""
+        with self._lock:
+            self.use_kept = False
+            for key in self._from_kept:
+                self._cache.pop(key, None)
+            self._from_kept.clear()
 
     def invalidate(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._from_kept.clear()
 
     # -- raw records ---------------------------------------------------------------------------
-    def records(self, list_name: str, **context: Any) -> list[dict]:
-        """The records behind a list (cached). Contracts carry ``contract_type`` (prime/commitment)."""
+    def records(self, list_name: str, *, fresh: bool = False, **context: Any) -> list[dict]:
+        """The records behind a list (cached; kept between runs, see :meth:`key`). Contracts carry
+        ``contract_type`` (prime/commitment). ``fresh``: fetched now unless this Discovery
+        fetched it already (a name not found in a kept list)."""
+        key, ctx = self._key_and_context(list_name, context)
+        with self._lock:
+            if key in self._cache and not (fresh and key in self._from_kept):
+                return self._cache[key]
+        refused_key = ("refused",) + key
+        if not fresh:
+            found = self._kept(key)
+            if found is not None:
+                return found
+            refused = self._kept(refused_key)     # this sign-in may not read the list (a service account
+            if refused is not None:               # and the companies list): no need to ask every run
+                error = PermissionDeniedError if refused.get("status") == 403 else BadRequestError
+                raise error(str(refused.get("message")), status=refused.get("status"))
+        try:
+            recs = self._fetch(key[0], LISTS[key[0]], ctx)
+        except (PermissionDeniedError, BadRequestError) as exc:
+            if self.kept is not None:
+                self.kept.save(self.scope, refused_key, {"status": exc.status, "message": str(exc)})
+            raise
+        with self._lock:
+            self._cache[key] = recs
+            self._from_kept.discard(key)
+        if self.kept is not None:
+            self.kept.save(self.scope, key, recs)
+        return recs
+
+    def key(self, list_name: str, **context: Any) -> tuple:
+        """The cache key of a list: its name and the context values it depends on."""
+        return self._key_and_context(list_name, context)[0]
+
+    def _key_and_context(self, list_name: str, context: dict) -> tuple[tuple, dict]:
         list_name = LIST_OF_PARAM.get(list_name, list_name)
         source = LISTS.get(list_name)
         if source is None:
@@ -98,14 +177,7 @@ class Discovery:
                                  + " and one ".join(sorted(m.replace('_id', '') for m in missing))
                                  + " (a name or an id, not all)",
                                  parameter=sorted(missing)[0].replace("_id", ""))
-        key = (list_name,) + tuple(sorted((k, str(ctx[k])) for k in needed))
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        recs = self._fetch(list_name, source, ctx)
-        with self._lock:
-            self._cache[key] = recs
-        return recs
+        return (list_name,) + tuple(sorted((k, str(ctx[k])) for k in needed)), ctx
 
     def _fetch(self, list_name: str, source: Source, ctx: dict) -> list[dict]:
         out: list[dict] = []
@@ -153,31 +225,30 @@ class Discovery:
         number = as_id(value)
         if number is not None and name != "company":
             return number
+        list_name, context, where = lookup(ctx)
         try:
-            choices, where = lookup(ctx)
+            return pick(self, name, value, list_name, where=where, **context).id
         except (PermissionDeniedError, BadRequestError):
             if number is None:          # a service account cannot list companies: ids only
                 raise
             return number
-        return select(name, value, choices, where=where)[0].id
 
     def _company_choices(self, ctx: dict):
-        return self.choices("companies"), ""
+        return "companies", {}, ""
 
     def _project_choices(self, ctx: dict):
         if "company_id" not in ctx:
             raise ParameterError("Company is required to look up a project by name", parameter="company")
-        return (self.choices("projects", company_id=ctx["company_id"], project_filter=ALL),
-                f"in company {ctx['company_id']}")
+        return "projects", {"company_id": ctx["company_id"], "project_filter": ALL}, f"in company {ctx['company_id']}"
 
     def _contract_choices(self, ctx: dict):
         if "project_id" not in ctx:
             raise ParameterError("Project is required to look up a contract by name", parameter="project")
-        return (self.choices("contracts", company_id=ctx.get("company_id"), project_id=ctx["project_id"]),
+        return ("contracts", {"company_id": ctx.get("company_id"), "project_id": ctx["project_id"]},
                 f"in project {ctx['project_id']}")
 
     # -- choices -------------------------------------------------------------------------------
-    def choices(self, list_name: str, **context: Any) -> list[Choice]:
+    def choices(self, list_name: str, *, fresh: bool = False, **context: Any) -> list[Choice]:
         """A list as a person picks from it. ``list_name`` forgives case, spaces and the plural
         ("Projects", "project filters"); ``reports`` is the catalog."""
         list_name = str(list_name).strip().casefold().replace(" ", "_").replace("-", "_")
@@ -194,7 +265,7 @@ class Discovery:
             report = find_report(context["report"])
             return [Choice(n, n) for n in sub_report_choices(report)]
         source = LISTS.get(list_name)
-        recs = self.records(list_name, **context)
+        recs = self.records(list_name, fresh=fresh, **context)
         return make_choices(recs, source)
 
 

@@ -36,8 +36,7 @@ import pickle
 import re
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-import pandas as pd
-
+from .lazy_pandas import pd
 from .spill import Spill
 
 MAX_EXACT_INT = 2 ** 53

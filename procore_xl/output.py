@@ -30,11 +30,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .columns import COLUMNS_ALL, HEADERS_FIELDS, HEADERS_LABELS
 from .errors import ConfigurationError
 from .flatten import Table
+from .lazy_pandas import pd
 from .parameters import VIEW_PARAMS
 from .runner import ReportResult, drop_records
 from .view import report_view

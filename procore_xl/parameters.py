@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .catalog import ALL_PROJECTS, GROUPS, PROJECT, REPORTS, USER, Report, SubList
 from .columns import COLUMN_CHOICES, HEADER_CHOICES
@@ -221,10 +221,16 @@ def sub_report_choices(report: Report) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Resolution
 
-def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date | None = None) -> Resolved:
+def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date | None = None,
+            later: list[Callable[[], None]] | None = None) -> Resolved:
     """Validate ``params`` for ``report`` and resolve company, project(s), fixed choices, numbers
     and dates. Parent parameters that depend on a project (drawing area, contract...) are checked
-    for presence here and matched per project by the runner with :func:`select`."""
+    for presence here and matched per project by the runner with :func:`select`.
+
+    ``later``: a company and a project given as ids are taken as they are, and the checks that
+    they are in the company and project lists (which fill in their names) are appended to
+    ``later`` instead of being made now: the caller runs them while the report's data is being
+    fetched (they raise the same ParameterError as here)."""
     today = today or date.today()
     given = {k: v for k, v in (params or {}).items() if not is_blank(v)}
     takes = set(report.parameters)
@@ -262,11 +268,16 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
 
     # company
     if report.scope != USER:
-        companies = _companies(discovery, given.get("company"))
-        if "company" not in given and len(companies) == 1:
-            res.company = companies[0]
+        company_id = as_id(given.get("company"))
+        if later is not None and company_id is not None:
+            res.company = Choice(str(company_id), company_id)
+
+            def name_company() -> None:
+                res.company = _company(discovery, given.get("company"))
+                disp["company"] = res.company.label
+            later.append(name_company)
         else:
-            res.company = select("company", given.get("company"), companies)[0]
+            res.company = _company(discovery, given.get("company"))
         disp["company"] = res.company.label
         disp["company_id"] = res.company.id
 
@@ -282,9 +293,21 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
             res.all_projects = True
             disp["project"] = ALL
         else:
-            projects = discovery.choices("projects", company_id=res.company.id, project_filter=ALL)
-            res.project = select("project", value, projects,
-                                 where=f"in company {res.company.id}")[0]
+            company = res.company.id
+
+            def project(value: Any = value) -> Choice:
+                return pick(discovery, "project", value, "projects", where=f"in company {company}",
+                               company_id=company, project_filter=ALL)
+            project_id = as_id(value)
+            if later is not None and project_id is not None:
+                res.project = Choice(str(project_id), project_id)
+
+                def name_project() -> None:
+                    res.project = project()
+                    disp["project"] = res.project.label
+                later.append(name_project)
+            else:
+                res.project = project()
             disp["project"] = res.project.label
             disp["project_id"] = res.project.id
 
@@ -340,18 +363,36 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
     return res
 
 
-def _companies(discovery, given: Any) -> list[Choice]:
-    """The companies to choose from. A service account (DMSA) cannot list them without a
-    Procore-Company-Id header (procore_api.md 1.5): then a company given by id is taken as is,
-    and the first call that needs it says whether it is readable."""
+def _company(discovery, given: Any) -> Choice:
+    """The company chosen (the only one when none is given). A service account (DMSA) cannot
+    list companies without a Procore-Company-Id header (procore_api.md 1.5): then a company
+    given by id is taken as is, and the first call that needs it says whether it is readable."""
     try:
-        return discovery.choices("companies")
+        companies = discovery.choices("companies")
     except (PermissionDeniedError, BadRequestError):
         company_id = as_id(given)
         if company_id is None:
             raise ParameterError("This sign-in cannot list companies (a service account): give the Company "
                                  "as its id, e.g. 8001", parameter="company") from None
-        return [Choice(str(company_id), company_id)]
+        return Choice(str(company_id), company_id)
+    if is_blank(given) and len(companies) == 1:
+        return companies[0]
+    return pick(discovery, "company", given, "companies", choices=companies)
+
+
+def pick(discovery, name: str, value: Any, list_name: str, *, where: str = "",
+            choices: Sequence[Choice] | None = None, **context: Any) -> Choice:
+    """The choice ``value`` designates in a discovery list; a value not found in a list an
+    earlier run kept is looked for once more in the list as Procore has it now."""
+    if choices is None:
+        choices = discovery.choices(list_name, **context)
+    try:
+        return select(name, value, choices, where=where)[0]
+    except ParameterError:
+        came_from_kept = getattr(discovery, "came_from_kept", None)
+        if is_blank(value) or came_from_kept is None or not came_from_kept(discovery.key(list_name, **context)):
+            raise
+    return select(name, value, discovery.choices(list_name, fresh=True, **context), where=where)[0]
 
 
 def resolve_dates(given: Mapping[str, Any], today: date) -> tuple[tuple[date, date], bool]:

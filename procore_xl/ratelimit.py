@@ -125,6 +125,21 @@ class RateBudget:
         shown = self._shown()
         return shown.limit if shown else None
 
+    def left(self) -> str | None:
+        """What Procore said is left of the window closer to running out, in words for a
+        progress line or a sheet's message ("3,581 of 3,600 requests left until 17:00"); None
+        before any answer carried the headers."""
+        with self._lock:
+            now = self._clock()
+            live = [(kind, w) for kind, w in self.windows.items() if w.reset_at > now]
+        if not live:
+            return None
+        kind, window = min(live, key=lambda item: item[1].remaining)
+        of = f" of {window.limit:,}" if window.limit else ""
+        until = f"until {clock_time(window.reset_at)}" if kind == "hourly" else \
+            f"for {max(1, round(window.reset_at - now))} s"
+        return f"{window.remaining:,}{of} requests left {until}"
+
     # -- reading answers ---------------------------------------------------------------------------
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the X-Rate-Limit-* headers of a response (any status)."""

@@ -6,19 +6,20 @@ sub-lists, flatten to a DataFrame. Nothing here knows a report by name.
 """
 from __future__ import annotations
 
+import collections.abc
 import itertools
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterator, Mapping
 
-import pandas as pd
-
 from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
 from .discovery import BY_STATUS, Discovery, extract_records, make_choices
-from .errors import NotFoundError, ParameterError, PermissionDeniedError
+from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import FrameBuilder, Table, explode, parent_columns, singular
+from .lazy_pandas import pd, prewarm
 from .parameters import Resolved, date_chunks, resolve, select
 
 PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
@@ -40,6 +41,7 @@ class ReportResult:
     warnings: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list, repr=False)   # the records as Procore sent them
     refresh: str = ""               # through the record store: "full" or "incremental: 3 changed, ..."
+    rate_limit: str = ""            # Procore's budget left after the run: "3,581 of 3,600 requests left until 17:00"
 
     def __post_init__(self) -> None:
         if isinstance(self.table, pd.DataFrame):
@@ -74,16 +76,20 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     before = _requests(client)
     rep = find_report(report) if not isinstance(report, Report) else report
     disc = discovery or Discovery(client)
-    res = resolve(rep, params or {}, disc, today=today)
+    checks: list[Callable[[], None]] = []      # a company and a project given as ids: named meanwhile
+    res = resolve(rep, params or {}, disc, today=today, later=checks)
     run = _Run(client, rep, res, disc)
+    prewarm()                   # the table needs pandas: imported while the first requests are answered
     builder = FrameBuilder(custom_labels=run.custom_labels)
     kept: list[dict] = []
-    for batch in run.batches():
-        builder.add(batch)
-        if records is not None:
-            records(batch)
-        else:
-            kept.extend(batch)
+    with _Meanwhile(checks) as names:
+        for batch in run.batches():
+            builder.add(batch)
+            if records is not None:
+                records(batch)
+            else:
+                kept.extend(batch)
+        names.wait()
     lead = ["project."] + [f"{e.prefix}." for e in rep.each]
     if res.sub_list:
         lead += [f"{rep.entity}."] + [f"{p}." for p in _levels(res.sub_list.path)]
@@ -92,9 +98,51 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     table = builder.table(lead=lead, keys=keys, order=order)
     requests = _requests(client) - before
     tally = getattr(client, "tally", None)          # an incremental.StoredClient
+    budget = getattr(client, "budget", None)        # a ProcoreClient's RateBudget (the service fills it in otherwise)
     return ReportResult(report=rep.name, params=res.display, table=table,
                         requests=requests, seconds=time.perf_counter() - t0,
-                        warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "")
+                        warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "",
+                        rate_limit=(budget.left() or "") if budget is not None else "")
+
+
+class _Meanwhile:
+    """Functions run in a thread of their own while the report's data is fetched (the checks that
+    a company and a project given as ids exist, which also name them: two list requests that
+    need not come before the first page). A failure of the data (say a 404 for a project id that
+    does not exist) gives way to the checks' clearer ParameterError; :meth:`wait` raises theirs."""
+
+    def __init__(self, functions: list[Callable[[], None]]):
+        self._thread = None
+        self._error: BaseException | None = None
+        if functions:
+            def run_all() -> None:
+                try:
+                    for fn in functions:
+                        fn()
+                except BaseException as exc:   # noqa: BLE001 - raised again in the run's thread
+                    self._error = exc
+            self._thread = threading.Thread(target=run_all, name="procore-xl-names", daemon=True)
+            self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __enter__(self) -> _Meanwhile:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None and issubclass(exc_type, ProcoreError):
+            try:
+                self.wait()
+            except ParameterError as names_error:
+                raise names_error from exc
+            except ProcoreError:
+                pass                        # the data's own error says more
 
 
 def _version(ctx: Mapping[str, Any], parent: Mapping[str, Any]) -> str | None:
@@ -358,4 +406,28 @@ class _Run:
             return {str(d["id"]): str(d.get("label") or d.get("name")) for d in defs
                     if d.get("id") is not None and (d.get("label") or d.get("name"))}
 
-        return self.disc.cached(("custom_field_definitions", self.res.company.id), fetch)
+        key = ("custom_field_definitions", self.res.company.id)
+        labels = self.disc.cached(key, fetch, keep=True)
+        if not self.disc.came_from_kept(key):
+            return labels
+        return _KeptLabels(labels, lambda: self.disc.cached(key, fetch, keep=True, fresh=True))
+
+
+class _KeptLabels(collections.abc.Mapping):
+    """Custom field labels an earlier run kept: a field id not among them (a field defined
+    since) has the definitions read again, once."""
+
+    def __init__(self, labels: Mapping[str, str], fetch: Callable[[], Mapping[str, str]]):
+        self._labels, self._fetch = dict(labels), fetch
+
+    def __getitem__(self, key: Any) -> str:
+        if key not in self._labels and self._fetch is not None:
+            fetch, self._fetch = self._fetch, None
+            self._labels = dict(fetch())
+        return self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)

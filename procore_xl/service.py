@@ -22,7 +22,9 @@ from .discovery import Choice, Discovery
 from .environments import Settings, load_settings
 from .errors import ConfigurationError
 from .incremental import DEFAULT_MAX_AGE, StoredClient
+from .kept_lists import LISTS_FILE_NAME, KeptLists
 from .runner import ReportResult, drop_records, run_report
+from .shared_calls import Answers, SharedCalls
 from .store import RecordStore, Scope, StoreDamaged, StoreInfo, StoreUnusable
 from .tokens import TokenStore, default_token_store, stored_client_secret
 
@@ -31,6 +33,8 @@ FULL_REFRESH_DAYS_VARIABLE = "PROCORE_XL_FULL_REFRESH_DAYS"
 UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this long are forgotten
 STORE_TRIES = 3      # runs started again on a new record store when the one in use turns out damaged
 _full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
+_shared_answers: contextvars.ContextVar[Answers | None] = contextvars.ContextVar("procore_xl_shared_answers",
+                                                                                default=None)
 
 
 def full_refresh_age(environ: Mapping[str, str] = os.environ) -> timedelta:
@@ -68,7 +72,7 @@ class ProcoreService:
 
     def __init__(self, settings: Settings | None = None, store: TokenStore | None = None,
                  *, per_page: int = 1000, max_workers: int = 8, records: RecordStore | None = None,
-                 full_refresh_after: timedelta | None = None):
+                 lists: KeptLists | None = None, full_refresh_after: timedelta | None = None):
         settings = settings or load_settings()
         if settings.client_secret is None:           # flags and PROCORE_CLIENT_SECRET come first
             # the app secret `procore-xl setup` keeps in the keyring: a person's, so never used to
@@ -79,11 +83,13 @@ class ProcoreService:
         self._store = store
         self._records = records
         self.full_refresh_after = full_refresh_after if full_refresh_after is not None else full_refresh_age()
-        self._per_page = per_page
+        self.per_page = per_page
         self._max_workers = max_workers
         self._lock = threading.RLock()
         self._client: ProcoreClient | None = None
         self._discovery: Discovery | None = None
+        self._lists = lists
+        self._fresh_lists = False        # the next Discovery fetches its lists (Update dropdowns)
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -107,26 +113,40 @@ class ProcoreService:
         with self._lock:
             if self._client is None:
                 tokens = auth.TokenManager(self.settings, self.store)
-                self._client = ProcoreClient(self.settings.api_url, tokens, per_page=self._per_page,
+                self._client = ProcoreClient(self.settings.api_url, tokens, per_page=self.per_page,
                                              max_workers=self._max_workers)
             return self._client
+
+    @property
+    def lists(self) -> KeptLists:
+        """Discovery lists and labels kept between runs (``lists.sqlite3`` beside the record store)."""
+        with self._lock:
+            if self._lists is None:
+                self._lists = KeptLists(self.records.path.with_name(LISTS_FILE_NAME))
+            return self._lists
 
     @property
     def discovery(self) -> Discovery:
         with self._lock:
             if self._discovery is None:
-                self._discovery = Discovery(self.client)
+                self._discovery = Discovery(self.client, kept=self.lists, scope=Scope.of(self.settings),
+                                            use_kept=not self._fresh_lists)
+                self._fresh_lists = False
             return self._discovery
 
-    def invalidate(self) -> None:
-        """Forget cached discovery lists (Refresh, Update dropdowns)."""
+    def invalidate(self, *, lists: bool = False) -> None:
+        """Forget this service's discovery lists (Refresh); ``lists``: the lists kept by earlier
+        runs too, so that the next ones are fetched (Update dropdowns)."""
         with self._lock:
             self._discovery = None
+            self._fresh_lists = self._fresh_lists or lists
 
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
                 self._client.close()
+            if self._lists is not None:
+                self._lists.close()
             self._client = None
             self._discovery = None
 
@@ -163,8 +183,9 @@ class ProcoreService:
     def reports(self) -> list[Report]:
         return list(REPORTS.values())
 
-    def choices(self, list_name: str, **context: Any) -> list[Choice]:
-        return self.discovery.choices(list_name, **context)
+    def choices(self, list_name: str, *, fresh: bool = False, **context: Any) -> list[Choice]:
+        """A discovery list (kept by an earlier run while young enough); ``fresh``: as Procore has it now."""
+        return self.discovery.choices(list_name, fresh=fresh, **context)
 
     def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False,
             records: Callable[[list[dict]], None] | None = None) -> ReportResult:
@@ -174,12 +195,19 @@ class ProcoreService:
         records of 20,000 RFIs would hold about 140 MB until the run ends)."""
         store = self.records
         sink = _Sink(records or drop_records)
+        full = full or _full_refresh.get()
+        discovery = self.discovery
+        if full:                        # names and labels as Procore has them now, too
+            discovery.forget_kept()
         for _ in range(STORE_TRIES):
             store.begin()
             client = StoredClient(self.client, store, Scope.of(self.settings),
-                                  full=full or _full_refresh.get(), max_age=self.full_refresh_after)
+                                  full=full, max_age=self.full_refresh_after)
+            answers = _shared_answers.get()
+            if answers is not None:     # other reports of this refresh may have made the same calls
+                client = SharedCalls(client, answers)
             try:
-                result = run_report(client, report, params, discovery=self.discovery, records=sink)
+                result = run_report(client, report, params, discovery=discovery, records=sink)
             except StoreDamaged as damaged:   # set aside (by us or another process): start again on the new one
                 if sink.used and records is not None:
                     notices = " ".join(store.take_notices()) or str(damaged)
@@ -187,6 +215,7 @@ class ProcoreService:
                                         f"records out: run it again") from None
                 continue
             result.warnings[:0] = store.take_notices()
+            result.rate_limit = self.client.budget.left() or ""
             return result
         raise StoreUnusable(f"The record store {store.path} was found damaged {STORE_TRIES} times during one "
                             f"run: close the programs using it and delete it (it holds only copies of Procore "
@@ -202,6 +231,17 @@ class ProcoreService:
         finally:
             _full_refresh.reset(token)
 
+    @contextlib.contextmanager
+    def sharing(self) -> Iterator[Answers]:
+        """Runs of this thread inside the block (the reports of one workbook refresh) make a
+        call other runs of the block made only once (:mod:`procore_xl.shared_calls`)."""
+        answers = Answers()
+        token = _shared_answers.set(answers)
+        try:
+            yield answers
+        finally:
+            _shared_answers.reset(token)
+
     # -- the record store ----------------------------------------------------------------
     def records_info(self) -> StoreInfo:
         return self.records.info()
@@ -209,5 +249,7 @@ class ProcoreService:
     def clear_records(self, *, every_environment: bool = False) -> int:
         """Forget stored records of this environment (or of all); returns the calls removed."""
         if every_environment:
+            self.lists.clear()
             return self.records.clear()
+        self.lists.clear(env=self.settings.env, api_url=self.settings.api_url)
         return self.records.clear(env=self.settings.env, api_url=self.settings.api_url)

@@ -50,7 +50,8 @@ SANDBOX_TOKEN_FILE = "sandbox-tokens.json"
 LOCK_FOLDER = "locks"
 SIGN_IN_LOCK_TIMEOUT = 120.0   # seconds: a refresh is 3 tries of at most 30 s
 READ_ATTEMPTS = 6              # an empty or unreadable read of a keyring file is tried this often ...
-READ_RETRY_PAUSE = 0.01        # ... this far apart, twice as far each time (0.3 s in all)
+READ_RETRY_PAUSE = 0.01        # ... this far apart, twice as far each time (0.3 s in all) ...
+SETTLED_SECONDS = 2.0          # ... unless the file was not written for this long and not during the read
 
 NO_KEYRING_HELP = (
     "No keyring backend is available to keep your Procore sign-in safe: install one (Secret Service, "
@@ -120,14 +121,21 @@ class KeyringTokenStore:
 
     def load(self, key: str) -> dict | None:
         """The stored token, or None. With a file backend, nothing (or an unreadable entry) is
-        read again a few times before it counts: keyrings.alt empties its file before rewriting
-        it, so another process may be in the middle of a write. OS keyrings write atomically."""
-        attempts = READ_ATTEMPTS if _file_of(_writing_backend(keyring.get_keyring())) else 1
+        read again a few times before it counts when the file may be in the middle of a write:
+        keyrings.alt empties its file before rewriting it, so another process may be writing it.
+        A file that did not change during the read and was last written more than
+        :data:`SETTLED_SECONDS` ago is not being written: its answer counts at once (no wait
+        when nobody is signed in). OS keyrings write atomically."""
+        path = _file_of(_writing_backend(keyring.get_keyring()))
+        attempts = READ_ATTEMPTS if path else 1
         pause = READ_RETRY_PAUSE
         for attempt in range(1, attempts + 1):
+            before = _file_state(path) if path else None
             token = self._load_once(key, last=attempt == attempts)
             if token is not None or attempt == attempts:
                 return token
+            if _settled(before, _file_state(path)):
+                return self._load_once(key, last=True)     # nothing stored (or damaged: said so)
             time.sleep(pause)
             pause *= 2
         return None
@@ -172,6 +180,27 @@ class KeyringTokenStore:
     def check_can_save(self) -> None:
         if not keyring_usable():
             raise ConfigurationError(NO_KEYRING_HELP)
+
+
+def _file_state(path: str) -> tuple[int, int, int] | None:
+    """(inode, size, last write in ns) of a keyring file; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _settled(before: tuple | None, after: tuple | None) -> bool:
+    """A keyring file nobody is writing: the same before and after a read (or absent both
+    times), and last changed more than :data:`SETTLED_SECONDS` ago by this computer's clock (a
+    time in the future counts as recent)."""
+    if before != after:
+        return False
+    if before is None:
+        return True
+    age = time.time() - before[2] / 1e9
+    return age > SETTLED_SECONDS
 
 
 class SandboxFileTokenStore:

@@ -22,7 +22,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-import pandas as pd
+from .lazy_pandas import pd
 
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,

@@ -130,3 +130,24 @@ def test_a_token_storm_never_says_expired_while_the_sign_in_is_good(shared_keyri
         assert sandbox.oauth.reused_refresh_tokens == 0
         assert sandbox.oauth.grants["client_credentials"] == 0
         assert sandbox.oauth.grants["refresh_token"] >= PROCESSES
+
+
+def test_nobody_signed_in_is_known_at_once_from_a_keyring_file_nobody_is_writing(keyring_backend, monkeypatch):
+    """The common case of a service account (nothing stored for the user): no pause. Before, every
+    such read waited 0.3 s (five pauses) in case another process was rewriting the file."""
+    import time
+    KeyringTokenStore().save("production|another-app", {"access_token": "a", "refresh_token": "r"})
+    path = Path(keyring_backend.file_path)
+    written_long_ago = time.time() - 60
+    os.utime(path, (written_long_ago, written_long_ago))
+    pauses = []
+    real_sleep, this_thread = time.sleep, threading.current_thread()
+    monkeypatch.setattr(time, "sleep", lambda s: (pauses.append(s) if threading.current_thread() is this_thread
+                                                  else None, real_sleep(s))[1])
+    assert KeyringTokenStore().load("production|abc") is None        # the file holds another entry only
+    path.unlink()
+    assert KeyringTokenStore().load("production|abc") is None        # no file at all
+    assert pauses == []
+    path.write_text("")                       # emptied just now: maybe mid-rewrite, so read again first
+    assert KeyringTokenStore().load("production|abc") is None
+    assert len(pauses) == 5

@@ -76,7 +76,7 @@ def update_dropdowns(wb: WorkbookWriter, service: Any) -> list[str]:
     """Refresh every list on ``_lists``; returns notes about lists left empty."""
     wb.status("Procore: updating dropdown lists...")
     try:
-        service.invalidate()
+        service.invalidate(lists=True)
         lists, notes = compute_lists(service, context_for(wb))
         write_lists(wb, lists)
         return notes
@@ -185,12 +185,13 @@ def refresh_all(wb: WorkbookWriter, service: Any,
     udfs.clear_cache()
     ok, failed = [], []
     try:
-        for i, entry in enumerate(entries, start=1):
-            wb.status(f"Procore: refreshing {entry.sheet} ({i} of {len(entries)})...")
-            good = refresh_report_sheet(wb, entry, service)
-            (ok if good else failed).append(entry.sheet)
-            if on_sheet:
-                on_sheet(entry, good)
+        with service.sharing():      # a call several reports make is made once per refresh
+            for i, entry in enumerate(entries, start=1):
+                wb.status(f"Procore: refreshing {entry.sheet} ({i} of {len(entries)})...")
+                good = refresh_report_sheet(wb, entry, service)
+                (ok if good else failed).append(entry.sheet)
+                if on_sheet:
+                    on_sheet(entry, good)
     finally:
         wb.status(None)
     return ok, failed

@@ -32,13 +32,15 @@ from tqdm import tqdm
 from ..analyses import Analysis
 from ..errors import ConfigurationError, ProcoreError
 from ..output import check_folder, replacing
+from ..plan import Plan
+from ..store import Scope
 from . import actions
 from .analysis_sheet import add_placeholder, source_reports, write_analysis_sheets
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
 from .registry import read_registry
-from .report_sheet import ROW_MESSAGE, ROW_STATUS, STATUS_OK, refresh_report_sheet
+from .report_sheet import ROW_MESSAGE, ROW_STATUS, STATUS_OK, read_parameters, refresh_report_sheet
 from .results import skeleton, write_runs
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
@@ -148,6 +150,26 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
     finally:
         wb.close()                   # (Windows cannot replace a file that is still open)
     return outcome
+
+
+def plan_workbook(path: str | os.PathLike, service: Any) -> Plan:
+    """The requests a full refresh of ``path`` will make, per report sheet, counted from the
+    record store and the kept lists without sending any (:mod:`procore_xl.plan`)."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigurationError(f"No workbook at {path}")
+    wb = PackageWorkbook(path)
+    try:
+        entries = read_registry(wb)
+        if not entries:
+            raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
+                                     f"or `procore-xl new-workbook`")
+        plan = Plan(service.records, service.lists, Scope.of(service.settings), per_page=service.per_page)
+        for entry in entries:
+            plan.add(entry.report, read_parameters(wb, entry)).sheet = entry.sheet
+    finally:
+        wb.close()
+    return plan
 
 
 def new_workbook(path: str | os.PathLike, reports: Iterable[tuple[str, Mapping[str, Any]]], service: Any,

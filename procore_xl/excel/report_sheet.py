@@ -334,6 +334,8 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     if isinstance(getattr(result, "warnings", None), list):
         result.warnings.extend(n for n in kept if n not in result.warnings)
     refresh = [f"Refresh: {result.refresh}"] if getattr(result, "refresh", "") else []
+    if getattr(result, "rate_limit", ""):
+        refresh.append(f"Procore rate limit: {result.rate_limit}")
     notes = list(dict.fromkeys([*refresh, *(result.warnings or []), *kept]))
     now = dt.datetime.now().replace(microsecond=0)
     write_meta(wb, entry.sheet, {

@@ -1,0 +1,131 @@
+"""Discovery lists kept between runs: companies, projects, contracts... and custom field labels.
+
+A refresh needs the company's and the project's names for the sheet, and the custom field
+labels for its column names, but they rarely change: asking Procore for them on every run
+cost two or three requests a report (Procore caps requests per hour). :class:`KeptLists` keeps
+each list with the time it was fetched in a small SQLite file beside the record store
+(``lists.sqlite3``, readable by the user only); :class:`~procore_xl.discovery.Discovery` uses a
+kept list while it is younger than :data:`MAX_AGE` and asks Procore again when it is older, when a
+name or id given is not in it, on a full refresh and on Update dropdowns.
+
+Lists are a convenience: a kept list that cannot be read (a damaged or locked file) counts as
+none, and one that cannot be saved is simply fetched again next time.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .store import Scope
+
+log = logging.getLogger("procore_xl")
+
+LISTS_FILE_NAME = "lists.sqlite3"
+MAX_AGE = 24 * 3600.0          # seconds a kept list is used before it is fetched again
+BUSY_TIMEOUT_SECONDS = 5
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS discovery (
+    key TEXT NOT NULL,           -- the list and what it belongs to (JSON)
+    env TEXT NOT NULL,
+    api_url TEXT NOT NULL,
+    app TEXT NOT NULL,
+    fetched_at REAL NOT NULL,    -- Unix time of the fetch (this computer's clock)
+    value TEXT NOT NULL,         -- the records (JSON)
+    PRIMARY KEY (env, api_url, app, key)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Kept:
+    age: float                 # seconds since it was fetched
+    value: Any
+
+
+class KeptLists:
+    """The kept lists of every environment, one SQLite file. Thread-safe; safe across processes."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            if os.name != "nt":
+                os.chmod(self.path, 0o600)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                                   check_same_thread=False)
+            conn.executescript(SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def load(self, scope: Scope, key: tuple) -> Kept | None:
+        """The kept list (with its age), or None."""
+        with self._lock:
+            try:
+                row = self._connect().execute(
+                    "SELECT fetched_at, value FROM discovery WHERE env=? AND api_url=? AND app=? AND key=?",
+                    (scope.env, scope.api_url, scope.app, _key(key))).fetchone()
+            except (sqlite3.Error, OSError) as exc:
+                log.debug("kept lists unreadable (%s): fetching again", exc)
+                return None
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[1])
+        except ValueError:
+            return None
+        return Kept(max(0.0, time.time() - row[0]), value)
+
+    def save(self, scope: Scope, key: tuple, value: Any) -> None:
+        try:
+            text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return
+        with self._lock:
+            try:
+                self._connect().execute(
+                    "INSERT OR REPLACE INTO discovery (key, env, api_url, app, fetched_at, value) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (_key(key), scope.env, scope.api_url, scope.app, time.time(), text))
+            except (sqlite3.Error, OSError) as exc:
+                log.debug("list not kept (%s)", exc)
+
+    def clear(self, env: str | None = None, api_url: str | None = None) -> int:
+        """Forget the lists of one environment (and API host), or all; returns how many."""
+        if not self.path.exists():
+            return 0
+        where, args = [], []
+        if env is not None:
+            where.append("env = ?")
+            args.append(env)
+        if api_url is not None:
+            where.append("api_url = ?")
+            args.append(api_url.rstrip("/"))
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        with self._lock:
+            try:
+                return self._connect().execute(f"DELETE FROM discovery{clause}", args).rowcount
+            except (sqlite3.Error, OSError) as exc:
+                log.debug("kept lists not cleared (%s)", exc)
+                return 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _key(key: tuple) -> str:
+    return json.dumps([str(part) if not isinstance(part, (str, int, float, bool, type(None), list, tuple)) else part
+                       for part in key], default=str)

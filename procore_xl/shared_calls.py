@@ -1,0 +1,105 @@
+"""One request for a call several reports of one workbook refresh make.
+
+Many reports read the same list: the contracts behind every change-order report, a project's
+RFIs behind both RFI roll-ups, the vendors, meetings, drawing areas and photo albums behind two
+reports each. Within one refresh of a workbook (:meth:`ProcoreService.sharing`), :class:`SharedCalls`
+answers such a call from the answer an earlier report of the same refresh got, so Procore is
+asked once. Only for the length of that refresh (the answers are one moment's data, as if every
+report had run at that moment), and only for answers of at most :data:`MAX_RECORDS` records (a
+report's own list read page by page is kept only while it stays that short: a long one is never
+held).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Iterator, Mapping
+
+MAX_RECORDS = 5_000
+PAGE_ROWS = 1_000          # records per page handed out from a shared list
+
+
+class Answers:
+    """The answers of one refresh, shared by its reports (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.shared = 0              # calls answered without a request
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._answers:
+                self.shared += 1
+                return True, self._answers[key]
+            return False, None
+
+    def put(self, key: str, value: Any) -> None:
+        size = len(value) if isinstance(value, list) else 1
+        if size <= MAX_RECORDS:
+            with self._lock:
+                self._answers[key] = value
+
+
+class SharedCalls:
+    """A report run's client (an :class:`~procore_xl.incremental.StoredClient`) whose
+    ``get_all``/``get`` answers are shared through ``answers``; everything else passes through."""
+
+    def __init__(self, client, answers: Answers):
+        self._client, self._answers = client, answers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_all(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> list:
+        key = _key("list", path, params, company_id, kw)
+        found, value = self._reused(key)
+        if found:
+            return value
+        value = self._client.get_all(path, params, company_id=company_id, **kw)
+        self._answers.put(key, value)
+        return value
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> Any:
+        key = _key("body", path, params, company_id, kw)
+        found, value = self._reused(key)
+        if found:
+            return value
+        value = self._client.get(path, params, company_id=company_id, **kw)
+        self._answers.put(key, value)
+        return value
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None,
+              **kw) -> Iterator[list]:
+        """A list page by page (a report's own list): shared with ``get_all`` of the same call,
+        kept for the reports after it only while it holds at most :data:`MAX_RECORDS` records."""
+        key = _key("list", path, params, company_id, kw)
+        found, value = self._reused(key)
+        if found:
+            for start in range(0, len(value), PAGE_ROWS):
+                yield value[start:start + PAGE_ROWS]
+            return
+        kept: list | None = []
+        for page in self._client.pages(path, params, company_id=company_id, **kw):
+            if kept is not None:
+                kept.extend(page)
+                if len(kept) > MAX_RECORDS:
+                    kept = None
+            yield page
+        if kept is not None:
+            self._answers.put(key, kept)
+
+    def _reused(self, key: str) -> tuple[bool, Any]:
+        found, value = self._answers.get(key)
+        if found:
+            tally = getattr(self._client, "tally", None)
+            if tally is not None:
+                tally.add(reused=1)
+        return found, value
+
+
+def _key(kind: str, path: str, params: Mapping[str, Any] | None, company_id: Any, kw: Mapping[str, Any]) -> str:
+    """One call: a list (``get_all`` or ``pages``, the same records) or a body, and what it asks."""
+    return json.dumps([kind, path, sorted((str(k), str(v)) for k, v in (params or {}).items()),
+                       None if company_id is None else str(company_id),
+                       sorted((k, str(v)) for k, v in kw.items() if v is not None)])   # version=None: none

@@ -1,0 +1,172 @@
+"""Requests a refresh does not need: discovery lists and custom field labels kept between runs
+(kept_lists.py), the company and project named while the data comes when given as ids, and one
+request for a call several reports of one workbook refresh make (shared_calls.py). Real sandbox
+over loopback, real record store and list files; each "run" is a new service, as a new
+`procore-xl` process is."""
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import sqlite3
+import time
+
+import pytest
+
+from procore_xl.discovery import KEPT_AGE
+from procore_xl.errors import ParameterError
+from procore_xl.excel.refresh import new_workbook, refresh_workbook
+from procore_xl.kept_lists import LISTS_FILE_NAME
+from procore_xl.service import ProcoreService
+from procore_xl.store import RecordStore
+from procore_xl.tokens import KeyringTokenStore
+
+RFIS = ("RFIs", {"company": 8001, "project": 91001})
+
+
+@pytest.fixture
+def run(settings, signed_in_tokens, tmp_path):
+    """A new service (a new process) over the same record store, kept lists and sign-in."""
+    services = []
+
+    def make() -> ProcoreService:
+        service = ProcoreService(settings, KeyringTokenStore(), records=RecordStore(tmp_path / "records.sqlite3"))
+        services.append(service)
+        return service
+    yield make
+    for service in services:
+        service.close()
+
+
+@pytest.fixture
+def paths(caplog):
+    """The paths the client asked for (its DEBUG lines), ids as N."""
+    caplog.set_level(logging.DEBUG, logger="procore_xl")
+
+    def asked() -> collections.Counter:
+        found = collections.Counter(re.sub(r"/\d+", "/N", m.group(1)) for r in caplog.records
+                                    if (m := re.search(r"GET (\S+)", r.getMessage())))
+        caplog.clear()
+        return found
+    return asked
+
+
+def test_a_second_refresh_of_one_report_asks_for_its_data_alone(run, sandbox, tmp_path, paths):
+    book = tmp_path / "rfis.xlsx"
+    new_workbook(book, [RFIS], run(), progress=False)
+    refresh_workbook(book, run(), progress=False)
+    paths()
+    sandbox.reset_counts()
+    outcome = refresh_workbook(book, run(), progress=False)
+    assert outcome.refreshed and not outcome.failed
+    # before: the companies and projects lists (to name them on the sheet) and the custom field
+    # definitions (column names) were asked for again on every run
+    assert paths() == {"/rest/v1.0/projects/N/rfis": 1}
+    assert sandbox.requests == 1
+
+
+def test_labels_and_lists_are_fetched_again_when_old_on_a_full_refresh_and_on_update_dropdowns(run, sandbox,
+                                                                                                 tmp_path, paths):
+    run().run(*RFIS)
+    paths()
+    run().run(*RFIS)
+    assert "/rest/v1.0/companies" not in paths()
+    run().run(*RFIS, full=True)
+    assert {"/rest/v1.0/companies", "/rest/v1.0/projects",
+            "/rest/v1.1/companies/N/custom_field_definitions"} <= set(paths())
+    with sqlite3.connect(tmp_path / LISTS_FILE_NAME) as db:      # kept longer ago than a list is used
+        db.execute("UPDATE discovery SET fetched_at = ?", (time.time() - KEPT_AGE - 60,))
+    db.close()
+    run().run(*RFIS)
+    assert {"/rest/v1.0/companies", "/rest/v1.0/projects"} <= set(paths())
+    service = run()
+    service.run(*RFIS)
+    assert "/rest/v1.0/companies" not in paths()
+    service.invalidate(lists=True)                              # what Update dropdowns does
+    service.choices("companies")
+    assert "/rest/v1.0/companies" in paths()
+
+
+def test_a_name_not_in_a_kept_list_is_looked_for_in_the_list_as_it_is_now(run, sandbox, tmp_path, paths):
+    first = run()
+    first.run("RFIs", {"company": 8001, "project": "Harbor Tower"})
+    key = first.discovery.key("projects", company_id=8001, project_filter="all")
+    kept = first.lists.load(first.discovery.scope, key)
+    older = [p for p in kept.value if p["id"] != 91001]             # kept before the project was created
+    first.lists.save(first.discovery.scope, key, older)
+    paths()
+    result = run().run("RFIs", {"company": 8001, "project": "Harbor Tower"})
+    assert result.params["project_id"] == 91001
+    assert paths()["/rest/v1.0/projects"] == 1
+    with pytest.raises(ParameterError, match='Unknown project "No Such Tower" in company 8001'):
+        run().run("RFIs", {"company": 8001, "project": "No Such Tower"})
+
+
+def test_ids_are_named_while_the_data_comes_and_wrong_ids_still_say_so(run, sandbox):
+    result = run().run(*RFIS)
+    assert result.params["company"] == "Harbor Tower Builders" and result.params["project"] == "Harbor Tower"
+    assert list(result.params)[1:5] == ["company", "company_id", "project", "project_id"]   # the order as before
+    with pytest.raises(ParameterError, match="No company with id 9999"):
+        run().run("RFIs", {"company": 9999, "project": 91001})
+    with pytest.raises(ParameterError, match="No project with id 99999 in company 8001"):
+        run().run("RFIs", {"company": 8001, "project": 99999})
+
+
+def test_logout_and_cache_clear_forget_the_kept_lists(run, sandbox, tmp_path):
+    service = run()
+    service.run(*RFIS)
+    with sqlite3.connect(tmp_path / LISTS_FILE_NAME) as db:
+        assert db.execute("SELECT COUNT(*) FROM discovery").fetchone()[0] >= 3
+    db.close()
+    service.clear_records()
+    with sqlite3.connect(tmp_path / LISTS_FILE_NAME) as db:
+        assert db.execute("SELECT COUNT(*) FROM discovery").fetchone()[0] == 0
+    db.close()
+
+
+def test_reports_of_one_refresh_that_read_the_same_list_share_one_request(run, sandbox, tmp_path, paths):
+    book = tmp_path / "contracts.xlsx"
+    reports = [("Change Orders Requests", {"company": 8001, "project": 91001, "contract": "all"}),
+               ("Change Orders", {"company": 8001, "project": 91001, "contract": "all"}),
+               ("Contract Payments", {"company": 8001, "project": 91001, "contract": "all"})]
+    new_workbook(book, reports, run(), progress=False)
+    paths()
+    outcome = refresh_workbook(book, run(), progress=False)
+    assert len(outcome.refreshed) == 3
+    asked = paths()
+    # each report reads the project's prime, purchase order and work order contracts: once now
+    assert asked["/rest/v1.0/prime_contracts"] == 1
+    assert asked["/rest/v1.0/purchase_order_contracts"] == 1
+    assert asked["/rest/v1.0/work_order_contracts"] == 1
+
+
+def test_a_list_this_sign_in_may_not_read_is_not_asked_for_on_every_run(sandbox, monkeypatch, capsys, tmp_path,
+                                                                          paths):
+    """A service account cannot list companies without a company header (procore_api.md 1.5): the
+    company given by id is taken as is, and the refusal is kept like a list, not asked again."""
+    from cli_run import point_at, run as cli
+
+    point_at(sandbox, monkeypatch)
+    argv = ["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(tmp_path / "rfis.csv")]
+    assert cli(capsys, *argv)[0] == 0
+    assert paths()["/rest/v1.0/companies"] == 1
+    assert cli(capsys, *argv)[0] == 0
+    assert "/rest/v1.0/companies" not in paths()          # before: refused again on every run
+
+
+def test_cache_clear_forgets_the_kept_lists_too(sandbox, monkeypatch, capsys, tmp_path, isolated_home):
+    from cli_run import point_at, run as cli
+
+    point_at(sandbox, monkeypatch)
+    monkeypatch.setattr(sandbox.config, "service_account_needs_company_header", False)
+    assert cli(capsys, "pull", "RFIs", "--company", "Harbor Tower Builders", "--project", "91001",
+               "--out", str(tmp_path / "rfis.csv"))[0] == 0
+    (lists,) = isolated_home.rglob(LISTS_FILE_NAME)
+    count = "SELECT COUNT(*) FROM discovery"
+    with sqlite3.connect(lists) as db:
+        assert db.execute(count).fetchone()[0] >= 2
+    db.close()
+    assert cli(capsys, "cache", "clear")[0] == 0
+    with sqlite3.connect(lists) as db:
+        assert db.execute(count).fetchone()[0] == 0
+    db.close()
