@@ -22,12 +22,11 @@ import string
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from .lazy_pandas import pd
-
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
                       default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, singular
+from .lazy_pandas import pd
 
 _ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
               "description", "filename", "login", "email_address", "value", "number", "id")
