@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownReportError
-from .incremental import FULL, INCREMENTAL, refreshes_incrementally, versions_children
+from .reference import FULL, INCREMENTAL, refreshes_incrementally, versions_children
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
           "Daily logs", "Financials")

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
-from . import reference
+from .reference import FULL, INCREMENTAL, refreshes_incrementally
 from .client import page_size_for, server_date
 from .deletions import DeletionSource, deletion_source
 from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id, stored_row
@@ -59,25 +59,6 @@ STAMP_SLACK = timedelta(minutes=2)    # a change stamped this near the cursor or
 FAR_AHEAD = timedelta(days=36500)     # the changes' range ends this far after now: no stamp is left out
 PAGE_ROWS = 1000                      # rows per page handed out by StoredClient.pages from a list in hand
 UPDATED_AT = "filters[updated_at]"
-INCREMENTAL, FULL = "incremental", "full"
-
-
-def refreshes_incrementally(path: str) -> bool:
-    """True when Procore's reference documents ``filters[updated_at]`` on this paged list
-    (a concrete path or a catalog template)."""
-    documented = reference.lookup(path)
-    return bool(documented and documented.paginated and documented.documents_filter("updated_at"))
-
-
-def versions_children(path: str, record_path: tuple[str, ...] = ()) -> bool:
-    """True when the records of this list (inside ``record_path`` lists of the body, if given)
-    carry ``updated_at`` (Procore's reference), so the per-parent calls under them are made
-    again only for parents that changed."""
-    documented = reference.lookup(path)
-    if documented is None:
-        return False
-    fields = [documented.nested.get(key, ()) for key in record_path] if record_path else [documented.record_fields or ()]
-    return any("updated_at" in f for f in fields)
 
 
 def _asks_for_changes(path: str, params: Mapping[str, Any]) -> bool:

@@ -171,3 +171,25 @@ def lookup(path: str) -> Documented | None:
     if not matches:
         return None
     return min(matches, key=lambda d: (d.path.count("{"), not d.detailed))
+
+
+# -- what refreshes incrementally: facts of the reference, read by the catalog and the record store
+INCREMENTAL, FULL = "incremental", "full"     # a report's refresh (the README's Refresh column)
+
+
+def refreshes_incrementally(path: str) -> bool:
+    """True when Procore's reference documents ``filters[updated_at]`` on this paged list
+    (a concrete path or a catalog template)."""
+    documented = lookup(path)
+    return bool(documented and documented.paginated and documented.documents_filter("updated_at"))
+
+
+def versions_children(path: str, record_path: tuple[str, ...] = ()) -> bool:
+    """True when the records of this list (inside ``record_path`` lists of the body, if given)
+    carry ``updated_at`` (Procore's reference), so the per-parent calls under them are made
+    again only for parents that changed."""
+    documented = lookup(path)
+    if documented is None:
+        return False
+    fields = [documented.nested.get(key, ()) for key in record_path] if record_path else [documented.record_fields or ()]
+    return any("updated_at" in f for f in fields)
