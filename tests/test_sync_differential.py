@@ -39,6 +39,7 @@ DATES = {"start_date": (TODAY - timedelta(days=4)).isoformat(), "end_date": TODA
 SYNC = ("sync", "--company", "8001", "--project", *PROJECTS, "--reports", REPORTS,
         "--start-date", DATES["start_date"], "--end-date", DATES["end_date"])
 PER_PAGE = 100     # the in-process syncs' page size: 250 RFIs are three pages (changes are asked for)
+LATE_FIELD = "reference"     # a documented RFI field the sandbox withholds until "Procore starts sending it"
 
 
 @pytest.fixture
@@ -47,7 +48,8 @@ def sb(monkeypatch, tmp_path):
     tmp_path, one for every folder synced, as on a person's computer."""
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "user-dlt"))
     with SandboxServer(SandboxConfig(port=0, seed=11, rfis_per_project=250, today=TODAY,
-                                     rate_limit_spike=10**6, rate_limit_hourly=10**8)) as server:
+                                     rate_limit_spike=10**6, rate_limit_hourly=10**8,
+                                     withheld_fields=(f"rfis.{LATE_FIELD}",))) as server:
         for name, value in {"PROCORE_LOGIN_URL": server.url, "PROCORE_API_URL": server.url,
                             "PROCORE_CLIENT_ID": server.client_id,
                             "PROCORE_CLIENT_SECRET": server.client_secret}.items():
@@ -121,12 +123,18 @@ def differences(synced: dict[str, Counter], full: dict[str, Counter]) -> list[st
     return out
 
 
-def change_at_random(world, rng: random.Random) -> list[str]:
-    """1 to 6 changes of the kinds a sync must follow; what was done, for the failure message."""
+def change_at_random(world, rng: random.Random, faults=None) -> list[str]:
+    """1 to 6 changes of the kinds a sync must follow; what was done, for the failure message.
+    With ``faults`` (the sandbox's), Procore's clock troubles too: stamps behind the cursor (an add
+    days back with a deletion keeping Total, an edit within the overlap), stamps in the future, a
+    ``Date`` header ahead of the stamps, and a field Procore starts sending."""
     done = []
+    kinds = ["edit", "add", "delete", "delete+add", "submittal", "log", "empty"]
+    if faults is not None:
+        kinds += ["back-dated", "future", "clock-ahead", "new-field"]
     for _ in range(rng.randint(1, 6)):
         project = int(rng.choice(PROJECTS))
-        kind = rng.choice(["edit", "add", "delete", "delete+add", "submittal", "log", "empty"])
+        kind = rng.choice(kinds)
         rfis = world.records("rfis", world.project(project))
         submittals = world.records("submittals", world.project(project))
         logs = world.records("manpower_logs", world.project(project))
@@ -154,6 +162,21 @@ def change_at_random(world, rng: random.Random) -> list[str]:
         elif kind == "empty" and rng.random() < 0.3:        # a project's submittals all gone
             for s in submittals:
                 world.delete_record("submittals", s["id"])
+        elif kind == "back-dated":
+            if rng.random() < 0.5:
+                world.add_record("rfis", project, stamp_shift=-timedelta(minutes=rng.choice([5, 60, 60 * 24 * 3])))
+                world.delete_record("rfis", rng.choice(rfis)["id"])        # Total unchanged
+            else:
+                world.edit_record("rfis", rng.choice(rfis)["id"], subject=f"back-dated {rng.random():.6f}",
+                                  stamp_shift=-timedelta(minutes=rng.choice([5, 60])))
+        elif kind == "future":
+            world.edit_record("rfis", rng.choice(rfis)["id"], subject=f"future {rng.random():.6f}",
+                              stamp_shift=timedelta(hours=rng.choice([1, 72])))
+        elif kind == "clock-ahead":
+            faults.clock_skew_seconds = rng.choice([0, 600, 3600])
+            world.edit_record("rfis", rng.choice(rfis)["id"], subject=f"skewed {rng.random():.6f}")
+        elif kind == "new-field":
+            world.release("rfis", LATE_FIELD)
         done.append(f"{kind} in {project}")
     return done
 
@@ -164,7 +187,7 @@ def test_every_incremental_sync_equals_a_full_sync(sb, monkeypatch, tmp_path, se
     folder, store = tmp_path / "warehouse", tmp_path / "records.sqlite3"
     service_sync(sb, monkeypatch, folder, store)
     for round_ in range(4):
-        done = change_at_random(sb.world, rng)
+        done = change_at_random(sb.world, rng, sb.faults)
         service_sync(sb, monkeypatch, folder, store)
         reference = tmp_path / f"full-{round_}"
         service_sync(sb, monkeypatch, reference, reference / "records.sqlite3", full=True)
