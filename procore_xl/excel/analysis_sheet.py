@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 import openpyxl
 
 from ..analyses import Analysis, report_params
-from . import chart_xml
+from . import chart_xml, package_zip
 from .analysis_layout import Layout, TableInfo, lay_out
 from .base import cell_ref, range_ref
 from .layout import START_SHEET
@@ -133,13 +133,13 @@ class _Package:
         tmp = self.path.with_name(self.path.name + ".analysis")
         with zipfile.ZipFile(self.path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
                                                                compresslevel=COMPRESS_LEVEL) as out:
+            zip64 = {i.filename for i in src.infolist() if i.file_size > zipfile.ZIP64_LIMIT}   # copied as is
             for info in src.infolist():
                 if info.filename in self.new:
                     out.writestr(info.filename, self.new.pop(info.filename))
                 else:
-                    with src.open(info) as a, out.open(_copy(info), "w", force_zip64=info.file_size > 1 << 30) as b:
-                        while chunk := a.read(1 << 20):
-                            b.write(chunk)
+                    with src.open(info) as a:
+                        package_zip.write_entry(out, _copy(info), iter(lambda: a.read(1 << 20), b""), zip64)
             for name, data in self.new.items():
                 out.writestr(name, data)
         os.replace(tmp, self.path)
