@@ -82,8 +82,6 @@ def is_damage(err: BaseException) -> bool:
     primary = code & 0xFF
     if primary in (_CORRUPT, _NOTADB):
         return True
-    if primary == _IOERR and "short read" in str(err).lower():
-        return True
     return primary == _SQLITE_ERROR and _foreign(err)
 
 
@@ -115,7 +113,8 @@ def unusable(err: BaseException, path: Path) -> StoreUnusable | None:
         return StoreUnusable(f"The disk holding the record store {path} is full: free some space, or set "
                              f"PROCORE_XL_HOME to a folder on another disk")
     if primary == _IOERR:
-        return StoreUnusable(f"The record store {path} could not be read or written ({err}): check the disk, "
+        return StoreUnusable(f"The record store {path} could not be read or written ({err}, "
+                             f"{getattr(err, 'sqlite_errorname', '?')}): check the disk, "
                              f"or set PROCORE_XL_HOME to a folder on another disk")
     return None
 
@@ -133,10 +132,15 @@ def check_writable(path: Path) -> None:
 
 
 def create(path: Path) -> None:
-    """The folder and an empty file readable by the user only (SQLite's -wal and -shm files take
-    the database file's permissions)."""
+    """The folder and, when there is none, an empty file readable by the user only (SQLite's -wal
+    and -shm files take the database file's permissions). An existing file is never opened here:
+    closing any descriptor of a database file drops the POSIX locks SQLite holds on it for the
+    process's other connections (SQLite's "how to corrupt" 2.2)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
     os.close(fd)
     if os.name != "nt":
         os.chmod(path, 0o600)
