@@ -247,7 +247,7 @@ def cmd_companies(args: argparse.Namespace) -> int:
             _print_choices(service.choices("companies", fresh=True))
         else:
             for company in sorted(service.companies(_company_id(args.company)), key=lambda c: str(c.get("name"))):
-                print(f"{company.get('id')}\t{company.get('name')}")
+                print(company.get('id'), company.get('name'), sep="\t")
     return 0
 
 

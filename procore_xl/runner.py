@@ -6,7 +6,6 @@ sub-lists, flatten to a DataFrame. Nothing here knows a report by name.
 """
 from __future__ import annotations
 
-import collections.abc
 import itertools
 import threading
 import time
@@ -406,28 +405,8 @@ class _Run:
             return {str(d["id"]): str(d.get("label") or d.get("name")) for d in defs
                     if d.get("id") is not None and (d.get("label") or d.get("name"))}
 
-        key = ("custom_field_definitions", self.res.company.id)
-        labels = self.disc.cached(key, fetch, keep=True)
-        if not self.disc.came_from_kept(key):
-            return labels
-        return _KeptLabels(labels, lambda: self.disc.cached(key, fetch, keep=True, fresh=True))
+        # read on every run, never kept from an earlier one: a label renamed in Procore keeps its id,
+        # so nothing but the definitions themselves says a kept label is stale (a column name would be)
+        return self.disc.cached(("custom_field_definitions", self.res.company.id), fetch)
 
 
-class _KeptLabels(collections.abc.Mapping):
-    """Custom field labels an earlier run kept: a field id not among them (a field defined
-    since) has the definitions read again, once."""
-
-    def __init__(self, labels: Mapping[str, str], fetch: Callable[[], Mapping[str, str]]):
-        self._labels, self._fetch = dict(labels), fetch
-
-    def __getitem__(self, key: Any) -> str:
-        if key not in self._labels and self._fetch is not None:
-            fetch, self._fetch = self._fetch, None
-            self._labels = dict(fetch())
-        return self._labels[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._labels)
-
-    def __len__(self) -> int:
-        return len(self._labels)

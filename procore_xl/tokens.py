@@ -51,7 +51,7 @@ LOCK_FOLDER = "locks"
 SIGN_IN_LOCK_TIMEOUT = 120.0   # seconds: a refresh is 3 tries of at most 30 s
 READ_ATTEMPTS = 6              # an empty or unreadable read of a keyring file is tried this often ...
 READ_RETRY_PAUSE = 0.01        # ... this far apart, twice as far each time (0.3 s in all) ...
-SETTLED_SECONDS = 2.0          # ... unless the file was not written for this long and not during the read
+SETTLED_SECONDS = 10.0         # ... unless the file was not written for this long and not during the read
 
 NO_KEYRING_HELP = (
     "No keyring backend is available to keep your Procore sign-in safe: install one (Secret Service, "

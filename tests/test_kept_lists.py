@@ -59,10 +59,11 @@ def test_a_second_refresh_of_one_report_asks_for_its_data_alone(run, sandbox, tm
     sandbox.reset_counts()
     outcome = refresh_workbook(book, run(), progress=False)
     assert outcome.refreshed and not outcome.failed
-    # before: the companies and projects lists (to name them on the sheet) and the custom field
-    # definitions (column names) were asked for again on every run
-    assert paths() == {"/rest/v1.0/projects/N/rfis": 1}
-    assert sandbox.requests == 1
+    # before: the companies and projects lists (to name them on the sheet) were asked for again on
+    # every run; the custom field definitions still are (a renamed label keeps its id: nothing
+    # else says a kept label is stale, and a column name must not be)
+    assert paths() == {"/rest/v1.0/projects/N/rfis": 1, "/rest/v1.1/companies/N/custom_field_definitions": 1}
+    assert sandbox.requests == 2
 
 
 def test_labels_and_lists_are_fetched_again_when_old_on_a_full_refresh_and_on_update_dropdowns(run, sandbox,
@@ -147,7 +148,8 @@ def test_a_list_this_sign_in_may_not_read_is_not_asked_for_on_every_run(sandbox,
     from cli_run import point_at, run as cli
 
     point_at(sandbox, monkeypatch)
-    argv = ["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(tmp_path / "rfis.csv")]
+    argv = ["pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(tmp_path / "rfis.csv"),
+            "--force"]      # the second run replaces the first one's file
     assert cli(capsys, *argv)[0] == 0
     assert paths()["/rest/v1.0/companies"] == 1
     assert cli(capsys, *argv)[0] == 0

@@ -106,7 +106,7 @@ def test_a_damaged_store_is_set_aside_and_the_run_equals_a_full_read(env, capsys
     assert run(capsys, *PULL, "--full", "--out", str(full))[0] == 0
     assert healed.read_bytes() == full.read_bytes() != first.read_bytes()
     assert f"changed while the store was {how}" in healed.read_text()
-    code, _, err = run(capsys, *PULL, "--out", str(healed))    # healed: the next run is quiet
+    code, _, err = run(capsys, *PULL, "--out", str(healed), "--force")    # healed: the next run is quiet
     assert code == 0 and warnings(err) == [] and healed.read_bytes() == full.read_bytes()
     assert set_aside(isolated_home) == [aside]
 

@@ -40,7 +40,8 @@ from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
 from .registry import read_registry
-from .report_sheet import ROW_MESSAGE, ROW_STATUS, STATUS_OK, read_parameters, refresh_report_sheet
+from .report_sheet import (RATE_LIMIT_PREFIX, ROW_MESSAGE, ROW_STATUS, STATUS_OK, read_parameters,
+                           refresh_report_sheet)
 from .results import skeleton, write_runs
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
@@ -82,8 +83,9 @@ def _status_and_warnings(message: str) -> tuple[str, str]:
     from its warnings, which alone are worth a warning line."""
     if not message.startswith(REFRESH_PREFIX):
         return "", message
-    status, _, warnings = message.partition("; ")
-    return status.removeprefix(REFRESH_PREFIX), warnings
+    status, _, rest = message.partition("; ")
+    warnings = [part for part in rest.split("; ") if part and not part.startswith(RATE_LIMIT_PREFIX)]
+    return status.removeprefix(REFRESH_PREFIX), "; ".join(warnings)
 
 
 def _load(path: Path) -> openpyxl.Workbook:

@@ -51,6 +51,7 @@ ROW_REPORT, ROW_STATUS, ROW_REFRESHED, ROW_DURATION, ROW_ROWS, ROW_REQUESTS, ROW
     META_ROWS[label] for label in META_LABELS)
 PARAM_FIRST_ROW = META_FIRST_ROW + len(META_LABELS)
 STATUS_OK, STATUS_FAILED, STATUS_NEW = "OK", "Failed", "Not refreshed yet"
+RATE_LIMIT_PREFIX = "Procore rate limit: "   # the Message part that shows the budget left (not a warning)
 RESERVED_SHEETS = {START_SHEET.lower(), LISTS_SHEET.lower(), REGISTRY_SHEET.lower(), "history"}
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MESSAGE_MAX = 1000
@@ -335,7 +336,7 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
         result.warnings.extend(n for n in kept if n not in result.warnings)
     refresh = [f"Refresh: {result.refresh}"] if getattr(result, "refresh", "") else []
     if getattr(result, "rate_limit", ""):
-        refresh.append(f"Procore rate limit: {result.rate_limit}")
+        refresh.append(f"{RATE_LIMIT_PREFIX}{result.rate_limit}")
     notes = list(dict.fromkeys([*refresh, *(result.warnings or []), *kept]))
     now = dt.datetime.now().replace(microsecond=0)
     write_meta(wb, entry.sheet, {
