@@ -22,9 +22,8 @@ _INSURANCE_LABELS = {"insurance_provider": "Insurance Company", "info_received":
                      "enable_expired_insurance_notifications": "Expiration Notifications"}
 _LINE_ITEM_LABELS = {"cost_code.full_code": "Cost Code", "cost_code.name": "Cost Code Description",
                      "line_item_type.name": "Cost Type", "uom": "UOM", "total_amount": "Total Amount"}
-_PAYMENT_LABELS = {"payment_number": "Payment #", "invoice_number": "Invoice #", "check_number": "Check #",
-                   "date": "Payment Date"}
-_REPLY_LABELS = {"created_by": "Created By", "rfi.number": "RFI #"}
+_PAYMENT_LABELS = {"date": "Payment Date"}
+_REPLY_LABELS = {"created_by": "Created By"}
 _DAILY_LOG_LABELS = {"comments": "Comments", "comment": "Comments"}
 
 # Per report: labels that differ from columns.LABELS (Procore names a field differently in that tool).
@@ -75,7 +74,7 @@ REPORT_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType({name: Mapping
                         "assigned.name": "Assigned To", "full_outline_path": "Outline Path"},
     "Punch Item Types": {"name": "Type"},
     "TimeCard Time Types": {"time_type": "Time Type", "abbreviated_time_type": "Abbreviation"},
-    "Meetings Categories": {"title": "Category", "position": "#"},
+    "Meetings Categories": {"title": "Category"},
     "Drawing Areas": {"name": "Area", "drawings_count": "Drawings", "drawing_sets": "Sets",
                       "drawing_disciplines": "Disciplines", "area_deletable": "Deletable"},
     "Checklist Templates": {"name": "Template"},
