@@ -7,9 +7,10 @@
   "Assignee"). A custom field column (already named after its label) keeps its name. The label
   depends on nothing but the report and the path, so it is the same on every refresh and
   formulas such as ``=COUNTIFS(tbl_RFIs[Status],"open")`` keep working.
-* :data:`DEFAULT_COLUMNS`: per report, the field paths a sheet shows by default, in the order
-  Procore's log shows them (``procore-xl params REPORT`` lists them). A report without an entry
-  shows its identity columns, its order hints, then the rest.
+* :data:`DEFAULT_COLUMNS` (data in ``column_sets.py``): per report, the field paths a sheet shows
+  by default, in the order Procore's log shows them (``procore-xl params REPORT`` lists them).
+  Every report has one; a report without an entry would show its identity columns, its order
+  hints, then the rest. :data:`REPORT_LABELS` (there too): a tool's own names for its fields.
 * :data:`ITEM_TEXT`: how the elements of a nested list read in one cell ("Q1: ...; Q2: ...").
 
 Nothing here looks at data; ``view.py`` applies it to a report's table.
@@ -19,6 +20,8 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 from typing import Mapping
+
+from .column_sets import DEFAULT_COLUMNS, REPORT_LABELS  # noqa: F401  (per-report data, re-exported)
 
 # the two display options every report takes (a parameter cell on a sheet, a CLI flag, a UDF pair)
 HEADERS_LABELS, HEADERS_FIELDS = "labels", "fields"
@@ -72,117 +75,6 @@ LABELS: Mapping[str, str] = MappingProxyType({
     "is_employee": "Employee",
     "num_workers": "Workers",
     "num_hours": "Hours",
-})
-
-# a commitment's amounts as Procore's commitments log names them
-_CONTRACT_LABELS = {"grand_total": "Original Contract Amount", "revised_contract": "Revised Contract Amount",
-                    "billing_schedule_of_values_status": "SOV Status", "total_payments": "Payments Issued",
-                    "total_requisitions_amount": "Invoiced", "draft_change_orders_amount": "Draft Change Orders"}
-
-# Per report: labels that differ from LABELS (Procore names a field differently in that tool).
-REPORT_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "Submittals": MappingProxyType({"status.name": "Status", "type.name": "Type",
-                                    "ball_in_court": "Ball In Court"}),
-    "Purchase Order Contract": MappingProxyType(_CONTRACT_LABELS),
-    "Work Order Contract": MappingProxyType(_CONTRACT_LABELS),
-    "Drawings": MappingProxyType({"current_revision.revision_number": "Revision",
-                                  "current_revision.updated_at": "Revision Date",
-                                  "current_revision.pdf_url": "PDF"}),
-    "Projects": MappingProxyType({"name": "Project Name"}),
-    "Project Details": MappingProxyType({"name": "Project Name"}),
-    "Photos": MappingProxyType({"description": "Caption", "taken_at": "Date Taken"}),
-    "Recently Updated Photos": MappingProxyType({"description": "Caption", "taken_at": "Date Taken"}),
-})
-
-# The columns a sheet shows by default, in the order of Procore's log for the tool. Custom
-# fields follow them; ``all`` columns brings back everything (and the empty ones).
-DEFAULT_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "RFIs": ("number", "subject", "status", "responsible_contractor.name", "received_from.name",
-             "ball_in_courts", "rfi_manager.name", "assignees", "due_date", "initiated_at",
-             "time_resolved", "location.name", "cost_code.name", "cost_impact.status",
-             "cost_impact.value", "schedule_impact.status", "schedule_impact.value", "reference",
-             "private", "questions", "created_by.name", "created_at", "updated_at", "id"),
-    "Submittals": ("specification_section.label", "number", "revision", "title", "type.name",
-                   "status.name", "responsible_contractor.name", "received_from.name",
-                   "ball_in_court", "approvers", "due_date", "submit_by", "issue_date",
-                   "received_date", "distributed_at", "submittal_manager.name",
-                   "submittal_package.title", "location.name", "cost_code.name", "private",
-                   "description", "distribution_members", "formatted_number", "created_by.name",
-                   "created_at", "updated_at", "id"),
-    "Budget Items": ("wbs_code.flat_code", "wbs_code.description", "original_budget_amount",
-                     "quantity", "uom", "unit_cost", "calculation_strategy",
-                     "currency_configuration.currency_iso_code", "created_at", "updated_at", "id"),
-    "Project Details": ("project_number", "name", "active", "project_stage.name",
-                        "project_type.name", "address", "city", "state_code", "zip",
-                        "country_code", "county", "phone", "start_date", "completion_date",
-                        "actual_start_date", "projected_finish_date", "total_value",
-                        "estimated_value", "square_feet", "office.name", "project_region.name",
-                        "project_owner_type.name", "program", "departments", "description",
-                        "time_zone", "latitude", "longitude", "company.name", "id"),
-    "Projects": ("project_number", "name", "active", "project_stage.name", "project_type.name",
-                 "address", "city", "state_code", "zip", "country_code", "start_date",
-                 "completion_date", "total_value", "office.name", "project_region.name",
-                 "company.name", "id"),
-    "Photos": ("filename", "description", "taken_at", "location.name",
-               "trades", "uploader.name", "gps_lat", "gps_long", "private", "starred",
-               "comments_count", "url", "created_at", "updated_at", "id"),
-    "Recently Updated Photos": ("filename", "description", "updated_at", "taken_at",
-                                "image_category_name", "location.name", "trades",
-                                "uploader.name", "gps_lat", "gps_long", "private", "starred",
-                                "comments_count", "url", "created_at", "id"),
-    "Company Vendors": ("name", "abbreviated_name", "trade_name", "trades", "business_phone",
-                        "email_address", "address", "city", "state_code", "zip", "country_code",
-                        "primary_contact.name", "primary_contact.email_address", "vendor_group.name",
-                        "is_active", "prequalified", "authorized_bidder", "union_member",
-                        "license_number", "website", "id"),
-    "Project Vendors": ("name", "abbreviated_name", "trade_name", "trades", "business_phone",
-                        "email_address", "address", "city", "state_code", "zip", "country_code",
-                        "primary_contact.name", "primary_contact.email_address", "vendor_group.name",
-                        "is_active", "prequalified", "authorized_bidder", "union_member",
-                        "license_number", "website", "id"),
-    "Direct Costs": ("direct_cost_date", "vendor_name", "direct_cost_type", "invoice_number",
-                     "description", "status", "grand_total", "amount", "received_date",
-                     "payment_date", "terms", "employee.name",
-                     "currency_configuration.currency_iso_code", "created_at", "updated_at", "id"),
-    "Purchase Order Contract": ("number", "title", "vendor.company", "status", "executed",
-                                "billing_schedule_of_values_status", "grand_total",
-                                "approved_change_orders", "revised_contract", "pending_change_orders",
-                                "draft_change_orders_amount", "total_requisitions_amount",
-                                "total_payments", "percentage_paid", "remaining_balance_outstanding",
-                                "private", "contract_date", "delivery_date", "execution_date",
-                                "description", "created_at", "updated_at", "id"),
-    "Work Order Contract": ("number", "title", "vendor.company", "status", "executed",
-                            "billing_schedule_of_values_status", "grand_total", "approved_change_orders",
-                            "revised_contract", "pending_change_orders", "draft_change_orders_amount",
-                            "total_requisitions_amount", "total_payments", "percentage_paid",
-                            "remaining_balance_outstanding", "private", "contract_date",
-                            "execution_date", "description", "created_at", "updated_at", "id"),
-    "Change Orders": ("number", "revision", "title", "status", "due_date", "executed",
-                      "designated_reviewer.name", "reviewed_at", "invoiced_date", "paid_date",
-                      "grand_total", "currency_configuration.currency_iso_code", "created_at",
-                      "updated_at", "id"),
-    "Checklists": ("number", "name", "status", "list_template_name", "inspection_type.name",
-                   "inspection_date", "due_at", "overdue", "location.name", "trade.name",
-                   "responsible_contractor.name", "point_of_contact.name", "inspectors",
-                   "item_count", "conforming_item_count", "deficient_item_count",
-                   "not_applicable_item_count", "observations_count", "private",
-                   "description", "created_by.name", "closed_by.name", "closed_at", "created_at",
-                   "updated_at", "id"),
-    "Incidents": ("number", "title", "status", "event_date", "recordable", "location.name",
-                  "hazard.name", "contributing_condition.name", "contributing_behavior.name",
-                  "description", "private", "records_count", "actions_count",
-                  "witness_statements_count", "created_by.name", "created_at", "updated_at", "id"),
-    "Manpower Logs": ("date", "vendor.name", "num_workers", "num_hours", "man_hours", "trade.name",
-                      "location.name", "cost_code.name", "notes", "status", "created_by.name",
-                      "created_at", "updated_at", "id"),
-    "Meetings": ("title", "group_title", "starts_at", "ends_at", "location", "occurred", "mode",
-                 "is_private", "meeting_topics_count", "description", "created_at", "updated_at", "id"),
-    "Drawings": ("number", "title", "discipline", "current_revision.revision_number", "obsolete",
-                 "current_revision.updated_at", "current_revision.pdf_url", "id"),
-    "Company Users": ("name", "email_address", "job_title", "vendor.name", "business_phone",
-                      "mobile_phone", "is_active", "is_employee", "last_login_at", "id"),
-    "Project Users": ("name", "email_address", "job_title", "vendor.name", "business_phone",
-                      "mobile_phone", "is_active", "is_employee", "last_login_at", "id"),
 })
 
 # How one element of a nested list reads (tried in order; ``{n}`` counts from 1). An element no

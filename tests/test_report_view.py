@@ -16,7 +16,7 @@ import pytest
 from procore_xl import udfs
 from procore_xl.catalog import REPORTS
 from procore_xl.columns import DEFAULT_COLUMNS, label_for, readable
-from procore_xl.demo import run_demo
+from procore_xl.demo import demo_params, demo_sandbox_config, run_demo, sandbox_settings
 from procore_xl.excel.layout import TABLE_HEADER_GAP, TABLE_HEADER_ROW
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.package import PackageWorkbook
@@ -25,8 +25,10 @@ from procore_xl.excel.registry import read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, create_report_sheet, write_result
 from procore_xl.parameters import VIEW_PARAMS
 from procore_xl.runner import ReportResult
+from procore_xl.sandbox import SandboxServer
+from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.service import ProcoreService
-from procore_xl.tokens import KeyringTokenStore
+from procore_xl.tokens import KeyringTokenStore, MemoryTokenStore
 from procore_xl.view import readable_list, view
 
 from cli_run import point_at, run
@@ -69,6 +71,40 @@ def test_every_report_table_starts_on_the_same_row_whatever_its_parameters():
     assert PARAM_FIRST_ROW + most + TABLE_HEADER_GAP <= TABLE_HEADER_ROW
     for default in DEFAULT_COLUMNS:
         assert default in REPORTS
+
+
+def _documented_fields(report: str) -> set[str]:
+    """First-level response fields procore_xl/reference/endpoints.json documents for the
+    endpoints ``report`` reads."""
+    endpoints = json.loads((Path(__file__).parents[1] / "procore_xl" / "reference" / "endpoints.json")
+                           .read_text(encoding="utf-8"))["endpoints"]
+    return {f for e in endpoints if f"report: {report}" in e["catalog"].get("used_by", ())
+            for f in e["response"].get("record_fields") or ()}
+
+
+def test_every_report_has_a_default_set_of_fields_it_really_has():
+    """Issue 19 item 4: every report has its default columns, and each of them is a column the
+    sandbox's run of that report produces, or (for fields the sandbox leaves out) a field
+    Procore documents for the report's endpoint; a set naming a field that exists nowhere
+    would show nothing."""
+    assert set(DEFAULT_COLUMNS) == set(REPORTS)
+    with SandboxServer(demo_sandbox_config(rate_limit_spike=100000)) as sandbox, \
+            ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as svc:
+        svc.login(open_browser=ConsentBrowser())
+        unknown = {}
+        for report in REPORTS.values():
+            columns = set(svc.run(report, demo_params(report, svc)).frame.columns)
+            documented = _documented_fields(report.name)
+            wrong = [f for f in DEFAULT_COLUMNS[report.name]
+                     if f not in columns and f.split(".")[0] not in documented]
+            if wrong:
+                unknown[report.name] = wrong
+        svc.clear_records()
+    assert unknown == {}
+    for name, fields in DEFAULT_COLUMNS.items():
+        assert len(set(fields)) == len(fields), name
+        labels = [label_for(name, f) for f in fields]
+        assert len(set(labels)) == len(labels), (name, labels)
 
 
 # -- the demo workbook -------------------------------------------------------------------------
