@@ -201,9 +201,12 @@ def test_a_normal_refresh_status_is_not_a_warning(env, capsys, tmp_path):
     code, _, err = run(capsys, "refresh", str(book), "-q")
     assert code == 0 and "warning" not in err, err
     last = err.splitlines()[-1]
-    assert last.startswith("Refreshed 1 sheet(s)") and last.endswith("(incremental: 0 changed, 0 deleted, 3 requests)")
+    # 2 requests: the kept lists name the company (issue 21); the sheet also shows the rate-limit budget
+    assert last.startswith("Refreshed 1 sheet(s)") and last.endswith("(incremental: 0 changed, 0 deleted, 2 requests)")
     message = openpyxl.load_workbook(book)["Trades"]["B7"].value       # said once, plainly, and kept on the sheet
-    assert message == "Refresh: incremental: 0 changed, 0 deleted, 3 requests"
+    status, *rest = message.split("; ")
+    assert status == "Refresh: incremental: 0 changed, 0 deleted, 2 requests"
+    assert all(part.startswith("Procore rate limit: ") for part in rest), message
 
 
 def test_a_real_warning_is_still_a_warning(env, capsys, tmp_path):
