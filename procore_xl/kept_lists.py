@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .store import Scope
+from .store import Scope, scope_filter
 
 log = logging.getLogger("procore_xl")
 
@@ -104,14 +104,7 @@ class KeptLists:
         """Forget the lists of one environment (and API host), or all; returns how many."""
         if not self.path.exists():
             return 0
-        where, args = [], []
-        if env is not None:
-            where.append("env = ?")
-            args.append(env)
-        if api_url is not None:
-            where.append("api_url = ?")
-            args.append(api_url.rstrip("/"))
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        clause, args = scope_filter(env, api_url)
         with self._lock:
             try:
                 return self._connect().execute(f"DELETE FROM discovery{clause}", args).rowcount

@@ -52,20 +52,18 @@ class SharedCalls:
         return getattr(self._client, name)
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> list:
-        key = _key("list", path, params, company_id, kw)
-        found, value = self._reused(key)
-        if found:
-            return value
-        value = self._client.get_all(path, params, company_id=company_id, **kw)
-        self._answers.put(key, value)
-        return value
+        return self._shared("list", self._client.get_all, path, params, company_id, kw)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> Any:
-        key = _key("body", path, params, company_id, kw)
+        return self._shared("body", self._client.get, path, params, company_id, kw)
+
+    def _shared(self, kind: str, fetch, path: str, params, company_id, kw: dict) -> Any:
+        """The answer an earlier report of this refresh got for the same call, else ``fetch``'s."""
+        key = _key(kind, path, params, company_id, kw)
         found, value = self._reused(key)
         if found:
             return value
-        value = self._client.get(path, params, company_id=company_id, **kw)
+        value = fetch(path, params, company_id=company_id, **kw)
         self._answers.put(key, value)
         return value
 

@@ -169,6 +169,19 @@ def _json_path(path: tuple[str, ...]) -> str:
     return "$" + "".join(f'."{part}"' for part in path)
 
 
+def scope_filter(env: str | None, api_url: str | None) -> tuple[str, list[str]]:
+    """The ``WHERE`` clause (or "") and its arguments that pick the rows of one environment and
+    API host, or all: what ``clear`` of the record store and of the kept lists forget."""
+    where, args = [], []
+    if env is not None:
+        where.append("env = ?")
+        args.append(env)
+    if api_url is not None:
+        where.append("api_url = ?")
+        args.append(api_url.rstrip("/"))
+    return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
 def record_id(record: Any) -> str | None:
     """A record's id as text (the key records are merged by); None for a body without one."""
     if isinstance(record, dict) and record.get("id") is not None:
@@ -517,20 +530,13 @@ class RecordStore:
         """Forget the records of one environment (and API host), or all; returns the calls removed."""
         if not self.path.exists():
             return 0
-        where, args = [], []
-        if env is not None:
-            where.append("env = ?")
-            args.append(env)
-        if api_url is not None:
-            where.append("api_url = ?")
-            args.append(api_url.rstrip("/"))
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        clause, args = scope_filter(env, api_url)
 
         def clear() -> int:
             with self._write() as conn:
                 removed = conn.execute(f"DELETE FROM calls{clause}", args).rowcount
                 conn.execute("DELETE FROM records WHERE call NOT IN (SELECT key FROM calls)")
-            if not where:
+            if not clause:                     # everything gone: give the space back
                 self._connect().execute("VACUUM")
             return removed
         return self._kept(clear)

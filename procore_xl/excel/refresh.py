@@ -129,17 +129,27 @@ def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike |
     check_folder(path)
 
 
+def _open_report_book(path: Path) -> PackageWorkbook:
+    if not path.exists():
+        raise ConfigurationError(f"No workbook at {path}")
+    return PackageWorkbook(path)
+
+
+def _report_entries(wb: PackageWorkbook, path: Path) -> list:
+    """The registry's report sheets of ``wb``; none is an error saying how to add one."""
+    entries = read_registry(wb)
+    if not entries:
+        raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
+                                 f"or `procore-xl new-workbook`")
+    return entries
+
+
 def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = True) -> WorkbookRefresh:
     """Refresh every report sheet of ``path`` in place (see module doc)."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigurationError(f"No workbook at {path}")
-    wb = PackageWorkbook(path)
+    wb = _open_report_book(path)
     try:
-        entries = read_registry(wb)
-        if not entries:
-            raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
-                                     f"or `procore-xl new-workbook`")
+        entries = _report_entries(wb, path)
         with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
                   disable=not _show_progress(progress), file=sys.stderr) as bar:
             def tick(entry, good):
@@ -158,14 +168,9 @@ def plan_workbook(path: str | os.PathLike, service: Any) -> Plan:
     """The requests a full refresh of ``path`` will make, per report sheet, counted from the
     record store and the kept lists without sending any (:mod:`procore_xl.plan`)."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigurationError(f"No workbook at {path}")
-    wb = PackageWorkbook(path)
+    wb = _open_report_book(path)
     try:
-        entries = read_registry(wb)
-        if not entries:
-            raise ConfigurationError(f"{path.name} has no Procore report sheets - add one with Insert report "
-                                     f"or `procore-xl new-workbook`")
+        entries = _report_entries(wb, path)
         plan = Plan(service.records, service.lists, Scope.of(service.settings), per_page=service.per_page)
         for entry in entries:
             plan.add(entry.report, read_parameters(wb, entry)).sheet = entry.sheet
