@@ -18,10 +18,15 @@ _thread: threading.Thread | None = None
 
 
 class _Pandas:
-    """The pandas module, imported at the first attribute read."""
+    """The pandas module, imported at the first attribute read. Each attribute read is kept on
+    the proxy, so ``pd.X`` goes through :meth:`__getattr__` (and the import machinery) once per
+    name, not once per use: a pull reads ``pd.NA`` and others hundreds of thousands of times."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module("pandas"), name)
+        value = getattr(importlib.import_module("pandas"), name)
+        if not name.startswith("__"):
+            self.__dict__[name] = value         # later reads find it without calling here
+        return value
 
     def __repr__(self) -> str:
         return "<pandas, imported on first use>"
