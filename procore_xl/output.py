@@ -14,6 +14,7 @@ written as U+FFFD and counted in the run's warnings.
 """
 from __future__ import annotations
 
+import csv
 import glob
 import io
 import json
@@ -182,29 +183,29 @@ def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: 
     at a time, never whole): UTF-8 text, RFC 4180 (CRLF line ends, so a carriage return inside
     a text is quoted like a line feed), date-only columns as ``YYYY-MM-DD``, timestamps as
     ``YYYY-MM-DDTHH:MM:SS``. Unless ``raw``, text and headers starting like a formula get an
-    apostrophe. Returns how many lone surrogates became U+FFFD."""
+    apostrophe. Returns how many lone surrogates became U+FFFD.
+
+    Each block's text is exactly what pandas' ``to_csv`` writes for it (:func:`_block_csv_pandas`,
+    still used for a block holding a kind of value the quick path does not know), made by
+    Python's ``csv`` writer from the columns' values: pandas' per-block formatting cost more
+    than the rest of writing the file."""
     if isinstance(table, pd.DataFrame):
         table = Table.of(table)
     moments, date_only, texts = table.moments(), table.dates_only(), table.texts()
     header = [str(c) for c in table.columns]
     if not raw:
         header = [_text_only(c) for c in header]
+    kinds = _Kinds(moments, date_only, texts, raw)
     replaced = 0
     first = True
     for batch in table.blocks(block_rows):
         for start in range(0, max(len(batch), first), block_rows):   # an empty first: the header
             block = batch.iloc[start:start + block_rows]
-            if moments or (texts and not raw):
-                block = block.copy()
-                for c in moments:  # formatted here: to_csv's date_format would scan every text column
-                    block[c] = block[c].dt.strftime("%Y-%m-%d" if c in date_only else "%Y-%m-%dT%H:%M:%S")
-                if not raw:
-                    for c in texts:
-                        block[c] = _guard_text(block[c])
-            buf = io.StringIO()
-            block.to_csv(buf, index=False, header=header if first else False, lineterminator="\r\n")
+            text = _block_csv(block, header if first else None, kinds)
+            if text is None:
+                text = _block_csv_pandas(block, header if first else None, kinds)
             first = False
-            text, n = encodable(buf.getvalue())
+            text, n = encodable(text)
             replaced += n
             write(text)
     if first:                                      # a table of no blocks: the header alone
@@ -212,6 +213,79 @@ def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: 
         pd.DataFrame(columns=header).to_csv(buf, index=False, lineterminator="\r\n")
         write(buf.getvalue())
     return replaced
+
+
+class _Kinds:
+    """What :func:`write_csv` formats specially: the datetime columns (dates alone or with the
+    time) and, unless ``raw``, the text columns to guard against formulas."""
+
+    def __init__(self, moments: list[str], date_only: set[str], texts: list[str], raw: bool):
+        self.moments, self.date_only, self.texts, self.raw = set(moments), date_only, set(texts), raw
+
+
+def _block_csv_pandas(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> str:
+    """One block's CSV text through pandas' ``to_csv`` (the reference :func:`_block_csv` matches)."""
+    if kinds.moments or (kinds.texts and not kinds.raw):
+        block = block.copy()
+        for c in kinds.moments:  # formatted here: to_csv's date_format would scan every text column
+            block[c] = block[c].dt.strftime("%Y-%m-%d" if c in kinds.date_only else "%Y-%m-%dT%H:%M:%S")
+        if not kinds.raw:
+            for c in kinds.texts:
+                block[c] = _guard_text(block[c])
+    buf = io.StringIO()
+    block.to_csv(buf, index=False, header=header if header is not None else False, lineterminator="\r\n")
+    return buf.getvalue()
+
+
+_CSV_SCALARS = frozenset({str, int, bool, type(None)})     # written by csv as pandas writes them
+
+
+def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> str | None:
+    """One block's CSV text, the same as :func:`_block_csv_pandas` gives, or None when the block
+    holds something this does not format (then pandas does): every column's values as Python
+    objects that the ``csv`` writer turns into pandas' text (missing -> empty, floats by
+    ``repr`` as numpy's ``str``, datetimes by ``numpy.datetime_as_string``)."""
+    names = list(block.columns)
+    if not names or len(set(names)) != len(names):
+        return None
+    columns = []
+    for name in names:
+        values = _csv_values(block[name], name, kinds)
+        if values is None:
+            return None
+        columns.append(values)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows(zip(*columns))
+    return buf.getvalue()
+
+
+def _csv_values(series: pd.Series, name: str, kinds: _Kinds) -> list | None:
+    dtype = series.dtype
+    if name in kinds.moments:
+        if dtype.kind != "M" or getattr(dtype, "tz", None) is not None:
+            return None
+        import numpy
+        text = numpy.datetime_as_string(series.to_numpy(), unit="D" if name in kinds.date_only else "s").tolist()
+        return [None if t == "NaT" else t for t in text]
+    if dtype == object:
+        values = series.tolist()
+        types = set(map(type, values))
+        if float in types:                  # NaN (a field a record lacks) is written empty
+            values = [None if type(v) is float and v != v else v for v in values]
+            types.discard(float)
+        if not types <= _CSV_SCALARS:       # pd.NA, NaT, Decimal, numpy scalars...: pandas knows
+            return None
+        if str in types and name in kinds.texts and not kinds.raw:
+            values = ["'" + v if type(v) is str and v.startswith(FORMULA_START) else v for v in values]
+        return values
+    if dtype == "Int64" or dtype == "int64":
+        return series.to_numpy(dtype=object, na_value=None).tolist() if dtype == "Int64" else series.tolist()
+    if dtype == "float64":
+        return [None if v != v else v for v in series.tolist()]
+    return None
 
 
 class _JsonRecords:

@@ -4,6 +4,8 @@ rules (dates, formula guard, atomic files) and the block-by-block writers."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import decimal
 import io
 import json
 
@@ -142,3 +144,83 @@ def test_json_is_written_whole_or_not_at_all(env, capsys, tmp_path):
         out.write(ReportResult(report="RFIs", params={}, table=pd.DataFrame(), requests=0, seconds=0.0))
     records = [{"id": 1, "a": {"b": [1, 2]}}, {"id": 2}]
     assert target.read_text(encoding="utf-8") == json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+
+
+# -- the CSV text made without pandas' to_csv is pandas' text, character for character -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TEXT = st.one_of(st.text(max_size=8), st.sampled_from(["=1+1", "+3", "-x", "@a", "\tt", "\rr", 'a"b', "a,b",
+                                                       "a\nb", "a\rb", "", " ", "x\ud800y", "NaN", "None"]))
+OBJECT_VALUE = st.one_of(TEXT, st.none(), st.just(float("nan")), st.integers(-2**70, 2**70), st.booleans(),
+                         st.floats(allow_nan=True, allow_infinity=True))
+MOMENT = st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)))
+
+
+@st.composite
+def blocks(draw):
+    rows = draw(st.integers(0, 6))
+    columns, moments, dates_only = {}, [], set()
+    for i in range(draw(st.integers(1, 5))):
+        name = draw(st.sampled_from(["id", "=f", "text", "when", "a,b", ""])) + str(i)
+        kind = draw(st.sampled_from(["object", "Int64", "int64", "float64", "moment", "date"]))
+        if kind == "object":
+            columns[name] = pd.Series(draw(st.lists(OBJECT_VALUE, min_size=rows, max_size=rows)), dtype=object)
+        elif kind == "Int64":
+            values = draw(st.lists(st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)), min_size=rows, max_size=rows))
+            columns[name] = pd.Series(pd.array(values, dtype="Int64"))
+        elif kind == "int64":
+            columns[name] = pd.Series(draw(st.lists(st.integers(-2**63, 2**63 - 1), min_size=rows, max_size=rows)),
+                                      dtype="int64")
+        elif kind == "float64":
+            values = draw(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=rows, max_size=rows))
+            columns[name] = pd.Series(values, dtype="float64")
+        else:
+            values = draw(st.lists(MOMENT, min_size=rows, max_size=rows))
+            if kind == "date":
+                values = [None if v is None else dt.datetime(v.year, v.month, v.day) for v in values]
+                dates_only.add(name)
+            columns[name] = pd.Series(pd.array(values, dtype="datetime64[us]"))
+            moments.append(name)
+    frame = pd.DataFrame(columns)
+    texts = [c for c in frame.columns if frame[c].dtype == object]
+    return frame, moments, dates_only, texts
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks(), st.booleans(), st.booleans())
+def test_csv_block_text_is_pandas_text(drawn, raw, with_header):
+    frame, moments, dates_only, texts = drawn
+    kinds = output._Kinds(moments, dates_only, texts, raw)
+    header = [("" if raw else "'") + str(c) for c in frame.columns] if with_header else None
+    quick = output._block_csv(frame, header, kinds)
+    assert quick is not None            # every kind of column drawn here is written without pandas
+    assert quick == output._block_csv_pandas(frame, header, kinds)
+
+
+def test_csv_block_of_values_the_quick_path_does_not_know_goes_through_pandas():
+    frame = pd.DataFrame({"a": pd.Series([pd.NA, decimal.Decimal("1.50"), pd.Timestamp("2024-01-01")],
+                                         dtype=object), "b": pd.Series(["x", "y", None], dtype="string")})
+    kinds = output._Kinds([], set(), ["a", "b"], False)
+    assert output._block_csv(frame, None, kinds) is None
+    text = io.StringIO()
+    output.write_csv(frame, text.write)
+    assert text.getvalue() == output._block_csv_pandas(frame, ["a", "b"], kinds)
+
+
+def test_sandbox_rfis_streamed_csv_is_the_frame_written_by_pandas(env):
+    """A report's table as the sandbox sends it (custom fields, awkward text, dates, ids, money),
+    streamed page by page through the quick path, against pandas' to_csv of the whole frame."""
+    from procore_xl.flatten import FrameBuilder, to_frame
+    records = rfis_of(env)
+    builder = FrameBuilder()
+    for start in range(0, len(records), 7):
+        builder.add(records[start:start + 7])
+    got = io.StringIO()
+    output.write_csv(builder.table(keys=["id"]), got.write, block_rows=10)
+    frame = to_frame(records, keys=["id"])
+    table = output.Table.of(frame)
+    kinds = output._Kinds(table.moments(), table.dates_only(), table.texts(), False)
+    expected = output._block_csv_pandas(frame, [output._text_only(str(c)) for c in frame.columns], kinds)
+    assert table.moments() and got.getvalue() == output.encodable(expected)[0]
