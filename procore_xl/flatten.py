@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .lazy_pandas import pd
@@ -95,6 +96,7 @@ def _put(out: dict[str, Any], col: str, value: Any) -> None:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})   # JSON scalars: stored as they are
+_STR, _INT = {str}, {int}                                  # the types of a column of text / of ints alone
 
 
 def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] | None = None,
@@ -107,11 +109,7 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
     if fields is None or not _is_mapping(fields):
         _flatten_into(out, prefix, rec.items(), lists)
         return out
-    keys = list(rec)
-    at = keys.index("custom_fields")
-    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[:at]), lists)
-    custom_at = len(out)
-    _flatten_into(out, prefix, ((k, rec[k]) for k in keys[at + 1:]), lists)
+    custom_at = _flatten_around(out, rec, lists)
     custom = _custom_fields(fields, custom_labels or {})
     if not custom:
         return out
@@ -125,6 +123,24 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
         merged[name] = value
     merged.update(items[custom_at:])
     return merged
+
+
+def _flatten_around(out: dict[str, Any], rec: Mapping[str, Any], lists: set[str] | None) -> int:
+    """The fields of ``rec`` but ``custom_fields`` into ``out`` in one pass; returns how many
+    columns came before ``custom_fields``."""
+    custom_at = -1
+    for k, v in rec.items():
+        if custom_at < 0 and k == "custom_fields":
+            custom_at = len(out)
+            continue
+        t = type(v)
+        if type(k) is str and t in _PLAIN and k not in out:      # the common case, without a call
+            out[k] = v
+        elif type(k) is str and t is dict and v:
+            _flatten_into(out, k + ".", v.items(), lists)
+        else:
+            _flatten_into(out, "", ((k, v),), lists)
+    return custom_at
 
 
 def _is_mapping(v: Any) -> bool:
@@ -158,6 +174,9 @@ def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, 
             out[col] = v
 
 
+_CUSTOM_KEY = re.compile(r"custom_field_([0-9]+)").fullmatch
+
+
 def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     """``custom_field_<id>: {data_type, value[, label]}`` -> ``{<label>: value}``; unknown labels
     keep ``custom_fields.custom_field_<id>``."""
@@ -169,7 +188,7 @@ def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict
             label = v.get("label")
             value = v.get("value", v)
         label = label if isinstance(label, str) and label.strip() else None
-        m = re.fullmatch(r"custom_field_([0-9]+)", str(key))
+        m = _CUSTOM_KEY(str(key))
         if not label and m:
             label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
             label = str(label) if label is not None and str(label).strip() else None
@@ -249,7 +268,11 @@ def _is_id_col(col: str) -> bool:
 
 
 def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or v is pd.NA
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return v != v
+    return v is pd.NA
 
 
 def _blank(v: Any) -> bool:
@@ -300,6 +323,10 @@ class ColumnType:
             self._add_money(values)
 
     def _add_ids(self, values: Sequence[Any]) -> None:
+        if values and set(map(type, values)) == _INT:      # the common case: ints alone, checked in C
+            self._id_seen = True
+            self._big = self._big or max(values) >= 2 ** 63 or min(values) <= -2 ** 63
+            return
         for v in values:
             if type(v) is int:          # the common case first (a bool is not an int here)
                 n = v
@@ -382,7 +409,9 @@ def typed(kind: str, values: Sequence[Any]) -> pd.Series:
     """``values`` (one column, or a block of it) as a Series of the column's ``kind``."""
     if kind == IDS:      # exact: not via float (no rounding above 2**53); above 2**53 becomes
         # text only in the one Excel cell that cannot hold it (excel/values.py)
-        return pd.Series(pd.array([None if _missing(v) else int(v) for v in values], dtype="Int64"))
+        if set(map(type, values)) != _INT:
+            values = [v if type(v) is int else None if _missing(v) else int(v) for v in values]
+        return pd.Series(pd.array(values, dtype="Int64"))
     if kind == BIG_IDS:  # beyond int64: exact Python ints
         return pd.Series([None if _missing(v) else int(v) for v in values], dtype=object)
     if kind == DATES:
@@ -432,6 +461,17 @@ def _without_empty_parents(cols: list[str], filled: set[str]) -> list[str]:
 _ABSENT = float("nan")     # a field a record does not have (as pandas fills a frame built from dicts)
 
 
+def _columns_of(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]]:
+    """The values of each of ``names`` over ``rows`` (``_ABSENT`` where a row lacks one), read
+    by C code (``itemgetter``, ``zip``) rather than a lookup per value in Python."""
+    if len(names) == 1:
+        return [[row.get(names[0], _ABSENT) for row in rows]]
+    blank = dict.fromkeys(names, _ABSENT)
+    whole = len(names)
+    rows = [row if len(row) == whole else {**blank, **row} for row in rows]   # a row's names are among names
+    return [list(column) for column in zip(*map(itemgetter(*names), rows))]
+
+
 class FrameBuilder:
     """Rows flattened batch by batch (a page as it arrives) into columns; :meth:`table` gives them
     as a :class:`Table`, typed and ordered exactly as :func:`to_frame` does. Memory: each batch's
@@ -473,14 +513,16 @@ class FrameBuilder:
         first = self.rows
         self.rows += len(flat)
         self._batches.append((first, len(flat)))
-        for name in names:
-            values = [row.get(name, _ABSENT) for row in flat]
+        for name, values in zip(names, _columns_of(flat, list(names))):
             if name not in self._pieces:
                 self._pieces[name] = {}
                 self._memos[name] = {}
             memo = self._memos[name]
             if memo is not None:
-                values = [memo.setdefault(v, v) if type(v) is str else v for v in values]
+                if set(map(type, values)) == _STR:      # text alone: the memo's lookups in C
+                    values = list(map(memo.setdefault, values, values))
+                else:
+                    values = [memo.setdefault(v, v) if type(v) is str else v for v in values]
                 if len(memo) > self.rows // 4 + 64:     # mostly distinct values: not worth a memo
                     self._memos[name] = None
             if name not in self._filled and any(v is not None and v is not _ABSENT for v in values):
