@@ -464,8 +464,8 @@ _ABSENT = float("nan")     # a field a record does not have (as pandas fills a f
 def _columns_of(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]]:
     """The values of each of ``names`` over ``rows`` (``_ABSENT`` where a row lacks one), read
     by C code (``itemgetter``, ``zip``) rather than a lookup per value in Python."""
-    if len(names) == 1:
-        return [[row.get(names[0], _ABSENT) for row in rows]]
+    if len(names) <= 1:
+        return [[row.get(name, _ABSENT) for row in rows] for name in names]
     blank = dict.fromkeys(names, _ABSENT)
     whole = len(names)
     rows = [row if len(row) == whole else {**blank, **row} for row in rows]   # a row's names are among names
