@@ -1,14 +1,15 @@
-"""Records -> rows -> a clean pandas DataFrame.
+"""Records -> rows -> a report's table (typed and ordered in :mod:`procore_xl.table`).
 
 * :func:`flatten_record`: nested objects become dotted columns (``assignee.name``), lists become
   compact JSON text, custom fields become one column per field named after its label.
 * :func:`explode`: a Sub Report: each element of a nested list (``questions`` or, two levels,
   ``questions.answers``) becomes a row carrying its parents' key columns (``rfi.id``,
   ``rfi.number``, ``rfi.subject``, ``question.id``...).
-* :func:`to_frame`: typed columns (ISO dates/timestamps -> naive UTC datetimes, money strings ->
-  float, ids -> exact integers) and a stable column order (identity first).
-* :class:`FrameBuilder`: the same table built batch by batch (a page as it arrives), so a long
-  pull holds the table, not every record and every flat row at once.
+* :class:`FrameBuilder`: the table built batch by batch (a page as it arrives), so a long pull
+  holds the table, not every record and every flat row at once; :func:`to_frame`: the same for
+  rows at hand, as a typed DataFrame (ISO dates/timestamps -> naive UTC datetimes, money strings
+  -> float, ids -> exact integers; the rules in :mod:`procore_xl.table`) with a stable column
+  order (identity first).
 
 Robustness rules (records may be shaped unlike our sandbox; see tests/test_robustness.py):
 
@@ -20,14 +21,6 @@ Robustness rules (records may be shaped unlike our sandbox; see tests/test_robus
 * Sub reports (:func:`explode`): a list at the path gives one row per element; a lone object is
   a one-element list; a scalar (text, number, bool) at the last level becomes one row with a
   ``value`` column (as scalar list elements do); ``None``/missing/``[]`` gives no row.
-* Types are all-or-nothing per column: a column becomes datetimes only when every non-blank
-  value is ISO-8601 text that parses; money only when every non-blank value is plain decimal
-  text (``-12.5``, ``1234.00``; no ``+``, exponent, thousands separator or leading zeros) that
-  a float holds exactly (<= 15 significant digits); ids only when every value is an integer
-  (text with leading zeros, e.g. ``"007"``, keeps the column text). Blank text (``""``) counts
-  as missing in a column that converts; any other text (``"N/A"``, ``"-see note"``) keeps the
-  whole column as the original text. Ids stay exact integers (an id above 2**53 becomes text
-  only in the Excel cell that cannot hold it, see ``excel/values.py``).
 """
 from __future__ import annotations
 
@@ -39,18 +32,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .lazy_pandas import pd
 from .spill import Spill
+from .table import DATES, LIST_COLUMNS, ColumnType, Table, clean_column, order_columns, typed
 
-MAX_EXACT_INT = 2 ** 53
-LIST_COLUMNS = "list_columns"    # frame.attrs: the columns made from nested lists (compact JSON)
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-                      r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
-_NUM_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")        # fullmatch; no leading zeros
-_INT_RE = re.compile(r"0|-?[1-9][0-9]*")                    # fullmatch; "007" and "-0" stay text
-_MAX_DIGITS = 15                                             # a double holds 15 significant digits
-_MONEY_WORDS = re.compile(
-    r"(amount|total|cost|price|balance|payments|revised_contract|change_orders|budget|forecast|"
-    r"retainage|percent|percentage|value|rate|hours|quantity|limit|paid|requisitions|draw_requests)",
-    re.I)
+__all__ = ["FrameBuilder", "LIST_COLUMNS", "Table", "explode", "flatten_record", "parent_columns", "singular",
+           "to_frame"]
 
 
 def singular(word: str) -> str:
@@ -259,198 +244,6 @@ def explode(records: Iterable[Mapping[str, Any]], path: str, *, entity: str,
     return rows
 
 
-# ---------------------------------------------------------------------------------------------
-# Typing and ordering
-
-def _is_id_col(col: str) -> bool:
-    last = col.rsplit(".", 1)[-1]
-    return last == "id" or last.endswith("_id")
-
-
-def _missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return v != v
-    return v is pd.NA
-
-
-def _blank(v: Any) -> bool:
-    return isinstance(v, str) and not v.strip()
-
-
-def _exact_number(v: Any) -> bool:
-    """Plain decimal text (or a number) that a float holds exactly enough to stand for it."""
-    if isinstance(v, bool):
-        return False
-    if isinstance(v, int):
-        return abs(v) <= MAX_EXACT_INT
-    if isinstance(v, float):
-        return True
-    if not isinstance(v, str) or not _NUM_RE.fullmatch(v.strip()):
-        return False
-    return len(v.strip().lstrip("-").replace(".", "").lstrip("0")) <= _MAX_DIGITS
-
-
-AS_SENT, IDS, BIG_IDS, DATES, MONEY = "as sent", "ids", "big ids", "dates", "money"   # column types
-
-
-class ColumnType:
-    """What one column becomes under the all-or-nothing rules of the module doc, decided over all
-    its values, which may come piece by piece (:meth:`add`): exact integer ids (``Int64``; Python
-    ints beyond int64), naive UTC datetimes, money as float, or the values as sent. With
-    ``parse_dates`` each piece of date text is also parsed as it comes (and kept, 8 bytes a
-    value, in :attr:`moments`: one Series per piece, None for a piece without a date), so a date
-    that only looks like one (``2026-13-45``) keeps the column as sent before any piece is
-    converted, and :attr:`dates_only` says whether every value is a midnight (a date without a
-    time)."""
-
-    def __init__(self, name: str, *, parse_dates: bool = False):
-        self.ids = _is_id_col(name)
-        self.dates = not self.ids
-        self.money = not self.ids and bool(_MONEY_WORDS.search(name.rsplit(".", 1)[-1]))
-        self._parse = parse_dates
-        self.moments: list[pd.Series | None] = []
-        self._id_seen = self._big = self._date_seen = self._number_seen = self._money_text = False
-        self.dates_only = True
-
-    def add(self, values: Sequence[Any]) -> None:
-        if self.ids:
-            self._add_ids(values)
-        if self.dates:
-            self._add_dates(values)
-        if self.money:
-            self._add_money(values)
-
-    def _add_ids(self, values: Sequence[Any]) -> None:
-        if values and set(map(type, values)) == _INT:      # the common case: ints alone, checked in C
-            self._id_seen = True
-            self._big = self._big or max(values) >= 2 ** 63 or min(values) <= -2 ** 63
-            return
-        for v in values:
-            if type(v) is int:          # the common case first (a bool is not an int here)
-                n = v
-            elif _missing(v):
-                continue
-            elif isinstance(v, bool):
-                self.ids = False
-                return
-            elif isinstance(v, int):
-                n = v
-            elif isinstance(v, float) and v.is_integer():
-                n = int(v)
-            elif isinstance(v, str) and _INT_RE.fullmatch(v.strip()):
-                n = int(v)
-            else:
-                self.ids = False
-                return
-            self._id_seen = True
-            self._big = self._big or abs(n) >= 2 ** 63
-
-    def _add_dates(self, values: Sequence[Any]) -> None:
-        found = False
-        for v in values:                # stop at the first value that is not a date (most columns)
-            if type(v) is str:
-                if _DATE_RE.fullmatch(v):
-                    found = True
-                elif v.strip():
-                    self._not_dates()
-                    return
-            elif not _missing(v):
-                self._not_dates()
-                return
-        if not self._parse:
-            self._date_seen = self._date_seen or found
-            return
-        if not found:
-            self.moments.append(None)
-            return
-        try:
-            moments = _to_datetimes(values)
-        except (ValueError, TypeError, OverflowError):
-            self._not_dates()
-            return
-        self._date_seen = True
-        self.moments.append(moments)
-        self.dates_only = self.dates_only and _midnights(moments)
-
-    def _not_dates(self) -> None:
-        self.dates = False
-        self.moments = []
-
-    def _add_money(self, values: Sequence[Any]) -> None:
-        for v in values:
-            if _missing(v) or _blank(v):
-                continue
-            if not _exact_number(v):
-                self.money = False
-                return
-            self._number_seen = True
-            self._money_text = self._money_text or isinstance(v, str)
-
-    @property
-    def kind(self) -> str:
-        if self.ids and self._id_seen:
-            return BIG_IDS if self._big else IDS
-        if self.dates and self._date_seen:
-            return DATES
-        if self.money and self._number_seen and self._money_text:   # numbers already: left as sent
-            return MONEY
-        return AS_SENT
-
-
-def _to_datetimes(values: Sequence[Any]) -> pd.Series:
-    """Date text (and missing values: a date column holds nothing else) as naive UTC datetimes."""
-    text = pd.Series([v if type(v) is str and v and not v.isspace() else None for v in values], dtype=object)
-    return pd.to_datetime(text, utc=True, format="ISO8601").dt.tz_localize(None)
-
-
-def typed(kind: str, values: Sequence[Any]) -> pd.Series:
-    """``values`` (one column, or a block of it) as a Series of the column's ``kind``."""
-    if kind == IDS:      # exact: not via float (no rounding above 2**53); above 2**53 becomes
-        # text only in the one Excel cell that cannot hold it (excel/values.py)
-        if set(map(type, values)) != _INT:
-            values = [v if type(v) is int else None if _missing(v) else int(v) for v in values]
-        return pd.Series(pd.array(values, dtype="Int64"))
-    if kind == BIG_IDS:  # beyond int64: exact Python ints
-        return pd.Series([None if _missing(v) else int(v) for v in values], dtype=object)
-    if kind == DATES:
-        return _to_datetimes(values)
-    if kind == MONEY:
-        return pd.Series([None if _missing(v) or _blank(v) else float(v) for v in values], dtype=float)
-    # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
-    return pd.Series(values, dtype=object)
-
-
-def clean_column(col: str, s: pd.Series) -> pd.Series:
-    """A whole column typed by the module doc's rules (a non-object column as it is)."""
-    if s.dtype != object:
-        return s
-    values = s.tolist()
-    judge = ColumnType(col)
-    judge.add(values)
-    kind = judge.kind
-    if kind == AS_SENT:
-        return s
-    try:
-        return typed(kind, values).set_axis(s.index)
-    except (ValueError, TypeError, OverflowError):   # a date that only looks like one
-        return s
-
-
-def order_columns(columns: Sequence[str], *, lead: Sequence[str] = (), keys: Sequence[str] = (),
-                  order: Sequence[str] = ()) -> list[str]:
-    """lead (project.*, parent keys) -> keys -> order hints -> the rest as first seen."""
-    seen: list[str] = []
-    present = set(columns)
-    for group in (lead, keys, order):
-        for c in group:
-            if c in present and c not in seen:
-                seen.append(c)
-    seen += [c for c in columns if c not in seen]
-    return seen
-
-
 def _without_empty_parents(cols: list[str], filled: set[str]) -> list[str]:
     """An object that is null in some records and present in others gives ``location.id``...
     columns; the bare ``location`` column would only ever be empty, so it goes."""
@@ -602,76 +395,6 @@ class FrameBuilder:
                 data[c] = typed(kind, [v for first, n in batches for v in self._piece(c, first, n)])
         start, end = batches[0][0], batches[-1][0] + batches[-1][1]
         return pd.DataFrame(data, columns=list(cols), copy=False).set_axis(pd.RangeIndex(start, end))
-
-
-class Table:
-    """A report's typed table, read whole (:meth:`frame`, made once) or block by block
-    (:meth:`blocks`: the same rows typed as the whole frame types them, without the whole frame
-    ever being held; what a CSV or any other streamed output needs)."""
-
-    def __init__(self, columns: Sequence[str], rows: int, *, frame: pd.DataFrame | None = None,
-                 builder: FrameBuilder | None = None):
-        self.columns = list(columns)
-        self.rows = rows
-        self._frame, self._builder = frame, builder
-        self._types: dict[str, ColumnType] | None = None
-
-    @classmethod
-    def of(cls, frame: pd.DataFrame) -> Table:
-        return cls(list(frame.columns), len(frame), frame=frame)
-
-    def __reduce__(self):
-        return Table.of, (self.frame(),)      # pickled (sent to another process): as its frame
-
-    def __len__(self) -> int:
-        return self.rows
-
-    def frame(self) -> pd.DataFrame:
-        if self._frame is None:
-            self._frame = self._builder._frame(self.columns)
-            self._builder = self._types = None
-        return self._frame
-
-    def blocks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
-        """The rows in order, in blocks of about ``rows`` (whole pages of the pull; a table made
-        from a frame: that frame, in one block)."""
-        if self._builder is None:
-            yield self.frame()
-            return
-        yield from self._builder._blocks(self.columns, self._column_types(), rows)
-
-    def moments(self) -> list[str]:
-        """The columns of datetimes."""
-        if self._builder is None:
-            frame = self.frame()
-            return [c for c in self.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
-        return [c for c, t in self._column_types().items() if t.kind == DATES]
-
-    def dates_only(self) -> set[str]:
-        """The datetime columns whose every value is a midnight: dates without a time."""
-        if self._builder is None:
-            frame = self.frame()
-            return {c for c in self.moments() if _midnights(frame[c])}
-        return {c for c, t in self._column_types().items() if t.kind == DATES and t.dates_only}
-
-    def texts(self) -> list[str]:
-        """The columns that may hold text (typed as sent)."""
-        if self._builder is None:
-            frame = self.frame()
-            return [c for c in self.columns if pd.api.types.is_object_dtype(frame[c])
-                    or pd.api.types.is_string_dtype(frame[c])]
-        return [c for c, t in self._column_types().items() if t.kind in (AS_SENT, BIG_IDS)]
-
-    def _column_types(self) -> dict[str, ColumnType]:
-        if self._types is None:
-            self._types = self._builder._column_types(self.columns)
-        return self._types
-
-
-def _midnights(moments: pd.Series) -> bool:
-    """Every (non-missing) value a midnight."""
-    values = moments.dropna().to_numpy()
-    return bool((values == values.astype("datetime64[D]")).all())
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),

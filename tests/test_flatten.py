@@ -5,7 +5,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from procore_xl.flatten import MAX_EXACT_INT, explode, flatten_record, order_columns, singular, to_frame
+from procore_xl.flatten import explode, flatten_record, singular, to_frame
+from procore_xl.table import MAX_EXACT_INT, order_columns
 
 RFI = {
     "id": 7, "number": "003", "subject": "Rebar spacing", "status": "open",

@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.values import MAX_EXACT_INT, MAX_TEXT, _ILLEGAL, cell_value, frame_to_block
-from procore_xl.flatten import _DATE_RE, _NUM_RE, FrameBuilder, explode, flatten_record, to_frame
+from procore_xl.flatten import FrameBuilder, explode, flatten_record, to_frame
 from procore_xl.output import write_csv
+from procore_xl.table import _DATE_RE, _NUM_RE
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HEAVY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
