@@ -48,7 +48,27 @@ def singular(word: str) -> str:
     return word
 
 
-_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+def _compact_encoder() -> Callable[[Any], str]:
+    """``json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode``, with
+    the C encoder made once instead of at every call (that encoder's Python wrappers cost more
+    than encoding a record's short lists). No check for circular references: what is encoded
+    here came from JSON (and was checked to be at most 100 levels deep)."""
+    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return plain
+    try:
+        encode = make(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+        if "".join(encode([1.5, "\u00e9", {"a": None}, float("nan")], 0)) != plain([1.5, "\u00e9", {"a": None},
+                                                                                     float("nan")]):
+            return plain
+    except TypeError:                   # another Python's C encoder: the standard way
+        return plain
+    join = "".join
+    return lambda value: join(encode(value, 0))
+
+
+_compact_json = _compact_encoder()
 
 
 def _json(v: Any) -> str:

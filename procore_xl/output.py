@@ -18,6 +18,7 @@ import csv
 import glob
 import io
 import json
+import operator
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +239,7 @@ def _block_csv_pandas(block: pd.DataFrame, header: list[str] | None, kinds: _Kin
     return buf.getvalue()
 
 
-_CSV_SCALARS = frozenset({str, int, bool, type(None)})     # written by csv as pandas writes them
+_CSV_FORMATS = frozenset({str, int, float, bool, type(None)})   # written by csv as pandas writes them
 
 
 def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> str | None:
@@ -262,6 +264,18 @@ def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> 
     return buf.getvalue()
 
 
+_starts_like_formula = operator.methodcaller("startswith", FORMULA_START)
+_TEXT = {str}
+_is_text = _TEXT.__contains__
+
+
+def _any_formula(values: list, types: set) -> bool:
+    """Whether any text among ``values`` starts like a formula (looked at by C iterators: most
+    columns have none, and then the column is used as it is)."""
+    texts = values if types == _TEXT else compress(values, map(_is_text, map(type, values)))
+    return any(map(_starts_like_formula, texts))
+
+
 def _csv_values(series: pd.Series, name: str, kinds: _Kinds) -> list | None:
     dtype = series.dtype
     if name in kinds.moments:
@@ -273,12 +287,11 @@ def _csv_values(series: pd.Series, name: str, kinds: _Kinds) -> list | None:
     if dtype == object:
         values = series.tolist()
         types = set(map(type, values))
-        if float in types:                  # NaN (a field a record lacks) is written empty
-            values = [None if type(v) is float and v != v else v for v in values]
-            types.discard(float)
-        if not types <= _CSV_SCALARS:       # pd.NA, NaT, Decimal, numpy scalars...: pandas knows
+        if not types <= _CSV_FORMATS:       # pd.NA, NaT, Decimal, numpy scalars...: pandas knows
             return None
-        if str in types and name in kinds.texts and not kinds.raw:
+        if float in types:                  # NaN (a field a record lacks) is written empty; a number
+            values = [None if type(v) is float and v != v else v for v in values]   # by repr, as pandas
+        if str in types and name in kinds.texts and not kinds.raw and _any_formula(values, types):
             values = ["'" + v if type(v) is str and v.startswith(FORMULA_START) else v for v in values]
         return values
     if dtype == "Int64" or dtype == "int64":
