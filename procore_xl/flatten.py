@@ -110,11 +110,14 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
     names of the columns made from lists are added to ``lists``. Name clashes: see the module
     doc (first keeps the name, a different value gets `` (2)``)."""
     out: dict[str, Any] = {}
-    fields = rec.get("custom_fields") if not prefix else None
-    if fields is None or not _is_mapping(fields):
+    if prefix:
         _flatten_into(out, prefix, rec.items(), lists)
         return out
-    custom_at = _flatten_around(out, rec, lists)
+    fields = rec.get("custom_fields")
+    if fields is None or not _is_mapping(fields):
+        _flatten_top(out, rec, lists, custom=False)
+        return out
+    custom_at = _flatten_top(out, rec, lists, custom=True)
     custom = _custom_fields(fields, custom_labels or {})
     if not custom:
         return out
@@ -130,19 +133,27 @@ def flatten_record(rec: Mapping[str, Any], *, custom_labels: Mapping[str, str] |
     return merged
 
 
-def _flatten_around(out: dict[str, Any], rec: Mapping[str, Any], lists: set[str] | None) -> int:
-    """The fields of ``rec`` but ``custom_fields`` into ``out`` in one pass; returns how many
-    columns came before ``custom_fields``."""
+def _flatten_top(out: dict[str, Any], rec: Mapping[str, Any], lists: set[str] | None, *, custom: bool) -> int:
+    """What :func:`_flatten_into` does for a record's own fields, in one pass with the common
+    cases (a scalar, an object of scalars) inline; with ``custom``, ``custom_fields`` is left out
+    and the number of columns before it returned."""
     custom_at = -1
     for k, v in rec.items():
-        if custom_at < 0 and k == "custom_fields":
+        if custom and custom_at < 0 and k == "custom_fields":
             custom_at = len(out)
             continue
         t = type(v)
         if type(k) is str and t in _PLAIN and k not in out:      # the common case, without a call
             out[k] = v
         elif type(k) is str and t is dict and v:
-            _flatten_into(out, k + ".", v.items(), lists)
+            dotted = k + "."
+            for k2, v2 in v.items():        # an object of scalars (most are) without a call per value
+                if type(k2) is str and type(v2) in _PLAIN:
+                    col = dotted + k2
+                    if col not in out:
+                        out[col] = v2
+                        continue
+                _flatten_into(out, dotted, ((k2, v2),), lists)
         else:
             _flatten_into(out, "", ((k, v),), lists)
     return custom_at
