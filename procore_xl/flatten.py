@@ -200,21 +200,26 @@ def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict
     for key, v in fields.items():
         label = None
         value = v
-        if _is_mapping(v):
+        if type(v) is dict or _is_mapping(v):
             label = v.get("label")
             value = v.get("value", v)
         label = label if isinstance(label, str) and label.strip() else None
-        m = _CUSTOM_KEY(str(key))
-        if not label and m:
-            label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
-            label = str(label) if label is not None and str(label).strip() else None
-        if _is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
+        if not label:
+            m = _CUSTOM_KEY(str(key))
+            if m:
+                label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
+                label = str(label) if label is not None and str(label).strip() else None
+        if type(value) in _PLAIN:
+            pass
+        elif _is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
             value = value.get("label") or value.get("name") or value.get("value") or _json(value)
             if isinstance(value, Mapping | list):
                 value = _json(value)
         elif isinstance(value, list):
             value = ", ".join(_item_text(x) for x in value) or None
-        name = _free_name(label or f"custom_fields.{key}", out)   # two fields, one label: keep both
+        name = label or f"custom_fields.{key}"
+        if name in out:
+            name = _free_name(name, out)        # two fields, one label: keep both
         out[name] = value
     return out
 
