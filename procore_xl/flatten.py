@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
+from itertools import chain
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -336,9 +337,7 @@ class FrameBuilder:
             flat.append(flatten_record(rec, custom_labels=labels, lists=self._lists))
         if not flat:
             return
-        names: dict[str, None] = {}
-        for row in flat:
-            names.update(dict.fromkeys(row))
+        names = dict.fromkeys(chain.from_iterable(flat))     # every row's names, in order of appearance
         first = self.rows
         self.rows += len(flat)
         self._batches.append((first, len(flat)))
