@@ -166,6 +166,14 @@ print(time.perf_counter() - start)
 def cpu_floor(sb: SandboxProcess, folder: Path, per_page: int = 1000) -> float:
     """Seconds to decode the pull's pages and write its CSV, the pages read from memory (no network),
     in a process of its own (imports of procore_xl and pandas included: a pull needs them too)."""
+    dump = cpu_pages(sb, folder, per_page)
+    child = subprocess.run([sys.executable, "-c", CPU_CHILD, str(dump), str(folder / "cpu.csv")],
+                           capture_output=True, text=True, check=True)
+    return float(child.stdout.split()[-1])
+
+
+def cpu_pages(sb: SandboxProcess, folder: Path, per_page: int = 1000) -> Path:
+    """The RFI pages as the sandbox sends them, pickled into a file in ``folder`` (its path)."""
     session = requests.Session()
     token = session.post(sb.url + "/oauth/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
                                                          "client_secret": CLIENT_SECRET}, timeout=30).json()
@@ -179,9 +187,7 @@ def cpu_floor(sb: SandboxProcess, folder: Path, per_page: int = 1000) -> float:
         page += 1
     dump = folder / "pages.pickle"
     dump.write_bytes(pickle.dumps(pages))
-    child = subprocess.run([sys.executable, "-c", CPU_CHILD, str(dump), str(folder / "cpu.csv")],
-                           capture_output=True, text=True, check=True)
-    return float(child.stdout.split()[-1])
+    return dump
 
 
 def interpreter_start() -> float:
