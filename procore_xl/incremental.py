@@ -39,9 +39,7 @@ records last), so the output of an incremental run equals that of a full run.
 """
 from __future__ import annotations
 
-import pickle
 import threading
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
@@ -49,8 +47,8 @@ from typing import Any, Iterator, Mapping
 from .reference import FULL, INCREMENTAL, refreshes_incrementally
 from .client import page_size_for, server_date
 from .deletions import DeletionSource, deletion_source
-from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id, stored_row
-from .spill import Spill
+from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id
+from .store_writer import CallWriter
 
 DEFAULT_MAX_AGE = timedelta(days=7)
 CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
@@ -142,8 +140,9 @@ class StoredClient:
               company_id: int | str | None = None) -> Iterator[list]:
         """A list page by page (the runner's path for one plain list). With nothing usable stored
         (a first pull, ``--full``, a last full fetch too old) Procore's pages pass straight through
-        as they arrive and are kept zlib-compressed (on disk once large, :class:`Spill`) until the
-        last one is in, then saved: memory holds a page, not the list. Otherwise the list is
+        as they arrive and are written by a thread of their own while the next ones come
+        (:class:`~procore_xl.store_writer.CallWriter`), the call replaced in one transaction once the
+        last one is in: memory holds a page or two, not the list. Otherwise the list is
         brought up to date as by :meth:`get_all` and handed out in pages."""
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
@@ -158,18 +157,13 @@ class StoredClient:
                 yield from self.store.pages(key, PAGE_ROWS)
                 return
         first: dict = {}
-        with Spill() as kept:               # each page as the store keeps it: encoded once, not again
-            handles = []
+        with CallWriter(self.store, key) as writer:     # each page staged by a thread while the next one comes
             for page in self.client.pages(path, params, company_id=company_id, first_headers=first):
-                rows = [stored_row(r) for r in page]
-                handles.append(kept.put(zlib.compress(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), 1)))
-                del rows
+                writer.add(page)
                 yield page
             if stored is None:
                 self.tally.add(full=1)
-            self.store.save_rows(key, (row for h in handles for row in pickle.loads(zlib.decompress(kept.get(h)))),
-                                 server_time=server_date(first.get("headers", {})) or _now(), version=None,
-                                 paged=True)
+            writer.commit(server_time=server_date(first.get("headers", {})) or _now())
 
     def _changes_pay_off(self, key: CallKey, path: str, params: Mapping[str, Any]) -> bool:
         """Whether to ask for changes rather than read the stored list again: documented, every
