@@ -172,3 +172,23 @@ def test_cache_clear_forgets_the_kept_lists_too(sandbox, monkeypatch, capsys, tm
     with sqlite3.connect(lists) as db:
         assert db.execute(count).fetchone()[0] == 0
     db.close()
+
+
+def test_a_damaged_lists_file_is_set_aside_as_the_record_store_is(tmp_path):
+    from procore_xl.kept_lists import KeptLists
+    from procore_xl.store import Scope
+
+    path = tmp_path / LISTS_FILE_NAME
+    path.write_bytes(b"not a database at all " * 200)
+    scope = Scope("production", "https://api.procore.com", "app-1")
+    lists = KeptLists(path)
+    try:
+        assert lists.load(scope, ("companies",)) is None           # counts as none, and is set aside
+        lists.save(scope, ("companies",), [{"id": 1}])
+        assert lists.load(scope, ("companies",)).value == [{"id": 1}]
+    finally:
+        lists.close()
+    assert [p.name for p in tmp_path.glob("lists-damaged-*.sqlite3")] != []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
