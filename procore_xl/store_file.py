@@ -1,4 +1,5 @@
-"""The record store's SQLite file: opened under a lock, checked, and set aside when damaged.
+"""The record store's SQLite file: opened under a lock, checked, and set aside when damaged
+(:class:`StoreFile`: a connection per thread; the kept lists open theirs the same way).
 
 The record store (:mod:`procore_xl.store`) holds copies of Procore data only, so a damaged file
 is never a reason to stop: it is set aside (renamed beside itself with a time stamp, its ``-wal``
