@@ -1,10 +1,11 @@
 """RunPython entry points behind the Procore ribbon buttons.
 
 Each takes no arguments, works on ``xw.Book.caller()`` and is a thin shell over
-``procore_xl.excel.actions`` (which tests run on files and on a fake xlwings book). A problem
+``procore_xl.addin.actions`` (which tests run on files and on a fake xlwings book). A problem
 the person can act on is shown in a message box (``app.alert``) and never raised into VBA.
 The workbook build generates one VBA macro per entry of ``MACROS``:
-``RunPython "import procore_xl.macros as m; m.<name>()"``.
+``RunPython "import procore_xl.addin.macros as m; m.<name>()"``
+(``procore_xl.macros`` re-exports them for workbooks built before).
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from typing import Any
 
 import xlwings as xw
 
-from .errors import ProcoreError, SignedOutError
-from .excel import actions
-from .excel.report_sheet import safe_message
-from .excel.xlwings_writer import XlwingsWorkbook
+from ..errors import ProcoreError, SignedOutError
+from ..excel.report_sheet import safe_message
+from . import actions
+from .xlwings_writer import XlwingsWorkbook
 
 
 def _run(action: Callable[[XlwingsWorkbook], Any], *, quiet: bool = False) -> Any:

@@ -26,14 +26,14 @@ from typing import Any
 
 import xlwings as xw
 
-from .catalog import ALL_PROJECTS, find_report
-from .columns import COLUMNS_DEFAULT, HEADERS_LABELS
-from .errors import ParameterError, SignedOutError
-from .excel.report_sheet import normalize_input, safe_message
-from .excel.session import get_service
-from .excel.values import frame_to_block
-from .parameters import SPECS, is_blank, select
-from .view import report_view
+from ..catalog import ALL_PROJECTS, find_report
+from ..columns import COLUMNS_DEFAULT, HEADERS_LABELS
+from ..errors import ParameterError, SignedOutError
+from ..excel.report_sheet import normalize_input, safe_message
+from ..excel.values import frame_to_block
+from ..parameters import SPECS, is_blank, select
+from ..view import report_view
+from .session import get_service
 
 NOT_SIGNED_IN = "Not signed in - use Procore > Connect"
 HEAVY_MESSAGE = ("{report} over all projects can take minutes - use Procore > Insert report, "
