@@ -268,6 +268,21 @@ def test_runpython_commands_name_real_functions(vba):
     assert set(listed) == set(called), "every procore_xl.addin.macros.MACROS entry has a ribbon button, and back"
 
 
+def test_modules_named_by_workbooks_built_before_still_answer():
+    """procore.xlsm built before the add-in package names procore_xl.udfs (UDF Modules, the
+    xlwings_udfs wrappers) and runs "import procore_xl.macros as m; m.<name>()": both modules
+    re-export the same objects."""
+    import procore_xl.macros as old_macros
+    import procore_xl.udfs as old_udfs
+    from procore_xl.addin import macros
+
+    for f in udfs.UDFS:
+        assert getattr(old_udfs, f.__name__) is f
+    assert old_udfs.clear_cache is udfs.clear_cache
+    for f in macros.MACROS:
+        assert getattr(old_macros, f.__name__) is f
+
+
 def test_udf_wrappers_match_python_signatures(vba):
     code = vba["xlwings_udfs"]
     wrappers = {m[1]: m[2] for m in re.finditer(r"^Function (\w+)\((.*)\)$", code, re.M)}
