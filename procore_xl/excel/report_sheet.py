@@ -40,7 +40,7 @@ from ..parameters import VIEW_PARAMS
 from ..view import report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
-from .registry import Entry, find_entry, follow_renamed_sheets, save_entry
+from .registry import Entry, follow_renamed_sheets, save_entry
 from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -99,11 +99,6 @@ def table_name_for(sheet: str, existing: list[str]) -> str:
     while name.lower() in taken:
         name, n = f"{base}_{n}", n + 1
     return name
-
-
-def param_keys(report: str) -> list[str]:
-    """The parameters a report sheet shows, in the order a person fills them."""
-    return list(find_report(report).parameters)
 
 
 def header_row(entry: Entry) -> int:
@@ -440,6 +435,3 @@ def _cell_after_run(key: str, given: Any, resolved: Mapping[str, Any]) -> Any:
         return given
     return resolved[key]
 
-
-def entry_for_sheet(wb: WorkbookWriter, sheet: str) -> Entry | None:
-    return find_entry(wb, sheet)
