@@ -177,10 +177,6 @@ class Report:
         return self.endpoint.version
 
     @property
-    def uses_contract(self) -> bool:
-        return any(e.parameter == "contract" for e in self.each)
-
-    @property
     def parameters(self) -> tuple[str, ...]:
         """Canonical names of the parameters this report takes, in the order a person fills them."""
         p: list[str] = []

@@ -128,8 +128,8 @@ def signed_in_client(client):
 
 @pytest.fixture
 def excel_service(settings, signed_in_tokens):
-    from procore_xl import udfs
-    from procore_xl.excel.session import set_service
+    from procore_xl.addin import udfs
+    from procore_xl.addin.session import set_service
     from procore_xl.service import ProcoreService
 
     service = ProcoreService(settings, KeyringTokenStore())

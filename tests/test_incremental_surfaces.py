@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from procore_xl import macros, udfs
+from procore_xl.addin import macros, udfs
 from procore_xl.store import RecordStore
 from test_macros import caller, start_book  # noqa: F401 (caller: a fixture)
 

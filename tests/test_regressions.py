@@ -21,7 +21,7 @@ import pytest
 from test_cli import env, one_error_line, run  # noqa: F401  (env is a fixture)
 from test_macros import caller, service, start_book  # noqa: F401  (caller, service are fixtures)
 
-from procore_xl import macros
+from procore_xl.addin import macros
 from procore_xl.auth import TokenManager
 from procore_xl.excel import layout
 from procore_xl.excel.registry import find_entry

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from procore_xl import udfs
+from procore_xl.addin import udfs
 from procore_xl.catalog import REPORTS
 from procore_xl.columns import DEFAULT_COLUMNS, label_for, readable
 from procore_xl.demo import demo_params, demo_sandbox_config, run_demo, sandbox_settings

@@ -8,8 +8,8 @@ import inspect
 
 import pytest
 
-from procore_xl import udfs
-from procore_xl.excel.session import set_service
+from procore_xl.addin import udfs
+from procore_xl.addin.session import set_service
 from procore_xl.sandbox.world import BIG_ID
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore

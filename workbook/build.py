@@ -11,7 +11,7 @@ Pipeline:
      names and dropdowns;
   3. pyopenvba: drop the sample ``Module1``, add a document module for each sheet the build
      adds (as Excel has one for every sheet), ``ProcoreRibbon`` (vba/ProcoreRibbon.bas) and
-     ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.udfs.UDFS``);
+     ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.addin.udfs.UDFS``);
   4. zip step: add the ribbon (customUI14.xml) and its relationship, relationship targets
      relative (as Excel writes them; openpyxl writes absolute ones), fixed document properties,
      fixed timestamps and entry order, so a rebuild is byte-identical.
@@ -39,7 +39,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pyopenvba import ExcelFile
 from pyopenvba.vba import VBAModuleKind
 
-from procore_xl import catalog, udfs
+from procore_xl import catalog
+from procore_xl.addin import udfs
 from procore_xl.analyses import ANALYSES
 from procore_xl.environments import ENVIRONMENTS
 from procore_xl.excel import layout, package_zip
@@ -51,7 +52,7 @@ RIBBON_BAS = HERE / "vba" / "ProcoreRibbon.bas"
 CUSTOMUI_XML = HERE / "customUI14.xml"
 TEMPLATE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 
-UDF_MODULE = "procore_xl.udfs"
+UDF_MODULE = "procore_xl.addin.udfs"
 # Where the installer puts the Python environment (documented in the README).
 INTERPRETER_WIN = r"%LOCALAPPDATA%\procore-xl\.venv\Scripts\pythonw.exe"
 INTERPRETER_MAC = "$HOME/.procore-xl/.venv/bin/python"

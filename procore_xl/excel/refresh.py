@@ -34,14 +34,13 @@ from ..errors import ConfigurationError, ProcoreError
 from ..output import check_folder, replacing
 from ..plan import Plan
 from ..store import Scope
-from . import actions
 from .analysis_sheet import add_placeholder, source_reports, write_analysis_sheets
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
 from .package import PackageWorkbook
 from .registry import read_registry
 from .report_sheet import (RATE_LIMIT_PREFIX, ROW_MESSAGE, ROW_STATUS, STATUS_OK, read_parameters,
-                           refresh_report_sheet)
+                           refresh_report_sheet, refresh_report_sheets)
 from .results import skeleton, write_runs
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
@@ -155,7 +154,7 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
             def tick(entry, good):
                 bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
                 bar.update(1)
-            ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
+            ok, failed = refresh_report_sheets(wb, service, on_sheet=tick)
         outcome = WorkbookRefresh(path, ok, failed).note_failures(wb)
         with replacing(path) as tmp:
             wb.save(tmp)

@@ -140,7 +140,7 @@ def _from_short(e: Mapping[str, Any], source: str) -> Documented:
 
 
 @lru_cache(maxsize=1)
-def _data() -> tuple[dict[str, Any], dict[str, Documented]]:
+def _data() -> dict[str, Documented]:
     detailed = json.loads(DETAILED_FILE.read_text(encoding="utf-8"))
     short = json.loads(ALL_GET_FILE.read_text(encoding="utf-8"))
     entries: dict[str, Documented] = {}
@@ -148,17 +148,12 @@ def _data() -> tuple[dict[str, Any], dict[str, Documented]]:
         entries[e["path"]] = _from_short(e, short.get("source", ""))
     for e in detailed["endpoints"]:
         entries[e["path"]] = _from_detailed(e)
-    return detailed["global_facts"], entries
+    return entries
 
 
 def entries() -> dict[str, Documented]:
     """Every documented GET endpoint, keyed by its path template."""
-    return _data()[1]
-
-
-def global_facts() -> dict[str, Any]:
-    """Paging, rate-limit, token, error and company-header facts, with their sources."""
-    return _data()[0]
+    return _data()
 
 
 def lookup(path: str) -> Documented | None:
