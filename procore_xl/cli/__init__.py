@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
-from .errors import ConfigurationError, ProcoreError, printable
+from .. import __version__
+from ..errors import ConfigurationError, ProcoreError, printable
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -64,7 +64,7 @@ def _add_verbose(p: argparse.ArgumentParser, *, default: Any = argparse.SUPPRESS
 def _add_report_parameters(p: argparse.ArgumentParser, names: Sequence[str] | None = None,
                            title: str = "report parameters (names or ids; see `procore-xl params REPORT`)"
                            ) -> None:
-    from .parameters import SPECS
+    from ..parameters import SPECS
 
     g = p.add_argument_group(title)
     for spec in (SPECS[n] for n in names) if names is not None else SPECS.values():
@@ -93,14 +93,14 @@ def _parameter_help(spec) -> str:
 
 
 def _report_params(args: argparse.Namespace) -> dict[str, Any]:
-    from .parameters import SPECS
+    from ..parameters import SPECS
 
     return {name: getattr(args, name) for name in SPECS if getattr(args, name, None) is not None}
 
 
 def _service(args: argparse.Namespace):
-    from .environments import load_settings
-    from .service import ProcoreService
+    from ..environments import load_settings
+    from ..service import ProcoreService
 
     settings = load_settings(env=args.env, login_url=args.login_url, api_url=args.api_url,
                              client_id=args.client_id, redirect_uri=args.redirect_uri,
@@ -113,7 +113,7 @@ def _check_output(target: str, *, force: bool, hint: str = "add --force to repla
                   ) -> None:
     """The one file-safety rule (``output.check_target``), before any network work: an existing
     file is replaced only with ``--force``; never a read-only file or one open in Excel/LibreOffice."""
-    from .output import check_target
+    from ..output import check_target
 
     check_target(target, force=force, hint=hint)
 
@@ -130,8 +130,8 @@ def _check_exists(path: str, what: str) -> None:
 def cmd_setup(args: argparse.Namespace) -> int:
     """Settings to the per-user settings file, the client secret to the OS keyring. Nothing is
     written unless every step succeeds (a closed stdin at the secret prompt saves nothing)."""
-    from .environments import load_settings, save_settings_file, settings_path
-    from .tokens import save_client_secret
+    from ..environments import load_settings, save_settings_file, settings_path
+    from ..tokens import save_client_secret
 
     values = {k: getattr(args, k) for k in ("env", "login_url", "api_url", "client_id", "redirect_uri")
               if getattr(args, k) is not None}
@@ -209,8 +209,8 @@ def _sandbox_browser(settings):
     sandbox's consent page, through the real authorization-code flow (state, PKCE, listener)."""
     from urllib.parse import urlsplit
 
-    from .environments import is_loopback_host
-    from .sandbox.browser import ConsentBrowser
+    from ..environments import is_loopback_host
+    from ..sandbox.browser import ConsentBrowser
 
     login = urlsplit(settings.login_url)
     if login.scheme != "http" or not is_loopback_host(login.hostname or ""):
@@ -302,7 +302,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    from .catalog import GROUPS, REPORTS
+    from ..catalog import GROUPS, REPORTS
 
     for group in GROUPS:
         print(group)
@@ -313,7 +313,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 
 def cmd_analyses(args: argparse.Namespace) -> int:
-    from .analyses import ANALYSES
+    from ..analyses import ANALYSES
 
     for a in ANALYSES.values():
         print(f"{a.name:<18} {a.description} (reads {', '.join(s.report for s in a.sources)})")
@@ -321,9 +321,9 @@ def cmd_analyses(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from .catalog import find_report
-    from .columns import default_column_rows
-    from .parameters import describe
+    from ..catalog import find_report
+    from ..columns import default_column_rows
+    from ..parameters import describe
 
     report = find_report(args.report)
     print(f"{report.name} ({report.group})" + (f": {report.description}" if report.description else ""))
@@ -339,7 +339,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from .output import output_format, report_output
+    from ..output import output_format, report_output
 
     if args.out != "-" and output_format(args.out) == "xlsx":
         _check_output(args.out, force=args.force,
@@ -370,7 +370,7 @@ def _future_dates(params: dict[str, Any]) -> str:
     a typo): " - note: Report Date 2030-01-01 is in the future"."""
     import datetime as dt
 
-    from .parameters import SPECS
+    from ..parameters import SPECS
 
     today = dt.date.today().isoformat()
     ahead = [f"{SPECS[name].label} {value}" for name in ("report_date", "start_date", "end_date")
@@ -381,10 +381,10 @@ def _future_dates(params: dict[str, Any]) -> str:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import errno
 
-    from .sandbox import serve_forever
-    from .sandbox import process as sandbox_process
-    from .sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
-    from .sandbox.faults import describe
+    from ..sandbox import serve_forever
+    from ..sandbox import process as sandbox_process
+    from ..sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
+    from ..sandbox.faults import describe
 
     url = f"http://{args.host}:{args.port}"
     if args.stop:
@@ -416,9 +416,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def _sandbox_config(args: argparse.Namespace):
     """The sandbox ``procore-xl sandbox ARGS`` runs; with no options, the demo's (same data)."""
-    from .sandbox import Faults, SandboxConfig
-    from .sandbox.config import DEMO_RFIS_PER_PROJECT
-    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
+    from ..sandbox import Faults, SandboxConfig
+    from ..sandbox.config import DEMO_RFIS_PER_PROJECT
+    from ..sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
     knobs = {field: getattr(args, field) for _, field, _, _ in FAULT_OPTIONS if getattr(args, field) is not None}
     faults = Faults(latency_ms=args.latency_ms, retry_after=not args.no_retry_after,
@@ -441,14 +441,14 @@ def _given_argv(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     return run_demo(out=args.out, force=args.force, rfis_per_project=args.rfis_per_project,
                     latency_ms=args.latency_ms)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from .excel.refresh import plan_workbook, refresh_workbook
+    from ..excel.refresh import plan_workbook, refresh_workbook
 
     _check_exists(args.workbook, "Workbook")
     if args.plan:
@@ -486,10 +486,10 @@ def _print_plan(plan_workbook, args: argparse.Namespace) -> int:
 
 
 def cmd_new_workbook(args: argparse.Namespace) -> int:
-    from .excel.refresh import check_workbook_target, new_workbook
+    from ..excel.refresh import check_workbook_target, new_workbook
 
-    from .analyses import find_analysis
-    from .catalog import find_report
+    from ..analyses import find_analysis
+    from ..catalog import find_report
 
     if not args.report and not args.analysis:
         raise ConfigurationError("new-workbook needs --report NAME or --analysis NAME (see `procore-xl analyses`)")
@@ -536,7 +536,7 @@ def _add_full_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_cache_info(args: argparse.Namespace) -> int:
-    from .store import RecordStore
+    from ..store import RecordStore
 
     store = RecordStore()
     info = store.info()                  # a damaged store is set aside first (one warning line)
@@ -553,9 +553,9 @@ def cmd_cache_info(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_clear(args: argparse.Namespace) -> int:
-    from .environments import CUSTOM, ENVIRONMENTS, environment_name
-    from .kept_lists import LISTS_FILE_NAME, KeptLists
-    from .store import RecordStore
+    from ..environments import CUSTOM, ENVIRONMENTS, environment_name
+    from ..kept_lists import LISTS_FILE_NAME, KeptLists
+    from ..store import RecordStore
 
     env = environment_name(args.env.strip()) if args.env else None
     if env is not None and env not in (*ENVIRONMENTS, CUSTOM):
@@ -590,7 +590,7 @@ def _cache_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_sync(args: argparse.Namespace) -> int:
     """The reports into a warehouse through dlt (``procore_xl.warehouse``)."""
     try:
-        from . import warehouse
+        from .. import warehouse
     except ImportError as err:
         if (err.name or "").split(".")[0] not in ("dlt", "duckdb", "pyarrow"):
             raise
@@ -634,7 +634,7 @@ def _sync_progress():
 
 
 def _sync_arguments(p: argparse.ArgumentParser) -> None:
-    from .parameters import SPECS
+    from ..parameters import SPECS
 
     p.add_argument("--company", required=True, metavar="NAME|ID", help="company name or id")
     p.add_argument("--project", nargs="+", default=["all"], metavar="PROJECT",
@@ -806,8 +806,8 @@ FAULT_OPTIONS = (
 
 
 def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
-    from .sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
-    from .sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
+    from ..sandbox.config import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
+    from ..sandbox.ratelimit import DOCUMENTED_SPIKE_LIMIT, SPIKE_SECONDS
 
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_number(0, 65535), default=DEFAULT_SANDBOX_PORT,
@@ -967,7 +967,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug of ours: still one line (the traceback with -v)
         if args.verbose:
             logging.getLogger("procore_xl").exception("unexpected error")
-        from .excel.report_sheet import safe_message
+        from ..excel.report_sheet import safe_message
         print(f"procore-xl: internal error: {safe_message(err)} (run with -v for details)", file=sys.stderr)
         return EXIT_ERROR
     finally:
@@ -986,7 +986,7 @@ def _stop_at_once_on_signals() -> dict:
     whole (temporary file, then rename); the temporary files being written are removed first, so
     nothing is left behind. Returns the handlers it replaced (none when not on the main thread)."""
     def stop(signum, frame):
-        output = sys.modules.get(f"{__package__}.output")     # loaded only if a file is being written
+        output = sys.modules.get("procore_xl.output")     # loaded only if a file is being written
         if output is not None:
             output.remove_temporary_files()
         sys.stderr.write(f"procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
@@ -996,6 +996,3 @@ def _stop_at_once_on_signals() -> dict:
         return {}
     return {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
 
-
-if __name__ == "__main__":
-    sys.exit(main())
