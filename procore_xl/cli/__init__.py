@@ -29,9 +29,7 @@ from .sync import _sync_arguments, cmd_sync
 from .workbooks import _new_workbook_arguments, _refresh_arguments, cmd_new_workbook, cmd_refresh
 
 
-
 MISSING_COMPANY_HEADER = "Procore-Company-Id"     # Procore's "Missing Procore-Company-Id header!"
-
 
 
 def _service_account_hint(err: ProcoreError, argv: Sequence[str]) -> str | None:
@@ -48,7 +46,6 @@ def _service_account_hint(err: ProcoreError, argv: Sequence[str]) -> str | None:
             f"- {err}")
 
 
-
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -56,7 +53,6 @@ class Command:
     help: str
     arguments: Callable[[argparse.ArgumentParser], None] | None = None
     connection: bool = True          # talks to Procore: takes the connection options
-
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -87,7 +83,6 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-
 def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="procore-xl", description="Procore data in Excel workbooks, CSV and JSON.")
@@ -104,7 +99,6 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
             _add_connection_options(p)
         _add_verbose(p)
     return parser
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:
