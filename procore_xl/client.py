@@ -37,6 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import __version__
+from .api_client import ApiClient
 from .answers import (CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, checked_rows, int_header, list_rows,
                       next_link, read_capped, row_key, server_date, too_deep)
 from .auth import TokenManager
@@ -132,8 +133,11 @@ class _Failures:
         return how_often(self.counts[kind], time.monotonic() - self.started)
 
 
-class ProcoreClient:
+class ProcoreClient(ApiClient):
     """GET-only client for one Procore API host. Thread-safe; share one per sign-in."""
+
+    stores_records = False          # straight from Procore: no version=, no tally
+    tally = None
 
     def __init__(self, api_url: str, tokens: TokenManager, *, per_page: int = 1000, max_workers: int = 8,
                  timeout: float = 60, max_retries: int = 6, user_agent: str = DEFAULT_USER_AGENT,

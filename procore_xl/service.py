@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from . import auth
+from . import auth, fetch
 from .catalog import REPORTS, Report
 from .client import ProcoreClient
 from .discovery import Choice, Discovery
@@ -173,11 +173,11 @@ class ProcoreService:
 
     def whoami(self, company_id: int | None = None) -> dict:
         """The signed-in user; a service account (DMSA) must name a company (``company_id``)."""
-        return self.client.get("/rest/v1.0/me", company_id=company_id)
+        return fetch.me(self.client, company_id)
 
     def companies(self, company_id: int | None = None) -> list[dict]:
         """The companies this sign-in reads; a service account must name one of them (``company_id``)."""
-        return self.client.get_all("/rest/v1.0/companies", company_id=company_id)
+        return fetch.companies(self.client, company_id)
 
     # -- catalog and lists ---------------------------------------------------------------
     def reports(self) -> list[Report]:
