@@ -55,15 +55,15 @@ class ReportResult:
 
 
 def drop_records(records: list[dict]) -> None:
-    """A ``records`` sink for :func:`run_report` that keeps nothing (the table is all that is needed)."""
+    """An ``on_records`` sink for :func:`run_report` that keeps nothing (the table is all that is needed)."""
 
 
 def run_report(client: ApiClient, report: str | Report, params: Mapping[str, Any] | None = None, *,
                discovery: Discovery | None = None, today: date | None = None,
-               records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+               on_records: Callable[[list[dict]], None] | None = None) -> ReportResult:
     """Run one report. The records are flattened batch by batch as they arrive (a page at a time
     for a plain paged list), so memory holds the table and a page, not every record twice.
-    ``records``: called with each batch of records as Procore sent them, in report order (the
+    ``on_records``: called with each batch of records as Procore sent them, in report order (the
     JSON output streams them to its file); without it they are kept on ``result.records``."""
     t0 = time.perf_counter()
     before = client.stats.requests
@@ -78,8 +78,8 @@ def run_report(client: ApiClient, report: str | Report, params: Mapping[str, Any
     with _Meanwhile(checks) as names:
         for batch in run.batches():
             builder.add(batch)
-            if records is not None:
-                records(batch)
+            if on_records is not None:
+                on_records(batch)
             else:
                 kept.extend(batch)
         names.wait()
