@@ -1,17 +1,52 @@
-"""ApiClient: what the reports read Procore through.
+"""ApiClient: what the reports read Procore through, and ClientStats, the requests counted.
 
-Three clients implement it: :class:`~procore_xl.client.ProcoreClient` (the transport: straight
+The clients implementing it: :class:`~procore_xl.client.ProcoreClient` (the transport: straight
 from Procore), :class:`~procore_xl.incremental.StoredClient` (through the record store: only what
-changed is asked for) and :class:`~procore_xl.shared_calls.SharedCalls` (a workbook refresh's
-calls made once). :mod:`procore_xl.fetch` is the one module of the reports that calls their GETs.
+changed is asked for), :class:`~procore_xl.shared_calls.SharedCalls` (a workbook refresh's calls
+made once) and the plan's (:mod:`procore_xl.plan`: nothing sent, requests counted).
+:mod:`procore_xl.fetch` is the one module of the reports that calls their GETs.
 """
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Protocol
 
 if TYPE_CHECKING:
-    from .client import ClientStats
+    from .auth import TokenManager
     from .ratelimit import RateBudget
+
+
+class ClientStats:
+    """Thread-safe counters of one client. ``requests`` counts every HTTP request made,
+    retries and token-endpoint requests (refreshes, client credentials) included."""
+
+    def __init__(self, tokens: TokenManager | None = None):
+        self._lock = threading.Lock()
+        self._tokens = tokens
+        self._token_requests_at_start = tokens.token_requests if tokens else 0
+        self.api_requests = 0
+        self.retries = 0
+        self.pages = 0
+        self.refreshes = 0
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    @property
+    def token_requests(self) -> int:
+        return (self._tokens.token_requests - self._token_requests_at_start) if self._tokens else 0
+
+    @property
+    def requests(self) -> int:
+        return self.api_requests + self.token_requests
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"requests": self.api_requests + self.token_requests, "api_requests": self.api_requests,
+                    "token_requests": self.token_requests, "retries": self.retries, "pages": self.pages,
+                    "refreshes": self.refreshes}
 
 
 class ApiClient(Protocol):

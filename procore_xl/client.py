@@ -37,7 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import __version__
-from .api_client import ApiClient
+from .api_client import ApiClient, ClientStats
 from .answers import (CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, checked_rows, int_header, list_rows,
                       next_link, read_capped, row_key, server_date, too_deep)
 from .auth import TokenManager
@@ -59,39 +59,6 @@ RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)
-
-
-class ClientStats:
-    """Thread-safe counters of one client. ``requests`` counts every HTTP request made,
-    retries and token-endpoint requests (refreshes, client credentials) included."""
-
-    def __init__(self, tokens: TokenManager | None = None):
-        self._lock = threading.Lock()
-        self._tokens = tokens
-        self._token_requests_at_start = tokens.token_requests if tokens else 0
-        self.api_requests = 0
-        self.retries = 0
-        self.pages = 0
-        self.refreshes = 0
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
-
-    @property
-    def token_requests(self) -> int:
-        return (self._tokens.token_requests - self._token_requests_at_start) if self._tokens else 0
-
-    @property
-    def requests(self) -> int:
-        return self.api_requests + self.token_requests
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return {"requests": self.api_requests + self.token_requests, "api_requests": self.api_requests,
-                    "token_requests": self.token_requests, "retries": self.retries, "pages": self.pages,
-                    "refreshes": self.refreshes}
 
 
 @dataclass
