@@ -47,6 +47,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from .reference import FULL, INCREMENTAL, refreshes_incrementally
+from .api_client import ApiClient
 from .client import page_size_for, server_date
 from .deletions import DeletionSource, deletion_source
 from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id, stored_row
@@ -100,7 +101,7 @@ class Tally:
         return "; ".join([line, *(f"read in full: {r}" for r in self.reasons)])
 
 
-class StoredClient:
+class StoredClient(ApiClient):
     """The runner's client for one report run: GETs answered through the record store."""
 
     stores_records = True
@@ -114,6 +115,14 @@ class StoredClient:
     @property
     def stats(self):
         return self.client.stats
+
+    @property
+    def per_page(self) -> int:
+        return self.client.per_page
+
+    @property
+    def budget(self):
+        return self.client.budget
 
     # -- lists ------------------------------------------------------------------------------------
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -265,7 +274,7 @@ class StoredClient:
     # -- rules ------------------------------------------------------------------------------------
     def _pages(self, path: str, records: int) -> int:
         """Pages a full read of ``records`` records takes (v2.x lists page at most 100)."""
-        per_page = page_size_for(path, int(getattr(self.client, "per_page", 1000) or 1000))
+        per_page = page_size_for(path, int(self.client.per_page or 1000))
         return -(-records // per_page)
 
     def _usable(self, key: CallKey, *, paged: bool, records: bool = True) -> StoredCall | None:

@@ -75,7 +75,7 @@ def write_result(result: ReportResult, target: str, params: dict | None = None, 
 
 class ReportOutput:
     """One report's output, opened before the run. :attr:`records` takes the raw records batch
-    by batch as they arrive (pass it to ``service.run(..., records=out.records)``): JSON writes
+    by batch as they arrive (pass it to ``service.run(..., on_records=out.records)``): JSON writes
     them to its file at once, the other formats let them go, so they are never all held;
     :meth:`write` writes the rest when the run is done."""
 

@@ -16,8 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+from .api_client import ApiClient
 from .client import page_size_for
 from .discovery import Discovery
+from .ratelimit import RateBudget
 from .runner import run_report
 from .store import CallKey, RecordStore, Scope
 
@@ -57,7 +59,7 @@ class Plan:
         client = _PlannedClient(self)
         lists = _PlannedLists(client, self)
         try:
-            run_report(client, report, params, discovery=lists, records=lambda batch: None)
+            run_report(client, report, params, discovery=lists, on_records=lambda batch: None)
             planned = ReportPlan(report, client.requests, client.unknown)
         except Exception as exc:     # noqa: BLE001 - a plan never fails: it says what it could not count
             planned = ReportPlan(report, client.requests, client.unknown + 1, str(exc) or type(exc).__name__)
@@ -76,17 +78,24 @@ class _Stats:
     def __init__(self, client: _PlannedClient):
         self._client = client
 
+    @property
+    def requests(self) -> int:
+        return self._client.requests
+
     def snapshot(self) -> dict[str, int]:
         return {"requests": self._client.requests}
 
 
-class _PlannedClient:
+class _PlannedClient(ApiClient):
     """The runner's client in a plan: nothing is sent (see the module doc)."""
 
     stores_records = True          # parent lists come through this client, as through the record store
+    tally = None
 
     def __init__(self, plan: Plan):
         self.plan = plan
+        self.per_page = plan.per_page
+        self.budget = RateBudget()     # nothing sent: nothing left to say
         self.requests = 0
         self.unknown = 0
         self.stats = _Stats(self)

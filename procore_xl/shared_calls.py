@@ -15,6 +15,8 @@ import json
 import threading
 from typing import Any, Iterator, Mapping
 
+from .api_client import ApiClient
+
 MAX_RECORDS = 5_000
 PAGE_ROWS = 1_000          # records per page handed out from a shared list
 
@@ -41,15 +43,25 @@ class Answers:
                 self._answers[key] = value
 
 
-class SharedCalls:
+class SharedCalls(ApiClient):
     """A report run's client (an :class:`~procore_xl.incremental.StoredClient`) whose
-    ``get_all``/``get`` answers are shared through ``answers``; everything else passes through."""
+    ``get_all``/``get``/``pages`` answers are shared through ``answers``."""
 
-    def __init__(self, client, answers: Answers):
+    def __init__(self, client: ApiClient, answers: Answers):
         self._client, self._answers = client, answers
+        self.stores_records, self.tally = client.stores_records, client.tally
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+    @property
+    def stats(self):
+        return self._client.stats
+
+    @property
+    def per_page(self) -> int:
+        return self._client.per_page
+
+    @property
+    def budget(self):
+        return self._client.budget
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> list:
         return self._shared("list", self._client.get_all, path, params, company_id, kw)
@@ -89,10 +101,8 @@ class SharedCalls:
 
     def _reused(self, key: str) -> tuple[bool, Any]:
         found, value = self._answers.get(key)
-        if found:
-            tally = getattr(self._client, "tally", None)
-            if tally is not None:
-                tally.add(reused=1)
+        if found and self.tally is not None:
+            self.tally.add(reused=1)
         return found, value
 
 

@@ -50,7 +50,7 @@ def sandbox():
 
 def _service(sb: SandboxServer, store: Path) -> ProcoreService:
     """10 records a page: the 30 RFIs take 3 pages, so changes are asked for, not the whole list."""
-    svc = ProcoreService(sandbox_settings(sb), store=MemoryTokenStore(), records=RecordStore(store), per_page=10)
+    svc = ProcoreService(sandbox_settings(sb), token_store=MemoryTokenStore(), record_store=RecordStore(store), per_page=10)
     svc.login(open_browser=ConsentBrowser())
     return svc
 
@@ -130,7 +130,7 @@ def test_include_deleted_names_deletions_in_the_changes_request(sandbox, service
     def pcos(client):
         return [r["id"] for r in client.get_all(PCOS, query, company_id=8001)]
 
-    fresh = lambda: StoredClient(inc.client, inc.records, scope)    # noqa: E731
+    fresh = lambda: StoredClient(inc.client, inc.record_store, scope)    # noqa: E731
     inc.clear_records()
     first = fresh()
     before = pcos(first)
@@ -141,14 +141,14 @@ def test_include_deleted_names_deletions_in_the_changes_request(sandbox, service
     second = fresh()
     ids = pcos(second)
     assert sandbox.path_counts.get(PCOS) == 2                # changes with deletions, and Total
-    assert ids == pcos(StoredClient(ref.client, ref.records, Scope.of(ref.settings), full=True))
+    assert ids == pcos(StoredClient(ref.client, ref.record_store, Scope.of(ref.settings), full=True))
     assert second.tally.describe(0).startswith("incremental: 0 changed, 1 deleted") and not second.tally.reasons
     world.delete_record("potential_change_orders", before[5])
     world.add_record("potential_change_orders", contract, stamp_shift=-timedelta(days=3))
     third = fresh()
     ids = pcos(third)
     assert third.tally.reasons and "Procore counts" in third.tally.reasons[0]
-    assert ids == pcos(StoredClient(ref.client, ref.records, Scope.of(ref.settings), full=True))
+    assert ids == pcos(StoredClient(ref.client, ref.record_store, Scope.of(ref.settings), full=True))
 
 
 def test_an_edit_stamped_before_the_last_refresh_reads_in_full(sandbox, services):

@@ -49,8 +49,8 @@ def service(small_sandbox, tmp_path):
 def _service(sb: SandboxServer, tmp_path, per_page: int = 10, **kw) -> ProcoreService:
     """A signed-in service; 10 records a page, so the small sandbox's 30 RFIs take 3 pages (from
     3 pages on, asking for changes takes fewer requests than reading everything again)."""
-    svc = ProcoreService(sandbox_settings(sb), store=MemoryTokenStore(),
-                         records=RecordStore(tmp_path / "records.sqlite3"), per_page=per_page, **kw)
+    svc = ProcoreService(sandbox_settings(sb), token_store=MemoryTokenStore(),
+                         record_store=RecordStore(tmp_path / "records.sqlite3"), per_page=per_page, **kw)
     svc.login(open_browser=ConsentBrowser())
     return svc
 
@@ -124,12 +124,12 @@ def test_a_store_older_than_the_full_refresh_age_is_fetched_in_full(small_sandbo
     with _service(small_sandbox, tmp_path) as svc:
         svc.run("RFIs", RFI_PARAMS)
         eight_days_ago = (datetime.now(timezone.utc) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with sqlite3.connect(svc.records.path) as db:         # as if the last full fetch were 8 days old
+        with sqlite3.connect(svc.record_store.path) as db:         # as if the last full fetch were 8 days old
             db.execute("UPDATE calls SET full_at = ?", (eight_days_ago,))
         assert svc.run("RFIs", RFI_PARAMS).refresh == "full"
         assert svc.run("RFIs", RFI_PARAMS).refresh.startswith("incremental")
     with _service(small_sandbox, tmp_path, full_refresh_after=timedelta(days=30)) as svc:
-        with sqlite3.connect(svc.records.path) as db:
+        with sqlite3.connect(svc.record_store.path) as db:
             db.execute("UPDATE calls SET full_at = ?", (eight_days_ago,))
         assert svc.run("RFIs", RFI_PARAMS).refresh.startswith("incremental")
 
@@ -176,7 +176,7 @@ def test_a_per_parent_report_reads_only_new_or_changed_parents(small_sandbox, se
 
 def test_the_store_file_is_readable_by_its_user_only(service):
     service.run("Trades", {"company": 8001})
-    mode = stat.S_IMODE(service.records.path.stat().st_mode)
+    mode = stat.S_IMODE(service.record_store.path.stat().st_mode)
     assert mode & 0o077 == 0
 
 
@@ -199,7 +199,7 @@ def test_20000_rfis_second_fetch_makes_at_most_3_data_requests(big_sandbox, tmp_
     sb, world = big_sandbox, big_sandbox.world
     with _service(sb, tmp_path, per_page=1000) as svc:
         def fetch() -> tuple[list[int], str]:
-            stored = StoredClient(svc.client, svc.records, Scope.of(svc.settings))
+            stored = StoredClient(svc.client, svc.record_store, Scope.of(svc.settings))
             rows = stored.get_all(RFIS, company_id=8001)
             return [r["id"] for r in rows], stored.tally.describe(0)
 

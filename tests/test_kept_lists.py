@@ -30,7 +30,7 @@ def run(settings, signed_in_tokens, tmp_path):
     services = []
 
     def make() -> ProcoreService:
-        service = ProcoreService(settings, KeyringTokenStore(), records=RecordStore(tmp_path / "records.sqlite3"))
+        service = ProcoreService(settings, KeyringTokenStore(), record_store=RecordStore(tmp_path / "records.sqlite3"))
         services.append(service)
         return service
     yield make

@@ -64,7 +64,7 @@ def service_sync(sb, monkeypatch, folder: Path, store: Path, *, full: bool = Fal
     folder.mkdir(exist_ok=True)
     records = RecordStore(store)
     with monkeypatch.context() as m, ProcoreService(sandbox_settings(sb), MemoryTokenStore(), per_page=PER_PAGE,
-                                                    records=records) as service:
+                                                    record_store=records) as service:
         m.chdir(folder)
         service.login(open_browser=ConsentBrowser())
         summary = warehouse.sync(service, 8001, projects=list(PROJECTS), reports=REPORTS, full=full, **DATES)

@@ -91,7 +91,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         params = _report_params(args)
         with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
             with _Ticker(args.report, service):
-                result = service.run(args.report, params, full=args.full, records=out.records)
+                result = service.run(args.report, params, full=args.full, on_records=out.records)
             out.write(result)
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)

@@ -170,7 +170,7 @@ def plan_workbook(path: str | os.PathLike, service: Any) -> Plan:
     wb = _open_report_book(path)
     try:
         entries = _report_entries(wb, path)
-        plan = Plan(service.records, service.lists, Scope.of(service.settings), per_page=service.per_page)
+        plan = Plan(service.record_store, service.lists, Scope.of(service.settings), per_page=service.per_page)
         for entry in entries:
             plan.add(entry.report, read_parameters(wb, entry)).sheet = entry.sheet
     finally:
