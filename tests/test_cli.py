@@ -442,3 +442,22 @@ def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(caps
             assert f"procore-xl {command} --company 8001" in readme and "must name its company" in readme
         code, out, _ = run(capsys, "projects", "--company", "8001")
         assert code == 0 and "91001\tHarbor Tower" in out
+
+
+# -- pull --out an existing .xlsx needs --force ----------------------------------------------
+def test_pull_refuses_to_replace_an_existing_xlsx_without_force(env, capsys, tmp_path):
+    target = tmp_path / "mine.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "My numbers"
+    wb.active["A1"] = "keep me"
+    wb.save(target)
+    before = target.read_bytes()
+    env.reset_counts()
+    args = ["pull", "Trades", "--company", "8001", "--out", str(target)]
+    code, _, err = run(capsys, *args)
+    assert code != 0 and "--force" in one_error_line(err)
+    assert target.read_bytes() == before
+    assert env.path_counts == {}                    # refused before any request
+    code, _, err = run(capsys, *args, "--force")
+    assert code == 0, err
+    assert "Trades" in openpyxl.load_workbook(target).sheetnames

@@ -12,6 +12,7 @@ from procore_xl.excel import layout
 from procore_xl.excel.registry import find_entry, read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
 from procore_xl.excel.session import get_service, set_service
+from procore_xl.sandbox.entities import CONTRACTS
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore
 from test_excel_fake_xlwings import FakeBook
@@ -298,3 +299,35 @@ def test_insert_analysis_without_a_pick(service, caller):
     book = caller(start_book(report=None))
     macros.insert_analysis()
     assert book.app.alerts == ["Pick an analysis on the Start sheet (cell C9) first"]
+
+
+# -- contract dropdowns ------------------------------------------------------------------------
+def list_labels(book, list_name: str) -> list[str]:
+    wb = macros.XlwingsWorkbook(book)
+    sheet, (r1, c1, r2, _) = wb.name_target(layout.LIST_NAMES[list_name])
+    return [row[0] for row in wb.read(sheet, r1, c1, r2 - r1 + 1, 1) if row[0] not in (None, "")]
+
+
+def test_contract_dropdowns_list_the_projects_contracts_then_the_cors_of_the_one_picked(service, sandbox, caller):
+    world = sandbox.world
+    project = world.project(91001)
+    book = caller(start_book(report="Change Order Request Details"))
+    macros.insert_report()           # needs a contract: the sheet waits for one, its dropdowns filled
+    contracts = [c for kind in CONTRACTS for c in world.records(kind, project)]
+    labels = list_labels(book, "contracts")
+    assert len(labels) == len(contracts)
+    for contract in contracts:       # every contract of the project (prime and commitments) by its title
+        assert any(contract["title"] in label for label in labels), contract["title"]
+    assert list_labels(book, "cors") == []          # no contract picked yet
+
+    sheet_name = "Change Order Request Details"
+    entry = find_entry(macros.XlwingsWorkbook(book), sheet_name)
+    row = PARAM_FIRST_ROW + list(entry.params).index("contract")
+    assert book.sheets[sheet_name].validations[(row, 2)] == layout.LIST_NAMES["contracts"]
+    commitment = world.records("work_order_contracts", project)[0]
+    picked = next(label for label in labels if commitment["title"] in label and commitment["number"] in label)
+    book.sheets[sheet_name].range((row, 2)).value = picked          # the person picks the contract
+    macros.update_dropdowns()                                       # with the report sheet active
+    cors = world.records("change_order_requests", commitment)
+    assert cors
+    assert sorted(list_labels(book, "cors")) == sorted(f"{c['number']} - {c['title']}" for c in cors)
