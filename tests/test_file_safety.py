@@ -22,7 +22,6 @@ from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.errors import ConfigurationError
 from procore_xl.output import DEAD_OWNER_AFTER, STALE_AFTER, replacing
 from procore_xl.runner import run_report
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,10 +134,9 @@ def test_demo_checks_its_output_before_starting(capsys, tmp_path, where):
 
 # -- temporary files ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def big_sandbox():
+def big_sandbox(make_sandbox):
     """Enough RFIs that saving the workbook takes a while: the signal lands during the save."""
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=2000)) as server:
-        yield server
+    return make_sandbox(rfis_per_project=2000)
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])

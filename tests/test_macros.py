@@ -39,11 +39,6 @@ def caller(monkeypatch):
     return use
 
 
-@pytest.fixture
-def service(excel_service):
-    return excel_service
-
-
 def table_rows(book, sheet):
     (table,) = list(book.sheets[sheet].tables)
     return table.range.options(ndim=2).value[1:]
@@ -60,7 +55,7 @@ def test_entry_points_are_the_published_ones():
         "refresh_all", "update_dropdowns"]
 
 
-def test_insert_report(service, sandbox, caller):
+def test_insert_report(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     assert book.app.alerts == []
@@ -72,7 +67,7 @@ def test_insert_report(service, sandbox, caller):
     assert book.app.status_history[0] == "Procore: loading RFIs..." and book.app.status_bar is False
 
 
-def test_refresh_sheet_reads_the_parameter_cells(service, sandbox, caller):
+def test_refresh_sheet_reads_the_parameter_cells(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     wb = macros.XlwingsWorkbook(book)
@@ -87,7 +82,7 @@ def test_refresh_sheet_reads_the_parameter_cells(service, sandbox, caller):
     assert book.sheets["RFIs"].range((row, 2)).value == name
 
 
-def test_refresh_all_keeps_failed_sheets(service, sandbox, caller):
+def test_refresh_all_keeps_failed_sheets(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     book.sheets["Start"].range(layout.START_CELLS["report"]).value = "Projects"
@@ -107,7 +102,7 @@ def test_refresh_all_keeps_failed_sheets(service, sandbox, caller):
     assert any(str(s).startswith("Procore: refreshing Projects (2 of 2)") for s in book.app.status_history)
 
 
-def test_update_dropdowns_follow_the_start_sheet(service, sandbox, caller):
+def test_update_dropdowns_follow_the_start_sheet(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.update_dropdowns()
     lists = book.sheets[layout.LISTS_SHEET]
@@ -125,7 +120,7 @@ def test_update_dropdowns_follow_the_start_sheet(service, sandbox, caller):
     assert "Marina Seawall" in labels("projects") and "Harbor Tower" not in labels("projects")
 
 
-def test_report_sheet_dropdowns_point_at_the_lists(service, caller):
+def test_report_sheet_dropdowns_point_at_the_lists(excel_service, caller):
     book = caller(start_book())
     macros.insert_report()
     v = book.sheets["RFIs"].validations
@@ -162,20 +157,20 @@ def test_not_signed_in_is_a_message_box(settings, keyring_backend, caller):
         set_service(None)
 
 
-def test_refresh_on_a_plain_sheet_says_what_to_do(service, caller):
+def test_refresh_on_a_plain_sheet_says_what_to_do(excel_service, caller):
     book = caller(start_book())
     macros.refresh_sheet()
     assert book.app.alerts == ['"Start" is not a Procore report sheet - use Insert report, or go to a '
                                'report sheet and Refresh']
 
 
-def test_insert_report_without_a_pick(service, caller):
+def test_insert_report_without_a_pick(excel_service, caller):
     book = caller(start_book(report=None))
     macros.insert_report()
     assert book.app.alerts == ["Pick a report on the Start sheet (cell C8) first"]
 
 
-def test_choose_environment(service, caller, monkeypatch):
+def test_choose_environment(excel_service, caller, monkeypatch):
     book = caller(start_book())
     book.sheets["Start"].range("C2").value = "moon"
     book.names.add("ProcoreEnvironment", "=Start!$C$2")
@@ -186,10 +181,10 @@ def test_choose_environment(service, caller, monkeypatch):
     macros.choose_environment()
     assert book.app.alerts[-1] == ("Procore environment: sandbox (https://sandbox.procore.com). "
                                    "Use Connect to sign in to it.")
-    assert get_service() is not service and get_service().settings.env == "sandbox"
+    assert get_service() is not excel_service and get_service().settings.env == "sandbox"
 
 
-def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(service, sandbox, caller):
+def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(excel_service, sandbox, caller):
     book = caller(start_book(report="Drawings"))
     macros.insert_report()                                           # no drawing area picked yet
     sheet = book.sheets["Drawings"]
@@ -210,7 +205,7 @@ def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(serv
     assert len(table_rows(book, "Drawings")) == len(sandbox.world.records("drawings", area))
 
 
-def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(service, sandbox, caller):
+def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(excel_service, sandbox, caller):
     import datetime as dt
 
     from procore_xl.catalog import find_report
@@ -232,7 +227,7 @@ def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(service, sandb
     assert sheet.cells[(rows["end_days_back"], 2)] == 2.0
 
 
-def test_refresh_runs_with_screen_updating_calculation_and_events_off(service, sandbox, caller, monkeypatch):
+def test_refresh_runs_with_screen_updating_calculation_and_events_off(excel_service, sandbox, caller, monkeypatch):
     book = caller(start_book())
     seen = []
     real = macros.XlwingsWorkbook.write_table
@@ -254,7 +249,7 @@ def test_refresh_runs_with_screen_updating_calculation_and_events_off(service, s
     assert (book.app.screen_updating, book.app.calculation, book.app.enable_events) == (True, "automatic", True)
 
 
-def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe(service, sandbox, caller):
+def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     wb = macros.XlwingsWorkbook(book)
@@ -266,13 +261,13 @@ def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe
     assert sheet.formats[(top + 1, subject)] == "@"      # Excel keeps these as text without an apostrophe
     book.app.writes = 0
     from procore_xl.excel import values
-    data = values.table_data(service.run("RFIs", {"company": 8001, "project": 91001}).frame)
+    data = values.table_data(excel_service.run("RFIs", {"company": 8001, "project": 91001}).frame)
     wb.write_table("RFIs", top, data, block_rows=50)
     blocks = -(-data.nrows // 50)
     assert book.app.writes == 1 + blocks                 # the header, then one write per block of rows
 
 
-def test_insert_analysis_writes_the_layout_as_formulas_and_charts(service, sandbox, caller):
+def test_insert_analysis_writes_the_layout_as_formulas_and_charts(excel_service, sandbox, caller):
     from procore_xl.analyses import find_analysis
     from procore_xl.excel.analysis_layout import TableInfo, lay_out
 
@@ -295,7 +290,7 @@ def test_insert_analysis_writes_the_layout_as_formulas_and_charts(service, sandb
     assert sheet.widths.get(helper) == 0
 
 
-def test_insert_analysis_without_a_pick(service, caller):
+def test_insert_analysis_without_a_pick(excel_service, caller):
     book = caller(start_book(report=None))
     macros.insert_analysis()
     assert book.app.alerts == ["Pick an analysis on the Start sheet (cell C9) first"]
@@ -308,7 +303,7 @@ def list_labels(book, list_name: str) -> list[str]:
     return [row[0] for row in wb.read(sheet, r1, c1, r2 - r1 + 1, 1) if row[0] not in (None, "")]
 
 
-def test_contract_dropdowns_list_the_projects_contracts_then_the_cors_of_the_one_picked(service, sandbox, caller):
+def test_contract_dropdowns_list_the_projects_contracts_then_the_cors_of_the_one_picked(excel_service, sandbox, caller):
     world = sandbox.world
     project = world.project(91001)
     book = caller(start_book(report="Change Order Request Details"))

@@ -15,7 +15,6 @@ import pytest
 from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.cli import main
 from procore_xl.errors import printable
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 
 EVIL = "Tower \x1b[2J\x1b]0;pwned\x07 B\nlock\u202eC"
 SHOWN = "Tower \\x1b[2J\\x1b]0;pwned\\x07 B\\nlock\\u202eC"
@@ -23,12 +22,12 @@ RAW = ("\x1b", "\x07", "\u202e")
 
 
 @pytest.fixture(scope="module")
-def hostile_names():
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=5, service_account_needs_company_header=False)) as server:
-        server.world.project(91002)["name"] = f"Project {EVIL}"
-        server.world.company(8001)["name"] = f"Company {EVIL}"
-        server.world.service_account["name"] = f"Robot {EVIL}"
-        yield server
+def hostile_names(make_sandbox):
+    server = make_sandbox(rfis_per_project=5, service_account_needs_company_header=False)
+    server.world.project(91002)["name"] = f"Project {EVIL}"
+    server.world.company(8001)["name"] = f"Company {EVIL}"
+    server.world.service_account["name"] = f"Robot {EVIL}"
+    return server
 
 
 @pytest.fixture
