@@ -107,7 +107,8 @@ class Sandboxes:
         import dataclasses
 
         from procore_xl.sandbox import SandboxConfig, SandboxServer
-        config = dataclasses.replace(config, **knobs) if config is not None else SandboxConfig(**knobs)
+        if config is None or knobs:
+            config = dataclasses.replace(config, **knobs) if config is not None else SandboxConfig(**knobs)
         server = SandboxServer(config).start()
         self.running.append(server)
         return server
