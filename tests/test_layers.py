@@ -224,19 +224,25 @@ def test_the_architecture_map_is_this_map():
     assert not any(missing.values()), f"modules missing from the map in docs/ARCHITECTURE.md: {missing}"
 
 
+def longest_chain() -> list[str]:
+    """The longest chain of runtime imports, importer first: its length is the height of the house
+    in floors (modules on it)."""
+    best: dict[str, list[str]] = {}
+
+    def chain(v: str, seen: frozenset = frozenset()) -> list[str]:
+        if v in best:
+            return best[v]
+        if v in seen:                       # a circle (reported by its own test): cut here
+            return []
+        below = max((chain(w, seen | {v}) for w in sorted(RUNTIME[v])), key=len, default=[])
+        best[v] = [v, *below]
+        return best[v]
+
+    return max((chain(v) for v in sorted(RUNTIME)), key=len)
+
+
 def floors() -> int:
-    """The longest chain of runtime imports (modules on it): the height of the house."""
-    depth: dict[str, int] = {}
-
-    def height(v: str, seen: frozenset = frozenset()) -> int:
-        if v in depth:
-            return depth[v]
-        if v in seen:
-            return 0
-        depth[v] = h = 1 + max((height(w, seen | {v}) for w in RUNTIME[v]), default=0)
-        return h
-
-    return max(height(v) for v in RUNTIME)
+    return len(longest_chain())
 
 
 if __name__ == "__main__":                 # the figures: python tests/test_layers.py
@@ -245,3 +251,4 @@ if __name__ == "__main__":                 # the figures: python tests/test_laye
     for name in sorted(MODULES, key=lambda n: (FLOORS.index(place(n)) if place(n) in FLOORS else -1, n)):
         print(f"  {place(name) or '(none)':10} {name:28} -> {', '.join(sorted(GRAPH[name]))}")
     print("circles:", circles(RUNTIME))
+    print("longest chain:", " -> ".join(longest_chain()))
