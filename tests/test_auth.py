@@ -559,3 +559,25 @@ def test_a_sign_in_server_answering_503_is_named_as_such(settings, sandbox):
             tokens.access_token()
     assert re.fullmatch(r"Procore's sign-in server answered 503 Service Unavailable \(last of 3 times in [\w. ]+\) "
                         r"when asked to refresh the sign-in; try again later", str(err.value))
+
+
+# -- a service-account token is renewed once, however many threads got a 401 -------------------
+def test_service_account_token_is_renewed_once_for_all_threads(settings, sandbox):
+    tokens = TokenManager(settings, MemoryTokenStore())
+    failed = tokens.access_token()
+    assert tokens.uses_client_credentials
+    sandbox.reset_counts()
+    start = threading.Barrier(8)
+    renewed: list[str] = []
+
+    def worker():
+        start.wait()
+        renewed.append(tokens.refresh(failed))     # each thread saw the same token answer 401
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(renewed) == 8 and set(renewed) == {renewed[0]} and renewed[0] != failed
+    assert sandbox.path_counts == {"/oauth/token": 1}

@@ -24,8 +24,6 @@ from procore_xl.excel.report_sheet import (EXCEL_MAX_ROWS, PARAM_FIRST_ROW, crea
                                            record_run)
 from procore_xl.excel.values import MONEY_FORMAT, PERCENT_FORMAT
 from procore_xl.runner import ReportResult
-from procore_xl.service import ProcoreService
-from procore_xl.tokens import KeyringTokenStore
 
 # field names and every column: these tests are about the writer's mechanics (issue 19 made
 # labels and the default columns what a new sheet shows)
@@ -159,12 +157,6 @@ def test_libreoffice_reads_every_streamed_value(tmp_path):
 
 
 # -- refresh by splicing: the person's content -----------------------------------------------------
-@pytest.fixture
-def service(settings, signed_in_tokens):
-    with ProcoreService(settings, KeyringTokenStore()) as svc:
-        yield svc
-
-
 def rfis(sandbox, project):
     return len(sandbox.world.records("rfis", sandbox.world.project(project)))
 
