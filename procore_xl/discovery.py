@@ -57,7 +57,11 @@ def extract_records(body: Any, endpoint: Endpoint) -> list[dict]:
 class Discovery:
     """``kept`` (a :class:`~procore_xl.kept_lists.KeptLists`) with ``scope``: lists are kept
     between runs and used while younger than ``kept_age`` seconds (see :meth:`records`);
-    ``use_kept=False``: fetched again (and kept) once per Discovery."""
+    ``use_kept=False``: fetched again (and kept) once per Discovery. ``fresh_labels``: the custom
+    field labels (column names) are read from Procore once per Discovery, never taken from an
+    earlier run (the warehouse, whose column names are its tables' schema)."""
+
+    fresh_labels = False
 
     def __init__(self, client, *, kept=None, scope=None, kept_age: float | None = None, use_kept: bool = True):
         self.client = client

@@ -59,11 +59,48 @@ def test_a_second_refresh_of_one_report_asks_for_its_data_alone(run, sandbox, tm
     sandbox.reset_counts()
     outcome = refresh_workbook(book, run(), progress=False)
     assert outcome.refreshed and not outcome.failed
-    # before: the companies and projects lists (to name them on the sheet) were asked for again on
-    # every run; the custom field definitions still are (a renamed label keeps its id: nothing
-    # else says a kept label is stale, and a column name must not be)
-    assert paths() == {"/rest/v1.0/projects/N/rfis": 1, "/rest/v1.1/companies/N/custom_field_definitions": 1}
-    assert sandbox.requests == 2
+    # before: the companies and projects lists (to name them on the sheet) and the custom field
+    # definitions (column names) were asked for again on every run
+    assert paths() == {"/rest/v1.0/projects/N/rfis": 1}
+    assert sandbox.requests == 1
+
+
+LABELS = "/rest/v1.1/companies/N/custom_field_definitions"
+
+
+def test_custom_field_labels_are_kept_a_day_and_read_again_for_a_field_they_do_not_know(run, sandbox, tmp_path,
+                                                                                        paths):
+    first = run()
+    assert "Cost Estimate" in first.run(*RFIS).frame.columns
+    assert paths()[LABELS] == 1
+    assert "Cost Estimate" in run().run(*RFIS).frame.columns
+    assert LABELS not in paths()                                   # kept: not asked again
+    key = ("custom_field_definitions", 8001)
+    kept = first.lists.load(first.discovery.scope, key)
+    first.lists.save(first.discovery.scope, key, {k: v for k, v in kept.value.items() if k != "5003"})
+    frame = run().run(*RFIS).frame           # a record carries field 5003, unknown to the kept labels
+    assert "Cost Estimate" in frame.columns and "custom_fields.custom_field_5003" not in frame.columns
+    assert paths()[LABELS] == 1
+
+
+def test_a_label_renamed_in_procore_shows_within_a_day_and_at_once_on_a_full_refresh(run, sandbox, tmp_path,
+                                                                                     paths):
+    world = sandbox.world
+    original = {d["id"]: d["label"] for d in world.records("custom_field_definitions", world.company(8001))}
+    try:
+        run().run(*RFIS)
+        world.edit_record("custom_field_definitions", 5002, label="Owner Ref (renamed)")
+        assert "Owner Ref (renamed)" in run().run(*RFIS, full=True).frame.columns
+        world.edit_record("custom_field_definitions", 5002, label="Owner Ref (again)")
+        with sqlite3.connect(tmp_path / LISTS_FILE_NAME) as db:      # kept longer ago than a list is used
+            db.execute("UPDATE discovery SET fetched_at = ?", (time.time() - KEPT_AGE - 60,))
+        db.close()
+        paths()
+        assert "Owner Ref (again)" in run().run(*RFIS).frame.columns
+        assert paths()[LABELS] == 1
+    finally:
+        for i, label in original.items():
+            world.edit_record("custom_field_definitions", i, label=label)
 
 
 def test_labels_and_lists_are_fetched_again_when_old_on_a_full_refresh_and_on_update_dropdowns(run, sandbox,
