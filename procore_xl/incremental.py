@@ -122,13 +122,20 @@ class StoredClient:
             if self._merge_changes(key, path, params, company_id, stored):
                 return [r for page in self.store.pages(key, PAGE_ROWS) for r in page]
             return self._read_whole(key, path, params, company_id, version)   # the merge tallied what went
-        rows = self._read_whole(key, path, params, company_id, version)
+        rows = self._read_whole(key, path, params, company_id, version, stored)
         # an incremental list read whole (short), or a changed parent's children
         self._count_against(stored if version is not None or asks_for_changes(path, params) else None, rows)
         return rows
 
-    def _read_whole(self, key: CallKey, path: str, params: dict, company_id, version: str | None) -> list[dict]:
+    def _read_whole(self, key: CallKey, path: str, params: dict, company_id, version: str | None,
+                    stored: StoredCall | None = None) -> list[dict]:
+        """The list read from Procore and saved. Read without a parent's version (another report
+        reads the same list whole) and equal to the copy stored under one, it keeps that version:
+        these are still the children of that parent version, and the report that reads them per
+        parent does not ask again (two reports no longer undo each other's version every refresh)."""
         rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
+        if version is None and stored is not None and stored.version is not None and stored.records == rows:
+            version = stored.version
         self.store.save(key, rows, server_time=server_time or _now(), version=version, paged=True)
         return rows
 
