@@ -11,7 +11,7 @@ held). A refusal (404 or 403: a project this sign-in may not read) is an answer 
 way. A call made with a parent's ``version`` (the record store may answer it from its copy while the
 parent is unchanged) is answered by the same call an earlier report made without one (Procore's list
 as it is now); the other way round it is not (a copy justified by a parent's version is not what a
-report reading the list whole would get).
+report reading the list whole would get), except in a full refresh, where every answer is Procore's.
 """
 from __future__ import annotations
 
@@ -91,6 +91,10 @@ class SharedCalls:
             self._answers.refused(key, refused)
             raise
         self._answers.put(key, value)
+        if kw.get("version") is not None and getattr(self._client, "full", False):
+            # a full refresh read it from Procore, whatever the version: the same call without one too
+            self._answers.put(_key(kind, path, params, company_id, {k: v for k, v in kw.items() if k != "version"}),
+                              value)
         return value
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None,

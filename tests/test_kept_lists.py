@@ -6,6 +6,7 @@ over loopback, real record store and list files; each "run" is a new service, as
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import re
 import sqlite3
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from procore_xl.discovery import KEPT_AGE
-from procore_xl.errors import ParameterError
+from procore_xl.errors import ParameterError, ProcoreError
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
 from procore_xl.kept_lists import LISTS_FILE_NAME
 from procore_xl.service import ProcoreService
@@ -209,3 +210,32 @@ def test_cache_clear_forgets_the_kept_lists_too(sandbox, monkeypatch, capsys, tm
     with sqlite3.connect(lists) as db:
         assert db.execute(count).fetchone()[0] == 0
     db.close()
+
+
+def test_a_refusal_is_shared_by_the_reports_of_one_refresh(run, sandbox):
+    """Project 91007 answers 404 to the demo user: asked once in one refresh, not once per report."""
+    service = run()
+    with service.sharing():
+        for _ in range(2):
+            with pytest.raises(ProcoreError):
+                service.run("RFIs", {"company": 8001, "project": 91007})
+    assert sandbox.path_counts["/rest/v1.0/projects/91007/rfis"] == 1
+
+
+def test_a_list_read_per_parent_and_whole_is_one_request_a_refresh(run, sandbox, tmp_path):
+    """A contract's change order requests are read per contract (with the contract's version) by
+    one report and whole (the COR parameter's list) by another: one request each refresh,
+    neither undoing the other's version in the store, and one in a full refresh."""
+    book = tmp_path / "cors.xlsx"
+    contract = {"company": 8001, "project": 91001, "contract": "all"}
+    reports = [("Change Order Request Details", {**contract, "cor": "all"}), ("Change Orders Requests", contract)]
+    new_workbook(book, reports, run(), progress=False)
+    contracts = len(run().choices("contracts", company=8001, project=91001))
+    refresh_workbook(book, run(), progress=False)
+    for full in (False, True):
+        sandbox.reset_counts()
+        service = run()
+        with service.full_refresh() if full else contextlib.nullcontext():
+            outcome = refresh_workbook(book, service, progress=False)
+        assert len(outcome.refreshed) == 2
+        assert sandbox.path_counts["/rest/v1.0/change_order_requests"] == contracts   # before, twice per contract
