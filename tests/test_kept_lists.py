@@ -99,6 +99,10 @@ def test_a_label_renamed_in_procore_shows_within_a_day_and_at_once_on_a_full_ref
         paths()
         assert "Owner Ref (again)" in run().run(*RFIS).frame.columns
         assert paths()[LABELS] == 1
+        world.edit_record("custom_field_definitions", 5002, label="Owner Ref (dropdowns)")
+        service = run()
+        service.invalidate(lists=True)                              # what Update dropdowns does
+        assert "Owner Ref (dropdowns)" in service.run(*RFIS).frame.columns
     finally:
         for i, label in original.items():
             world.edit_record("custom_field_definitions", i, label=label)
