@@ -402,9 +402,7 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
         from .service import ProcoreService
         service = ProcoreService()
     stats = stats if stats is not None else SyncStats()
-    # custom field labels name the columns, the tables' schema: read from Procore once per sync,
-    # not kept from an earlier run (a label renamed in Procore keeps its id)
-    service.discovery.fresh_labels = True
+    service.discovery.fresh_labels = True      # labels name the columns (the schema): read once per sync
     chosen = _reports(reports)
     needs_projects = any(r.scope == PROJECT for r in chosen)
     project_list = _projects(service, company, projects, project_filter) if needs_projects else []
