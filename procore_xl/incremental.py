@@ -260,7 +260,8 @@ class StoredClient:
             self.tally.add(incremental=1, changed=int(stored.records[0] != body))
         else:
             self.tally.add(full=1)
-        self.store.save(key, [body], server_time=server_time or _now(), version=version, paged=False)
+        if str(params.get("page", 1)) == "1":      # pages of one call share its key: the first one is kept
+            self.store.save(key, [body], server_time=server_time or _now(), version=version, paged=False)
         return body
 
     # -- rules ------------------------------------------------------------------------------------
