@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownReportError
-from .reference import FULL, INCREMENTAL, refreshes_incrementally, versions_children
+from .reference import FULL, INCREMENTAL, asks_for_changes, versions_children
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
           "Daily logs", "Financials")
@@ -216,9 +216,9 @@ class Report:
         if self.dates or self.limit or self.tree:
             return FULL
         parents = [ep for e in self.each for ep in LISTS[e.source].endpoints]
-        if self.endpoint.paging is Paging.LIST and refreshes_incrementally(self.endpoint.path):
+        if self.endpoint.paging is Paging.LIST and asks_for_changes(self.endpoint.path, self.endpoint.query):
             return INCREMENTAL
-        return INCREMENTAL if any(refreshes_incrementally(p.path) or versions_children(p.path, p.record_path)
+        return INCREMENTAL if any((p.paging is Paging.LIST and asks_for_changes(p.path, p.query)) or versions_children(p.path, p.record_path)
                                   for p in parents) else FULL
 
     def sub_list(self, name: str | None) -> SubList | None:

@@ -29,7 +29,11 @@ BY_STATUS = {"active": "Active", "inactive": "Inactive", "all": "All"}
 class Discovery:
     """``kept`` (a :class:`~procore_xl.kept_lists.KeptLists`) with ``scope``: lists are kept
     between runs and used while younger than ``kept_age`` seconds (see :meth:`records`);
-    ``use_kept=False``: fetched again (and kept) once per Discovery."""
+    ``use_kept=False``: fetched again (and kept) once per Discovery. ``fresh_labels``: the custom
+    field labels (column names) are read from Procore once per Discovery, never taken from an
+    earlier run (the warehouse, whose column names are its tables' schema)."""
+
+    fresh_labels = False
 
     def __init__(self, client: ApiClient, *, kept=None, scope=None, kept_age: float | None = None,
                  use_kept: bool = True):

@@ -101,8 +101,8 @@ class _PlannedClient(ApiClient):
         self.stats = _Stats(self)
         self._lock = threading.Lock()
 
-    def _count(self, key: CallKey, pages: int, *, unknown: bool = False) -> None:
-        if self.plan.first_time(("call", key.digest)):
+    def _count(self, key: CallKey, pages: int, *, unknown: bool = False, page: Any = None) -> None:
+        if self.plan.first_time(("call", key.digest) + ((str(page),) if page not in (None, 1, "1") else ())):
             with self._lock:
                 self.requests += pages
                 self.unknown += int(unknown)
@@ -124,7 +124,8 @@ class _PlannedClient(ApiClient):
             version: str | None = None) -> Any:
         key = CallKey.of(self.plan.scope, company_id, path, params)
         stored = self.plan.store.load(key)
-        self._count(key, 1, unknown=stored is None)
+        # a body read page by page (Project Dates): the store keeps its first page; each page asked counts
+        self._count(key, 1, unknown=stored is None, page=(params or {}).get("page"))
         return stored.records[0] if stored is not None and stored.records else None
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None) -> Iterator[list]:

@@ -7,6 +7,7 @@ called: every request goes through :class:`~procore_xl.fetch.Fetch`.
 """
 from __future__ import annotations
 
+import collections.abc
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -351,8 +352,39 @@ class _Run:
             return {str(d["id"]): str(d.get("label") or d.get("name")) for d in defs
                     if d.get("id") is not None and (d.get("label") or d.get("name"))}
 
-        # read on every run, never kept from an earlier one: a label renamed in Procore keeps its id,
-        # so nothing but the definitions themselves says a kept label is stale (a column name would be)
-        return self.disc.cached(("custom_field_definitions", self.res.company.id), fetch)
+        # kept between runs for a day, like the discovery lists (read again when older, on a full
+        # refresh, on Update dropdowns, and when a record carries a field id they do not know); a
+        # label renamed in Procore keeps its id, so its column shows the new name within that day
+        key = ("custom_field_definitions", self.res.company.id)
+        labels = self.disc.cached(key, fetch, keep=True, fresh=getattr(self.disc, "fresh_labels", False))
+        if not self.disc.came_from_kept(key):
+            return labels
+        return _KeptLabels(labels, lambda: self.disc.cached(key, fetch, keep=True, fresh=True))
+
+
+class _KeptLabels(collections.abc.Mapping):
+    """Custom field labels an earlier run kept: a field id not among them (a field defined
+    since) has the definitions read again, once. Always true, even when empty (the table
+    builder takes a false value for no labels at all)."""
+
+    def __init__(self, labels: Mapping[str, str], fetch: Callable[[], Mapping[str, str]]):
+        self._labels, self._fetch = dict(labels), fetch
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: Any) -> str:
+        with self._lock:
+            if key not in self._labels and self._fetch is not None:
+                fetch, self._fetch = self._fetch, None
+                self._labels = dict(fetch())
+            return self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __bool__(self) -> bool:
+        return True
 
 

@@ -392,6 +392,7 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
         from .service import ProcoreService
         service = ProcoreService()
     stats = stats if stats is not None else SyncStats()
+    service.discovery.fresh_labels = True      # labels name the columns (the schema): read once per sync
     chosen = _reports(reports)
     needs_projects = any(r.scope == PROJECT for r in chosen)
     project_list = _projects(service, company, projects, project_filter) if needs_projects else []
