@@ -11,7 +11,7 @@ from procore_xl.addin import macros
 from procore_xl.excel import layout
 from procore_xl.excel.registry import find_entry, read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
-from procore_xl.excel.session import get_service, set_service
+from procore_xl.addin.session import get_service, set_service
 from procore_xl.sandbox.entities import CONTRACTS
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore
