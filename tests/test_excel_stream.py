@@ -16,7 +16,7 @@ import pytest
 
 from procore_xl.errors import ConfigurationError
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook, write_results_workbook
 from procore_xl.excel.registry import read_registry
 from procore_xl.excel.layout import TABLE_HEADER_ROW
@@ -369,7 +369,7 @@ def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
     and the tail, wherever the chunks cut."""
     import io
 
-    from procore_xl.excel.package import _PartReader
+    from procore_xl.excel.ooxml.part_reader import PartReader as _PartReader
 
     path = tmp_path / "book.xlsx"
     write_results_workbook(path, [(PARAMS, result(tricky_frame()))])
@@ -399,7 +399,7 @@ def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
 def test_a_part_without_rows():
     import io
 
-    from procore_xl.excel.package import _PartReader
+    from procore_xl.excel.ooxml.part_reader import PartReader as _PartReader
 
     for xml, tail in ((b'<worksheet><sheetData/><rowBreaks count="0"/></worksheet>', b'<rowBreaks count="0"/></worksheet>'),
                       (b"<worksheet><sheetData></sheetData><rowBreaks/></worksheet>", b"<rowBreaks/></worksheet>")):

@@ -19,7 +19,7 @@ import pytest
 
 from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.errors import ConfigurationError
-from procore_xl.output import DEAD_OWNER_AFTER, STALE_AFTER, replacing
+from procore_xl.files import DEAD_OWNER_AFTER, STALE_AFTER, replacing
 from procore_xl.sandbox import SandboxConfig, SandboxServer
 
 

@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 import pandas as pd
 
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import write_results_workbook
 from procore_xl.runner import ReportResult
 from test_readers import zip_entries

@@ -42,7 +42,8 @@ from pyopenvba.vba import VBAModuleKind
 from procore_xl import catalog, udfs
 from procore_xl.analyses import ANALYSES
 from procore_xl.environments import ENVIRONMENTS
-from procore_xl.excel import layout, package_zip
+from procore_xl.excel import layout
+from procore_xl.excel.ooxml import relationships
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
 
 HERE = Path(__file__).resolve().parent
@@ -310,7 +311,7 @@ def step_zip(src: Path, dst: Path) -> None:
         parts = {name: zin.read(name) for name in zin.namelist()}
     parts["_rels/.rels"] = add_ribbon_rel(parts["_rels/.rels"])
     for name in [n for n in parts if n.endswith(".rels")]:      # relative targets, as Excel writes them
-        parts[name] = package_zip.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
+        parts[name] = relationships.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
     parts["docProps/core.xml"] = CORE_XML.encode("utf-8")
     parts[CUSTOMUI_PART] = CUSTOMUI_XML.read_bytes()
     order = ["[Content_Types].xml"] + sorted(n for n in parts if n != "[Content_Types].xml")
