@@ -182,3 +182,45 @@ def test_the_next_run_removes_only_stale_temporary_files_of_its_own_name(env, ca
     assert leftovers(tmp_path, "rfis") == sorted([
         f".~rfis.{os.getpid()}-zzzz9999.csv", f".~rfis.{dead_pid}-efgh5678.csv", ".~rfis.notes.txt"])
     assert (tmp_path / f".~other.{dead_pid}-abcd1234.csv").exists()
+
+
+# -- one atomic write ---------------------------------------------------------------------------------
+def test_a_file_rewritten_in_place_is_whole_or_as_it_was(tmp_path):
+    """``files.replaced``, the write under every other (tokens, a workbook's parts): a block that
+    fails leaves the file and no temporary file; one that ends gives the new content and the mode asked."""
+    from procore_xl.files import replaced
+
+    target = tmp_path / "tokens.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with replaced(target, mode=0o600) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed half-way")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+    with replaced(target, mode=0o600) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with replaced(target, companion="parts") as tmp:            # beside a temporary file of replacing()
+        assert tmp.name == "tokens.json.parts"
+        tmp.write_text("newer")
+    assert target.read_text() == "newer" and sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+
+
+def test_the_excel_package_writes_files_through_files_and_imports_nothing_of_output():
+    """One way: ``output`` calls ``excel.results.write_workbook`` for .xlsx; no module of ``excel``
+    imports ``output``, at the top or inside a function."""
+    import ast
+
+    import procore_xl
+
+    root = Path(procore_xl.__file__).parent / "excel"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "output" or n.endswith(".output") or n == "procore_xl.output" for n in names) or (
+                    isinstance(node, ast.ImportFrom) and node.level and node.module is None
+                    and any(a.name == "output" for a in node.names)):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
