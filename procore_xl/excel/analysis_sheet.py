@@ -36,7 +36,7 @@ from .ooxml import charts, container
 from .ooxml.container import COMPRESS_LEVEL
 from .ooxml.relationships import (add_relationships, add_types, override, part_path, relationship, relationships,
                                    rels_path)
-from .ooxml.styles import Styles
+from .ooxml.styles import Styles, dxf_count, with_dxf
 from .ooxml.workbook import PackageWorkbook
 from .ooxml.xml import NS_MAIN, NS_R, attrs
 from .registry import Entry
@@ -45,8 +45,6 @@ from .report_sheet import sheet_name_for
 HIGHLIGHT_DXF = ('<dxf><font><b/><color rgb="FF9C0006"/></font><fill><patternFill>'
                  '<bgColor rgb="FFFFC7CE"/></patternFill></fill></dxf>')
 _FLAG_RULES = {"late": ("greaterThan", "0"), "over": ("lessThan", "0")}
-_STYLE_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-                "tableStyles", "colors", "extLst"]
 
 
 def source_reports(analysis: Analysis, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -124,14 +122,14 @@ class _Package:
 
     def write(self, layouts: list[Layout]) -> None:
         styles = Styles(self.styles_xml) if self.styles_xml is not None else None
-        dxf = self._dxf_id() if styles is not None else None
+        dxf = dxf_count(self.styles_xml) if styles is not None else None
         for layout in layouts:
             part = self.sheet_parts[layout.sheet]
             selected = 'tabSelected="1"' in self.old.get(part, "")
             drawing = self._charts(layout, part) if layout.charts else None
             self.new[part] = sheet_xml(layout, styles, dxf, selected, drawing).encode("utf-8")
         if styles is not None:
-            self.new["xl/styles.xml"] = self._with_dxf(styles.to_xml()).encode("utf-8")
+            self.new["xl/styles.xml"] = with_dxf(styles.to_xml(), HIGHLIGHT_DXF).encode("utf-8")
         self.new["xl/workbook.xml"] = _full_calc_on_load(self.workbook).encode("utf-8")
         self.new["[Content_Types].xml"] = add_types(self.content_types, self.overrides).encode("utf-8")
         with replaced(self.path, companion="analysis") as tmp, zipfile.ZipFile(self.path) as src, \
@@ -165,23 +163,6 @@ class _Package:
         self.new[rels_path(part)] = add_relationships(
             "", [relationship("rIdAnalysisDrawing", charts.REL_DRAWING, target)]).encode("utf-8")
         return "rIdAnalysisDrawing"
-
-    def _dxf_id(self) -> int:
-        m = re.search(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", self.styles_xml or "", re.S)
-        return len(re.findall(r"<dxf\b", m.group(2) or "")) if m else 0
-
-    def _with_dxf(self, xml: str) -> str:
-        m = re.search(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", xml, re.S)
-        if m:
-            body = (m.group(2) or "") + HIGHLIGHT_DXF
-            count = len(re.findall(r"<dxf\b", body))
-            return xml[: m.start()] + f'<dxfs count="{count}">{body}</dxfs>' + xml[m.end():]
-        block = f'<dxfs count="1">{HIGHLIGHT_DXF}</dxfs>'
-        for later in _STYLE_ORDER[_STYLE_ORDER.index("dxfs") + 1:]:
-            at = re.search(rf"<{later}\b", xml)
-            if at:
-                return xml[: at.start()] + block + xml[at.start():]
-        return xml.replace("</styleSheet>", block + "</styleSheet>", 1)
 
 
 def _copy(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

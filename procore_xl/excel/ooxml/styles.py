@@ -5,10 +5,13 @@ import re
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
-from .xml import NS_MAIN, attrs, escape
+from .xml import NS_MAIN, attrs, escape, insert_before
 
 EMPTY_STYLES = (f'<styleSheet xmlns="{NS_MAIN}"><fonts count="1"><font/></fonts><cellXfs count="1"><xf/></cellXfs>'
                 f"</styleSheet>")      # what a package without a styles part is read as
+_STYLE_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+                "tableStyles", "colors", "extLst"]
+_DXFS = re.compile(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", re.S)
 
 
 class Styles:
@@ -112,3 +115,21 @@ class Styles:
                 xml = xml[: m.start()] + fixed + xml[m.start() + len(start):]
         return xml
 
+
+
+def dxf_count(xml: str | None) -> int:
+    """How many differential formats (``dxfs``: what conditional formats apply) ``xml`` has: the
+    index the next one gets."""
+    m = _DXFS.search(xml or "")
+    return len(re.findall(r"<dxf\b", m.group(2) or "")) if m else 0
+
+
+def with_dxf(xml: str, dxf: str) -> str:
+    """``xml`` (``xl/styles.xml``) with the differential format ``dxf`` added last."""
+    m = _DXFS.search(xml)
+    if m:
+        body = (m.group(2) or "") + dxf
+        count = len(re.findall(r"<dxf\b", body))
+        return xml[: m.start()] + f'<dxfs count="{count}">{body}</dxfs>' + xml[m.end():]
+    return insert_before(xml, f'<dxfs count="1">{dxf}</dxfs>', _STYLE_ORDER[_STYLE_ORDER.index("dxfs") + 1:],
+                         "</styleSheet>")
