@@ -301,9 +301,8 @@ def step_vba(path: Path, stub_xlwings: bool) -> None:
 # --- step 4: ribbon + reproducible zip ----------------------------------------------------
 
 def add_ribbon_rel(rels: bytes) -> bytes:
-    text = rels.decode("utf-8")
-    rel = f'<Relationship Id="rIdProcoreRibbon" Type="{CUSTOMUI_REL}" Target="{CUSTOMUI_PART}"/>'
-    return text.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
+    rel = relationships.relationship("rIdProcoreRibbon", CUSTOMUI_REL, CUSTOMUI_PART)
+    return relationships.add_relationships(rels.decode("utf-8"), [rel]).encode("utf-8")
 
 
 def step_zip(src: Path, dst: Path) -> None:
