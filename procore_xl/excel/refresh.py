@@ -105,7 +105,6 @@ def _show_progress(progress: bool) -> bool:
         return False
 
 
-
 def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike | None = None) -> None:
     """Before any request: the workbook to write must end in .xlsx or .xlsm, match its
     template (macros only in .xlsm; an .xlsm only from a macro template) and go into an

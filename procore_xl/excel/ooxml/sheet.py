@@ -40,7 +40,6 @@ _TAIL_ORDER = ["sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios",
                "webPublishItems", "tableParts", "extLst"]
 
 
-
 def _insert_in_order(xml: str, element: str, name: str) -> str:
     """Put ``element`` into the worksheet tail before the first sibling that must follow it."""
     return insert_before(xml, element, _TAIL_ORDER[_TAIL_ORDER.index(name) + 1:], "</worksheet>")
@@ -53,7 +52,6 @@ class NewCell:
     value: Any
     fmt: str | None = None
     bold: bool = False
-
 
 
 class Row:

@@ -116,7 +116,6 @@ class Styles:
         return xml
 
 
-
 def dxf_count(xml: str | None) -> int:
     """How many differential formats (``dxfs``: what conditional formats apply) ``xml`` has: the
     index the next one gets."""
