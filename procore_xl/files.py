@@ -14,9 +14,9 @@ from __future__ import annotations
 import glob
 import os
 import re
+import secrets
 import shutil
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +38,7 @@ def check_folder(path: str | os.PathLike) -> None:
 
 def keep_mode(target: Path, tmp: Path) -> None:
     """Give the temporary file the permissions the file it replaces had (or the usual ones for a
-    new file), not mkstemp's private 0600: a shared workbook stays shared."""
+    new file), not the temporary file's private 0600: a shared workbook stays shared."""
     if target.exists():
         shutil.copymode(target, tmp)
     else:
@@ -57,6 +57,7 @@ STALE_AFTER = 3600.0        # seconds: a temporary file untouched this long belo
 DEAD_OWNER_AFTER = 60.0     # seconds: ... or this long, when the process named in it is gone
 _live_temporary: set[Path] = set()
 _live_lock = threading.RLock()      # re-entrant: a signal handler may run while the main thread holds it
+_NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"      # tempfile's, so the pattern below holds
 
 
 def check_target(path: str | os.PathLike, *, force: bool,
@@ -126,15 +127,10 @@ def replaced(path: str | os.PathLike, *, mode: int | None = None, companion: str
     rewriting a file that is itself a temporary file of :func:`replacing` (removed with it).
     ``before``: called just before the rename (a last check)."""
     path = Path(path)
-    if companion is None:
-        fd, name = tempfile.mkstemp(prefix=f"{_temporary_prefix(path)}{os.getpid()}-", suffix=path.suffix,
-                                    dir=path.parent)
-        os.close(fd)
-        tmp = Path(name)
-    else:
-        tmp = path.with_name(f"{path.name}.{companion}")
-    with _live_lock:
-        _live_temporary.add(tmp)
+    tmp = _new_temporary(path) if companion is None else path.with_name(f"{path.name}.{companion}")
+    if companion is not None:
+        with _live_lock:
+            _live_temporary.add(tmp)
     try:
         yield tmp
         if mode is None:
@@ -148,6 +144,28 @@ def replaced(path: str | os.PathLike, *, mode: int | None = None, companion: str
         with _live_lock:
             _live_temporary.discard(tmp)
         _remove_with_companions(tmp)
+
+
+def _new_temporary(path: Path) -> Path:
+    """A new empty file ``.~<stem>.<pid>-<random><suffix>`` beside ``path`` (0600, as tempfile makes
+    it), named in :data:`_live_temporary` before it exists: a signal that comes the moment it
+    appears finds it there (:func:`remove_temporary_files`)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    while True:
+        random = "".join(secrets.choice(_NAME_CHARACTERS) for _ in range(8))
+        tmp = path.parent / f"{_temporary_prefix(path)}{os.getpid()}-{random}{path.suffix}"
+        with _live_lock:
+            _live_temporary.add(tmp)
+        try:
+            os.close(os.open(tmp, flags, 0o600))
+            return tmp
+        except FileExistsError:
+            with _live_lock:
+                _live_temporary.discard(tmp)
+        except BaseException:
+            with _live_lock:
+                _live_temporary.discard(tmp)
+            raise
 
 
 @contextmanager

@@ -240,7 +240,7 @@ class SandboxFileTokenStore:
     def _write(self, tokens: dict) -> None:
         """Write atomically: a temporary file created 0600 in the same folder, then renamed (files.replaced)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with replaced(self.path, mode=0o600) as tmp:          # mkstemp creates it 0600
+        with replaced(self.path, mode=0o600) as tmp:          # created 0600, and so it stays
             tmp.write_text(json.dumps(tokens), encoding="utf-8")
 
 
