@@ -1,6 +1,7 @@
 """The zip container: ZIP64 only for an entry that needs it, and then in local header and central
-directory alike; `_xHHHH_` text kept literal; relationships and content types edited by splicing. (The readers' view of every file kind is
-tests/test_readers.py; these are the cases that need a file of a particular shape.)"""
+directory alike; `_xHHHH_` text kept literal; relationships and content types edited by splicing.
+(The readers' view of every file kind is tests/test_readers.py; these are the cases that need a
+file of a particular shape.)"""
 from __future__ import annotations
 
 import zipfile
