@@ -14,7 +14,7 @@ import xlwings
 
 from procore_xl.excel import layout
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
 from procore_xl.excel.registry import read_registry

@@ -20,7 +20,7 @@ import pytest
 
 from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.errors import ConfigurationError
-from procore_xl.output import DEAD_OWNER_AFTER, STALE_AFTER, replacing
+from procore_xl.files import DEAD_OWNER_AFTER, STALE_AFTER, replacing
 from procore_xl.runner import run_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,3 +230,45 @@ def test_a_write_failing_midway_leaves_the_previous_file_or_none(big_result, tmp
     done = write_with_limit(big_result, target)                        # a new file: none at all
     assert done.returncode != 0 and "too large" in done.stderr.lower(), done.stderr
     assert list(folder.iterdir()) == []
+
+
+# -- one atomic write ---------------------------------------------------------------------------------
+def test_a_file_rewritten_in_place_is_whole_or_as_it_was(tmp_path):
+    """``files.replaced``, the write under every other (tokens, a workbook's parts): a block that
+    fails leaves the file and no temporary file; one that ends gives the new content and the mode asked."""
+    from procore_xl.files import replaced
+
+    target = tmp_path / "tokens.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with replaced(target, mode=0o600) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed half-way")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+    with replaced(target, mode=0o600) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with replaced(target, companion="parts") as tmp:            # beside a temporary file of replacing()
+        assert tmp.name == "tokens.json.parts"
+        tmp.write_text("newer")
+    assert target.read_text() == "newer" and sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+
+
+def test_the_excel_package_writes_files_through_files_and_imports_nothing_of_output():
+    """One way: ``output`` calls ``excel.results.write_workbook`` for .xlsx; no module of ``excel``
+    imports ``output``, at the top or inside a function."""
+    import ast
+
+    import procore_xl
+
+    root = Path(procore_xl.__file__).parent / "excel"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "output" or n.endswith(".output") or n == "procore_xl.output" for n in names) or (
+                    isinstance(node, ast.ImportFrom) and node.level and node.module is None
+                    and any(a.name == "output" for a in node.names)):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

@@ -24,7 +24,7 @@ from procore_xl.cli import build_parser
 from procore_xl.environments import DEFAULT_REDIRECT_URI, load_settings
 from procore_xl.errors import ConfigurationError
 from procore_xl.loopback import CallbackListener
-from procore_xl.output import replacing
+from procore_xl.files import replacing
 from procore_xl.sandbox import free_port
 from procore_xl.tokens import MemoryTokenStore
 

@@ -18,7 +18,7 @@ from procore_xl.columns import DEFAULT_COLUMNS, label_for, readable
 from procore_xl.demo import demo_params, demo_sandbox_config, run_demo
 from procore_xl.excel.layout import TABLE_HEADER_GAP, TABLE_HEADER_ROW
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import refresh_workbook
 from procore_xl.excel.registry import read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, create_report_sheet, write_result

@@ -43,7 +43,8 @@ from procore_xl import catalog
 from procore_xl.addin import udfs
 from procore_xl.analyses import ANALYSES
 from procore_xl.environments import ENVIRONMENTS
-from procore_xl.excel import layout, package_zip
+from procore_xl.excel import layout
+from procore_xl.excel.ooxml import relationships
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
 
 HERE = Path(__file__).resolve().parent
@@ -301,9 +302,8 @@ def step_vba(path: Path, stub_xlwings: bool) -> None:
 # --- step 4: ribbon + reproducible zip ----------------------------------------------------
 
 def add_ribbon_rel(rels: bytes) -> bytes:
-    text = rels.decode("utf-8")
-    rel = f'<Relationship Id="rIdProcoreRibbon" Type="{CUSTOMUI_REL}" Target="{CUSTOMUI_PART}"/>'
-    return text.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
+    rel = relationships.relationship("rIdProcoreRibbon", CUSTOMUI_REL, CUSTOMUI_PART)
+    return relationships.add_relationships(rels.decode("utf-8"), [rel]).encode("utf-8")
 
 
 def step_zip(src: Path, dst: Path) -> None:
@@ -311,7 +311,7 @@ def step_zip(src: Path, dst: Path) -> None:
         parts = {name: zin.read(name) for name in zin.namelist()}
     parts["_rels/.rels"] = add_ribbon_rel(parts["_rels/.rels"])
     for name in [n for n in parts if n.endswith(".rels")]:      # relative targets, as Excel writes them
-        parts[name] = package_zip.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
+        parts[name] = relationships.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
     parts["docProps/core.xml"] = CORE_XML.encode("utf-8")
     parts[CUSTOMUI_PART] = CUSTOMUI_XML.read_bytes()
     order = ["[Content_Types].xml"] + sorted(n for n in parts if n != "[Content_Types].xml")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConfigurationError, printable
+from .. import files
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -101,11 +102,9 @@ def _service(args: argparse.Namespace):
 
 def _check_output(target: str, *, force: bool, hint: str = "add --force to replace it, or choose another name"
                   ) -> None:
-    """The one file-safety rule (``output.check_target``), before any network work: an existing
+    """The one file-safety rule (``files.check_target``), before any network work: an existing
     file is replaced only with ``--force``; never a read-only file or one open in Excel/LibreOffice."""
-    from ..output import check_target
-
-    check_target(target, force=force, hint=hint)
+    files.check_target(target, force=force, hint=hint)
 
 
 def _check_exists(path: str, what: str) -> None:

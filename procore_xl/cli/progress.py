@@ -9,6 +9,7 @@ import threading
 import time
 
 from ..errors import printable
+from .. import files
 
 
 def _sync_progress():
@@ -70,9 +71,7 @@ def _stop_at_once_on_signals() -> dict:
     whole (temporary file, then rename); the temporary files being written are removed first, so
     nothing is left behind. Returns the handlers it replaced (none when not on the main thread)."""
     def stop(signum, frame):
-        output = sys.modules.get("procore_xl.output")     # loaded only if a file is being written
-        if output is not None:
-            output.remove_temporary_files()
+        files.remove_temporary_files()     # the temporary files being written (a token file, an output)
         sys.stderr.write(f"procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
         sys.stderr.flush()
         os._exit(128 + signum)         # 130 for Ctrl+C, 143 for SIGTERM: the shell's convention

@@ -4,10 +4,10 @@ Modules (one idea each):
 
 * ``layout``          sheet names, workbook names, Start-sheet cells (shared with the workbook build)
 * ``base``            ``WorkbookWriter`` protocol: the dozen operations the logic needs (1-based rows/cols)
-* ``package``         ``PackageWorkbook(path)``: a file refreshed by splicing (only report parts rewritten)
-* ``sheet_xml``       worksheet XML written directly: report tables streamed column by column, in blocks;
-                      text escaped as Excel reads it (``_xHHHH_`` kept literal)
-* ``package_zip``     the zip container as Excel writes it: ZIP64 only where needed, relative targets
+* ``ooxml/``          the package itself, one module per part: ``workbook.PackageWorkbook(path)`` (a file
+                      refreshed by splicing, only report parts rewritten), ``sheet``/``sheet_data`` (worksheet
+                      XML, report tables streamed in blocks), ``table``, ``styles``, ``part_reader``,
+                      ``relationships`` (rels and content types), ``container`` (the zip), ``charts``, ``xml``
 * ``openpyxl_writer`` ``OpenpyxlWorkbook(openpyxl.Workbook)``: new workbooks' skeletons (sheets, names,
                       dropdowns); the reference the streaming writer is compared with in tests
 * ``values``          DataFrame -> typed table columns and cell values (dates, numbers, money and
@@ -22,7 +22,6 @@ Modules (one idea each):
 * ``analysis_layout`` an analysis (``procore_xl.analyses``) laid out as cells, formulas, conditional formats
                       and charts over the report tables as written (``header_for``: field path -> header)
 * ``analysis_sheet``  analysis sheets written into a workbook file (sheet, drawing, chart parts, styles)
-* ``chart_xml``       DrawingML chart and drawing parts
 
 What runs inside Excel (UDFs, ribbon macros and actions, the xlwings writer, the session) is
 ``procore_xl.addin``, which imports this package; nothing here imports it or the service.
