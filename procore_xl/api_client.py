@@ -12,15 +12,26 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Protocol
 
 if TYPE_CHECKING:
-    from .auth import TokenManager
     from .ratelimit import RateBudget
+
+
+class AccessTokens(Protocol):
+    """What a client needs of the sign-in (:class:`~procore_xl.auth.TokenManager` is the one):
+    a current access token, a refresh after a 401, and how many token requests were made."""
+
+    @property
+    def token_requests(self) -> int: ...
+
+    def access_token(self) -> str: ...
+
+    def refresh(self, failed_token: str) -> str: ...
 
 
 class ClientStats:
     """Thread-safe counters of one client. ``requests`` counts every HTTP request made,
     retries and token-endpoint requests (refreshes, client credentials) included."""
 
-    def __init__(self, tokens: TokenManager | None = None):
+    def __init__(self, tokens: AccessTokens | None = None):
         self._lock = threading.Lock()
         self._tokens = tokens
         self._token_requests_at_start = tokens.token_requests if tokens else 0

@@ -37,10 +37,9 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import __version__
-from .api_client import ApiClient, ClientStats
+from .api_client import AccessTokens, ApiClient, ClientStats
 from .answers import (CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, checked_rows, int_header, list_rows,
                       next_link, read_capped, row_key, server_date, too_deep)
-from .auth import TokenManager
 from .client_errors import (describe, error_detail, error_for, is_connect_failure, rate_limited,  # noqa: F401
                             request_id_of, server_error, token_refused, too_many_pages, unreachable, unreadable)
 from .errors import ProcoreError, RateLimitedError, how_often
@@ -106,7 +105,7 @@ class ProcoreClient(ApiClient):
     stores_records = False          # straight from Procore: no version=, no tally
     tally = None
 
-    def __init__(self, api_url: str, tokens: TokenManager, *, per_page: int = 1000, max_workers: int = 8,
+    def __init__(self, api_url: str, tokens: AccessTokens, *, per_page: int = 1000, max_workers: int = 8,
                  timeout: float = 60, max_retries: int = 6, user_agent: str = DEFAULT_USER_AGENT,
                  backoff: float = 0.5, max_backoff: float = 20.0, max_rate_wait: float = DEFAULT_MAX_WAIT,
                  rate_budget: RateBudget | None = None, max_body_bytes: int = MAX_BODY_BYTES):

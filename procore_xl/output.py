@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from .flatten import Table
 from .lazy_pandas import pd
 from .parameters import VIEW_PARAMS
 from .runner import ReportResult, drop_records
+from .text import encodable
 from .view import report_view
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
@@ -131,20 +131,10 @@ def report_output(target: str, params: dict | None = None, *, raw_csv: bool = Fa
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_BLOCK_ROWS = 2_000      # rows converted to CSV text at a time: memory of one block, not the report
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _text_only(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
-
-
-def encodable(text: str) -> tuple[str, int]:
-    """``text`` with every lone surrogate (the only thing UTF-8 cannot encode) as U+FFFD, and how many."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATES.subn("\ufffd", text)
-    return text, 0
 
 
 def _guard_text(values: pd.Series) -> pd.Series:

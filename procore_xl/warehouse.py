@@ -54,9 +54,9 @@ from dlt.common.exceptions import DltException
 from .catalog import ALL_PROJECTS, PROJECT, REPORTS, Report, SubList, find_report
 from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import singular
-from .output import encodable
 from .parameters import ALL, SPECS, is_blank, resolve, select
 from .runner import ReportResult
+from .text import encodable
 from .warehouse_target import PIPELINE_NAME, load_error, pipeline_in, private_files, target_of  # noqa: F401
 
 SCHEMA_NAME = "procore_xl"         # the dlt schema (and source): direct naming, no primary-key hints

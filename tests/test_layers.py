@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "procore_xl"
 # that is the module itself or a package holding it ("excel" holds excel.refresh and excel.ooxml.*).
 # A name no module has yet is allowed: some are being created (fetch, files, addin, excel.ooxml, cli).
 LAYERS: dict[str, tuple[str, ...]] = {
-    "vocabulary": ("__init__", "errors", "reference", "catalog", "columns", "column_sets"),
+    "vocabulary": ("__init__", "errors", "text", "reference", "catalog", "columns", "column_sets"),
     "transport": ("environments", "ratelimit", "tokens", "auth", "loopback", "client", "client_errors",
                   "api_client", "answers", "spill", "lazy_pandas", "files"),
     "records": ("store", "store_file", "store_writer", "incremental", "deletions", "kept_lists"),

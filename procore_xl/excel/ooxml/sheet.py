@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import zipfile
+from typing import Any, Protocol
 
 from openpyxl.utils import get_column_letter
 
@@ -20,11 +21,19 @@ from ..base import Rect
 from ..values import TableData
 from . import sheet_data
 from .part_reader import PartReader, Reread, span_of
+from .styles import Styles
 from .table import TablePart
 from .xml import NS_R, attrs, col_of, insert_before
 
-if TYPE_CHECKING:
-    from .workbook import PackageWorkbook
+
+class Package(Protocol):
+    """What a sheet part needs of its package (:class:`.workbook.PackageWorkbook`): the zip it is
+    read from, the styles its cells use, and a cell's value as openpyxl would read it."""
+
+    zip: zipfile.ZipFile
+    styles: Styles
+
+    def decode(self, cell_xml: str) -> Any: ...
 
 _SHARED_INDEX = re.compile(r'<f\b[^>]*\bsi="(\d+)"')
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
@@ -111,7 +120,7 @@ class Row:
 class SheetPart:
     """One worksheet part being changed: its rows as text, parsed where they are touched."""
 
-    def __init__(self, book: "PackageWorkbook", name: str, path: str, tables: list[TablePart]):
+    def __init__(self, book: Package, name: str, path: str, tables: list[TablePart]):
         self.book, self.name, self.path, self.tables = book, name, path, tables
         self.rows: dict[int, Row] = {}
         # rows from the first table row on (the report's data) are read only when a call needs
