@@ -34,7 +34,7 @@ def main() -> None:
                            withheld_fields=("rfis.reference",))
     with tempfile.TemporaryDirectory() as folder, SandboxServer(config) as sb, \
             ProcoreService(sandbox_settings(sb), MemoryTokenStore(), per_page=args.per_page,
-                           records=RecordStore(Path(folder) / "records.sqlite3")) as service:
+                           record_store=RecordStore(Path(folder) / "records.sqlite3")) as service:
         service.login(open_browser=ConsentBrowser())
         world = sb.world
         live = lambda: world.records("rfis", world.project(PROJECT))     # noqa: E731

@@ -41,7 +41,7 @@ def main() -> None:
                            rate_limit_hourly=args.hourly)
     with SandboxServer(config) as sandbox, \
             ProcoreService(sandbox_settings(sandbox), MemoryTokenStore(),
-                           records=RecordStore(folder / "records.sqlite3")) as service:
+                           record_store=RecordStore(folder / "records.sqlite3")) as service:
         service.login(open_browser=ConsentBrowser())
         started = time.perf_counter()
         runs = []

@@ -68,7 +68,7 @@ class Counting(ProcoreService):
 
 def refresh(book: Path, sandbox: SandboxServer, tokens, records: Path, log: Requests) -> tuple[int, Counting]:
     log.paths.clear()
-    with Counting(sandbox_settings(sandbox), tokens, records=RecordStore(records),
+    with Counting(sandbox_settings(sandbox), tokens, record_store=RecordStore(records),
                   log=log) as service:
         sandbox.reset_counts()
         refresh_workbook(book, service, progress=False)
@@ -94,7 +94,7 @@ def main() -> None:
         tokens = MemoryTokenStore()
         book = folder / "rfis.xlsx"
         with ProcoreService(sandbox_settings(sandbox), tokens,
-                            records=RecordStore(folder / "records.sqlite3")) as service:
+                            record_store=RecordStore(folder / "records.sqlite3")) as service:
             service.login(open_browser=ConsentBrowser())
             sandbox.reset_counts()
             new_workbook(book, [("RFIs", {"company": 8001, "project": 91001})], service, progress=False)
@@ -112,7 +112,7 @@ def main() -> None:
     with SandboxServer(config) as sandbox:
         tokens = MemoryTokenStore()
         with ProcoreService(sandbox_settings(sandbox), tokens,
-                            records=RecordStore(folder / "demo-records.sqlite3")) as service:
+                            record_store=RecordStore(folder / "demo-records.sqlite3")) as service:
             service.login(open_browser=ConsentBrowser())
             runs = []
             for report in REPORTS.values():
@@ -136,11 +136,11 @@ def main() -> None:
             for name, paths in log.paths.items():
                 print(f"    {name}: " + ", ".join(f"{p} x{n}" if n > 1 else p for p, n in paths.items()))
         with ProcoreService(sandbox_settings(sandbox), tokens,
-                            records=RecordStore(folder / "demo-records.sqlite3")) as service:
+                            record_store=RecordStore(folder / "demo-records.sqlite3")) as service:
             sandbox.reset_counts()
             plan = plan_workbook(demo, service)
             sent = sandbox.requests
-        with Counting(sandbox_settings(sandbox), tokens, records=RecordStore(folder / "demo-records.sqlite3"),
+        with Counting(sandbox_settings(sandbox), tokens, record_store=RecordStore(folder / "demo-records.sqlite3"),
                       log=log) as service, service.full_refresh():
             sandbox.reset_counts()
             log.paths.clear()

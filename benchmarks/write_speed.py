@@ -8,7 +8,7 @@ Builds a frame of mixed types (ints, big ids, floats with gaps, money, text incl
 text, timestamps, dates, booleans), writes it into a new workbook the way ``procore-xl pull --out
 x.xlsx`` does, and prints the time of each step and the peak memory (resident set size from
 getrusage; --tracemalloc adds the Python-heap peak, but slows the run). ``--level`` sets the
-deflate level of the streamed parts (the product uses ``package.COMPRESS_LEVEL``). Run one
+deflate level of the streamed parts (the product uses ``container.COMPRESS_LEVEL``). Run one
 writer per process: the peak RSS is the process's.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from procore_xl.excel import package
+from procore_xl.excel.ooxml import container
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.refresh import write_results_workbook
 from procore_xl.excel.report_sheet import create_report_sheet, write_result
@@ -75,11 +75,11 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--cols", type=int, default=30)
     ap.add_argument("--writer", choices=["stream", "openpyxl"], default="stream")
-    ap.add_argument("--level", type=int, default=package.COMPRESS_LEVEL, help="deflate level (stream)")
+    ap.add_argument("--level", type=int, default=container.COMPRESS_LEVEL, help="deflate level (stream)")
     ap.add_argument("--csv", action="store_true", help="also time CSV of the same frame (pandas to_csv)")
     ap.add_argument("--tracemalloc", action="store_true")
     args = ap.parse_args()
-    package.COMPRESS_LEVEL = args.level
+    container.COMPRESS_LEVEL = args.level
 
     frame = mixed_frame(args.rows, args.cols)
     rss_frame = peak_rss_mb()

@@ -10,6 +10,9 @@ non-objects is an error rather than one odd row.
 from __future__ import annotations
 
 import functools
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -113,3 +116,51 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"a number ({value!r:.20})"
     return f"text ({str(value)[:20]!r})"
+
+
+# -- what an answer's headers and body say about paging
+
+def list_rows(body: Any) -> list | None:
+    if isinstance(body, list):
+        return list(body)
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        return list(body["data"])  # v2: {"data": [...]}
+    return None
+
+
+def row_key(row: Any) -> Any:
+    """Identity of a row for the no-headers fallback: its id, else its whole content."""
+    if isinstance(row, dict) and row.get("id") is not None:
+        return ("id", str(row["id"]))
+    return ("row", repr(row))
+
+
+def server_date(headers: Mapping[str, str]) -> datetime | None:
+    """The server's clock from a ``Date`` header (UTC), None when missing or unreadable."""
+    try:
+        return parsedate_to_datetime(headers["Date"]).astimezone(timezone.utc)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def int_header(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+_LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,<]+(?:=\s*(?:"[^"]*"|[^;,<]*))?)*)')
+
+
+def next_link(headers: Mapping[str, str]) -> str | None:
+    """The ``rel="next"`` URL of a Link header. URLs are split on their angle brackets, not on
+    commas: a query such as ``sort=a,b`` or ``filters[id]=1,2`` keeps its commas."""
+    link = headers.get("Link")
+    if not link:
+        return None
+    for url, params in _LINK_PART.findall(link):
+        for rel in re.findall(r';\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))', params):
+            if "next" in (rel[0] or rel[1]).split():
+                return url.strip()
+    return None

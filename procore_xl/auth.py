@@ -1,9 +1,9 @@
 """Signing in to Procore (OAuth 2.0 with requests-oauthlib) and keeping the access token fresh.
 
 * :func:`login`: authorization-code flow with PKCE (S256) and ``state``; the code comes back
-  to a loopback listener on the registered redirect URI (localhost, 127.0.0.1 or [::1] only),
-  or (out-of-band) is pasted by the user. The store is checked before the browser opens, and a
-  token that cannot be stored is revoked.
+  to a loopback listener on the registered redirect URI (localhost, 127.0.0.1 or [::1] only;
+  :mod:`procore_xl.loopback`), or (out-of-band) is pasted by the user. The store is checked before
+  the browser opens, and a token that cannot be stored is revoked.
 * :func:`login_client_credentials`: service-account token (no user, no refresh token).
 * :func:`logout`: revoke and forget.
 * :class:`TokenManager`: thread- and process-safe access token for the API client; refreshes
@@ -17,15 +17,10 @@ No token, code or client secret is ever logged or put in an exception message.
 from __future__ import annotations
 
 import contextlib
-import hmac
-import html
 import logging
-import os
-import socket
 import threading
 import time
 import webbrowser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,9 +29,10 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 import filelock
 from requests_oauthlib import OAuth2Session
 
-from .environments import OOB_REDIRECT_URI, Settings, is_loopback_host
+from .environments import OOB_REDIRECT_URI, Settings
 from .errors import (ConfigurationError, ProcoreConnectionError, ProcoreServerError, SignedOutError, how_often,
                      status_words)
+from .loopback import CallbackListener, LoopbackHttp, check_listener_uri, check_sign_in_host
 from .tokens import TokenStore, sign_in_lock
 
 log = logging.getLogger("procore_xl")
@@ -46,9 +42,6 @@ NOT_SIGNED_IN_MESSAGE = "You are not signed in to Procore - sign in (procore-xl 
 REFRESH_MARGIN_SECONDS = 120  # renew this long before the token expires
 TOKEN_REQUEST_TIMEOUT = 30
 TOKEN_REQUEST_ATTEMPTS = 3  # connection errors / 5xx on the token endpoint
-LISTENER_HOSTS = ("localhost", "127.0.0.1", "::1")  # the only hosts the sign-in listener binds
-LISTENER_READ_TIMEOUT = 10.0  # seconds a connection to the listener may stay silent
-SIGN_IN_HOST_TIMEOUT = 5.0    # seconds the login host has to accept a connection before a sign-in starts
 
 
 class _DropOAuthLibDebug(logging.Filter):
@@ -76,33 +69,6 @@ def revoke_url(settings: Settings) -> str:
 
 # --------------------------------------------------------------------------- token endpoint
 
-_insecure_lock = threading.Lock()
-_insecure_users = 0
-_insecure_original: str | None = None
-
-
-@contextlib.contextmanager
-def _allow_loopback_http(url: str) -> Iterator[None]:
-    """oauthlib insists on https; allow plain http only for this machine (the built-in sandbox)."""
-    global _insecure_users, _insecure_original
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not is_loopback_host(parts.hostname or ""):
-        yield
-        return
-    with _insecure_lock:
-        if _insecure_users == 0:
-            _insecure_original = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-        _insecure_users += 1
-    try:
-        yield
-    finally:
-        with _insecure_lock:
-            _insecure_users -= 1
-            if _insecure_users == 0 and _insecure_original is None:
-                os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
-
-
 class _TransientTokenError(Exception):
     """The token endpoint answered 5xx: worth another try."""
 
@@ -113,12 +79,24 @@ class _TokenEndpoint:
     def __init__(self, settings: Settings, on_request: Callable[[], None] | None = None):
         self.settings = settings
         self._on_request = on_request
+        self._loopback = LoopbackHttp(settings.login_url)   # the built-in sandbox's plain http
 
     def session(self, **kwargs: Any) -> OAuth2Session:
         session = OAuth2Session(self.settings.require_client_id(), **kwargs)
+        self._loopback.mount(session)
         for hook in ("access_token_response", "refresh_token_response"):
             session.register_compliance_hook(hook, self._check_response)
         return session
+
+    @property
+    def oauthlib_token_url(self) -> str:
+        """The token endpoint as oauthlib is given it (for the sandbox, its https alias)."""
+        return self._loopback.url(token_url(self.settings))
+
+    def authorization_url(self, session: OAuth2Session) -> tuple[str, str]:
+        """Procore's consent page for the browser, and the ``state`` it will send back."""
+        url, state = session.authorization_url(self._loopback.url(authorize_url(self.settings)))
+        return self._loopback.shown(url), state
 
     def _check_response(self, response: requests.Response) -> requests.Response:
         if self._on_request:
@@ -130,12 +108,10 @@ class _TokenEndpoint:
     def call(self, what: str, fetch: Callable[[], dict]) -> dict:
         """Run ``fetch`` (one token request), retrying connection errors and 5xx a few times; the
         final error says which of the two it was, how often and for how long."""
-        url = token_url(self.settings)
         started = time.monotonic()
         for attempt in range(1, TOKEN_REQUEST_ATTEMPTS + 1):
             try:
-                with _allow_loopback_http(url):
-                    return _normalise(fetch())
+                return _normalise(fetch())
             except (requests.ConnectionError, requests.Timeout, _TransientTokenError) as exc:
                 if attempt == TOKEN_REQUEST_ATTEMPTS:
                     tries = how_often(attempt, time.monotonic() - started)
@@ -209,8 +185,7 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
     check_sign_in_host(settings, None if oob else redirect_uri)   # before the browser opens
     endpoint = _TokenEndpoint(settings)
     session = endpoint.session(redirect_uri=redirect_uri, pkce="S256")
-    with _allow_loopback_http(authorize_url(settings)):
-        url, state = session.authorization_url(authorize_url(settings))
+    url, state = endpoint.authorization_url(session)
 
     if oob:
         _show(open_browser, url)
@@ -222,7 +197,7 @@ def login(settings: Settings, store: TokenStore, *, oob: bool = False,
 
     try:
         token = endpoint.call("finish signing in", lambda: session.fetch_token(
-            token_url(settings), code=code, include_client_id=True,
+            endpoint.oauthlib_token_url, code=code, include_client_id=True,
             client_secret=settings.client_secret, timeout=TOKEN_REQUEST_TIMEOUT))
     except (OAuth2Error, ValueError) as exc:
         raise SignedOutError(f"Procore did not accept the sign-in ({_oauth_error(exc)}): sign in again") from None
@@ -274,158 +249,6 @@ def _code_from_paste(text: str) -> str:
     return text
 
 
-_DONE_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>procore-xl</title></head>
-<body style="font-family:sans-serif;margin:3em"><h2>{title}</h2><p>{text}</p></body></html>"""
-
-
-def check_listener_uri(redirect_uri: str) -> None:
-    """The sign-in listener serves plain HTTP: only on this machine's loopback names."""
-    parts = urlsplit(redirect_uri)
-    if parts.scheme != "http" or (parts.hostname or "") not in LISTENER_HOSTS:
-        raise ConfigurationError(
-            f"Redirect URI {redirect_uri!r} is not http on localhost, 127.0.0.1 or [::1], the only places "
-            "procore-xl listens for the sign-in answer: register such a redirect URI for your app "
-            "(e.g. http://localhost:8765/callback), or sign in with `procore-xl login --oob`")
-
-
-def check_sign_in_host(settings: Settings, redirect_uri: str | None = None,
-                       timeout: float = SIGN_IN_HOST_TIMEOUT) -> None:
-    """Before the browser opens: the login host accepts a connection, so a host that is down,
-    misspelt or unreachable fails within seconds, naming it, instead of a browser page that never
-    loads and a sign-in that times out. Only a TCP connection is made: no request is sent. The
-    login host may not be the address the sign-in listener takes (``redirect_uri``): the browser
-    would be sent to procore-xl's own listener."""
-    login = urlsplit(settings.login_url)
-    host = login.hostname or ""
-    port = login.port or (443 if login.scheme == "https" else 80)
-    if redirect_uri:
-        listener = urlsplit(redirect_uri)
-        same_host = host == listener.hostname or (is_loopback_host(host) and is_loopback_host(listener.hostname or ""))
-        if same_host and port == (listener.port or 80):
-            raise ConfigurationError(
-                f"The login host {settings.login_url} is the address of the sign-in listener ({redirect_uri}): "
-                f"give the login host's own address, or another redirect URI (--redirect-uri)")
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as exc:
-        reason = ("no answer within " f"{timeout:.0f} s" if isinstance(exc, socket.timeout)
-                  else "unknown host" if isinstance(exc, socket.gaierror) else
-                  "connection refused" if isinstance(exc, ConnectionRefusedError) else exc.strerror or str(exc))
-        raise ProcoreConnectionError(
-            f"The sign-in host {settings.login_url} does not answer ({reason}): check the login host "
-            f"(--login-url, PROCORE_LOGIN_URL or --env), your network, or that the sandbox is running") from None
-
-
-def printable(text: str, limit: int = 100) -> str:
-    """Text from outside (a callback's ``error=``) fit for a terminal: printable ASCII only, short."""
-    clean = "".join(c for c in str(text) if " " <= c <= "~").strip()
-    return (clean[:limit] + ("..." if len(clean) > limit else "")) or "no reason given"
-
-
-class _ListenerServer(ThreadingHTTPServer):
-    daemon_threads = True      # an idle connection never holds up the sign-in or its end
-    block_on_close = False
-
-
-class _ListenerServerV6(_ListenerServer):
-    address_family = socket.AF_INET6
-
-
-class CallbackListener:
-    """HTTP listener on the redirect URI's loopback host and port, served from background threads
-    (one per connection, each with a read timeout), waiting for the answer that carries this
-    sign-in's ``state``. Answers with a missing or wrong state get 400 and are ignored."""
-
-    def __init__(self, redirect_uri: str, state: str, *, read_timeout: float = LISTENER_READ_TIMEOUT):
-        check_listener_uri(redirect_uri)
-        parts = urlsplit(redirect_uri)
-        self.path = parts.path or "/"
-        self._state = state.encode()
-        self._read_timeout = read_timeout
-        self._result: dict[str, str] = {}
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self.ignored = 0  # answers that did not carry this sign-in's state
-        host = parts.hostname or "localhost"
-        port = parts.port or 80
-        server_class = _ListenerServerV6 if ":" in host else _ListenerServer
-        try:
-            self._server = server_class((host, port), self._handler_class())
-        except OSError:
-            raise ConfigurationError(
-                f"Cannot listen on {host}:{port} for the sign-in answer (is another sign-in running?): "
-                "close it, or set PROCORE_REDIRECT_URI to another redirect URI registered for your app") from None
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="procore-xl-callback", daemon=True)
-
-    def __enter__(self) -> "CallbackListener":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def wait_for_code(self, timeout: float) -> str:
-        if not self._done.wait(timeout):
-            ignored = (f" ({self.ignored} answer(s) for another sign-in were ignored)" if self.ignored else "")
-            raise SignedOutError(f"No answer from the Procore sign-in page within {int(timeout)} s{ignored}: "
-                                 "sign in again")
-        if self._result.get("error"):
-            raise SignedOutError(f"Procore sign-in was not approved ({printable(self._result['error'])}): "
-                                 "sign in again")
-        return self._result["code"]
-
-    def _accept(self, query: dict[str, str]) -> bool:
-        """Take the answer if it is this sign-in's (its state, and the first such); else ignore it."""
-        ours = hmac.compare_digest(query.get("state", "").encode(), self._state)
-        with self._lock:
-            if not ours or self._done.is_set():
-                self.ignored += 1
-                return False
-            self._result = query
-            self._done.set()
-            return True
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        listener = self
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = listener._read_timeout  # a connection that sends nothing is closed
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if parts.path != listener.path or not ("code" in query or "error" in query):
-                    self._answer(404, "Not the sign-in answer", "This is procore-xl's sign-in listener, which "
-                                 f"waits here for Procore's answer to a sign-in at {listener.path}; this address "
-                                 "is not that answer. If your browser came here to sign in, the login host "
-                                 "(--login-url, PROCORE_LOGIN_URL) points at this listener's port instead of "
-                                 "Procore's sign-in page: fix it and sign in again.")
-                    return
-                if not listener._accept(query):
-                    self._answer(400, "Not this sign-in", "This answer does not belong to the sign-in procore-xl "
-                                 "is waiting for; it was ignored. You can close this tab.")
-                elif "code" in query:
-                    self._answer(200, "Signed in to Procore", "You can close this tab and go back to Excel.")
-                else:
-                    self._answer(400, "Sign-in cancelled", "procore-xl was not approved. You can close this tab.")
-
-            def _answer(self, status: int, title: str, text: str) -> None:
-                body = _DONE_PAGE.format(title=html.escape(title), text=html.escape(text)).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:  # the URL holds the code: never print it
-                return
-
-        return Handler
-
-
 # --------------------------------------------------------------------------- client credentials, logout
 
 def login_client_credentials(settings: Settings, *, on_request: Callable[[], None] | None = None) -> dict:
@@ -437,7 +260,7 @@ def login_client_credentials(settings: Settings, *, on_request: Callable[[], Non
     session = endpoint.session(client=BackendApplicationClient(client_id=client_id))
     try:
         return endpoint.call("get a service-account token", lambda: session.fetch_token(
-            token_url(settings), include_client_id=True, client_secret=settings.client_secret,
+            endpoint.oauthlib_token_url, include_client_id=True, client_secret=settings.client_secret,
             timeout=TOKEN_REQUEST_TIMEOUT))
     except (OAuth2Error, ValueError) as exc:
         raise SignedOutError(f"Procore refused the client credentials ({_oauth_error(exc)}): check "
@@ -517,12 +340,6 @@ class TokenManager:
             self._renew(failed_token)
             return self._token["access_token"]
 
-    def forget(self) -> None:
-        with self._lock:
-            self._token = None
-            self._client_credentials = False
-            self._dead_token = None
-
     # -- internals (call with the lock held)
 
     def _count_request(self) -> None:
@@ -593,7 +410,7 @@ class TokenManager:
             extra["client_secret"] = self.settings.client_secret
         try:
             token = endpoint.call("refresh the sign-in", lambda: session.refresh_token(
-                token_url(self.settings), refresh_token=refresh_token, timeout=TOKEN_REQUEST_TIMEOUT, **extra))
+                endpoint.oauthlib_token_url, refresh_token=refresh_token, timeout=TOKEN_REQUEST_TIMEOUT, **extra))
         except (OAuth2Error, ValueError) as exc:
             self._dead_token = failed_token
             log.warning("Procore refused the refresh token (%s): the user must sign in again", _oauth_error(exc))

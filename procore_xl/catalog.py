@@ -16,6 +16,7 @@ one's placeholder), and ``{id}`` by the record a :class:`SubList` or :class:`Tre
 from __future__ import annotations
 
 import difflib
+import enum
 import re
 import string
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownReportError
-from .reference import FULL, INCREMENTAL, refreshes_incrementally, versions_children
+from .reference import FULL, INCREMENTAL, asks_for_changes, versions_children
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
           "Daily logs", "Financials")
@@ -39,6 +40,21 @@ def _frozen(d: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(d or {}))
 
 
+class Paging(enum.Enum):
+    """How an :class:`Endpoint` is read (:mod:`procore_xl.fetch` does it)."""
+    LIST = "list"           # a list with page/per_page: every page (Per-Page, Total, Link)
+    ENVELOPE = "envelope"   # each page one object holding the records under record_path (Project
+                            # Dates): pages read one after the other until a short one
+    SINGLE = "single"       # one GET, whatever comes back (Procore's reference documents no paging)
+    SHARED = "shared"       # one GET of a show endpoint several reports read (an RFI with its
+                            # answers): fetched once per Discovery, whichever report asks first
+
+    @property
+    def paginated(self) -> bool:
+        """Sent with page/per_page."""
+        return self in (Paging.LIST, Paging.ENVELOPE)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One GET. ``query`` values may hold placeholders too (``{"project_id": "{project_id}"}``).
@@ -47,21 +63,15 @@ class Endpoint:
     object, e.g. ``("people",)``; with several keys the records of each are tagged ``record_type``.
     ``carry``: fields of that enclosing object copied onto each record (meeting ``group_title``).
     ``company_header``: send ``Procore-Company-Id`` (every call except /me and /companies).
-    ``paged``: list endpoint with page/per_page (False: one GET, whatever comes back; Procore's
-    reference documents no paging for it).
-    ``envelope``: each page is one object holding the records under ``record_path`` (Project
-    Dates); pages are read one after the other until a short one.
-    ``shared``: a show endpoint several reports read (an RFI with its answers): fetched once per
-    Discovery, whichever report asks first.
+    ``paging``: how it is read (:class:`Paging`: a paged list, pages of one object each, one GET,
+    one GET shared by the reports of a run).
     """
     path: str
     query: Mapping[str, str] = field(default_factory=dict)
     record_path: tuple[str, ...] = ()
     carry: tuple[str, ...] = ()
     company_header: bool = True
-    paged: bool = True
-    envelope: bool = False
-    shared: bool = False
+    paging: Paging = Paging.LIST
 
     def __post_init__(self):
         object.__setattr__(self, "query", _frozen(self.query))
@@ -177,10 +187,6 @@ class Report:
         return self.endpoint.version
 
     @property
-    def uses_contract(self) -> bool:
-        return any(e.parameter == "contract" for e in self.each)
-
-    @property
     def parameters(self) -> tuple[str, ...]:
         """Canonical names of the parameters this report takes, in the order a person fills them."""
         p: list[str] = []
@@ -210,9 +216,9 @@ class Report:
         if self.dates or self.limit or self.tree:
             return FULL
         parents = [ep for e in self.each for ep in LISTS[e.source].endpoints]
-        if self.endpoint.paged and refreshes_incrementally(self.endpoint.path):
+        if self.endpoint.paging is Paging.LIST and asks_for_changes(self.endpoint.path, self.endpoint.query):
             return INCREMENTAL
-        return INCREMENTAL if any(refreshes_incrementally(p.path) or versions_children(p.path, p.record_path)
+        return INCREMENTAL if any((p.paging is Paging.LIST and asks_for_changes(p.path, p.query)) or versions_children(p.path, p.record_path)
                                   for p in parents) else FULL
 
     def sub_list(self, name: str | None) -> SubList | None:
@@ -244,10 +250,13 @@ def _c(path: str, **query: str) -> Endpoint:
 # v1.1 successor of the deprecated /rest/v1.0/meetings (same groups [{group_title, meetings}])
 MEETINGS_PATH = "/rest/v1.1/projects/{project_id}/meetings"
 # Show RFI: the questions with their answers (list records carry questions without answers)
-RFI_SHOW = Endpoint("/rest/v1.0/projects/{project_id}/rfis/{id}", paged=False, shared=True)
+RFI_SHOW = Endpoint("/rest/v1.0/projects/{project_id}/rfis/{id}", paging=Paging.SHARED)
+# who signed in, and the companies they read: no Procore-Company-Id unless a service account names one
+ME = Endpoint("/rest/v1.0/me", company_header=False, paging=Paging.SINGLE)
+COMPANIES = Endpoint("/rest/v1.0/companies", company_header=False)
 
 LISTS: Mapping[str, Source] = MappingProxyType({
-    "companies": Source((Endpoint("/rest/v1.0/companies", company_header=False),), scope=USER),
+    "companies": Source((COMPANIES,), scope=USER),
     # filters[by_status] is set from project_filter by discovery/runner
     "projects": Source((_c("/rest/v1.0/projects", **{"filters[by_status]": "{by_status}"}),),
                        label=("name", "display_name"), aliases=("project_number", "display_name"),
@@ -288,13 +297,12 @@ def _line_items(path: str) -> SubList:
     return SubList("line_items", "", "Line items", fetch=_p(path))
 
 
-_TEMPLATE_SHOW = Endpoint("/rest/v1.0/projects/{project_id}/checklist/list_templates/{id}", paged=False,
-                          shared=True)
+_TEMPLATE_SHOW = Endpoint("/rest/v1.0/projects/{project_id}/checklist/list_templates/{id}", paging=Paging.SHARED)
 
 
 _R = [
     # ---- Company --------------------------------------------------------------------------
-    Report("Companies", "Company", Endpoint("/rest/v1.0/companies", company_header=False),
+    Report("Companies", "Company", COMPANIES,
            scope=USER, entity="company", description="Companies the signed-in user can read"),
     Report("Company Users", "Company", Endpoint("/rest/v1.3/companies/{company_id}/users"),
            scope=COMPANY, entity="user", keys=("id", "name", "email_address"),
@@ -356,7 +364,7 @@ _R = [
            sub_lists=(SubList("attachments", "attachments", "Attachments"),),
            description="Replies of every RFI of every project (one request per RFI)"),
     Report("All Activity Details", "Company-wide roll-ups",
-           Endpoint("/rest/v1.0/projects/{project_id}/rfis/{rfi_id}", paged=False, shared=True),
+           Endpoint("/rest/v1.0/projects/{project_id}/rfis/{rfi_id}", paging=Paging.SHARED),
            scope=ALL_PROJECTS, entity="rfi", keys=("id", "number", "subject"),
            each=(Each("rfi_id", "rfis", "rfi", ("id",)),),
            sub_lists=(SubList("questions", "questions", "Questions"),
@@ -371,7 +379,7 @@ _R = [
 
     # ---- Project ---------------------------------------------------------------------------
     Report("Project Details", "Project",
-           Endpoint("/rest/v1.0/projects/{project_id}", {"company_id": "{company_id}"}, paged=False),
+           Endpoint("/rest/v1.0/projects/{project_id}", {"company_id": "{company_id}"}, paging=Paging.SINGLE),
            entity="project", keys=("id", "project_number", "name"),
            sub_lists=(SubList("departments", "departments", "Departments"),)),
     Report("Project Details (Budget)", "Project",
@@ -384,15 +392,15 @@ _R = [
                 "is the budget views' detail rows (one row per budget line, every view)."),
     Report("Project Dates", "Project",
            Endpoint("/rest/v1.0/projects/{project_id}/project_dates", record_path=("project_dates",),
-                    envelope=True),
+                    paging=Paging.ENVELOPE),
            entity="project_date", keys=("id", "name", "date"),
            note="Each page is {schedule_dates, project_dates}: every page is read, the "
                 "project_dates become the rows."),
     Report("Project Folders", "Project",
-           Endpoint("/rest/v1.0/folders", {"project_id": "{project_id}"}, paged=False),
+           Endpoint("/rest/v1.0/folders", {"project_id": "{project_id}"}, paging=Paging.SINGLE),
            entity="folder", keys=("id", "name_with_path", "name"),
            tree=Tree("folders", Endpoint("/rest/v1.0/folders/{id}", {"project_id": "{project_id}"},
-                                         paged=False)),
+                                         paging=Paging.SINGLE)),
            sub_lists=(SubList("files", "files", "Files"),
                       SubList("file_versions", "files.file_versions", "File versions")),
            description="Every folder of the project, recursively (sub report Files: one row per file)"),
@@ -541,7 +549,8 @@ _DAILY_NOTES = {
 for _name, _res, _entity, _keys, _order, _q in _DAILY_LOGS:
     _R.append(Report(
         _name, "Daily logs",
-        Endpoint(f"/rest/v1.0/projects/{{project_id}}/{_res}", _q, paged=_res != "plan_revision_logs"),
+        Endpoint(f"/rest/v1.0/projects/{{project_id}}/{_res}", _q,
+                 paging=Paging.SINGLE if _res == "plan_revision_logs" else Paging.LIST),
         entity=_entity, keys=_keys, order=_order, dates=_DAILY,
         sub_lists=(() if _res in _NO_ATTACHMENTS else (SubList("attachments", "attachments", "Attachments"),))
         + ((SubList("scheduled_tasks", "scheduled_tasks", "Scheduled tasks"),) if _res == "work_logs" else ()),
@@ -590,7 +599,7 @@ _R += [
            each=(_CONTRACT,)),
     Report("Change Order Request Details", "Financials",
            Endpoint("/rest/v1.0/change_order_requests/{cor_id}",
-                    {"project_id": "{project_id}", "contract_id": "{contract_id}"}, paged=False),
+                    {"project_id": "{project_id}", "contract_id": "{contract_id}"}, paging=Paging.SINGLE),
            entity="cor", keys=_CONTRACT_KEYS,
            each=(_CONTRACT, Each("cor_id", "cors", "cor", ("id",), parameter="cor")),
            order=("status", "description", "grand_total"),
@@ -610,7 +619,7 @@ _R += [
            description="Attachments of the project's prime contracts"),
     Report("Prime Contract (Change Orders)", "Financials",
            Endpoint("/rest/v1.0/projects/{project_id}/prime_change_orders", {"view": "extended"},
-                    paged=False),
+                    paging=Paging.SINGLE),
            entity="change_order", keys=_CONTRACT_KEYS,
            order=("contract_id", "status", "revision", "grand_total", "executed"),
            sub_lists=(SubList("change_events", "change_events", "Change events"),),

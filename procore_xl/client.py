@@ -29,20 +29,20 @@ import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import __version__
-from .answers import CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, checked_rows, read_capped, too_deep
-from .auth import TokenManager
-from .errors import (BadRequestError, NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreError,
-                     ProcoreServerError, RateLimitedError, how_often, status_words)
+from .api_client import AccessTokens, ApiClient, ClientStats
+from .answers import (CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, checked_rows, int_header, list_rows,
+                      next_link, read_capped, row_key, server_date, too_deep)
+from .client_errors import (describe, error_detail, error_for, is_connect_failure, rate_limited,  # noqa: F401
+                            request_id_of, server_error, token_refused, too_many_pages, unreachable, unreadable)
+from .errors import ProcoreError, RateLimitedError, how_often
 from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
 
 log = logging.getLogger("procore_xl")
@@ -58,39 +58,6 @@ RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)
-
-
-class ClientStats:
-    """Thread-safe counters of one client. ``requests`` counts every HTTP request made,
-    retries and token-endpoint requests (refreshes, client credentials) included."""
-
-    def __init__(self, tokens: TokenManager | None = None):
-        self._lock = threading.Lock()
-        self._tokens = tokens
-        self._token_requests_at_start = tokens.token_requests if tokens else 0
-        self.api_requests = 0
-        self.retries = 0
-        self.pages = 0
-        self.refreshes = 0
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
-
-    @property
-    def token_requests(self) -> int:
-        return (self._tokens.token_requests - self._token_requests_at_start) if self._tokens else 0
-
-    @property
-    def requests(self) -> int:
-        return self.api_requests + self.token_requests
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return {"requests": self.api_requests + self.token_requests, "api_requests": self.api_requests,
-                    "token_requests": self.token_requests, "retries": self.retries, "pages": self.pages,
-                    "refreshes": self.refreshes}
 
 
 @dataclass
@@ -132,10 +99,13 @@ class _Failures:
         return how_often(self.counts[kind], time.monotonic() - self.started)
 
 
-class ProcoreClient:
+class ProcoreClient(ApiClient):
     """GET-only client for one Procore API host. Thread-safe; share one per sign-in."""
 
-    def __init__(self, api_url: str, tokens: TokenManager, *, per_page: int = 1000, max_workers: int = 8,
+    stores_records = False          # straight from Procore: no version=, no tally
+    tally = None
+
+    def __init__(self, api_url: str, tokens: AccessTokens, *, per_page: int = 1000, max_workers: int = 8,
                  timeout: float = 60, max_retries: int = 6, user_agent: str = DEFAULT_USER_AGENT,
                  backoff: float = 0.5, max_backoff: float = 20.0, max_rate_wait: float = DEFAULT_MAX_WAIT,
                  rate_budget: RateBudget | None = None, max_body_bytes: int = MAX_BODY_BYTES):
@@ -210,8 +180,8 @@ class ProcoreClient:
                          company_id: int | str | None = None) -> tuple[int | None, Any]:
         """:meth:`count` and the one record its answer carries (the list's first; None if empty)."""
         answer = self._fetch(path, {**(params or {}), "page": 1, "per_page": 1}, company_id)
-        rows = _rows(answer.body)
-        return _int_header(answer.headers, "Total"), (rows[0] if rows else None)
+        rows = list_rows(answer.body)
+        return int_header(answer.headers, "Total"), (rows[0] if rows else None)
 
     def _pages_of(self, path: str, params: Mapping[str, Any] | None, company_id: int | str | None,
                   limit: float, first_headers: dict | None = None) -> Iterator[list]:
@@ -228,8 +198,8 @@ class ProcoreClient:
             yield [first.body]
             return
         self.stats.add(pages=1)
-        total = _int_header(first.headers, "Total")
-        size = _int_header(first.headers, "Per-Page") or (len(rows) if rows and total and len(rows) < total
+        total = int_header(first.headers, "Total")
+        size = int_header(first.headers, "Per-Page") or (len(rows) if rows and total and len(rows) < total
                                                             else requested)
         headers = first.headers
         del first
@@ -237,7 +207,7 @@ class ProcoreClient:
         yield rows
         wanted = limit if total is None else min(limit, total)
         # a page shorter than the Per-Page Procore stated is the last, whatever Total says
-        ended = _int_header(headers, "Per-Page") is not None and len(rows) < size
+        ended = int_header(headers, "Per-Page") is not None and len(rows) < size
         if total is not None and count < wanted and not ended:
             implied = math.ceil(wanted / size)
             previous = rows
@@ -258,7 +228,7 @@ class ProcoreClient:
             else:
                 if implied > MAX_PAGES:
                     raise self._too_many_pages(path, total)
-        next_url = None if ended else _next_link(headers)
+        next_url = None if ended else next_link(headers)
         if next_url is None and total is None and size <= count < limit:
             yield from self._count_pages_on(path, params, size, rows, company_id, limit=limit)
             return
@@ -278,24 +248,24 @@ class ProcoreClient:
             page_rows = self._rows(answer.body, next_url) or []
             count += len(page_rows)
             yield page_rows
-            next_url = _next_link(answer.headers) if page_rows else None
+            next_url = next_link(answer.headers) if page_rows else None
 
     def _count_pages_on(self, path: str, params: dict, size: int, first_rows: list, company_id,
                         limit: float = math.inf) -> Iterator[list]:
         """A full first page with neither Total nor Link: ask for the next pages one by one until
         a short or empty page (procore_api.md 2.3's fallback). An endpoint that ignores paging
         answers page 2 with page 1 again: stop there, without the repeat."""
-        seen = {_row_key(r) for r in first_rows}
+        seen = {row_key(r) for r in first_rows}
         count = len(first_rows)
         page = 2
         while True:
             answer = self._fetch(path, {**params, "page": page, "per_page": size}, company_id)
             page_rows = self._rows(answer.body, path) or []
             self.stats.add(pages=1)
-            fresh = [r for r in page_rows if _row_key(r) not in seen]
+            fresh = [r for r in page_rows if row_key(r) not in seen]
             if not fresh:
                 return
-            seen.update(_row_key(r) for r in fresh)
+            seen.update(row_key(r) for r in fresh)
             count += len(fresh)
             yield fresh
             if len(page_rows) < size or count >= limit:
@@ -307,13 +277,10 @@ class ProcoreClient:
     def _rows(self, body: Any, path: str) -> list | None:
         """The records of a list answer (None: not a list), refused where the reference documents
         a list of records and the answer is something else."""
-        return checked_rows(_rows(body), body, path, _describe(self._url(path)))
+        return checked_rows(list_rows(body), body, path, describe(self._url(path)))
 
     def _too_many_pages(self, path: str, total: int | None) -> ProcoreError:
-        said = f" (its Total says {total:,} records)" if total is not None else ""
-        return ProcoreServerError(f"Procore listed more than {MAX_PAGES:,} pages of {_describe(self._url(path))}"
-                                  f"{said}: procore-xl stops there rather than read without end; add filters "
-                                  f"or a shorter date range")
+        return too_many_pages(self._url(path), total)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -380,10 +347,8 @@ class ProcoreClient:
             except _Unauthorized as exc:
                 unauthorized += 1
                 if unauthorized > MAX_REFRESHES_PER_REQUEST:
-                    raise ProcoreError(
-                        f"Procore refused {how_often(unauthorized, time.monotonic() - failures.started)} "
-                        f"the access token for {_describe(url)}, although the sign-in renewed each time; "
-                        f"try again later", request_id=exc.request_id, status=401) from None
+                    raise token_refused(unauthorized, time.monotonic() - failures.started, url,
+                                        exc.request_id) from None
                 log.info("Procore answered 401 for %s: refreshing the sign-in", _path_of(url))
                 self.stats.add(refreshes=1)
                 self.tokens.refresh(token)    # SignedOutError only when Procore refuses the refresh token
@@ -417,7 +382,7 @@ class ProcoreClient:
                                              stream=True)
                 try:      # decompressed a chunk at a time, and refused past max_body_bytes
                     content = read_capped(response.iter_content(CHUNK_BYTES), self.max_body_bytes,
-                                          _describe(url))
+                                          describe(url))
                 except BaseException:
                     response.close()
                     raise
@@ -428,7 +393,7 @@ class ProcoreClient:
             finally:
                 self.budget.release()
         status = response.status_code
-        request_id = _request_id(response)
+        request_id = request_id_of(response)
         log.debug("GET %s%s -> %d", _path_of(url), f" page {params['page']}" if params and "page" in params else "",
                   status)
         if 200 <= status < 300:
@@ -439,10 +404,9 @@ class ProcoreClient:
             raise self._rate_limited(response, request_id)
         if status in RETRY_STATUSES:
             wait_s = parse_retry_after(response.headers.get("Retry-After"), time.time())
-            raise _Retry(f"HTTP {status}", wait=wait_s, final=lambda what: ProcoreServerError(
-                f"Procore answered {status_words(status)} {what} for {_describe(url)}; try again later",
-                request_id=request_id, status=status))
-        raise _error_for(response, url, company_id, request_id)
+            raise _Retry(f"HTTP {status}", wait=wait_s,
+                         final=lambda what: server_error(status, url, what, request_id))
+        raise error_for(response, url, company_id, request_id)
 
     def _decode(self, content: bytes, url: str, request_id: str | None) -> Any:
         if not content.strip():
@@ -451,37 +415,32 @@ class ProcoreClient:
             body = json.loads(content)      # the standard library's: requests would take simplejson when
             # installed (dlt brings it), about 1.6x slower on a 1,000-RFI page
         except RecursionError:
-            raise too_deep(_describe(url)) from None
+            raise too_deep(describe(url)) from None
         except ValueError:
-            raise _Retry("malformed JSON body", final=lambda what: ProcoreServerError(
-                f"Procore sent an unreadable answer for {_describe(url)} {what}; try again later",
-                request_id=request_id)) from None
-        check_depth(body, _describe(url))
+            raise _Retry("malformed JSON body", final=lambda what: unreadable(url, what, request_id)) from None
+        check_depth(body, describe(url))
         return body
 
     def _transport_retry(self, exc: Exception) -> _Retry:
-        if _is_connect_failure(exc):
+        if is_connect_failure(exc):
             kind, happened = CANNOT_CONNECT, "could not connect"
         elif isinstance(exc, requests.Timeout):
             kind, happened = "timeout", f"no answer within {self.timeout:g} s"
         else:
             kind, happened = "connection dropped", "the connection dropped"
-        return _Retry(kind, final=lambda what: ProcoreConnectionError(
-            f"Cannot reach {self.api_url} ({happened} {what}): check the URL / your connection"))
+        return _Retry(kind, final=lambda what: unreachable(self.api_url, happened, what))
 
     def _rate_limited(self, response: requests.Response, request_id: str | None) -> _Retry | RateLimitedError:
         now = time.time()
         wait_s = parse_retry_after(response.headers.get("Retry-After"), now)
-        reset = _int_header(response.headers, "X-Rate-Limit-Reset")
+        reset = int_header(response.headers, "X-Rate-Limit-Reset")
         if wait_s is None and reset is not None:
             wait_s = max(0.0, reset + server_offset(response.headers, now) - now)
         reset_at = now + wait_s if wait_s is not None else None
         resets = "it resets at " + (clock_time(reset_at) if reset_at else "the top of the hour")
 
         def final(what: str | None = None) -> RateLimitedError:
-            answered = f" (Procore answered {status_words(429)} {what})" if what else ""
-            return RateLimitedError(f"Procore rate limit reached{answered}; {resets}", reset_at=reset_at,
-                                    request_id=request_id, status=429)
+            return rate_limited(what, resets, reset_at, request_id)
 
         if wait_s is not None and wait_s > self.budget.max_wait:
             return final()  # too long to wait inside a pull: say when to try again
@@ -525,178 +484,5 @@ def page_size_for(path: str, size: int) -> int:
     return max(1, size)
 
 
-def _rows(body: Any) -> list | None:
-    if isinstance(body, list):
-        return list(body)
-    if isinstance(body, dict) and isinstance(body.get("data"), list):
-        return list(body["data"])  # v2: {"data": [...]}
-    return None
-
-
-def _row_key(row: Any) -> Any:
-    """Identity of a row for the no-headers fallback: its id, else its whole content."""
-    if isinstance(row, dict) and row.get("id") is not None:
-        return ("id", str(row["id"]))
-    return ("row", repr(row))
-
-
-def server_date(headers: Mapping[str, str]) -> datetime | None:
-    """The server's clock from a ``Date`` header (UTC), None when missing or unreadable."""
-    try:
-        return parsedate_to_datetime(headers["Date"]).astimezone(timezone.utc)
-    except (KeyError, TypeError, ValueError, IndexError):
-        return None
-
-
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    try:
-        return int(headers[name])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-_LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,<]+(?:=\s*(?:"[^"]*"|[^;,<]*))?)*)')
-
-
-def _next_link(headers: Mapping[str, str]) -> str | None:
-    """The ``rel="next"`` URL of a Link header. URLs are split on their angle brackets, not on
-    commas: a query such as ``sort=a,b`` or ``filters[id]=1,2`` keeps its commas."""
-    link = headers.get("Link")
-    if not link:
-        return None
-    for url, params in _LINK_PART.findall(link):
-        for rel in re.findall(r';\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))', params):
-            if "next" in (rel[0] or rel[1]).split():
-                return url.strip()
-    return None
-
-
-def _request_id(response: requests.Response) -> str | None:
-    return response.headers.get("X-Request-Id") or None
-
-
-def _is_connect_failure(exc: Exception) -> bool:
-    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.Timeout):
-        return False
-    reason = exc.args[0] if exc.args else None
-    inner = getattr(reason, "reason", reason)
-    return isinstance(inner, (NewConnectionError, NameResolutionError))
-
-
 def _path_of(url: str) -> str:
     return urlsplit(url).path
-
-
-_ID = re.compile(r"^\d+$")
-_VERSION = re.compile(r"v\d+(\.\d+)?")
-
-
-def _describe(url: str) -> str:
-    """Human words for a path: '/rest/v1.0/projects/91001/rfis' -> 'rfis of project 91001'."""
-    segments = [s for s in urlsplit(url).path.split("/")
-                if s and s != "rest" and not _VERSION.fullmatch(s)]
-    names = [s for s in segments if not _ID.match(s)]
-    thing = names[-1].replace("_", " ") if names else urlsplit(url).path
-    project = _id_after(segments, "projects")
-    if project and thing != "projects":
-        return f"{thing} of project {project}"
-    return thing
-
-
-def _id_after(segments: list[str], name: str) -> str | None:
-    for before, after in zip(segments, segments[1:]):
-        if before == name and _ID.match(after):
-            return after
-    return None
-
-
-def error_detail(response: requests.Response) -> str:
-    """Procore's error text from any of its body shapes (§2.6), as one short line."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    text = _detail_from(body) if body is not None else ""
-    if not text and "html" not in response.headers.get("Content-Type", ""):
-        text = response.text
-    text = " ".join(str(text).split())
-    return text[:200] + ("..." if len(text) > 200 else "")
-
-
-def _detail_from(body: Any) -> str:
-    if isinstance(body, str):
-        return body
-    if isinstance(body, list):
-        return "; ".join(filter(None, (_detail_from(b) for b in body)))
-    if not isinstance(body, dict):
-        return ""
-    for key in ("errors", "error", "message", "base", "fields"):
-        value = body.get(key)
-        if not value:
-            continue
-        if isinstance(value, dict):
-            if "message" in value:
-                return _detail_from(value["message"])
-            return "; ".join(f"{k}: {_detail_from(v)}" for k, v in value.items())
-        return _detail_from(value)
-    return ""
-
-
-def _error_for(response: requests.Response, url: str, company_id: int | str | None,
-               request_id: str | None) -> ProcoreError:
-    status = response.status_code
-    detail = error_detail(response)
-    what = _describe(url)
-    url = response.url or url       # with the query string (project_id=, company_id=)
-    path = urlsplit(url).path
-    segments = [s for s in path.split("/") if s]
-    company = company_id or _id_after(segments, "companies") or _query_value(url, "company_id")
-    kw = {"request_id": request_id, "status": status}
-    if status == 403:
-        where = f" in company {company}" if company else ""
-        extra = f" - Procore says: {detail}" if detail else ""
-        return PermissionDeniedError(f"No permission to read {what}{where} (ask your Procore admin for access){extra}",
-                                     **kw)
-    if status == 404:
-        project = _id_after(segments, "projects") or _query_value(url, "project_id")
-        child = _last_record(segments) or _query_record(url)
-        if project and child and child[1] != project:      # one record under the project, not the project
-            kind, record = child
-            return NotFoundError(f"{kind} {record} of project {project} not found, or you have no access "
-                                 f"to it", **kw)
-        if project:
-            return NotFoundError(f"Project {project} not found, or you have no access to it", **kw)
-        company_in_path = _id_after(segments, "companies")
-        if company_in_path:
-            return NotFoundError(f"Company {company_in_path} not found, or you have no access to it", **kw)
-        return NotFoundError(f"{what} ({path}) not found, or you have no access to it", **kw)
-    if status in (400, 406, 422):
-        return BadRequestError(f"Procore rejected the request for {what}: {detail or f'HTTP {status}'}", **kw)
-    if status == 408:
-        return ProcoreServerError(f"Procore timed out building {what}: add filters or a shorter date range", **kw)
-    return ProcoreError(f"Procore answered HTTP {status} for {what}" + (f": {detail}" if detail else ""), **kw)
-
-
-def _last_record(segments: list[str]) -> tuple[str, str] | None:
-    """('rfi', '123') for .../rfis/123/replies: the last id in a path and what it is."""
-    for before, after in reversed(list(zip(segments, segments[1:]))):
-        if _ID.match(after) and not _ID.match(before):
-            return before.removesuffix("s").replace("_", " "), after
-    return None
-
-
-def _query_record(url: str) -> tuple[str, str] | None:
-    """('contract', '999') for ...?project_id=1&contract_id=999: a parent named in the query."""
-    for pair in urlsplit(url).query.split("&"):
-        key, _, value = pair.partition("=")
-        if key.endswith("_id") and key not in ("project_id", "company_id") and _ID.match(value):
-            return key.removesuffix("_id").replace("_", " "), value
-    return None
-
-
-def _query_value(url: str, name: str) -> str | None:
-    for pair in urlsplit(url).query.split("&"):
-        key, _, value = pair.partition("=")
-        if key == name and value:
-            return value
-    return None

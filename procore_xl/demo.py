@@ -71,7 +71,7 @@ def run_demo(out: str = "demo.xlsx", *, force: bool = False, rfis_per_project: i
     """Run the demo; ``sandbox_options`` go to :class:`SandboxConfig` (e.g. ``rate_limit_spike``).
     An existing ``out`` is replaced only with ``force``."""
     from .excel.refresh import check_workbook_target, write_results_workbook  # openpyxl: off the CLI's path
-    from .output import check_target
+    from .files import check_target
 
     check_workbook_target(out)        # before the sandbox starts: a bad --out fails now, not after the run
     check_target(out, force=force)

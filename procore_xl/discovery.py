@@ -15,8 +15,10 @@ import time
 from collections import Counter
 from typing import Any
 
-from .catalog import LISTS, REPORTS, Endpoint, Source, find_report
+from .api_client import ApiClient
+from .catalog import LISTS, REPORTS, Source, find_report
 from .errors import BadRequestError, ParameterError, PermissionDeniedError
+from .fetch import Fetch
 from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, pick, sub_report_choices
 
 FIXED = ("sub_reports", "project_filter")
@@ -24,43 +26,19 @@ KEPT_AGE = 24 * 3600.0     # seconds a list kept by an earlier run is used (kept
 BY_STATUS = {"active": "Active", "inactive": "Inactive", "all": "All"}
 
 
-def extract_records(body: Any, endpoint: Endpoint) -> list[dict]:
-    """Records of a response (``client.get_all`` result or a single body), following the
-    endpoint's ``record_path`` and ``carry``; nested lists of lists are flattened."""
-    items = body if isinstance(body, list) else [body]
-    flat: list[Any] = []
-    for it in items:
-        if isinstance(it, list):
-            flat.extend(it)
-        elif it is not None:
-            flat.append(it)
-    if not endpoint.record_path:
-        return [r for r in flat if isinstance(r, dict)]
-    out: list[dict] = []
-    for container in flat:
-        if not isinstance(container, dict):
-            continue
-        for key in endpoint.record_path:
-            for rec in container.get(key) or []:
-                if not isinstance(rec, dict):
-                    continue
-                rec = dict(rec)
-                for c in endpoint.carry:
-                    if c in container:
-                        rec.setdefault(c, container[c])
-                if len(endpoint.record_path) > 1:
-                    rec["record_type"] = key
-                out.append(rec)
-    return out
-
-
 class Discovery:
     """``kept`` (a :class:`~procore_xl.kept_lists.KeptLists`) with ``scope``: lists are kept
     between runs and used while younger than ``kept_age`` seconds (see :meth:`records`);
-    ``use_kept=False``: fetched again (and kept) once per Discovery."""
+    ``use_kept=False``: fetched again (and kept) once per Discovery. ``fresh_labels``: the custom
+    field labels (column names) are read from Procore once per Discovery, never taken from an
+    earlier run (the warehouse, whose column names are its tables' schema)."""
 
-    def __init__(self, client, *, kept=None, scope=None, kept_age: float | None = None, use_kept: bool = True):
+    fresh_labels = False
+
+    def __init__(self, client: ApiClient, *, kept=None, scope=None, kept_age: float | None = None,
+                 use_kept: bool = True):
         self.client = client
+        self.fetch = Fetch(client)
         self.kept, self.scope = (kept, scope) if kept is not None and scope is not None else (None, None)
         self.kept_age = KEPT_AGE if kept_age is None else kept_age
         self.use_kept = use_kept
@@ -182,11 +160,7 @@ class Discovery:
     def _fetch(self, list_name: str, source: Source, ctx: dict) -> list[dict]:
         out: list[dict] = []
         for ep in source.endpoints:
-            path, query = ep.render(ctx)
-            company = ctx.get("company_id") if ep.company_header else None
-            body = self.client.get_all(path, query, company_id=company) if ep.paged \
-                else self.client.get(path, query, company_id=company)
-            recs = extract_records(body, ep)
+            recs = self.fetch.records(ep, ctx)
             if list_name == "contracts":
                 kind = "prime" if "prime_contracts" in ep.path else "commitment"
                 recs = [{**r, "contract_type": r.get("contract_type") or kind} for r in recs]

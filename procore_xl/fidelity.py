@@ -13,12 +13,10 @@ import re
 from dataclasses import dataclass
 
 from . import reference
-from .catalog import CUSTOM_FIELD_DEFINITIONS, GROUPS, LISTS, REPORTS, Endpoint, Report
+from .catalog import CUSTOM_FIELD_DEFINITIONS, GROUPS, LISTS, ME, REPORTS, Endpoint, Report
 from .reference import Documented
 
 PAGING = frozenset({"page", "per_page"})
-# Requests outside the catalog: the service's identity call.
-ME = Endpoint("/rest/v1.0/me", company_header=False, paged=False)
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Call:
 
 
 def _sent(ep: Endpoint, extra: frozenset[str] = frozenset()) -> frozenset[str]:
-    return frozenset(ep.query) | (PAGING if ep.paged or ep.envelope else frozenset()) | extra
+    return frozenset(ep.query) | (PAGING if ep.paging.paginated else frozenset()) | extra
 
 
 def list_calls(list_name: str) -> list[Call]:
@@ -97,9 +95,9 @@ def problems(call: Call) -> list[str]:
     unknown = call.query - doc.query_parameters - (PAGING if doc.paginated else frozenset())
     if unknown:
         out.append(f"GET {ep.path}: {', '.join(sorted(unknown))} not documented")
-    if (ep.paged or ep.envelope) and not doc.paginated:
+    if ep.paging.paginated and not doc.paginated:
         out.append(f"GET {ep.path} is paged but documented without paging")
-    if not (ep.paged or ep.envelope) and doc.paginated:
+    if not ep.paging.paginated and doc.paginated:
         out.append(f"GET {ep.path} reads one page of a paged endpoint")
     for name, values in (("view", doc.view_values), ("sort", doc.sort_values)):
         value = ep.query.get(name)

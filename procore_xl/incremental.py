@@ -39,18 +39,17 @@ records last), so the output of an incremental run equals that of a full run.
 """
 from __future__ import annotations
 
-import pickle
 import threading
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
-from .reference import FULL, INCREMENTAL, refreshes_incrementally
+from .reference import FULL, INCREMENTAL, UPDATED_AT_FILTER, asks_for_changes
+from .api_client import ApiClient
 from .client import page_size_for, server_date
 from .deletions import DeletionSource, deletion_source
-from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id, stored_row
-from .spill import Spill
+from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id
+from .store_writer import CallWriter
 
 DEFAULT_MAX_AGE = timedelta(days=7)
 CHANGES_PAY_OFF_PAGES = 2             # asking for changes costs 2 requests: worth it above 2 pages
@@ -58,13 +57,7 @@ OVERLAP = timedelta(days=1)           # changes asked from this long before the 
 STAMP_SLACK = timedelta(minutes=2)    # a change stamped this near the cursor or Date is not doubted
 FAR_AHEAD = timedelta(days=36500)     # the changes' range ends this far after now: no stamp is left out
 PAGE_ROWS = 1000                      # rows per page handed out by StoredClient.pages from a list in hand
-UPDATED_AT = "filters[updated_at]"
-
-
-def _asks_for_changes(path: str, params: Mapping[str, Any]) -> bool:
-    """A list where changes can be asked for and merged: documented, and in Procore's default
-    order (a sorted list would need its merged records re-sorted the way the server sorts)."""
-    return refreshes_incrementally(path) and not any(k.startswith(("sort", UPDATED_AT)) for k in params)
+UPDATED_AT = UPDATED_AT_FILTER
 
 
 @dataclass
@@ -100,7 +93,7 @@ class Tally:
         return "; ".join([line, *(f"read in full: {r}" for r in self.reasons)])
 
 
-class StoredClient:
+class StoredClient(ApiClient):
     """The runner's client for one report run: GETs answered through the record store."""
 
     stores_records = True
@@ -115,6 +108,14 @@ class StoredClient:
     def stats(self):
         return self.client.stats
 
+    @property
+    def per_page(self) -> int:
+        return self.client.per_page
+
+    @property
+    def budget(self):
+        return self.client.budget
+
     # -- lists ------------------------------------------------------------------------------------
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None, version: str | None = None) -> list[dict]:
@@ -128,13 +129,20 @@ class StoredClient:
             if self._merge_changes(key, path, params, company_id, stored):
                 return [r for page in self.store.pages(key, PAGE_ROWS) for r in page]
             return self._read_whole(key, path, params, company_id, version)   # the merge tallied what went
-        rows = self._read_whole(key, path, params, company_id, version)
+        rows = self._read_whole(key, path, params, company_id, version, stored)
         # an incremental list read whole (short), or a changed parent's children
-        self._count_against(stored if version is not None or _asks_for_changes(path, params) else None, rows)
+        self._count_against(stored if version is not None or asks_for_changes(path, params) else None, rows)
         return rows
 
-    def _read_whole(self, key: CallKey, path: str, params: dict, company_id, version: str | None) -> list[dict]:
+    def _read_whole(self, key: CallKey, path: str, params: dict, company_id, version: str | None,
+                    stored: StoredCall | None = None) -> list[dict]:
+        """The list read from Procore and saved. Read without a parent's version (another report
+        reads the same list whole) and equal to the copy stored under one, it keeps that version:
+        these are still the children of that parent version, and the report that reads them per
+        parent does not ask again (two reports no longer undo each other's version every refresh)."""
         rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
+        if version is None and stored is not None and stored.version is not None and stored.records == rows:
+            version = stored.version
         self.store.save(key, rows, server_time=server_time or _now(), version=version, paged=True)
         return rows
 
@@ -142,8 +150,9 @@ class StoredClient:
               company_id: int | str | None = None) -> Iterator[list]:
         """A list page by page (the runner's path for one plain list). With nothing usable stored
         (a first pull, ``--full``, a last full fetch too old) Procore's pages pass straight through
-        as they arrive and are kept zlib-compressed (on disk once large, :class:`Spill`) until the
-        last one is in, then saved: memory holds a page, not the list. Otherwise the list is
+        as they arrive and are written by a thread of their own while the next ones come
+        (:class:`~procore_xl.store_writer.CallWriter`), the call replaced in one transaction once the
+        last one is in: memory holds a page or two, not the list. Otherwise the list is
         brought up to date as by :meth:`get_all` and handed out in pages."""
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
@@ -158,23 +167,18 @@ class StoredClient:
                 yield from self.store.pages(key, PAGE_ROWS)
                 return
         first: dict = {}
-        with Spill() as kept:               # each page as the store keeps it: encoded once, not again
-            handles = []
+        with CallWriter(self.store, key) as writer:     # each page staged by a thread while the next one comes
             for page in self.client.pages(path, params, company_id=company_id, first_headers=first):
-                rows = [stored_row(r) for r in page]
-                handles.append(kept.put(zlib.compress(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), 1)))
-                del rows
+                writer.add(page)
                 yield page
             if stored is None:
                 self.tally.add(full=1)
-            self.store.save_rows(key, (row for h in handles for row in pickle.loads(zlib.decompress(kept.get(h)))),
-                                 server_time=server_date(first.get("headers", {})) or _now(), version=None,
-                                 paged=True)
+            writer.commit(server_time=server_date(first.get("headers", {})) or _now())
 
     def _changes_pay_off(self, key: CallKey, path: str, params: Mapping[str, Any]) -> bool:
         """Whether to ask for changes rather than read the stored list again: documented, every
         stored record has an id to merge by, and a full read would take more than two pages."""
-        if not _asks_for_changes(path, params):
+        if not asks_for_changes(path, params):
             return False
         count, unkeyed = self.store.shape(key)
         return not unkeyed and self._pages(path, count) > CHANGES_PAY_OFF_PAGES
@@ -259,13 +263,14 @@ class StoredClient:
             self.tally.add(incremental=1, changed=int(stored.records[0] != body))
         else:
             self.tally.add(full=1)
-        self.store.save(key, [body], server_time=server_time or _now(), version=version, paged=False)
+        if str(params.get("page", 1)) == "1":      # pages of one call share its key: the first one is kept
+            self.store.save(key, [body], server_time=server_time or _now(), version=version, paged=False)
         return body
 
     # -- rules ------------------------------------------------------------------------------------
     def _pages(self, path: str, records: int) -> int:
         """Pages a full read of ``records`` records takes (v2.x lists page at most 100)."""
-        per_page = page_size_for(path, int(getattr(self.client, "per_page", 1000) or 1000))
+        per_page = page_size_for(path, int(self.client.per_page or 1000))
         return -(-records // per_page)
 
     def _usable(self, key: CallKey, *, paged: bool, records: bool = True) -> StoredCall | None:

@@ -9,7 +9,9 @@ kept list while it is younger than :data:`MAX_AGE` and asks Procore again when i
 name or id given is not in it, on a full refresh and on Update dropdowns.
 
 Lists are a convenience: a kept list that cannot be read (a damaged or locked file) counts as
-none, and one that cannot be saved is simply fetched again next time.
+none, and one that cannot be saved is simply fetched again next time. The file is opened the way
+the record store's is (:mod:`procore_xl.store_file`: WAL, under a cross-process lock, checked): a
+damaged one is set aside and a new one started.
 """
 from __future__ import annotations
 
@@ -17,13 +19,13 @@ import json
 import logging
 import os
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .store import Scope, scope_filter
+from .store_file import StoreDamaged, StoreFile, StoreUnusable
 
 log = logging.getLogger("procore_xl")
 
@@ -41,6 +43,7 @@ CREATE TABLE IF NOT EXISTS discovery (
     PRIMARY KEY (env, api_url, app, key)
 );
 """
+TABLES = {"discovery": ("key", "env", "api_url", "app", "fetched_at", "value")}   # any other file is not ours
 
 
 @dataclass(frozen=True)
@@ -50,40 +53,37 @@ class Kept:
 
 
 class KeptLists:
-    """The kept lists of every environment, one SQLite file. Thread-safe; safe across processes."""
+    """The kept lists of every environment, one SQLite file, opened, checked and set aside when
+    damaged the way the record store's is (:class:`~procore_xl.store_file.StoreFile`). Thread-safe;
+    safe across processes."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
+        self._file = StoreFile(self.path, SCHEMA, TABLES, busy_timeout=BUSY_TIMEOUT_SECONDS,
+                               lock_timeout=BUSY_TIMEOUT_SECONDS)
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-            if os.name != "nt":
-                os.chmod(self.path, 0o600)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                                   check_same_thread=False)
-            conn.executescript(SCHEMA)
-            self._conn = conn
-        return self._conn
+    def _use(self, operation: Callable[[sqlite3.Connection], Any], failing: str, default: Any = None) -> Any:
+        """``operation(connection)``; ``default`` when the file cannot be used (a damaged one is set
+        aside: the next use starts a new one)."""
+        try:
+            try:
+                return operation(self._file.connection())
+            except sqlite3.DatabaseError as err:
+                raise self._file.failed(err) from None
+        except (sqlite3.Error, OSError, StoreDamaged, StoreUnusable) as exc:
+            log.debug("kept lists %s (%s)", failing, exc)
+            return default
 
     def load(self, scope: Scope, key: tuple) -> Kept | None:
         """The kept list (with its age), or None."""
-        with self._lock:
-            try:
-                row = self._connect().execute(
-                    "SELECT fetched_at, value FROM discovery WHERE env=? AND api_url=? AND app=? AND key=?",
-                    (scope.env, scope.api_url, scope.app, _key(key))).fetchone()
-            except (sqlite3.Error, OSError) as exc:
-                log.debug("kept lists unreadable (%s): fetching again", exc)
-                return None
+        row = self._use(lambda conn: conn.execute(
+            "SELECT fetched_at, value FROM discovery WHERE env=? AND api_url=? AND app=? AND key=?",
+            (scope.env, scope.api_url, scope.app, _key(key))).fetchone(), "unreadable: fetching again")
         if row is None:
             return None
         try:
             value = json.loads(row[1])
-        except ValueError:
+        except (TypeError, ValueError):
             return None
         return Kept(max(0.0, time.time() - row[0]), value)
 
@@ -92,31 +92,21 @@ class KeptLists:
             text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
         except (TypeError, ValueError):
             return
-        with self._lock:
-            try:
-                self._connect().execute(
-                    "INSERT OR REPLACE INTO discovery (key, env, api_url, app, fetched_at, value) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (_key(key), scope.env, scope.api_url, scope.app, time.time(), text))
-            except (sqlite3.Error, OSError) as exc:
-                log.debug("list not kept (%s)", exc)
+        self._use(lambda conn: conn.execute(
+            "INSERT OR REPLACE INTO discovery (key, env, api_url, app, fetched_at, value) VALUES (?, ?, ?, ?, ?, ?)",
+            (_key(key), scope.env, scope.api_url, scope.app, time.time(), text)), "not kept")
 
     def clear(self, env: str | None = None, api_url: str | None = None) -> int:
         """Forget the lists of one environment (and API host), or all; returns how many."""
         if not self.path.exists():
             return 0
         clause, args = scope_filter(env, api_url)
-        with self._lock:
-            try:
-                return self._connect().execute(f"DELETE FROM discovery{clause}", args).rowcount
-            except (sqlite3.Error, OSError) as exc:
-                log.debug("kept lists not cleared (%s)", exc)
-                return 0
+        return self._use(lambda conn: conn.execute(f"DELETE FROM discovery{clause}", args).rowcount,
+                         "not cleared", 0)
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        """Close this thread's connection."""
+        self._file.close()
 
 
 def _key(key: tuple) -> str:

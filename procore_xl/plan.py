@@ -16,8 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+from .api_client import ApiClient
 from .client import page_size_for
 from .discovery import Discovery
+from .ratelimit import RateBudget
 from .runner import run_report
 from .store import CallKey, RecordStore, Scope
 
@@ -57,7 +59,7 @@ class Plan:
         client = _PlannedClient(self)
         lists = _PlannedLists(client, self)
         try:
-            run_report(client, report, params, discovery=lists, records=lambda batch: None)
+            run_report(client, report, params, discovery=lists, on_records=lambda batch: None)
             planned = ReportPlan(report, client.requests, client.unknown)
         except Exception as exc:     # noqa: BLE001 - a plan never fails: it says what it could not count
             planned = ReportPlan(report, client.requests, client.unknown + 1, str(exc) or type(exc).__name__)
@@ -76,24 +78,31 @@ class _Stats:
     def __init__(self, client: _PlannedClient):
         self._client = client
 
+    @property
+    def requests(self) -> int:
+        return self._client.requests
+
     def snapshot(self) -> dict[str, int]:
         return {"requests": self._client.requests}
 
 
-class _PlannedClient:
+class _PlannedClient(ApiClient):
     """The runner's client in a plan: nothing is sent (see the module doc)."""
 
     stores_records = True          # parent lists come through this client, as through the record store
+    tally = None
 
     def __init__(self, plan: Plan):
         self.plan = plan
+        self.per_page = plan.per_page
+        self.budget = RateBudget()     # nothing sent: nothing left to say
         self.requests = 0
         self.unknown = 0
         self.stats = _Stats(self)
         self._lock = threading.Lock()
 
-    def _count(self, key: CallKey, pages: int, *, unknown: bool = False) -> None:
-        if self.plan.first_time(("call", key.digest)):
+    def _count(self, key: CallKey, pages: int, *, unknown: bool = False, page: Any = None) -> None:
+        if self.plan.first_time(("call", key.digest) + ((str(page),) if page not in (None, 1, "1") else ())):
             with self._lock:
                 self.requests += pages
                 self.unknown += int(unknown)
@@ -115,7 +124,8 @@ class _PlannedClient:
             version: str | None = None) -> Any:
         key = CallKey.of(self.plan.scope, company_id, path, params)
         stored = self.plan.store.load(key)
-        self._count(key, 1, unknown=stored is None)
+        # a body read page by page (Project Dates): the store keeps its first page; each page asked counts
+        self._count(key, 1, unknown=stored is None, page=(params or {}).get("page"))
         return stored.records[0] if stored is not None and stored.records else None
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None) -> Iterator[list]:

@@ -2,11 +2,12 @@
 
 ``run_report(client, report, params)``: resolve the parameters, pick the project(s), expand the
 report's parents (:class:`~procore_xl.catalog.Each`), send dates (chunked), walk trees, fetch
-sub-lists, flatten to a DataFrame. Nothing here knows a report by name.
+sub-lists, flatten to a DataFrame. Nothing here knows a report by name, nor how an endpoint is
+called: every request goes through :class:`~procore_xl.fetch.Fetch`.
 """
 from __future__ import annotations
 
-import itertools
+import collections.abc
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,18 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterator, Mapping
 
-from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Report, find_report
-from .discovery import BY_STATUS, Discovery, extract_records, make_choices
+from .api_client import ApiClient
+from .catalog import ALL_PROJECTS, CUSTOM_FIELD_DEFINITIONS, LISTS, PROJECT, Endpoint, Paging, Report, find_report
+from .discovery import BY_STATUS, Discovery, make_choices
 from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
+from .fetch import PARENT_VERSION, SHARED_MAX_AGE, Fetch
 from .flatten import FrameBuilder, Table, explode, parent_columns, singular
 from .lazy_pandas import pd, prewarm
 from .parameters import Resolved, date_chunks, resolve, select
 
-PARENT_VERSION = "_parent_version"   # context key: updated_at of the parent record(s) of a call
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
 FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one project
-PAGE_SIZE = 1000        # per_page of envelope pages when the client names none (Procore's v1 maximum)
-SHARED_MAX_AGE = 300    # seconds a shared show body serves other reports (one refresh, not a day)
 
 
 @dataclass
@@ -41,6 +41,8 @@ class ReportResult:
     records: list[dict] = field(default_factory=list, repr=False)   # the records as Procore sent them
     refresh: str = ""               # through the record store: "full" or "incremental: 3 changed, ..."
     rate_limit: str = ""            # Procore's budget left after the run: "3,581 of 3,600 requests left until 17:00"
+    changed: int = 0                # through the record store: records new or changed since the stored copy
+    deleted: int = 0                # ... and stored records Procore no longer lists
 
     def __post_init__(self) -> None:
         if isinstance(self.table, pd.DataFrame):
@@ -54,25 +56,18 @@ class ReportResult:
 
 
 def drop_records(records: list[dict]) -> None:
-    """A ``records`` sink for :func:`run_report` that keeps nothing (the table is all that is needed)."""
+    """An ``on_records`` sink for :func:`run_report` that keeps nothing (the table is all that is needed)."""
 
 
-def _requests(client) -> int:
-    try:
-        return int(client.stats.snapshot().get("requests", 0))
-    except AttributeError:
-        return 0
-
-
-def run_report(client, report: str | Report, params: Mapping[str, Any] | None = None, *,
+def run_report(client: ApiClient, report: str | Report, params: Mapping[str, Any] | None = None, *,
                discovery: Discovery | None = None, today: date | None = None,
-               records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+               on_records: Callable[[list[dict]], None] | None = None) -> ReportResult:
     """Run one report. The records are flattened batch by batch as they arrive (a page at a time
     for a plain paged list), so memory holds the table and a page, not every record twice.
-    ``records``: called with each batch of records as Procore sent them, in report order (the
+    ``on_records``: called with each batch of records as Procore sent them, in report order (the
     JSON output streams them to its file); without it they are kept on ``result.records``."""
     t0 = time.perf_counter()
-    before = _requests(client)
+    before = client.stats.requests
     rep = find_report(report) if not isinstance(report, Report) else report
     disc = discovery or Discovery(client)
     checks: list[Callable[[], None]] = []      # a company and a project given as ids: named meanwhile
@@ -84,8 +79,8 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     with _Meanwhile(checks) as names:
         for batch in run.batches():
             builder.add(batch)
-            if records is not None:
-                records(batch)
+            if on_records is not None:
+                on_records(batch)
             else:
                 kept.extend(batch)
         names.wait()
@@ -95,13 +90,13 @@ def run_report(client, report: str | Report, params: Mapping[str, Any] | None = 
     keys = rep.keys if not res.sub_list else res.sub_list.keys
     order = rep.order if not res.sub_list else ()
     table = builder.table(lead=lead, keys=keys, order=order)
-    requests = _requests(client) - before
-    tally = getattr(client, "tally", None)          # an incremental.StoredClient
-    budget = getattr(client, "budget", None)        # a ProcoreClient's RateBudget (the service fills it in otherwise)
+    requests = client.stats.requests - before
+    tally = client.tally          # through the record store: what came from it
     return ReportResult(report=rep.name, params=res.display, table=table,
                         requests=requests, seconds=time.perf_counter() - t0,
                         warnings=run.warnings, records=kept, refresh=tally.describe(requests) if tally else "",
-                        rate_limit=(budget.left() or "") if budget is not None else "")
+                        changed=tally.changed if tally else 0, deleted=tally.deleted if tally else 0,
+                        rate_limit=client.budget.left() or "")
 
 
 class _Meanwhile:
@@ -158,12 +153,12 @@ def _levels(path: str) -> list[str]:
 
 
 class _Run:
-    def __init__(self, client, rep: Report, res: Resolved, disc: Discovery):
+    def __init__(self, client: ApiClient, rep: Report, res: Resolved, disc: Discovery):
         self.client, self.rep, self.res, self.disc = client, rep, res, disc
         self.warnings: list[str] = []
+        self.fetch = Fetch(client, shared=lambda key, fetch: disc.cached(key, fetch, max_age=SHARED_MAX_AGE))
         # with the record store, parent lists go through it too (only changed parents are re-read)
-        self.stored = bool(getattr(client, "stores_records", False))
-        self.parent_lists = Discovery(client) if self.stored else disc
+        self.parent_lists = Discovery(client) if client.stores_records else disc
         self.base = {"by_status": BY_STATUS[res.project_filter]}
         if res.company:
             self.base["company_id"] = res.company.id
@@ -174,8 +169,7 @@ class _Run:
         one project or the company (nothing combines its pages), else in one batch (:meth:`rows`)."""
         rep, res = self.rep, self.res
         ep = rep.endpoint
-        page_by_page = (ep.paged and not ep.shared and not ep.envelope
-                        and not rep.each and not rep.tree and res.sub_list is None
+        page_by_page = (ep.paging is Paging.LIST and not rep.each and not rep.tree and res.sub_list is None
                         and not rep.dates and not rep.limit and not rep.newest_by
                         and not (rep.scope in (PROJECT, ALL_PROJECTS) and res.all_projects))
         if not page_by_page:
@@ -183,7 +177,7 @@ class _Run:
             return
         ctx = {**self.base, "project_id": res.project.id} if rep.scope in (PROJECT, ALL_PROJECTS) \
             else dict(self.base)
-        yield from self._pages(ep, ctx)
+        yield from self.fetch.pages(ep, ctx)
 
     def rows(self) -> list[dict]:
         rep, res = self.rep, self.res
@@ -268,53 +262,6 @@ class _Run:
                 raise
             return [], exc
 
-    def _get(self, ep: Endpoint, ctx: dict, extra: Mapping[str, Any] | None = None) -> list[dict]:
-        path, query, company = self._request(ep, ctx, extra)
-        version = {"version": ctx.get(PARENT_VERSION)} if self.stored else {}
-        if ep.shared:       # a show body other reports of this run may read too: fetched once
-            key = ("show", path, tuple(sorted(query.items())), company, version.get("version"))
-            body = self.disc.cached(key, lambda: self.client.get(path, query, company_id=company, **version),
-                                    max_age=SHARED_MAX_AGE)
-        elif ep.envelope:
-            body = self._envelope_pages(ep, path, query, company)
-        elif ep.paged:
-            body = self.client.get_all(path, query, company_id=company, **version)
-        else:
-            body = self.client.get(path, query, company_id=company, **version)
-        return extract_records(body, ep)
-
-    @staticmethod
-    def _request(ep: Endpoint, ctx: dict, extra: Mapping[str, Any] | None) -> tuple[str, dict, Any]:
-        """(path, query, Procore-Company-Id) of one call of ``ep`` in ``ctx``, ``extra`` added to the query."""
-        path, query = ep.render(ctx)
-        query.update(extra or {})
-        return path, query, ctx.get("company_id") if ep.company_header else None
-
-    def _envelope_pages(self, ep: Endpoint, path: str, query: dict, company) -> list:
-        """Pages whose body is one object (records under ``record_path``), read one after the
-        other while each holds as many records as the first (Procore may cap ``per_page``, and
-        an object body carries no paging headers we can read), so the last page is the short one."""
-        pages: list = []
-        first, previous = None, None
-        per_page = getattr(self.client, "per_page", None) or PAGE_SIZE
-        for number in itertools.count(1):
-            body = self.client.get(path, {**query, "page": number, "per_page": per_page}, company_id=company)
-            records = extract_records(body, ep)
-            if records and records == previous:      # a server that ignores page: nothing new
-                return pages
-            first = len(records) if first is None else first
-            if records:
-                pages.append(body)
-            if not records or len(records) < first:
-                return pages
-            previous = records
-
-    def _pages(self, ep: Endpoint, ctx: dict) -> Iterator[list[dict]]:
-        """:meth:`_get` of the report's own paged endpoint, page by page as the pages arrive."""
-        path, query, company = self._request(ep, ctx, None)
-        for page in self.client.pages(path, query, company_id=company):
-            yield extract_records(page, ep)
-
     def _records(self, ctx: dict, lead: dict) -> list[dict]:
         rep, res = self.rep, self.res
         ep = rep.endpoint
@@ -328,7 +275,7 @@ class _Run:
                 queries = [{rep.dates.start: a.isoformat(), rep.dates.end: b.isoformat()}
                            for a, b in date_chunks(start, end, rep.dates.chunk_days)]
             for q in queries:
-                for r in self._get(ep, ctx, q):
+                for r in self.fetch.records(ep, ctx, q):
                     key = r.get("id")
                     if key is not None and key in seen:
                         continue
@@ -337,14 +284,14 @@ class _Run:
         elif rep.limit:
             recs = self._newest(ep, ctx, res.limit)
         else:
-            recs = self._get(ep, ctx)
+            recs = self.fetch.records(ep, ctx)
         return [{**lead, **r} for r in recs]
 
     def _newest(self, ep: Endpoint, ctx: dict, n: int) -> list[dict]:
         """The ``n`` records newest by the report's ``newest_by`` field (Procore documents no
         sort on it, so the whole list is read), ties in Procore's order."""
         field_name = self.rep.newest_by
-        records = self._get(ep, ctx)
+        records = self.fetch.records(ep, ctx)
         dated = sorted((r for r in records if r.get(field_name)), key=lambda r: str(r[field_name]), reverse=True)
         undated = [r for r in records if not r.get(field_name)]
         return (dated + undated)[:n]
@@ -363,7 +310,7 @@ class _Run:
 
             def fetch(item):
                 cid, lead = item
-                return [{**lead, **r} for r in self._get(tree.fetch, {**ctx, "id": cid})]
+                return [{**lead, **r} for r in self.fetch.records(tree.fetch, {**ctx, "id": cid})]
 
             with ThreadPoolExecutor(max_workers=max(1, min(FANOUT_WORKERS, len(nxt_ids)))) as pool:
                 level = [r for batch in pool.map(fetch, nxt_ids) for r in batch] if nxt_ids else []
@@ -378,7 +325,7 @@ class _Run:
             return explode(records, sub.path, entity=rep.entity, keys=rep.keys)
 
         def one(rec: dict) -> list[dict]:
-            fetched = self._get(sub.fetch, {**ctx, "id": rec.get("id"), PARENT_VERSION: _version(ctx, rec)})
+            fetched = self.fetch.records(sub.fetch, {**ctx, "id": rec.get("id"), PARENT_VERSION: _version(ctx, rec)})
             if not sub.path:
                 carried = {k: v for k, v in rec.items() if "." in k}
                 carried.update(parent_columns(rec, rep.entity, rep.keys))
@@ -397,7 +344,7 @@ class _Run:
 
         def fetch() -> dict[str, str]:
             try:
-                defs = self._get(CUSTOM_FIELD_DEFINITIONS, dict(self.base))
+                defs = self.fetch.records(CUSTOM_FIELD_DEFINITIONS, dict(self.base))
             except (NotFoundError, PermissionDeniedError):
                 return {}     # only company admins may read definitions: columns keep their ids
             # any other failure (after the client's retries) fails the report: columns are never
@@ -405,8 +352,39 @@ class _Run:
             return {str(d["id"]): str(d.get("label") or d.get("name")) for d in defs
                     if d.get("id") is not None and (d.get("label") or d.get("name"))}
 
-        # read on every run, never kept from an earlier one: a label renamed in Procore keeps its id,
-        # so nothing but the definitions themselves says a kept label is stale (a column name would be)
-        return self.disc.cached(("custom_field_definitions", self.res.company.id), fetch)
+        # kept between runs for a day, like the discovery lists (read again when older, on a full
+        # refresh, on Update dropdowns, and when a record carries a field id they do not know); a
+        # label renamed in Procore keeps its id, so its column shows the new name within that day
+        key = ("custom_field_definitions", self.res.company.id)
+        labels = self.disc.cached(key, fetch, keep=True, fresh=getattr(self.disc, "fresh_labels", False))
+        if not self.disc.came_from_kept(key):
+            return labels
+        return _KeptLabels(labels, lambda: self.disc.cached(key, fetch, keep=True, fresh=True))
+
+
+class _KeptLabels(collections.abc.Mapping):
+    """Custom field labels an earlier run kept: a field id not among them (a field defined
+    since) has the definitions read again, once. Always true, even when empty (the table
+    builder takes a false value for no labels at all)."""
+
+    def __init__(self, labels: Mapping[str, str], fetch: Callable[[], Mapping[str, str]]):
+        self._labels, self._fetch = dict(labels), fetch
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: Any) -> str:
+        with self._lock:
+            if key not in self._labels and self._fetch is not None:
+                fetch, self._fetch = self._fetch, None
+                self._labels = dict(fetch())
+            return self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __bool__(self) -> bool:
+        return True
 
 

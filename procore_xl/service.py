@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from . import auth
+from . import auth, fetch
 from .catalog import REPORTS, Report
 from .client import ProcoreClient
 from .discovery import Choice, Discovery
@@ -52,7 +52,7 @@ def full_refresh_age(environ: Mapping[str, str] = os.environ) -> timedelta:
 
 
 class _Sink:
-    """A run's ``records`` sink that knows whether it was given anything (a run started again
+    """A run's ``on_records`` sink that knows whether it was given anything (a run started again
     after its record store was set aside must not hand the same records out twice)."""
 
     def __init__(self, sink: Callable[[list[dict]], None]):
@@ -70,8 +70,8 @@ class ProcoreService:
     :mod:`procore_xl.incremental`): only what changed since the last run is asked for, unless a
     full refresh is asked (``run(..., full=True)`` or within :meth:`full_refresh`)."""
 
-    def __init__(self, settings: Settings | None = None, store: TokenStore | None = None,
-                 *, per_page: int = 1000, max_workers: int = 8, records: RecordStore | None = None,
+    def __init__(self, settings: Settings | None = None, token_store: TokenStore | None = None,
+                 *, per_page: int = 1000, max_workers: int = 8, record_store: RecordStore | None = None,
                  lists: KeptLists | None = None, full_refresh_after: timedelta | None = None):
         settings = settings or load_settings()
         if settings.client_secret is None:           # flags and PROCORE_CLIENT_SECRET come first
@@ -80,8 +80,8 @@ class ProcoreService:
             settings = dataclasses.replace(settings, client_secret=stored_client_secret(settings),
                                            service_account=False)
         self.settings = settings
-        self._store = store
-        self._records = records
+        self._token_store = token_store
+        self._record_store = record_store
         self.full_refresh_after = full_refresh_after if full_refresh_after is not None else full_refresh_age()
         self.per_page = per_page
         self._max_workers = max_workers
@@ -93,26 +93,27 @@ class ProcoreService:
 
     # -- plumbing ------------------------------------------------------------------------
     @property
-    def store(self) -> TokenStore:
+    def token_store(self) -> TokenStore:
+        """Where the sign-in's tokens are kept (the OS keyring, ...)."""
         with self._lock:
-            if self._store is None:
-                self._store = default_token_store(self.settings)
-            return self._store
+            if self._token_store is None:
+                self._token_store = default_token_store(self.settings)
+            return self._token_store
 
     @property
-    def records(self) -> RecordStore:
+    def record_store(self) -> RecordStore:
         """The local record store (one per user, shared with other processes)."""
         with self._lock:
-            if self._records is None:
-                self._records = RecordStore()
-                self._records.prune(not_saved_for=UNUSED_RECORDS_KEPT)
-            return self._records
+            if self._record_store is None:
+                self._record_store = RecordStore()
+                self._record_store.prune(not_saved_for=UNUSED_RECORDS_KEPT)
+            return self._record_store
 
     @property
     def client(self) -> ProcoreClient:
         with self._lock:
             if self._client is None:
-                tokens = auth.TokenManager(self.settings, self.store)
+                tokens = auth.TokenManager(self.settings, self.token_store)
                 self._client = ProcoreClient(self.settings.api_url, tokens, per_page=self.per_page,
                                              max_workers=self._max_workers)
             return self._client
@@ -122,7 +123,7 @@ class ProcoreService:
         """Discovery lists and labels kept between runs (``lists.sqlite3`` beside the record store)."""
         with self._lock:
             if self._lists is None:
-                self._lists = KeptLists(self.records.path.with_name(LISTS_FILE_NAME))
+                self._lists = KeptLists(self.record_store.path.with_name(LISTS_FILE_NAME))
             return self._lists
 
     @property
@@ -160,24 +161,24 @@ class ProcoreService:
     def login(self, *, oob: bool = False, open_browser: Callable[[str], Any] | None = None,
               read_code: Callable[[], str] | None = None) -> dict:
         """Browser sign-in (or out-of-band code paste); returns who signed in."""
-        auth.login(self.settings, self.store, oob=oob, open_browser=open_browser, read_code=read_code)
+        auth.login(self.settings, self.token_store, oob=oob, open_browser=open_browser, read_code=read_code)
         self.close()
         return self.whoami()
 
     def logout(self) -> bool:
         """Revoke and forget the sign-in; False when there was none."""
-        was_signed_in = auth.logout(self.settings, self.store)
+        was_signed_in = auth.logout(self.settings, self.token_store)
         self.clear_records()
         self.close()
         return was_signed_in
 
     def whoami(self, company_id: int | None = None) -> dict:
         """The signed-in user; a service account (DMSA) must name a company (``company_id``)."""
-        return self.client.get("/rest/v1.0/me", company_id=company_id)
+        return fetch.me(self.client, company_id)
 
     def companies(self, company_id: int | None = None) -> list[dict]:
         """The companies this sign-in reads; a service account must name one of them (``company_id``)."""
-        return self.client.get_all("/rest/v1.0/companies", company_id=company_id)
+        return fetch.companies(self.client, company_id)
 
     # -- catalog and lists ---------------------------------------------------------------
     def reports(self) -> list[Report]:
@@ -188,13 +189,13 @@ class ProcoreService:
         return self.discovery.choices(list_name, fresh=fresh, **context)
 
     def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False,
-            records: Callable[[list[dict]], None] | None = None) -> ReportResult:
-        """Run a report through the record store; ``full``: fetch everything again; ``records``
+            on_records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+        """Run a report through the record store; ``full``: fetch everything again; ``on_records``
         takes the raw records batch by batch (see ``run_report``). Without it they are let go
         as they are flattened (a sheet, a formula or a CSV needs the table alone; the raw
         records of 20,000 RFIs would hold about 140 MB until the run ends)."""
-        store = self.records
-        sink = _Sink(records or drop_records)
+        store = self.record_store
+        sink = _Sink(on_records or drop_records)
         full = full or _full_refresh.get()
         discovery = self.discovery
         if full:                        # names and labels as Procore has them now, too
@@ -207,9 +208,9 @@ class ProcoreService:
             if answers is not None:     # other reports of this refresh may have made the same calls
                 client = SharedCalls(client, answers)
             try:
-                result = run_report(client, report, params, discovery=discovery, records=sink)
+                result = run_report(client, report, params, discovery=discovery, on_records=sink)
             except StoreDamaged as damaged:   # set aside (by us or another process): start again on the new one
-                if sink.used and records is not None:
+                if sink.used and on_records is not None:
                     notices = " ".join(store.take_notices()) or str(damaged)
                     raise StoreUnusable(f"{notices[0].upper()}{notices[1:]}; this run had already written "
                                         f"records out: run it again") from None
@@ -244,12 +245,12 @@ class ProcoreService:
 
     # -- the record store ----------------------------------------------------------------
     def records_info(self) -> StoreInfo:
-        return self.records.info()
+        return self.record_store.info()
 
     def clear_records(self, *, every_environment: bool = False) -> int:
         """Forget stored records of this environment (or of all); returns the calls removed."""
         if every_environment:
             self.lists.clear()
-            return self.records.clear()
+            return self.record_store.clear()
         self.lists.clear(env=self.settings.env, api_url=self.settings.api_url)
-        return self.records.clear(env=self.settings.env, api_url=self.settings.api_url)
+        return self.record_store.clear(env=self.settings.env, api_url=self.settings.api_url)

@@ -7,13 +7,20 @@ answers such a call from the answer an earlier report of the same refresh got, s
 asked once. Only for the length of that refresh (the answers are one moment's data, as if every
 report had run at that moment), and only for answers of at most :data:`MAX_RECORDS` records (a
 report's own list read page by page is kept only while it stays that short: a long one is never
-held).
+held). A refusal (404 or 403: a project this sign-in may not read) is an answer too, shared the same
+way. A call made with a parent's ``version`` (the record store may answer it from its copy while the
+parent is unchanged) is answered by the same call an earlier report made without one (Procore's list
+as it is now); the other way round it is not (a copy justified by a parent's version is not what a
+report reading the list whole would get), except in a full refresh, where every answer is Procore's.
 """
 from __future__ import annotations
 
 import json
 import threading
 from typing import Any, Iterator, Mapping
+
+from .api_client import ApiClient
+from .errors import NotFoundError, PermissionDeniedError
 
 MAX_RECORDS = 5_000
 PAGE_ROWS = 1_000          # records per page handed out from a shared list
@@ -31,8 +38,17 @@ class Answers:
         with self._lock:
             if key in self._answers:
                 self.shared += 1
-                return True, self._answers[key]
-            return False, None
+                value = self._answers[key]
+            else:
+                return False, None
+        if isinstance(value, _Refused):
+            raise type(value.error)(value.error.message, request_id=value.error.request_id,
+                                    status=value.error.status)
+        return True, value
+
+    def refused(self, key: str, error: NotFoundError | PermissionDeniedError) -> None:
+        with self._lock:
+            self._answers[key] = _Refused(error)
 
     def put(self, key: str, value: Any) -> None:
         size = len(value) if isinstance(value, list) else 1
@@ -41,15 +57,32 @@ class Answers:
                 self._answers[key] = value
 
 
-class SharedCalls:
+class _Refused:
+    """A call Procore refused (404, 403) in this refresh."""
+
+    def __init__(self, error: NotFoundError | PermissionDeniedError):
+        self.error = error
+
+
+class SharedCalls(ApiClient):
     """A report run's client (an :class:`~procore_xl.incremental.StoredClient`) whose
-    ``get_all``/``get`` answers are shared through ``answers``; everything else passes through."""
+    ``get_all``/``get``/``pages`` answers are shared through ``answers``."""
 
-    def __init__(self, client, answers: Answers):
+    def __init__(self, client: ApiClient, answers: Answers):
         self._client, self._answers = client, answers
+        self.stores_records, self.tally = client.stores_records, client.tally
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+    @property
+    def stats(self):
+        return self._client.stats
+
+    @property
+    def per_page(self) -> int:
+        return self._client.per_page
+
+    @property
+    def budget(self):
+        return self._client.budget
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> list:
         return self._shared("list", self._client.get_all, path, params, company_id, kw)
@@ -60,11 +93,19 @@ class SharedCalls:
     def _shared(self, kind: str, fetch, path: str, params, company_id, kw: dict) -> Any:
         """The answer an earlier report of this refresh got for the same call, else ``fetch``'s."""
         key = _key(kind, path, params, company_id, kw)
-        found, value = self._reused(key)
+        found, value = self._reused(key, path, params, company_id, kw, kind)
         if found:
             return value
-        value = fetch(path, params, company_id=company_id, **kw)
+        try:
+            value = fetch(path, params, company_id=company_id, **kw)
+        except (NotFoundError, PermissionDeniedError) as refused:
+            self._answers.refused(key, refused)
+            raise
         self._answers.put(key, value)
+        if kw.get("version") is not None and getattr(self._client, "full", False):
+            # a full refresh read it from Procore, whatever the version: the same call without one too
+            self._answers.put(_key(kind, path, params, company_id, {k: v for k, v in kw.items() if k != "version"}),
+                              value)
         return value
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None,
@@ -72,27 +113,37 @@ class SharedCalls:
         """A list page by page (a report's own list): shared with ``get_all`` of the same call,
         kept for the reports after it only while it holds at most :data:`MAX_RECORDS` records."""
         key = _key("list", path, params, company_id, kw)
-        found, value = self._reused(key)
+        found, value = self._reused(key, path, params, company_id, kw, "list")
         if found:
             for start in range(0, len(value), PAGE_ROWS):
                 yield value[start:start + PAGE_ROWS]
             return
         kept: list | None = []
-        for page in self._client.pages(path, params, company_id=company_id, **kw):
-            if kept is not None:
-                kept.extend(page)
-                if len(kept) > MAX_RECORDS:
-                    kept = None
-            yield page
+        try:
+            for page in self._client.pages(path, params, company_id=company_id, **kw):
+                if kept is not None:
+                    kept.extend(page)
+                    if len(kept) > MAX_RECORDS:
+                        kept = None
+                yield page
+        except (NotFoundError, PermissionDeniedError) as refused:
+            if not kept:                    # refused before any page: nothing was handed out
+                self._answers.refused(key, refused)
+            raise
         if kept is not None:
             self._answers.put(key, kept)
 
-    def _reused(self, key: str) -> tuple[bool, Any]:
+    def _reused(self, key: str, path: str, params, company_id, kw: Mapping[str, Any],
+                kind: str) -> tuple[bool, Any]:
+        """The answer to ``key`` from an earlier report of this refresh; for a call made with a
+        parent's ``version``, also the same call made without one (read from Procore)."""
         found, value = self._answers.get(key)
+        if not found and kw.get("version") is not None:
+            found, value = self._answers.get(_key(kind, path, params, company_id,
+                                                  {k: v for k, v in kw.items() if k != "version"}))
         if found:
-            tally = getattr(self._client, "tally", None)
-            if tally is not None:
-                tally.add(reused=1)
+            if self.tally is not None:
+                self.tally.add(reused=1)
         return found, value
 
 

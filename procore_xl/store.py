@@ -18,13 +18,10 @@ import hashlib
 import json
 import os
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
-
-import filelock
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store_file
 from .environments import Settings, data_dir
@@ -194,10 +191,11 @@ def stored_row(record: Any) -> tuple[str | None, str]:
     return record_id(record), _dumps(record)
 
 
-def _dumps(value: Any) -> str:
-    """Compact JSON. ASCII escapes, so that text UTF-8 cannot hold (a lone surrogate, which Procore's
-    JSON can carry) is stored as sent (``\\ud800``) instead of failing SQLite's UTF-8 encoding."""
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+# Compact JSON. ASCII escapes, so that text UTF-8 cannot hold (a lone surrogate, which Procore's JSON
+# can carry) is stored as sent (``\ud800``) instead of failing SQLite's UTF-8 encoding. One encoder
+# for every record (json.dumps with options makes a new one per call); records parsed from JSON
+# cannot hold themselves, so no check for cycles.
+_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False).encode
 
 
 class RecordStore:
@@ -210,109 +208,25 @@ class RecordStore:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else store_path()
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._file_lock = store_file.lock(self.path)
-        self._generation = 0          # +1 each time the file in use is given up (damaged or replaced)
-        self._begun = 0               # the generation the latest run began with (begin())
-        self._file: tuple[int, int] | None = None    # (device, inode) this generation works on
-        self._notices: list[str] = []
+        self._file = store_file.StoreFile(self.path, SCHEMA, TABLES)
 
-    # -- connection -------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        """This thread's connection to the file of the current generation. A file replaced under
-        this process (another process set it aside) raises StoreDamaged: what this run read may
-        have come from the old file."""
-        local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is not None and local.generation == self._generation:
-            if store_file.identity(self.path) == local.file:
-                return conn
-            self._give_up(local.file)
-            raise StoreDamaged(None)
-        if conn is not None:
-            self.close()
-            if local.generation >= self._begun:     # this run's file was given up while in use
-                raise StoreDamaged(None)
-        generation = self._generation
-        try:
-            store_file.check_writable(self.path)
-            with self._file_lock:
-                try:
-                    conn = store_file.connect(self.path, SCHEMA, TABLES)
-                except sqlite3.DatabaseError as err:
-                    if not store_file.is_damage(err):
-                        raise
-                    raise StoreDamaged(self._set_aside_locked(store_file.identity(self.path), err)) from None
-                found = store_file.identity(self.path)
-        except (OSError, sqlite3.DatabaseError, filelock.Timeout) as err:
-            raise store_file.unusable(err, self.path) or err from None
-        with self._lock:
-            if self._generation == generation and self._file is None:
-                self._file = found
-            if self._generation != generation or self._file != found:   # replaced while in use
-                conn.close()
-                self._give_up(self._file)
-                raise StoreDamaged(None)
-        local.conn, local.generation, local.file = conn, generation, found
-        return conn
-
-    def _give_up(self, file: tuple[int, int] | None) -> None:
-        """Stop using ``file``: the next connection opens the file in place now."""
-        with self._lock:
-            if self._file == file or self._file is None:
-                self._generation += 1
-                self._file = None
-
-    def _set_aside_locked(self, damaged: tuple[int, int] | None, err: BaseException) -> str | None:
-        """Set the damaged file aside (the file lock held); the notice, None if another process did."""
-        notice = store_file.set_aside(self.path, damaged, str(err))
-        with self._lock:
-            if notice:
-                self._notices.append(notice)
-            if self._file == damaged or self._file is None:
-                self._generation += 1
-                self._file = None
-        return notice
+        return self._file.connection()
 
     def _failed(self, err: BaseException) -> BaseException:
-        """What an sqlite3 error while using the store becomes: a damaged file is set aside
-        (StoreDamaged); a read-only or full one is a StoreUnusable; anything else stays."""
-        if store_file.is_damage(err):
-            file = getattr(self._local, "file", None)
-            self.close()            # before the rename: SQLite may checkpoint and delete its -wal
-            try:
-                with self._file_lock:
-                    notice = self._set_aside_locked(file, err)
-            except (OSError, filelock.Timeout) as lock_err:
-                return store_file.unusable(lock_err, self.path) or lock_err
-            return StoreDamaged(notice)
-        return store_file.unusable(err, self.path) or err
+        return self._file.failed(err)
 
     def begin(self) -> None:
-        """Before a run: use the file in place now (another process may have replaced it).
-        Connections of earlier generations are then replaced quietly; during the run, a file
-        given up raises StoreDamaged in every thread that had read from it."""
-        with self._lock:
-            if self._file is not None and store_file.identity(self.path) != self._file:
-                self._generation += 1
-                self._file = None
-            self._begun = self._generation
+        """Before a run: use the file in place now (:meth:`StoreFile.begin <procore_xl.store_file.StoreFile.begin>`)."""
+        self._file.begin()
 
     def take_notices(self) -> list[str]:
         """The warnings about stores set aside since the last call (each given once)."""
-        with self._lock:
-            notices, self._notices = self._notices, []
-        return notices
+        return self._file.take_notices()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
-            self._local.conn = None
+        """Close this thread's connection."""
+        self._file.close()
 
     # -- reading ----------------------------------------------------------------------------------
     @_guarded
@@ -362,11 +276,6 @@ class RecordStore:
                                                     (key.digest, i)).fetchone() is None}
 
     @_guarded
-    def different(self, key: CallKey, records: Iterable[dict]) -> int:
-        """How many of ``records`` the call holds under another content or not at all (by id)."""
-        return len(self.changed_of(key, records))
-
-    @_guarded
     def changed_of(self, key: CallKey, records: Iterable[dict]) -> list[dict]:
         """The ``records`` the call holds under another content or not at all (by id)."""
         conn = self._connect()
@@ -414,30 +323,25 @@ class RecordStore:
         return out
 
     # -- writing ----------------------------------------------------------------------------------
+    @_guarded
     def save(self, key: CallKey, records: Iterable[Any], *, server_time: datetime, version: str | None,
              paged: bool) -> None:
-        """Replace the call's records with a complete fetch made at ``server_time``. ``records``
-        may be a generator: they are written as they come, never all held."""
-        self.save_rows(key, (stored_row(r) for r in records), server_time=server_time, version=version,
-                       paged=paged)
-
-    @_guarded
-    def save_rows(self, key: CallKey, rows: Iterable[tuple[str | None, str]], *, server_time: datetime,
-                  version: str | None, paged: bool) -> None:
-        """:meth:`save` for records already made :func:`stored_row`."""
-        count = 0
-
-        def numbered() -> Iterator[tuple]:
-            nonlocal count
-            for i, (rid, data) in enumerate(rows):
-                count = i + 1
-                yield key.digest, i, rid, data
-
+        """Replace the call's records with a complete fetch made at ``server_time``, in one
+        transaction. ``records`` may be a generator: they are written as they come, never all held
+        (a first pull's pages are written while they come by :class:`~procore_xl.store_writer.CallWriter`)."""
+        rows = ((key.digest, i, *stored_row(r)) for i, r in enumerate(records))
         with self._write() as conn:
-            conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
-            self._upsert_call(conn, key, server_time, server_time, version, 0, paged)
-            conn.executemany("INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", numbered())
-            conn.execute("UPDATE calls SET count = ? WHERE key = ?", (count, key.digest))
+            self._replace(conn, key, server_time, version, paged, lambda: conn.executemany(
+                "INSERT INTO records (call, pos, id, data) VALUES (?, ?, ?, ?)", rows))
+
+    def _replace(self, conn: sqlite3.Connection, key: CallKey, server_time: datetime, version: str | None,
+                 paged: bool, fill: Callable[[], Any]) -> None:
+        """In a write transaction: the call's records replaced by those ``fill()`` inserts."""
+        conn.execute("DELETE FROM records WHERE call = ?", (key.digest,))
+        self._upsert_call(conn, key, server_time, server_time, version, 0, paged)
+        fill()
+        conn.execute("UPDATE calls SET count = (SELECT COUNT(*) FROM records WHERE call = ?) WHERE key = ?",
+                     (key.digest, key.digest))
 
     @_guarded
     def merge(self, key: CallKey, changed: Iterable[dict], *, server_time: datetime,

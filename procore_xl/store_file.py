@@ -1,4 +1,5 @@
-"""The record store's SQLite file: opened under a lock, checked, and set aside when damaged.
+"""The record store's SQLite file: opened under a lock, checked, and set aside when damaged
+(:class:`StoreFile`: a connection per thread; the kept lists open theirs the same way).
 
 The record store (:mod:`procore_xl.store`) holds copies of Procore data only, so a damaged file
 is never a reason to stop: it is set aside (renamed beside itself with a time stamp, its ``-wal``
@@ -24,6 +25,7 @@ import itertools
 import os
 import sqlite3
 import stat
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,9 +69,9 @@ def identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def lock(path: Path) -> filelock.FileLock:
+def lock(path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> filelock.FileLock:
     """The cross-process lock held while a connection opens the file or the file is set aside."""
-    return filelock.FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
+    return filelock.FileLock(f"{path}.lock", timeout=timeout, mode=0o600)
 
 
 def is_damage(err: BaseException) -> bool:
@@ -146,15 +148,16 @@ def create(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-def connect(path: Path, schema: str, tables: dict[str, tuple[str, ...]]) -> sqlite3.Connection:
+def connect(path: Path, schema: str, tables: dict[str, tuple[str, ...]],
+            busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connection:
     """A connection to the store at ``path``, made with the lock held: the file is created if
     missing, checked (SQLite can read it and it holds exactly our tables, or none: then they are
     made) and its WAL companions are open before the lock is let go, so that no file can be set
     aside between. Raises sqlite3 errors (damage: :func:`is_damage`) and OS errors."""
     create(path)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         found = _tables(conn)
@@ -223,3 +226,121 @@ def _reason(text: str) -> str:
 def set_aside_files(path: Path) -> list[Path]:
     """Damaged stores set aside beside ``path`` (for ``cache info``)."""
     return sorted(p for p in path.parent.glob(f"{path.stem}{DAMAGED_MARK}*{path.suffix}"))
+
+
+class StoreFile:
+    """One SQLite file of ours as every thread of this process uses it: a connection per thread,
+    opened under :func:`lock` and checked (:func:`connect`), the file set aside when found damaged.
+
+    Each time the file in use is given up (damaged, or replaced by another process) the generation
+    goes up: a thread whose connection belongs to an earlier generation opened since the latest
+    :meth:`begin` raises :class:`StoreDamaged` (what it read this run may have come from the old
+    file); older connections are replaced quietly. The record store and the kept lists both use it."""
+
+    def __init__(self, path: Path, schema: str, tables: dict[str, tuple[str, ...]], *,
+                 busy_timeout: float = BUSY_TIMEOUT_SECONDS, lock_timeout: float = LOCK_TIMEOUT_SECONDS):
+        self.path = path
+        self._schema, self._tables, self._busy_timeout = schema, tables, busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._file_lock = lock(path, lock_timeout)
+        self._generation = 0          # +1 each time the file in use is given up (damaged or replaced)
+        self._begun = 0               # the generation the latest run began with (begin())
+        self._file: tuple[int, int] | None = None    # (device, inode) this generation works on
+        self._notices: list[str] = []
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection to the file of the current generation. A file replaced under
+        this process (another process set it aside) raises StoreDamaged: what this run read may
+        have come from the old file."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.generation == self._generation:
+            if identity(self.path) == local.file:
+                return conn
+            self._give_up(local.file)
+            raise StoreDamaged(None)
+        if conn is not None:
+            self.close()
+            if local.generation >= self._begun:     # this run's file was given up while in use
+                raise StoreDamaged(None)
+        generation = self._generation
+        try:
+            check_writable(self.path)
+            with self._file_lock:
+                try:
+                    conn = connect(self.path, self._schema, self._tables, self._busy_timeout)
+                except sqlite3.DatabaseError as err:
+                    if not is_damage(err):
+                        raise
+                    raise StoreDamaged(self._set_aside_locked(identity(self.path), err)) from None
+                found = identity(self.path)
+        except (OSError, sqlite3.DatabaseError, filelock.Timeout) as err:
+            raise unusable(err, self.path) or err from None
+        with self._lock:
+            if self._generation == generation and self._file is None:
+                self._file = found
+            if self._generation != generation or self._file != found:   # replaced while in use
+                conn.close()
+                self._give_up(self._file)
+                raise StoreDamaged(None)
+        local.conn, local.generation, local.file = conn, generation, found
+        return conn
+
+    def _give_up(self, file: tuple[int, int] | None) -> None:
+        """Stop using ``file``: the next connection opens the file in place now."""
+        with self._lock:
+            if self._file == file or self._file is None:
+                self._generation += 1
+                self._file = None
+
+    def _set_aside_locked(self, damaged: tuple[int, int] | None, err: BaseException) -> str | None:
+        """Set the damaged file aside (the file lock held); the notice, None if another process did."""
+        notice = set_aside(self.path, damaged, str(err))
+        with self._lock:
+            if notice:
+                self._notices.append(notice)
+            if self._file == damaged or self._file is None:
+                self._generation += 1
+                self._file = None
+        return notice
+
+    def failed(self, err: BaseException) -> BaseException:
+        """What an sqlite3 error while using the file becomes: a damaged file is set aside
+        (StoreDamaged); a read-only or full one is a StoreUnusable; anything else stays."""
+        if is_damage(err):
+            file = getattr(self._local, "file", None)
+            self.close()            # before the rename: SQLite may checkpoint and delete its -wal
+            try:
+                with self._file_lock:
+                    notice = self._set_aside_locked(file, err)
+            except (OSError, filelock.Timeout) as lock_err:
+                return unusable(lock_err, self.path) or lock_err
+            return StoreDamaged(notice)
+        return unusable(err, self.path) or err
+
+    def begin(self) -> None:
+        """Before a run: use the file in place now (another process may have replaced it).
+        Connections of earlier generations are then replaced quietly; during the run, a file
+        given up raises StoreDamaged in every thread that had read from it."""
+        with self._lock:
+            if self._file is not None and identity(self.path) != self._file:
+                self._generation += 1
+                self._file = None
+            self._begun = self._generation
+
+    def take_notices(self) -> list[str]:
+        """The warnings about files set aside since the last call (each given once)."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
+
+    def close(self) -> None:
+        """Close this thread's connection (the next use opens one again)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+            self._local.conn = None

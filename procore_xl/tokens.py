@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ from keyring.backends import chainer, fail, null
 
 from .environments import ALLOW_PLAINTEXT_KEYRING_VARIABLE, Settings, config_dir, data_dir
 from .errors import ConfigurationError
+from .files import replaced
 
 log = logging.getLogger("procore_xl")
 
@@ -238,17 +238,10 @@ class SandboxFileTokenStore:
         return data if isinstance(data, dict) else {}
 
     def _write(self, tokens: dict) -> None:
-        """Write atomically: a temp file created 0600 in the same folder, then rename."""
+        """Write atomically: a temporary file created 0600 in the same folder, then renamed (files.replaced)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)  # mkstemp creates it 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(tokens, f)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replaced(self.path, mode=0o600) as tmp:          # created 0600, and so it stays
+            tmp.write_text(json.dumps(tokens), encoding="utf-8")
 
 
 class NoKeyringStore:

@@ -38,8 +38,6 @@ service account for unattended runs), one rate budget, one discovery cache, one 
 """
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import re
 import threading
@@ -47,31 +45,25 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import dlt
 import pandas as pd
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.destination import Destination
-from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.exceptions import DltException
 
 from .catalog import ALL_PROJECTS, PROJECT, REPORTS, Report, SubList, find_report
-from .environments import data_dir
-from .errors import ConfigurationError, NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
+from .errors import NotFoundError, ParameterError, PermissionDeniedError, ProcoreError
 from .flatten import singular
-from .output import encodable
 from .parameters import ALL, SPECS, is_blank, resolve, select
 from .runner import ReportResult
+from .text import encodable
+from .warehouse_target import PIPELINE_NAME, load_error, pipeline_in, private_files, target_of  # noqa: F401
 
-PIPELINE_NAME = "procore"          # the dlt pipeline; procore.duckdb in the current folder by default
 SCHEMA_NAME = "procore_xl"         # the dlt schema (and source): direct naming, no primary-key hints
 DEFAULT_DATASET = "procore_data"   # not "procore": DuckDB cannot tell a dataset from its database file's name
 DELETED = "_procore_deleted"       # hard-delete marker: a row with it set empties its slice
 NAMING = "direct"                  # dlt's naming convention that keeps names as given (any script)
 _PARQUET_LOADS = ("duckdb", "motherduck")   # load Parquet files: far faster than INSERT statements
-_TALLY = re.compile(r"(\d+) changed, (\d+) deleted")   # incremental.Tally.describe
 
 
 def table_name(report: str | Report) -> str:
@@ -217,9 +209,7 @@ class _Load:
             self.stats.failed(self.report.name, f"{self.what}: {exc}")
             return [], []
         markers = self._emptied(rows, result)
-        tally = _TALLY.search(result.refresh or "")
-        changed, deleted = (int(tally.group(1)), int(tally.group(2))) if tally else (0, 0)
-        self.stats.finished(self.table, len(rows), changed, deleted, len(markers))
+        self.stats.finished(self.table, len(rows), result.changed, result.deleted, len(markers))
         return rows, markers
 
     def _emptied(self, rows: list[dict], result: ReportResult) -> list[dict]:
@@ -402,6 +392,7 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
         from .service import ProcoreService
         service = ProcoreService()
     stats = stats if stats is not None else SyncStats()
+    service.discovery.fresh_labels = True      # labels name the columns (the schema): read once per sync
     chosen = _reports(reports)
     needs_projects = any(r.scope == PROJECT for r in chosen)
     project_list = _projects(service, company, projects, project_filter) if needs_projects else []
@@ -426,95 +417,6 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
 # ---------------------------------------------------------------------------------------------
 # `procore-xl sync`
 
-@dataclass(frozen=True)
-class _Target:
-    """Where a sync loads: the dlt destination, how to name it to a person, and the folder dlt
-    works in for it (its own, so two destinations never share one)."""
-    name: str
-    location: str
-    destination: Any          # what dlt.pipeline takes
-    pipelines_dir: Path
-
-
-def _target(destination: str, dataset: str, pipelines_dir: str | os.PathLike | None) -> _Target:
-    """``duckdb``: the configured file, else ``procore.duckdb`` in the current folder, with dlt's
-    working folder beside it (``.procore.duckdb.dlt``); another destination: dlt's description of
-    its configuration (passwords masked) and a working folder in the per-user data folder keyed
-    by it. ``pipelines_dir`` overrides the working folder."""
-    kind = Destination.from_reference(destination)
-    config = kind.configuration(kind.spec(), accept_partial=True)
-    folder = Path(pipelines_dir) if pipelines_dir is not None else None
-    if kind.destination_name == "duckdb":
-        database = getattr(getattr(config, "credentials", None), "database", None)
-        path = Path(database if isinstance(database, str) and database and not database.startswith(":")
-                    else f"{PIPELINE_NAME}.duckdb").expanduser().resolve()
-        folder = folder or path.parent / f".{path.name}.dlt" / _slug(dataset)
-        return _Target("duckdb", str(path), dlt.destinations.duckdb(credentials=str(path)), folder)
-    location = str(config)
-    digest = hashlib.sha256("\x1f".join((destination, location, dataset)).encode()).hexdigest()[:16]
-    folder = folder or data_dir() / "sync" / f"{_slug(destination)}-{digest}"
-    return _Target(kind.destination_name, location, destination, folder)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_.-]+", "_", text).strip("._") or "_"
-
-
-@contextlib.contextmanager
-def _private_files() -> Iterator[None]:
-    """Files and folders created meanwhile are the user's alone (umask 077): the DuckDB file and
-    its WAL, dlt's working folder and load packages (they hold the data). The umask is the
-    process's: a sync is the only work of a ``procore-xl sync`` process."""
-    before = os.umask(0o077)
-    try:
-        yield
-    finally:
-        os.umask(before)
-
-
-def _pipeline(target: _Target, dataset: str, stats: SyncStats):
-    """The pipeline in the target's working folder, with no load left pending: a load a stopped
-    sync left (extracted, normalized or partly loaded) is dropped with a warning, never loaded
-    late (this sync reads every report it covers again). A working folder dlt cannot read is
-    set aside: it holds nothing the destination does not (the schema and state come back from it)."""
-    def attach():
-        pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=target.destination,
-                                dataset_name=dataset, pipelines_dir=str(target.pipelines_dir))
-        if pipeline.has_pending_data:
-            pipeline.abort_packages()
-            stats.warn(f"dropped the unfinished load a stopped sync left in {pipeline.working_dir} "
-                       f"(not loaded: this sync reads its reports again)")
-        return pipeline
-    try:
-        return attach()
-    except (DltException, OSError, ValueError) as exc:
-        if isinstance(exc, (ConfigFieldMissingException, UnknownDestinationModule)):
-            raise
-        working = target.pipelines_dir / PIPELINE_NAME
-        if not working.exists():
-            raise
-        aside = working.with_name(f"{working.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
-        working.rename(aside)
-        stats.warn(f"dlt could not use its working folder ({type(exc).__name__}): moved it to {aside}; "
-                   f"this sync starts a new one")
-        return attach()
-
-
-def _load_error(exc: DltException, destination: str) -> ProcoreError:
-    """dlt's failure as one line a person can act on (dlt's own text runs over many lines)."""
-    if isinstance(exc, UnknownDestinationModule):
-        return ConfigurationError(f'Unknown dlt destination "{destination}" - use duckdb, motherduck, postgres, '
-                                  f"snowflake, bigquery, databricks, mssql, clickhouse, filesystem... "
-                                  f"(https://dlthub.com/docs/dlt-ecosystem/destinations/)")
-    cause = getattr(exc, "exception", None) or exc
-    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
-    if isinstance(cause, ConfigFieldMissingException):
-        return ConfigurationError(f"{destination} is not configured: {first} - set it in .dlt/secrets.toml "
-                                  f"(or .dlt/config.toml) or DESTINATION__{destination.upper()}__... "
-                                  f"environment variables")
-    return ProcoreError(f"dlt could not load into {destination}: {first}")
-
-
 def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[str] = ALL,
          project_filter: str = "active", destination: str = "duckdb", dataset: str = DEFAULT_DATASET,
          full: bool = False, sub_reports: bool = False, pipelines_dir: str | os.PathLike | None = None,
@@ -528,17 +430,17 @@ def sync(service, company: Any, *, projects: Any = ALL, reports: str | Iterable[
     stats = SyncStats(progress=progress)
     files = destination == "filesystem"      # plain Parquet files: dlt cannot merge into them
     try:
-        target = _target(destination, dataset, pipelines_dir)
+        target = target_of(destination, dataset, pipelines_dir)
     except DltException as exc:
-        raise _load_error(exc, destination) from None
+        raise load_error(exc, destination) from None
     source = procore_source(company, projects, reports, project_filter, service=service,
                             sub_reports=sub_reports, full=full, replace=files, stats=stats, **params)
-    with _private_files():
+    with private_files():
         try:
-            pipeline = _pipeline(target, dataset, stats)
+            pipeline = pipeline_in(target, dataset, stats.warn)
             pipeline.run(source, loader_file_format="parquet" if files or target.name in _PARQUET_LOADS else None)
         except DltException as exc:
-            raise _load_error(exc, destination) from None
+            raise load_error(exc, destination) from None
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info \
         else {}
     # dlt counts the markers among the rows it normalized

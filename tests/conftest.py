@@ -10,6 +10,11 @@ Fixtures (use them by name in any test):
 ``sandbox``
     The same server, with faults and request counts reset before the test and faults restored
     after it: tests may set ``sandbox.faults.<knob>`` freely.
+``make_sandbox`` (module)
+    A sandbox of a test's own: ``make_sandbox(rfis_per_project=3, ...)`` (SandboxConfig knobs, over
+    ``config`` when one is given: ``make_sandbox(config, seed=7)``) starts one on a free port and
+    stops it when the module's tests are done; ``with make_sandbox.serving(...) as sb:`` stops it
+    at the end of the block instead.
 ``keyring_backend``
     A keyrings.alt ``PlaintextKeyring`` writing to a file in tmp_path, installed with
     ``keyring.set_keyring`` and the previous backend restored afterwards. ``.file_path`` is the file.
@@ -27,11 +32,23 @@ Fixtures (use them by name in any test):
 ``excel_service``
     A signed-in :class:`ProcoreService` installed as the Excel process's shared service (what the
     UDFs and ribbon macros use), with the UDF cache cleared before and after.
+``service``
+    A :class:`ProcoreService` on the sandbox over the ``signed_in_tokens`` sign-in (a
+    :class:`KeyringTokenStore`), closed after the test.
+``make_service`` (module)
+    A signed-in service of a test's own: ``make_service(sandbox, records=path, per_page=10, **kw)``
+    signs in to that sandbox (tokens in memory, the consent page approved over HTTP) with the
+    record store at ``records`` (a path: the store is opened, and closed with the service) and any
+    other ProcoreService option; closed when the module's tests are done, or at the end of
+    ``with make_service.serving(...) as svc:``.
 ``client`` / ``signed_in_client``
     A :class:`ProcoreClient` on the sandbox using ``signed_in_tokens`` (short retry backoff so
     fault tests stay fast). Closed after the test.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
 
 import keyring
 import pytest
@@ -59,9 +76,9 @@ def isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    from procore_xl.sandbox import SandboxConfig, SandboxServer
-    with SandboxServer(SandboxConfig(port=0)) as server:
-        yield server
+    sandboxes = Sandboxes()
+    yield sandboxes()
+    sandboxes.stop_all()
 
 
 @pytest.fixture
@@ -78,6 +95,89 @@ def _set_faults(target, source) -> None:
     import dataclasses
     for f in dataclasses.fields(source):
         setattr(target, f.name, getattr(source, f.name))
+
+
+class Sandboxes:
+    """Sandbox servers started for one scope of tests, each stopped at its end (or earlier)."""
+
+    def __init__(self):
+        self.running = []
+
+    def __call__(self, config=None, **knobs):
+        import dataclasses
+
+        from procore_xl.sandbox import SandboxConfig, SandboxServer
+        if config is None or knobs:
+            config = dataclasses.replace(config, **knobs) if config is not None else SandboxConfig(**knobs)
+        server = SandboxServer(config).start()
+        self.running.append(server)
+        return server
+
+    @contextmanager
+    def serving(self, config=None, **knobs):
+        server = self(config, **knobs)
+        try:
+            yield server
+        finally:
+            self.stop(server)
+
+    def stop(self, server) -> None:
+        server.stop()
+        self.running.remove(server)
+
+    def stop_all(self) -> None:
+        while self.running:
+            self.stop(self.running[-1])
+
+
+@pytest.fixture(scope="module")
+def make_sandbox():
+    sandboxes = Sandboxes()
+    yield sandboxes
+    sandboxes.stop_all()
+
+
+class Services:
+    """Signed-in services on a sandbox, made for one scope of tests and closed at its end."""
+
+    def __init__(self):
+        self.open = []
+
+    def __call__(self, sandbox, *, records: Path | None = None, **options):
+        from procore_xl.service import ProcoreService
+        from procore_xl.store import RecordStore
+        from procore_xl.tokens import MemoryTokenStore
+        store = RecordStore(records) if records is not None else None
+        service = ProcoreService(sandbox_settings(sandbox), token_store=MemoryTokenStore(), record_store=store, **options)
+        self.open.append((service, store))
+        service.login(open_browser=ConsentBrowser())
+        return service
+
+    @contextmanager
+    def serving(self, sandbox, **options):
+        service = self(sandbox, **options)
+        try:
+            yield service
+        finally:
+            self.close(service)
+
+    def close(self, service) -> None:
+        made = next(pair for pair in self.open if pair[0] is service)
+        self.open.remove(made)
+        service.close()
+        if made[1] is not None:
+            made[1].close()
+
+    def close_all(self) -> None:
+        while self.open:
+            self.close(self.open[-1][0])
+
+
+@pytest.fixture(scope="module")
+def make_service():
+    services = Services()
+    yield services
+    services.close_all()
 
 
 @pytest.fixture
@@ -127,9 +227,17 @@ def signed_in_client(client):
 
 
 @pytest.fixture
+def service(settings, signed_in_tokens):
+    from procore_xl.service import ProcoreService
+
+    with ProcoreService(settings, KeyringTokenStore()) as svc:
+        yield svc
+
+
+@pytest.fixture
 def excel_service(settings, signed_in_tokens):
-    from procore_xl import udfs
-    from procore_xl.excel.session import set_service
+    from procore_xl.addin import udfs
+    from procore_xl.addin.session import set_service
     from procore_xl.service import ProcoreService
 
     service = ProcoreService(settings, KeyringTokenStore())

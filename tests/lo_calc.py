@@ -16,14 +16,11 @@ exported as a one-page PDF (workbook/screenshot.py makes the README's pictures f
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 
-import uno
-from com.sun.star.beans import PropertyValue
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import uno  # noqa: E402
+from lo_headless import headless, open_document, prop  # noqa: E402
 
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -34,25 +31,6 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <value>0</value></prop></item>
 </oor:items>
 """
-
-
-def prop(name, value):
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
-
-
-def connect(pipe):
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    deadline = time.time() + 60
-    while True:
-        try:
-            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-        except Exception:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 def cell_value(cell):
@@ -113,8 +91,7 @@ def export_pdf(doc, sheet_name, address, target):
 
 
 def inspect_doc(desktop, spec):
-    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(spec["path"])), "_blank", 0,
-                                       (prop("Hidden", True),))
+    doc = open_document(desktop, spec["path"])
     try:
         doc.calculateAll()
         out = {"sheets": {}, "charts": {}, "names": list(doc.Sheets.ElementNames)}
@@ -135,33 +112,8 @@ def inspect_doc(desktop, spec):
 def main(spec_path):
     with open(spec_path) as f:
         specs = json.load(f)
-    profile = tempfile.mkdtemp(prefix="lo-calc-profile-")
-    os.makedirs(os.path.join(profile, "user"), exist_ok=True)
-    with open(os.path.join(profile, "user", "registrymodifications.xcu"), "w") as f:
-        f.write(RECALC_ALWAYS)
-    pipe = f"procore_lo_calc_{os.getpid()}"
-    soffice = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
-         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    desktop = None
-    try:
-        ctx = connect(pipe)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        results = [inspect_doc(desktop, spec) for spec in specs]
-        print(json.dumps(results))
-    finally:
-        try:
-            if desktop is not None:
-                desktop.terminate()       # also when a document failed: no soffice left behind
-        except Exception:  # the bridge drops while soffice exits
-            pass
-        try:
-            soffice.wait(20)
-        except subprocess.TimeoutExpired:
-            soffice.kill()
-            soffice.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+    with headless("procore_lo_calc", settings=RECALC_ALWAYS) as desktop:
+        print(json.dumps([inspect_doc(desktop, spec) for spec in specs]))
 
 
 if __name__ == "__main__":

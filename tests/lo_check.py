@@ -15,34 +15,12 @@ run: LibreOffice cannot pass them an IRibbonControl.
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
-import uno
-from com.sun.star.beans import PropertyValue
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lo_headless import headless, open_document, prop  # noqa: E402
 
 LIB = "VBAProject"
-
-
-def prop(name, value):
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
-
-
-def connect(pipe):
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    deadline = time.time() + 45
-    while True:
-        try:
-            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-        except Exception:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 def run(sp, proc, sheet, cell):
@@ -56,8 +34,7 @@ def run(sp, proc, sheet, cell):
 
 
 def inspect_doc(desktop, spec):
-    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(spec["path"])), "_blank", 0,
-                                       (prop("Hidden", True), prop("MacroExecutionMode", 4)))
+    doc = open_document(desktop, spec["path"], prop("MacroExecutionMode", 4))
     try:
         out = {"sheets": [], "names": {}, "validations": {}, "modules": [], "macros": {}}
         for name in doc.Sheets.ElementNames:
@@ -88,27 +65,8 @@ def inspect_doc(desktop, spec):
 def main(spec_path):
     with open(spec_path) as f:
         specs = json.load(f)
-    profile = tempfile.mkdtemp(prefix="lo-profile-")
-    pipe = f"procore_lo_{os.getpid()}"
-    soffice = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
-         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        ctx = connect(pipe)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        results = [inspect_doc(desktop, spec) for spec in specs]
-        print(json.dumps(results))
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge drops while soffice exits
-            pass
-    finally:
-        try:
-            soffice.wait(15)
-        except subprocess.TimeoutExpired:
-            soffice.kill()
-            soffice.wait()
+    with headless("procore_lo") as desktop:
+        print(json.dumps([inspect_doc(desktop, spec) for spec in specs]))
 
 
 if __name__ == "__main__":

@@ -15,20 +15,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lo_check import connect, prop  # noqa: E402  (the same soffice start as the xlsm checks)
-
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-
-import uno  # noqa: E402
+from lo_headless import headless, open_document, prop  # noqa: E402
 
 
 def read(desktop, path):
-    url = uno.systemPathToFileUrl(os.path.abspath(path))
     try:
-        doc = desktop.loadComponentFromURL(url, "_blank", 0, (
-            prop("Hidden", True), prop("FilterName", "Calc MS Excel 2007 XML"), prop("RepairPackage", False),
-            prop("MacroExecutionMode", 0)))
+        doc = open_document(desktop, path, prop("FilterName", "Calc MS Excel 2007 XML"), prop("RepairPackage", False),
+                            prop("MacroExecutionMode", 0))
     except Exception as exc:  # IOException and friends: the test decides
         return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     if doc is None or not hasattr(doc, "Sheets"):
@@ -48,26 +41,8 @@ def read(desktop, path):
 
 
 def main(paths):
-    profile = tempfile.mkdtemp(prefix="lo-profile-")
-    pipe = f"procore_lo_read_{os.getpid()}"
-    soffice = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
-         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        ctx = connect(pipe)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    with headless("procore_lo_read") as desktop:
         print(json.dumps({p: read(desktop, p) for p in paths}))
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge drops while soffice exits
-            pass
-    finally:
-        try:
-            soffice.wait(15)
-        except subprocess.TimeoutExpired:
-            soffice.kill()
-            soffice.wait()
 
 
 if __name__ == "__main__":

@@ -12,19 +12,18 @@ from datetime import date
 from procore_xl.auth import TokenManager, login
 from procore_xl.client import ProcoreClient
 from procore_xl.demo import sandbox_settings
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.tokens import MemoryTokenStore
 
 TODAY = date(2024, 6, 14)
 
 
 @contextmanager
-def report_env(**config):
+def report_env(make_sandbox, **config):
+    """``make_sandbox``: the conftest fixture; ``config``: SandboxConfig knobs over these tests' own."""
     from procore_xl.sandbox.browser import ConsentBrowser
-    cfg = dict(port=0, seed=7, rfis_per_project=3, today=TODAY, rate_limit_spike=100000,
-               rate_limit_hourly=1000000)
+    cfg = dict(seed=7, rfis_per_project=3, today=TODAY, rate_limit_spike=100000, rate_limit_hourly=1000000)
     cfg.update(config)
-    with SandboxServer(SandboxConfig(**cfg)) as sb:
+    with make_sandbox.serving(**cfg) as sb:
         settings = sandbox_settings(sb)
         store = MemoryTokenStore()
         login(settings, store, open_browser=ConsentBrowser(), timeout=20)

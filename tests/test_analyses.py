@@ -142,20 +142,19 @@ def expected_ball_in_court(world, today: date, n: int = 10) -> list[tuple[str, i
 
 # -- the workbook, refreshed, recalculated ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
+def books(tmp_path_factory, make_sandbox):
     """(world, today, before.xlsx, after.xlsx, LibreOffice's view of both, expected before/after)."""
     missing = lo_missing()
     if missing:
         if EXPECTED:
             pytest.fail(missing)
         pytest.skip(missing)
-    from procore_xl.sandbox import SandboxConfig, SandboxServer
 
     tmp = tmp_path_factory.mktemp("analyses")
     mp = pytest.MonkeyPatch()
     mp.setenv("PROCORE_XL_HOME", str(tmp / "home"))
     try:
-        with SandboxServer(SandboxConfig(port=0)) as sandbox:
+        with make_sandbox.serving() as sandbox:
             point_at(sandbox, mp)
             world = sandbox.world
             book = tmp / "analyses.xlsx"

@@ -16,12 +16,12 @@ import requests
 from keyrings.alt.file import PlaintextKeyring
 
 import keyring
-from procore_xl.auth import (SIGNED_OUT_MESSAGE, CallbackListener, TokenManager, login,
-                             login_client_credentials, logout)
+from procore_xl.auth import SIGNED_OUT_MESSAGE, TokenManager, login, login_client_credentials, logout
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_REDIRECT_URI, Settings, load_settings,
                                      settings_path)
 from procore_xl.errors import ConfigurationError, ProcoreServerError, SignedOutError
+from procore_xl.loopback import CallbackListener, LoopbackHttp
 from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
                                default_token_store, save_client_secret, stored_client_secret)
 
@@ -356,6 +356,54 @@ def test_wrong_client_secret_is_a_clear_error(settings, sandbox):
         TokenManager(settings, MemoryTokenStore()).access_token()
 
 
+# --------------------------------------------------------------------------- plain http: the sandbox only
+
+
+def test_a_sandbox_sign_in_and_refresh_leave_the_process_environment_alone(settings, keyring_backend, browser,
+                                                                            sandbox, monkeypatch):
+    """oauthlib allows plain http only with OAUTHLIB_INSECURE_TRANSPORT, which holds for every thread
+    and session of the process: the sandbox's http goes through its own session instead."""
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    seen, done = [], threading.Event()
+
+    def watch() -> None:        # another thread of the process, looking while the sign-in runs
+        while not done.is_set():
+            if "OAUTHLIB_INSECURE_TRANSPORT" in os.environ:
+                seen.append(os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"))
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        store = KeyringTokenStore()
+        token = login(settings, store, open_browser=browser, timeout=20)
+        assert TokenManager(settings, store).refresh(token["access_token"]) != token["access_token"]
+        assert login_client_credentials(settings)["access_token"]
+    finally:
+        done.set()
+        watcher.join()
+    assert seen == []
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_plain_http_is_only_for_a_login_host_on_this_machine(settings):
+    real = LoopbackHttp("https://login.procore.com")          # a real Procore: given to oauthlib as it is
+    session = requests.Session()
+    real.mount(session)
+    assert not real.active
+    assert real.url("https://login.procore.com/oauth/token") == "https://login.procore.com/oauth/token"
+    assert type(session.get_adapter("https://login.procore.com/oauth/token")) is requests.adapters.HTTPAdapter
+    sandbox_login = LoopbackHttp(settings.login_url)
+    assert sandbox_login.active and settings.login_url.startswith("http://")
+    assert sandbox_login.url(f"{settings.login_url}/oauth/token").startswith("https://")
+    assert sandbox_login.shown(sandbox_login.url(f"{settings.login_url}/oauth/authorize?a=1")) == \
+        f"{settings.login_url}/oauth/authorize?a=1"
+    elsewhere = dataclasses.replace(settings, login_url="http://192.0.2.1")    # plain http, not this machine
+    with pytest.raises(SignedOutError, match=r"\(insecure_transport\)"):
+        login_client_credentials(elsewhere)                   # oauthlib still refuses it, before connecting
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
 # --------------------------------------------------------------------------- refresh
 
 
@@ -511,3 +559,25 @@ def test_a_sign_in_server_answering_503_is_named_as_such(settings, sandbox):
             tokens.access_token()
     assert re.fullmatch(r"Procore's sign-in server answered 503 Service Unavailable \(last of 3 times in [\w. ]+\) "
                         r"when asked to refresh the sign-in; try again later", str(err.value))
+
+
+# -- a service-account token is renewed once, however many threads got a 401 -------------------
+def test_service_account_token_is_renewed_once_for_all_threads(settings, sandbox):
+    tokens = TokenManager(settings, MemoryTokenStore())
+    failed = tokens.access_token()
+    assert tokens.uses_client_credentials
+    sandbox.reset_counts()
+    start = threading.Barrier(8)
+    renewed: list[str] = []
+
+    def worker():
+        start.wait()
+        renewed.append(tokens.refresh(failed))     # each thread saw the same token answer 401
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(renewed) == 8 and set(renewed) == {renewed[0]} and renewed[0] != failed
+    assert sandbox.path_counts == {"/oauth/token": 1}

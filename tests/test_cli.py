@@ -180,11 +180,9 @@ def test_setup_keeps_the_secret_in_the_keyring_not_the_settings_file(isolated_ho
         service.whoami()
 
 
-def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys, monkeypatch, tmp_path):
+def test_a_service_account_that_cannot_list_companies_pulls_by_company_id(capsys, monkeypatch, tmp_path, make_sandbox):
     """procore_api.md 1.5: a DMSA needs Procore-Company-Id even on /companies."""
-    from procore_xl.sandbox import SandboxConfig, SandboxServer
-
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
+    with make_sandbox.serving(rfis_per_project=3, service_account_needs_company_header=True) as sb:
         point_at(sb, monkeypatch)
         code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001",
                            "--out", str(tmp_path / "rfis.csv"))
@@ -383,7 +381,7 @@ def test_a_429_with_only_x_rate_limit_reset_is_waited_out(env, capsys, tmp_path)
     assert env.requests >= 3 and target.read_text(encoding="utf-8").startswith("id,")
 
 
-def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
+def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path, make_sandbox):
     """On a terminal (a pty here), a pull held back by the spike window says so."""
     import os
     import pty
@@ -391,10 +389,7 @@ def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
     import subprocess
     import sys
 
-    from procore_xl.sandbox import SandboxConfig, SandboxServer
-
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, rate_limit_spike=5,
-                                     rate_limit_spike_seconds=3)) as sb:
+    with make_sandbox.serving(rfis_per_project=3, rate_limit_spike=5, rate_limit_spike_seconds=3) as sb:
         env = process_environ(sb, tmp_path / "home")
         parent, child = pty.openpty()
         proc = subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "All RFI Replies", "--company",
@@ -425,14 +420,12 @@ def test_the_progress_line_says_when_it_waits_for_the_rate_limit(tmp_path):
 WAITING = re.compile(rb"requests, \d+ s, waiting \d+ s for Procore's rate limit")
 
 
-def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(capsys, monkeypatch):
+def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(capsys, monkeypatch, make_sandbox):
     """procore_api.md 1.5: a DMSA needs Procore-Company-Id on /me and /companies too."""
     from pathlib import Path
 
-    from procore_xl.sandbox import SandboxConfig, SandboxServer
-
     readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=3, service_account_needs_company_header=True)) as sb:
+    with make_sandbox.serving(rfis_per_project=3, service_account_needs_company_header=True) as sb:
         point_at(sb, monkeypatch)
         for command in ("whoami", "companies"):
             code, out, err = run(capsys, command)
@@ -442,3 +435,22 @@ def test_the_readme_says_what_whoami_and_companies_do_for_a_service_account(caps
             assert f"procore-xl {command} --company 8001" in readme and "must name its company" in readme
         code, out, _ = run(capsys, "projects", "--company", "8001")
         assert code == 0 and "91001\tHarbor Tower" in out
+
+
+# -- pull --out an existing .xlsx needs --force ----------------------------------------------
+def test_pull_refuses_to_replace_an_existing_xlsx_without_force(env, capsys, tmp_path):
+    target = tmp_path / "mine.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "My numbers"
+    wb.active["A1"] = "keep me"
+    wb.save(target)
+    before = target.read_bytes()
+    env.reset_counts()
+    args = ["pull", "Trades", "--company", "8001", "--out", str(target)]
+    code, _, err = run(capsys, *args)
+    assert code != 0 and "--force" in one_error_line(err)
+    assert target.read_bytes() == before
+    assert env.path_counts == {}                    # refused before any request
+    code, _, err = run(capsys, *args, "--force")
+    assert code == 0, err
+    assert "Trades" in openpyxl.load_workbook(target).sheetnames

@@ -18,9 +18,9 @@ from procore_xl.client import ProcoreClient, error_detail
 from procore_xl.errors import (NotFoundError, PermissionDeniedError, ProcoreConnectionError, ProcoreServerError,
                                RateLimitedError, SignedOutError)
 from procore_xl.ratelimit import RateBudget
-from procore_xl.sandbox import SandboxConfig, SandboxServer, free_port
+from procore_xl.sandbox import free_port
 from procore_xl.tokens import MemoryTokenStore
-from stand_in import LoopbackServer, QuietHandler
+from stand_in import LoopbackServer, QuietHandler, Scripted
 
 RFIS = "/rest/v1.0/projects/91001/rfis"
 COMPANY = 8001
@@ -28,10 +28,9 @@ RFI_COUNT = 5000
 
 
 @pytest.fixture(scope="module")
-def sandbox_server():
+def sandbox_server(make_sandbox):
     """Overrides the session sandbox for this module: 5,000 RFIs on every readable project."""
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=RFI_COUNT)) as server:
-        yield server
+    return make_sandbox(rfis_per_project=RFI_COUNT)
 
 
 def expected_rfi_ids(sandbox, **filters) -> list[int]:
@@ -339,26 +338,7 @@ def test_budget_refuses_to_wait_an_hour():
 
 
 # --------------------------------------------------------------------------- retries, per kind of failure
-# A stand-in that answers from a script: each entry is one answer (status and headers, or "drop").
-
-class Scripted(LoopbackServer):
-    def __init__(self, script: list, then=(200, {})):
-        self.script, self.then = list(script), then
-        self.arrivals: list[float] = []
-        super().__init__(ScriptedHandler)
-
-
-class ScriptedHandler(QuietHandler):
-    def do_GET(self):
-        srv: Scripted = self.server
-        srv.arrivals.append(time.time())
-        answer = srv.script.pop(0) if srv.script else srv.then
-        if answer == "drop":
-            self.close_connection = True
-            return
-        status, headers = answer
-        self.send(status, b'{"ok": true}' if status == 200 else b'{"errors": "try later"}', headers)
-
+# stand_in.Scripted answers from a script: each entry is one answer (status and headers, or "drop").
 
 def test_each_kind_of_failure_has_its_own_budget(stand_in_tokens):
     script = [(503, {})] * 4 + ["drop"] * 4 + [(500, {})] * 4 + [(429, {"Retry-After": "0"})] * 4

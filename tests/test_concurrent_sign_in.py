@@ -15,7 +15,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from procore_xl.auth import TokenManager, login
 from procore_xl.demo import sandbox_settings
-from procore_xl.sandbox import SandboxConfig, SandboxServer
+from procore_xl.sandbox import SandboxServer
 from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.tokens import KeyringTokenStore
 
@@ -24,8 +24,8 @@ TOKEN_SECONDS = 1
 
 
 @pytest.fixture
-def short_lived_sandbox():
-    with SandboxServer(SandboxConfig(port=0, access_token_ttl=TOKEN_SECONDS, rfis_per_project=300)) as server:
+def short_lived_sandbox(make_sandbox):
+    with make_sandbox.serving(access_token_ttl=TOKEN_SECONDS, rfis_per_project=300) as server:
         server.faults.latency_ms = 20
         server.faults.token_dies_after = 10    # and 10 uses at most: the pulls outlive many tokens, however fast
         yield server
@@ -106,12 +106,12 @@ def test_a_half_written_keyring_file_is_read_again(sandbox, shared_keyring, brow
 STORM_ROUNDS = 2
 
 
-def test_a_token_storm_never_says_expired_while_the_sign_in_is_good(shared_keyring, tmp_path, isolated_home):
+def test_a_token_storm_never_says_expired_while_the_sign_in_is_good(shared_keyring, tmp_path, isolated_home, make_sandbox):
     """Eight pulls at once, twice, sharing one sign-in while every access token dies after 3 uses:
     requests keep losing their token to the other pulls' uses and renewals. Each pull retries
     with the token another process stored; none says the sign-in expired (its refresh token is
     good all along), and none turns into the service account."""
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=300)) as sandbox:
+    with make_sandbox.serving(rfis_per_project=300) as sandbox:
         sandbox.faults.latency_ms = 5
         sandbox.faults.token_dies_after = 3
         login(sandbox_settings(sandbox), KeyringTokenStore(), open_browser=ConsentBrowser(), timeout=20)

@@ -23,13 +23,9 @@ import pandas as pd
 import pytest
 
 from procore_xl.cli import main
-from procore_xl.demo import sandbox_settings
 from procore_xl.incremental import StoredClient
-from procore_xl.sandbox import SandboxConfig, SandboxServer
-from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.service import ProcoreService
-from procore_xl.store import RecordStore, Scope
-from procore_xl.tokens import MemoryTokenStore
+from procore_xl.store import Scope
 from tests.cli_run import process_environ
 from tests.report_env import TODAY
 
@@ -41,26 +37,23 @@ LATE_FIELD = "reference"           # a documented RFI field the sandbox withhold
 SEED = int(os.environ.get("PROCORE_XL_DIFFERENTIAL_SEED", "16"))
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with SandboxServer(SandboxConfig(port=0, seed=7, today=TODAY, rfis_per_project=30, rate_limit_spike=100_000,
-                                     rate_limit_hourly=1_000_000)) as sb:
-        yield sb
-
-
-def _service(sb: SandboxServer, store: Path) -> ProcoreService:
-    """10 records a page: the 30 RFIs take 3 pages, so changes are asked for, not the whole list."""
-    svc = ProcoreService(sandbox_settings(sb), store=MemoryTokenStore(), records=RecordStore(store), per_page=10)
-    svc.login(open_browser=ConsentBrowser())
-    return svc
+SANDBOX = dict(seed=7, today=TODAY, rfis_per_project=30, rate_limit_spike=100_000, rate_limit_hourly=1_000_000)
 
 
 @pytest.fixture(scope="module")
-def services(sandbox, tmp_path_factory):
+def sandbox(make_sandbox):
+    return make_sandbox(**SANDBOX)
+
+
+PAGE = 10      # records a page: the 30 RFIs take 3 pages, so changes are asked for, not the whole list
+
+
+@pytest.fixture(scope="module")
+def services(sandbox, make_service, tmp_path_factory):
     """(incremental, reference): the reference service reads everything in full, every time."""
     folder = tmp_path_factory.mktemp("stores")
-    with _service(sandbox, folder / "incremental.sqlite3") as inc, _service(sandbox, folder / "full.sqlite3") as ref:
-        yield inc, ref
+    return (make_service(sandbox, records=folder / "incremental.sqlite3", per_page=PAGE),
+            make_service(sandbox, records=folder / "full.sqlite3", per_page=PAGE))
 
 
 @pytest.fixture(autouse=True)
@@ -130,7 +123,7 @@ def test_include_deleted_names_deletions_in_the_changes_request(sandbox, service
     def pcos(client):
         return [r["id"] for r in client.get_all(PCOS, query, company_id=8001)]
 
-    fresh = lambda: StoredClient(inc.client, inc.records, scope)    # noqa: E731
+    fresh = lambda: StoredClient(inc.client, inc.record_store, scope)    # noqa: E731
     inc.clear_records()
     first = fresh()
     before = pcos(first)
@@ -141,14 +134,14 @@ def test_include_deleted_names_deletions_in_the_changes_request(sandbox, service
     second = fresh()
     ids = pcos(second)
     assert sandbox.path_counts.get(PCOS) == 2                # changes with deletions, and Total
-    assert ids == pcos(StoredClient(ref.client, ref.records, Scope.of(ref.settings), full=True))
+    assert ids == pcos(StoredClient(ref.client, ref.record_store, Scope.of(ref.settings), full=True))
     assert second.tally.describe(0).startswith("incremental: 0 changed, 1 deleted") and not second.tally.reasons
     world.delete_record("potential_change_orders", before[5])
     world.add_record("potential_change_orders", contract, stamp_shift=-timedelta(days=3))
     third = fresh()
     ids = pcos(third)
     assert third.tally.reasons and "Procore counts" in third.tally.reasons[0]
-    assert ids == pcos(StoredClient(ref.client, ref.records, Scope.of(ref.settings), full=True))
+    assert ids == pcos(StoredClient(ref.client, ref.record_store, Scope.of(ref.settings), full=True))
 
 
 def test_an_edit_stamped_before_the_last_refresh_reads_in_full(sandbox, services):
@@ -202,13 +195,12 @@ def test_a_field_procore_starts_sending_reads_in_full(sandbox, services):
     assert list(result.frame.columns) == list(_full(ref).columns)
 
 
-def test_a_field_procore_starts_sending_with_nothing_changed_reads_in_full(tmp_path):
+def test_a_field_procore_starts_sending_with_nothing_changed_reads_in_full(tmp_path, make_sandbox, make_service):
     """Nothing changed, so no change carries the new field: the one record the Total answer
     carries does (a sandbox of its own: no record stamped within the changes' window)."""
-    config = SandboxConfig(port=0, seed=7, today=TODAY, rfis_per_project=30, rate_limit_spike=100_000,
-                           rate_limit_hourly=1_000_000, withheld_fields=(f"rfis.{LATE_FIELD}",))
-    with SandboxServer(config) as sb, _service(sb, tmp_path / "inc.sqlite3") as inc, \
-            _service(sb, tmp_path / "full.sqlite3") as ref:
+    with make_sandbox.serving(**SANDBOX, withheld_fields=(f"rfis.{LATE_FIELD}",)) as sb, \
+            make_service.serving(sb, records=tmp_path / "inc.sqlite3", per_page=PAGE) as inc, \
+            make_service.serving(sb, records=tmp_path / "full.sqlite3", per_page=PAGE) as ref:
         assert inc.run("RFIs", PARAMS).refresh == "full"
         sb.world.release("rfis", LATE_FIELD)
         result = inc.run("RFIs", PARAMS)

@@ -24,7 +24,7 @@ import threading
 import time
 from datetime import date
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -37,6 +37,7 @@ from procore_xl.environments import OOB_REDIRECT_URI, load_settings
 from procore_xl.errors import NotFoundError
 from procore_xl.runner import run_report
 from procore_xl.tokens import MemoryTokenStore
+from stand_in import LoopbackServer, QuietHandler, Scripted
 
 CLIENT_ID, CLIENT_SECRET = "strict-client", "strict-secret"
 COMPANY = 7001
@@ -68,14 +69,11 @@ REQUIRED_QUERY = [
 ]
 
 
-class StrictProcore(ThreadingHTTPServer):
+class StrictProcore(LoopbackServer):
     """Login host and API host in one loopback server (as the built-in sandbox does)."""
-
-    daemon_threads = True
 
     def __init__(self, *, paging: str = "total", created_at_offset: float = 0.0, v2_rows: int = 3,
                  list_rows: int = 3):
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.paging = paging                    # "total": Total+Per-Page+Link, "link": Link only, "none"
         self.created_at_offset = created_at_offset   # server clock minus ours, in created_at
         self.v2_rows, self.list_rows = v2_rows, list_rows
@@ -88,11 +86,7 @@ class StrictProcore(ThreadingHTTPServer):
         self.refresh_tokens: dict[str, str] = {}   # live refresh token -> redirect_uri of the sign-in
         self.access_tokens: set[str] = set()
         self.serial = 0
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        super().__init__(_Handler)
 
     def breach(self, text: str) -> None:
         with self.lock:
@@ -254,24 +248,13 @@ def _form(handler: BaseHTTPRequestHandler) -> dict:
     return dict(parse_qsl(raw.decode()))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        return
-
+class _Handler(QuietHandler):
     def _send(self, status: int, body: object, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
         srv: StrictProcore = self.server
         rate = {"X-Rate-Limit-Limit": "3600", "X-Rate-Limit-Remaining": "3500",
                 "X-Rate-Limit-Reset": str(int(time.time()) + 3000), "Date": formatdate(usegmt=True),
                 "X-Request-Id": f"req-{len(srv.requests)}"}
-        for k, v in {"Content-Type": "application/json", "Content-Length": str(len(data)), **rate,
-                     **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send(status, json.dumps(body).encode(), {**rate, **(headers or {})})
 
     def do_POST(self):
         srv: StrictProcore = self.server
@@ -302,8 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
 def strict():
     server = StrictProcore()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def strict_settings(server: StrictProcore, tmp_path, redirect_uri: str = "http://localhost:8765/callback"):
@@ -414,8 +396,7 @@ def strict_env(tmp_path_factory):
     with ProcoreClient(settings.api_url, TokenManager(settings, store), backoff=0.01, max_backoff=0.05,
                        max_retries=2) as client:
         yield server, client
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def strict_params(report) -> dict:
@@ -522,45 +503,12 @@ def test_link_urls_keep_commas_in_their_query(strict, tmp_path, paging):
 
 # ---------------------------------------------------------------------------------- §2.5 rate limits, §2.6 errors
 
-class Scripted(ThreadingHTTPServer):
-    """Answers GETs from a script of (status, headers, body); then 200 ``[]``."""
-
-    daemon_threads = True
-
-    def __init__(self, script):
-        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
-        self.script, self.count = list(script), 0
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _ScriptedHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        return
-
-    def do_GET(self):
-        srv: Scripted = self.server
-        srv.count += 1
-        status, headers, body = srv.script.pop(0) if srv.script else (200, {}, [{"id": 1}])
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for k, v in {"Content-Type": "application/json", "Content-Length": str(len(data)), **headers}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-
 @pytest.fixture
 def scripted(tmp_path):
     servers = []
 
     def make(script, **client_kw):
-        server = Scripted(script)
+        server = Scripted(script, then=(200, {}, [{"id": 1}]))
         servers.append(server)
         store = MemoryTokenStore()
         settings = load_settings(login_url=server.url, api_url=server.url, client_id="c", settings_file=tmp_path / "n",
@@ -573,8 +521,7 @@ def scripted(tmp_path):
 
     yield make
     for s in servers:
-        s.shutdown()
-        s.server_close()
+        s.close()
 
 
 RATE_MSG = {"errors": "You have surpassed the max number of requests for an hour. Please wait until your limit resets."}

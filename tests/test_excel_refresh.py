@@ -14,11 +14,10 @@ import xlwings
 
 from procore_xl.excel import layout
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
 from procore_xl.excel.registry import read_registry
-from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore
 
 RIBBON = (b'<customUI xmlns="http://schemas.microsoft.com/office/2009/07/customui"><ribbon><tabs>'
@@ -29,12 +28,6 @@ RIBBON_REL = ('<Relationship Id="rIdRibbon" Type="http://schemas.microsoft.com/o
 REPORTS = [("RFIs", {"company": "Harbor Tower Builders", "project": 91001}),
            ("Projects", {"company": 8001, "project_filter": "all"}),
            ("Trades", {"company": 8001})]
-
-
-@pytest.fixture
-def service(settings, signed_in_tokens):
-    with ProcoreService(settings, KeyringTokenStore()) as svc:
-        yield svc
 
 
 def make_xlsm(path: Path) -> Path:

@@ -16,7 +16,7 @@ import pytest
 
 from procore_xl.errors import ConfigurationError
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook, write_results_workbook
 from procore_xl.excel.registry import read_registry
 from procore_xl.excel.layout import TABLE_HEADER_ROW
@@ -24,8 +24,6 @@ from procore_xl.excel.report_sheet import (EXCEL_MAX_ROWS, PARAM_FIRST_ROW, crea
                                            record_run)
 from procore_xl.excel.values import MONEY_FORMAT, PERCENT_FORMAT
 from procore_xl.runner import ReportResult
-from procore_xl.service import ProcoreService
-from procore_xl.tokens import KeyringTokenStore
 
 # field names and every column: these tests are about the writer's mechanics (issue 19 made
 # labels and the default columns what a new sheet shows)
@@ -159,12 +157,6 @@ def test_libreoffice_reads_every_streamed_value(tmp_path):
 
 
 # -- refresh by splicing: the person's content -----------------------------------------------------
-@pytest.fixture
-def service(settings, signed_in_tokens):
-    with ProcoreService(settings, KeyringTokenStore()) as svc:
-        yield svc
-
-
 def rfis(sandbox, project):
     return len(sandbox.world.records("rfis", sandbox.world.project(project)))
 
@@ -369,7 +361,7 @@ def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
     and the tail, wherever the chunks cut."""
     import io
 
-    from procore_xl.excel.package import _PartReader
+    from procore_xl.excel.ooxml.part_reader import PartReader
 
     path = tmp_path / "book.xlsx"
     write_results_workbook(path, [(PARAMS, result(tricky_frame()))])
@@ -381,7 +373,7 @@ def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
                                        b"</sheetData>", 1)
     xml = xml.replace(b"</worksheet>", b'<rowBreaks count="1"><brk id="3"/></rowBreaks></worksheet>')
     want = _rows_whole(xml)
-    reader = _PartReader(io.BytesIO(xml), chunk)
+    reader = PartReader(io.BytesIO(xml), chunk)
     assert reader.head() == xml[:xml.index(b"<sheetData")]
     rows = [(attrs.rstrip("/"), buf[start:end] if start >= 0 else None, (base + start, base + end))
             for attrs, buf, base, start, end in reader.rows()]
@@ -390,7 +382,7 @@ def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
     tail = xml[xml.rindex(b"</sheetData>") + len(b"</sheetData>"):]
     assert b"<rowBreaks" in tail and reader.tail() == tail
 
-    reader = _PartReader(io.BytesIO(xml), chunk)          # rows left unread: the tail all the same
+    reader = PartReader(io.BytesIO(xml), chunk)          # rows left unread: the tail all the same
     reader.head()
     next(iter(reader.rows()))
     assert reader.tail() == tail
@@ -399,11 +391,11 @@ def test_a_part_read_a_chunk_at_a_time_is_the_whole_part(tmp_path, chunk):
 def test_a_part_without_rows():
     import io
 
-    from procore_xl.excel.package import _PartReader
+    from procore_xl.excel.ooxml.part_reader import PartReader
 
     for xml, tail in ((b'<worksheet><sheetData/><rowBreaks count="0"/></worksheet>', b'<rowBreaks count="0"/></worksheet>'),
                       (b"<worksheet><sheetData></sheetData><rowBreaks/></worksheet>", b"<rowBreaks/></worksheet>")):
         for chunk in (1, 4, 1 << 20):
-            reader = _PartReader(io.BytesIO(xml), chunk)
+            reader = PartReader(io.BytesIO(xml), chunk)
             assert reader.head() == b"<worksheet>" and list(reader.rows()) == [] and reader.tail() == tail
-    assert _PartReader(io.BytesIO(b"<worksheet></worksheet>"), 3).head() is None
+    assert PartReader(io.BytesIO(b"<worksheet></worksheet>"), 3).head() is None

@@ -21,7 +21,7 @@ from procore_xl.excel.report_sheet import (EXCEL_MAX_ROWS, PARAM_FIRST_ROW, crea
                                            table_name_for, validation_source, write_failure, write_result)
 from procore_xl.parameters import sub_report_choices
 from procore_xl.excel.values import frame_to_block, unique_headers
-from procore_xl.excel.xlwings_writer import XlwingsWorkbook
+from procore_xl.addin.xlwings_writer import XlwingsWorkbook
 from procore_xl.runner import ReportResult
 from test_excel_fake_xlwings import FakeBook
 

@@ -59,8 +59,8 @@ def test_fidelity_table_is_current():
 
 
 @pytest.fixture(scope="module")
-def strict_env():
-    with report_env(strict=True) as (sb, client):
+def strict_env(make_sandbox):
+    with report_env(make_sandbox, strict=True) as (sb, client):
         assert sb.config.strict
         yield sb, client, Discovery(client)
 

@@ -7,6 +7,7 @@ renaming over a read-only file would succeed: the permission bits are what refus
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import stat
 import subprocess
@@ -19,9 +20,10 @@ import pytest
 
 from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.errors import ConfigurationError
-from procore_xl.output import DEAD_OWNER_AFTER, STALE_AFTER, replacing
-from procore_xl.sandbox import SandboxConfig, SandboxServer
+from procore_xl.files import DEAD_OWNER_AFTER, STALE_AFTER, replacing
+from procore_xl.runner import run_report
 
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -132,10 +134,9 @@ def test_demo_checks_its_output_before_starting(capsys, tmp_path, where):
 
 # -- temporary files ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def big_sandbox():
+def big_sandbox(make_sandbox):
     """Enough RFIs that saving the workbook takes a while: the signal lands during the save."""
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=2000)) as server:
-        yield server
+    return make_sandbox(rfis_per_project=2000)
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -182,3 +183,92 @@ def test_the_next_run_removes_only_stale_temporary_files_of_its_own_name(env, ca
     assert leftovers(tmp_path, "rfis") == sorted([
         f".~rfis.{os.getpid()}-zzzz9999.csv", f".~rfis.{dead_pid}-efgh5678.csv", ".~rfis.notes.txt"])
     assert (tmp_path / f".~other.{dead_pid}-abcd1234.csv").exists()
+
+
+# -- CSV and JSON: a write failing midway leaves the old file, or no file ----------------------
+# The write runs in a child process whose files may not grow past FILE_LIMIT bytes (RLIMIT_FSIZE):
+# a real "file too large" error partway through, as a full disk or a quota gives.
+FILE_LIMIT = 16_384
+WRITE_UNDER_LIMIT = f"""
+import pickle, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # EFBIG as an OSError, not a killed process
+with open(sys.argv[1], "rb") as f:
+    result = pickle.load(f)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({FILE_LIMIT}, {FILE_LIMIT}))
+from procore_xl.output import write_result
+write_result(result, sys.argv[2])
+"""
+
+
+@pytest.fixture
+def big_result(signed_in_client, sandbox, tmp_path) -> Path:
+    """A real RFIs pull from the sandbox, pickled for the child process (far over FILE_LIMIT as
+    CSV and as JSON)."""
+    result = run_report(signed_in_client, "RFIs", {"company": 8001, "project": 91001})
+    path = tmp_path / "result.pickle"
+    path.write_bytes(pickle.dumps(result))
+    return path
+
+
+def write_with_limit(result: Path, target: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", WRITE_UNDER_LIMIT, str(result), str(target)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_write_failing_midway_leaves_the_previous_file_or_none(big_result, tmp_path, suffix):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / f"rfis{suffix}"
+    old = b"the previous pull\n"
+    target.write_bytes(old)
+    done = write_with_limit(big_result, target)
+    assert done.returncode != 0 and "too large" in done.stderr.lower(), done.stderr
+    assert target.read_bytes() == old
+    assert sorted(p.name for p in folder.iterdir()) == [target.name]   # no temporary file left
+    target.unlink()
+    done = write_with_limit(big_result, target)                        # a new file: none at all
+    assert done.returncode != 0 and "too large" in done.stderr.lower(), done.stderr
+    assert list(folder.iterdir()) == []
+
+
+# -- one atomic write ---------------------------------------------------------------------------------
+def test_a_file_rewritten_in_place_is_whole_or_as_it_was(tmp_path):
+    """``files.replaced``, the write under every other (tokens, a workbook's parts): a block that
+    fails leaves the file and no temporary file; one that ends gives the new content and the mode asked."""
+    from procore_xl.files import replaced
+
+    target = tmp_path / "tokens.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with replaced(target, mode=0o600) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed half-way")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+    with replaced(target, mode=0o600) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with replaced(target, companion="parts") as tmp:            # beside a temporary file of replacing()
+        assert tmp.name == "tokens.json.parts"
+        tmp.write_text("newer")
+    assert target.read_text() == "newer" and sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+
+
+def test_the_excel_package_writes_files_through_files_and_imports_nothing_of_output():
+    """One way: ``output`` calls ``excel.results.write_workbook`` for .xlsx; no module of ``excel``
+    imports ``output``, at the top or inside a function."""
+    import ast
+
+    import procore_xl
+
+    root = Path(procore_xl.__file__).parent / "excel"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "output" or n.endswith(".output") or n == "procore_xl.output" for n in names) or (
+                    isinstance(node, ast.ImportFrom) and node.level and node.module is None
+                    and any(a.name == "output" for a in node.names)):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 import stat
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -15,44 +16,28 @@ import pytest
 
 from procore_xl.catalog import REPORTS
 from procore_xl.cli import main
-from procore_xl.demo import sandbox_settings
-from procore_xl.sandbox import SandboxConfig, SandboxServer
-from procore_xl.sandbox.browser import ConsentBrowser
-from procore_xl.service import ProcoreService
+from procore_xl.sandbox import SandboxServer
 from procore_xl.incremental import StoredClient
 from procore_xl.store import RecordStore, Scope, store_path
-from procore_xl.tokens import MemoryTokenStore
 from tests.report_env import TODAY
 
 RFIS = "/rest/v1.0/projects/91001/rfis"
 PCOS = "/rest/v1.0/potential_change_orders"
 
 
-def _sandbox(**config) -> SandboxServer:
-    cfg = dict(port=0, seed=7, today=TODAY, rate_limit_spike=100_000, rate_limit_hourly=1_000_000)
-    cfg.update(config)
-    return SandboxServer(SandboxConfig(**cfg))
+SANDBOX = dict(seed=7, today=TODAY, rate_limit_spike=100_000, rate_limit_hourly=1_000_000)
 
 
 @pytest.fixture(scope="module")
-def small_sandbox():
-    with _sandbox(rfis_per_project=30) as sb:
-        yield sb
+def small_sandbox(make_sandbox):
+    return make_sandbox(**SANDBOX, rfis_per_project=30)
 
 
-@pytest.fixture
-def service(small_sandbox, tmp_path):
-    with _service(small_sandbox, tmp_path) as svc:
-        yield svc
-
-
-def _service(sb: SandboxServer, tmp_path, per_page: int = 10, **kw) -> ProcoreService:
-    """A signed-in service; 10 records a page, so the small sandbox's 30 RFIs take 3 pages (from
-    3 pages on, asking for changes takes fewer requests than reading everything again)."""
-    svc = ProcoreService(sandbox_settings(sb), store=MemoryTokenStore(),
-                         records=RecordStore(tmp_path / "records.sqlite3"), per_page=per_page, **kw)
-    svc.login(open_browser=ConsentBrowser())
-    return svc
+def _service(make_service, sb, folder: Path, per_page: int = 10, **kw):
+    """A signed-in service (closed at the end of the ``with``); 10 records a page, so the small
+    sandbox's 30 RFIs take 3 pages (from 3 pages on, asking for changes takes fewer requests than
+    reading everything again)."""
+    return make_service.serving(sb, records=folder / "records.sqlite3", per_page=per_page, **kw)
 
 
 def _data_requests(sb: SandboxServer, *paths: str) -> int:
@@ -60,9 +45,9 @@ def _data_requests(sb: SandboxServer, *paths: str) -> int:
     return sum(n for path, n in counts.items() if path in paths or any(path.startswith(p) for p in paths))
 
 
-def _fresh_frame(sb, tmp_path, report, params) -> pd.DataFrame:
+def _fresh_frame(make_service, sb, tmp_path, report, params) -> pd.DataFrame:
     """The same report run in full by a service with an empty store: the reference output."""
-    with _service(sb, tmp_path / "fresh") as other:
+    with _service(make_service, sb, tmp_path / "fresh") as other:
         result = other.run(report, params)
     assert result.refresh == "full"
     return result.frame
@@ -71,7 +56,8 @@ def _fresh_frame(sb, tmp_path, report, params) -> pd.DataFrame:
 RFI_PARAMS = {"company": 8001, "project": 91001}
 
 
-def test_second_run_asks_only_for_changes_and_equals_a_full_run(small_sandbox, service, tmp_path):
+def test_second_run_asks_only_for_changes_and_equals_a_full_run(small_sandbox, make_service, tmp_path):
+    service = make_service(small_sandbox, records=tmp_path / "records.sqlite3", per_page=10)
     sb, world = small_sandbox, small_sandbox.world
     first = service.run("RFIs", RFI_PARAMS)
     assert first.refresh == "full"
@@ -83,13 +69,13 @@ def test_second_run_asks_only_for_changes_and_equals_a_full_run(small_sandbox, s
     second = service.run("RFIs", RFI_PARAMS)
     assert second.refresh.startswith("incremental: 3 changed, 0 deleted, ")
     assert _data_requests(sb, RFIS) == 3       # the changes, the recycle bin (deletions), and Total
-    pd.testing.assert_frame_equal(second.frame, _fresh_frame(sb, tmp_path, "RFIs", RFI_PARAMS))
+    pd.testing.assert_frame_equal(second.frame, _fresh_frame(make_service, sb, tmp_path, "RFIs", RFI_PARAMS))
     assert "Edited subject" in set(second.frame["subject"])
 
 
-def test_a_list_of_one_page_is_read_again_in_one_request(small_sandbox, tmp_path):
+def test_a_list_of_one_page_is_read_again_in_one_request(small_sandbox, tmp_path, make_service):
     sb, world = small_sandbox, small_sandbox.world
-    with _service(sb, tmp_path, per_page=1000) as svc:
+    with _service(make_service, sb, tmp_path, per_page=1000) as svc:
         svc.run("RFIs", RFI_PARAMS)
         world.edit_record("rfis", world.records("rfis", world.project(91001))[2]["id"], subject="Again")
         sb.reset_counts()
@@ -98,7 +84,8 @@ def test_a_list_of_one_page_is_read_again_in_one_request(small_sandbox, tmp_path
         assert "Again" in set(result.frame["subject"])
 
 
-def test_a_deleted_record_is_gone(small_sandbox, service, tmp_path):
+def test_a_deleted_record_is_gone(small_sandbox, make_service, tmp_path):
+    service = make_service(small_sandbox, records=tmp_path / "records.sqlite3", per_page=10)
     sb, world = small_sandbox, small_sandbox.world
     service.run("RFIs", RFI_PARAMS)
     gone = world.records("rfis", world.project(91001))[5]
@@ -106,10 +93,11 @@ def test_a_deleted_record_is_gone(small_sandbox, service, tmp_path):
     result = service.run("RFIs", RFI_PARAMS)
     assert result.refresh.startswith("incremental: 0 changed, 1 deleted")
     assert gone["id"] not in set(result.frame["id"])
-    pd.testing.assert_frame_equal(result.frame, _fresh_frame(sb, tmp_path, "RFIs", RFI_PARAMS))
+    pd.testing.assert_frame_equal(result.frame, _fresh_frame(make_service, sb, tmp_path, "RFIs", RFI_PARAMS))
 
 
-def test_changed_parameters_and_full_on_demand_fetch_everything(small_sandbox, service):
+def test_changed_parameters_and_full_on_demand_fetch_everything(small_sandbox, make_service, tmp_path):
+    service = make_service(small_sandbox, records=tmp_path / "records.sqlite3", per_page=10)
     sb = small_sandbox
     service.run("RFIs", RFI_PARAMS)
     sb.reset_counts()
@@ -120,29 +108,30 @@ def test_changed_parameters_and_full_on_demand_fetch_everything(small_sandbox, s
     assert service.run("RFIs", RFI_PARAMS).refresh.startswith("incremental")
 
 
-def test_a_store_older_than_the_full_refresh_age_is_fetched_in_full(small_sandbox, tmp_path):
-    with _service(small_sandbox, tmp_path) as svc:
+def test_a_store_older_than_the_full_refresh_age_is_fetched_in_full(small_sandbox, tmp_path, make_service):
+    with _service(make_service, small_sandbox, tmp_path) as svc:
         svc.run("RFIs", RFI_PARAMS)
         eight_days_ago = (datetime.now(timezone.utc) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with sqlite3.connect(svc.records.path) as db:         # as if the last full fetch were 8 days old
+        with sqlite3.connect(svc.record_store.path) as db:         # as if the last full fetch were 8 days old
             db.execute("UPDATE calls SET full_at = ?", (eight_days_ago,))
         assert svc.run("RFIs", RFI_PARAMS).refresh == "full"
         assert svc.run("RFIs", RFI_PARAMS).refresh.startswith("incremental")
-    with _service(small_sandbox, tmp_path, full_refresh_after=timedelta(days=30)) as svc:
-        with sqlite3.connect(svc.records.path) as db:
+    with _service(make_service, small_sandbox, tmp_path, full_refresh_after=timedelta(days=30)) as svc:
+        with sqlite3.connect(svc.record_store.path) as db:
             db.execute("UPDATE calls SET full_at = ?", (eight_days_ago,))
         assert svc.run("RFIs", RFI_PARAMS).refresh.startswith("incremental")
 
 
-def test_another_app_or_environment_does_not_use_the_stored_records(small_sandbox, tmp_path):
-    with _service(small_sandbox, tmp_path) as svc:
+def test_another_app_or_environment_does_not_use_the_stored_records(small_sandbox, tmp_path, make_service):
+    with _service(make_service, small_sandbox, tmp_path) as svc:
         svc.run("RFIs", RFI_PARAMS)
-    with _service(small_sandbox, tmp_path) as svc:       # the same store, another API host
+    with _service(make_service, small_sandbox, tmp_path) as svc:       # the same store, another API host
         svc.settings.api_url = svc.settings.api_url.replace("127.0.0.1", "localhost")
         assert svc.run("RFIs", RFI_PARAMS).refresh == "full"
 
 
-def test_a_sub_report_fetched_per_record_asks_only_for_changed_records(small_sandbox, service, tmp_path):
+def test_a_sub_report_fetched_per_record_asks_only_for_changed_records(small_sandbox, make_service, tmp_path):
+    service = make_service(small_sandbox, records=tmp_path / "records.sqlite3", per_page=10)
     sb, world = small_sandbox, small_sandbox.world
     params = {**RFI_PARAMS, "sub_report": "answers"}
     service.run("RFIs", params)
@@ -152,10 +141,11 @@ def test_a_sub_report_fetched_per_record_asks_only_for_changed_records(small_san
     result = service.run("RFIs", params)
     shows = _data_requests(sb, RFIS + "/") - _data_requests(sb, RFIS + "/recycle_bin")
     assert shows == 1                                     # only the edited RFI is read again
-    pd.testing.assert_frame_equal(result.frame, _fresh_frame(sb, tmp_path, "RFIs", params))
+    pd.testing.assert_frame_equal(result.frame, _fresh_frame(make_service, sb, tmp_path, "RFIs", params))
 
 
-def test_a_per_parent_report_reads_only_new_or_changed_parents(small_sandbox, service, tmp_path):
+def test_a_per_parent_report_reads_only_new_or_changed_parents(small_sandbox, make_service, tmp_path):
+    service = make_service(small_sandbox, records=tmp_path / "records.sqlite3", per_page=10)
     sb, world = small_sandbox, small_sandbox.world
     params = {**RFI_PARAMS, "pco": "all"}
     first = service.run("Potential Change Order Details", params)
@@ -171,12 +161,14 @@ def test_a_per_parent_report_reads_only_new_or_changed_parents(small_sandbox, se
     assert line["id"] in set(result.frame["id"])
     assert pcos[1]["id"] not in set(result.frame["pco.id"])
     assert result.refresh.startswith("incremental")
-    pd.testing.assert_frame_equal(result.frame, _fresh_frame(sb, tmp_path, "Potential Change Order Details", params))
+    pd.testing.assert_frame_equal(result.frame,
+                                  _fresh_frame(make_service, sb, tmp_path, "Potential Change Order Details", params))
 
 
-def test_the_store_file_is_readable_by_its_user_only(service):
+def test_the_store_file_is_readable_by_its_user_only(small_sandbox, make_service, tmp_path):
+    service = make_service(small_sandbox, records=tmp_path / "records.sqlite3", per_page=10)
     service.run("Trades", {"company": 8001})
-    mode = stat.S_IMODE(service.records.path.stat().st_mode)
+    mode = stat.S_IMODE(service.record_store.path.stat().st_mode)
     assert mode & 0o077 == 0
 
 
@@ -189,17 +181,16 @@ def test_reports_say_whether_they_refresh_incrementally():
 
 # ---------------------------------------------------------------- 20,000 RFIs
 @pytest.fixture(scope="module")
-def big_sandbox():
-    with _sandbox(rfis_per_project=20_000) as sb:
-        yield sb
+def big_sandbox(make_sandbox):
+    return make_sandbox(**SANDBOX, rfis_per_project=20_000)
 
 
-def test_20000_rfis_second_fetch_makes_at_most_3_data_requests(big_sandbox, tmp_path):
+def test_20000_rfis_second_fetch_makes_at_most_3_data_requests(big_sandbox, tmp_path, make_service):
     """The store layer alone (the runner and the sheet over it are tested above on fewer RFIs)."""
     sb, world = big_sandbox, big_sandbox.world
-    with _service(sb, tmp_path, per_page=1000) as svc:
+    with _service(make_service, sb, tmp_path, per_page=1000) as svc:
         def fetch() -> tuple[list[int], str]:
-            stored = StoredClient(svc.client, svc.records, Scope.of(svc.settings))
+            stored = StoredClient(svc.client, svc.record_store, Scope.of(svc.settings))
             rows = stored.get_all(RFIS, company_id=8001)
             return [r["id"] for r in rows], stored.tally.describe(0)
 

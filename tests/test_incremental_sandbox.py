@@ -7,7 +7,6 @@ from email.utils import parsedate_to_datetime
 import pytest
 import requests
 
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.sandbox.admin import change_records
 from tests.report_env import TODAY, report_env
 
@@ -15,8 +14,8 @@ RFIS = "/rest/v1.0/projects/91001/rfis"
 
 
 @pytest.fixture(scope="module")
-def env():
-    with report_env(rfis_per_project=5) as (sb, client):
+def env(make_sandbox):
+    with report_env(make_sandbox, rfis_per_project=5) as (sb, client):
         yield sb, client
 
 
@@ -84,8 +83,8 @@ def test_bad_change_is_a_400_naming_the_problem(env):
     assert answer.status_code == 400 and "action must be" in answer.json()["errors"]
 
 
-def test_child_records_of_a_nested_parent_can_be_added():
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=2, today=TODAY)) as sb:
+def test_child_records_of_a_nested_parent_can_be_added(make_sandbox):
+    with make_sandbox.serving(rfis_per_project=2, today=TODAY) as sb:
         world = sb.world
         pco = world.within("potential_change_orders", world.project(91001))[0]
         before = world.records("pco_line_items", pco)

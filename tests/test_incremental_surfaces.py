@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from procore_xl import macros, udfs
+from procore_xl.addin import macros, udfs
 from procore_xl.store import RecordStore
 from test_macros import caller, start_book  # noqa: F401 (caller: a fixture)
 
@@ -43,7 +43,7 @@ WORKER = textwrap.dedent("""
     url, store = sys.argv[1], sys.argv[2]     # a service account of the sandbox's public demo app
     settings = load_settings(login_url=url, api_url=url, client_id="sandbox-client-id",
                              client_secret="sandbox-client-secret-5f2c9e", environ={}, settings_file=Path(os.devnull))
-    with ProcoreService(settings, store=MemoryTokenStore(), records=RecordStore(store)) as service:
+    with ProcoreService(settings, token_store=MemoryTokenStore(), record_store=RecordStore(store)) as service:
         for project in (91001, 91002, 91003) * 3:
             result = service.run("RFIs", {"company": 8001, "project": project})
             assert len(result.frame) > 0

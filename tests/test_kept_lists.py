@@ -6,6 +6,7 @@ over loopback, real record store and list files; each "run" is a new service, as
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import re
 import sqlite3
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from procore_xl.discovery import KEPT_AGE
-from procore_xl.errors import ParameterError
+from procore_xl.errors import ParameterError, ProcoreError
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
 from procore_xl.kept_lists import LISTS_FILE_NAME
 from procore_xl.service import ProcoreService
@@ -30,7 +31,7 @@ def run(settings, signed_in_tokens, tmp_path):
     services = []
 
     def make() -> ProcoreService:
-        service = ProcoreService(settings, KeyringTokenStore(), records=RecordStore(tmp_path / "records.sqlite3"))
+        service = ProcoreService(settings, KeyringTokenStore(), record_store=RecordStore(tmp_path / "records.sqlite3"))
         services.append(service)
         return service
     yield make
@@ -59,11 +60,52 @@ def test_a_second_refresh_of_one_report_asks_for_its_data_alone(run, sandbox, tm
     sandbox.reset_counts()
     outcome = refresh_workbook(book, run(), progress=False)
     assert outcome.refreshed and not outcome.failed
-    # before: the companies and projects lists (to name them on the sheet) were asked for again on
-    # every run; the custom field definitions still are (a renamed label keeps its id: nothing
-    # else says a kept label is stale, and a column name must not be)
-    assert paths() == {"/rest/v1.0/projects/N/rfis": 1, "/rest/v1.1/companies/N/custom_field_definitions": 1}
-    assert sandbox.requests == 2
+    # before: the companies and projects lists (to name them on the sheet) and the custom field
+    # definitions (column names) were asked for again on every run
+    assert paths() == {"/rest/v1.0/projects/N/rfis": 1}
+    assert sandbox.requests == 1
+
+
+LABELS = "/rest/v1.1/companies/N/custom_field_definitions"
+
+
+def test_custom_field_labels_are_kept_a_day_and_read_again_for_a_field_they_do_not_know(run, sandbox, tmp_path,
+                                                                                        paths):
+    first = run()
+    assert "Cost Estimate" in first.run(*RFIS).frame.columns
+    assert paths()[LABELS] == 1
+    assert "Cost Estimate" in run().run(*RFIS).frame.columns
+    assert LABELS not in paths()                                   # kept: not asked again
+    key = ("custom_field_definitions", 8001)
+    kept = first.lists.load(first.discovery.scope, key)
+    first.lists.save(first.discovery.scope, key, {k: v for k, v in kept.value.items() if k != "5003"})
+    frame = run().run(*RFIS).frame           # a record carries field 5003, unknown to the kept labels
+    assert "Cost Estimate" in frame.columns and "custom_fields.custom_field_5003" not in frame.columns
+    assert paths()[LABELS] == 1
+
+
+def test_a_label_renamed_in_procore_shows_within_a_day_and_at_once_on_a_full_refresh(run, sandbox, tmp_path,
+                                                                                     paths):
+    world = sandbox.world
+    original = {d["id"]: d["label"] for d in world.records("custom_field_definitions", world.company(8001))}
+    try:
+        run().run(*RFIS)
+        world.edit_record("custom_field_definitions", 5002, label="Owner Ref (renamed)")
+        assert "Owner Ref (renamed)" in run().run(*RFIS, full=True).frame.columns
+        world.edit_record("custom_field_definitions", 5002, label="Owner Ref (again)")
+        with sqlite3.connect(tmp_path / LISTS_FILE_NAME) as db:      # kept longer ago than a list is used
+            db.execute("UPDATE discovery SET fetched_at = ?", (time.time() - KEPT_AGE - 60,))
+        db.close()
+        paths()
+        assert "Owner Ref (again)" in run().run(*RFIS).frame.columns
+        assert paths()[LABELS] == 1
+        world.edit_record("custom_field_definitions", 5002, label="Owner Ref (dropdowns)")
+        service = run()
+        service.invalidate(lists=True)                              # what Update dropdowns does
+        assert "Owner Ref (dropdowns)" in service.run(*RFIS).frame.columns
+    finally:
+        for i, label in original.items():
+            world.edit_record("custom_field_definitions", i, label=label)
 
 
 def test_labels_and_lists_are_fetched_again_when_old_on_a_full_refresh_and_on_update_dropdowns(run, sandbox,
@@ -171,4 +213,53 @@ def test_cache_clear_forgets_the_kept_lists_too(sandbox, monkeypatch, capsys, tm
     assert cli(capsys, "cache", "clear")[0] == 0
     with sqlite3.connect(lists) as db:
         assert db.execute(count).fetchone()[0] == 0
+    db.close()
+
+
+def test_a_refusal_is_shared_by_the_reports_of_one_refresh(run, sandbox):
+    """Project 91007 answers 404 to the demo user: asked once in one refresh, not once per report."""
+    service = run()
+    with service.sharing():
+        for _ in range(2):
+            with pytest.raises(ProcoreError):
+                service.run("RFIs", {"company": 8001, "project": 91007})
+    assert sandbox.path_counts["/rest/v1.0/projects/91007/rfis"] == 1
+
+
+def test_a_list_read_per_parent_and_whole_is_one_request_a_refresh(run, sandbox, tmp_path):
+    """A contract's change order requests are read per contract (with the contract's version) by
+    one report and whole (the COR parameter's list) by another: one request each refresh,
+    neither undoing the other's version in the store, and one in a full refresh."""
+    book = tmp_path / "cors.xlsx"
+    contract = {"company": 8001, "project": 91001, "contract": "all"}
+    reports = [("Change Order Request Details", {**contract, "cor": "all"}), ("Change Orders Requests", contract)]
+    new_workbook(book, reports, run(), progress=False)
+    contracts = len(run().choices("contracts", company=8001, project=91001))
+    refresh_workbook(book, run(), progress=False)
+    for full in (False, True):
+        sandbox.reset_counts()
+        service = run()
+        with service.full_refresh() if full else contextlib.nullcontext():
+            outcome = refresh_workbook(book, service, progress=False)
+        assert len(outcome.refreshed) == 2
+        assert sandbox.path_counts["/rest/v1.0/change_order_requests"] == contracts   # before, twice per contract
+
+
+def test_a_damaged_lists_file_is_set_aside_as_the_record_store_is(tmp_path):
+    from procore_xl.kept_lists import KeptLists
+    from procore_xl.store import Scope
+
+    path = tmp_path / LISTS_FILE_NAME
+    path.write_bytes(b"not a database at all " * 200)
+    scope = Scope("production", "https://api.procore.com", "app-1")
+    lists = KeptLists(path)
+    try:
+        assert lists.load(scope, ("companies",)) is None           # counts as none, and is set aside
+        lists.save(scope, ("companies",), [{"id": 1}])
+        assert lists.load(scope, ("companies",)).value == [{"id": 1}]
+    finally:
+        lists.close()
+    assert [p.name for p in tmp_path.glob("lists-damaged-*.sqlite3")] != []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()

@@ -7,11 +7,12 @@ import webbrowser
 import pytest
 import xlwings as xw
 
-from procore_xl import macros
+from procore_xl.addin import macros
 from procore_xl.excel import layout
 from procore_xl.excel.registry import find_entry, read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, header_row
-from procore_xl.excel.session import get_service, set_service
+from procore_xl.addin.session import get_service, set_service
+from procore_xl.sandbox.entities import CONTRACTS
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore
 from test_excel_fake_xlwings import FakeBook
@@ -38,11 +39,6 @@ def caller(monkeypatch):
     return use
 
 
-@pytest.fixture
-def service(excel_service):
-    return excel_service
-
-
 def table_rows(book, sheet):
     (table,) = list(book.sheets[sheet].tables)
     return table.range.options(ndim=2).value[1:]
@@ -59,7 +55,7 @@ def test_entry_points_are_the_published_ones():
         "refresh_all", "update_dropdowns"]
 
 
-def test_insert_report(service, sandbox, caller):
+def test_insert_report(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     assert book.app.alerts == []
@@ -71,7 +67,7 @@ def test_insert_report(service, sandbox, caller):
     assert book.app.status_history[0] == "Procore: loading RFIs..." and book.app.status_bar is False
 
 
-def test_refresh_sheet_reads_the_parameter_cells(service, sandbox, caller):
+def test_refresh_sheet_reads_the_parameter_cells(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     wb = macros.XlwingsWorkbook(book)
@@ -86,7 +82,7 @@ def test_refresh_sheet_reads_the_parameter_cells(service, sandbox, caller):
     assert book.sheets["RFIs"].range((row, 2)).value == name
 
 
-def test_refresh_all_keeps_failed_sheets(service, sandbox, caller):
+def test_refresh_all_keeps_failed_sheets(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     book.sheets["Start"].range(layout.START_CELLS["report"]).value = "Projects"
@@ -106,7 +102,7 @@ def test_refresh_all_keeps_failed_sheets(service, sandbox, caller):
     assert any(str(s).startswith("Procore: refreshing Projects (2 of 2)") for s in book.app.status_history)
 
 
-def test_update_dropdowns_follow_the_start_sheet(service, sandbox, caller):
+def test_update_dropdowns_follow_the_start_sheet(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.update_dropdowns()
     lists = book.sheets[layout.LISTS_SHEET]
@@ -124,7 +120,7 @@ def test_update_dropdowns_follow_the_start_sheet(service, sandbox, caller):
     assert "Marina Seawall" in labels("projects") and "Harbor Tower" not in labels("projects")
 
 
-def test_report_sheet_dropdowns_point_at_the_lists(service, caller):
+def test_report_sheet_dropdowns_point_at_the_lists(excel_service, caller):
     book = caller(start_book())
     macros.insert_report()
     v = book.sheets["RFIs"].validations
@@ -161,20 +157,20 @@ def test_not_signed_in_is_a_message_box(settings, keyring_backend, caller):
         set_service(None)
 
 
-def test_refresh_on_a_plain_sheet_says_what_to_do(service, caller):
+def test_refresh_on_a_plain_sheet_says_what_to_do(excel_service, caller):
     book = caller(start_book())
     macros.refresh_sheet()
     assert book.app.alerts == ['"Start" is not a Procore report sheet - use Insert report, or go to a '
                                'report sheet and Refresh']
 
 
-def test_insert_report_without_a_pick(service, caller):
+def test_insert_report_without_a_pick(excel_service, caller):
     book = caller(start_book(report=None))
     macros.insert_report()
     assert book.app.alerts == ["Pick a report on the Start sheet (cell C8) first"]
 
 
-def test_choose_environment(service, caller, monkeypatch):
+def test_choose_environment(excel_service, caller, monkeypatch):
     book = caller(start_book())
     book.sheets["Start"].range("C2").value = "moon"
     book.names.add("ProcoreEnvironment", "=Start!$C$2")
@@ -185,10 +181,10 @@ def test_choose_environment(service, caller, monkeypatch):
     macros.choose_environment()
     assert book.app.alerts[-1] == ("Procore environment: sandbox (https://sandbox.procore.com). "
                                    "Use Connect to sign in to it.")
-    assert get_service() is not service and get_service().settings.env == "sandbox"
+    assert get_service() is not excel_service and get_service().settings.env == "sandbox"
 
 
-def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(service, sandbox, caller):
+def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(excel_service, sandbox, caller):
     book = caller(start_book(report="Drawings"))
     macros.insert_report()                                           # no drawing area picked yet
     sheet = book.sheets["Drawings"]
@@ -209,7 +205,7 @@ def test_insert_a_report_that_needs_a_parent_then_pick_it_from_the_dropdown(serv
     assert len(table_rows(book, "Drawings")) == len(sandbox.world.records("drawings", area))
 
 
-def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(service, sandbox, caller):
+def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(excel_service, sandbox, caller):
     import datetime as dt
 
     from procore_xl.catalog import find_report
@@ -231,7 +227,7 @@ def test_inserted_sheet_has_its_sub_reports_and_keeps_typed_dates(service, sandb
     assert sheet.cells[(rows["end_days_back"], 2)] == 2.0
 
 
-def test_refresh_runs_with_screen_updating_calculation_and_events_off(service, sandbox, caller, monkeypatch):
+def test_refresh_runs_with_screen_updating_calculation_and_events_off(excel_service, sandbox, caller, monkeypatch):
     book = caller(start_book())
     seen = []
     real = macros.XlwingsWorkbook.write_table
@@ -253,7 +249,7 @@ def test_refresh_runs_with_screen_updating_calculation_and_events_off(service, s
     assert (book.app.screen_updating, book.app.calculation, book.app.enable_events) == (True, "automatic", True)
 
 
-def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe(service, sandbox, caller):
+def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe(excel_service, sandbox, caller):
     book = caller(start_book())
     macros.insert_report()
     wb = macros.XlwingsWorkbook(book)
@@ -265,13 +261,13 @@ def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe
     assert sheet.formats[(top + 1, subject)] == "@"      # Excel keeps these as text without an apostrophe
     book.app.writes = 0
     from procore_xl.excel import values
-    data = values.table_data(service.run("RFIs", {"company": 8001, "project": 91001}).frame)
+    data = values.table_data(excel_service.run("RFIs", {"company": 8001, "project": 91001}).frame)
     wb.write_table("RFIs", top, data, block_rows=50)
     blocks = -(-data.nrows // 50)
     assert book.app.writes == 1 + blocks                 # the header, then one write per block of rows
 
 
-def test_insert_analysis_writes_the_layout_as_formulas_and_charts(service, sandbox, caller):
+def test_insert_analysis_writes_the_layout_as_formulas_and_charts(excel_service, sandbox, caller):
     from procore_xl.analyses import find_analysis
     from procore_xl.excel.analysis_layout import TableInfo, lay_out
 
@@ -294,7 +290,39 @@ def test_insert_analysis_writes_the_layout_as_formulas_and_charts(service, sandb
     assert sheet.widths.get(helper) == 0
 
 
-def test_insert_analysis_without_a_pick(service, caller):
+def test_insert_analysis_without_a_pick(excel_service, caller):
     book = caller(start_book(report=None))
     macros.insert_analysis()
     assert book.app.alerts == ["Pick an analysis on the Start sheet (cell C9) first"]
+
+
+# -- contract dropdowns ------------------------------------------------------------------------
+def list_labels(book, list_name: str) -> list[str]:
+    wb = macros.XlwingsWorkbook(book)
+    sheet, (r1, c1, r2, _) = wb.name_target(layout.LIST_NAMES[list_name])
+    return [row[0] for row in wb.read(sheet, r1, c1, r2 - r1 + 1, 1) if row[0] not in (None, "")]
+
+
+def test_contract_dropdowns_list_the_projects_contracts_then_the_cors_of_the_one_picked(excel_service, sandbox, caller):
+    world = sandbox.world
+    project = world.project(91001)
+    book = caller(start_book(report="Change Order Request Details"))
+    macros.insert_report()           # needs a contract: the sheet waits for one, its dropdowns filled
+    contracts = [c for kind in CONTRACTS for c in world.records(kind, project)]
+    labels = list_labels(book, "contracts")
+    assert len(labels) == len(contracts)
+    for contract in contracts:       # every contract of the project (prime and commitments) by its title
+        assert any(contract["title"] in label for label in labels), contract["title"]
+    assert list_labels(book, "cors") == []          # no contract picked yet
+
+    sheet_name = "Change Order Request Details"
+    entry = find_entry(macros.XlwingsWorkbook(book), sheet_name)
+    row = PARAM_FIRST_ROW + list(entry.params).index("contract")
+    assert book.sheets[sheet_name].validations[(row, 2)] == layout.LIST_NAMES["contracts"]
+    commitment = world.records("work_order_contracts", project)[0]
+    picked = next(label for label in labels if commitment["title"] in label and commitment["number"] in label)
+    book.sheets[sheet_name].range((row, 2)).value = picked          # the person picks the contract
+    macros.update_dropdowns()                                       # with the report sheet active
+    cors = world.records("change_order_requests", commitment)
+    assert cors
+    assert sorted(list_labels(book, "cors")) == sorted(f"{c['number']} - {c['title']}" for c in cors)

@@ -19,11 +19,12 @@ import pytest
 import requests
 
 from cli_run import one_error_line, point_at, process_environ, run
-from procore_xl.auth import CallbackListener, login
+from procore_xl.auth import login
 from procore_xl.cli import build_parser
 from procore_xl.environments import DEFAULT_REDIRECT_URI, load_settings
 from procore_xl.errors import ConfigurationError
-from procore_xl.output import replacing
+from procore_xl.loopback import CallbackListener
+from procore_xl.files import replacing
 from procore_xl.sandbox import free_port
 from procore_xl.tokens import MemoryTokenStore
 

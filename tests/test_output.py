@@ -8,6 +8,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -144,6 +145,20 @@ def test_json_is_written_whole_or_not_at_all(env, capsys, tmp_path):
         out.write(ReportResult(report="RFIs", params={}, table=pd.DataFrame(), requests=0, seconds=0.0))
     records = [{"id": 1, "a": {"b": [1, 2]}}, {"id": 2}]
     assert target.read_text(encoding="utf-8") == json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+
+
+# -- date-only CSV columns -------------------------------------------------------------------
+def test_csv_date_only_columns_are_yyyy_mm_dd_and_timestamps_keep_their_time(env, capsys, tmp_path):
+    target = tmp_path / "rfis.csv"
+    code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(target))
+    assert code == 0, err
+    with target.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    due = [r["due_date"] for r in rows if r["due_date"]]
+    created = [r["created_at"] for r in rows if r["created_at"]]
+    assert due and created
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in due), due[:3]
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", c) for c in created), created[:3]
 
 
 # -- the CSV text made without pandas' to_csv is pandas' text, character for character -------------

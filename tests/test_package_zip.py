@@ -1,6 +1,7 @@
 """The zip container: ZIP64 only for an entry that needs it, and then in local header and central
-directory alike; `_xHHHH_` text kept literal. (The readers' view of every file kind is
-tests/test_readers.py; these are the cases that need a file of a particular shape.)"""
+directory alike; `_xHHHH_` text kept literal; relationships and content types edited by splicing.
+(The readers' view of every file kind is tests/test_readers.py; these are the cases that need a
+file of a particular shape.)"""
 from __future__ import annotations
 
 import zipfile
@@ -8,7 +9,7 @@ import zipfile
 import openpyxl
 import pandas as pd
 
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import write_results_workbook
 from procore_xl.runner import ReportResult
 from test_readers import zip_entries
@@ -77,3 +78,47 @@ def test_text_the_openpyxl_writer_stores_is_escaped_as_excel_would(tmp_path):
     package = PackageWorkbook(tmp_path / "p.xlsx")          # what a refresh reads back
     assert package.read(book.active.title, 1, 1, 1, 1) == [[project]]
     package.close()
+
+
+def test_relationships_and_content_types_are_spliced_keeping_every_other_byte(tmp_path):
+    """ooxml.relationships, the one way rels and content types are edited: a refresh that changes a
+    sheet drops the calculation chain (part, relationship, override: Excel rebuilds it) and adds a
+    table's relationship and override; what it does not change keeps its bytes and order."""
+    book = openpyxl.Workbook()
+    book.active.title = "S"
+    book.active["A1"] = 1
+    book.save(tmp_path / "plain.xlsx")
+    chain = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(tmp_path / "chained.xlsx", "w") as out:
+        for info in src.infolist():
+            data = src.read(info).decode("utf-8") if info.filename.endswith((".rels", ".xml")) else src.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace("</Relationships>", f'<Relationship Id="rIdChain" Type="{chain}" '
+                                                        f'Target="calcChain.xml"/></Relationships>')
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace("</Types>", '<Override PartName="/xl/calcChain.xml" ContentType="application/'
+                                                'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+            out.writestr(info, data)
+        out.writestr("xl/calcChain.xml", '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                                         'main"><c r="A1" i="1"/></calcChain>')
+    with zipfile.ZipFile(tmp_path / "chained.xlsx") as z:
+        before = {n: z.read(n).decode("utf-8") for n in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml")}
+    wb = PackageWorkbook(tmp_path / "chained.xlsx")
+    wb.write("S", 3, 1, [["a", "b"], [1, 2]])
+    wb.set_table("S", "Things", (3, 1, 4, 2))
+    wb.save(tmp_path / "out.xlsx")
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as z:
+        names = z.namelist()
+        rels, types = z.read("xl/_rels/workbook.xml.rels").decode("utf-8"), z.read("[Content_Types].xml").decode("utf-8")
+        sheet_rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode("utf-8")
+    assert "xl/calcChain.xml" not in names and "calcChain" not in rels and "calcChain" not in types
+    assert rels == before["xl/_rels/workbook.xml.rels"].replace(                # targets relative, as Excel has them
+        f'<Relationship Id="rIdChain" Type="{chain}" Target="calcChain.xml"/>', "").replace('Target="/xl/', 'Target="')
+    assert types == before["[Content_Types].xml"].replace('<Override PartName="/xl/calcChain.xml" ContentType='
+                                                          '"application/vnd.openxmlformats-officedocument.'
+                                                          'spreadsheetml.calcChain+xml"/>', "").replace(
+        "</Types>", '<Override PartName="/xl/tables/table1.xml" ContentType="application/vnd.openxmlformats-'
+                    'officedocument.spreadsheetml.table+xml"/></Types>')
+    assert 'Id="rIdProcore1"' in sheet_rels and 'Target="../tables/table1.xml"' in sheet_rels
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["S"]
+    assert list(ws.tables) == ["Things"] and ws["A4"].value == 1 and ws["A1"].value == 1

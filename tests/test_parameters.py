@@ -15,8 +15,8 @@ from report_env import TODAY, report_env
 
 
 @pytest.fixture(scope="module")
-def env():
-    with report_env() as (sb, client):
+def env(make_sandbox):
+    with report_env(make_sandbox) as (sb, client):
         yield sb, client
 
 

@@ -25,7 +25,7 @@ import pytest
 from cli_run import sandbox_variables
 from procore_xl.cli import main
 from procore_xl.demo import demo_sandbox_config
-from procore_xl.sandbox import SandboxServer, free_port
+from procore_xl.sandbox import free_port
 from procore_xl.sandbox.config import DEMO_RFIS_PER_PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def folder(tmp_path):
     return work
 
 
-def test_the_readme_quick_start_runs_as_written(folder, tmp_path):
+def test_the_readme_quick_start_runs_as_written(folder, tmp_path, make_sandbox):
     commands = quick_start()
     assert commands[0] == "make demo", commands
     following = commands[1:]
@@ -91,7 +91,7 @@ def test_the_readme_quick_start_runs_as_written(folder, tmp_path):
     # the same commands against the demo's own sandbox: the same data
     reference = tmp_path / "reference"
     reference.mkdir()
-    with SandboxServer(demo_sandbox_config()) as demo:
+    with make_sandbox.serving(demo_sandbox_config()) as demo:
         saved = dict(os.environ)
         os.environ.update(sandbox_variables(demo))
         try:
@@ -108,7 +108,7 @@ def test_the_readme_quick_start_runs_as_written(folder, tmp_path):
     pd.testing.assert_frame_equal(table(folder / "rfis.xlsx", "RFIs"), table(reference / "rfis.xlsx", "RFIs"))
 
 
-def test_the_readme_sandbox_sign_in_runs_as_written(folder, tmp_path):
+def test_the_readme_sandbox_sign_in_runs_as_written(folder, tmp_path, make_sandbox):
     """The built-in sandbox section: activate, start the sandbox, the exports, `procore-xl login`
     (a user's sign-in through the consent page: $BROWSER is a stand-in that presses Approve, as a
     person would), whoami as the demo user, refresh demo.xlsx (its data unchanged), a pull by
@@ -120,7 +120,7 @@ def test_the_readme_sandbox_sign_in_runs_as_written(folder, tmp_path):
                                                       f"procore-xl sandbox --background --port {port}")
                 for c in commands]
     script = "set -e\n" + "\n".join(commands) + "\n"
-    with SandboxServer(demo_sandbox_config()) as demo:       # a workbook as the demo writes it (one sheet)
+    with make_sandbox.serving(demo_sandbox_config()) as demo:       # a workbook as the demo writes it (one sheet)
         saved = dict(os.environ)
         os.environ.update(sandbox_variables(demo))
         try:

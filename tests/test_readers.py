@@ -45,7 +45,6 @@ from procore_xl.demo import run_demo
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.registry import read_registry
 from procore_xl.parameters import SPECS
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "tests" / "js"
@@ -103,7 +102,7 @@ def old_form(source: Path, target: Path, *, absolute: bool = True, zip64: bool =
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, make_sandbox):
     missing = missing_readers()
     if missing and EXPECTED:
         pytest.fail("independent readers are expected here (CI) but: " + "; ".join(missing), pytrace=False)
@@ -111,7 +110,7 @@ def files(tmp_path_factory):
         pytest.skip("; ".join(missing))
     tmp = tmp_path_factory.mktemp("readers")
     out = {}
-    with pytest.MonkeyPatch.context() as mp, SandboxServer(SandboxConfig(port=0)) as sandbox:
+    with pytest.MonkeyPatch.context() as mp, make_sandbox.serving() as sandbox:
         for name in [n for n in os.environ if n.startswith("PROCORE_")]:
             mp.delenv(name)
         mp.setenv("PROCORE_XL_HOME", str(tmp / "home"))

@@ -11,36 +11,25 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 
-from procore_xl import udfs
+from procore_xl.addin import udfs
 from procore_xl.catalog import REPORTS
 from procore_xl.columns import DEFAULT_COLUMNS, label_for, readable
-from procore_xl.demo import demo_params, demo_sandbox_config, run_demo, sandbox_settings
+from procore_xl.demo import demo_params, demo_sandbox_config, run_demo
 from procore_xl.excel.layout import TABLE_HEADER_GAP, TABLE_HEADER_ROW
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.package import PackageWorkbook
+from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import refresh_workbook
 from procore_xl.excel.registry import read_registry
 from procore_xl.excel.report_sheet import PARAM_FIRST_ROW, create_report_sheet, write_result
 from procore_xl.parameters import VIEW_PARAMS
 from procore_xl.runner import ReportResult
-from procore_xl.sandbox import SandboxServer
-from procore_xl.sandbox.browser import ConsentBrowser
-from procore_xl.service import ProcoreService
-from procore_xl.tokens import KeyringTokenStore, MemoryTokenStore
 from procore_xl.view import readable_list, view
 
 from cli_run import point_at, run
 from sheet_check import problems
 
 LEGACY = Path(__file__).parent / "data" / "legacy_rfis.xlsx"
-
-
-@pytest.fixture
-def service(settings, signed_in_tokens):
-    with ProcoreService(settings, KeyringTokenStore()) as svc:
-        yield svc
 
 
 def table(ws):
@@ -82,15 +71,14 @@ def _documented_fields(report: str) -> set[str]:
             for f in e["response"].get("record_fields") or ()}
 
 
-def test_every_report_has_a_default_set_of_fields_it_really_has():
+def test_every_report_has_a_default_set_of_fields_it_really_has(make_sandbox, make_service):
     """Issue 19 item 4: every report has its default columns, and each of them is a column the
     sandbox's run of that report produces, or (for fields the sandbox leaves out) a field
     Procore documents for the report's endpoint; a set naming a field that exists nowhere
     would show nothing."""
     assert set(DEFAULT_COLUMNS) == set(REPORTS)
-    with SandboxServer(demo_sandbox_config(rate_limit_spike=100000)) as sandbox, \
-            ProcoreService(sandbox_settings(sandbox), MemoryTokenStore()) as svc:
-        svc.login(open_browser=ConsentBrowser())
+    with make_sandbox.serving(demo_sandbox_config(rate_limit_spike=100000)) as sandbox, \
+            make_service.serving(sandbox) as svc:
         unknown = {}
         for report in REPORTS.values():
             columns = set(svc.run(report, demo_params(report, svc)).frame.columns)

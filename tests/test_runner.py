@@ -19,8 +19,8 @@ NO_ROWS_REASONS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def env():
-    with report_env() as (sb, client):
+def env(make_sandbox):
+    with report_env(make_sandbox) as (sb, client):
         yield sb, client
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from procore_xl.sandbox import BIG_ID, SandboxConfig, SandboxServer
+from procore_xl.sandbox import BIG_ID, SandboxServer
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -20,8 +20,8 @@ OOB = "urn:ietf:wg:oauth:2.0:oob"
 
 # ---------------------------------------------------------------- helpers
 @pytest.fixture(scope="module")
-def sb():
-    with SandboxServer(SandboxConfig(seed=7, rate_limit_spike=100_000, rate_limit_hourly=100_000)) as server:
+def sb(make_sandbox):
+    with make_sandbox.serving(seed=7, rate_limit_spike=100_000, rate_limit_hourly=100_000) as server:
         yield server
 
 
@@ -228,15 +228,15 @@ def test_paging_headers_and_links(session, sb):
     assert session.get(url).headers["Per-Page"] == "100"              # default page size
 
 
-def test_per_page_is_capped_at_1000_on_v1(sb):
-    with SandboxServer(SandboxConfig(seed=7, rfis_per_project=1500)) as big:
+def test_per_page_is_capped_at_1000_on_v1(sb, make_sandbox):
+    with make_sandbox.serving(seed=7, rfis_per_project=1500) as big:
         r = api(big).get(f"{big.url}/rest/v1.0/projects/91001/rfis", params={"per_page": 5000})
         assert r.headers["Per-Page"] == "1000" and r.headers["Total"] == "1500" and len(r.json()) == 1000
         assert links(r)["next"].endswith("page=2&per_page=1000")
 
 
-def test_twenty_thousand_rfis(sb):
-    with SandboxServer(SandboxConfig(seed=7, rfis_per_project=20000)) as big:
+def test_twenty_thousand_rfis(sb, make_sandbox):
+    with make_sandbox.serving(seed=7, rfis_per_project=20000) as big:
         s = api(big)
         last = s.get(f"{big.url}/rest/v1.0/projects/91001/rfis", params={"per_page": 1000, "page": 20})
         assert last.headers["Total"] == "20000" and len(last.json()) == 1000 and "next" not in links(last)
@@ -257,9 +257,9 @@ def test_rfi_list_show_and_replies(session, sb):
     assert session.get(f"{sb.url}/rest/v1.0/projects/91001/rfis/123").status_code == 404
 
 
-def test_same_seed_same_data_other_seed_other_data():
+def test_same_seed_same_data_other_seed_other_data(make_sandbox):
     def fetch(seed):
-        with SandboxServer(SandboxConfig(seed=seed)) as server:
+        with make_sandbox.serving(seed=seed) as server:
             return api(server).get(f"{server.url}/rest/v1.0/projects/91002/rfis", params={"per_page": 50}).text
     assert fetch(11) == fetch(11)
     assert fetch(11) != fetch(12)
@@ -272,8 +272,8 @@ def test_every_response_has_request_id_and_date(sb, session):
 
 
 # ---------------------------------------------------------------- rate limits
-def test_rate_limit_headers_count_down_then_429():
-    with SandboxServer(SandboxConfig(rate_limit_spike=5, rate_limit_hourly=1000)) as small:
+def test_rate_limit_headers_count_down_then_429(make_sandbox):
+    with make_sandbox.serving(rate_limit_spike=5, rate_limit_hourly=1000) as small:
         s = api(small)
         seen = [s.get(f"{small.url}/rest/v1.0/me") for _ in range(5)]
         remaining = [int(r.headers["X-Rate-Limit-Remaining"]) for r in seen]
@@ -287,8 +287,8 @@ def test_rate_limit_headers_count_down_then_429():
         assert other.get(f"{small.url}/rest/v1.0/me").status_code == 200
 
 
-def test_hourly_window_shown_when_closer_to_exhaustion():
-    with SandboxServer(SandboxConfig(rate_limit_spike=50, rate_limit_hourly=10)) as small:
+def test_hourly_window_shown_when_closer_to_exhaustion(make_sandbox):
+    with make_sandbox.serving(rate_limit_spike=50, rate_limit_hourly=10) as small:
         r = api(small).get(f"{small.url}/rest/v1.0/me")
         assert r.headers["X-Rate-Limit-Limit"] == "10" and r.headers["X-Rate-Limit-Remaining"] == "9"
         assert int(r.headers["X-Rate-Limit-Reset"]) > time.time() + 3000
@@ -296,8 +296,8 @@ def test_hourly_window_shown_when_closer_to_exhaustion():
 
 # ---------------------------------------------------------------- faults
 @pytest.fixture
-def faulty():
-    with SandboxServer(SandboxConfig(seed=7)) as server:
+def faulty(make_sandbox):
+    with make_sandbox.serving(seed=7) as server:
         yield server
 
 
@@ -443,8 +443,8 @@ def test_photos_by_album_and_recently_updated(session, sb):
     assert [p["taken_at"] for p in recent] == [p["taken_at"] for p in everything[:5]]
 
 
-def test_v2_budget_line_items_wrap_data_string_ids_and_cap_100():
-    with SandboxServer(SandboxConfig(seed=7, scale=3)) as big:
+def test_v2_budget_line_items_wrap_data_string_ids_and_cap_100(make_sandbox):
+    with make_sandbox.serving(seed=7, scale=3) as big:
         url = f"{big.url}/rest/v2.0/companies/8001/projects/91001/budget_line_items"
         s = api(big)
         default = s.get(url)
@@ -504,8 +504,8 @@ def test_data_is_realistic(session, sb):
 
 # ---------------------------------------------------------------- Procore as published (the reference)
 @pytest.fixture(scope="module")
-def lenient():
-    with SandboxServer(SandboxConfig(seed=7, strict=False, rate_limit_spike=100_000, rate_limit_hourly=100_000)) as server:
+def lenient(make_sandbox):
+    with make_sandbox.serving(seed=7, strict=False, rate_limit_spike=100_000, rate_limit_hourly=100_000) as server:
         yield server
 
 

@@ -24,7 +24,7 @@ def test_no_secret_anywhere(sandbox, settings, keyring_backend, browser, tmp_pat
     sandbox.faults.token_dies_after = 40                # 401s mid-run: refresh with rotation
     records: list[dict] = []                          # the raw records, for the JSON output
     result = service.run("RFIs", {"company": 8001, "project": 91001, "sub_report": "answers"},
-                         records=records.extend)
+                         on_records=records.extend)
     result.records = records
     assert records
     for name in ("r.csv", "r.json", "r.xlsx"):

@@ -108,3 +108,39 @@ def test_eight_processes_opening_a_new_store_at_once_all_save(tmp_path):
         for p in processes:
             p.join(60)
         assert [answers.get(timeout=5) for _ in processes] == ["ok"] * 8
+
+
+def test_pages_written_while_they_come_replace_the_call_at_commit_only(store, tmp_path):
+    from procore_xl.store_writer import CallWriter
+
+    store.save(key(), [{"id": 1, "v": "old"}], server_time=T0, version=None, paged=True)
+    with CallWriter(store, key()) as writer:
+        writer.add([{"id": 1, "v": "new"}, {"id": 2}])
+        writer.add([{"id": 3, "text": "\ud800"}])        # a lone surrogate, stored as sent
+        with sqlite3.connect(tmp_path / "records.sqlite3") as other:   # another process, meanwhile
+            assert other.execute("SELECT data FROM records").fetchall() == [('{"id":1,"v":"old"}',)]
+            other.execute("BEGIN IMMEDIATE")        # the store is not locked while the pages come
+            other.execute("ROLLBACK")
+        other.close()
+        writer.commit(server_time=T0 + timedelta(hours=1))
+    stored = store.load(key())
+    assert stored.records == [{"id": 1, "v": "new"}, {"id": 2}, {"id": 3, "text": "\ud800"}]
+    assert stored.full_at == T0 + timedelta(hours=1) and store.shape(key()) == (3, False)
+    assert store.info().records == 3
+
+
+def test_pages_not_committed_leave_the_call_as_it_was(store):
+    from procore_xl.store_writer import CallWriter
+
+    store.save(key(), [{"id": 1}], server_time=T0, version=None, paged=True)
+    with pytest.raises(RuntimeError):
+        with CallWriter(store, key()) as writer:
+            writer.add([{"id": 2}])
+            raise RuntimeError("the pull failed after a page")
+    with pytest.raises(TypeError):                      # a record that cannot be stored: the writer stops
+        with CallWriter(store, key()) as writer:
+            writer.add([{"id": 3, "x": object()}])
+            for _ in range(10):                         # add() never waits on a stopped writer
+                writer.add([{"id": 4}])
+            writer.commit(server_time=T0)
+    assert store.load(key()).records == [{"id": 1}] and store.info().records == 1

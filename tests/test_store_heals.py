@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from cli_run import one_error_line, point_at, process_environ, run
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.store import CallKey, RecordStore, Scope, StoreDamaged
 
 PULL = ("pull", "RFIs", "--company", "8001", "--project", "91001")
@@ -24,9 +23,8 @@ DAMAGES = ("truncated", "overwritten", "foreign schema", "malformed record", "ma
 
 
 @pytest.fixture(scope="module")
-def own_sandbox():
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=600)) as server:
-        yield server
+def own_sandbox(make_sandbox):
+    return make_sandbox(rfis_per_project=600)
 
 
 @pytest.fixture

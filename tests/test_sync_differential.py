@@ -25,7 +25,6 @@ import pytest
 from procore_xl import warehouse
 from procore_xl.cli import main
 from procore_xl.demo import sandbox_settings
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 from procore_xl.sandbox.browser import ConsentBrowser
 from procore_xl.service import ProcoreService
 from procore_xl.store import RecordStore
@@ -43,13 +42,12 @@ LATE_FIELD = "reference"     # a documented RFI field the sandbox withholds unti
 
 
 @pytest.fixture
-def sb(monkeypatch, tmp_path):
+def sb(monkeypatch, tmp_path, make_sandbox):
     """250 RFIs a project, the sandbox's rate limits lifted; dlt's per-user folder (~/.dlt) in
     tmp_path, one for every folder synced, as on a person's computer."""
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "user-dlt"))
-    with SandboxServer(SandboxConfig(port=0, seed=11, rfis_per_project=250, today=TODAY,
-                                     rate_limit_spike=10**6, rate_limit_hourly=10**8,
-                                     withheld_fields=(f"rfis.{LATE_FIELD}",))) as server:
+    with make_sandbox.serving(seed=11, rfis_per_project=250, today=TODAY, rate_limit_spike=10**6,
+                              rate_limit_hourly=10**8, withheld_fields=(f"rfis.{LATE_FIELD}",)) as server:
         for name, value in {"PROCORE_LOGIN_URL": server.url, "PROCORE_API_URL": server.url,
                             "PROCORE_CLIENT_ID": server.client_id,
                             "PROCORE_CLIENT_SECRET": server.client_secret}.items():
@@ -64,7 +62,7 @@ def service_sync(sb, monkeypatch, folder: Path, store: Path, *, full: bool = Fal
     folder.mkdir(exist_ok=True)
     records = RecordStore(store)
     with monkeypatch.context() as m, ProcoreService(sandbox_settings(sb), MemoryTokenStore(), per_page=PER_PAGE,
-                                                    records=records) as service:
+                                                    record_store=records) as service:
         m.chdir(folder)
         service.login(open_browser=ConsentBrowser())
         summary = warehouse.sync(service, 8001, projects=list(PROJECTS), reports=REPORTS, full=full, **DATES)

@@ -4,13 +4,17 @@ terminal is never driven by data, and each printed line stays one line."""
 from __future__ import annotations
 
 import logging
+import os
+import pty
+import re
+import subprocess
+import sys
 
 import pytest
 
-from cli_run import one_error_line, point_at, run
+from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.cli import main
 from procore_xl.errors import printable
-from procore_xl.sandbox import SandboxConfig, SandboxServer
 
 EVIL = "Tower \x1b[2J\x1b]0;pwned\x07 B\nlock\u202eC"
 SHOWN = "Tower \\x1b[2J\\x1b]0;pwned\\x07 B\\nlock\\u202eC"
@@ -18,12 +22,12 @@ RAW = ("\x1b", "\x07", "\u202e")
 
 
 @pytest.fixture(scope="module")
-def hostile_names():
-    with SandboxServer(SandboxConfig(port=0, rfis_per_project=5, service_account_needs_company_header=False)) as server:
-        server.world.project(91002)["name"] = f"Project {EVIL}"
-        server.world.company(8001)["name"] = f"Company {EVIL}"
-        server.world.service_account["name"] = f"Robot {EVIL}"
-        yield server
+def hostile_names(make_sandbox):
+    server = make_sandbox(rfis_per_project=5, service_account_needs_company_header=False)
+    server.world.project(91002)["name"] = f"Project {EVIL}"
+    server.world.company(8001)["name"] = f"Company {EVIL}"
+    server.world.service_account["name"] = f"Robot {EVIL}"
+    return server
 
 
 @pytest.fixture
@@ -89,3 +93,44 @@ def test_log_warnings_print_escaped(env, capsys):
         root.handlers = kept
     clean(err)
     assert f"procore-xl: odd answer for {SHOWN}" in err
+
+
+# -- the live progress line, on a terminal only ------------------------------------------------
+def read_terminal(master: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:              # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_line_is_live_on_a_terminal_and_absent_in_a_log(sandbox, tmp_path):
+    """Two `procore-xl pull`s at once in child processes: stderr a pseudo-terminal, stderr a pipe."""
+    sandbox.faults.latency_ms = 300                 # a pull of a few seconds: the line ticks
+    environ = process_environ(sandbox, tmp_path / "home")
+
+    def pull(out: str, stderr) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "RFIs", "--company", "8001",
+                                 "--project", "91001", "--out", str(tmp_path / out)],
+                                env=environ, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+    logged = pull("logged.csv", subprocess.PIPE)
+    master, slave = pty.openpty()
+    try:
+        terminal = pull("terminal.csv", slave)
+        os.close(slave)
+        shown = read_terminal(master)
+    finally:
+        os.close(master)
+    assert terminal.wait(timeout=120) == 0, shown
+    log = logged.communicate(timeout=120)[1].decode("utf-8")
+    assert logged.returncode == 0, log
+
+    assert re.findall(r"\r(?:\x1b\[K)?procore-xl: RFIs: (\d+) requests", shown), repr(shown)
+    assert "\r\x1b[K" in shown                      # the line is cleared before the summary
+    assert "RFIs: 200 rows" in shown.rsplit("\r\x1b[K", 1)[1]
+    assert "RFIs: 200 rows" in log and "\r" not in log and "\x1b" not in log

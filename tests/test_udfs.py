@@ -6,18 +6,12 @@ import dataclasses
 import datetime as dt
 import inspect
 
-import pytest
 
-from procore_xl import udfs
-from procore_xl.excel.session import set_service
+from procore_xl.addin import udfs
+from procore_xl.addin.session import set_service
 from procore_xl.sandbox.world import BIG_ID
 from procore_xl.service import ProcoreService
 from procore_xl.tokens import KeyringTokenStore
-
-
-@pytest.fixture
-def service(excel_service):
-    return excel_service
 
 
 def test_signatures_are_the_published_ones():
@@ -31,7 +25,7 @@ def test_signatures_are_the_published_ones():
     }
 
 
-def test_report_by_name_and_by_float_id_gives_the_same_table(service, sandbox):
+def test_report_by_name_and_by_float_id_gives_the_same_table(excel_service, sandbox):
     by_name = udfs.PROCORE_REPORT("RFIs", "Harbor Tower Builders", "Harbor Tower")
     by_id = udfs.PROCORE_REPORT("rfis", 8001.0, 91001.0)
     assert isinstance(by_name, list) and by_name == by_id
@@ -48,7 +42,7 @@ def test_report_by_name_and_by_float_id_gives_the_same_table(service, sandbox):
     assert all(len(r) == len(header) for r in rows)
 
 
-def test_results_are_cached_until_cleared(service, sandbox):
+def test_results_are_cached_until_cleared(excel_service, sandbox):
     first = udfs.PROCORE_REPORT("RFIs", 8001, 91001)
     served = sandbox.requests
     assert udfs.PROCORE_REPORT("RFIs", 8001.0, 91001.0) == first     # same arguments as Excel sends them
@@ -58,7 +52,7 @@ def test_results_are_cached_until_cleared(service, sandbox):
     assert sandbox.requests > served
 
 
-def test_name_value_pairs(service):
+def test_name_value_pairs(excel_service):
     plain = udfs.PROCORE_REPORT("RFIs", 8001, 91001)
     nested = udfs.PROCORE_REPORT("RFIs", 8001, 91001, "Sub Report", "questions", None, None)
     assert isinstance(nested, list) and nested[0] != plain[0]
@@ -66,7 +60,7 @@ def test_name_value_pairs(service):
         'Parameters come in name/value pairs - "sub_report" has no value'
 
 
-def test_errors_are_one_readable_line(service):
+def test_errors_are_one_readable_line(excel_service):
     assert udfs.PROCORE_REPORT("RFI", 8001, 91001).startswith('Unknown report "RFI" - did you mean "RFIs"')
     assert udfs.PROCORE_REPORT("RFIs", 8001, None).startswith("Project is required for RFIs")
     assert udfs.PROCORE_REPORT("RFIs", "No Such Co", 91001).startswith('Unknown company "No Such Co"')
@@ -75,7 +69,7 @@ def test_errors_are_one_readable_line(service):
         assert "\n" not in msg and len(msg) < 400
 
 
-def test_long_pulls_are_refused_with_a_hint(service, sandbox):
+def test_long_pulls_are_refused_with_a_hint(excel_service, sandbox):
     before = sandbox.requests
     assert udfs.PROCORE_REPORT("RFIs", 8001, "all") == udfs.HEAVY_MESSAGE.format(report="RFIs")
     assert udfs.PROCORE_REPORT("All RFI Replies", 8001, None).startswith("All RFI Replies over all projects")
@@ -93,7 +87,7 @@ def test_not_signed_in(settings, keyring_backend):
         set_service(None)
 
 
-def test_catalog_companies_projects(service):
+def test_catalog_companies_projects(excel_service):
     reports = udfs.PROCORE_REPORTS()
     assert reports[0] == ["Report", "Group", "Parameters"] and len(reports) == 71
     assert ["RFIs", "Project management", "Company, Project Filter, Project, Sub Report"] in reports
@@ -105,7 +99,7 @@ def test_catalog_companies_projects(service):
     assert ["Sunset Library Renovation", 91005] in inactive
 
 
-def test_generic_lists(service):
+def test_generic_lists(excel_service):
     contracts = udfs.PROCORE_LIST("contracts", "Harbor Tower Builders", 91001.0)
     assert contracts[0][1] == "ID" and len(contracts) > 1
     subs = udfs.PROCORE_LIST("sub_reports", None, None, "report", "RFIs")

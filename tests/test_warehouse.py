@@ -19,12 +19,8 @@ import pytest
 from procore_xl import warehouse
 from procore_xl.catalog import PROJECT, REPORTS, find_report
 from procore_xl.cli import main
-from procore_xl.demo import sandbox_settings
 from procore_xl.runner import run_report
-from procore_xl.sandbox import SandboxConfig, SandboxServer
-from procore_xl.sandbox.browser import ConsentBrowser
-from procore_xl.service import ProcoreService
-from procore_xl.tokens import MemoryTokenStore
+from procore_xl.sandbox import SandboxServer
 from tests.report_env import TODAY
 
 WEEK = {"start_date": (TODAY - timedelta(days=7)).isoformat(), "end_date": TODAY.isoformat()}
@@ -32,15 +28,12 @@ WEEK = {"start_date": (TODAY - timedelta(days=7)).isoformat(), "end_date": TODAY
 DISCOVERY_PATHS = {"/oauth/token", "/rest/v1.0/companies", "/rest/v1.0/projects"}
 
 
-def fast_sandbox(rfis_per_project: int) -> SandboxServer:
-    return SandboxServer(SandboxConfig(port=0, seed=7, rfis_per_project=rfis_per_project, today=TODAY,
-                                       rate_limit_spike=100000, rate_limit_hourly=1000000))
+FAST = dict(seed=7, today=TODAY, rate_limit_spike=100000, rate_limit_hourly=1000000)
 
 
 @pytest.fixture(scope="module")
-def sandbox_world():
-    with fast_sandbox(3) as sb:
-        yield sb
+def sandbox_world(make_sandbox):
+    return make_sandbox(**FAST, rfis_per_project=3)
 
 
 def use(sandbox: SandboxServer, monkeypatch, folder: Path) -> SandboxServer:
@@ -61,13 +54,6 @@ def use(sandbox: SandboxServer, monkeypatch, folder: Path) -> SandboxServer:
 def sb(sandbox_world, monkeypatch, tmp_path):
     """The module's sandbox (3 RFIs a project), used from tmp_path."""
     return use(sandbox_world, monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def service(sb):
-    with ProcoreService(sandbox_settings(sb), MemoryTokenStore()) as s:
-        s.login(open_browser=ConsentBrowser())
-        yield s
 
 
 def sync_cli(capsys, *argv: str) -> tuple[int, str]:
@@ -95,10 +81,10 @@ def data_requests(sb) -> int:
     return sum(n for path, n in sb.path_counts.items() if path not in DISCOVERY_PATHS)
 
 
-def test_sync_asks_procore_for_changes_and_the_table_equals_the_server(capsys, monkeypatch, tmp_path):
+def test_sync_asks_procore_for_changes_and_the_table_equals_the_server(capsys, monkeypatch, tmp_path, make_sandbox):
     """More RFIs than two pages (1,000 each): the second sync asks the record store, which asks
     Procore for the changes; the project's rows are replaced by the whole, current list."""
-    with fast_sandbox(2001) as sandbox:
+    with make_sandbox.serving(**FAST, rfis_per_project=2001) as sandbox:
         sb = use(sandbox, monkeypatch, tmp_path)
         code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs")
         assert code == 0, err
@@ -169,7 +155,8 @@ def test_a_full_sync_reads_everything_again(sb, capsys):
     assert rows_loaded(err) == len(table("meetings_categories")) > 0
 
 
-def test_every_report_over_every_project_has_the_rows_pull_returns(sb, service):
+def test_every_report_over_every_project_has_the_rows_pull_returns(sb, make_service):
+    service = make_service(sb)
     summary = warehouse.sync(service, 8001, projects="all", reports="all", **WEEK)
     assert not summary.failures
     assert summary.requests > 0 and summary.rows > 0
@@ -188,7 +175,8 @@ def test_every_report_over_every_project_has_the_rows_pull_returns(sb, service):
         assert counts.get(warehouse.table_name(report), 0) == len(keys.drop_duplicates()), report.name
 
 
-def test_sub_reports_are_their_own_tables(sb, service):
+def test_sub_reports_are_their_own_tables(sb, make_service):
+    service = make_service(sb)
     warehouse.sync(service, 8001, projects=[91001], reports="RFIs", sub_reports=True)
     pulled = run_report(service.client, "RFIs", {"company": 8001, "project": 91001, "sub_report": "questions"})
     questions = table("rfis_questions")
@@ -196,7 +184,8 @@ def test_sub_reports_are_their_own_tables(sb, service):
     assert {"project_id", "rfi_id", "id"} <= set(questions[0])
 
 
-def test_daily_logs_load_by_date_window_and_drop_deleted_logs(sb, service):
+def test_daily_logs_load_by_date_window_and_drop_deleted_logs(sb, make_service):
+    service = make_service(sb)
     report = find_report("Manpower Logs")
     window = {"start_date": (TODAY - timedelta(days=3)).isoformat(), "end_date": TODAY.isoformat()}
     warehouse.sync(service, 8001, projects=[91001], reports=[report.name], **window)
@@ -220,7 +209,8 @@ def test_daily_logs_load_by_date_window_and_drop_deleted_logs(sb, service):
     assert left and sorted(r["id"] for r in left) == sorted(i for i, r in rows.items() if r["date"] != day)
 
 
-def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatch):
+def test_filesystem_destination_writes_parquet(sb, make_service, tmp_path, monkeypatch):
+    service = make_service(sb)
     bucket = tmp_path / "lake"
     monkeypatch.setenv("DESTINATION__FILESYSTEM__BUCKET_URL", bucket.as_uri())
     summary = warehouse.sync(service, 8001, projects=[91001], reports="RFIs", destination="filesystem")
@@ -236,7 +226,8 @@ def test_filesystem_destination_writes_parquet(sb, service, tmp_path, monkeypatc
     assert {r["subject"] for r in rows if r["id"] == ids[0]} == {"Edited before the second sync"}
 
 
-def test_failed_reports_are_named_and_keep_their_rows(sb, service):
+def test_failed_reports_are_named_and_keep_their_rows(sb, make_service):
+    service = make_service(sb)
     warehouse.sync(service, 8001, projects=[91004], reports="RFIs")
     before = table("rfis")
     sb.world.edit_record("rfis", before[0]["id"], subject="Changed while Procore is down")

@@ -19,7 +19,8 @@ import xlwings
 from oletools.olevba import VBA_Parser
 from workbook_build_module import load_build_module
 
-from procore_xl import catalog, udfs
+from procore_xl import catalog
+from procore_xl.addin import udfs
 from procore_xl.excel import layout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +31,9 @@ REBUILD_HINT = "rebuild and commit it: python workbook/build.py"
 RIBBON_MODULE = "ProcoreRibbon"
 WORKSHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"  # VB_Base of a worksheet's document module
 WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
-MACROS_PY = ROOT / "procore_xl" / "macros.py"
+MACROS_PY = ROOT / "procore_xl" / "addin" / "macros.py"
 
-# The ribbon as specified: button label -> the procore_xl.macros function it must run.
+# The ribbon as specified: button label -> the procore_xl.addin.macros function it must run.
 RIBBON = {
     "Connect": "connect",
     "Sign out": "sign_out",
@@ -233,12 +234,12 @@ def test_each_button_runs_its_python_macro(ribbon_xml, vba):
         (plain,) = body.split()  # the callback only calls a plain macro
         assert plain in subs and subs[plain][0] == "", f"{plain} must be a Public Sub without arguments"
         command = re.fullmatch(r'\s*RunPython "([^"]+)"\s*', subs[plain][1])
-        expected = f"import procore_xl.macros as m; m.{RIBBON[b.get('label')]}()"
+        expected = f"import procore_xl.addin.macros as m; m.{RIBBON[b.get('label')]}()"
         assert command and command.group(1) == expected
 
 
 def macros_py_functions() -> tuple[dict[str, ast.FunctionDef], list[str]]:
-    """procore_xl/macros.py read as source (not imported): its top-level functions, and the names
+    """procore_xl/addin/macros.py read as source (not imported): its top-level functions, and the names
     listed in its MACROS."""
     tree = ast.parse(MACROS_PY.read_text(encoding="utf-8"))
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
@@ -253,18 +254,33 @@ def test_runpython_commands_name_real_functions(vba):
     functions, listed = macros_py_functions()
     called = []
     for cmd in commands:
-        m = re.fullmatch(r"import procore_xl\.macros as (\w+); \1\.(\w+)\(\)", cmd)
+        m = re.fullmatch(r"import procore_xl\.addin\.macros as (\w+); \1\.(\w+)\(\)", cmd)
         assert m, f"unexpected RunPython command {cmd!r}"
         called.append(m.group(2))
     assert sorted(called) == sorted(RIBBON.values())
     missing = [name for name in called if name not in functions]
-    assert not missing, f"procore_xl.macros has no {missing}"
+    assert not missing, f"procore_xl.addin.macros has no {missing}"
     for name in set(called) - set(missing):
         args = functions[name].args
         required = (len(args.posonlyargs) + len(args.args) - len(args.defaults)
                     + sum(default is None for default in args.kw_defaults))
-        assert required == 0, f"procore_xl.macros.{name} needs arguments; RunPython passes none"
-    assert set(listed) == set(called), "every procore_xl.macros.MACROS entry has a ribbon button, and back"
+        assert required == 0, f"procore_xl.addin.macros.{name} needs arguments; RunPython passes none"
+    assert set(listed) == set(called), "every procore_xl.addin.macros.MACROS entry has a ribbon button, and back"
+
+
+def test_modules_named_by_workbooks_built_before_still_answer():
+    """procore.xlsm built before the add-in package names procore_xl.udfs (UDF Modules, the
+    xlwings_udfs wrappers) and runs "import procore_xl.macros as m; m.<name>()": both modules
+    re-export the same objects."""
+    import procore_xl.macros as old_macros
+    import procore_xl.udfs as old_udfs
+    from procore_xl.addin import macros
+
+    for f in udfs.UDFS:
+        assert getattr(old_udfs, f.__name__) is f
+    assert old_udfs.clear_cache is udfs.clear_cache
+    for f in macros.MACROS:
+        assert getattr(old_macros, f.__name__) is f
 
 
 def test_udf_wrappers_match_python_signatures(vba):
@@ -278,7 +294,7 @@ def test_udf_wrappers_match_python_signatures(vba):
         for arg, p in zip(args, params):
             assert arg.split()[-1].removesuffix("()") == p.name
             assert arg.startswith("ParamArray ") == (p.kind is p.VAR_POSITIONAL)
-        assert f'XLPy.CallUDF("procore_xl.udfs", "{f.__name__}", ' in code
+        assert f'XLPy.CallUDF("procore_xl.addin.udfs", "{f.__name__}", ' in code
 
 
 def test_udf_wrappers_equal_xlwings_own_generator(vba):
@@ -344,7 +360,7 @@ def test_xlwings_conf_sheet(book):
         if key is None:  # xlwings reads A1 down to the first empty cell
             break
         settings[key] = value
-    assert settings["UDF Modules"] == "procore_xl.udfs"
+    assert settings["UDF Modules"] == "procore_xl.addin.udfs"
     assert settings["Interpreter_Win"].endswith(r"\Scripts\pythonw.exe")
     assert settings["Interpreter_Mac"].endswith("/bin/python")
     # macros share the UDF server's process: Refresh clears the UDF cache, Connect signs the UDFs in

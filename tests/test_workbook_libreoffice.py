@@ -42,15 +42,15 @@ pytestmark = pytest.mark.libreoffice
 
 # Plain VBA macro -> the exact command it must hand to RunPython.
 EXPECTED_COMMANDS = {
-    "ProcoreConnectMacro": "import procore_xl.macros as m; m.connect()",
-    "ProcoreSignOutMacro": "import procore_xl.macros as m; m.sign_out()",
-    "ProcoreEnvironmentMacro": "import procore_xl.macros as m; m.choose_environment()",
-    "ProcoreInsertReportMacro": "import procore_xl.macros as m; m.insert_report()",
-    "ProcoreInsertAnalysisMacro": "import procore_xl.macros as m; m.insert_analysis()",
-    "ProcoreRefreshSheetMacro": "import procore_xl.macros as m; m.refresh_sheet()",
-    "ProcoreRefreshSheetFullMacro": "import procore_xl.macros as m; m.refresh_sheet_full()",
-    "ProcoreRefreshAllMacro": "import procore_xl.macros as m; m.refresh_all()",
-    "ProcoreUpdateDropdownsMacro": "import procore_xl.macros as m; m.update_dropdowns()",
+    "ProcoreConnectMacro": "import procore_xl.addin.macros as m; m.connect()",
+    "ProcoreSignOutMacro": "import procore_xl.addin.macros as m; m.sign_out()",
+    "ProcoreEnvironmentMacro": "import procore_xl.addin.macros as m; m.choose_environment()",
+    "ProcoreInsertReportMacro": "import procore_xl.addin.macros as m; m.insert_report()",
+    "ProcoreInsertAnalysisMacro": "import procore_xl.addin.macros as m; m.insert_analysis()",
+    "ProcoreRefreshSheetMacro": "import procore_xl.addin.macros as m; m.refresh_sheet()",
+    "ProcoreRefreshSheetFullMacro": "import procore_xl.addin.macros as m; m.refresh_sheet_full()",
+    "ProcoreRefreshAllMacro": "import procore_xl.addin.macros as m; m.refresh_all()",
+    "ProcoreUpdateDropdownsMacro": "import procore_xl.addin.macros as m; m.update_dropdowns()",
 }
 
 

@@ -1,5 +1,5 @@
 """Run xlwings' own UDF wrapper generator (xlwings/udfs.py: xlfunc + generate_vba_wrapper) on
-procore_xl.udfs.UDFS and print {"vba": ..., "errors": {name: message}} as JSON.
+procore_xl.addin.udfs.UDFS and print {"vba": ..., "errors": {name: message}} as JSON.
 
 xlwings/udfs.py is Windows-only only because it imports pywin32 at the top; the generator itself
 is plain Python. Run in a subprocess (it puts empty pywin32 stand-ins into sys.modules):
@@ -19,7 +19,7 @@ sys.modules["win32com.client"].Dispatch = None
 
 import xlwings.udfs as xlwings_udfs  # noqa: E402
 
-from procore_xl import udfs  # noqa: E402
+from procore_xl.addin import udfs  # noqa: E402
 
 
 class Workbook:  # what generate_vba_wrapper reads of the COM workbook
@@ -27,7 +27,7 @@ class Workbook:  # what generate_vba_wrapper reads of the COM workbook
 
 
 def main():
-    module = types.ModuleType("procore_xl.udfs")
+    module = types.ModuleType("procore_xl.addin.udfs")
     errors = {}
     for f in udfs.UDFS:
         @functools.wraps(f)
@@ -38,7 +38,7 @@ def main():
         except Exception as e:
             errors[f.__name__] = str(e)
     out = io.StringIO()
-    xlwings_udfs.generate_vba_wrapper("procore_xl.udfs", module, out, Workbook())
+    xlwings_udfs.generate_vba_wrapper("procore_xl.addin.udfs", module, out, Workbook())
     print(json.dumps({"vba": out.getvalue(), "errors": errors}))
 
 

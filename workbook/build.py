@@ -11,7 +11,7 @@ Pipeline:
      names and dropdowns;
   3. pyopenvba: drop the sample ``Module1``, add a document module for each sheet the build
      adds (as Excel has one for every sheet), ``ProcoreRibbon`` (vba/ProcoreRibbon.bas) and
-     ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.udfs.UDFS``);
+     ``xlwings_udfs`` (UDF wrappers generated from ``procore_xl.addin.udfs.UDFS``);
   4. zip step: add the ribbon (customUI14.xml) and its relationship, relationship targets
      relative (as Excel writes them; openpyxl writes absolute ones), fixed document properties,
      fixed timestamps and entry order, so a rebuild is byte-identical.
@@ -39,10 +39,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pyopenvba import ExcelFile
 from pyopenvba.vba import VBAModuleKind
 
-from procore_xl import catalog, udfs
+from procore_xl import catalog
+from procore_xl.addin import udfs
 from procore_xl.analyses import ANALYSES
 from procore_xl.environments import ENVIRONMENTS
-from procore_xl.excel import layout, package_zip
+from procore_xl.excel import layout
+from procore_xl.excel.ooxml import relationships
 from procore_xl.excel.registry import HEADER as REGISTRY_HEADER
 
 HERE = Path(__file__).resolve().parent
@@ -51,7 +53,7 @@ RIBBON_BAS = HERE / "vba" / "ProcoreRibbon.bas"
 CUSTOMUI_XML = HERE / "customUI14.xml"
 TEMPLATE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 
-UDF_MODULE = "procore_xl.udfs"
+UDF_MODULE = "procore_xl.addin.udfs"
 # Where the installer puts the Python environment (documented in the README).
 INTERPRETER_WIN = r"%LOCALAPPDATA%\procore-xl\.venv\Scripts\pythonw.exe"
 INTERPRETER_MAC = "$HOME/.procore-xl/.venv/bin/python"
@@ -300,9 +302,8 @@ def step_vba(path: Path, stub_xlwings: bool) -> None:
 # --- step 4: ribbon + reproducible zip ----------------------------------------------------
 
 def add_ribbon_rel(rels: bytes) -> bytes:
-    text = rels.decode("utf-8")
-    rel = f'<Relationship Id="rIdProcoreRibbon" Type="{CUSTOMUI_REL}" Target="{CUSTOMUI_PART}"/>'
-    return text.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
+    rel = relationships.relationship("rIdProcoreRibbon", CUSTOMUI_REL, CUSTOMUI_PART)
+    return relationships.add_relationships(rels.decode("utf-8"), [rel]).encode("utf-8")
 
 
 def step_zip(src: Path, dst: Path) -> None:
@@ -310,7 +311,7 @@ def step_zip(src: Path, dst: Path) -> None:
         parts = {name: zin.read(name) for name in zin.namelist()}
     parts["_rels/.rels"] = add_ribbon_rel(parts["_rels/.rels"])
     for name in [n for n in parts if n.endswith(".rels")]:      # relative targets, as Excel writes them
-        parts[name] = package_zip.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
+        parts[name] = relationships.relative_targets(name, parts[name].decode("utf-8")).encode("utf-8")
     parts["docProps/core.xml"] = CORE_XML.encode("utf-8")
     parts[CUSTOMUI_PART] = CUSTOMUI_XML.read_bytes()
     order = ["[Content_Types].xml"] + sorted(n for n in parts if n != "[Content_Types].xml")

@@ -6,7 +6,7 @@ A workbook with analyses is built like any new workbook (``refresh.new_workbook`
 then :func:`write_analysis_sheets` lays each analysis out over the tables as written (their
 names and headers, :mod:`~procore_xl.excel.analysis_layout`) and writes its parts into the
 package: the worksheet XML (cells, formulas, conditional formatting), one drawing part, one
-chart part per chart (:mod:`~procore_xl.excel.chart_xml`), their relationships and content
+chart part per chart (:mod:`~procore_xl.excel.ooxml.charts`), their relationships and content
 types, the cell formats and the highlight (``dxf``) in ``styles.xml``, and ``fullCalcOnLoad`` so
 that Excel recalculates every formula whenever it opens the file. Nothing on the sheet is a value
 computed in Python.
@@ -28,19 +28,23 @@ from xml.sax.saxutils import escape
 import openpyxl
 
 from ..analyses import Analysis, report_params
-from . import chart_xml, package_zip
+from ..files import replaced
 from .analysis_layout import Layout, TableInfo, lay_out
 from .base import cell_ref, range_ref
 from .layout import START_SHEET
-from .package import COMPRESS_LEVEL, NS_MAIN, NS_R, PackageWorkbook, Styles, attrs
+from .ooxml import charts, container
+from .ooxml.container import COMPRESS_LEVEL
+from .ooxml.relationships import (add_relationships, add_types, override, part_path, relationship, relationships,
+                                   rels_path)
+from .ooxml.styles import Styles, dxf_count, with_dxf
+from .ooxml.workbook import PackageWorkbook
+from .ooxml.xml import NS_MAIN, NS_R, attrs
 from .registry import Entry
 from .report_sheet import sheet_name_for
 
 HIGHLIGHT_DXF = ('<dxf><font><b/><color rgb="FF9C0006"/></font><fill><patternFill>'
                  '<bgColor rgb="FFFFC7CE"/></patternFill></fill></dxf>')
 _FLAG_RULES = {"late": ("greaterThan", "0"), "over": ("lessThan", "0")}
-_STYLE_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-                "tableStyles", "colors", "extLst"]
 
 
 def source_reports(analysis: Analysis, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -101,14 +105,13 @@ class _Package:
         self.overrides: list[str] = []
 
     def _sheet_parts(self) -> dict[str, str]:
-        rels = {a["Id"]: a["Target"] for a in (attrs(m.group(1)) for m in
-                re.finditer(r"<Relationship\b([^>]*?)/?>", self.wb_rels))}
+        rels = {a["Id"]: a["Target"] for a in relationships(self.wb_rels)}
         out = {}
         for m in re.finditer(r"<sheet\b([^>]*?)/?>", self.workbook):
             a = attrs(m.group(1))
             rid = next((v for k, v in a.items() if k.endswith(":id")), None)
             target = rels.get(rid, "")
-            out[a["name"]] = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            out[a["name"]] = part_path("xl/workbook.xml", target)
         return out
 
     def _free(self, pattern: str) -> str:
@@ -119,30 +122,27 @@ class _Package:
 
     def write(self, layouts: list[Layout]) -> None:
         styles = Styles(self.styles_xml) if self.styles_xml is not None else None
-        dxf = self._dxf_id() if styles is not None else None
+        dxf = dxf_count(self.styles_xml) if styles is not None else None
         for layout in layouts:
             part = self.sheet_parts[layout.sheet]
             selected = 'tabSelected="1"' in self.old.get(part, "")
             drawing = self._charts(layout, part) if layout.charts else None
             self.new[part] = sheet_xml(layout, styles, dxf, selected, drawing).encode("utf-8")
         if styles is not None:
-            self.new["xl/styles.xml"] = self._with_dxf(styles.to_xml()).encode("utf-8")
+            self.new["xl/styles.xml"] = with_dxf(styles.to_xml(), HIGHLIGHT_DXF).encode("utf-8")
         self.new["xl/workbook.xml"] = _full_calc_on_load(self.workbook).encode("utf-8")
-        self.new["[Content_Types].xml"] = self.content_types.replace(
-            "</Types>", "".join(self.overrides) + "</Types>", 1).encode("utf-8")
-        tmp = self.path.with_name(self.path.name + ".analysis")
-        with zipfile.ZipFile(self.path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
-                                                               compresslevel=COMPRESS_LEVEL) as out:
+        self.new["[Content_Types].xml"] = add_types(self.content_types, self.overrides).encode("utf-8")
+        with replaced(self.path, companion="analysis") as tmp, zipfile.ZipFile(self.path) as src, \
+                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as out:
             zip64 = {i.filename for i in src.infolist() if i.file_size > zipfile.ZIP64_LIMIT}   # copied as is
             for info in src.infolist():
                 if info.filename in self.new:
                     out.writestr(info.filename, self.new.pop(info.filename))
                 else:
                     with src.open(info) as a:
-                        package_zip.write_entry(out, _copy(info), iter(lambda: a.read(1 << 20), b""), zip64)
+                        container.write_entry(out, _copy(info), iter(lambda: a.read(1 << 20), b""), zip64)
             for name, data in self.new.items():
                 out.writestr(name, data)
-        os.replace(tmp, self.path)
 
     def _charts(self, layout: Layout, part: str) -> str:
         """Chart parts, the drawing and the relationships of ``layout``: the drawing's r:id."""
@@ -151,34 +151,18 @@ class _Package:
         anchors, rels = [], []
         for i, chart in enumerate(layout.charts, start=1):
             name = self._free("xl/charts/chart{}.xml")
-            self.new[name] = chart_xml.chart_xml(chart.kind, chart.title, layout.sheet, chart.categories,
+            self.new[name] = charts.chart_xml(chart.kind, chart.title, layout.sheet, chart.categories,
                                                  chart.series, chart.date_format).encode("utf-8")
-            self.overrides.append(f'<Override PartName="/{name}" ContentType="{chart_xml.CT_CHART}"/>')
-            rels.append((f"rId{i}", chart_xml.REL_CHART, "../charts/" + posixpath.basename(name)))
+            self.overrides.append(override(name, charts.CT_CHART))
+            rels.append(relationship(f"rId{i}", charts.REL_CHART, "../charts/" + posixpath.basename(name)))
             anchors.append((chart.anchor, f"rId{i}", chart.title))
-        self.new[drawing] = chart_xml.drawing_xml(anchors).encode("utf-8")
-        self.new[_rels_path(drawing)] = _rels_xml(rels).encode("utf-8")
-        self.overrides.append(f'<Override PartName="/{drawing}" ContentType="{chart_xml.CT_DRAWING}"/>')
+        self.new[drawing] = charts.drawing_xml(anchors).encode("utf-8")
+        self.new[rels_path(drawing)] = add_relationships("", rels).encode("utf-8")
+        self.overrides.append(override(drawing, charts.CT_DRAWING))
         target = posixpath.relpath(drawing, posixpath.dirname(part))
-        self.new[_rels_path(part)] = _rels_xml([("rIdAnalysisDrawing", chart_xml.REL_DRAWING, target)]).encode("utf-8")
+        self.new[rels_path(part)] = add_relationships(
+            "", [relationship("rIdAnalysisDrawing", charts.REL_DRAWING, target)]).encode("utf-8")
         return "rIdAnalysisDrawing"
-
-    def _dxf_id(self) -> int:
-        m = re.search(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", self.styles_xml or "", re.S)
-        return len(re.findall(r"<dxf\b", m.group(2) or "")) if m else 0
-
-    def _with_dxf(self, xml: str) -> str:
-        m = re.search(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", xml, re.S)
-        if m:
-            body = (m.group(2) or "") + HIGHLIGHT_DXF
-            count = len(re.findall(r"<dxf\b", body))
-            return xml[: m.start()] + f'<dxfs count="{count}">{body}</dxfs>' + xml[m.end():]
-        block = f'<dxfs count="1">{HIGHLIGHT_DXF}</dxfs>'
-        for later in _STYLE_ORDER[_STYLE_ORDER.index("dxfs") + 1:]:
-            at = re.search(rf"<{later}\b", xml)
-            if at:
-                return xml[: at.start()] + block + xml[at.start():]
-        return xml.replace("</styleSheet>", block + "</styleSheet>", 1)
 
 
 def _copy(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -186,16 +170,6 @@ def _copy(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     new.compress_type = zipfile.ZIP_DEFLATED
     new.external_attr = info.external_attr
     return new
-
-
-def _rels_path(part: str) -> str:
-    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
-
-
-def _rels_xml(rels: list[tuple[str, str, str]]) -> str:
-    items = "".join(f'<Relationship Id="{rid}" Type="{t}" Target="{escape(p)}"/>' for rid, t, p in rels)
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns='
-            f'"http://schemas.openxmlformats.org/package/2006/relationships">{items}</Relationships>')
 
 
 def _full_calc_on_load(xml: str) -> str:

@@ -1,7 +1,7 @@
 """The workbook-writer interface: the few operations the report-sheet logic needs.
 
 Two implementations: :class:`procore_xl.excel.openpyxl_writer.OpenpyxlWorkbook` (files) and
-:class:`procore_xl.excel.xlwings_writer.XlwingsWorkbook` (a live ``xw.Book``). Rows and
+:class:`procore_xl.addin.xlwings_writer.XlwingsWorkbook` (a live ``xw.Book``). Rows and
 columns are 1-based, like Excel. ``write`` takes plain values (see ``values.py``); text is
 always written as text, never as a formula, whatever it starts with.
 """

@@ -12,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
 from .base import Rect, cell_ref, range_ref, sheet_range_ref
-from .sheet_xml import keep_literal, unescape_text
+from .ooxml.xml import keep_literal, unescape_text
 from .values import TableData
 
 TABLE_STYLE = "TableStyleMedium2"

@@ -1,11 +1,11 @@
 """Workbook files without Excel: the CLI's ``procore-xl refresh``, ``new-workbook`` and ``pull --out x.xlsx``.
 
-A refresh never loads the workbook into openpyxl: :class:`~procore_xl.excel.package.PackageWorkbook`
+A refresh never loads the workbook into openpyxl: :class:`~procore_xl.excel.ooxml.workbook.PackageWorkbook`
 reads the ``_procore`` registry and the parameter cells from the package, runs every report,
 and writes a copy of the package in which only the report sheets, their table parts, the
 registry and (when a format was missing) ``styles.xml`` are new - the VBA project, the ribbon,
 the person's own sheets, charts and names are copied byte for byte. The copy is written to a
-temporary file in the same folder that replaces the original (``output.replacing``) only once
+temporary file in the same folder that replaces the original (``files.replacing``) only once
 it is complete: a refresh that fails or is killed half-way leaves the original file untouched.
 
 A new workbook is built in two steps: openpyxl makes the skeleton (sheets, metadata labels,
@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
@@ -31,24 +30,22 @@ from tqdm import tqdm
 
 from ..analyses import Analysis
 from ..errors import ConfigurationError, ProcoreError
-from ..output import check_folder, replacing
+from ..files import check_folder, replaced, replacing
 from ..plan import Plan
 from ..store import Scope
-from . import actions
 from .analysis_sheet import add_placeholder, source_reports, write_analysis_sheets
 from .dropdowns import compute_lists, write_lists
 from .openpyxl_writer import OpenpyxlWorkbook
-from .package import PackageWorkbook
+from .ooxml.relationships import add_relationships, add_types, defaults, element, relationships
+from .ooxml.workbook import PackageWorkbook
 from .registry import read_registry
 from .report_sheet import (RATE_LIMIT_PREFIX, ROW_MESSAGE, ROW_STATUS, STATUS_OK, read_parameters,
-                           refresh_report_sheet)
-from .results import skeleton, write_runs
+                           refresh_report_sheet, refresh_report_sheets)
+from .results import skeleton, write_workbook
 
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
 REFRESH_PREFIX = "Refresh: "      # how a refreshed report sheet's Message starts (report_sheet.py)
 OUTPUT_SUFFIXES = (".xlsx", ".xlsm")
-REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 
 @dataclass
@@ -107,7 +104,6 @@ def _show_progress(progress: bool) -> bool:
         return False
 
 
-
 def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike | None = None) -> None:
     """Before any request: the workbook to write must end in .xlsx or .xlsm, match its
     template (macros only in .xlsm; an .xlsm only from a macro template) and go into an
@@ -155,7 +151,7 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
             def tick(entry, good):
                 bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
                 bar.update(1)
-            ok, failed = actions.refresh_all(wb, service, on_sheet=tick)
+            ok, failed = refresh_report_sheets(wb, service, on_sheet=tick)
         outcome = WorkbookRefresh(path, ok, failed).note_failures(wb)
         with replacing(path) as tmp:
             wb.save(tmp)
@@ -171,7 +167,7 @@ def plan_workbook(path: str | os.PathLike, service: Any) -> Plan:
     wb = _open_report_book(path)
     try:
         entries = _report_entries(wb, path)
-        plan = Plan(service.records, service.lists, Scope.of(service.settings), per_page=service.per_page)
+        plan = Plan(service.record_store, service.lists, Scope.of(service.settings), per_page=service.per_page)
         for entry in entries:
             plan.add(entry.report, read_parameters(wb, entry)).sheet = entry.sheet
     finally:
@@ -225,26 +221,21 @@ def write_results_workbook(path: str | os.PathLike, runs: Iterable[tuple[Mapping
                            analyses: Iterable[tuple[Analysis, list[int]]] = ()) -> Path:
     """A new workbook from report runs already made (:func:`~procore_xl.excel.results.write_runs`),
     written atomically. Used by the demo; ``procore-xl pull --out file.xlsx`` goes through
-    ``output.write_result``."""
+    ``output.write_result`` (both through :func:`~procore_xl.excel.results.write_workbook`)."""
     path = Path(path)
     check_workbook_target(path)
-    with replacing(path) as tmp:
-        write_runs(tmp, runs, name=path.name, analyses=analyses)
-    return path
-
-
-def _rels(xml: bytes) -> ET.Element:
-    return ET.fromstring(xml)
+    return write_workbook(path, runs, analyses=analyses)
 
 
 def restore_parts(original: Path, written: Path) -> list[str]:
     """Copy back ``customUI/*`` parts and root relationships openpyxl did not keep, and the
-    content-type defaults they need. Returns the original's parts still missing afterwards."""
+    content-type defaults they need (spliced into the parts openpyxl wrote,
+    :mod:`~procore_xl.excel.ooxml.relationships`). Returns the original's parts still missing afterwards."""
     with zipfile.ZipFile(original) as src:
         src_names = set(src.namelist())
         src_parts = {n: src.read(n) for n in src_names if n.startswith("customUI/")}
-        src_rels = src.read("_rels/.rels") if "_rels/.rels" in src_names else None
-        src_ct = src.read("[Content_Types].xml")
+        src_rels = src.read("_rels/.rels").decode("utf-8") if "_rels/.rels" in src_names else None
+        src_ct = src.read("[Content_Types].xml").decode("utf-8")
     with zipfile.ZipFile(written) as out:
         out_names = set(out.namelist())
         contents = {n: out.read(n) for n in out.namelist()}
@@ -253,44 +244,38 @@ def restore_parts(original: Path, written: Path) -> list[str]:
     names = out_names | set(added)
     changed = dict(added)
     if src_rels is not None:
-        ET.register_namespace("", REL_NS)
-        have = _rels(contents["_rels/.rels"])
-        targets = {r.get("Target", "").lstrip("/") for r in have}
-        ids = {r.get("Id") for r in have}
-        grew = False
-        for rel in _rels(src_rels):
+        have = contents["_rels/.rels"].decode("utf-8")
+        targets = {r.get("Target", "").lstrip("/") for r in relationships(have)}
+        ids = {r.get("Id") for r in relationships(have)}
+        new = []
+        for rel in relationships(src_rels):
             target = rel.get("Target", "").lstrip("/")
             if target in targets or target not in names or rel.get("TargetMode") == "External":
                 continue
-            new = ET.SubElement(have, f"{{{REL_NS}}}Relationship", dict(rel.attrib))
-            n = 1
-            while new.get("Id") in ids:
-                new.set("Id", f"rIdProcore{n}")
-                n += 1
-            ids.add(new.get("Id"))
-            grew = True
-        if grew:
-            changed["_rels/.rels"] = ET.tostring(have, xml_declaration=True, encoding="UTF-8")
-    ET.register_namespace("", CT_NS)
-    ct = ET.fromstring(contents["[Content_Types].xml"])
-    defaults = {d.get("Extension", "").lower() for d in ct if d.tag.endswith("Default")}
-    ct_grew = False
-    for d in ET.fromstring(src_ct):
+            rid, n = rel.get("Id"), 1
+            while rid in ids:
+                rid, n = f"rIdProcore{n}", n + 1
+            ids.add(rid)
+            new.append(element("Relationship", {**rel, "Id": rid}))
+        if new:
+            changed["_rels/.rels"] = add_relationships(have, new).encode("utf-8")
+    ct = contents["[Content_Types].xml"].decode("utf-8")
+    have_defaults = {d.get("Extension", "").lower() for d in defaults(ct)}
+    new_defaults = []
+    for d in defaults(src_ct):
         ext = d.get("Extension", "").lower()
-        if d.tag.endswith("Default") and ext not in defaults and any(n.lower().endswith("." + ext) for n in added):
-            ET.SubElement(ct, f"{{{CT_NS}}}Default", dict(d.attrib))
-            defaults.add(ext)
-            ct_grew = True
-    if ct_grew:
-        changed["[Content_Types].xml"] = ET.tostring(ct, xml_declaration=True, encoding="UTF-8")
+        if ext not in have_defaults and any(n.lower().endswith("." + ext) for n in added):
+            new_defaults.append(element("Default", d))
+            have_defaults.add(ext)
+    if new_defaults:
+        changed["[Content_Types].xml"] = add_types(ct, new_defaults).encode("utf-8")
     if changed:
-        tmp = written.with_name(written.name + ".parts")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in contents.items():
-                z.writestr(infos[name], changed.pop(name, data))
-            for name, data in changed.items():
-                z.writestr(name, data)
-        os.replace(tmp, written)
+        with replaced(written, companion="parts") as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for name, data in contents.items():
+                    z.writestr(infos[name], changed.pop(name, data))
+                for name, data in changed.items():
+                    z.writestr(name, data)
     return sorted(n for n in src_names - names if not posixpath.basename(n) == "" and _worth_reporting(n))
 
 

@@ -14,7 +14,6 @@ from .base import WorkbookWriter
 from .layout import REGISTRY_SHEET
 
 HEADER = ["Sheet", "Report", "Table", "Parameters"]
-MAX_ENTRIES = 10_000
 
 
 @dataclass

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..catalog import find_report
@@ -40,7 +40,7 @@ from ..parameters import VIEW_PARAMS
 from ..view import report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
-from .registry import Entry, find_entry, save_entry
+from .registry import Entry, follow_renamed_sheets, save_entry
 from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -99,11 +99,6 @@ def table_name_for(sheet: str, existing: list[str]) -> str:
     while name.lower() in taken:
         name, n = f"{base}_{n}", n + 1
     return name
-
-
-def param_keys(report: str) -> list[str]:
-    """The parameters a report sheet shows, in the order a person fills them."""
-    return list(find_report(report).parameters)
 
 
 def header_row(entry: Entry) -> int:
@@ -390,6 +385,32 @@ def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool
     return record_run(wb, entry, params, result)
 
 
+def refresh_report_sheets(wb: WorkbookWriter, service: Any, on_sheet: Callable[[Entry, bool], None] | None = None,
+                          *, forget: Callable[[], None] | None = None) -> tuple[list[str], list[str]]:
+    """Refresh every registered report sheet; returns (refreshed, failed) sheet names. A sheet
+    that failed says why in its Status/Message and keeps its previous table. A renamed report
+    sheet is followed; a deleted one is forgotten (with a note in the status bar). ``forget`` is
+    called once the service's caches are dropped (the add-in clears its UDF results there)."""
+    entries, forgotten = follow_renamed_sheets(wb)
+    if forgotten:
+        wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
+    service.invalidate()
+    if forget:
+        forget()
+    ok, failed = [], []
+    try:
+        with service.sharing():      # a call several reports make is made once per refresh
+            for i, entry in enumerate(entries, start=1):
+                wb.status(f"Procore: refreshing {entry.sheet} ({i} of {len(entries)})...")
+                good = refresh_report_sheet(wb, entry, service)
+                (ok if good else failed).append(entry.sheet)
+                if on_sheet:
+                    on_sheet(entry, good)
+    finally:
+        wb.status(None)
+    return ok, failed
+
+
 def record_run(wb: WorkbookWriter, entry: Entry, given: Mapping[str, Any], result: Any) -> bool:
     """A finished run on its sheet: the parameter cells as they read after the run (see
     :func:`_cell_after_run`), the registry row, then the result (:func:`write_result`). The one
@@ -414,6 +435,3 @@ def _cell_after_run(key: str, given: Any, resolved: Mapping[str, Any]) -> Any:
         return given
     return resolved[key]
 
-
-def entry_for_sheet(wb: WorkbookWriter, sheet: str) -> Entry | None:
-    return find_entry(wb, sheet)

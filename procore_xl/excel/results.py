@@ -2,9 +2,9 @@
 
 :func:`skeleton` builds the sheets with openpyxl (metadata labels, parameter cells and their
 dropdowns, the ``_procore`` registry; no data); :func:`write_runs` then streams each report's
-table into it through :class:`~procore_xl.excel.package.PackageWorkbook`, exactly as a refresh
-writes it. This module writes the file it is given; the callers make that atomic
-(``output.replacing``), so it imports nothing of ``output``.
+table into it through :class:`~procore_xl.excel.ooxml.workbook.PackageWorkbook`, exactly as a refresh
+writes it. :func:`write_workbook` writes a file atomically (:func:`procore_xl.files.replacing`);
+``output`` calls it for ``pull --out x.xlsx`` and nothing in ``excel`` imports ``output``.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from typing import Any
 import openpyxl
 
 from ..errors import ConfigurationError
+from ..files import replacing
 from .analysis_sheet import add_placeholder, write_analysis_sheets
 from .openpyxl_writer import OpenpyxlWorkbook
-from .package import PackageWorkbook
+from .ooxml.workbook import PackageWorkbook
 from .registry import Entry
 from .report_sheet import EXCEL_MAX_ROWS, ROW_MESSAGE, create_report_sheet, header_row, record_run
 
@@ -71,3 +72,12 @@ def write_runs(target: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any]
     if analyses:
         write_analysis_sheets(target, [(a, sheet, {s.name: entries[i] for s, i in zip(a.sources, indexes)})
                                        for a, indexes, sheet in analyses])
+
+
+def write_workbook(path: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any], Any]], *,
+                   analyses: Iterable[tuple[Any, list[int]]] = ()) -> Path:
+    """:func:`write_runs` into a temporary file that takes ``path``'s place once complete."""
+    path = Path(path)
+    with replacing(path) as tmp:
+        write_runs(tmp, runs, name=path.name, analyses=analyses)
+    return path

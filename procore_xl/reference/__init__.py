@@ -140,7 +140,7 @@ def _from_short(e: Mapping[str, Any], source: str) -> Documented:
 
 
 @lru_cache(maxsize=1)
-def _data() -> tuple[dict[str, Any], dict[str, Documented]]:
+def _data() -> dict[str, Documented]:
     detailed = json.loads(DETAILED_FILE.read_text(encoding="utf-8"))
     short = json.loads(ALL_GET_FILE.read_text(encoding="utf-8"))
     entries: dict[str, Documented] = {}
@@ -148,17 +148,12 @@ def _data() -> tuple[dict[str, Any], dict[str, Documented]]:
         entries[e["path"]] = _from_short(e, short.get("source", ""))
     for e in detailed["endpoints"]:
         entries[e["path"]] = _from_detailed(e)
-    return detailed["global_facts"], entries
+    return entries
 
 
 def entries() -> dict[str, Documented]:
     """Every documented GET endpoint, keyed by its path template."""
-    return _data()[1]
-
-
-def global_facts() -> dict[str, Any]:
-    """Paging, rate-limit, token, error and company-header facts, with their sources."""
-    return _data()[0]
+    return _data()
 
 
 def lookup(path: str) -> Documented | None:
@@ -175,6 +170,7 @@ def lookup(path: str) -> Documented | None:
 
 # -- what refreshes incrementally: facts of the reference, read by the catalog and the record store
 INCREMENTAL, FULL = "incremental", "full"     # a report's refresh (the README's Refresh column)
+UPDATED_AT_FILTER = "filters[updated_at]"
 
 
 def refreshes_incrementally(path: str) -> bool:
@@ -182,6 +178,16 @@ def refreshes_incrementally(path: str) -> bool:
     (a concrete path or a catalog template)."""
     documented = lookup(path)
     return bool(documented and documented.paginated and documented.documents_filter("updated_at"))
+
+
+def asks_for_changes(path: str, params: Mapping[str, Any] | None = None) -> bool:
+    """The one rule for "is this call refreshed incrementally": a paged list documenting
+    ``filters[updated_at]`` (:func:`refreshes_incrementally`) asked in Procore's default order and
+    without an ``updated_at`` filter of its own (a sorted list would need its merged records
+    re-sorted the way the server sorts). The catalog's Refresh column and the record store both
+    ask it."""
+    return refreshes_incrementally(path) and not any(str(k).startswith(("sort", UPDATED_AT_FILTER))
+                                                     for k in (params or {}))
 
 
 def versions_children(path: str, record_path: tuple[str, ...] = ()) -> bool:

@@ -1,11 +1,13 @@
-"""The endpoint table of the sandbox API: every path the report catalog reads, as Procore serves it."""
+"""The endpoint table of the sandbox API (``ROUTES``: path pattern -> handler): every path the report
+catalog reads, as Procore serves it, with the handlers specific to one endpoint (the generic ones and
+the path matching are in ``handlers``)."""
 from __future__ import annotations
 
 from itertools import groupby
 
 from .entities import CONTRACTS, folder_parent_index, project_users, project_vendors
-from .routing import (ApiError, ApiRequest, Body, Listing, Route, child_listing, filtered, listing, not_found,
-                      recycle_bin, show)
+from .handlers import (ApiError, ApiRequest, Body, Listing, Route, child_listing, filtered, listing, not_found,
+                       recycle_bin, show)
 
 
 # ---------------------------------------------------------------- identity, companies, projects

@@ -22,7 +22,7 @@ from .paging import PagingError, paginate
 from .published import Refused, checked_query, documented, documented_fields
 from .ratelimit import OVER_LIMIT_MESSAGE, RateLimiter
 from .routes import ROUTES
-from .routing import ApiError, ApiRequest, Body, Listing, Router
+from .handlers import ApiError, ApiRequest, Body, Listing, Router
 from .world import World
 
 CLIENT_ID = "sandbox-client-id"

@@ -1,6 +1,6 @@
 Attribute VB_Name = "ProcoreRibbon"
 Option Explicit
-' Procore ribbon tab (customUI/customUI14.xml) -> Python (procore_xl.macros).
+' Procore ribbon tab (customUI/customUI14.xml) -> Python (procore_xl.addin.macros).
 '
 ' Each ribbon button calls a callback "ProcoreRibbon.On<Button>(control As IRibbonControl)"
 ' (the RibbonX onAction signature, qualified with this module). The callback only calls a
@@ -52,37 +52,37 @@ End Sub
 ' --- plain macros ----------------------------------------------------------------
 
 Public Sub ProcoreConnectMacro()
-    RunPython "import procore_xl.macros as m; m.connect()"
+    RunPython "import procore_xl.addin.macros as m; m.connect()"
 End Sub
 
 Public Sub ProcoreSignOutMacro()
-    RunPython "import procore_xl.macros as m; m.sign_out()"
+    RunPython "import procore_xl.addin.macros as m; m.sign_out()"
 End Sub
 
 Public Sub ProcoreEnvironmentMacro()
-    RunPython "import procore_xl.macros as m; m.choose_environment()"
+    RunPython "import procore_xl.addin.macros as m; m.choose_environment()"
 End Sub
 
 Public Sub ProcoreInsertReportMacro()
-    RunPython "import procore_xl.macros as m; m.insert_report()"
+    RunPython "import procore_xl.addin.macros as m; m.insert_report()"
 End Sub
 
 Public Sub ProcoreInsertAnalysisMacro()
-    RunPython "import procore_xl.macros as m; m.insert_analysis()"
+    RunPython "import procore_xl.addin.macros as m; m.insert_analysis()"
 End Sub
 
 Public Sub ProcoreRefreshSheetMacro()
-    RunPython "import procore_xl.macros as m; m.refresh_sheet()"
+    RunPython "import procore_xl.addin.macros as m; m.refresh_sheet()"
 End Sub
 
 Public Sub ProcoreRefreshSheetFullMacro()
-    RunPython "import procore_xl.macros as m; m.refresh_sheet_full()"
+    RunPython "import procore_xl.addin.macros as m; m.refresh_sheet_full()"
 End Sub
 
 Public Sub ProcoreRefreshAllMacro()
-    RunPython "import procore_xl.macros as m; m.refresh_all()"
+    RunPython "import procore_xl.addin.macros as m; m.refresh_all()"
 End Sub
 
 Public Sub ProcoreUpdateDropdownsMacro()
-    RunPython "import procore_xl.macros as m; m.update_dropdowns()"
+    RunPython "import procore_xl.addin.macros as m; m.update_dropdowns()"
 End Sub

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 from openpyxl.utils import quote_sheetname
 
-from .base import Rect, range_ref
+from ..base import Rect, range_ref
 
 NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"

@@ -1,4 +1,6 @@
-"""The API endpoint table: path pattern -> handler, plus the generic handlers most endpoints share.
+"""The handler kit of the sandbox API: what a handler gets and returns, matching a path to its
+:class:`Route` (:class:`Router`), and the generic handlers most endpoints share (``listing``,
+``child_listing``, ``show``, ``recycle_bin``). The endpoint table itself is ``routes.ROUTES``.
 
 A handler gets an :class:`ApiRequest` whose company and project were already resolved and checked
 (company header rule, project ownership and read access) and returns either :class:`Listing`

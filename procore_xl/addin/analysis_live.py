@@ -12,8 +12,8 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from .analysis_layout import Layout
-from .base import range_ref
+from ..excel.analysis_layout import Layout
+from ..excel.base import range_ref
 
 CHART_TYPES = {"column": "column_clustered", "bar": "bar_clustered", "stacked": "column_stacked",
                "line": "line_markers", "pie": "pie"}

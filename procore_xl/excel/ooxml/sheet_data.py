@@ -1,4 +1,5 @@
-"""Worksheet XML written directly: cells and rows of a report table, column by column, in blocks.
+"""A worksheet's sheetData written directly: cells and rows of a report table, column by column,
+in blocks.
 
 The rules are those of :mod:`procore_xl.excel.values` (a :class:`~procore_xl.excel.values.Column`
 says how a column holds its values): numbers as numbers, dates and times as serial numbers with
@@ -26,7 +27,8 @@ import numpy as np
 
 from openpyxl.utils import get_column_letter
 
-from .values import TIME_FORMAT, Column, TableData
+from ..values import TIME_FORMAT, Column, TableData
+from .xml import escape, escape_text
 
 Style = Callable[[str | None, bool], int]
 # Rows encoded at a time: memory is one block. benchmarks/write_speed.py, 100,000 x 30: 500 rows
@@ -36,40 +38,7 @@ BLOCK_ROWS = 500
 _EPOCH = np.datetime64("1899-12-30", "D")
 _DAY_NS = 86_400 * 10**9
 _PY_EPOCH = dt.datetime(1899, 12, 30)
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;", '"': "&quot;"})
 _NEEDS_ESCAPE = re.compile('[&<>\r"]')
-
-
-def escape(text: str) -> str:
-    """XML text for element content and attribute values (a CR is kept as ``&#13;``: an XML
-    reader would turn a raw one into a line feed)."""
-    return text.translate(_ESCAPES)
-
-
-# Excel reads ``_xHHHH_`` in a cell's text, a shared string or a table column name as the
-# character U+HHHH ("_x0041_" shows as "A"); a literal one is written with its underscore
-# escaped, ``_x005F_x0041_``, as Excel, openpyxl and XlsxWriter write it.
-_X_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")     # each underscore that starts one, overlapping too
-_X_SEQUENCE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def escape_text(text: str) -> str:
-    """XML for a text Excel shows as it is: :func:`escape`, and every ``_xHHHH_`` kept literal."""
-    if "_x" in text:
-        text = _X_ESCAPE.sub("_x005F_", text)
-    return text.translate(_ESCAPES)
-
-
-def keep_literal(text: str) -> str:
-    """``text`` with every ``_xHHHH_`` escaped, for a writer that stores text raw (openpyxl)."""
-    return _X_ESCAPE.sub("_x005F_", text) if "_x" in text else text
-
-
-def unescape_text(text: str) -> str:
-    """A cell text or table column name as Excel reads it: ``_xHHHH_`` is the character U+HHHH."""
-    return _X_SEQUENCE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
-
-
 _PRESERVE = ' xml:space="preserve"'
 
 

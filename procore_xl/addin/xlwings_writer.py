@@ -16,8 +16,9 @@ from typing import Any
 
 from openpyxl.utils import range_boundaries
 
-from .base import Rect, sheet_range_ref
-from .values import TEXT_FORMAT, TableData
+from ..excel.base import Rect, sheet_range_ref
+from ..excel.values import TEXT_FORMAT, TableData
+from .analysis_live import write_layout
 
 TABLE_STYLE = "TableStyleMedium2"
 BLOCK_ROWS = 5_000               # rows per bulk write
@@ -56,7 +57,6 @@ class XlwingsWorkbook:
 
     def write_analysis(self, layout: Any) -> None:
         """An analysis sheet (``analysis_layout.Layout``) on its new sheet: formulas and charts."""
-        from .analysis_live import write_layout
         write_layout(self.book, layout)
 
     # -- sheets ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What the ribbon buttons do, on any WorkbookWriter (live Excel, a file, a test fake).
 
-``procore_xl.macros`` wraps each of these around ``xw.Book.caller()``; tests and the CLI call
+``procore_xl.addin.macros`` wraps each of these around ``xw.Book.caller()``; tests and the CLI call
 them with the openpyxl writer. Problems a person can act on raise ProcoreError; the macro
 layer shows them in a message box.
 """
@@ -9,20 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import udfs
 from ..analyses import find_analysis
 from ..catalog import find_report
 from ..environments import ENVIRONMENTS, load_settings
 from ..errors import ConfigurationError, ParameterError
 from ..parameters import SPECS
+from ..excel import layout
+from ..excel.analysis_layout import TableInfo, lay_out
+from ..excel.analysis_sheet import source_reports
+from ..excel.base import WorkbookWriter
+from ..excel.dropdowns import compute_lists, start_context, write_lists
+from ..excel.registry import Entry, find_entry
+from ..excel.report_sheet import (create_report_sheet, read_parameters, refresh_report_sheet, refresh_report_sheets,
+                                  sheet_name_for)
 from ..service import ProcoreService
-from . import layout
-from .base import WorkbookWriter
-from .dropdowns import compute_lists, start_context, write_lists
-from .registry import Entry, find_entry, follow_renamed_sheets
-from .analysis_layout import TableInfo, lay_out
-from .analysis_sheet import source_reports
-from .report_sheet import create_report_sheet, read_parameters, refresh_report_sheet, sheet_name_for
+from . import udfs
 from .session import get_service, set_service
 
 NAME_ENVIRONMENT = layout.NAME_ENVIRONMENT   # the Start-sheet cell holding the environment
@@ -175,26 +176,9 @@ def refresh_sheet(wb: WorkbookWriter, service: Any, sheet: str | None = None) ->
 
 def refresh_all(wb: WorkbookWriter, service: Any,
                 on_sheet: Callable[[Entry, bool], None] | None = None) -> tuple[list[str], list[str]]:
-    """Refresh every registered report sheet; returns (refreshed, failed) sheet names. A sheet
-    that failed says why in its Status/Message and keeps its previous table. A renamed report
-    sheet is followed; a deleted one is forgotten (with a note in the status bar)."""
-    entries, forgotten = follow_renamed_sheets(wb)
-    if forgotten:
-        wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
-    service.invalidate()
-    udfs.clear_cache()
-    ok, failed = [], []
-    try:
-        with service.sharing():      # a call several reports make is made once per refresh
-            for i, entry in enumerate(entries, start=1):
-                wb.status(f"Procore: refreshing {entry.sheet} ({i} of {len(entries)})...")
-                good = refresh_report_sheet(wb, entry, service)
-                (ok if good else failed).append(entry.sheet)
-                if on_sheet:
-                    on_sheet(entry, good)
-    finally:
-        wb.status(None)
-    return ok, failed
+    """Refresh every registered report sheet (``report_sheet.refresh_report_sheets``), the UDF
+    results forgotten; returns (refreshed, failed) sheet names."""
+    return refresh_report_sheets(wb, service, on_sheet, forget=udfs.clear_cache)
 
 
 def summary(ok: list[str], failed: list[str]) -> str:
