@@ -11,7 +11,7 @@
   -> float, ids -> exact integers; the rules in :mod:`procore_xl.table`) with a stable column
   order (identity first).
 
-Robustness rules (records may be shaped unlike our sandbox; see tests/test_robustness.py):
+Robustness rules (records may be shaped unlike our sandbox; see tests/test_flatten.py):
 
 * Column names never collide silently. When two fields flatten to the same name (a literal key
   ``"a.b"`` next to ``{"a": {"b": ...}}``, or a runner lead column ``project.id`` next to the

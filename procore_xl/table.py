@@ -18,12 +18,10 @@ exact integers (an id above 2**53 becomes text only in the Excel cell that canno
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from .lazy_pandas import pd
 
-if TYPE_CHECKING:
-    from .flatten import FrameBuilder
 
 
 MAX_EXACT_INT = 2 ** 53
@@ -231,13 +229,25 @@ def order_columns(columns: Sequence[str], *, lead: Sequence[str] = (), keys: Seq
     return seen
 
 
+
+class Pages(Protocol):
+    """What a :class:`Table` reads its rows from (:class:`~procore_xl.flatten.FrameBuilder`: the
+    pages flattened as they came): the whole frame, blocks of rows, and each column's type."""
+
+    def _frame(self, columns: list[str]) -> Any: ...
+
+    def _blocks(self, columns: list[str], types: Any, rows: int) -> Iterator[Any]: ...
+
+    def _column_types(self, columns: list[str]) -> Any: ...
+
+
 class Table:
     """A report's typed table, read whole (:meth:`frame`, made once) or block by block
     (:meth:`blocks`: the same rows typed as the whole frame types them, without the whole frame
     ever being held; what a CSV or any other streamed output needs)."""
 
     def __init__(self, columns: Sequence[str], rows: int, *, frame: pd.DataFrame | None = None,
-                 builder: FrameBuilder | None = None):
+                 builder: Pages | None = None):
         self.columns = list(columns)
         self.rows = rows
         self._frame, self._builder = frame, builder

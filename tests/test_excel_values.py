@@ -152,3 +152,25 @@ def test_cell_value_edges():
     assert len(emoji.encode("utf-16-le")) // 2 == MAX_TEXT and emoji.endswith("\u2026")
     assert cell_value({1: {2, 3}}) == '{"1": "{2, 3}"}'   # JSON text; what JSON cannot hold as str()
     assert cell_value(2**53 + 1) == str(2**53 + 1) and cell_value(float("nan")) is None
+
+
+def test_a_number_beyond_excels_largest_lands_as_its_text():
+    """Excel's largest number is 9.99999999999999E+307: a larger double (1.7976931348623155e308
+    written with 16 digits would read back as infinity) is written as its text, by both writers."""
+    from procore_xl.excel.ooxml import sheet_data
+    from procore_xl.excel.values import MAX_NUMBER, table_data
+
+    big = 1.7976931348623155e308
+    assert cell_value(big) == repr(big) and cell_value(MAX_NUMBER) == MAX_NUMBER
+    block = frame_to_block(to_frame([{"id": 1, "x": big}, {"id": 2, "x": 2.5}]))
+    wb = openpyxl.Workbook()
+    OpenpyxlWorkbook(wb).write(wb.active.title, 1, 1, [block.header] + block.rows)
+    buf = io.BytesIO()
+    wb.save(buf)
+    ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active
+    assert [ws.cell(r, 2).value for r in (2, 3)] == [repr(big), 2.5]
+    data = table_data(pd.DataFrame({"x": [big, 2.5, float("nan")]}))
+    (col,) = data.columns
+    assert col.values(0, 3) == [repr(big), 2.5, None]
+    cells = sheet_data._column_cells(col, "A", ["2", "3", "4"], 0, 3, lambda fmt, bold: 0)   # the streamed writer
+    assert f"<t>{big!r}</t>" in cells[0] and "<v>2.5</v>" in cells[1] and cells[2] == ""

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 MAX_EXACT_INT = 2**53
+MAX_NUMBER = 9.99999999999999e307    # Excel's largest number: a larger one is written as its text
 MAX_TEXT = 32_767                 # Excel's limit for the text in one cell
 MAX_HEADER = 255                  # Excel's limit for a table column name
 DATE_FORMAT = "yyyy-mm-dd"
@@ -89,7 +90,9 @@ def cell_value(value: Any) -> Any:
         return str(value) if abs(value) > MAX_EXACT_INT else value
     if isinstance(value, float | np.floating):
         value = float(value)
-        return None if math.isnan(value) or math.isinf(value) else value
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return repr(value) if abs(value) > MAX_NUMBER else value
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is not None:
             value = value.tz_localize(None)
@@ -191,7 +194,11 @@ class Column:
         if self.kind == "float":
             finite = np.isfinite(part)
             out = part.tolist()
-            return out if finite.all() else [v if ok else None for v, ok in zip(out, finite.tolist())]
+            if not finite.all():
+                out = [v if ok else None for v, ok in zip(out, finite.tolist())]
+            if finite.any() and np.abs(part[finite]).max() > MAX_NUMBER:
+                out = [repr(v) if v is not None and abs(v) > MAX_NUMBER else v for v in out]
+            return out
         if self.kind == "int":
             out = part.tolist()
             if len(part) and np.abs(part).max() > MAX_EXACT_INT:

@@ -27,7 +27,7 @@ import numpy as np
 
 from openpyxl.utils import get_column_letter
 
-from ..values import TIME_FORMAT, Column, TableData
+from ..values import MAX_NUMBER, TIME_FORMAT, Column, TableData
 from .xml import escape, escape_text
 
 Style = Callable[[str | None, bool], int]
@@ -85,6 +85,8 @@ def cell(ref: str, value: Any, style: Style, fmt: str | None = None, bold: bool 
         value = serial(value)
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return ""
+    if isinstance(value, float) and abs(value) > MAX_NUMBER:       # beyond Excel's largest number: text
+        return _text(ref, repr(value), 0)
     s = style(fmt, bold)
     return f'<c r="{ref}"{_style(s)}><v>{_number(value)}</v></c>'
 
@@ -109,8 +111,12 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
     part = col.data[start:stop]
     if col.kind == "float":
         finite = np.isfinite(part).tolist()
-        return [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' if ok else ""
-                for r, v, ok in zip(rows, part.tolist(), finite)]
+        cells = [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' if ok else ""
+                 for r, v, ok in zip(rows, part.tolist(), finite)]
+        if any(finite) and np.abs(part[np.isfinite(part)]).max() > MAX_NUMBER:     # beyond Excel: text
+            cells = [_text(f"{letter}{r}", repr(v), 0) if ok and abs(v) > MAX_NUMBER else c
+                     for c, r, v, ok in zip(cells, rows, part.tolist(), finite)]
+        return cells
     if col.kind == "int":
         values = part.tolist()
         if len(part) and np.abs(part).max() > 2**53:
