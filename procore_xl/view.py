@@ -110,7 +110,7 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
     lists: set[str] = set()
     attrs: dict[str, Any] = {}
     rows = blocks = 0
-    for block in table.blocks():
+    for block in table.blocks(columns=chosen or None):       # only these columns typed
         blocks += 1
         lists.update(block.attrs.get(LIST_COLUMNS, ()))
         attrs.update({k: v for k, v in block.attrs.items() if k != LIST_COLUMNS})
