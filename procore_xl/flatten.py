@@ -429,7 +429,9 @@ class FrameBuilder:
             else:
                 data[c] = typed(kind, [v for first, n in batches for v in self._piece(c, first, n)])
         start, end = batches[0][0], batches[-1][0] + batches[-1][1]
-        return pd.DataFrame(data, columns=list(cols), copy=False).set_axis(pd.RangeIndex(start, end))
+        block = pd.DataFrame(data, columns=list(cols), copy=False).set_axis(pd.RangeIndex(start, end))
+        block.attrs[LIST_COLUMNS] = [c for c in cols if c in self._lists]     # as the whole frame says
+        return block
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]], *, lead: Sequence[str] = (), keys: Sequence[str] = (),

@@ -269,13 +269,14 @@ class Table:
             self._builder = self._types = None
         return self._frame
 
-    def blocks(self, rows: int = 2_000) -> Iterator[pd.DataFrame]:
+    def blocks(self, rows: int = 2_000, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
         """The rows in order, in blocks of about ``rows`` (whole pages of the pull; a table made
-        from a frame: that frame, in one block)."""
+        from a frame: that frame, in one block); ``columns``: only those (default: all)."""
         if self._builder is None:
             yield self.frame()
             return
-        yield from self._builder._blocks(self.columns, self._column_types(), rows)
+        cols = self.columns if columns is None else list(columns)
+        yield from self._builder._blocks(cols, self._column_types(), rows)
 
     def moments(self) -> list[str]:
         """The columns of datetimes."""

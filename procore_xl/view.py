@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
                       default_columns, is_field_path, label_for)
-from .flatten import LIST_COLUMNS, singular
+from .flatten import LIST_COLUMNS, Table, singular
 from .lazy_pandas import pd
 
 _ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
@@ -57,15 +57,20 @@ def unique(names: Sequence[str]) -> list[str]:
     return out
 
 
-def view(frame: pd.DataFrame, report: str | Report, sub_report: str | None = None, *,
+def view(frame: pd.DataFrame | Table, report: str | Report, sub_report: str | None = None, *,
          headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT,
          keep: Iterable[str] = (), readable_lists: bool = True) -> View:
     """The frame as a sheet shows it (see the module doc). ``headers``: labels or fields;
-    ``columns``: default or all; ``keep``: header names an existing table has (case-insensitive)."""
+    ``columns``: default or all; ``keep``: header names an existing table has (case-insensitive).
+    A :class:`~procore_xl.flatten.Table` is read block by block (:func:`_view_table`): the same
+    view, without the whole report's frame ever being held."""
     rep = find_report(report) if not isinstance(report, Report) else report
     sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
     if sub is None and rep.default_sub_report and sub_report in (None, ""):
         sub = rep.sub_list(rep.default_sub_report)
+    if isinstance(frame, Table):
+        return _view_table(frame, rep, sub, headers=headers, columns=columns, keep=keep,
+                           readable_lists=readable_lists)
     names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in frame.columns}
     keep_cols = _kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
     chosen = list(frame.columns) if columns == COLUMNS_ALL else \
@@ -84,6 +89,55 @@ def view(frame: pd.DataFrame, report: str | Report, sub_report: str | None = Non
         for c in numbers:
             out[c] = as_numbers(out[c], whole=not _COORDINATE.search(c))
     out.attrs = {k: v for k, v in frame.attrs.items() if k != LIST_COLUMNS}
+    if not readable_lists:
+        out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
+    return View(out, [names[c] for c in chosen])
+
+
+def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, keep: Iterable[str],
+                readable_lists: bool) -> View:
+    """:func:`view` of a table read block by block: only the columns the view may show are kept
+    from each block (nested lists already as words), then joined column by column; a column is
+    empty when it is in every block (judged on the values as sent, as :func:`view` does), and
+    item numbers become numbers over the whole column. Memory: the shown columns once, not the
+    report's whole frame and a copy of it."""
+    cols = list(table.columns)
+    names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
+    keep_cols = _kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
+    chosen = cols if columns == COLUMNS_ALL else _candidates(cols, rep, sub, keep_cols)
+    pieces: dict[str, list[pd.Series]] = {c: [] for c in chosen}
+    filled: set[str] = set()
+    lists: set[str] = set()
+    attrs: dict[str, Any] = {}
+    rows = blocks = 0
+    for block in table.blocks(columns=chosen or None):       # only these columns typed
+        blocks += 1
+        lists.update(block.attrs.get(LIST_COLUMNS, ()))
+        attrs.update({k: v for k, v in block.attrs.items() if k != LIST_COLUMNS})
+        rows += len(block)
+        for c in chosen:
+            s = block[c]
+            if c not in filled and not _empty(s):
+                filled.add(c)
+            if readable_lists and c in lists:
+                s = pd.Series([readable_list(c, v) for v in s.tolist()], index=s.index, dtype=object)
+            pieces[c].append(s)
+        del block
+    if columns != COLUMNS_ALL and rows:
+        chosen = [c for c in chosen if c in keep_cols or c in filled]
+    data = {}
+    for c in chosen:
+        parts = pieces.pop(c)
+        data[c] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        del parts
+    pieces.clear()
+    out = pd.DataFrame(data, columns=chosen, index=pd.RangeIndex(rows), copy=False) if blocks else \
+        pd.DataFrame(columns=chosen)
+    del data
+    for c in chosen:
+        if _NUMBER_TEXT.search(c) and out[c].dtype == object:
+            out[c] = as_numbers(out[c], whole=not _COORDINATE.search(c))
+    out.attrs = attrs
     if not readable_lists:
         out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
     return View(out, [names[c] for c in chosen])
@@ -141,7 +195,14 @@ def _kept_columns(names: Mapping[str, str], keep: Iterable[str], own: Sequence[s
 
 
 def _default(frame: pd.DataFrame, rep: Report, sub, keep: set[str]) -> list[str]:
-    cols = list(frame.columns)
+    chosen = _candidates(list(frame.columns), rep, sub, keep)
+    if not len(frame):          # no rows: nothing says a column is empty; the header stays
+        return chosen
+    return [c for c in chosen if c in keep or not _empty(frame[c])]
+
+
+def _candidates(cols: list[str], rep: Report, sub, keep: set[str]) -> list[str]:
+    """The default columns in order, before those empty in every row are left out."""
     present = set(cols)
     lead = [c for c in cols if any(c.startswith(p) for p in lead_prefixes(rep, sub.name if sub else None))]
     own = default_columns(rep.name) if sub is None else ()
@@ -152,9 +213,7 @@ def _default(frame: pd.DataFrame, rep: Report, sub, keep: set[str]) -> list[str]
         chosen += [c for c in cols if c in keep and c not in chosen]
     else:
         chosen = cols
-    if not len(frame):          # no rows: nothing says a column is empty; the header stays
-        return chosen
-    return [c for c in chosen if c in keep or not _empty(frame[c])]
+    return chosen
 
 
 def _empty(s: pd.Series) -> bool:
@@ -229,11 +288,13 @@ def options(params: Mapping[str, Any], *, headers: str, columns: str) -> tuple[s
 
 
 def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
-                params: Mapping[str, Any] | None = None, readable_lists: bool = True) -> View:
+                params: Mapping[str, Any] | None = None, readable_lists: bool = True,
+                stream: bool = False) -> View:
     """:func:`view` of a ReportResult with its own sub report; ``params`` (default: the run's)
-    may set the options, else the given defaults apply."""
+    may set the options, else the given defaults apply. ``stream``: read the result's table
+    block by block (a sheet written once) rather than its whole frame (made once and kept)."""
     h, c = options(params if params is not None else result.params, headers=headers, columns=columns)
-    return view(result.frame, result.report, result.params.get("sub_report"), headers=h, columns=c,
+    return view(result.table if stream else result.frame, result.report, result.params.get("sub_report"), headers=h, columns=c,
                 keep=keep, readable_lists=readable_lists)
 
 

@@ -255,3 +255,33 @@ def test_params_lists_the_default_columns(capsys):
     lines = out.split("Default columns")[1].splitlines()[1:]
     assert [line.split()[0] for line in lines[:3]] == ["Number", "Subject", "Status"]
     assert "--headers" in out and "--columns" in out
+
+
+# -- a report sheet's view read block by block -------------------------------------------------
+def _rfi_table(records, batch=500):
+    from procore_xl.flatten import FrameBuilder
+    builder = FrameBuilder()
+    for i in range(0, len(records), batch):
+        builder.add(records[i:i + batch])
+    return builder.table()
+
+
+def test_the_view_of_a_table_read_block_by_block_is_the_view_of_its_frame():
+    """write_result reads the table block by block (never its whole frame): the same columns,
+    values, types, header and list columns as the view of the whole frame, for every option."""
+    from procore_xl.flatten import LIST_COLUMNS
+    from procore_xl.view import view
+    records = [{"id": i, "number": str(i), "subject": f"Subject {i}", "status": "open" if i % 3 else "closed",
+                "empty_text": " " if i % 2 else None, "never": None,
+                "due_date": f"2024-05-{1 + i % 28:02d}", "amount": f"{i}.50" if i % 7 else None,
+                "assignees": [{"name": f"Ana {i}"}, {"name": "Li Chen"}] if i % 4 else [],
+                "location": {"id": i % 11, "name": f"Level {i % 5}"} if i % 9 else None}
+               for i in range(1, 4_600)]
+    for kw in ({}, {"columns": "all"}, {"headers": "fields"}, {"keep": ["Never"]}, {"readable_lists": False}):
+        streamed = view(_rfi_table(records), "RFIs", **kw)
+        whole = view(_rfi_table(records).frame(), "RFIs", **kw)
+        assert streamed.header == whole.header, kw
+        pd.testing.assert_frame_equal(streamed.frame, whole.frame, check_dtype=True)
+        assert streamed.frame.attrs.get(LIST_COLUMNS) == whole.frame.attrs.get(LIST_COLUMNS), kw
+    empty = view(_rfi_table([]), "RFIs")
+    assert empty.header == view(_rfi_table([]).frame(), "RFIs").header and len(empty.frame) == 0

@@ -296,7 +296,8 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     headers, columns = view_options(entry)
     old = wb.table_rect(entry.sheet, entry.table)
     old_columns = wb.table_columns(entry.sheet, entry.table) if old else []
-    shown = report_view(result, headers=headers, columns=columns, params={}, keep=[n for n, _ in old_columns])
+    shown = report_view(result, headers=headers, columns=columns, params={}, keep=[n for n, _ in old_columns],
+                        stream=True)       # block by block: the report's whole frame is never made
     frame = shown.frame
     top = header_row(entry)
     room = EXCEL_MAX_ROWS - top
@@ -310,6 +311,7 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
                                  f"choose a sub report or export with the CLI")
         return False
     data = table_data(frame, shown.header)
+    del frame, shown                     # the sheet's columns are all that is written from here
     names = {h.lower() for h in data.header}
     calculated = [(n, f) for n, f in old_columns if f and n.lower() not in names]
     width = max(data.width, 1) + len(calculated)

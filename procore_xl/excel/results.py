@@ -58,9 +58,9 @@ def write_runs(target: str | os.PathLike, runs: Iterable[tuple[Mapping[str, Any]
     analyses = [(analysis, indexes, add_placeholder(book, analysis, i)) for i, (analysis, indexes) in enumerate(analyses)]
     for entry, (_, result) in zip(entries, runs):
         room = EXCEL_MAX_ROWS - header_row(entry)
-        if len(result.frame) > room:
+        if len(result.table) > room:
             raise ConfigurationError(
-                f"Cannot write {name}: {len(result.frame):,} rows of {result.report} do not fit in an "
+                f"Cannot write {name}: {len(result.table):,} rows of {result.report} do not fit in an "
                 f"Excel sheet ({room:,} rows below the header) - write CSV instead "
                 f"(--out {Path(name).with_suffix('.csv').name}) or narrow the parameters")
     book.save(target)
