@@ -204,15 +204,23 @@ class ProcoreClient(ApiClient):
         headers = first.headers
         del first
         count = len(rows)
-        yield rows
         wanted = limit if total is None else min(limit, total)
         # a page shorter than the Per-Page Procore stated is the last, whatever Total says
         ended = int_header(headers, "Per-Page") is not None and len(rows) < size
-        if total is not None and count < wanted and not ended:
-            implied = math.ceil(wanted / size)
+        more = total is not None and count < wanted and not ended
+        implied = math.ceil(wanted / size) if more else 0
+        # the next pages asked for before page 1 is handed on: they come while the caller reads it
+        following = self._fetch_pages(path, params, size, range(2, min(implied, MAX_PAGES) + 1),
+                                      company_id) if more else None
+        try:
+            yield rows
+        except BaseException:
+            if following is not None:
+                following.close()
+            raise
+        if more:
             previous = rows
-            for answer in self._fetch_pages(path, params, size, range(2, min(implied, MAX_PAGES) + 1),
-                                            company_id):
+            for answer in following:
                 page_rows = self._rows(answer.body, path) or []
                 headers = answer.headers
                 del answer
@@ -311,10 +319,18 @@ class ProcoreClient(ApiClient):
 
         todo = iter(pages)
         # asked ahead: 2 pages at first, one more for each page read, up to max_workers (a Total
-        # that overstates the list costs a few requests past its end, not a burst of max_workers)
+        # that overstates the list costs a few requests past its end, not a burst of max_workers);
+        # the first ones at once, when this is called, not when the pages are first read
         ahead: deque[tuple[int, Future]] = deque((page, self._executor.submit(one, page))
                                                  for page in itertools.islice(todo, min(2, self.max_workers)))
+        pages_in_order = self._pages_in_order(path, query, company_id, todo, ahead, one)
+        next(pages_in_order)      # started: closing it, even before its first page is read, cancels what was asked
+        return pages_in_order
+
+    def _pages_in_order(self, path: str, query: Callable[[int], dict], company_id: int | str | None,
+                        todo: Iterator[int], ahead: deque, one: Callable[[int], _Answer]) -> Iterator[_Answer]:
         try:
+            yield None                                   # taken by _fetch_pages
             while ahead:
                 page, future = ahead.popleft()
                 answer = future.result()                 # the first failure, in page order, ends it
