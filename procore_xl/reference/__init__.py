@@ -156,13 +156,28 @@ def entries() -> dict[str, Documented]:
     return _data()
 
 
+@lru_cache(maxsize=1)
+def _by_segments() -> dict[int, list[tuple[Documented, tuple[tuple[int, str], ...]]]]:
+    """The entries by their number of path segments, each with its literal segments (index, text)."""
+    found: dict[int, list[tuple[Documented, tuple[tuple[int, str], ...]]]] = {}
+    for d in entries().values():
+        segments = d.path.split("/")
+        literal = tuple((i, text) for i, text in enumerate(segments) if "{" not in text)
+        found.setdefault(len(segments), []).append((d, literal))
+    return found
+
+
 def lookup(path: str) -> Documented | None:
     """The entry documenting the concrete ``path`` (query string ignored), or None.
 
     A template with fewer placeholders wins (``/projects/{project_id}/rfis/{id}`` loses to a literal
     segment at the same place), detailed entries win over short ones."""
     path = path.split("?", 1)[0]
-    matches = [d for d in entries().values() if d.pattern.match(path)]
+    # a placeholder matches no "/": only templates of as many segments, their literal ones equal, can
+    # match; the patterns of those alone are compiled (all of them took 0.1 s, a first pull's first page)
+    segments = path.split("/")
+    matches = [d for d, literal in _by_segments().get(len(segments), ())
+               if all(segments[i] == text for i, text in literal) and d.pattern.match(path)]
     if not matches:
         return None
     return min(matches, key=lambda d: (d.path.count("{"), not d.detailed))
