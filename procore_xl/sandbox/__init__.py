@@ -28,5 +28,6 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
 __all__ = ["SandboxServer", "SandboxConfig", "Faults", "serve_forever", "World", "CLIENT_ID", "CLIENT_SECRET",
            "DEMO_USER", "BIG_ID", "free_port"]
