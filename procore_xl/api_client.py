@@ -80,3 +80,23 @@ class ApiClient(Protocol):
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
               company_id: int | str | None = None) -> Iterator[list]:
         """A list page by page, in Procore's order."""
+
+
+class ClientOver(ApiClient):
+    """A client that answers through another one (``inner``): its page size, rate budget and
+    request counts are that client's (:class:`~procore_xl.incremental.StoredClient`,
+    :class:`~procore_xl.shared_calls.SharedCalls`)."""
+
+    inner: ApiClient
+
+    @property
+    def per_page(self) -> int:
+        return self.inner.per_page
+
+    @property
+    def budget(self) -> RateBudget:
+        return self.inner.budget
+
+    @property
+    def stats(self) -> ClientStats:
+        return self.inner.stats

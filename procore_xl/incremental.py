@@ -45,7 +45,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from .reference import FULL, INCREMENTAL, UPDATED_AT_FILTER, asks_for_changes
-from .api_client import ApiClient
+from .api_client import ClientOver
 from .client import page_size_for, server_date
 from .deletions import DeletionSource, deletion_source
 from .store import CallKey, RecordStore, Scope, StoredCall, iso_time, parse_stamp, record_id
@@ -93,28 +93,16 @@ class Tally:
         return "; ".join([line, *(f"read in full: {r}" for r in self.reasons)])
 
 
-class StoredClient(ApiClient):
+class StoredClient(ClientOver):
     """The runner's client for one report run: GETs answered through the record store."""
 
     stores_records = True
 
     def __init__(self, client, store: RecordStore, scope: Scope, *, full: bool = False,
                  max_age: timedelta = DEFAULT_MAX_AGE):
-        self.client, self.store, self.scope = client, store, scope
+        self.inner, self.store, self.scope = client, store, scope
         self.full, self.max_age = full, max_age
         self.tally = Tally()
-
-    @property
-    def stats(self):
-        return self.client.stats
-
-    @property
-    def per_page(self) -> int:
-        return self.client.per_page
-
-    @property
-    def budget(self):
-        return self.client.budget
 
     # -- lists ------------------------------------------------------------------------------------
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -140,7 +128,7 @@ class StoredClient(ApiClient):
         reads the same list whole) and equal to the copy stored under one, it keeps that version:
         these are still the children of that parent version, and the report that reads them per
         parent does not ask again (two reports no longer undo each other's version every refresh)."""
-        rows, server_time = self.client.get_all_dated(path, params, company_id=company_id)
+        rows, server_time = self.inner.get_all_dated(path, params, company_id=company_id)
         if version is None and stored is not None and stored.version is not None and stored.records == rows:
             version = stored.version
         self.store.save(key, rows, server_time=server_time or _now(), version=version, paged=True)
@@ -168,7 +156,7 @@ class StoredClient(ApiClient):
                 return
         first: dict = {}
         with CallWriter(self.store, key) as writer:     # each page staged by a thread while the next one comes
-            for page in self.client.pages(path, params, company_id=company_id, first_headers=first):
+            for page in self.inner.pages(path, params, company_id=company_id, first_headers=first):
                 writer.add(page)
                 yield page
             if stored is None:
@@ -191,7 +179,7 @@ class StoredClient(ApiClient):
         window = f"{iso_time(cursor - OVERLAP)}...{iso_time(max(_now(), cursor) + FAR_AHEAD)}"
         source = deletion_source(path, params)
         query = {**(source.params if source and source.inline else params), UPDATED_AT: window}
-        answer, server_time = self.client.get_all_dated(path, query, company_id=company_id)
+        answer, server_time = self.inner.get_all_dated(path, query, company_id=company_id)
         server_time = server_time or _now()
         changes = [r for r in answer if not (source and source.inline and DeletionSource.deleted(r))]
         gone = {record_id(r) for r in answer if source and source.inline and DeletionSource.deleted(r)}
@@ -199,10 +187,10 @@ class StoredClient(ApiClient):
         reason = self._doubt(key, changes, different, cursor, server_time)
         if reason is None and source is not None and not source.inline:
             bin_query = {**source.params, UPDATED_AT: window}
-            gone = {record_id(r) for r in self.client.get_all(source.path, bin_query, company_id=company_id)}
+            gone = {record_id(r) for r in self.inner.get_all(source.path, bin_query, company_id=company_id)}
         gone = self.store.held_ids(key, gone - {None} - {record_id(r) for r in changes})
         if reason is None:
-            total, first = self.client.count_with_first(path, params, company_id=company_id)
+            total, first = self.inner.count_with_first(path, params, company_id=company_id)
             held = self.store.shape(key)[0]
             expected = held + len(self.store.unknown_ids(key, (record_id(r) for r in changes))) - len(gone)
             if total is None:
@@ -258,7 +246,7 @@ class StoredClient(ApiClient):
         if stored is not None and version is not None and stored.version == version:
             self.tally.add(reused=1)
             return stored.records[0]
-        body, server_time = self.client.get_dated(path, params, company_id=company_id)
+        body, server_time = self.inner.get_dated(path, params, company_id=company_id)
         if stored is not None and version is not None:        # a changed parent's body
             self.tally.add(incremental=1, changed=int(stored.records[0] != body))
         else:
@@ -270,7 +258,7 @@ class StoredClient(ApiClient):
     # -- rules ------------------------------------------------------------------------------------
     def _pages(self, path: str, records: int) -> int:
         """Pages a full read of ``records`` records takes (v2.x lists page at most 100)."""
-        per_page = page_size_for(path, int(self.client.per_page or 1000))
+        per_page = page_size_for(path, int(self.inner.per_page or 1000))
         return -(-records // per_page)
 
     def _usable(self, key: CallKey, *, paged: bool, records: bool = True) -> StoredCall | None:

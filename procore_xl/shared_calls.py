@@ -19,7 +19,7 @@ import json
 import threading
 from typing import Any, Iterator, Mapping
 
-from .api_client import ApiClient
+from .api_client import ApiClient, ClientOver
 from .errors import NotFoundError, PermissionDeniedError
 
 MAX_RECORDS = 5_000
@@ -64,31 +64,19 @@ class _Refused:
         self.error = error
 
 
-class SharedCalls(ApiClient):
+class SharedCalls(ClientOver):
     """A report run's client (an :class:`~procore_xl.incremental.StoredClient`) whose
     ``get_all``/``get``/``pages`` answers are shared through ``answers``."""
 
     def __init__(self, client: ApiClient, answers: Answers):
-        self._client, self._answers = client, answers
+        self.inner, self._answers = client, answers
         self.stores_records, self.tally = client.stores_records, client.tally
 
-    @property
-    def stats(self):
-        return self._client.stats
-
-    @property
-    def per_page(self) -> int:
-        return self._client.per_page
-
-    @property
-    def budget(self):
-        return self._client.budget
-
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> list:
-        return self._shared("list", self._client.get_all, path, params, company_id, kw)
+        return self._shared("list", self.inner.get_all, path, params, company_id, kw)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> Any:
-        return self._shared("body", self._client.get, path, params, company_id, kw)
+        return self._shared("body", self.inner.get, path, params, company_id, kw)
 
     def _shared(self, kind: str, fetch, path: str, params, company_id, kw: dict) -> Any:
         """The answer an earlier report of this refresh got for the same call, else ``fetch``'s."""
@@ -102,7 +90,7 @@ class SharedCalls(ApiClient):
             self._answers.refused(key, refused)
             raise
         self._answers.put(key, value)
-        if kw.get("version") is not None and getattr(self._client, "full", False):
+        if kw.get("version") is not None and getattr(self.inner, "full", False):
             # a full refresh read it from Procore, whatever the version: the same call without one too
             self._answers.put(_key(kind, path, params, company_id, {k: v for k, v in kw.items() if k != "version"}),
                               value)
@@ -120,7 +108,7 @@ class SharedCalls(ApiClient):
             return
         kept: list | None = []
         try:
-            for page in self._client.pages(path, params, company_id=company_id, **kw):
+            for page in self.inner.pages(path, params, company_id=company_id, **kw):
                 if kept is not None:
                     kept.extend(page)
                     if len(kept) > MAX_RECORDS:
