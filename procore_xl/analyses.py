@@ -95,11 +95,9 @@ class Periods:
 
 
 @dataclass(frozen=True)
-class Column:
-    label: str
-    formula: str
-    format: str = COUNT
-    flag: str | None = None
+class Column(Figure):
+    """A column of a breakdown: a header (``label``) and a formula template per row, with the same
+    format and flag as a key figure's."""
 
 
 @dataclass(frozen=True)
