@@ -49,6 +49,17 @@ def table(book: Path, sheet: str) -> pd.DataFrame:
     return pd.DataFrame(rows[1:], columns=rows[0])
 
 
+def run_then_stop(script: str, folder: Path, environ: dict, port: int) -> subprocess.CompletedProcess:
+    """``script`` run by bash in ``folder``; the sandbox it may have started on ``port`` is stopped
+    afterwards, whatever happened."""
+    try:
+        return subprocess.run(["bash", "-c", script], cwd=folder, env=environ, capture_output=True, text=True,
+                              timeout=300)
+    finally:
+        subprocess.run([str(ROOT / ".venv" / "bin" / "procore-xl"), "sandbox", "--stop", "--port", str(port)],
+                       capture_output=True, timeout=60)
+
+
 @pytest.fixture
 def folder(tmp_path):
     """A folder like a fresh clone's, with this checkout's Makefile and installed .venv."""
@@ -79,12 +90,7 @@ def test_the_readme_quick_start_runs_as_written(folder, tmp_path, make_sandbox):
                    XDG_DATA_HOME=str(tmp_path / "data"),          # no sign-in stored on this machine counts
                    MAKEFLAGS="--assume-old=.venv/bin/procore-xl")      # never pip install again here
     script = "set -e\n" + "\n".join(following) + "\n"
-    try:
-        done = subprocess.run(["bash", "-c", script], cwd=folder, env=environ, capture_output=True, text=True,
-                              timeout=300)
-    finally:
-        subprocess.run([str(ROOT / ".venv" / "bin" / "procore-xl"), "sandbox", "--stop", "--port", str(port)],
-                       capture_output=True, timeout=60)
+    done = run_then_stop(script, folder, environ, port)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "pip install" not in done.stdout          # the test reused the installed .venv
 
@@ -138,12 +144,7 @@ def test_the_readme_sandbox_sign_in_runs_as_written(folder, tmp_path, make_sandb
     environ.update(PROCORE_XL_HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "data"),
                    PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
                    BROWSER=f"{ROOT / '.venv' / 'bin' / 'python'} {approve} %s")
-    try:
-        done = subprocess.run(["bash", "-c", script], cwd=folder, env=environ, capture_output=True, text=True,
-                              timeout=300)
-    finally:
-        subprocess.run([str(ROOT / ".venv" / "bin" / "procore-xl"), "sandbox", "--stop", "--port", str(port)],
-                       capture_output=True, timeout=60)
+    done = run_then_stop(script, folder, environ, port)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Signed in to custom as Dana Reyes" in done.stdout
     assert "Dana Reyes <dana.reyes@harbortower.example>" in done.stdout           # whoami: the user
