@@ -14,13 +14,12 @@ as numbers, text as text, formula errors as "#ERR<code>"), and every chart of th
 ranges its series read (LibreOffice's own parse of the chart parts). ``pdf``: a range of a sheet
 exported as a one-page PDF (workbook/screenshot.py makes the README's pictures from it).
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import uno  # noqa: E402
-from lo_headless import headless, open_document, prop  # noqa: E402
+from lo_headless import inspect_specs, open_document, prop  # noqa: E402
 
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -109,12 +108,5 @@ def inspect_doc(desktop, spec):
         doc.close(True)
 
 
-def main(spec_path):
-    with open(spec_path) as f:
-        specs = json.load(f)
-    with headless("procore_lo_calc", settings=RECALC_ALWAYS) as desktop:
-        print(json.dumps([inspect_doc(desktop, spec) for spec in specs]))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1])
+    inspect_specs(sys.argv[1], inspect_doc, "procore_lo_calc", settings=RECALC_ALWAYS)

@@ -13,12 +13,11 @@ cell values they cover), the data validation of every single cell a workbook nam
 value of ``result_cell`` after running it (the cell is cleared first). Ribbon callbacks are not
 run: LibreOffice cannot pass them an IRibbonControl.
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lo_headless import headless, open_document, prop  # noqa: E402
+from lo_headless import inspect_specs, open_document, prop  # noqa: E402
 
 LIB = "VBAProject"
 
@@ -62,12 +61,5 @@ def inspect_doc(desktop, spec):
         doc.close(True)
 
 
-def main(spec_path):
-    with open(spec_path) as f:
-        specs = json.load(f)
-    with headless("procore_lo") as desktop:
-        print(json.dumps([inspect_doc(desktop, spec) for spec in specs]))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1])
+    inspect_specs(sys.argv[1], inspect_doc, "procore_lo")

@@ -7,6 +7,7 @@ its Desktop (``desktop.loadComponentFromURL`` opens a document); at the end the 
 to terminate (also when a document failed: no soffice is left behind), soffice is waited for
 (killed after 20 s) and the profile is removed. ``open_document`` opens one file, hidden.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -74,3 +75,12 @@ def open_document(desktop, path, *options):
     """``path`` opened hidden, with any further load ``options`` (``prop(...)`` values)."""
     return desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(path)), "_blank", 0,
                                         (prop("Hidden", True), *options))
+
+
+def inspect_specs(spec_path, inspect, name, settings=None):
+    """The drivers' main: the specs (a JSON list in ``spec_path``), each ``inspect(desktop, spec)``
+    in one headless soffice, printed as one JSON list."""
+    with open(spec_path) as f:
+        specs = json.load(f)
+    with headless(name, settings=settings) as desktop:
+        print(json.dumps([inspect(desktop, spec) for spec in specs]))
