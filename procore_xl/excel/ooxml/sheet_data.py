@@ -110,12 +110,13 @@ def _column_cells(col: Column, letter: str, rows: list[str], start: int, stop: i
     sa = _style(style(col.fmt, False))
     part = col.data[start:stop]
     if col.kind == "float":
-        finite = np.isfinite(part).tolist()
+        mask = np.isfinite(part)
+        finite, values = mask.tolist(), part.tolist()
         cells = [f'<c r="{letter}{r}"{sa}><v>{v:.16g}</v></c>' if ok else ""
-                 for r, v, ok in zip(rows, part.tolist(), finite)]
-        if any(finite) and np.abs(part[np.isfinite(part)]).max() > MAX_NUMBER:     # beyond Excel: text
+                 for r, v, ok in zip(rows, values, finite)]
+        if mask.any() and np.abs(part[mask]).max() > MAX_NUMBER:     # beyond Excel's largest number: text
             cells = [_text(f"{letter}{r}", repr(v), 0) if ok and abs(v) > MAX_NUMBER else c
-                     for c, r, v, ok in zip(cells, rows, part.tolist(), finite)]
+                     for c, r, v, ok in zip(cells, rows, values, finite)]
         return cells
     if col.kind == "int":
         values = part.tolist()
