@@ -356,7 +356,7 @@ class _Run:
         # refresh, on Update dropdowns, and when a record carries a field id they do not know); a
         # label renamed in Procore keeps its id, so its column shows the new name within that day
         key = ("custom_field_definitions", self.res.company.id)
-        labels = self.disc.cached(key, fetch, keep=True, fresh=getattr(self.disc, "fresh_labels", False))
+        labels = self.disc.cached(key, fetch, keep=True, fresh=self.disc.fresh_labels)
         if not self.disc.came_from_kept(key):
             return labels
         return _KeptLabels(labels, lambda: self.disc.cached(key, fetch, keep=True, fresh=True))
