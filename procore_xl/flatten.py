@@ -24,13 +24,12 @@ Robustness rules (records may be shaped unlike our sandbox; see tests/test_flatt
 """
 from __future__ import annotations
 
-import json
 import pickle
-import re
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from .flatten_page import _PLAIN, ABSENT, compact_json, custom_fields, free_name, is_mapping, page_columns
 from .lazy_pandas import pd
 from .spill import Spill
 from .table import DATES, LIST_COLUMNS, ColumnType, Table, clean_column, order_columns, typed
@@ -49,40 +48,11 @@ def singular(word: str) -> str:
     return word
 
 
-def _compact_encoder() -> Callable[[Any], str]:
-    """``json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode``, with
-    the C encoder made once instead of at every call (that encoder's Python wrappers cost more
-    than encoding a record's short lists). No check for circular references: what is encoded
-    here came from JSON (and was checked to be at most 100 levels deep)."""
-    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return plain
-    try:
-        encode = make(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
-        if "".join(encode([1.5, "\u00e9", {"a": None}, float("nan")], 0)) != plain([1.5, "\u00e9", {"a": None},
-                                                                                     float("nan")]):
-            return plain
-    except TypeError:                   # another Python's C encoder: the standard way
-        return plain
-    join = "".join
-    return lambda value: join(encode(value, 0))
-
-
-_compact_json = _compact_encoder()
-
-
-def _json(v: Any) -> str:
-    return _compact_json(v)
-
-
-def _free_name(name: str, taken: Mapping[str, Any] | set[str]) -> str:
-    n = 2
-    free = name
-    while free in taken:
-        free = f"{name} ({n})"
-        n += 1
-    return free
+_compact_json = compact_json
+_json = compact_json
+_free_name = free_name
+_is_mapping = is_mapping
+_custom_fields = custom_fields
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -101,7 +71,6 @@ def _put(out: dict[str, Any], col: str, value: Any) -> None:
     out[col] = value
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})   # JSON scalars: stored as they are
 _STR, _INT = {str}, {int}                                  # the types of a column of text / of ints alone
 
 
@@ -160,12 +129,6 @@ def _flatten_top(out: dict[str, Any], rec: Mapping[str, Any], lists: set[str] | 
     return custom_at
 
 
-def _is_mapping(v: Any) -> bool:
-    # plain ``dict`` first: ``isinstance(v, Mapping)`` goes through the ABC machinery, which cost
-    # a third of a pull's flattening when it ran for every value
-    return type(v) is dict or (type(v) not in _PLAIN and isinstance(v, Mapping))
-
-
 def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, Any]],
                   lists: set[str] | None = None) -> None:
     """``fields`` (key, value pairs) into ``out`` as ``<prefix><key>``: objects as dotted columns,
@@ -189,46 +152,6 @@ def _flatten_into(out: dict[str, Any], prefix: str, fields: Iterable[tuple[Any, 
             _put(out, col, v)
         else:
             out[col] = v
-
-
-_CUSTOM_KEY = re.compile(r"custom_field_([0-9]+)").fullmatch
-
-
-def _custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
-    """``custom_field_<id>: {data_type, value[, label]}`` -> ``{<label>: value}``; unknown labels
-    keep ``custom_fields.custom_field_<id>``."""
-    out: dict[str, Any] = {}
-    for key, v in fields.items():
-        label = None
-        value = v
-        if type(v) is dict or _is_mapping(v):
-            label = v.get("label")
-            value = v.get("value", v)
-        label = label if isinstance(label, str) and label.strip() else None
-        if not label:
-            m = _CUSTOM_KEY(str(key))
-            if m:
-                label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
-                label = str(label) if label is not None and str(label).strip() else None
-        if type(value) in _PLAIN:
-            pass
-        elif _is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
-            value = value.get("label") or value.get("name") or value.get("value") or _json(value)
-            if isinstance(value, Mapping | list):
-                value = _json(value)
-        elif isinstance(value, list):
-            value = ", ".join(_item_text(x) for x in value) or None
-        name = label or f"custom_fields.{key}"
-        if name in out:
-            name = _free_name(name, out)        # two fields, one label: keep both
-        out[name] = value
-    return out
-
-
-def _item_text(x: Any) -> str:
-    if isinstance(x, Mapping):
-        x = x.get("label") or x.get("name") or x
-    return x if isinstance(x, str) else _json(x)
 
 
 def _get_path(rec: Mapping[str, Any], dotted: str) -> Any:
@@ -288,7 +211,7 @@ def _without_empty_parents(cols: list[str], filled: set[str]) -> list[str]:
     return [c for c in cols if c not in prefixes or c in filled]
 
 
-_ABSENT = float("nan")     # a field a record does not have (as pandas fills a frame built from dicts)
+_ABSENT = ABSENT
 
 
 def _columns_of(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]]:
@@ -329,19 +252,19 @@ class FrameBuilder:
         return self._labels
 
     def add(self, records: Iterable[Mapping[str, Any]]) -> None:
-        labels = self._labels if not callable(self._labels) else None
-        flat = []
-        for rec in records:
-            if labels is None and callable(self._labels) and rec.get("custom_fields"):
-                labels = self._custom_labels()
-            flat.append(flatten_record(rec, custom_labels=labels, lists=self._lists))
-        if not flat:
+        records = records if type(records) is list else list(records)
+        if not records:
             return
-        names = dict.fromkeys(chain.from_iterable(flat))     # every row's names, in order of appearance
+        if callable(self._labels) and any(rec.get("custom_fields") for rec in records):
+            self._custom_labels()       # asked for once, only for records that carry custom fields
+        labels = self._labels if not callable(self._labels) else None
+        columns = page_columns(records, labels, self._lists)     # most pages: column by column
+        if columns is None:
+            columns = self._rows_flattened(records, labels)
         first = self.rows
-        self.rows += len(flat)
-        self._batches.append((first, len(flat)))
-        for name, values in zip(names, _columns_of(flat, list(names))):
+        self.rows += len(records)
+        self._batches.append((first, len(records)))
+        for name, values in columns.items():
             if name not in self._pieces:
                 self._pieces[name] = {}
                 self._memos[name] = {}
@@ -356,6 +279,12 @@ class FrameBuilder:
             if name not in self._filled and any(v is not None and v is not _ABSENT for v in values):
                 self._filled.add(name)
             self._pieces[name][first] = self._spill.put(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _rows_flattened(self, records: list, labels: Mapping[str, str] | None) -> dict[str, list]:
+        """What :func:`page_columns` gives, record by record (any page)."""
+        flat = [flatten_record(rec, custom_labels=labels, lists=self._lists) for rec in records]
+        names = list(dict.fromkeys(chain.from_iterable(flat)))   # every row's names, in order of appearance
+        return dict(zip(names, _columns_of(flat, names)))
 
     def table(self, *, lead: Sequence[str] = (), keys: Sequence[str] = (), order: Sequence[str] = ()) -> Table:
         """The rows as a :class:`Table` (which reads this builder: add nothing more)."""
