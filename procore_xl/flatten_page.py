@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import re
-from operator import itemgetter
+from itertools import repeat
+from operator import itemgetter, methodcaller
 from typing import Any, Callable, Mapping
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})   # JSON scalars: stored as they are
@@ -79,25 +80,36 @@ def custom_fields(fields: Mapping[str, Any], labels: Mapping[str, str]) -> dict[
         if type(v) is dict or is_mapping(v):
             label = v.get("label")
             value = v.get("value", v)
-        label = label if isinstance(label, str) and label.strip() else None
-        if not label:
-            m = _CUSTOM_KEY(str(key))
-            if m:
-                label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
-                label = str(label) if label is not None and str(label).strip() else None
-        if type(value) in _PLAIN:
-            pass
-        elif is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
-            value = value.get("label") or value.get("name") or value.get("value") or compact_json(value)
-            if isinstance(value, Mapping | list):
-                value = compact_json(value)
-        elif isinstance(value, list):
-            value = ", ".join(_item_text(x) for x in value) or None
+        label = _label(key, label, labels)
         name = label or f"custom_fields.{key}"
         if name in out:
             name = free_name(name, out)        # two fields, one label: keep both
-        out[name] = value
+        out[name] = value if type(value) in _PLAIN else _custom_value(value)
     return out
+
+
+def _label(key: Any, label: Any, labels: Mapping[str, str]) -> str | None:
+    """A custom field's label: the one its value carries, else the definitions' (by id)."""
+    label = label if isinstance(label, str) and label.strip() else None
+    if not label:
+        m = _CUSTOM_KEY(str(key))
+        if m:
+            label = labels.get(m.group(1)) or labels.get(int(m.group(1)))  # type: ignore[call-overload]
+            label = str(label) if label is not None and str(label).strip() else None
+    return label
+
+
+def _custom_value(value: Any) -> Any:
+    """A custom field's value as a cell holds it (a list-of-values entry by its label or name)."""
+    if type(value) in _PLAIN:
+        pass
+    elif is_mapping(value):   # list-of-values entries: {id, label} or {id, name}
+        value = value.get("label") or value.get("name") or value.get("value") or compact_json(value)
+        if isinstance(value, Mapping | list):
+            value = compact_json(value)
+    elif isinstance(value, list):
+        value = ", ".join(_item_text(x) for x in value) or None
+    return value
 
 
 def _item_text(x: Any) -> str:
@@ -108,7 +120,8 @@ def _item_text(x: Any) -> str:
 
 # -- a page column by column
 
-_DICT, _LIST = dict, list
+_DICT, _LIST, _NONE = dict, list, type(None)
+_GET_LABEL = methodcaller("get", "label")
 _CUSTOM = "custom_fields"
 
 
@@ -130,7 +143,7 @@ def page_columns(records: list, labels: Mapping[str, str] | None, lists: set[str
     found: list[tuple[int, tuple, str, list]] = []      # (first row, place, name, values)
     made_lists: list[str] = []
     try:
-        columns = zip(*map(itemgetter(*keys), records)) if len(keys) > 1 else [[r[keys[0]] for r in records]]
+        columns = _transposed(records, keys)
         for at, (key, values) in enumerate(zip(keys, columns)):
             if key == _CUSTOM and _custom_column(values, labels or {}, (at,), found):
                 continue
@@ -176,7 +189,7 @@ def _column(name: str, values: list, place: tuple, found: list, made_lists: list
             raise _NotHere
         blank = dict.fromkeys(sub, ABSENT)
         rows = [v if type(v) is _DICT and v else blank for v in values]
-        columns = zip(*map(itemgetter(*sub), rows)) if len(sub) > 1 else [[r[sub[0]] for r in rows]]
+        columns = _transposed(rows, sub)
         prefix = name + "."
         for at, (key, sub_values) in enumerate(zip(sub, columns)):
             _column(prefix + key, list(sub_values), place + (at,), found, made_lists)
@@ -194,20 +207,61 @@ def _custom_column(values: tuple, labels: Mapping[str, str], place: tuple, found
     types = set(map(type, values))
     if _DICT not in types:
         return False
-    if not types <= {_DICT, type(None)}:
+    if not types <= {_DICT, _NONE}:
         raise _NotHere
-    rows = [custom_fields(v, labels) if type(v) is _DICT else None for v in values]
-    present = [r for r in rows if r is not None]
-    names = tuple(present[0])
-    if set(map(tuple, present)) != {names}:
-        raise _NotHere
-    if type(None) in types:
-        found.append((rows.index(None), place, _CUSTOM, [None if r is None else ABSENT for r in rows]))
-    if names:
-        first = next(i for i, r in enumerate(rows) if r is not None)
-        blank = dict.fromkeys(names, ABSENT)
-        full = [blank if r is None else r for r in rows]
-        columns = zip(*map(itemgetter(*names), full)) if len(names) > 1 else [[r[names[0]] for r in full]]
-        for at, (name, column) in enumerate(zip(names, columns)):
-            found.append((first, place + (at,), name, list(column)))
+    present = [v for v in values if type(v) is _DICT]
+    columns = _custom_columns(present, labels)
+    if columns is None:                             # field by field did not answer: record by record
+        rows = [custom_fields(v, labels) for v in present]
+        names = tuple(rows[0])
+        if set(map(tuple, rows)) != {names}:
+            raise _NotHere
+        columns = dict(zip(names, _transposed(rows, names)))
+    first = 0
+    if _NONE in types:
+        first = next(i for i, v in enumerate(values) if v is not None)
+        found.append((values.index(None), place, _CUSTOM, [None if v is None else ABSENT for v in values]))
+        for name, column in columns.items():     # the rows without custom fields: ABSENT
+            taken = iter(column)
+            columns[name] = [ABSENT if v is None else next(taken) for v in values]
+    for at, (name, column) in enumerate(columns.items()):
+        found.append((first, place + (at,), name, column))
     return True
+
+
+def _custom_columns(objects: list[dict], labels: Mapping[str, str]) -> dict[str, list] | None:
+    """What :func:`custom_fields` gives for each of ``objects``, as columns, made field by field
+    (None: their fields differ, or a field's label is not one for every record)."""
+    keys = tuple(objects[0])
+    if not keys:
+        return {} if set(map(len, objects)) == {0} else None
+    if set(map(tuple, objects)) != {keys}:
+        return None
+    out: dict[str, list] = {}
+    for key, entries in zip(keys, _transposed(objects, keys)):
+        kinds = set(map(type, entries))
+        if kinds == {_DICT}:
+            try:
+                carried = set(map(_GET_LABEL, entries))
+            except TypeError:                        # a label of a kind a set cannot hold
+                return None
+            if len(carried) != 1:
+                return None
+            label = _label(key, carried.pop(), labels)
+            values = list(map(_DICT.get, entries, repeat("value"), entries))
+        elif kinds <= _PLAIN:
+            label, values = _label(key, None, labels), list(entries)
+        else:
+            return None
+        if not set(map(type, values)) <= _PLAIN:
+            values = list(map(_custom_value, values))
+        name = label or f"custom_fields.{key}"
+        if name in out:
+            name = free_name(name, out)        # two fields, one label: keep both
+        out[name] = values
+    return out
+
+
+def _transposed(rows: list[dict], keys: tuple) -> Any:
+    """The values of each of ``keys`` (which every row has) over ``rows``, one sequence per key."""
+    return zip(*map(itemgetter(*keys), rows)) if len(keys) > 1 else [[r[keys[0]] for r in rows]]
