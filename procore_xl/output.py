@@ -31,7 +31,7 @@ from .files import check_folder, replacing
 from .flatten import Table
 from .lazy_pandas import pd
 from .parameters import VIEW_PARAMS
-from .runner import ReportResult, drop_records
+from .runner import ReportResult, collector_paused, drop_records
 from .text import encodable
 from .view import report_view
 
@@ -153,6 +153,7 @@ def _guard_text(values: pd.Series) -> pd.Series:
     return pd.Series(items, index=values.index, dtype=values.dtype)
 
 
+@collector_paused()
 def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: bool = False,
               block_rows: int = CSV_BLOCK_ROWS) -> int:
     """``table`` as CSV text, block by block, through ``write`` (a report's table is read a page

@@ -8,9 +8,11 @@ called: every request goes through :class:`~procore_xl.fetch.Fetch`.
 from __future__ import annotations
 
 import collections.abc
+import gc
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterator, Mapping
@@ -59,6 +61,22 @@ def drop_records(records: list[dict]) -> None:
     """An ``on_records`` sink for :func:`run_report` that keeps nothing (the table is all that is needed)."""
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a run's records are decoded, flattened and written (also
+    a decorator). JSON makes trees, freed as soon as their last reference goes: with pages of them
+    alive, the collector's passes over them found nothing and cost about a fifth of a pull's CPU.
+    On again after (unless it was off before: then it stays off)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@collector_paused()
 def run_report(client: ApiClient, report: str | Report, params: Mapping[str, Any] | None = None, *,
                discovery: Discovery | None = None, today: date | None = None,
                on_records: Callable[[list[dict]], None] | None = None) -> ReportResult:
