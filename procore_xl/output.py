@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import operator
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -235,20 +235,58 @@ def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> 
     writer = csv.writer(buf, lineterminator="\r\n")
     if header is not None:
         writer.writerow(header)
-    writer.writerows(zip(*columns))
-    return buf.getvalue()
+    if len(columns) == 1:                   # csv quotes a row of one empty field: its writer decides
+        writer.writerows(zip(*columns))
+        return buf.getvalue()
+    return buf.getvalue() + csv_rows(columns)
 
 
-_starts_like_formula = operator.methodcaller("startswith", FORMULA_START)
+_QUOTE_CHARS = (",", '"', "\r", "\n")       # what makes csv quote a field (excel dialect, QUOTE_MINIMAL)
+_QUOTE_IF = re.compile('[,"\r\n]').search
+_NONE_EMPTY = {None: ""}
+_NUMBERS = frozenset({int, float, bool, type(None)})
+
+
+def csv_rows(columns: list[list]) -> str:
+    """The rows of ``columns`` (two or more, of ``str``, ``int``, ``float``, ``bool`` or None) as
+    ``csv.writer(lineterminator="\r\n").writerows`` writes them, a column at a time: each column's
+    cells made by C loops (``str``, ``repr`` for floats as csv does, nothing for None), quoted only
+    in a column whose joined text holds a comma, a quote or a line break, then the lines joined."""
+    cells = []
+    for values in columns:
+        types = set(map(type, values))
+        if types == _TEXT:
+            column = values
+        elif types == {int}:
+            column = list(map(str, values))
+        else:           # str(float) is repr(float), as csv writes it; None: nothing
+            column = list(map(str, map(_NONE_EMPTY.get, values, values)))
+        if not types <= _NUMBERS and _any_of(_QUOTE_CHARS, "".join(column)):
+            column = [_quoted(v) if _QUOTE_IF(v) else v for v in column]
+        cells.append(column)
+    lines = list(map(",".join, zip(*cells)))
+    return "\r\n".join(lines) + "\r\n" if lines else ""
+
+
+def _any_of(chars: tuple[str, ...], text: str) -> bool:
+    return any(c in text for c in chars)        # one quick scan per character: quicker than a regex class
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
 _TEXT = {str}
+_FORMULA_AFTER_LF = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]").search
 _is_text = _TEXT.__contains__
 
 
 def _any_formula(values: list, types: set) -> bool:
-    """Whether any text among ``values`` starts like a formula (looked at by C iterators: most
-    columns have none, and then the column is used as it is)."""
+    """Whether any text among ``values`` may start like a formula (looked for in the texts joined
+    by line feeds, by C: most columns have none, and then the column is used as it is; a text
+    holding a line feed and then ``=`` may give a yes that the caller's own test corrects)."""
     texts = values if types == _TEXT else compress(values, map(_is_text, map(type, values)))
-    return any(map(_starts_like_formula, texts))
+    return _FORMULA_AFTER_LF("\n" + "\n".join(texts)) is not None
 
 
 def _csv_values(series: pd.Series, name: str, kinds: _Kinds) -> list | None:

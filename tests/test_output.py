@@ -239,3 +239,27 @@ def test_sandbox_rfis_streamed_csv_is_the_frame_written_by_pandas(env):
     kinds = output._Kinds(table.moments(), table.dates_only(), table.texts(), False)
     expected = output._block_csv_pandas(frame, [output._text_only(str(c)) for c in frame.columns], kinds)
     assert table.moments() and got.getvalue() == output.encodable(expected)[0]
+
+
+ODD_TEXT = st.one_of(st.text(max_size=8), st.sampled_from(
+    ["", " ", ",", '"', '""', "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "\r\n", "=1+2", "+1", "-2", "@x",
+     "\ttab", "\x00nul", "\x1f", "\ud800lone", "\U0001F600", "é,ü", "'", "a'b"]))
+CELL = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), ODD_TEXT,
+                 st.floats(allow_nan=False, allow_infinity=True))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 5).flatmap(lambda n: st.lists(st.lists(CELL, min_size=n, max_size=n), max_size=6)))
+def test_csv_rows_are_what_the_csv_writer_writes(rows):
+    columns = [list(c) for c in zip(*rows)] if rows else []
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows(rows)
+    assert output.csv_rows(columns) == expected.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), ODD_TEXT, st.integers()), max_size=8))
+def test_a_formula_is_never_missed(values):
+    types = set(map(type, values))
+    assert output._any_formula(values, types) >= any(type(v) is str and v.startswith(output.FORMULA_START)
+                                                     for v in values)
