@@ -30,7 +30,13 @@ from procore_xl.answers import check_depth
 from procore_xl.flatten import FrameBuilder
 from procore_xl.output import write_csv
 import pandas
+try:
+    from procore_xl.runner import collector_paused       # a pull's own collector setting, where the code has one
+except ImportError:
+    from contextlib import nullcontext as collector_paused
 marks.append(clock())
+paused = collector_paused()
+paused.__enter__()
 bodies = [json.loads(page) for page in pages]
 marks.append(clock())
 for body in bodies:

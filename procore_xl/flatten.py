@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from .flatten_page import _PLAIN, ABSENT, compact_json, custom_fields, free_name, is_mapping, page_columns
 from .lazy_pandas import pd
 from .spill import Spill
-from .table import DATES, LIST_COLUMNS, ColumnType, Table, clean_column, order_columns, typed
+from .table import DATES, LIST_COLUMNS, ColumnType, Table, clean_column, dates_text, order_columns, plain, typed
 
 __all__ = ["FrameBuilder", "LIST_COLUMNS", "Table", "explode", "flatten_record", "parent_columns", "singular",
            "to_frame"]
@@ -339,12 +339,31 @@ class FrameBuilder:
 
     def _blocks(self, cols: Sequence[str], types: Mapping[str, ColumnType], rows: int) -> Iterator[pd.DataFrame]:
         """Consecutive batches joined into blocks of at least ``rows`` rows (the last may be short)."""
+        for group in self._groups(rows):
+            yield self._block(cols, types, group)
+
+    def _groups(self, rows: int) -> Iterator[list[int]]:
         group: list[int] = []
         for i, (first, n) in enumerate(self._batches):
             group.append(i)
             if first + n - self._batches[group[0]][0] >= rows or i == len(self._batches) - 1:
-                yield self._block(cols, types, group)
+                yield group
                 group = []
+
+    def _plain_blocks(self, cols: Sequence[str], types: Mapping[str, ColumnType], rows: int) -> Iterator[Any]:
+        """The blocks of :meth:`_blocks` as each column's plain values (:func:`table.plain`), no
+        DataFrame made; a block holding a value of another kind (not from JSON) as its DataFrame."""
+        for group in self._groups(rows):
+            batches = [self._batches[i] for i in group]
+            columns = []
+            for c in cols:
+                judge = types[c]
+                if judge.kind == DATES:
+                    columns.append(dates_text([judge.moments[i] for i in group], [n for _, n in batches],
+                                              judge.dates_only))
+                else:
+                    columns.append(plain(judge.kind, [v for first, n in batches for v in self._piece(c, first, n)]))
+            yield columns if all(c is not None for c in columns) else self._block(cols, types, group)
 
     def _block(self, cols: Sequence[str], types: Mapping[str, ColumnType], group: list[int]) -> pd.DataFrame:
         batches = [self._batches[i] for i in group]

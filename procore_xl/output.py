@@ -175,7 +175,13 @@ def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: 
     kinds = _Kinds(moments, date_only, texts, raw)
     replaced = 0
     first = True
-    for batch in table.blocks(block_rows):
+    for batch in table.plain_blocks(block_rows) if table.columns else table.blocks(block_rows):
+        if isinstance(batch, list):                # the columns' plain values: no DataFrame
+            text, n = encodable(_plain_csv(batch, table.columns, header if first else None, kinds))
+            first = False
+            replaced += n
+            write(text)
+            continue
         for start in range(0, max(len(batch), first), block_rows):   # an empty first: the header
             block = batch.iloc[start:start + block_rows]
             text = _block_csv(block, header if first else None, kinds)
@@ -231,6 +237,16 @@ def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> 
         if values is None:
             return None
         columns.append(values)
+    return _csv_text(columns, header)
+
+
+def _plain_csv(columns: list[list], names: list[str], header: list[str] | None, kinds: _Kinds) -> str:
+    """One block's CSV text from its columns' plain values (``Table.plain_blocks``): what
+    :func:`_block_csv` writes for the same block as a DataFrame."""
+    return _csv_text([_guarded(values, name, kinds) for values, name in zip(columns, names)], header)
+
+
+def _csv_text(columns: list[list], header: list[str] | None) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     if header is not None:
@@ -289,6 +305,16 @@ def _any_formula(values: list, types: set) -> bool:
     return _FORMULA_AFTER_LF("\n" + "\n".join(texts)) is not None
 
 
+def _guarded(values: list, name: str, kinds: _Kinds, types: set | None = None) -> list:
+    """A text column's values with an apostrophe before text starting like a formula (unless raw)."""
+    if name not in kinds.texts or kinds.raw:
+        return values
+    types = set(map(type, values)) if types is None else types
+    if str in types and _any_formula(values, types):
+        values = ["'" + v if type(v) is str and v.startswith(FORMULA_START) else v for v in values]
+    return values
+
+
 def _csv_values(series: pd.Series, name: str, kinds: _Kinds) -> list | None:
     dtype = series.dtype
     if name in kinds.moments:
@@ -304,9 +330,7 @@ def _csv_values(series: pd.Series, name: str, kinds: _Kinds) -> list | None:
             return None
         if float in types:                  # NaN (a field a record lacks) is written empty; a number
             values = [None if type(v) is float and v != v else v for v in values]   # by repr, as pandas
-        if str in types and name in kinds.texts and not kinds.raw and _any_formula(values, types):
-            values = ["'" + v if type(v) is str and v.startswith(FORMULA_START) else v for v in values]
-        return values
+        return _guarded(values, name, kinds, types)
     if dtype == "Int64" or dtype == "int64":
         return series.to_numpy(dtype=object, na_value=None).tolist() if dtype == "Int64" else series.tolist()
     if dtype == "float64":

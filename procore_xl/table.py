@@ -200,6 +200,42 @@ def typed(kind: str, values: Sequence[Any]) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def plain(kind: str, values: list[Any]) -> list[Any] | None:
+    """A column (or a block of it) of ``kind`` (not dates) as the Python values its typed Series
+    reads back as (``Series.tolist()``, missing as None): exact ints, floats, values as sent; None
+    when it holds a value of a kind JSON does not make (then the Series is made)."""
+    if kind == IDS or kind == BIG_IDS:
+        if set(map(type, values)) == _INT:
+            return values
+        return [v if type(v) is int else None if _missing(v) else int(v) for v in values]
+    if kind == MONEY:
+        values = [None if _missing(v) or _blank(v) else float(v) for v in values]
+        return [None if v is None or v != v else v for v in values]
+    types = set(map(type, values))
+    if not types <= _PLAIN_TYPES:
+        return None
+    if float in types:
+        return [None if type(v) is float and v != v else v for v in values]
+    return values
+
+
+def dates_text(moments: list[pd.Series | None], rows: list[int], dates_only: bool) -> list[str | None]:
+    """Pieces of a dates column (None: a piece without a date) as ISO text: ``YYYY-MM-DD`` when
+    ``dates_only``, else ``YYYY-MM-DDTHH:MM:SS`` (what a CSV holds); missing as None."""
+    import numpy
+    out: list[str | None] = []
+    for piece, n in zip(moments, rows):
+        if piece is None:
+            out.extend([None] * n)
+            continue
+        text = numpy.datetime_as_string(piece.to_numpy(), unit="D" if dates_only else "s").tolist()
+        out.extend([None if t == "NaT" else t for t in text])
+    return out
+
+
 def clean_column(col: str, s: pd.Series) -> pd.Series:
     """A whole column typed by the module doc's rules (a non-object column as it is)."""
     if s.dtype != object:
@@ -240,6 +276,8 @@ class Pages(Protocol):
 
     def _column_types(self, columns: list[str]) -> Any: ...
 
+    def _plain_blocks(self, columns: list[str], types: Any, rows: int) -> Iterator[Any]: ...
+
 
 class Table:
     """A report's typed table, read whole (:meth:`frame`, made once) or block by block
@@ -277,6 +315,15 @@ class Table:
             return
         cols = self.columns if columns is None else list(columns)
         yield from self._builder._blocks(cols, self._column_types(), rows)
+
+    def plain_blocks(self, rows: int = 2_000) -> Iterator[Any]:
+        """:meth:`blocks` as lists of each column's plain values (:func:`plain`; dates as ISO text,
+        :func:`dates_text`) where the table is read from pages, without a DataFrame per block; a
+        block this cannot give (or a table made from a frame) comes as its DataFrame."""
+        if self._builder is None:
+            yield from self.blocks(rows)
+            return
+        yield from self._builder._plain_blocks(self.columns, self._column_types(), rows)
 
     def moments(self) -> list[str]:
         """The columns of datetimes."""
