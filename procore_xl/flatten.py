@@ -362,7 +362,8 @@ class FrameBuilder:
                     columns.append(dates_text([judge.moments[i] for i in group], [n for _, n in batches],
                                               judge.dates_only))
                 else:
-                    columns.append(plain(judge.kind, [v for first, n in batches for v in self._piece(c, first, n)]))
+                    columns.append(plain(judge.kind, list(chain.from_iterable(self._piece(c, first, n)
+                                                                              for first, n in batches))))
             yield columns if all(c is not None for c in columns) else self._block(cols, types, group)
 
     def _block(self, cols: Sequence[str], types: Mapping[str, ColumnType], group: list[int]) -> pd.DataFrame:

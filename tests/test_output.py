@@ -263,3 +263,13 @@ def test_a_formula_is_never_missed(values):
     types = set(map(type, values))
     assert output._any_formula(values, types) >= any(type(v) is str and v.startswith(output.FORMULA_START)
                                                      for v in values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "é", "\ud800", "\udfff", "\ud83d", "\ude00", "\U0001F600", "\x00", ",",
+                                 "\uffff", "\ue000", "\ud7ff", "\udc00x"]), max_size=12).map("".join))
+def test_lone_surrogates_become_the_replacement_character_one_for_one(text):
+    got, n = output.encodable(text)
+    assert n == sum(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    assert got == "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    got.encode("utf-8")
