@@ -254,7 +254,7 @@ def _csv_text(columns: list[list], header: list[str] | None) -> str:
     if len(columns) == 1:                   # csv quotes a row of one empty field: its writer decides
         writer.writerows(zip(*columns))
         return buf.getvalue()
-    return buf.getvalue() + csv_rows(columns)
+    return csv_rows(columns, buf.getvalue())
 
 
 _QUOTE_CHARS = (",", '"', "\r", "\n")       # what makes csv quote a field (excel dialect, QUOTE_MINIMAL)
@@ -263,11 +263,12 @@ _NONE_EMPTY = {None: ""}
 _NUMBERS = frozenset({int, float, bool, type(None)})
 
 
-def csv_rows(columns: list[list]) -> str:
+def csv_rows(columns: list[list], head: str = "") -> str:
     """The rows of ``columns`` (two or more, of ``str``, ``int``, ``float``, ``bool`` or None) as
     ``csv.writer(lineterminator="\r\n").writerows`` writes them, a column at a time: each column's
     cells made by C loops (``str``, ``repr`` for floats as csv does, nothing for None), quoted only
-    in a column whose joined text holds a comma, a quote or a line break, then the lines joined."""
+    in a column whose joined text holds a comma, a quote or a line break, then the lines joined
+    (after ``head``, text ending in a line break: a block's text is made once, not copied)."""
     cells = []
     for values in columns:
         types = set(map(type, values))
@@ -281,7 +282,12 @@ def csv_rows(columns: list[list]) -> str:
             column = [_quoted(v) if _QUOTE_IF(v) else v for v in column]
         cells.append(column)
     lines = list(map(",".join, zip(*cells)))
-    return "\r\n".join(lines) + "\r\n" if lines else ""
+    if not lines:
+        return head
+    if head:
+        lines.insert(0, head[:-2])              # its own line break is the join's
+    lines.append("")                            # the last line's break
+    return "\r\n".join(lines)
 
 
 def _any_of(chars: tuple[str, ...], text: str) -> bool:

@@ -273,3 +273,10 @@ def test_lone_surrogates_become_the_replacement_character_one_for_one(text):
     assert n == sum(0xD800 <= ord(c) <= 0xDFFF for c in text)
     assert got == "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
     got.encode("utf-8")
+
+
+def test_csv_rows_after_a_head_line():
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\r\n").writerow(["a", "b,c"])
+    assert output.csv_rows([[1, None], ["x", 'y"']], head.getvalue()) == 'a,"b,c"\r\n1,x\r\n,"y"""\r\n'
+    assert output.csv_rows([[], []], head.getvalue()) == head.getvalue()

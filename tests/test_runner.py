@@ -236,3 +236,15 @@ def test_project_dates_read_every_page(env):
         pages = sb.path_counts["/rest/v1.0/projects/91001/project_dates"] - before
     assert sorted(result.frame["id"]) == sorted(d["id"] for d in dates) and len(dates) == 5
     assert pages == 3                      # 2 + 2 + 1: the short page is the last
+
+
+def test_the_cycle_collector_runs_rarely_during_runs_and_as_before_after():
+    import gc
+
+    from procore_xl.runner import COLLECT_EVERY, collector_paused
+    before = gc.get_threshold()
+    with collector_paused():
+        with collector_paused():                 # another run meanwhile (another thread)
+            assert gc.get_threshold()[0] >= COLLECT_EVERY
+        assert gc.get_threshold()[0] >= COLLECT_EVERY
+    assert gc.get_threshold() == before
