@@ -282,6 +282,7 @@ def csv_rows(columns: list[list], head: str = "") -> str:
             column = [_quoted(v) if _QUOTE_IF(v) else v for v in column]
         cells.append(column)
     lines = list(map(",".join, zip(*cells)))
+    del cells                                   # the cells made here, freed before the text is
     if not lines:
         return head
     if head:
