@@ -130,9 +130,14 @@ class ProcoreClient(ApiClient):
 
     # ------------------------------------------------------------------ public API
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id: int | str | None = None) -> Any:
-        """GET one resource (or one page); returns the decoded JSON body."""
-        return self._fetch(path, params, company_id).body
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id: int | str | None = None,
+            headers: dict | None = None) -> Any:
+        """GET one resource (or one page); returns the decoded JSON body. ``headers``: a dict that
+        gets the answer's headers (a page of an object body reads its paging headers there)."""
+        answer = self._fetch(path, params, company_id)
+        if headers is not None:
+            headers.update(answer.headers)
+        return answer.body
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None) -> list[dict]:
@@ -165,9 +170,11 @@ class ProcoreClient(ApiClient):
         return rows, server_date(first.get("headers", {}))
 
     def get_dated(self, path: str, params: Mapping[str, Any] | None = None, *,
-                  company_id: int | str | None = None) -> tuple[Any, datetime | None]:
+                  company_id: int | str | None = None, headers: dict | None = None) -> tuple[Any, datetime | None]:
         """``get`` plus the server's time (``Date`` header) of the answer."""
         answer = self._fetch(path, params, company_id)
+        if headers is not None:
+            headers.update(answer.headers)
         return answer.body, server_date(answer.headers)
 
     def count(self, path: str, params: Mapping[str, Any] | None = None, *,

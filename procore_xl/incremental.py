@@ -246,14 +246,14 @@ class StoredClient(ClientOver):
 
     # -- single bodies ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
-            company_id: int | str | None = None, version: str | None = None) -> Any:
+            company_id: int | str | None = None, version: str | None = None, headers: dict | None = None) -> Any:
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
         stored = self._usable(key, paged=False)
         if stored is not None and version is not None and stored.version == version:
             self.tally.add(reused=1)
             return stored.records[0]
-        body, server_time = self.inner.get_dated(path, params, company_id=company_id)
+        body, server_time = self.inner.get_dated(path, params, company_id=company_id, headers=headers)
         if stored is not None and version is not None:        # a changed parent's body
             self.tally.add(incremental=1, changed=int(stored.records[0] != body))
         else:

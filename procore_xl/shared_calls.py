@@ -76,6 +76,8 @@ class SharedCalls(ClientOver):
         return self._shared("list", self.inner.get_all, path, params, company_id, kw)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None, **kw) -> Any:
+        if kw.get("headers") is not None:       # a page read for its paging headers: asked, not shared
+            return self.inner.get(path, params, company_id=company_id, **kw)
         return self._shared("body", self.inner.get, path, params, company_id, kw)
 
     def _shared(self, kind: str, fetch, path: str, params, company_id, kw: dict) -> Any:
