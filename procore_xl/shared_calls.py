@@ -10,7 +10,9 @@ report's own list read page by page is kept only while it stays that short: a lo
 held). A refusal (404 or 403: a project this sign-in may not read) is an answer too, shared the same
 way, and remembered for a day beside the kept lists (:data:`REFUSAL_AGE`; ``kept``): the next
 refreshes do not ask again for what this sign-in may not read (the sheet still names it, with when
-Procore refused it); a full refresh asks again, and forgets the refusal when Procore answers. A call made with a parent's ``version`` (the record store may answer it from its copy while the
+Procore refused it); a full refresh asks again, and forgets the refusal when Procore answers.
+
+A call made with a parent's ``version`` (the record store may answer it from its copy while the
 parent is unchanged) is answered by the same call an earlier report made without one (Procore's list
 as it is now); the other way round it is not (a copy justified by a parent's version is not what a
 report reading the list whole would get), except in a full refresh, where every answer is Procore's.
