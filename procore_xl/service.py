@@ -17,7 +17,7 @@ from typing import Any
 
 from . import auth, fetch
 from .catalog import REPORTS, Report
-from .client import ProcoreClient
+from .client import MAX_WORKERS, ProcoreClient
 from .discovery import Choice, Discovery
 from .environments import Settings, load_settings
 from .errors import ConfigurationError
@@ -71,7 +71,7 @@ class ProcoreService:
     full refresh is asked (``run(..., full=True)`` or within :meth:`full_refresh`)."""
 
     def __init__(self, settings: Settings | None = None, token_store: TokenStore | None = None,
-                 *, per_page: int = 1000, max_workers: int = 8, record_store: RecordStore | None = None,
+                 *, per_page: int = 1000, max_workers: int = MAX_WORKERS, record_store: RecordStore | None = None,
                  lists: KeptLists | None = None, full_refresh_after: timedelta | None = None):
         settings = settings or load_settings()
         if settings.client_secret is None:           # flags and PROCORE_CLIENT_SECRET come first
