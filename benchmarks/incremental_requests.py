@@ -39,9 +39,9 @@ def main() -> None:
         world = sb.world
         live = lambda: world.records("rfis", world.project(PROJECT))     # noqa: E731
 
-        def run(label: str, report: str = "RFIs") -> None:
+        def run(label: str, report: str = "RFIs", full: bool = False) -> None:
             sb.reset_counts()
-            result = service.run(report, PARAMS)
+            result = service.run(report, PARAMS, full=full)
             data = sum(n for path, n in sb.path_counts.items() if path.startswith("/rest/") and path != "/rest/v1.0/me")
             print(f"{label:<48} {data:>8,}  {result.refresh}")
 
@@ -52,9 +52,15 @@ def main() -> None:
         run("1 edited")
         world.delete_record("rfis", live()[11]["id"])
         run("1 deleted")
-        world.delete_record("rfis", live()[12]["id"])
         world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
-        run("1 deleted + 1 added stamped 3 days back")
+        run("1 added stamped 3 days back")
+        world.delete_record("rfis", live()[12]["id"])
+        world.add_record("rfis", PROJECT, stamp_shift=-timedelta(hours=20))
+        run("1 deleted + 1 added stamped 20 h back")
+        world.delete_record("rfis", live()[15]["id"])
+        world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
+        run("1 deleted + 1 added 3 days back (the limit)")
+        run("the same, --full (the weekly full read)", full=True)
         world.edit_record("rfis", live()[13]["id"], subject="Late", stamp_shift=-timedelta(hours=1))
         run("1 edited, stamped 1 h before the last refresh")
         world.edit_record("rfis", live()[14]["id"], subject="Ahead", stamp_shift=timedelta(days=3))

@@ -16,7 +16,7 @@ read from memory, through the same code, in a process of its own), plus the inte
 start (``python -c pass``). A ratio of 1.0 would be the floor itself.
 
     pip install -r benchmarks/requirements.txt
-    python benchmarks/pull_speed.py [--rfis 20000] [--latency-ms 100] [--workers 8] [--repeat 3]
+    python benchmarks/pull_speed.py [--rfis 20000] [--latency-ms 100] [--workers 16] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ except ImportError:          # Windows: no CPU figures
     resource = None
 
 from procore_xl.auth import TokenManager
-from procore_xl.client import ProcoreClient
+from procore_xl.client import MAX_WORKERS, ProcoreClient
 from procore_xl.environments import load_settings
 from procore_xl.sandbox import CLIENT_ID, CLIENT_SECRET, free_port
 from procore_xl.sandbox.server import STATS_PATH
@@ -200,7 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rfis", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=MAX_WORKERS, help="pages in flight (the client's default)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is printed")
     args = parser.parse_args()
     latency = args.latency_ms / 1000

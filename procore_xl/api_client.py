@@ -71,7 +71,7 @@ class ApiClient(Protocol):
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
             company_id: int | str | None = None, **kw: Any) -> Any:
-        """One body."""
+        """One body; ``headers=`` (a dict) gets the answer's headers when one was asked for."""
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None, **kw: Any) -> list:

@@ -146,9 +146,13 @@ class SubList:
 @dataclass(frozen=True)
 class Tree:
     """Recursive resources (folders): each record's ``children`` list holds child records whose
-    full content comes from ``fetch`` (``{id}`` = child id)."""
+    full content comes from ``fetch`` (``{id}`` = child id). A child whose ``empty_when_false``
+    field is ``False`` (a folder's documented ``has_children``) holds nothing: it is not fetched,
+    its record is the child as listed with each of ``contents`` an empty list."""
     children: str
     fetch: Endpoint
+    empty_when_false: str | None = None
+    contents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -400,7 +404,8 @@ _R = [
            Endpoint("/rest/v1.0/folders", {"project_id": "{project_id}"}, paging=Paging.SINGLE),
            entity="folder", keys=("id", "name_with_path", "name"),
            tree=Tree("folders", Endpoint("/rest/v1.0/folders/{id}", {"project_id": "{project_id}"},
-                                         paging=Paging.SINGLE)),
+                                         paging=Paging.SINGLE),
+                     empty_when_false="has_children", contents=("folders", "files")),
            sub_lists=(SubList("files", "files", "Files"),
                       SubList("file_versions", "files.file_versions", "File versions")),
            description="Every folder of the project, recursively (sub report Files: one row per file)"),

@@ -54,6 +54,8 @@ CANNOT_CONNECT = "cannot connect"
 # other threads and processes sharing the sign-in using it up or rotating it): past this many in a row
 # Procore is refusing good tokens, which is not an expired sign-in. Only a refused refresh token is.
 MAX_REFRESHES_PER_REQUEST = 30
+MAX_WORKERS = 16               # requests in flight (the pages of a list after its first, at once)
+TRUSTED_PAGES = 2_000          # a Total implying at most this many pages is asked for at once
 RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -105,7 +107,7 @@ class ProcoreClient(ApiClient):
     stores_records = False          # straight from Procore: no version=, no tally
     tally = None
 
-    def __init__(self, api_url: str, tokens: AccessTokens, *, per_page: int = 1000, max_workers: int = 8,
+    def __init__(self, api_url: str, tokens: AccessTokens, *, per_page: int = 1000, max_workers: int = MAX_WORKERS,
                  timeout: float = 60, max_retries: int = 6, user_agent: str = DEFAULT_USER_AGENT,
                  backoff: float = 0.5, max_backoff: float = 20.0, max_rate_wait: float = DEFAULT_MAX_WAIT,
                  rate_budget: RateBudget | None = None, max_body_bytes: int = MAX_BODY_BYTES):
@@ -130,9 +132,14 @@ class ProcoreClient(ApiClient):
 
     # ------------------------------------------------------------------ public API
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id: int | str | None = None) -> Any:
-        """GET one resource (or one page); returns the decoded JSON body."""
-        return self._fetch(path, params, company_id).body
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id: int | str | None = None,
+            headers: dict | None = None) -> Any:
+        """GET one resource (or one page); returns the decoded JSON body. ``headers``: a dict that
+        gets the answer's headers (a page of an object body reads its paging headers there)."""
+        answer = self._fetch(path, params, company_id)
+        if headers is not None:
+            headers.update(answer.headers)
+        return answer.body
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None) -> list[dict]:
@@ -165,9 +172,11 @@ class ProcoreClient(ApiClient):
         return rows, server_date(first.get("headers", {}))
 
     def get_dated(self, path: str, params: Mapping[str, Any] | None = None, *,
-                  company_id: int | str | None = None) -> tuple[Any, datetime | None]:
+                  company_id: int | str | None = None, headers: dict | None = None) -> tuple[Any, datetime | None]:
         """``get`` plus the server's time (``Date`` header) of the answer."""
         answer = self._fetch(path, params, company_id)
+        if headers is not None:
+            headers.update(answer.headers)
         return answer.body, server_date(answer.headers)
 
     def count(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -211,7 +220,7 @@ class ProcoreClient(ApiClient):
         implied = math.ceil(wanted / size) if more else 0
         # the next pages asked for before page 1 is handed on: they come while the caller reads it
         following = self._fetch_pages(path, params, size, range(2, min(implied, MAX_PAGES) + 1),
-                                      company_id) if more else None
+                                      company_id, trusted=implied <= TRUSTED_PAGES) if more else None
         try:
             yield rows
         except BaseException:
@@ -303,9 +312,12 @@ class ProcoreClient(ApiClient):
     # ------------------------------------------------------------------ paging
 
     def _fetch_pages(self, path: str, params: dict, size: int, pages: range,
-                     company_id: int | str | None) -> Iterator[_Answer]:
+                     company_id: int | str | None, *, trusted: bool = True) -> Iterator[_Answer]:
         """Pages ``pages`` concurrently (same params as page 1 plus page/per_page), yielded in page
-        order; at most ``max_workers`` pages are asked for ahead of the one being read. A page
+        order; at most ``max_workers`` pages are asked for ahead of the one being read: all of them
+        at once when ``trusted`` (the ``Total`` that implies them is a plausible size), else two
+        at first and more as pages are read (a ``Total`` that overstates the list by far costs a
+        few requests past its end, not a burst of ``max_workers``). A page
         waits its turn as the bytes Procore sent (a quarter of the decoded page's memory) and is
         decoded when its turn comes; one whose body does not parse is asked for again, with the
         usual retries."""
@@ -318,11 +330,10 @@ class ProcoreClient(ApiClient):
             return answer
 
         todo = iter(pages)
-        # asked ahead: 2 pages at first, one more for each page read, up to max_workers (a Total
-        # that overstates the list costs a few requests past its end, not a burst of max_workers);
         # the first ones at once, when this is called, not when the pages are first read
+        first = self.max_workers if trusted else min(2, self.max_workers)
         ahead: deque[tuple[int, Future]] = deque((page, self._executor.submit(one, page))
-                                                 for page in itertools.islice(todo, min(2, self.max_workers)))
+                                                 for page in itertools.islice(todo, first))
         pages_in_order = self._pages_in_order(path, query, company_id, todo, ahead, one)
         next(pages_in_order)      # started: closing it, even before its first page is read, cancels what was asked
         return pages_in_order

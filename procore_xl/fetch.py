@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
+from .answers import int_header
 from .api_client import ApiClient
 from .catalog import COMPANIES, ME, Endpoint, Paging
 
@@ -75,21 +76,28 @@ class Fetch:
 
     def _envelope_pages(self, ep: Endpoint, call: Request) -> list:
         """Pages whose body is one object (records under ``record_path``), read one after the
-        other while each holds as many records as the first (Procore may cap ``per_page``, and
-        an object body carries no paging headers we can read), so the last page is the short one."""
+        other. A page shorter than the ``Per-Page`` Procore's answer states is the last (so is the
+        one that brings the count to its ``Total``); without those headers, pages are read while
+        each holds as many records as the first (Procore may cap ``per_page``): the short one is
+        the last."""
         pages: list = []
-        first, previous = None, None
+        first, previous, count = None, None, 0
         per_page = self.client.per_page or PAGE_SIZE
         for number in itertools.count(1):
+            headers: dict = {}
             body = self.client.get(call.path, {**call.query, "page": number, "per_page": per_page},
-                                   company_id=call.company)
+                                   company_id=call.company, headers=headers)
             records = extract_records(body, ep)
             if records and records == previous:      # a server that ignores page: nothing new
                 return pages
             first = len(records) if first is None else first
+            count += len(records)
             if records:
                 pages.append(body)
-            if not records or len(records) < first:
+            named = {str(k).lower(): v for k, v in headers.items()}       # header names: any case
+            stated, total = int_header(named, "per-page"), int_header(named, "total")
+            if not records or len(records) < first or (stated is not None and len(records) < stated) \
+                    or (total is not None and count >= total):
                 return pages
             previous = records
 

@@ -5,11 +5,13 @@ runner uses, and answers each call from the :class:`~procore_xl.store.RecordStor
 
 * a list whose endpoint documents ``filters[updated_at]`` (Procore's reference, per endpoint) and
   that takes more than two pages is brought up to date by :meth:`StoredClient._merge_changes`:
-  the records updated since the cursor, the deletions since then where the reference documents a
-  source of them (:mod:`procore_xl.deletions`: a recycle-bin list, or ``filters[include_deleted]``
-  on the list itself), and ``Total`` (one ``per_page=1`` request) as the cross-check; anything
-  that does not add up is read in full, with the reason in the run's refresh line (a list of one
-  or two pages is read in full: no more requests);
+  the records updated since the cursor and ``Total`` (one ``per_page=1`` request) as the
+  cross-check: two requests. Deletions come from the source the reference documents
+  (:mod:`procore_xl.deletions`): ``filters[include_deleted]`` on the list itself rides on the
+  changes request; a recycle-bin list is asked only when ``Total`` falls short of the stored records
+  plus the new ones (something went: the bin names what). Anything that does not add up is read in
+  full, with the reason in the run's refresh line (a list of one or two pages is read in full: no
+  more requests);
 * a per-parent call (an RFI's replies, a PCO's line items, one RFI in full) with the parent's
   ``updated_at`` as ``version``: nothing is asked while the parent is unchanged; fetched in
   full when it changed or is new (a deleted parent is not asked for at all, so its children go);
@@ -28,7 +30,9 @@ by up to that much is still seen. A list is read in full, and the refresh line s
 * such a record has a field no stored record has (Procore started sending it: the unchanged
   records lack it, so columns and their order would differ from a full read's);
 * the count does not add up: ``Total`` differs from the stored records plus the new ones less the
-  deleted ones the deletion source names; or a changed record has no id, or there is no ``Total``;
+  deleted ones the deletion source names; or a changed record has no id, or there is no ``Total``.
+  What no count sees: as many records gone as appear with a stamp from before :data:`OVERLAP`
+  (a balanced swap, like an edit stamped that far back): the weekly full read settles it;
 * the one record the ``Total`` answer carries (the list's first) is not among the changes yet
   differs from its stored copy (a field Procore started sending with nothing changed, an edit
   stamped before the window).
@@ -174,7 +178,8 @@ class StoredClient(ClientOver):
     def _merge_changes(self, key: CallKey, path: str, params: dict, company_id, stored: StoredCall) -> bool:
         """Merge what changed since the last fetch into the stored records, inside the store (they
         are never loaded): True when merged; False when only a full read can tell (the reason is
-        in the tally, with what the answers showed)."""
+        in the tally, with what the answers showed). Two requests when the count adds up (the
+        changes, ``Total``); a recycle bin is asked only when it does not (a deletion shows there)."""
         cursor = stored.fetched_at
         window = f"{iso_time(cursor - OVERLAP)}...{iso_time(max(_now(), cursor) + FAR_AHEAD)}"
         source = deletion_source(path, params)
@@ -182,21 +187,23 @@ class StoredClient(ClientOver):
         answer, server_time = self.inner.get_all_dated(path, query, company_id=company_id)
         server_time = server_time or _now()
         changes = [r for r in answer if not (source and source.inline and DeletionSource.deleted(r))]
-        gone = {record_id(r) for r in answer if source and source.inline and DeletionSource.deleted(r)}
+        named = {record_id(r) for r in answer if source and source.inline and DeletionSource.deleted(r)}
+        changed_ids = {record_id(r) for r in changes}
+        gone = self.store.held_ids(key, named - {None} - changed_ids)
         different = [r for r in changes if record_id(r) is None] or self.store.changed_of(key, changes)
         reason = self._doubt(key, changes, different, cursor, server_time)
-        if reason is None and source is not None and not source.inline:
-            bin_query = {**source.params, UPDATED_AT: window}
-            gone = {record_id(r) for r in self.inner.get_all(source.path, bin_query, company_id=company_id)}
-        gone = self.store.held_ids(key, gone - {None} - {record_id(r) for r in changes})
         if reason is None:
             total, first = self.inner.count_with_first(path, params, company_id=company_id)
             held = self.store.shape(key)[0]
-            expected = held + len(self.store.unknown_ids(key, (record_id(r) for r in changes))) - len(gone)
+            new = len(self.store.unknown_ids(key, changed_ids))
+            if total is not None and total != held + new - len(gone) and source is not None and not source.inline:
+                bin_query = {**source.params, UPDATED_AT: window}        # the count is short: which went
+                named = {record_id(r) for r in self.inner.get_all(source.path, bin_query, company_id=company_id)}
+                gone = self.store.held_ids(key, named - {None} - changed_ids)
+            expected = held + new - len(gone)
             if total is None:
                 reason = "Procore sent no Total to check the stored records against"
-            elif first is not None and record_id(first) not in {record_id(r) for r in changes} \
-                    and self.store.changed_of(key, [first]):
+            elif first is not None and record_id(first) not in changed_ids and self.store.changed_of(key, [first]):
                 reason = (f"record {record_id(first)} differs from its stored copy but is not among the changes "
                           f"(a field Procore started sending, or a change stamped before the last refresh)")
             elif total != expected:
@@ -239,14 +246,14 @@ class StoredClient(ClientOver):
 
     # -- single bodies ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
-            company_id: int | str | None = None, version: str | None = None) -> Any:
+            company_id: int | str | None = None, version: str | None = None, headers: dict | None = None) -> Any:
         params = dict(params or {})
         key = CallKey.of(self.scope, company_id, path, params)
         stored = self._usable(key, paged=False)
         if stored is not None and version is not None and stored.version == version:
             self.tally.add(reused=1)
             return stored.records[0]
-        body, server_time = self.inner.get_dated(path, params, company_id=company_id)
+        body, server_time = self.inner.get_dated(path, params, company_id=company_id, headers=headers)
         if stored is not None and version is not None:        # a changed parent's body
             self.tally.add(incremental=1, changed=int(stored.records[0] != body))
         else:

@@ -121,11 +121,14 @@ class _PlannedClient(ApiClient):
         return stored.records
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None,
-            version: str | None = None) -> Any:
+            version: str | None = None, headers: dict | None = None) -> Any:
         key = CallKey.of(self.plan.scope, company_id, path, params)
         stored = self.plan.store.load(key)
-        # a body read page by page (Project Dates): the store keeps its first page; each page asked counts
+        # a body read page by page (Project Dates): the store keeps its first page; each page asked
+        # counts, and the plan takes Procore to answer the per_page asked (as its Per-Page says)
         self._count(key, 1, unknown=stored is None, page=(params or {}).get("page"))
+        if headers is not None and (params or {}).get("per_page"):
+            headers["Per-Page"] = str(params["per_page"])
         return stored.records[0] if stored is not None and stored.records else None
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None) -> Iterator[list]:

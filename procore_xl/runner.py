@@ -333,19 +333,21 @@ class _Run:
         out: list[dict] = []
         level = roots
         while level:
-            nxt_ids = []
+            nxt: list[tuple[dict, dict]] = []
             for rec in level:
                 children = rec.get(tree.children) or []
-                nxt_ids += [(c["id"], {k: v for k, v in rec.items() if "." in k})
-                            for c in children if isinstance(c, dict) and c.get("id") is not None]
+                lead = {k: v for k, v in rec.items() if "." in k}
+                nxt += [(c, lead) for c in children if isinstance(c, dict) and c.get("id") is not None]
                 out.append({k: v for k, v in rec.items() if k != tree.children})
 
             def fetch(item):
-                cid, lead = item
-                return [{**lead, **r} for r in self.fetch.records(tree.fetch, {**ctx, "id": cid})]
+                child, lead = item
+                if tree.empty_when_false and child.get(tree.empty_when_false) is False:   # nothing under it
+                    return [{**lead, **child, **{name: [] for name in tree.contents}}]
+                return [{**lead, **r} for r in self.fetch.records(tree.fetch, {**ctx, "id": child["id"]})]
 
-            with ThreadPoolExecutor(max_workers=max(1, min(FANOUT_WORKERS, len(nxt_ids)))) as pool:
-                level = [r for batch in pool.map(fetch, nxt_ids) for r in batch] if nxt_ids else []
+            with ThreadPoolExecutor(max_workers=max(1, min(FANOUT_WORKERS, len(nxt)))) as pool:
+                level = [r for batch in pool.map(fetch, nxt) for r in batch] if nxt else []
         return out
 
     def _sub_rows(self, records: list[dict], ctx: dict) -> list[dict]:

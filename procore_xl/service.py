@@ -17,7 +17,7 @@ from typing import Any
 
 from . import auth, fetch
 from .catalog import REPORTS, Report
-from .client import ProcoreClient
+from .client import MAX_WORKERS, ProcoreClient
 from .discovery import Choice, Discovery
 from .environments import Settings, load_settings
 from .errors import ConfigurationError
@@ -71,7 +71,7 @@ class ProcoreService:
     full refresh is asked (``run(..., full=True)`` or within :meth:`full_refresh`)."""
 
     def __init__(self, settings: Settings | None = None, token_store: TokenStore | None = None,
-                 *, per_page: int = 1000, max_workers: int = 8, record_store: RecordStore | None = None,
+                 *, per_page: int = 1000, max_workers: int = MAX_WORKERS, record_store: RecordStore | None = None,
                  lists: KeptLists | None = None, full_refresh_after: timedelta | None = None):
         settings = settings or load_settings()
         if settings.client_secret is None:           # flags and PROCORE_CLIENT_SECRET come first
@@ -206,7 +206,7 @@ class ProcoreService:
                                   full=full, max_age=self.full_refresh_after)
             answers = _shared_answers.get()
             if answers is not None:     # other reports of this refresh may have made the same calls
-                client = SharedCalls(client, answers)
+                client = SharedCalls(client, answers, full=full)
             try:
                 result = run_report(client, report, params, discovery=discovery, on_records=sink)
             except StoreDamaged as damaged:   # set aside (by us or another process): start again on the new one
@@ -235,8 +235,9 @@ class ProcoreService:
     @contextlib.contextmanager
     def sharing(self) -> Iterator[Answers]:
         """Runs of this thread inside the block (the reports of one workbook refresh) make a
-        call other runs of the block made only once (:mod:`procore_xl.shared_calls`)."""
-        answers = Answers()
+        call other runs of the block made only once (:mod:`procore_xl.shared_calls`); a call Procore
+        refused is not asked again for a day (kept beside the lists)."""
+        answers = Answers(self.lists, Scope.of(self.settings))
         token = _shared_answers.set(answers)
         try:
             yield answers

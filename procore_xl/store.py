@@ -23,6 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+import orjson
+
 from . import store_file
 from .environments import Settings, data_dir
 from .store_file import StoreDamaged, StoreUnusable
@@ -131,7 +133,8 @@ def _parse(text: str) -> datetime:
 
 
 def _loads(data: str) -> Any:
-    """A stored record; text that is not JSON (or not text) means a damaged store."""
+    """A stored record; text that is not JSON (or not text) means a damaged store. Read by Python's
+    json: orjson would read an integer beyond 64 bits as a float, without a word."""
     try:
         return json.loads(data)
     except (TypeError, ValueError, RecursionError):
@@ -191,11 +194,22 @@ def stored_row(record: Any) -> tuple[str | None, str]:
     return record_id(record), _dumps(record)
 
 
-# Compact JSON. ASCII escapes, so that text UTF-8 cannot hold (a lone surrogate, which Procore's JSON
-# can carry) is stored as sent (``\ud800``) instead of failing SQLite's UTF-8 encoding. One encoder
-# for every record (json.dumps with options makes a new one per call); records parsed from JSON
-# cannot hold themselves, so no check for cycles.
-_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False).encode
+def _dumps(record: Any) -> str:
+    """Compact JSON text of a record, by orjson (about ten times quicker than Python's json: a first
+    pull of 20,000 RFIs encoded every record again for the store). What orjson refuses, text UTF-8
+    cannot hold (a lone surrogate, which Procore's JSON can carry) and integers beyond 64 bits, goes
+    through Python's json with ASCII escapes, stored as sent (``\ud800``) instead of failing SQLite's
+    UTF-8 encoding. Either way the store compares records decoded, never their text. (A ``NaN``,
+    which no JSON Procore sends can hold, is stored as null.)"""
+    try:
+        return orjson.dumps(record).decode("utf-8")
+    except TypeError:                      # orjson.JSONEncodeError is a TypeError
+        return _ascii_dumps(record)
+
+
+# One encoder for every record (json.dumps with options makes a new one per call); records parsed
+# from JSON cannot hold themselves, so no check for cycles.
+_ascii_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False).encode
 
 
 class RecordStore:

@@ -85,18 +85,55 @@ def _same(result, ref: ProcoreService, report: str = "RFIs", params=PARAMS) -> N
 
 
 # ---------------------------------------------------------------- each case on its own
-def test_a_deletion_and_an_add_stamped_before_the_window_keeping_total_read_in_full(sandbox, services):
-    """The issue's case: Total unchanged, the add invisible to the changes (stamped days back):
-    the recycle bin names the deletion, so the count cannot add up and the list is read in full."""
+def test_a_deletion_and_an_add_stamped_hours_back_keeping_total_are_both_seen(sandbox, services):
+    """Total unchanged, the add stamped hours back: the changes (asked from a day before the last
+    refresh) carry it, so the count is one short of the stored records plus the new one, the recycle
+    bin names the deletion and both are merged (or, stamped before the newest stamp held, the list
+    is read in full)."""
     inc, ref = services
     world = sandbox.world
     _start(inc)
-    world.delete_record("rfis", _live(world)[4]["id"])
-    world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
+    gone = _live(world)[4]["id"]
+    world.delete_record("rfis", gone)
+    world.add_record("rfis", PROJECT, stamp_shift=-timedelta(hours=20))
     result = inc.run("RFIs", PARAMS)
-    assert "read in full" in result.refresh and "deleted" in result.refresh and "recycle_bin" in result.refresh
+    assert result.refresh.startswith("incremental: 1 changed, 1 deleted, 3 requests") or \
+        "before the last refresh" in result.refresh
+    assert gone not in set(result.frame["id"])
     _same(result, ref)
     assert inc.run("RFIs", PARAMS).refresh.startswith("incremental: 0 changed, 0 deleted")
+
+
+def test_an_add_stamped_days_back_is_counted_and_read_in_full(sandbox, services):
+    """Beyond the changes' window an add is seen by Total alone (one more than held): the recycle
+    bin is asked (the count is off), names nothing, and the list is read in full."""
+    inc, ref = services
+    world = sandbox.world
+    _start(inc)
+    world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
+    sandbox.reset_counts()
+    result = inc.run("RFIs", PARAMS)
+    assert "read in full" in result.refresh and "Procore counts" in result.refresh and "recycle_bin" in result.refresh
+    _same(result, ref)
+
+
+def test_the_limit_a_swap_stamped_days_back_waits_for_the_full_read(sandbox, services):
+    """The README's limit, as it is: a deletion and an add stamped days back (before the changes'
+    window) keep Total as the stored records plus nothing new, so no request shows it (an edit
+    stamped that far back is the same); the weekly full read, or --full, brings it."""
+    inc, ref = services
+    world = sandbox.world
+    _start(inc)
+    gone = _live(world)[4]["id"]
+    world.delete_record("rfis", gone)
+    world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
+    sandbox.reset_counts()
+    silent = inc.run("RFIs", PARAMS)
+    assert silent.refresh.startswith("incremental: 0 changed, 0 deleted, 2 requests")
+    assert gone in set(silent.frame["id"])                                   # the limit
+    full = inc.run("RFIs", PARAMS, full=True)
+    assert full.refresh == "full" and gone not in set(full.frame["id"])
+    _same(full, ref)
 
 
 def test_a_deletion_is_read_from_the_recycle_bin(sandbox, services):
@@ -232,11 +269,14 @@ def _delete_and_add(rng, sb):
 
 
 def _back_dated(rng, sb):
-    """A record stamped back in time: an add (days back is fine: the counts see it, with a deletion
-    keeping Total unchanged), or an edit within the overlap (further back, counts cannot see an
-    edit: the README says it waits for the next full read)."""
-    if rng.random() < 0.5:
-        sb.world.add_record("rfis", PROJECT, stamp_shift=-timedelta(minutes=rng.choice([5, 60, 60 * 24 * 3])))
+    """A record stamped back in time: an add (days back alone: Total counts it; with a deletion
+    keeping Total unchanged, within the changes' day of overlap), or an edit within the overlap
+    (further back, counts cannot see an edit or such a swap: the README says it waits for the next
+    full read)."""
+    if rng.random() < 0.25:
+        sb.world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
+    elif rng.random() < 0.5:
+        sb.world.add_record("rfis", PROJECT, stamp_shift=-timedelta(minutes=rng.choice([5, 60, 60 * 20])))
         sb.world.delete_record("rfis", _pick(rng, sb.world))        # Total unchanged
     else:
         sb.world.edit_record("rfis", _pick(rng, sb.world), subject=f"back-dated {rng.random():.6f}",

@@ -226,6 +226,42 @@ def test_a_refusal_is_shared_by_the_reports_of_one_refresh(run, sandbox):
     assert sandbox.path_counts["/rest/v1.0/projects/91007/rfis"] == 1
 
 
+def test_a_refusal_is_remembered_for_a_day_and_asked_again_by_a_full_refresh(run, sandbox, monkeypatch):
+    """Project 91007 answers 404: the next refreshes (new services, as new processes) do not ask
+    again for a day and still say why, naming when; a full refresh asks, and once Procore answers
+    the refusal is forgotten."""
+    import procore_xl.shared_calls as shared_calls
+    rfis = "/rest/v1.0/projects/91007/rfis"
+    key = shared_calls._key("list", rfis, {}, 8001, {})
+    service = run()
+    with service.sharing(), pytest.raises(ProcoreError):
+        service.run("RFIs", {"company": 8001, "project": 91007})
+    assert sandbox.path_counts[rfis] == 1
+    service = run()
+    with service.sharing(), pytest.raises(ProcoreError) as again:
+        service.run("RFIs", {"company": 8001, "project": 91007})
+    assert sandbox.path_counts[rfis] == 1                          # not asked again
+    assert "Procore refused it" in str(again.value) and "Full refresh" in str(again.value)
+    with service.sharing(), pytest.raises(ProcoreError):
+        service.run("RFIs", {"company": 8001, "project": 91007}, full=True)
+    assert sandbox.path_counts[rfis] == 2                          # a full refresh asks
+    monkeypatch.setattr(shared_calls, "REFUSAL_AGE", 0.0)          # a day later
+    with service.sharing(), pytest.raises(ProcoreError):
+        service.run("RFIs", {"company": 8001, "project": 91007})
+    assert sandbox.path_counts[rfis] == 3
+    monkeypatch.setattr(shared_calls, "REFUSAL_AGE", 24 * 3600.0)
+    with run().sharing() as answers:
+        assert isinstance(answers._remembered(key), shared_calls._Refused)
+    sandbox.world._unreadable.discard(91007)                     # access granted meanwhile
+    try:
+        with service.sharing():
+            assert len(service.run("RFIs", {"company": 8001, "project": 91007}, full=True).frame)
+        with run().sharing() as answers:
+            assert answers._remembered(key) is shared_calls._NONE
+    finally:
+        sandbox.world._unreadable.add(91007)
+
+
 def test_a_list_read_per_parent_and_whole_is_one_request_a_refresh(run, sandbox, tmp_path):
     """A contract's change order requests are read per contract (with the contract's version) by
     one report and whole (the COR parameter's list) by another: one request each refresh,

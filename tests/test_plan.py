@@ -46,8 +46,8 @@ def test_a_workbook_never_refreshed_here_is_planned_as_at_least(sandbox, monkeyp
 
 
 def test_a_body_read_page_by_page_is_planned_page_by_page(sandbox, monkeypatch, capsys, tmp_path):
-    """Project Dates: each page is an object, read until one is shorter than the first (here the
-    second, empty): the plan counts both pages, as the full refresh makes them (before: one)."""
+    """Project Dates: each page is an object, read until one is shorter than the Per-Page Procore
+    states (here the first: 5 dates): the plan counts the pages as the full refresh makes them."""
     point_at(sandbox, monkeypatch)
     monkeypatch.setattr(sandbox.config, "service_account_needs_company_header", False)
     book = str(tmp_path / "dates.xlsx")
@@ -60,5 +60,5 @@ def test_a_body_read_page_by_page_is_planned_page_by_page(sandbox, monkeypatch, 
     planned = int(re.search(r"will make about ([\d,]+) requests", out).group(1).replace(",", ""))
     sandbox.reset_counts()
     assert run(capsys, "refresh", book, "--full", "--quiet")[0] == 0
-    assert sandbox.path_counts["/rest/v1.0/projects/91001/project_dates"] == 2
+    assert sandbox.path_counts["/rest/v1.0/projects/91001/project_dates"] == 1
     assert planned == sandbox.requests - 1                # the full refresh also asked for a token

@@ -238,6 +238,30 @@ def test_project_dates_read_every_page(env):
     assert pages == 3                      # 2 + 2 + 1: the short page is the last
 
 
+@pytest.mark.parametrize("sub_report", [None, "Files", "File versions"])
+def test_project_folders_skip_folders_documented_as_empty(env, sub_report):
+    """A folder listed with ``has_children: false`` holds nothing: it is not fetched, and the sheet
+    (and each sub report) equals the one made by fetching every folder."""
+    import dataclasses
+    from procore_xl.sandbox.routes import folder_parent_index
+    sb, client = env
+    report = REPORTS["Project Folders"]
+    every = dataclasses.replace(report, tree=dataclasses.replace(report.tree, empty_when_false=None))
+    params = {"company": 8001, "project": 91001, **({"sub_report": sub_report} if sub_report else {})}
+    folders = sb.world.records("folders", sb.world.project(91001))
+    empty = [f for k, f in enumerate(folders)
+             if not sb.world.records("files", f) and not any(folder_parent_index(j) == k for j in range(len(folders)))]
+    assert empty and len(empty) < len(folders) - 1               # the sandbox has both kinds
+    before = sb.path_counts.copy()
+    quick = run_report(client, report, params, today=TODAY)
+    shows = sum(n - before.get(p, 0) for p, n in sb.path_counts.items() if p.startswith("/rest/v1.0/folders/"))
+    assert shows == len(folders) - 1 - len(empty)                 # every folder but the root and the empty ones
+    full = run_report(client, every, params, today=TODAY)
+    pd.testing.assert_frame_equal(quick.frame, full.frame)
+    if sub_report is None:
+        assert sorted(quick.frame["id"]) == sorted(f["id"] for f in folders)
+
+
 def test_the_cycle_collector_runs_rarely_during_runs_and_as_before_after():
     import gc
 

@@ -619,3 +619,33 @@ def test_project_dates_are_paged(session, sb):
     assert first.headers["Total"] == "5" and len(first.json()["project_dates"]) == 2
     last = session.get(url, params={"per_page": 2, "page": 3}).json()
     assert len(last["project_dates"]) == 1 and "schedule_dates" in last
+
+
+def test_list_answers_made_from_records_encoded_once_follow_every_change(make_sandbox):
+    """A list answer's body is joined from each record's JSON kept from earlier answers: it is
+    what encoding the documented records at once gives, after edits, adds, deletions and a
+    withheld field too (the world replaces records, never changes one in place)."""
+    from procore_xl.sandbox.published import documented, documented_fields
+    sb = make_sandbox(rfis_per_project=40)
+    session = api(sb)
+    url = sb.url + "/rest/v1.0/projects/91001/rfis"
+    doc = documented("/rest/v1.0/projects/{project_id}/rfis")
+
+    def check() -> list:
+        expected = documented_fields(doc, sb.world.records("rfis", sb.world.project(91001)))
+        for _ in range(2):                                # encoded now, then from what was kept
+            answer = session.get(url, params={"per_page": 1000})
+            assert answer.status_code == 200 and answer.json() == expected
+        return expected
+
+    check()
+    records = sb.world.records("rfis", sb.world.project(91001))
+    sb.world.edit_record("rfis", records[3]["id"], subject="Edited \ud800 with a lone surrogate")
+    assert check()[3]["subject"].startswith("Edited")
+    sb.world.add_record("rfis", 91001)
+    sb.world.delete_record("rfis", records[5]["id"])
+    assert len(check()) == 40
+    sb.world.withhold("rfis", "subject")
+    assert all("subject" not in r for r in check())
+    sb.world.release("rfis", "subject")
+    assert all("subject" in r for r in check())

@@ -161,9 +161,11 @@ def change_at_random(world, rng: random.Random, faults=None) -> list[str]:
             for s in submittals:
                 world.delete_record("submittals", s["id"])
         elif kind == "back-dated":
-            if rng.random() < 0.5:
-                world.add_record("rfis", project, stamp_shift=-timedelta(minutes=rng.choice([5, 60, 60 * 24 * 3])))
-                world.delete_record("rfis", rng.choice(rfis)["id"])        # Total unchanged
+            if rng.random() < 0.2:
+                world.add_record("rfis", project, stamp_shift=-timedelta(days=3))    # Total counts it
+            elif rng.random() < 0.5:     # Total unchanged: stamped within the changes' day of overlap
+                world.add_record("rfis", project, stamp_shift=-timedelta(minutes=rng.choice([5, 60, 60 * 20])))
+                world.delete_record("rfis", rng.choice(rfis)["id"])
             else:
                 world.edit_record("rfis", rng.choice(rfis)["id"], subject=f"back-dated {rng.random():.6f}",
                                   stamp_shift=-timedelta(minutes=rng.choice([5, 60])))

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .. import reference
 from .admin import RECORDS_PATH, handle_change, is_loopback
 from .config import Faults, SandboxConfig
+from .encoded import EncodedRecords
 from .entities import SPECS
 from .faults import Fault, FaultInjector, hostile, rate_limited_headers
 from .httputil import Response, bearer_token, json_response, parse_form
@@ -40,6 +41,7 @@ class SandboxServer:
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
         self.world = World(self.config, SPECS)
+        self.encoded = EncodedRecords()            # list answers' records, each encoded once
         self._faults = self.config.faults
         if self.config.latency_ms and not self._faults.latency_ms:
             self._faults.latency_ms = self.config.latency_ms
@@ -340,6 +342,9 @@ class ApiCall:
             if result.paged:
                 page = paginate(items, base_url=self._base_url(), path=self.path, query=self.query)
                 headers, items = page.headers, page.items
+            if result.shape is None and doc is not None and not self.path.startswith("/rest/v2") \
+                    and isinstance(items, list):        # records encoded once each, the body joined from them
+                return Response(200, self.sandbox.encoded.list_body(doc, items), headers)
             payload = result.shape(items) if result.shape else items
         if doc is not None:
             payload = documented_fields(doc, payload)
