@@ -103,10 +103,23 @@ class StoredClient(ClientOver):
     stores_records = True
 
     def __init__(self, client, store: RecordStore, scope: Scope, *, full: bool = False,
-                 max_age: timedelta = DEFAULT_MAX_AGE):
+                 max_age: timedelta = DEFAULT_MAX_AGE, commit_later: bool = False):
         self.inner, self.store, self.scope = client, store, scope
         self.full, self.max_age = full, max_age
+        self.commit_later = commit_later        # a list read page by page is committed by its thread
+        self.committing: list[CallWriter] = []  # ... while the caller goes on: settle() waits for them
         self.tally = Tally()
+
+    def settle(self) -> None:
+        """Wait for the lists still being committed (``commit_later``); raise the first failure."""
+        failed: BaseException | None = None
+        while self.committing:
+            try:
+                self.committing.pop(0).wait()
+            except BaseException as err:       # noqa: BLE001 - the others are waited for all the same
+                failed = failed or err
+        if failed is not None:
+            raise failed
 
     # -- lists ------------------------------------------------------------------------------------
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -165,7 +178,9 @@ class StoredClient(ClientOver):
                 yield page
             if stored is None:
                 self.tally.add(full=1)
-            writer.commit(server_time=server_date(first.get("headers", {})) or _now())
+            writer.commit(server_time=server_date(first.get("headers", {})) or _now(), wait=not self.commit_later)
+            if self.commit_later:
+                self.committing.append(writer)
 
     def _changes_pay_off(self, key: CallKey, path: str, params: Mapping[str, Any]) -> bool:
         """Whether to ask for changes rather than read the stored list again: documented, every

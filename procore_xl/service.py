@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
@@ -31,6 +33,7 @@ from .tokens import TokenStore, default_token_store, stored_client_secret
 
 FULL_REFRESH_DAYS_VARIABLE = "PROCORE_XL_FULL_REFRESH_DAYS"
 UNUSED_RECORDS_KEPT = timedelta(days=30)   # stored calls not saved for this long are forgotten
+log = logging.getLogger("procore_xl")
 STORE_TRIES = 3      # runs started again on a new record store when the one in use turns out damaged
 _full_refresh = contextvars.ContextVar("procore_xl_full_refresh", default=False)
 _shared_answers: contextvars.ContextVar[Answers | None] = contextvars.ContextVar("procore_xl_shared_answers",
@@ -90,6 +93,7 @@ class ProcoreService:
         self._discovery: Discovery | None = None
         self._lists = lists
         self._fresh_lists = False        # the next Discovery fetches its lists (Update dropdowns)
+        self._committing: list[StoredClient] = []    # runs whose record store commit is still going on
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -142,7 +146,24 @@ class ProcoreService:
             self._discovery = None
             self._fresh_lists = self._fresh_lists or lists
 
+    def settle(self) -> list[str]:
+        """Wait for the record store commits of runs made with ``commit_later``; returns a warning
+        for each that failed (the run's output stands: the store only missed a copy, so the
+        next run of that report reads in full)."""
+        with self._lock:
+            committing, self._committing = self._committing, []
+        warnings = []
+        for stored in committing:
+            try:
+                stored.settle()
+            except (StoreDamaged, StoreUnusable, sqlite3.Error, OSError) as err:
+                warnings.append(f"the record store did not keep this run's records ({err}): the next run "
+                                f"reads them in full")
+        return warnings
+
     def close(self) -> None:
+        for warning in self.settle():
+            log.warning("%s", warning)
         with self._lock:
             if self._client is not None:
                 self._client.close()
@@ -189,11 +210,13 @@ class ProcoreService:
         return self.discovery.choices(list_name, fresh=fresh, **context)
 
     def run(self, report: str | Report, params: Mapping[str, Any], *, full: bool = False,
-            on_records: Callable[[list[dict]], None] | None = None) -> ReportResult:
+            on_records: Callable[[list[dict]], None] | None = None, commit_later: bool = False) -> ReportResult:
         """Run a report through the record store; ``full``: fetch everything again; ``on_records``
         takes the raw records batch by batch (see ``run_report``). Without it they are let go
         as they are flattened (a sheet, a formula or a CSV needs the table alone; the raw
-        records of 20,000 RFIs would hold about 140 MB until the run ends)."""
+        records of 20,000 RFIs would hold about 140 MB until the run ends). ``commit_later``: a
+        list read in full is committed to the record store by its thread while the caller writes
+        the result out; :meth:`settle` waits for it (and :meth:`close` does)."""
         store = self.record_store
         sink = _Sink(on_records or drop_records)
         full = full or _full_refresh.get()
@@ -202,8 +225,8 @@ class ProcoreService:
             discovery.forget_kept()
         for _ in range(STORE_TRIES):
             store.begin()
-            client = StoredClient(self.client, store, Scope.of(self.settings),
-                                  full=full, max_age=self.full_refresh_after)
+            client = stored = StoredClient(self.client, store, Scope.of(self.settings), full=full,
+                                           max_age=self.full_refresh_after, commit_later=commit_later)
             answers = _shared_answers.get()
             if answers is not None:     # other reports of this refresh may have made the same calls
                 client = SharedCalls(client, answers, full=full)
@@ -217,6 +240,9 @@ class ProcoreService:
                 continue
             result.warnings[:0] = store.take_notices()
             result.rate_limit = self.client.budget.left() or ""
+            if stored.committing:
+                with self._lock:
+                    self._committing.append(stored)
             return result
         raise StoreUnusable(f"The record store {store.path} was found damaged {STORE_TRIES} times during one "
                             f"run: close the programs using it and delete it (it holds only copies of Procore "

@@ -46,9 +46,17 @@ class CallWriter:
             self._finish(_DISCARD)
         self._pages.put(page)
 
-    def commit(self, *, server_time: datetime, version: str | None = None) -> None:
-        """Replace the call's records with every page added, in one transaction (made at ``server_time``)."""
-        self._finish((server_time, version))
+    def commit(self, *, server_time: datetime, version: str | None = None, wait: bool = True) -> None:
+        """Replace the call's records with every page added, in one transaction (made at ``server_time``);
+        ``wait=False``: the thread does it while the caller goes on (writing the output), and
+        :meth:`wait` returns once it is done (or raises what failed)."""
+        self._finish((server_time, version), wait=wait)
+
+    def wait(self) -> None:
+        """Wait for the thread's last work (a commit asked with ``wait=False``); raise what failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
     def discard(self) -> None:
         """Forget the pages added; the stored call stays as it was."""
@@ -64,13 +72,12 @@ class CallWriter:
         if not self._done:
             self.discard()
 
-    def _finish(self, last: Any) -> None:
+    def _finish(self, last: Any, wait: bool = True) -> None:
         if not self._done:
             self._done = True
             self._pages.put(last)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
+        if wait:
+            self.wait()
 
     # -- the thread --------------------------------------------------------------------------------
     def _run(self) -> None:

@@ -36,3 +36,23 @@ def test_the_budget_procore_reports_left_is_shown_after_a_pull_and_on_the_sheet(
     assert code == 0, err
     message = openpyxl.load_workbook(tmp_path / "book.xlsx")["RFIs"]["B7"].value
     assert re.search(r"Procore rate limit: [\d,]+ of [\d,]+ requests left", message), message
+
+
+def test_a_pull_commits_the_record_store_while_the_file_is_written(sandbox, make_service, tmp_path):
+    """run(commit_later=True): the list read in full is committed by the writer's thread while the
+    caller writes its output; settle() waits for it (close() does too), and the next run finds
+    the records stored (two requests: changes and Total)."""
+    from procore_xl.store import RecordStore
+
+    store = RecordStore(tmp_path / "records.sqlite3")
+    service = make_service(sandbox, records=tmp_path / "records.sqlite3", per_page=10)
+    result = service.run("RFIs", {"company": 8001, "project": 91001}, commit_later=True)
+    assert result.refresh == "full" and len(result.table) > 20
+    assert service.settle() == []
+    assert store.info().records >= len(result.table)        # the RFIs (and a small list beside)
+    assert service.settle() == []                        # nothing left to wait for
+    sandbox.reset_counts()
+    again = service.run("RFIs", {"company": 8001, "project": 91001})
+    assert again.refresh.startswith("incremental: 0 changed, 0 deleted")
+    assert sandbox.path_counts["/rest/v1.0/projects/91001/rfis"] == 2
+    store.close()

@@ -90,9 +90,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
     with _service(args) as service:
         params = _report_params(args)
         with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
-            with _Ticker(args.report, service):
-                result = service.run(args.report, params, full=args.full, on_records=out.records)
-            out.write(result)
+            with _Ticker(args.report, service):       # the record store's copy committed while the file is written
+                result = service.run(args.report, params, full=args.full, on_records=out.records,
+                                     commit_later=True)
+            try:
+                out.write(result)
+            finally:
+                result.warnings += service.settle()
     for warning in result.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     future = _future_dates(result.params)
