@@ -214,8 +214,8 @@ def main() -> None:
             firsts, seconds_, peers = [], [], []
             for i in range(args.repeat):
                 home = folder / f"home-{i}"                # nothing stored, nothing kept: a first pull
-                firsts.append(cli_pull(sb, home, folder / "first.csv"))
-                seconds_.append(cli_pull(sb, home, folder / "second.csv"))
+                firsts.append(cli_pull(sb, home, folder / f"first-{i}.csv"))      # a new file each run:
+                seconds_.append(cli_pull(sb, home, folder / f"second-{i}.csv"))   # pull never replaces one
                 peers.append(propycore_pull(sb))
             cpu = min(cpu_floor(fast, folder) for _ in range(args.repeat))
             start = min(interpreter_start() for _ in range(args.repeat))
@@ -226,7 +226,7 @@ def main() -> None:
     pages = -(-args.rfis // 1000)
     rounds = 2 + -(-(pages - 1) // args.workers)             # token, first page, the rest
     floor = start + rounds * latency + cpu
-    first, second = (min(runs, key=lambda r: r["seconds"]) for runs in (firsts, seconds_))
+    first, second = (min(runs, key=lambda r: (bool(r["error"]), r["seconds"])) for runs in (firsts, seconds_))
     ok_peers = [p for p in peers if not p.get("error")]
     peer = min(ok_peers, key=lambda r: r["seconds"]) if ok_peers else peers[0]
     print(f"Sandbox (own process): {args.rfis:,} RFIs on project {PROJECT} ({pages} pages of 1,000), "
