@@ -649,3 +649,5 @@ def test_list_answers_made_from_records_encoded_once_follow_every_change(make_sa
     assert all("subject" not in r for r in check())
     sb.world.release("rfis", "subject")
     assert all("subject" in r for r in check())
+    sb.world.records("rfis", sb.world.project(91001))[0]["subject"] = "Set in place by a test"
+    assert check()[0]["subject"] == "Set in place by a test"

@@ -1,11 +1,13 @@
 """List answers' bodies made from each record's JSON, encoded once per record.
 
 A list answer's body is ``[`` + the records' JSON joined by ``,`` + ``]``, byte for byte what
-encoding the list at once gives. The world never changes a record in place (an edit, an add or a
+encoding the list at once gives. The world does not change a record in place (an edit, an add or a
 deletion puts new records in its lists: :class:`~procore_xl.sandbox.world.World`), so a record
 object's documented JSON can be kept and sent again: the sandbox answers a page of 1,000 RFIs in a
 few milliseconds instead of about a tenth of a second of its own CPU, which a client measured
-against it would otherwise pay on top of the latency the sandbox is told to model.
+against it would otherwise pay on top of the latency the sandbox is told to model. A test may
+still set a field of a record in place: the JSON is kept with a copy of the record's fields and
+used only while the record still equals it (a comparison that takes the values' identity first).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ class EncodedRecords:
     """Each record's documented JSON, kept by the record object it was made from (thread-safe)."""
 
     def __init__(self, limit: int = MAX_KEPT):
-        self._kept: dict[int, tuple[dict, Documented, bytes]] = {}
+        self._kept: dict[int, tuple[dict, dict, Documented, bytes]] = {}
         self._limit = limit
         self._lock = threading.Lock()
 
@@ -40,8 +42,9 @@ class EncodedRecords:
         parts = []
         for record in records:
             hit = self._kept.get(id(record))
-            if hit is not None and hit[0] is record and hit[1] is doc:   # the very object: ids are not reused
-                parts.append(hit[2])                                    # while it is held here
+            # the very object (its id is not reused while it is held here), its fields as they were
+            if hit is not None and hit[0] is record and hit[2] is doc and record == hit[1]:
+                parts.append(hit[3])
                 continue
             data = encode(documented_fields(doc, record))
             parts.append(data)
@@ -49,5 +52,5 @@ class EncodedRecords:
                 with self._lock:
                     if len(self._kept) >= self._limit:
                         self._kept.clear()
-                    self._kept[id(record)] = (record, doc, data)
+                    self._kept[id(record)] = (record, dict(record), doc, data)
         return b"[" + b",".join(parts) + b"]"
