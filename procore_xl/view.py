@@ -20,7 +20,7 @@ import json
 import re
 import string
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
@@ -141,6 +141,79 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
     if not readable_lists:
         out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
     return View(out, [names[c] for c in chosen])
+
+
+class Shown:
+    """A report's table as a sheet shows it (the default view of :func:`view` over a
+    :class:`~procore_xl.flatten.Table`), read block by block twice and never held whole:
+    :meth:`scan` reads every block once to decide what only all rows can say (which columns
+    are empty, which item numbers are all numbers), handing each block's columns to an
+    observer on the way; :meth:`blocks` then gives the shown columns block by block, exactly
+    the rows of :func:`view`'s frame. After :meth:`scan`: :attr:`columns`, :attr:`header`,
+    :attr:`rows`."""
+
+    def __init__(self, table: Table, report: str | Report, sub_report: str | None = None, *,
+                 headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = ()):
+        rep = find_report(report) if not isinstance(report, Report) else report
+        sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
+        if sub is None and rep.default_sub_report and sub_report in (None, ""):
+            sub = rep.sub_list(rep.default_sub_report)
+        cols = list(table.columns)
+        self._table, self._all = table, columns == COLUMNS_ALL
+        self._names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
+        self._keep = _kept_columns(self._names, keep, default_columns(rep.name) if sub is None else ())
+        self._candidates = cols if self._all else _candidates(cols, rep, sub, self._keep)
+        self.columns = list(self._candidates)
+        self.numbers: set[str] = set()            # item numbers and coordinates shown as numbers
+        self.rows = 0
+
+    @property
+    def header(self) -> list[str]:
+        return [self._names[c] for c in self.columns]
+
+    def scan(self, observe: Callable[[str, bool, pd.Series], None] | None = None) -> None:
+        """Read every block: ``observe(column, as_numbers, values)`` gets each candidate
+        column's block as shown (nested lists as words); a text column that may show as
+        numbers also as numbers (``as_numbers`` True), while every block so far converts."""
+        filled: set[str] = set()
+        numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
+        rows = 0
+        for block in self._table.blocks(columns=self._candidates or None):
+            rows += len(block)
+            for c in self._candidates:
+                s = block[c]
+                if c not in filled and not _empty(s):
+                    filled.add(c)
+                s = self._shown(c, s, block)
+                if observe is not None:
+                    observe(c, False, s)
+                if numbers.get(c) and s.dtype == object:
+                    n = as_numbers(s, whole=not _COORDINATE.search(c))
+                    numbers[c] = n is not s
+                    if numbers[c] and observe is not None:
+                        observe(c, True, n)
+                elif c in numbers:
+                    numbers[c] = False
+            del block
+        self.rows = rows
+        if not self._all and rows:
+            self.columns = [c for c in self._candidates if c in self._keep or c in filled]
+        self.numbers = {c for c, ok in numbers.items() if ok}
+
+    def blocks(self) -> Iterator[pd.DataFrame]:
+        """The shown columns, block by block (after :meth:`scan`)."""
+        for block in self._table.blocks(columns=self.columns or None):
+            data = {}
+            for c in self.columns:
+                s = self._shown(c, block[c], block)
+                data[c] = as_numbers(s, whole=not _COORDINATE.search(c)) if c in self.numbers else s
+            yield pd.DataFrame(data, columns=self.columns, index=block.index, copy=False)
+
+    @staticmethod
+    def _shown(column: str, s: pd.Series, block: pd.DataFrame) -> pd.Series:
+        if column in block.attrs.get(LIST_COLUMNS, ()):
+            return pd.Series([readable_list(column, v) for v in s.tolist()], index=s.index, dtype=object)
+        return s
 
 
 # text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
@@ -298,5 +371,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "view", "report_view", "readable_list", "item_text", "options",
+__all__ = ["View", "Shown", "view", "report_view", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]
