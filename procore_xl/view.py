@@ -149,17 +149,18 @@ class Shown:
     :meth:`scan` reads every block once to decide what only all rows can say (which columns
     are empty, which item numbers are all numbers), handing each block's columns to an
     observer on the way; :meth:`blocks` then gives the shown columns block by block, exactly
-    the rows of :func:`view`'s frame. After :meth:`scan`: :attr:`columns`, :attr:`header`,
-    :attr:`rows`."""
+    the rows of :func:`view`'s frame (blocks of about ``block_rows``). After :meth:`scan`:
+    :attr:`columns`, :attr:`header`, :attr:`rows`."""
 
     def __init__(self, table: Table, report: str | Report, sub_report: str | None = None, *,
-                 headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = ()):
+                 headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = (),
+                 block_rows: int = 2_000):
         rep = find_report(report) if not isinstance(report, Report) else report
         sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
         if sub is None and rep.default_sub_report and sub_report in (None, ""):
             sub = rep.sub_list(rep.default_sub_report)
         cols = list(table.columns)
-        self._table, self._all = table, columns == COLUMNS_ALL
+        self._table, self._all, self._block_rows = table, columns == COLUMNS_ALL, block_rows
         self._names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
         self._keep = _kept_columns(self._names, keep, default_columns(rep.name) if sub is None else ())
         self._candidates = cols if self._all else _candidates(cols, rep, sub, self._keep)
@@ -178,7 +179,7 @@ class Shown:
         filled: set[str] = set()
         numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
         rows = 0
-        for block in self._table.blocks(columns=self._candidates or None):
+        for block in self._table.blocks(self._block_rows, columns=self._candidates or None):
             rows += len(block)
             for c in self._candidates:
                 s = block[c]
@@ -202,7 +203,7 @@ class Shown:
 
     def blocks(self) -> Iterator[pd.DataFrame]:
         """The shown columns, block by block (after :meth:`scan`)."""
-        for block in self._table.blocks(columns=self.columns or None):
+        for block in self._table.blocks(self._block_rows, columns=self.columns or None):
             data = {}
             for c in self.columns:
                 s = self._shown(c, block[c], block)
