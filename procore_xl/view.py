@@ -16,6 +16,7 @@ names. ``all``: every column, empty ones too, as the record has them.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import string
@@ -318,7 +319,7 @@ def item_text(field: str, item: Any, n: int = 1) -> str:
     ``columns.ITEM_TEXT``, else its name (label, title, body... or a person's name inside it)."""
     if item is None:
         return ""
-    if not isinstance(item, Mapping):
+    if not _is_map(item):
         return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False) \
             if isinstance(item, list) else str(item)
     for template in ITEM_TEXT.get(field, ()):
@@ -326,19 +327,41 @@ def item_text(field: str, item: Any, n: int = 1) -> str:
         if text is not None:
             return text
     for source in (item, *(item.get(k) for k in _NESTED)):
-        if isinstance(source, Mapping):
+        if _is_map(source):
             for key in _ITEM_KEYS:
                 v = source.get(key)
-                if v not in (None, "") and not isinstance(v, (Mapping, list)):
+                if v not in (None, "") and not _is_nested(v):
                     return str(v)
     return ", ".join(f"{k}: {v}" for k, v in item.items()
-                     if v not in (None, "", [], {}) and not isinstance(v, (Mapping, list)))
+                     if v not in (None, "", [], {}) and not _is_nested(v))
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})      # what JSON holds besides objects and lists
+
+
+def _is_map(v: Any) -> bool:
+    """isinstance(v, Mapping), quick for what JSON holds (every item of every row goes through it)."""
+    t = type(v)
+    return t is dict or (t not in _PLAIN and t is not list and isinstance(v, Mapping))
+
+
+def _is_nested(v: Any) -> bool:
+    """isinstance(v, (Mapping, list)), as quick."""
+    t = type(v)
+    return t is dict or t is list or (t not in _PLAIN and isinstance(v, (Mapping, list)))
+
+
+@functools.lru_cache(maxsize=None)
+def _template(template: str) -> tuple[tuple[str, str | None, tuple[str, ...]], ...]:
+    """A template's (literal text, field name, the name's dotted parts), parsed once."""
+    return tuple((text, name, tuple(name.split(".")) if name is not None else ())
+                 for text, name, _, _ in string.Formatter().parse(template))
 
 
 def _fill(template: str, item: Mapping[str, Any], n: int) -> str | None:
     """``template`` with ``{n}`` and ``{dotted.path}`` filled; None when a path is missing."""
     out = []
-    for text, name, _, _ in string.Formatter().parse(template):
+    for text, name, parts in _template(template):
         out.append(text)
         if name is None:
             continue
@@ -346,9 +369,9 @@ def _fill(template: str, item: Mapping[str, Any], n: int) -> str | None:
             out.append(str(n))
             continue
         v: Any = item
-        for part in name.split("."):
-            v = v.get(part) if isinstance(v, Mapping) else None
-        if v in (None, "") or isinstance(v, (Mapping, list)):
+        for part in parts:
+            v = v.get(part) if _is_map(v) else None
+        if v in (None, "") or _is_nested(v):
             return None
         out.append(str(v))
     return "".join(out)
