@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import pickle
 import re
 import string
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABE
                       default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, Table, singular
 from .lazy_pandas import pd
+from .spill import Spill
 
 _ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
               "description", "filename", "login", "email_address", "value", "number", "id")
@@ -168,6 +170,8 @@ class Shown:
         self.columns = list(self._candidates)
         self.numbers: set[str] = set()            # item numbers and coordinates shown as numbers
         self.rows = 0
+        self._words = Spill()                     # nested lists as words, made by scan() for blocks()
+        self._kept: dict[tuple[str, int, int], tuple[int, int]] = {}
 
     @property
     def header(self) -> list[str]:
@@ -180,13 +184,13 @@ class Shown:
         filled: set[str] = set()
         numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
         rows = 0
-        for block in self._table.blocks(self._block_rows, columns=self._candidates or None):
+        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self._candidates or None)):
             rows += len(block)
             for c in self._candidates:
                 s = block[c]
                 if c not in filled and not _empty(s):
                     filled.add(c)
-                s = self._shown(c, s, block)
+                s = self._shown(c, s, block, number, keep=True)
                 if observe is not None:
                     observe(c, False, s)
                 if numbers.get(c) and s.dtype == object:
@@ -204,18 +208,30 @@ class Shown:
 
     def blocks(self) -> Iterator[pd.DataFrame]:
         """The shown columns, block by block (after :meth:`scan`)."""
-        for block in self._table.blocks(self._block_rows, columns=self.columns or None):
+        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self.columns or None)):
             data = {}
             for c in self.columns:
-                s = self._shown(c, block[c], block)
+                s = self._shown(c, block[c], block, number)
                 data[c] = as_numbers(s, whole=not _COORDINATE.search(c)) if c in self.numbers else s
             yield pd.DataFrame(data, columns=self.columns, index=block.index, copy=False)
 
-    @staticmethod
-    def _shown(column: str, s: pd.Series, block: pd.DataFrame) -> pd.Series:
-        if column in block.attrs.get(LIST_COLUMNS, ()):
-            return pd.Series([readable_list(column, v) for v in s.tolist()], index=s.index, dtype=object)
-        return s
+    def _shown(self, column: str, s: pd.Series, block: pd.DataFrame, number: int, keep: bool = False) -> pd.Series:
+        """Block ``number``'s column as shown: a nested list as words, made once (``keep``:
+        pickled in a Spill, on disk once large, for :meth:`blocks` to read back instead of
+        parsing the JSON again; the same block number of the same length, else made again)."""
+        if column not in block.attrs.get(LIST_COLUMNS, ()):
+            return s
+        key = (column, number, len(s))
+        handle = self._kept.get(key)
+        if handle is not None:
+            return pd.Series(pickle.loads(self._words.get(handle)), index=s.index, dtype=object)
+        words = [readable_list(column, v) for v in s.tolist()]
+        if keep:
+            try:
+                self._kept[key] = self._words.put(pickle.dumps(words, pickle.HIGHEST_PROTOCOL))
+            except (pickle.PicklingError, TypeError, AttributeError):    # a value only a frame held
+                pass
+        return pd.Series(words, index=s.index, dtype=object)
 
 
 # text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
