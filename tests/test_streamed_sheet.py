@@ -85,3 +85,14 @@ def test_the_last_block_decides_for_every_block():
     changed = {p.field for p in late.plans if how(p) != kinds.get(p.field)}
     assert {"number", "due_date", "schedule_impact.value", "reference", "location.latitude"} <= changed
     assert any("U+FFFD" in n for n in late.notes()) and not plain.notes()
+
+
+def test_a_table_read_whole_between_the_two_reads_writes_the_same_sheet():
+    """The words of nested lists kept from the first read are taken only for the same block:
+    once the table was read whole (one block now), they are made again."""
+    t = table(True, (5, 11, 17))
+    streamed = streamed_table(Shown(t, "RFIs", block_rows=4))
+    style = _styles()
+    before = list(table_rows(streamed, 21, style))
+    t.frame()
+    assert list(table_rows(streamed, 21, style)) == before
