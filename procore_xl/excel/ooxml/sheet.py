@@ -223,7 +223,9 @@ class SheetPart:
             span = row.columns()
             if span is None:
                 continue
-            if c1 <= span[0] and span[1] <= c2:
+            if c1 <= span[0] and span[1] <= c2 and not row.attrs.strip():
+                del self.rows[r]             # written as nothing either way: not kept until the save
+            elif c1 <= span[0] and span[1] <= c2:
                 row.drop()
             else:
                 for c in [c for c in row.parsed() if c1 <= c <= c2]:
