@@ -16,17 +16,20 @@ names. ``all``: every column, empty ones too, as the record has them.
 """
 from __future__ import annotations
 
+import functools
 import json
+import pickle
 import re
 import string
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
                       default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, Table, singular
 from .lazy_pandas import pd
+from .spill import Spill
 
 _ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
               "description", "filename", "login", "email_address", "value", "number", "id")
@@ -143,6 +146,94 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
     return View(out, [names[c] for c in chosen])
 
 
+class Shown:
+    """A report's table as a sheet shows it (the default view of :func:`view` over a
+    :class:`~procore_xl.flatten.Table`), read block by block twice and never held whole:
+    :meth:`scan` reads every block once to decide what only all rows can say (which columns
+    are empty, which item numbers are all numbers), handing each block's columns to an
+    observer on the way; :meth:`blocks` then gives the shown columns block by block, exactly
+    the rows of :func:`view`'s frame (blocks of about ``block_rows``). After :meth:`scan`:
+    :attr:`columns`, :attr:`header`, :attr:`rows`."""
+
+    def __init__(self, table: Table, report: str | Report, sub_report: str | None = None, *,
+                 headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = (),
+                 block_rows: int = 2_000):
+        rep = find_report(report) if not isinstance(report, Report) else report
+        sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
+        if sub is None and rep.default_sub_report and sub_report in (None, ""):
+            sub = rep.sub_list(rep.default_sub_report)
+        cols = list(table.columns)
+        self._table, self._all, self._block_rows = table, columns == COLUMNS_ALL, block_rows
+        self._names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
+        self._keep = _kept_columns(self._names, keep, default_columns(rep.name) if sub is None else ())
+        self._candidates = cols if self._all else _candidates(cols, rep, sub, self._keep)
+        self.columns = list(self._candidates)
+        self.numbers: set[str] = set()            # item numbers and coordinates shown as numbers
+        self.rows = 0
+        self._words = Spill()                     # nested lists as words, made by scan() for blocks()
+        self._kept: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+    @property
+    def header(self) -> list[str]:
+        return [self._names[c] for c in self.columns]
+
+    def scan(self, observe: Callable[[str, bool, pd.Series], None] | None = None) -> None:
+        """Read every block: ``observe(column, as_numbers, values)`` gets each candidate
+        column's block as shown (nested lists as words); a text column that may show as
+        numbers also as numbers (``as_numbers`` True), while every block so far converts."""
+        filled: set[str] = set()
+        numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
+        rows = 0
+        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self._candidates or None)):
+            rows += len(block)
+            for c in self._candidates:
+                s = block[c]
+                if c not in filled and not _empty(s):
+                    filled.add(c)
+                s = self._shown(c, s, block, number, keep=True)
+                if observe is not None:
+                    observe(c, False, s)
+                if numbers.get(c) and s.dtype == object:
+                    n = as_numbers(s, whole=not _COORDINATE.search(c))
+                    numbers[c] = n is not s
+                    if numbers[c] and observe is not None:
+                        observe(c, True, n)
+                elif c in numbers:
+                    numbers[c] = False
+            del block
+        self.rows = rows
+        if not self._all and rows:
+            self.columns = [c for c in self._candidates if c in self._keep or c in filled]
+        self.numbers = {c for c, ok in numbers.items() if ok}
+
+    def blocks(self) -> Iterator[pd.DataFrame]:
+        """The shown columns, block by block (after :meth:`scan`)."""
+        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self.columns or None)):
+            data = {}
+            for c in self.columns:
+                s = self._shown(c, block[c], block, number)
+                data[c] = as_numbers(s, whole=not _COORDINATE.search(c)) if c in self.numbers else s
+            yield pd.DataFrame(data, columns=self.columns, index=block.index, copy=False)
+
+    def _shown(self, column: str, s: pd.Series, block: pd.DataFrame, number: int, keep: bool = False) -> pd.Series:
+        """Block ``number``'s column as shown: a nested list as words, made once (``keep``:
+        pickled in a Spill, on disk once large, for :meth:`blocks` to read back instead of
+        parsing the JSON again; the same block number of the same length, else made again)."""
+        if column not in block.attrs.get(LIST_COLUMNS, ()):
+            return s
+        key = (column, number, len(s))
+        handle = self._kept.get(key)
+        if handle is not None:
+            return pd.Series(pickle.loads(self._words.get(handle)), index=s.index, dtype=object)
+        words = [readable_list(column, v) for v in s.tolist()]
+        if keep:
+            try:
+                self._kept[key] = self._words.put(pickle.dumps(words, pickle.HIGHEST_PROTOCOL))
+            except (pickle.PicklingError, TypeError, AttributeError):    # a value only a frame held
+                pass
+        return pd.Series(words, index=s.index, dtype=object)
+
+
 # text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
 _COORDINATE = re.compile(r"(^|\.|_)(latitude|longitude|gps_lat|gps_long)$")
 _NUMBER_TEXT = re.compile(r"((^|\.)number|(^|\.|_)(latitude|longitude|gps_lat|gps_long))$")
@@ -244,7 +335,7 @@ def item_text(field: str, item: Any, n: int = 1) -> str:
     ``columns.ITEM_TEXT``, else its name (label, title, body... or a person's name inside it)."""
     if item is None:
         return ""
-    if not isinstance(item, Mapping):
+    if not _is_map(item):
         return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False) \
             if isinstance(item, list) else str(item)
     for template in ITEM_TEXT.get(field, ()):
@@ -252,19 +343,41 @@ def item_text(field: str, item: Any, n: int = 1) -> str:
         if text is not None:
             return text
     for source in (item, *(item.get(k) for k in _NESTED)):
-        if isinstance(source, Mapping):
+        if _is_map(source):
             for key in _ITEM_KEYS:
                 v = source.get(key)
-                if v not in (None, "") and not isinstance(v, (Mapping, list)):
+                if v not in (None, "") and not _is_nested(v):
                     return str(v)
     return ", ".join(f"{k}: {v}" for k, v in item.items()
-                     if v not in (None, "", [], {}) and not isinstance(v, (Mapping, list)))
+                     if v not in (None, "", [], {}) and not _is_nested(v))
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})      # what JSON holds besides objects and lists
+
+
+def _is_map(v: Any) -> bool:
+    """isinstance(v, Mapping), quick for what JSON holds (every item of every row goes through it)."""
+    t = type(v)
+    return t is dict or (t not in _PLAIN and t is not list and isinstance(v, Mapping))
+
+
+def _is_nested(v: Any) -> bool:
+    """isinstance(v, (Mapping, list)), as quick."""
+    t = type(v)
+    return t is dict or t is list or (t not in _PLAIN and isinstance(v, (Mapping, list)))
+
+
+@functools.lru_cache(maxsize=None)
+def _template(template: str) -> tuple[tuple[str, str | None, tuple[str, ...]], ...]:
+    """A template's (literal text, field name, the name's dotted parts), parsed once."""
+    return tuple((text, name, tuple(name.split(".")) if name is not None else ())
+                 for text, name, _, _ in string.Formatter().parse(template))
 
 
 def _fill(template: str, item: Mapping[str, Any], n: int) -> str | None:
     """``template`` with ``{n}`` and ``{dotted.path}`` filled; None when a path is missing."""
     out = []
-    for text, name, _, _ in string.Formatter().parse(template):
+    for text, name, parts in _template(template):
         out.append(text)
         if name is None:
             continue
@@ -272,9 +385,9 @@ def _fill(template: str, item: Mapping[str, Any], n: int) -> str | None:
             out.append(str(n))
             continue
         v: Any = item
-        for part in name.split("."):
-            v = v.get(part) if isinstance(v, Mapping) else None
-        if v in (None, "") or isinstance(v, (Mapping, list)):
+        for part in parts:
+            v = v.get(part) if _is_map(v) else None
+        if v in (None, "") or _is_nested(v):
             return None
         out.append(str(v))
     return "".join(out)
@@ -298,5 +411,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "view", "report_view", "readable_list", "item_text", "options",
+__all__ = ["View", "Shown", "view", "report_view", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]

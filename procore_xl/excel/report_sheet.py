@@ -37,10 +37,11 @@ from .base import WorkbookWriter, range_ref
 from .dropdowns import ensure_lists
 from ..columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from ..parameters import VIEW_PARAMS
-from ..view import report_view
+from ..view import Shown, report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
 from .registry import Entry, follow_renamed_sheets, save_entry
+from .streamed import StreamedTable, streamed_table
 from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -296,22 +297,18 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     headers, columns = view_options(entry)
     old = wb.table_rect(entry.sheet, entry.table)
     old_columns = wb.table_columns(entry.sheet, entry.table) if old else []
-    shown = report_view(result, headers=headers, columns=columns, params={}, keep=[n for n, _ in old_columns],
-                        stream=True)       # block by block: the report's whole frame is never made
-    frame = shown.frame
+    data = _sheet_table(wb, result, headers, columns, [n for n, _ in old_columns])
     top = header_row(entry)
     room = EXCEL_MAX_ROWS - top
-    if len(frame) > room:
-        write_failure(wb, entry, f"{len(frame):,} rows do not fit in a sheet ({room:,} rows below the "
+    if data.nrows > room:
+        write_failure(wb, entry, f"{data.nrows:,} rows do not fit in a sheet ({room:,} rows below the "
                                  f"header) - narrow the parameters (one project, a shorter date range) "
                                  f"or export with `procore-xl pull ... --out file.csv`")
         return False
-    if frame.shape[1] > 16_384:
-        write_failure(wb, entry, f"{frame.shape[1]:,} columns do not fit in a sheet (16,384) - "
+    if data.width > 16_384:
+        write_failure(wb, entry, f"{data.width:,} columns do not fit in a sheet (16,384) - "
                                  f"choose a sub report or export with the CLI")
         return False
-    data = table_data(frame, shown.header)
-    del frame, shown                     # the sheet's columns are all that is written from here
     names = {h.lower() for h in data.header}
     calculated = [(n, f) for n, f in old_columns if f and n.lower() not in names]
     width = max(data.width, 1) + len(calculated)
@@ -345,7 +342,21 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     return True
 
 
-def _widths(data: TableData, entry: Entry) -> dict[int, float]:
+def _sheet_table(wb: WorkbookWriter, result: Any, headers: str, columns: str,
+                 keep: list[str]) -> TableData | StreamedTable:
+    """The report's table as the sheet writes it: for a writer that writes a sheet as it saves
+    it (``streams_tables``: the workbook file's), read block by block and never whole
+    (:mod:`.streamed`); for the others, the view's frame made once (the report's whole frame never)."""
+    if getattr(wb, "streams_tables", False):
+        data = streamed_table(Shown(result.table, result.report, result.params.get("sub_report"),
+                                    headers=headers, columns=columns, keep=keep))
+        if data is not None:
+            return data
+    shown = report_view(result, headers=headers, columns=columns, params={}, keep=keep, stream=True)
+    return table_data(shown.frame, shown.header)
+
+
+def _widths(data: TableData | StreamedTable, entry: Entry) -> dict[int, float]:
     """Column widths from the header and the first 200 rows, between 8 and 60 characters."""
     header, rows = data.header or ["(no columns)"], data.rows(0, 200)
     widths: dict[int, float] = {}

@@ -20,7 +20,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -233,96 +233,221 @@ class TableData:
             return [[] for _ in range(max(stop - start, 0))]
         return [list(r) for r in zip(*(c.values(start, stop) for c in self.columns))]
 
+    def column_blocks(self) -> Iterator[tuple[int, int, list[Column]]]:
+        """(first row, rows, columns) of each block of rows: here one, the whole table."""
+        yield 0, self.nrows, self.columns
+
     def notes(self) -> list[str]:
-        """What the sheet could not keep as sent, per column (for the run's warnings)."""
-        out = []
-        for c in self.columns:
-            if c.cut:
-                out.append(f"{c.cut} text value(s) in column {c.name} cut to Excel's 32,767 characters")
-            if c.stripped:
-                out.append(f"{c.stripped} character(s) in column {c.name} that an Excel file cannot hold "
-                           f"(control characters or lone surrogates in Procore's text) written as U+FFFD, "
-                           f"the replacement character")
-        return out
+        return column_notes(self.columns)
+
+
+def column_notes(columns: Iterable[Column | ColumnPlan]) -> list[str]:
+    """What the sheet could not keep as sent, per column (for the run's warnings)."""
+    out = []
+    for c in columns:
+        if c.cut:
+            out.append(f"{c.cut} text value(s) in column {c.name} cut to Excel's 32,767 characters")
+        if c.stripped:
+            out.append(f"{c.stripped} character(s) in column {c.name} that an Excel file cannot hold "
+                       f"(control characters or lone surrogates in Procore's text) written as U+FFFD, "
+                       f"the replacement character")
+    return out
 
 
 def _column(name: str, series: pd.Series, field: str | None = None) -> Column:
     """One frame column as a :class:`Column` headed ``name``; its number format follows the
     field path ``field`` (default: ``name``)."""
-    field = name if field is None else field
-    dtype = series.dtype
+    plan = ColumnPlan(name, field)
+    plan.add(series)
+    return plan.convert(series)
+
+
+def _family(dtype: Any) -> str:
+    """How a column of ``dtype`` is held: datetime, bool, int (with gaps or not), float or object."""
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        if getattr(dtype, "tz", None) is not None:
-            series = series.dt.tz_localize(None)
-        has_time = bool(((series - series.dt.normalize()).dropna() != pd.Timedelta(0)).any())
-        return Column(name, "datetime", series.to_numpy(dtype="datetime64[ns]"),
-                      DATETIME_FORMAT if has_time else DATE_FORMAT)
+        return "datetime"
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-        if not series.hasnans:
-            return Column(name, "bool", series.to_numpy(dtype=bool))
-        return Column(name, "values", [None if pd.isna(v) else bool(v) for v in series.astype(object)])
-    if pd.api.types.is_integer_dtype(dtype) and not series.hasnans and isinstance(dtype, np.dtype):
-        data = series.to_numpy(dtype="int64")
-        return Column(name, "int", data, _whole_format(field, data))
-    if pd.api.types.is_integer_dtype(dtype):       # nullable integers: the numbers and where the gaps are
-        gaps = series.isna().to_numpy()
-        data = series.fillna(0).to_numpy(dtype="int64")
-        return Column(name, "int", data, _whole_format(field, data), gaps=gaps if gaps.any() else None)
+        return "bool"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
     if pd.api.types.is_float_dtype(dtype):
-        return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan),
-                      display_format(field, "float"))
-    # object / string / categorical / mixed: value by value, text checked in one pass
+        return "float"
+    return "object"            # object / string / categorical / mixed: value by value
+
+
+def _items(series: pd.Series) -> list[Any]:
+    """An object column's values, NaN / NA / NaT as None (gaps)."""
     items = series.astype(object).tolist()
     missing = series.isna().to_numpy()
-    if missing.any():                              # NaN / NA / NaT in a text column: gaps
+    if missing.any():
         items = [None if gap else v for v, gap in zip(items, missing.tolist())]
-    texts = [v for v in items if isinstance(v, str)]
-    others = [v for v in items if v is not None and not isinstance(v, str)]
-    clean = not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
-    if clean and not others:
-        return Column(name, "values", items, None, text_only=bool(texts))
-    if not texts and len(others) == len(items) and all(type(v) is bool for v in others):
-        return Column(name, "bool", np.array(others, dtype=bool))
-    if not texts and others and all(type(v) in (int, float) for v in others) and all(
-            abs(v) <= MAX_EXACT_INT for v in others if type(v) is int):   # numbers with gaps (None)
-        return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"),
-                      display_format(field, "float"))
-    if not texts and others and all(type(v) is dt.date for v in others) and min(others) >= _EXCEL_EPOCH:
-        return Column(name, "datetime", np.array(items, dtype="datetime64[D]").astype("datetime64[ns]"),
-                      DATE_FORMAT)      # dates (and gaps) from Procore: written like datetime64
-    values, cut, stripped, dates, times = [], 0, 0, 0, 0
-    for v in items:
-        if isinstance(v, str):
-            if not clean:
-                v, was_cut, was_stripped = _clean(v)
-                cut += was_cut
-                stripped += was_stripped
-            values.append(v)
-            continue
-        c = cell_value(v)
-        if isinstance(c, dt.datetime):
-            dates += 1
-            times += c.time() != dt.time(0)
-        elif isinstance(c, dt.date):
-            dates += 1
-        values.append(c)
-    fmt = (DATETIME_FORMAT if times else DATE_FORMAT) if dates else None
-    if not dates and any(type(v) is int for v in values):      # ids beyond int64 mixed with gaps
-        fmt = display_format(field, "int") or (ID_FORMAT if any(type(v) is int and abs(v) >= BIG_WHOLE
-                                                                  for v in values) else None)
-    if dates and dates == len(others) and not texts:      # a date column: written like datetime64
-        return Column(name, "datetime", np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us")
-                                                  for v in values], dtype="datetime64[ns]"), fmt)
-    return Column(name, "values", values, fmt, cut, stripped, text_only=not others and bool(texts))
+    return items
 
 
-def _whole_format(field: str, data: np.ndarray) -> str | None:
-    """The format of a column of whole numbers: by its name, and ``0`` for numbers of 11 digits
-    or more whatever the name (General would show them as 2.20001E+11)."""
-    fmt = display_format(field, "int")
-    if fmt is None and len(data) and int(np.abs(data).max()) >= BIG_WHOLE:
-        return ID_FORMAT
-    return fmt
+def _clean_texts(texts: list[str]) -> bool:
+    """Every text as an .xlsx holds it already (nothing to replace, nothing to cut)."""
+    return not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
+
+
+def _is_text(t: type) -> bool:
+    return issubclass(t, str)
+
+
+class ColumnPlan:
+    """How one column is written, decided over all its values, which may come block by block
+    (:meth:`add`), exactly as over the whole column at once; :meth:`convert` then makes the
+    :class:`Column` of any block of it (a sheet written block by block never holds the whole
+    column). What decides: the column's dtype; datetimes with a time of day; the largest whole
+    number (``0`` format from 11 digits); for values held one by one (object columns), the
+    types found (text, bools, numbers, dates, gaps) and the dates, times and ids among them."""
+
+    def __init__(self, name: str, field: str | None = None):
+        self.name, self.field = name, name if field is None else field
+        self.family: str | None = None
+        self.mixed = False            # blocks of different dtypes: no plan stands for the whole column
+        self.has_time = self.gaps = False
+        self.max_abs = 0              # int: the largest |value|
+        self.texts = self.others = self.nones = self.dates = self.times = self.cut = self.stripped = 0
+        self.clean, self.exact, self.ints, self.big_ints = True, True, False, False
+        self.types: set[type] = set()  # the types of the values other than text and gaps
+        self.first_date: dt.date | None = None
+
+    def add(self, series: pd.Series) -> None:
+        family = _family(series.dtype)
+        if self.family is None:
+            self.family = family
+        elif family != self.family:
+            self.mixed = True
+            return
+        if family == "datetime":
+            if getattr(series.dtype, "tz", None) is not None:
+                series = series.dt.tz_localize(None)
+            self.has_time = self.has_time or bool(((series - series.dt.normalize()).dropna() != pd.Timedelta(0)).any())
+        elif family == "bool":
+            self.gaps = self.gaps or bool(series.hasnans)
+        elif family == "int" and len(series):
+            data = series.to_numpy(dtype="int64") if isinstance(series.dtype, np.dtype) else \
+                series.fillna(0).to_numpy(dtype="int64")
+            self.max_abs = max(self.max_abs, int(np.abs(data).max()))
+        elif family == "object":
+            self._add_items(_items(series))
+
+    def _add_items(self, items: list[Any]) -> None:
+        types = set(map(type, items))
+        texts = [v for v in items if isinstance(v, str)] if any(map(_is_text, types)) else []
+        self.texts += len(texts)
+        if texts and not _clean_texts(texts):
+            self.clean = False
+            for v in texts:
+                _, was_cut, was_stripped = _clean(v)
+                self.cut += was_cut
+                self.stripped += was_stripped
+        if all(t is type(None) or _is_text(t) for t in types):
+            self.nones += len(items) - len(texts)
+            return
+        others = [v for v in items if v is not None and not isinstance(v, str)]
+        self.others += len(others)
+        self.nones += len(items) - len(texts) - len(others)
+        self.types.update(map(type, others))
+        self.exact = self.exact and all(abs(v) <= MAX_EXACT_INT for v in others if type(v) is int)
+        if self.types == {dt.date}:
+            first = min(others)
+            self.first_date = first if self.first_date is None else min(self.first_date, first)
+        for v in others:                    # what the values become, written one by one
+            c = cell_value(v)
+            if isinstance(c, dt.datetime):
+                self.dates += 1
+                self.times += c.time() != dt.time(0)
+            elif isinstance(c, dt.date):
+                self.dates += 1
+            elif type(c) is int:
+                self.ints = True
+                self.big_ints = self.big_ints or abs(c) >= BIG_WHOLE
+
+    @property
+    def kind(self) -> str:
+        """What :meth:`convert` makes of an object column: text (and gaps), bool, float
+        (numbers and gaps), date (dates from Procore), dates (values that all become dates)
+        or values (one by one)."""
+        if not self.others:
+            return "text"
+        if not self.texts and not self.nones and self.types == {bool}:
+            return "bool"
+        if not self.texts and self.types <= {int, float} and self.exact:
+            return "float"
+        if not self.texts and self.types == {dt.date} and self.first_date >= _EXCEL_EPOCH:
+            return "date"
+        return "dates" if self.dates and self.dates == self.others and not self.texts else "values"
+
+    @property
+    def fmt(self) -> str | None:
+        """The column's number format."""
+        family = self.family
+        if family == "datetime":
+            return DATETIME_FORMAT if self.has_time else DATE_FORMAT
+        if family == "int":
+            fmt = display_format(self.field, "int")
+            return ID_FORMAT if fmt is None and self.max_abs >= BIG_WHOLE else fmt
+        if family == "float":
+            return display_format(self.field, "float")
+        if family != "object":
+            return None
+        kind = self.kind
+        if kind == "float":
+            return display_format(self.field, "float")
+        if kind == "date":
+            return DATE_FORMAT
+        if kind in ("text", "bool"):
+            return None
+        if self.dates:
+            return DATETIME_FORMAT if self.times else DATE_FORMAT
+        return (display_format(self.field, "int") or (ID_FORMAT if self.big_ints else None)) if self.ints else None
+
+    def convert(self, series: pd.Series) -> Column:
+        """The :class:`Column` of ``series``: the column, or any block of it, once every block
+        was added."""
+        name, family, fmt = self.name, self.family, self.fmt
+        if family == "datetime":
+            if getattr(series.dtype, "tz", None) is not None:
+                series = series.dt.tz_localize(None)
+            return Column(name, "datetime", series.to_numpy(dtype="datetime64[ns]"), fmt)
+        if family == "bool":
+            if not self.gaps:
+                return Column(name, "bool", series.to_numpy(dtype=bool))
+            return Column(name, "values", [None if pd.isna(v) else bool(v) for v in series.astype(object)])
+        if family == "int":
+            if isinstance(series.dtype, np.dtype):
+                return Column(name, "int", series.to_numpy(dtype="int64"), fmt)
+            gaps = series.isna().to_numpy()      # nullable integers: the numbers and where the gaps are
+            return Column(name, "int", series.fillna(0).to_numpy(dtype="int64"), fmt,
+                          gaps=gaps if gaps.any() else None)
+        if family == "float":
+            return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan), fmt)
+        items, kind = _items(series), self.kind
+        if kind == "bool":
+            return Column(name, "bool", np.array(items, dtype=bool))
+        if kind == "float":                     # numbers with gaps (None)
+            return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"), fmt)
+        if kind == "date":                      # dates (and gaps) from Procore: written like datetime64
+            return Column(name, "datetime", np.array(items, dtype="datetime64[D]").astype("datetime64[ns]"), fmt)
+        clean = self.clean or _clean_texts([v for v in items if isinstance(v, str)])
+        if kind == "text" and clean:
+            return Column(name, "values", items, None, text_only=any(isinstance(v, str) for v in items))
+        values, cut, stripped = [], 0, 0
+        for v in items:
+            if isinstance(v, str):
+                if not clean:
+                    v, was_cut, was_stripped = _clean(v)
+                    cut += was_cut
+                    stripped += was_stripped
+                values.append(v)
+            else:
+                values.append(cell_value(v))
+        if kind == "dates":                     # a date column: written like datetime64
+            return Column(name, "datetime", np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us")
+                                                      for v in values], dtype="datetime64[ns]"), fmt)
+        return Column(name, "values", values, fmt, cut, stripped,
+                      text_only=kind == "text" and any(isinstance(v, str) for v in values))
 
 
 def table_data(frame: pd.DataFrame, header: list[str] | None = None) -> TableData:

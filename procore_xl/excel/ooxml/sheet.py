@@ -168,6 +168,7 @@ class SheetPart:
         rows around the table, not the sheet (277 MiB of XML for 100,000 RFIs)."""
         rects = [t.rect for t in self.tables]
         reread = Reread(self.book.zip, self.path)
+        spans: dict[tuple[int, int], tuple[int, int]] = {}     # one tuple per span: the rows of a table share it
         r = 0
         with self.book.zip.open(self.path) as stream:
             reader = PartReader(stream)
@@ -184,7 +185,7 @@ class SheetPart:
                 span = span_of(buf, start, end)
                 if span is not None and any(r1 <= r <= r2 and c1 <= span[0] and span[1] <= c2
                                             for r1, c1, r2, c2 in rects):
-                    self.rows[r] = Row(r, kept, reread, base + start, base + end, span)
+                    self.rows[r] = Row(r, kept, reread, base + start, base + end, spans.setdefault(span, span))
                 else:
                     self.rows[r] = Row(r, kept, buf[start:end], 0, end - start)
             self.tail = reader.tail().decode("utf-8")
@@ -222,7 +223,9 @@ class SheetPart:
             span = row.columns()
             if span is None:
                 continue
-            if c1 <= span[0] and span[1] <= c2:
+            if c1 <= span[0] and span[1] <= c2 and not row.attrs.strip():
+                del self.rows[r]             # written as nothing either way: not kept until the save
+            elif c1 <= span[0] and span[1] <= c2:
                 row.drop()
             else:
                 for c in [c for c in row.parsed() if c1 <= c <= c2]:

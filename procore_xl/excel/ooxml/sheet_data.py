@@ -161,7 +161,9 @@ def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
     rows under it, blocks of ``block_rows`` rows per yielded string. ``calculated`` are
     (name, formula) columns after the data columns, refilled on every row; ``extra`` maps a
     sheet row to cells (XML) kept to the right of the table; ``first_si`` the first shared-formula
-    index free on the sheet."""
+    index free on the sheet. ``data`` gives its columns a block of rows at a time
+    (``column_blocks()``: a :class:`~procore_xl.excel.values.TableData` in one, a streamed table
+    block by block); the rows are yielded in the same blocks of ``block_rows`` either way."""
     extra = extra or {}
     width = data.width + len(calculated)
     letters = [get_column_letter(first_col + j) for j in range(max(width, 1))]
@@ -170,17 +172,28 @@ def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
     cells = "".join(cell(f"{letters[j]}{top}", name, style, None, True) for j, name in enumerate(names))
     yield f'<row r="{top}">{cells}{extra.get(top, "")}</row>'
     last = top + max(data.nrows, 1)
-    for start in range(0, max(data.nrows, 1 if calculated else 0), block_rows):
-        stop = min(start + block_rows, max(data.nrows, 1))
-        rows = [str(top + 1 + i) for i in range(start, stop)]
-        columns = [_column_cells(c, letters[j], rows, start, stop, style) if start < data.nrows
-                   else [""] * len(rows) for j, c in enumerate(data.columns)]
-        for k, (_, formula) in enumerate(calculated):
-            columns.append(shared_formula(letters[data.width + k], rows, formula, first_si + k, start == 0, last))
-        out = []
-        for i, parts in enumerate(zip(*columns) if columns else [()] * len(rows)):
-            r = rows[i]
-            tail = extra.get(int(r), "") if extra else ""
-            out.append(f'<row r="{r}">{"".join(parts)}{tail}</row>')
-        yield "".join(out)
-
+    if data.nrows == 0:
+        if calculated:                       # one row: the calculated columns' formulas
+            r = str(top + 1)
+            cells = [""] * data.width + [shared_formula(letters[data.width + k], [r], formula, first_si + k, True, last)[0]
+                                         for k, (_, formula) in enumerate(calculated)]
+            yield f'<row r="{r}">{"".join(cells)}{extra.get(top + 1, "")}</row>'
+        return
+    pending: list[str] = []                  # rows made, yielded block_rows at a time
+    for first, count, data_columns in data.column_blocks():
+        for start in range(0, count, block_rows):
+            stop = min(start + block_rows, count)
+            rows = [str(top + 1 + first + i) for i in range(start, stop)]
+            columns = [_column_cells(c, letters[j], rows, start, stop, style) for j, c in enumerate(data_columns)]
+            for k, (_, formula) in enumerate(calculated):
+                columns.append(shared_formula(letters[data.width + k], rows, formula, first_si + k,
+                                              first + start == 0, last))
+            for i, parts in enumerate(zip(*columns) if columns else [()] * len(rows)):
+                r = rows[i]
+                tail = extra.get(int(r), "") if extra else ""
+                pending.append(f'<row r="{r}">{"".join(parts)}{tail}</row>')
+            while len(pending) >= block_rows:
+                yield "".join(pending[:block_rows])
+                del pending[:block_rows]
+    if pending:
+        yield "".join(pending)

@@ -44,6 +44,8 @@ _F = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 class PackageWorkbook:
     """Report sheets of one workbook file, refreshed by splicing (see module doc)."""
 
+    streams_tables = True      # write_table's data is read when the sheet is saved, a block at a time
+
     def __init__(self, source: str | os.PathLike | BinaryIO | bytes):
         if isinstance(source, bytes):
             source = io.BytesIO(source)
