@@ -389,8 +389,7 @@ def pick(discovery, name: str, value: Any, list_name: str, *, where: str = "",
     try:
         return select(name, value, choices, where=where)[0]
     except ParameterError:
-        came_from_kept = getattr(discovery, "came_from_kept", None)
-        if is_blank(value) or came_from_kept is None or not came_from_kept(discovery.key(list_name, **context)):
+        if is_blank(value) or not discovery.came_from_kept(discovery.key(list_name, **context)):
             raise
     return select(name, value, discovery.choices(list_name, fresh=True, **context), where=where)[0]
 
