@@ -71,7 +71,8 @@ class ApiClient(Protocol):
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
             company_id: int | str | None = None, **kw: Any) -> Any:
-        """One body; ``headers=`` (a dict) gets the answer's headers when one was asked for."""
+        """One body; ``headers=`` (a dict) gets the answer's headers under ``"headers"`` when one
+        was asked for."""
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
                 company_id: int | str | None = None, **kw: Any) -> list:

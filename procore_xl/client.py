@@ -135,10 +135,11 @@ class ProcoreClient(ApiClient):
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, company_id: int | str | None = None,
             headers: dict | None = None) -> Any:
         """GET one resource (or one page); returns the decoded JSON body. ``headers``: a dict that
-        gets the answer's headers (a page of an object body reads its paging headers there)."""
+        gets the answer's headers under ``"headers"``, as :meth:`pages`' ``first_headers`` does (a
+        page of an object body reads its paging headers there)."""
         answer = self._fetch(path, params, company_id)
         if headers is not None:
-            headers.update(answer.headers)
+            headers["headers"] = answer.headers
         return answer.body
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -176,7 +177,7 @@ class ProcoreClient(ApiClient):
         """``get`` plus the server's time (``Date`` header) of the answer."""
         answer = self._fetch(path, params, company_id)
         if headers is not None:
-            headers.update(answer.headers)
+            headers["headers"] = answer.headers
         return answer.body, server_date(answer.headers)
 
     def count(self, path: str, params: Mapping[str, Any] | None = None, *,

@@ -84,9 +84,9 @@ class Fetch:
         first, previous, count = None, None, 0
         per_page = self.client.per_page or PAGE_SIZE
         for number in itertools.count(1):
-            headers: dict = {}
+            got: dict = {}
             body = self.client.get(call.path, {**call.query, "page": number, "per_page": per_page},
-                                   company_id=call.company, headers=headers)
+                                   company_id=call.company, headers=got)
             records = extract_records(body, ep)
             if records and records == previous:      # a server that ignores page: nothing new
                 return pages
@@ -94,8 +94,8 @@ class Fetch:
             count += len(records)
             if records:
                 pages.append(body)
-            named = {str(k).lower(): v for k, v in headers.items()}       # header names: any case
-            stated, total = int_header(named, "per-page"), int_header(named, "total")
+            headers = got.get("headers", {})          # the transport's: names in any case
+            stated, total = int_header(headers, "Per-Page"), int_header(headers, "Total")
             if not records or len(records) < first or (stated is not None and len(records) < stated) \
                     or (total is not None and count >= total):
                 return pages

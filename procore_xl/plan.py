@@ -128,7 +128,7 @@ class _PlannedClient(ApiClient):
         # counts, and the plan takes Procore to answer the per_page asked (as its Per-Page says)
         self._count(key, 1, unknown=stored is None, page=(params or {}).get("page"))
         if headers is not None and (params or {}).get("per_page"):
-            headers["Per-Page"] = str(params["per_page"])
+            headers["headers"] = {"Per-Page": str(params["per_page"])}
         return stored.records[0] if stored is not None and stored.records else None
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *, company_id=None) -> Iterator[list]:
