@@ -11,22 +11,13 @@ used only while the record still equals it (a comparison that takes the values' 
 """
 from __future__ import annotations
 
-import json
 import threading
-from typing import Any
 
+from .httputil import encode
 from .published import Documented, documented_fields
 
 MAX_KEPT = 400_000          # records kept encoded; past that the memory starts again (withheld fields
                             # make new record objects at every answer: they would otherwise pile up)
-
-
-def encode(payload: Any) -> bytes:
-    """Compact JSON as the sandbox sends it: UTF-8, or ASCII escapes for a lone surrogate."""
-    try:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
 class EncodedRecords:

@@ -19,12 +19,17 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
 
 
-def json_response(status: int, payload, headers: dict[str, str] | None = None) -> Response:
+def encode(payload) -> bytes:
+    """Compact JSON as the sandbox sends it: UTF-8, or ASCII escapes for a lone surrogate (sent
+    as its JSON escape, as any server must)."""
     try:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:      # a lone surrogate: sent as its JSON escape, as any server must
-        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
-    return Response(status, body, dict(headers or {}))
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, separators=(",", ":")).encode("ascii")
+
+
+def json_response(status: int, payload, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, encode(payload), dict(headers or {}))
 
 
 def html_response(status: int, title: str, body_html: str) -> Response:
