@@ -84,6 +84,14 @@ def _same(result, ref: ProcoreService, report: str = "RFIs", params=PARAMS) -> N
     pd.testing.assert_frame_equal(result.frame, _full(ref, report, params))
 
 
+def _swap(world, back: timedelta) -> int:
+    """One live RFI deleted and one added stamped ``back`` in time (Total unchanged): the gone id."""
+    gone = _live(world)[4]["id"]
+    world.delete_record("rfis", gone)
+    world.add_record("rfis", PROJECT, stamp_shift=-back)
+    return gone
+
+
 # ---------------------------------------------------------------- each case on its own
 def test_a_deletion_and_an_add_stamped_hours_back_keeping_total_are_both_seen(sandbox, services):
     """Total unchanged, the add stamped hours back: the changes (asked from a day before the last
@@ -91,11 +99,8 @@ def test_a_deletion_and_an_add_stamped_hours_back_keeping_total_are_both_seen(sa
     bin names the deletion and both are merged (or, stamped before the newest stamp held, the list
     is read in full)."""
     inc, ref = services
-    world = sandbox.world
     _start(inc)
-    gone = _live(world)[4]["id"]
-    world.delete_record("rfis", gone)
-    world.add_record("rfis", PROJECT, stamp_shift=-timedelta(hours=20))
+    gone = _swap(sandbox.world, timedelta(hours=20))
     result = inc.run("RFIs", PARAMS)
     assert result.refresh.startswith("incremental: 1 changed, 1 deleted, 3 requests") or \
         "before the last refresh" in result.refresh
@@ -111,7 +116,6 @@ def test_an_add_stamped_days_back_is_counted_and_read_in_full(sandbox, services)
     world = sandbox.world
     _start(inc)
     world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
-    sandbox.reset_counts()
     result = inc.run("RFIs", PARAMS)
     assert "read in full" in result.refresh and "Procore counts" in result.refresh and "recycle_bin" in result.refresh
     _same(result, ref)
@@ -122,12 +126,8 @@ def test_the_limit_a_swap_stamped_days_back_waits_for_the_full_read(sandbox, ser
     window) keep Total as the stored records plus nothing new, so no request shows it (an edit
     stamped that far back is the same); the weekly full read, or --full, brings it."""
     inc, ref = services
-    world = sandbox.world
     _start(inc)
-    gone = _live(world)[4]["id"]
-    world.delete_record("rfis", gone)
-    world.add_record("rfis", PROJECT, stamp_shift=-timedelta(days=3))
-    sandbox.reset_counts()
+    gone = _swap(sandbox.world, timedelta(days=3))
     silent = inc.run("RFIs", PARAMS)
     assert silent.refresh.startswith("incremental: 0 changed, 0 deleted, 2 requests")
     assert gone in set(silent.frame["id"])                                   # the limit
