@@ -32,7 +32,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from .flatten_page import _PLAIN, ABSENT, compact_json, custom_fields, free_name, is_mapping, page_columns
 from .lazy_pandas import pd
 from .spill import Spill
-from .table import DATES, LIST_COLUMNS, ColumnType, Table, clean_column, dates_text, order_columns, plain, typed
+from .table import (DATES, LIST_COLUMNS, ColumnType, Table, clean_column, dates_text, order_columns, piece_moments,
+                    plain, typed)
 
 __all__ = ["FrameBuilder", "LIST_COLUMNS", "Table", "explode", "flatten_record", "parent_columns", "singular",
            "to_frame"]
@@ -360,7 +361,7 @@ class FrameBuilder:
                 judge = types[c]
                 if judge.kind == DATES:
                     columns.append(dates_text([judge.moments[i] for i in group], [n for _, n in batches],
-                                              judge.dates_only))
+                                              judge.dates_only, lambda k: self._piece(c, *batches[k])))
                 else:
                     columns.append(plain(judge.kind, list(chain.from_iterable(self._piece(c, first, n)
                                                                               for first, n in batches))))
@@ -371,10 +372,10 @@ class FrameBuilder:
         data = {}
         for c in cols:
             kind = types[c].kind
-            if kind == DATES:               # parsed when the column was typed: not again
+            if kind == DATES:               # parsed when the column was typed (or kept as its text)
                 moments = types[c].moments
-                data[c] = pd.concat([moments[i] if moments[i] is not None else typed(DATES, [None] * n)
-                                     for i, (_, n) in zip(group, batches)], ignore_index=True)
+                data[c] = pd.concat([piece_moments(moments[i], n, lambda: self._piece(c, first, n))
+                                     for i, (first, n) in zip(group, batches)], ignore_index=True)
             else:
                 data[c] = typed(kind, [v for first, n in batches for v in self._piece(c, first, n)])
         start, end = batches[0][0], batches[-1][0] + batches[-1][1]

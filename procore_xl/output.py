@@ -166,7 +166,7 @@ def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: 
     still used for a block holding a kind of value the quick path does not know), made by
     Python's ``csv`` writer from the columns' values: pandas' per-block formatting cost more
     than the rest of writing the file."""
-    if isinstance(table, pd.DataFrame):
+    if not isinstance(table, Table):               # a DataFrame (not asked of pandas: a pull's CSV needs none)
         table = Table.of(table)
     moments, date_only, texts = table.moments(), table.dates_only(), table.texts()
     header = [str(c) for c in table.columns]

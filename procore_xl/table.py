@@ -18,7 +18,11 @@ exact integers (an id above 2**53 becomes text only in the Excel cell that canno
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Protocol, Sequence
+import sys
+from collections import deque
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from .lazy_pandas import pd
 
@@ -38,6 +42,7 @@ _MONEY_WORDS = re.compile(
 
 
 _INT = {int}                                                 # the types of a column of ints alone
+_STR = {str}                                                 # ... of text alone
 
 
 def _is_id_col(col: str) -> bool:
@@ -50,7 +55,8 @@ def _missing(v: Any) -> bool:
         return True
     if isinstance(v, float):
         return v != v
-    return v is pd.NA
+    pandas = sys.modules.get("pandas")      # values from JSON are never pd.NA: no import for this
+    return pandas is not None and v is getattr(pandas, "NA", None)
 
 
 def _blank(v: Any) -> bool:
@@ -77,18 +83,21 @@ class ColumnType:
     """What one column becomes under the all-or-nothing rules of the module doc, decided over all
     its values, which may come piece by piece (:meth:`add`): exact integer ids (``Int64``; Python
     ints beyond int64), naive UTC datetimes, money as float, or the values as sent. With
-    ``parse_dates`` each piece of date text is also parsed as it comes (and kept, 8 bytes a
-    value, in :attr:`moments`: one Series per piece, None for a piece without a date), so a date
-    that only looks like one (``2026-13-45``) keeps the column as sent before any piece is
-    converted, and :attr:`dates_only` says whether every value is a midnight (a date without a
-    time)."""
+    ``parse_dates`` each piece of date text is also checked as it comes, so a date that only
+    looks like one (``2026-13-45``) keeps the column as sent before any piece is converted, and
+    :attr:`dates_only` says whether every value is a midnight (a date without a time).
+    :attr:`moments` has one entry per piece: None for a piece without a date; :data:`ZULU` or
+    :data:`DAYS` for a piece all in the form Procore sends (checked in C, see
+    :func:`_text_form`; its datetimes and its CSV text are made from the piece's values when
+    asked: :func:`piece_moments`, :func:`dates_text`, no pandas for a CSV); else the piece parsed
+    by pandas (a Series, 8 bytes a value)."""
 
     def __init__(self, name: str, *, parse_dates: bool = False):
         self.ids = _is_id_col(name)
         self.dates = not self.ids
         self.money = not self.ids and bool(_MONEY_WORDS.search(name.rsplit(".", 1)[-1]))
         self._parse = parse_dates
-        self.moments: list[pd.Series | None] = []
+        self.moments: list[pd.Series | str | None] = []
         self._id_seen = self._big = self._date_seen = self._number_seen = self._money_text = False
         self.dates_only = True
 
@@ -126,6 +135,13 @@ class ColumnType:
             self._big = self._big or abs(n) >= 2 ** 63
 
     def _add_dates(self, values: Sequence[Any]) -> None:
+        if self._parse:
+            form = _text_form(values)
+            if form is not None:                # the forms Procore sends, checked without pandas
+                self._date_seen = True
+                self.moments.append(form[0])
+                self.dates_only = self.dates_only and form[1]
+                return
         found = False
         for v in values:                # stop at the first value that is not a date (most columns)
             if type(v) is str:
@@ -177,6 +193,72 @@ class ColumnType:
         return AS_SENT
 
 
+ZULU, DAYS = "zulu", "days"      # a piece of dates all YYYY-MM-DDTHH:MM:SSZ / all YYYY-MM-DD
+_FORMS = {20: (ZULU, b"0000-00-00T00:00:00Z\n", datetime.fromisoformat),
+          10: (DAYS, b"0000-00-00\n", date.fromisoformat)}
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_YEARS = ("1678", "2261")         # well inside pandas' datetime64[ns] range (1677-09-21 to 2262-04-11)
+_TEXT_OR_MISSING = frozenset({str, type(None), float})
+_NOT_MIDNIGHT = re.compile("T(?!00:00:00Z)").search
+
+
+def _text_form(values: Sequence[Any]) -> tuple[str, bool] | None:
+    """``(ZULU or DAYS, every value a midnight)`` for a piece whose values are all missing (None,
+    NaN) or text of that one form (at least one), each a valid date and time (as pandas checks:
+    months, days of the month and Feb 29 in leap years, hours, minutes, seconds) in a year of
+    :data:`_YEARS`; None for any other piece (an offset, a fraction, a space, two forms, a blank
+    text, an invalid date...: pandas decides). Checked by C loops, not per value in Python."""
+    types = set(map(type, values))
+    if types == _STR:
+        texts = values
+    elif str in types and types <= _TEXT_OR_MISSING:
+        texts = [v for v in values if type(v) is str]
+        if float in types and any(v == v for v in values if type(v) is float):
+            return None                 # a number among dates: not a date piece
+    else:
+        return None
+    found = _FORMS.get(len(texts[0]))
+    if found is None:
+        return None
+    form, line, parse = found
+    joined = "\n".join(texts) + "\n"
+    # each value (a line feed inside one would add a line) in the form: every digit as a 0
+    if not joined.isascii() or joined.encode("ascii").translate(_DIGITS_AS_ZERO) != line * len(texts):
+        return None
+    if min(texts)[:4] < _YEARS[0] or max(texts)[:4] > _YEARS[1]:
+        return None
+    try:
+        deque(map(parse, texts), maxlen=0)       # the dates and times valid
+    except ValueError:
+        return None
+    return form, form == DAYS or _NOT_MIDNIGHT(joined) is None
+
+
+_DAY, _SECOND = itemgetter(slice(None, 10)), itemgetter(slice(None, 19))
+
+
+def _kept_text(form: str, values: list[Any], dates_only: bool) -> list[str | None]:
+    """A piece kept as its text (:func:`_text_form`) as :func:`dates_text` writes it."""
+    if form == ZULU:
+        cut = _DAY if dates_only else _SECOND
+        if set(map(type, values)) == _STR:
+            return list(map(cut, values))
+        return [cut(v) if type(v) is str else None for v in values]
+    if dates_only:
+        return [v if type(v) is str else None for v in values]
+    return [v + "T00:00:00" if type(v) is str else None for v in values]
+
+
+def piece_moments(moments: pd.Series | str | None, rows: int, values: Callable[[], list[Any]]) -> pd.Series:
+    """One piece of a dates column (an entry of :attr:`ColumnType.moments`) as naive UTC
+    datetimes; ``values()``: the piece's values, read for a piece kept as its text."""
+    if moments is None:
+        return typed(DATES, [None] * rows)
+    if isinstance(moments, str):
+        return _to_datetimes(values())
+    return moments
+
+
 def _to_datetimes(values: Sequence[Any]) -> pd.Series:
     """Date text (and missing values: a date column holds nothing else) as naive UTC datetimes."""
     text = pd.Series([v if type(v) is str and v and not v.isspace() else None for v in values], dtype=object)
@@ -222,17 +304,21 @@ def plain(kind: str, values: list[Any]) -> list[Any] | None:
     return values
 
 
-def dates_text(moments: list[pd.Series | None], rows: list[int], dates_only: bool) -> list[str | None]:
-    """Pieces of a dates column (None: a piece without a date) as ISO text: ``YYYY-MM-DD`` when
-    ``dates_only``, else ``YYYY-MM-DDTHH:MM:SS`` (what a CSV holds); missing as None."""
-    import numpy
+def dates_text(moments: list[pd.Series | str | None], rows: list[int], dates_only: bool,
+               values: Callable[[int], list[Any]] | None = None) -> list[str | None]:
+    """Pieces of a dates column (entries of :attr:`ColumnType.moments`) as ISO text:
+    ``YYYY-MM-DD`` when ``dates_only``, else ``YYYY-MM-DDTHH:MM:SS`` (what a CSV holds); missing
+    as None. ``values(k)``: the values of the k-th piece, read for a piece kept as its text."""
     out: list[str | None] = []
-    for piece, n in zip(moments, rows):
+    for k, (piece, n) in enumerate(zip(moments, rows)):
         if piece is None:
             out.extend([None] * n)
-            continue
-        text = numpy.datetime_as_string(piece.to_numpy(), unit="D" if dates_only else "s").tolist()
-        out.extend([None if t == "NaT" else t for t in text])
+        elif isinstance(piece, str):
+            out.extend(_kept_text(piece, values(k), dates_only))
+        else:
+            import numpy
+            text = numpy.datetime_as_string(piece.to_numpy(), unit="D" if dates_only else "s").tolist()
+            out.extend([None if t == "NaT" else t for t in text])
     return out
 
 
