@@ -1,7 +1,8 @@
 """Where the CPU of a pull to CSV goes, phase by phase, the pages read from memory (no network).
 
 Fetches the RFI pages of project 91001 from the built-in sandbox once (0 ms latency), then, in a
-process of its own for each run, times in CPU seconds: the imports (procore_xl and pandas), JSON
+process of its own for each run, times in CPU seconds: the imports (procore_xl's; pandas is
+counted where the code first imports it, if it does: the last column says whether it did), JSON
 decoding, the depth check, flattening into the FrameBuilder, typing the columns, writing the CSV.
 ``--compare-with DIR`` also runs the `procore_xl` package found in DIR (e.g. an older commit:
 ``git archive <commit> procore_xl | tar -x -C DIR``), alternating with this one, and checks that
@@ -29,7 +30,6 @@ marks = [clock()]
 from procore_xl.answers import check_depth
 from procore_xl.flatten import FrameBuilder
 from procore_xl.output import write_csv
-import pandas
 try:
     from procore_xl.runner import collector_paused       # a pull's own collector setting, where the code has one
 except ImportError:
@@ -52,17 +52,18 @@ marks.append(clock())
 with open(sys.argv[2], "wb") as fh:
     write_csv(table, lambda text: fh.write(text.encode("utf-8")))
 marks.append(clock())
-print(" ".join(f"{b - a:.3f}" for a, b in zip(marks, marks[1:])))
+print(" ".join(f"{b - a:.3f}" for a, b in zip(marks, marks[1:])), int("pandas" in sys.modules))
 """
 
 
-def run(source: str | None, pages: Path, out: Path) -> list[float]:
+def run(source: str | None, pages: Path, out: Path) -> tuple[list[float], bool]:
     env = dict(os.environ)
     if source:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     child = subprocess.run([sys.executable, "-c", CHILD, str(pages), str(out)], env=env, cwd=source or None,
                            capture_output=True, text=True, check=True)
-    return [float(x) for x in child.stdout.split()]
+    *times, pandas = child.stdout.split()
+    return [float(x) for x in times], pandas == "1"
 
 
 def main() -> None:
@@ -78,17 +79,19 @@ def main() -> None:
             folder = Path(folder)
             pages = cpu_pages(sb, folder)
             best: dict[str, list[float]] = {}
+            pandas: dict[str, bool] = {}
             for _ in range(args.repeat):
                 for name, source in sources:
-                    times = run(source, pages, folder / f"{name}.csv")
+                    times, pandas[name] = run(source, pages, folder / f"{name}.csv")
                     best[name] = [min(a, b) for a, b in zip(best.get(name, times), times)]
             same = (len(sources) == 1 or (folder / "this.csv").read_bytes() == (folder / "compared.csv").read_bytes())
     finally:
         sb.close()
     print(f"{args.rfis:,} RFIs to CSV, pages from memory; CPU seconds, least of {args.repeat}")
-    print(f"{'code':<10}" + "".join(f"{p:>9}" for p in PHASES) + f"{'total':>9}")
+    print(f"{'code':<10}" + "".join(f"{p:>9}" for p in PHASES) + f"{'total':>9}  pandas imported")
     for name, _ in sources:
-        print(f"{name:<10}" + "".join(f"{t:>9.2f}" for t in best[name]) + f"{sum(best[name]):>9.2f}")
+        print(f"{name:<10}" + "".join(f"{t:>9.2f}" for t in best[name]) + f"{sum(best[name]):>9.2f}"
+              f"  {'yes' if pandas[name] else 'no'}")
     if len(sources) > 1:
         print("the same CSV, byte for byte" if same else "THE CSV FILES DIFFER")
 
