@@ -5,16 +5,20 @@ whole first page of a pull takes to arrive. The modules that build tables (``fla
 ``runner``, ``output``) use :data:`pd`, which imports pandas at its first use; a run calls
 :func:`prewarm` once its first requests are on their way, so the import happens while
 Procore answers instead of before the first request is sent. Nothing else changes: ``pd.X`` is
-pandas' ``X``.
+pandas' ``X``. An output that needs no frame (a pull to CSV or JSON: its rows are written from
+the pages' values) runs inside :func:`frames_not_needed`, where :func:`prewarm` imports nothing.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
+_wanted: contextvars.ContextVar[bool] = contextvars.ContextVar("procore_xl_frames_wanted", default=True)
 
 
 class _Pandas:
@@ -35,11 +39,25 @@ class _Pandas:
 pd: Any = _Pandas()
 
 
+@contextlib.contextmanager
+def frames_not_needed() -> Iterator[None]:
+    """Runs in this block (this thread or task) write an output that needs no DataFrame: their
+    :func:`prewarm` imports nothing (pandas is still imported at a first use of :data:`pd`)."""
+    token = _wanted.set(False)
+    try:
+        yield
+    finally:
+        _wanted.reset(token)
+
+
 def prewarm() -> None:
     """Import pandas in a thread of its own (once per process), so that it is ready when the
-    run needs its first table. The thread is not a daemon: a process that ends meanwhile waits
-    for the import to finish rather than stop it half-way."""
+    run needs its first table; nothing inside :func:`frames_not_needed`. The thread is not a
+    daemon: a process that ends meanwhile waits for the import to finish rather than stop it
+    half-way."""
     global _thread
+    if not _wanted.get():
+        return
     with _lock:
         if _thread is None:
             _thread = threading.Thread(target=importlib.import_module, args=("pandas",),

@@ -20,7 +20,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from itertools import compress
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from .columns import COLUMNS_ALL, HEADERS_FIELDS, HEADERS_LABELS
 from .errors import ConfigurationError
 from .files import check_folder, replacing
 from .flatten import Table
-from .lazy_pandas import pd
+from .lazy_pandas import frames_not_needed, pd
 from .parameters import VIEW_PARAMS
 from .runner import ReportResult, collector_paused, drop_records
 from .text import encodable
@@ -114,15 +114,24 @@ def csv_table(result: ReportResult) -> Table | pd.DataFrame:
 def report_output(target: str, params: dict | None = None, *, raw_csv: bool = False) -> Iterator[ReportOutput]:
     """A :class:`ReportOutput` for ``target`` (a path or '-'). A file takes its place only when
     the block ends without an error (``replacing``): a failed run leaves the old file as it was.
-    JSON holds Procore's records as sent: the display options (headers, columns) are refused."""
+    JSON holds Procore's records as sent: the display options (headers, columns) are refused.
+    A CSV without display options, or JSON, needs no DataFrame: a run inside the block does not
+    import pandas ahead (``lazy_pandas.frames_not_needed``)."""
     fmt = output_format(target)
     given = [k for k in VIEW_PARAMS if (params or {}).get(k) not in (None, "")]
     if fmt == "json" and given:
         raise ConfigurationError(f"JSON output holds Procore's records as sent: --{given[0]} applies to "
                                  f".csv and .xlsx only")
-    if target == "-" or fmt == "xlsx":             # stdout; a workbook is written whole by write()
-        yield ReportOutput(fmt, target, None, params, raw_csv)
-        return
+    with frames_not_needed() if fmt in ("csv", "json") and not given else nullcontext():
+        if target == "-" or fmt == "xlsx":         # stdout; a workbook is written whole by write()
+            yield ReportOutput(fmt, target, None, params, raw_csv)
+            return
+        with _replaced(fmt, target, params, raw_csv) as out:
+            yield out
+
+
+@contextmanager
+def _replaced(fmt: str, target: str, params: dict | None, raw_csv: bool) -> Iterator[ReportOutput]:
     with replacing(Path(target)) as tmp:
         out = ReportOutput(fmt, target, tmp, params, raw_csv)
         try:

@@ -47,7 +47,7 @@ class ReportResult:
     deleted: int = 0                # ... and stored records Procore no longer lists
 
     def __post_init__(self) -> None:
-        if isinstance(self.table, pd.DataFrame):
+        if not isinstance(self.table, Table):      # a DataFrame (without asking pandas: a CSV needs none)
             self.table = Table.of(self.table)
 
     @property
