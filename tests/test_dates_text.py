@@ -177,3 +177,19 @@ def test_a_csv_of_procore_dates_imports_no_pandas_and_a_frame_still_types_them()
     builder.add([{"id": 1, "created_at": "2026-01-02T03:04:05Z", "due_date": "2026-02-03"}])
     frame = builder.table(keys=["id"]).frame()
     assert str(frame["created_at"].dtype).startswith("datetime64") and frame["due_date"][0] == pd.Timestamp("2026-02-03")
+
+
+PULL_THEN_SAY_IF_PANDAS = ("import atexit, runpy, sys; "
+                           "atexit.register(lambda: print('pandas' in sys.modules)); "
+                           "sys.argv = ['procore-xl', *sys.argv[1:]]; runpy.run_module('procore_xl', run_name='__main__')")
+
+
+@pytest.mark.parametrize("suffix, pandas", [("csv", False), ("json", False), ("xlsx", True)])
+def test_a_pull_imports_pandas_only_for_an_output_that_needs_a_frame(sandbox, tmp_path, suffix, pandas):
+    from cli_run import process_environ
+
+    child = subprocess.run([sys.executable, "-c", PULL_THEN_SAY_IF_PANDAS, "pull", "RFIs", "--company", "8001",
+                            "--project", "91001", "--out", str(tmp_path / f"rfis.{suffix}")],
+                           env=process_environ(sandbox, tmp_path), capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == [str(pandas)]
