@@ -186,7 +186,7 @@ def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: 
     first = True
     for batch in table.plain_blocks(block_rows) if table.columns else table.blocks(block_rows):
         if isinstance(batch, list):                # the columns' plain values: no DataFrame
-            text, n = encodable(_plain_csv(batch, table.columns, header if first else None, kinds))
+            text, n = _plain_csv(batch, table.columns, header if first else None, kinds)
             first = False
             replaced += n
             write(text)
@@ -249,10 +249,44 @@ def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> 
     return _csv_text(columns, header)
 
 
-def _plain_csv(columns: list[list], names: list[str], header: list[str] | None, kinds: _Kinds) -> str:
+def _plain_csv(columns: list[list], names: list[str], header: list[str] | None, kinds: _Kinds) -> tuple[str, int]:
     """One block's CSV text from its columns' plain values (``Table.plain_blocks``): what
-    :func:`_block_csv` writes for the same block as a DataFrame."""
-    return _csv_text([_guarded(values, name, kinds) for values, name in zip(columns, names)], header)
+    :func:`_block_csv` writes for the same block as a DataFrame, through :func:`encodable`; and
+    how many lone surrogates became U+FFFD. Only text can hold one: looked for column by column
+    (and in the header), not in the whole block's text, which most often has one somewhere."""
+    replaced = 0
+    cells = []
+    for values, name in zip(columns, names):
+        values, n = _encodable_column(_guarded(values, name, kinds))
+        replaced += n
+        cells.append(values)
+    if header is not None:
+        header, n = _encodable_column(header)
+        replaced += n
+    return _csv_text(cells, header), replaced
+
+
+def _encodable_column(values: list) -> tuple[list, int]:
+    """``values`` with :func:`encodable` applied to each text, when some text holds a lone
+    surrogate (looked for in the texts joined: most columns hold none and are used as they are)."""
+    types = set(map(type, values))
+    if str not in types:
+        return values, 0
+    joined = "".join(values if types == _TEXT else compress(values, map(_is_text, map(type, values))))
+    if joined.isascii():
+        return values, 0
+    try:
+        joined.encode("utf-8")
+        return values, 0
+    except UnicodeEncodeError:
+        pass
+    out, replaced = [], 0
+    for v in values:
+        if type(v) is str:
+            v, n = encodable(v)
+            replaced += n
+        out.append(v)
+    return out, replaced
 
 
 def _csv_text(columns: list[list], header: list[str] | None) -> str:

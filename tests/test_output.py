@@ -280,3 +280,16 @@ def test_csv_rows_after_a_head_line():
     csv.writer(head, lineterminator="\r\n").writerow(["a", "b,c"])
     assert output.csv_rows([[1, None], ["x", 'y"']], head.getvalue()) == 'a,"b,c"\r\n1,x\r\n,"y"""\r\n'
     assert output.csv_rows([[], []], head.getvalue()) == head.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda n: st.lists(st.lists(CELL, min_size=n, max_size=n), max_size=5)),
+       st.booleans())
+def test_lone_surrogates_replaced_column_by_column_as_in_the_whole_block(rows, with_header):
+    width = len(rows[0]) if rows else 2
+    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in range(width)]
+    names = [f"c{i}\ud800" if i % 2 else f"c{i}" for i in range(width)]
+    kinds = output._Kinds([], set(), names, False)
+    header = names if with_header else None
+    whole = output.encodable(output._csv_text([output._guarded(v, n, kinds) for v, n in zip(columns, names)], header))
+    assert output._plain_csv(columns, names, header, kinds) == whole
