@@ -667,6 +667,9 @@ def find_report(name: str) -> Report:
     if isinstance(name, Report):
         return name
     wanted = _norm(name or "")
+    if not wanted:
+        raise UnknownReportError('No report named - give a report name, e.g. "RFIs" (`procore-xl reports` '
+                                 "lists them)", parameter="report", choices=list(REPORTS))
     for r in REPORTS.values():
         if _norm(r.name) == wanted:
             return r

@@ -225,22 +225,42 @@ class Discovery:
     def choices(self, list_name: str, *, fresh: bool = False, **context: Any) -> list[Choice]:
         """A list as a person picks from it. ``list_name`` forgives case, spaces and the plural
         ("Projects", "project filters"); ``reports`` is the catalog."""
-        list_name = str(list_name).strip().casefold().replace(" ", "_").replace("-", "_")
-        list_name = {"project_filters": "project_filter"}.get(list_name, list_name)
-        list_name = LIST_OF_PARAM.get(list_name, list_name)
-        if list_name == "project_filter":
-            return [Choice(p, p) for p in PROJECT_FILTERS]
-        if list_name == "reports":
-            return [Choice(name, name) for name in REPORTS]
-        if list_name == "sub_reports":
-            if not context.get("report"):
-                raise ParameterError("The sub_reports list needs a report (e.g. --report RFIs)",
-                                     parameter="report")
-            report = find_report(context["report"])
-            return [Choice(n, n) for n in sub_report_choices(report)]
+        list_name = list_name_of(list_name)
+        fixed = fixed_choices(list_name, **context)
+        if fixed is not None:
+            return fixed
         source = LISTS.get(list_name)
         recs = self.records(list_name, fresh=fresh, **context)
         return make_choices(recs, source)
+
+
+def list_name_of(list_name: Any) -> str:
+    """The list ``list_name`` names, forgiving case, spaces, the plural and a parameter's name
+    ("Projects", "project filters", "contract"); an unknown one is a ParameterError naming the
+    lists, raised before any sign-in or request."""
+    name = str(list_name if list_name is not None else "").strip().casefold().replace(" ", "_").replace("-", "_")
+    name = {"project_filters": "project_filter"}.get(name, name)
+    name = LIST_OF_PARAM.get(name, name)
+    if name not in LISTS and name not in FIXED and name != "reports":
+        raise ParameterError((f'Unknown list "{list_name}"' if name else "No list named") + " - choose one of: "
+                             + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
+    return name
+
+
+def fixed_choices(list_name: str, **context: Any) -> list[Choice] | None:
+    """The lists that need no Procore (``project_filter``, ``reports``, ``sub_reports`` of the
+    ``report`` in ``context``); None for a list Procore holds."""
+    if list_name == "project_filter":
+        return [Choice(p, p) for p in PROJECT_FILTERS]
+    if list_name == "reports":
+        return [Choice(name, name) for name in REPORTS]
+    if list_name == "sub_reports":
+        if not context.get("report"):
+            raise ParameterError("The sub_reports list needs a report (e.g. --report RFIs)",
+                                 parameter="report")
+        report = find_report(context["report"])
+        return [Choice(n, n) for n in sub_report_choices(report)]
+    return None
 
 
 def make_choices(records: list[dict], source: Source) -> list[Choice]:

@@ -21,6 +21,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.destination == "duckdb" and args.dataset.casefold() == warehouse.PIPELINE_NAME:
         raise ConfigurationError(f"--dataset {args.dataset} is the name of the DuckDB file "
                                  f"({warehouse.PIPELINE_NAME}.duckdb): choose another dataset name")
+    warehouse.reports_named(args.reports)      # a mistyped name before the sign-in
     projects = [p for p in args.project if p.strip()]
     progress = _sync_progress() if sys.stderr.isatty() else None
     with _service(args) as service:
