@@ -49,7 +49,8 @@ def target_of(destination: str, dataset: str, pipelines_dir: str | os.PathLike |
                     else f"{PIPELINE_NAME}.duckdb").expanduser().resolve()
         folder = folder or path.parent / f".{path.name}.dlt" / _slug(dataset)
         return Target("duckdb", str(path), dlt.destinations.duckdb(credentials=str(path)), folder)
-    location = str(config)
+    described = config.__str__()      # dlt's description; None for one not set up (filesystem without bucket_url)
+    location = described if isinstance(described, str) else ""
     digest = hashlib.sha256("\x1f".join((destination, location, dataset)).encode()).hexdigest()[:16]
     folder = folder or data_dir() / "sync" / f"{_slug(destination)}-{digest}"
     return Target(kind.destination_name, location, destination, folder)

@@ -259,6 +259,9 @@ def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):
     code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "postgres")
     assert code == 2 and err.count("\n") == 1
     assert "postgres is not configured" in err and ".dlt/secrets.toml" in err
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "filesystem")
+    assert code == 2 and err.count("\n") == 1        # no bucket_url: dlt describes it as None
+    assert "filesystem is not configured" in err and "bucket_url" in err and "internal error" not in err
     code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "no_such_place")
     assert code == 2 and err.count("\n") == 1 and 'Unknown dlt destination "no_such_place"' in err
 
