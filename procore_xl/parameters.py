@@ -367,17 +367,17 @@ def _company(discovery, given: Any) -> Choice:
     """The company chosen (the only one when none is given). A service account (DMSA) cannot
     list companies without a Procore-Company-Id header (procore_api.md 1.5): then a company
     given by id is taken as is, and the first call that needs it says whether it is readable."""
-    try:
+    try:           # (a list kept by an earlier run that lacks the company is fetched again: refused too)
         companies = discovery.choices("companies")
+        if is_blank(given) and len(companies) == 1:
+            return companies[0]
+        return pick(discovery, "company", given, "companies", choices=companies)
     except (PermissionDeniedError, BadRequestError):
         company_id = as_id(given)
         if company_id is None:
             raise ParameterError("This sign-in cannot list companies (a service account): give the Company "
                                  "as its id, e.g. 8001", parameter="company") from None
         return Choice(str(company_id), company_id)
-    if is_blank(given) and len(companies) == 1:
-        return companies[0]
-    return pick(discovery, "company", given, "companies", choices=companies)
 
 
 def pick(discovery, name: str, value: Any, list_name: str, *, where: str = "",

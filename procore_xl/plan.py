@@ -140,12 +140,28 @@ class _PlannedClient(ApiClient):
         return iter(())
 
 
+class _ReadOnly:
+    """The kept lists as a plan sees them: read, never written. A plan sends nothing, so a list
+    it has not got stands in as empty - kept, that empty list would be taken for Procore's by
+    the runs of the next day (a service account's company "not found", every project unknown)."""
+
+    def __init__(self, kept: Any):
+        self._kept = kept
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        return self._kept.load(*args, **kwargs)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 class _PlannedLists(Discovery):
     """Discovery lists in a plan: from the lists kept by earlier runs, each counted once per
     refresh as the requests fetching it again takes (one per endpoint and page)."""
 
     def __init__(self, client: _PlannedClient, plan: Plan):
-        super().__init__(client, kept=plan.kept, scope=plan.scope, use_kept=False)
+        super().__init__(client, kept=_ReadOnly(plan.kept) if plan.kept is not None else None, scope=plan.scope,
+                         use_kept=False)
         self.plan = plan
 
     def _fetch(self, list_name: str, source, ctx: dict) -> list[dict]:
