@@ -117,3 +117,19 @@ def test_a_parameter_given_twice_in_a_formula_is_refused(excel_service, sandbox)
     assert sandbox.requests == before
     # the project as a pair with the Project argument left empty is one value, not two
     assert isinstance(udfs.PROCORE_REPORT("RFIs", 8001, None, "project", 91001), list)
+
+
+def test_lists_in_cells_work_for_a_service_account(sandbox, settings, keyring_backend):
+    """A service account (client id + secret, no user sign-in) cannot list companies: the list
+    functions take the company's id as a report does, instead of failing on the companies list."""
+    set_service(ProcoreService(settings, KeyringTokenStore()))      # no stored sign-in: the app's account
+    udfs.clear_cache()
+    try:
+        projects = udfs.PROCORE_PROJECTS(8001.0)
+        assert projects[0] == ["Project", "ID"] and ["Harbor Tower", 91001] in projects, projects
+        contracts = udfs.PROCORE_LIST("contracts", 8001, 91001.0)
+        assert contracts[0] == ["Contracts", "ID"] and len(contracts) > 1, contracts
+        assert udfs.PROCORE_PROJECTS("Harbor Tower Builders").startswith("This sign-in cannot list companies")
+    finally:
+        set_service(None)
+        udfs.clear_cache()

@@ -32,7 +32,7 @@ from ..discovery import fixed_choices, list_name_of
 from ..errors import ParameterError, SignedOutError
 from ..excel.report_sheet import normalize_input, safe_message
 from ..excel.values import frame_to_block
-from ..parameters import PROJECT_FILTERS, SPECS, is_blank, select
+from ..parameters import PROJECT_FILTERS, SPECS, is_blank, resolve
 from ..runner import check_report
 from ..view import report_view
 from .session import get_service
@@ -162,10 +162,9 @@ def PROCORE_REPORTS():
 
 
 def _company_id(service, company: Any) -> Any:
-    companies = service.choices("companies")
-    if company is None and len(companies) == 1:
-        return companies[0].id
-    return select("company", company, companies)[0].id
+    """The company a list belongs to, by the rule a report's Company follows (the only one when
+    blank; a service account, which cannot list companies, names it by id)."""
+    return resolve(REPORTS["Projects"], {"company": company}, service.discovery).company.id
 
 
 def _choices_table(header: str, choices) -> list[list[Any]]:
