@@ -107,7 +107,10 @@ def load_error(exc: DltException, destination: str) -> ProcoreError:
                                   f"snowflake, bigquery, databricks, mssql, clickhouse, filesystem... "
                                   f"(https://dlthub.com/docs/dlt-ecosystem/destinations/)")
     cause = getattr(exc, "exception", None) or exc
-    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()] or [type(cause).__name__]
+    first = lines[0]
+    if first.endswith(":") and len(lines) > 1:     # "... you may do the following:" - and what to do
+        first = f"{first} {lines[1]}"
     if isinstance(cause, ConfigFieldMissingException):
         return ConfigurationError(f"{destination} is not configured: {first} - set it in .dlt/secrets.toml "
                                   f"(or .dlt/config.toml) or DESTINATION__{destination.upper()}__... "

@@ -266,6 +266,15 @@ def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):
     assert code == 2 and err.count("\n") == 1 and 'Unknown dlt destination "no_such_place"' in err
 
 
+def test_a_destination_whose_driver_is_missing_says_what_to_install():
+    from dlt.common.exceptions import MissingDependencyException
+
+    from procore_xl.warehouse_target import load_error
+
+    line = str(load_error(MissingDependencyException("postgres destination", ["dlt[postgres]"]), "postgres"))
+    assert "\n" not in line and line.endswith('you may do the following: pip install "dlt[postgres]"'), line
+
+
 def test_without_dlt_the_command_says_what_to_install(sb, capsys, monkeypatch):
     import procore_xl
     monkeypatch.delitem(sys.modules, "procore_xl.warehouse")
