@@ -251,6 +251,10 @@ def test_bad_input_is_one_line(sb, capsys):
     assert code == 2 and err.count("\n") == 1 and 'Unknown report "RFI\'s please"' in err
     code, err = sync_cli(capsys, "--project", "91001", "--dataset", "procore")
     assert code == 2 and err.count("\n") == 1 and "choose another dataset name" in err
+    for name in ("ProcoreData", "data-1", "1abc", "bad name!"):   # dlt would load "ProcoreData" into procore_data
+        code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--dataset", name)
+        assert code == 2 and err.count("\n") == 1 and "use lowercase letters, digits and _" in err, err
+    assert not os.path.exists("procore.duckdb")
 
 
 def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ..errors import ConfigurationError
@@ -18,6 +19,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise
         raise ConfigurationError('procore-xl sync needs dlt: pip install "procore-xl[warehouse]"') from None
     params = {k: v for k, v in _report_params(args).items() if k not in ("company", "project", "project_filter")}
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.dataset):
+        raise ConfigurationError(f"--dataset {args.dataset!r}: use lowercase letters, digits and _ (not a digit "
+                                 f"first), e.g. procore_data - dlt would change the name, and load into "
+                                 f"another dataset than the one named")
     if args.destination == "duckdb" and args.dataset.casefold() == warehouse.PIPELINE_NAME:
         raise ConfigurationError(f"--dataset {args.dataset} is the name of the DuckDB file "
                                  f"({warehouse.PIPELINE_NAME}.duckdb): choose another dataset name")
