@@ -87,3 +87,15 @@ def test_the_workbook_itself_refreshes(book, sandbox, monkeypatch, capsys, tmp_p
     target = _copy(book, tmp_path / "copy.xlsx", lambda name, data: data)
     code, _, err = run(capsys, "refresh", str(target))
     assert code == 0, err
+
+
+def test_a_damaged_template_is_named(book, sandbox, monkeypatch, capsys, tmp_path):
+    """new-workbook --template with a sheet part cut short: one line, not openpyxl's ParseError."""
+    point_at(sandbox, monkeypatch)
+    template = _copy(book, tmp_path / "template.xlsx", _damages(book)["report sheet cut short"][0])
+    target = tmp_path / "new.xlsx"
+    code, out, err = run(capsys, "new-workbook", str(target), "--report", "RFIs", "--company", "8001",
+                         "--project", "91001", "--template", str(template))
+    line = one_error_line(err)
+    assert code == 2 and not out and "template.xlsx is damaged: " in line and "internal error" not in line, line
+    assert not target.exists()
