@@ -17,7 +17,7 @@ from typing import Any
 
 from .api_client import ApiClient
 from .catalog import LISTS, REPORTS, Source, find_report
-from .errors import BadRequestError, ParameterError, PermissionDeniedError
+from .errors import BadRequestError, ParameterError, PermissionDeniedError, brief
 from .fetch import Fetch
 from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, pick, sub_report_choices
 
@@ -242,7 +242,7 @@ def list_name_of(list_name: Any) -> str:
     name = {"project_filters": "project_filter"}.get(name, name)
     name = LIST_OF_PARAM.get(name, name)
     if name not in LISTS and name not in FIXED and name != "reports":
-        raise ParameterError((f'Unknown list "{list_name}"' if name else "No list named") + " - choose one of: "
+        raise ParameterError((f'Unknown list "{brief(list_name)}"' if name else "No list named") + " - choose one of: "
                              + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
     return name
 

@@ -133,3 +133,22 @@ def test_lists_in_cells_work_for_a_service_account(sandbox, settings, keyring_ba
     finally:
         set_service(None)
         udfs.clear_cache()
+
+
+def test_a_value_pasted_by_mistake_is_cut_so_the_hint_stays_in_sight(capsys):
+    """A cell or a file pasted into a name: the message repeats its start and its length, and
+    still says how to fix it (a cell shows 1,000 characters; a terminal line should be one)."""
+    set_service(None)
+    udfs.clear_cache()
+    try:
+        for message in (udfs.PROCORE_REPORT("x" * 100_000, 8001, 91001),
+                        udfs.PROCORE_REPORT("RFIs", 8001, 91001, "y" * 100_000, 1),
+                        udfs.PROCORE_REPORT("Manpower Logs", 8001, 91001, "start_date", "2026-01-01" * 1000),
+                        udfs.PROCORE_LIST("z" * 100_000, None, None)):
+            assert len(message) < 400 and "characters)" in message, message[:200]
+        assert udfs.PROCORE_REPORT("x" * 100_000, 8001, 91001).endswith("for the list of reports")
+    finally:
+        set_service(None)
+    code, _, err = run(capsys, "pull", "RFIs" * 50_000)
+    line = one_error_line(err)
+    assert code == 2 and len(line) < 300 and '...(200,000 characters)"' in line, line[:300]

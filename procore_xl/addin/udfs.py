@@ -29,7 +29,7 @@ import xlwings as xw
 from ..catalog import ALL_PROJECTS, REPORTS, find_report
 from ..columns import COLUMNS_DEFAULT, HEADERS_LABELS
 from ..discovery import fixed_choices, list_name_of
-from ..errors import ParameterError, SignedOutError
+from ..errors import ParameterError, SignedOutError, brief
 from ..excel.report_sheet import normalize_input, safe_message
 from ..excel.values import frame_to_block
 from ..parameters import PROJECT_FILTERS, SPECS, is_blank, resolve
@@ -185,7 +185,7 @@ def PROCORE_PROJECTS(company, project_filter="active"):
     company = _arg(company, "Company")
     pf = str(_arg(project_filter, "Project Filter") or "active").strip().lower()
     if pf not in PROJECT_FILTERS:
-        raise ParameterError(f'Unknown project filter "{pf}" - choose one of: ' + ", ".join(PROJECT_FILTERS))
+        raise ParameterError(f'Unknown project filter "{brief(pf)}" - choose one of: ' + ", ".join(PROJECT_FILTERS))
 
     def compute():
         service = get_service()
