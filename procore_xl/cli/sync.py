@@ -29,13 +29,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
     warehouse.reports_named(args.reports)      # a mistyped name before the sign-in
     projects = [p for p in args.project if p.strip()]
     progress = _sync_progress() if sys.stderr.isatty() else None
-    with _service(args) as service:
-        summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
-                                 project_filter=args.project_filter or "active",
-                                 destination=args.destination, dataset=args.dataset, full=args.full,
-                                 sub_reports=args.sub_reports, progress=progress, **params)
-    if progress:
-        sys.stderr.write("\r\033[K")
+    try:
+        with _service(args) as service:
+            summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
+                                     project_filter=args.project_filter or "active",
+                                     destination=args.destination, dataset=args.dataset, full=args.full,
+                                     sub_reports=args.sub_reports, progress=progress, **params)
+    finally:
+        if progress:          # the progress line gone before the closing line, or an error's
+            sys.stderr.write("\r\033[K")
     for warning in summary.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     changed, deleted = sum(summary.changed.values()), sum(summary.deleted.values())
