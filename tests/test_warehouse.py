@@ -255,6 +255,11 @@ def test_bad_input_is_one_line(sb, capsys):
         code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--dataset", name)
         assert code == 2 and err.count("\n") == 1 and "use lowercase letters, digits and _" in err, err
     assert not os.path.exists("procore.duckdb")
+    for argv, words in ((["--reports", ""], "names no report"), (["--reports", " , "], "names no report"),
+                        (["--project", "", "--reports", "RFIs"], "names no project")):
+        code, err = sync_cli(capsys, *argv)     # an unset shell variable: an error, not "0 rows loaded"
+        assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert not os.path.exists("procore.duckdb")
 
 
 def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):

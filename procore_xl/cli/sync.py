@@ -26,8 +26,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.destination == "duckdb" and args.dataset.casefold() == warehouse.PIPELINE_NAME:
         raise ConfigurationError(f"--dataset {args.dataset} is the name of the DuckDB file "
                                  f"({warehouse.PIPELINE_NAME}.duckdb): choose another dataset name")
-    warehouse.reports_named(args.reports)      # a mistyped name before the sign-in
+    if not warehouse.reports_named(args.reports):      # (a mistyped name: before the sign-in)
+        raise ConfigurationError(f"--reports {args.reports!r} names no report: give report names "
+                                 f'("RFIs,Manpower Logs") or all')
     projects = [p for p in args.project if p.strip()]
+    if not projects:       # `--project "$PROJECTS"` with the variable unset: not "no project, done"
+        raise ConfigurationError("--project names no project: give project ids or names, or all (the default)")
     progress = _sync_progress() if sys.stderr.isatty() else None
     try:
         with _service(args) as service:
