@@ -152,3 +152,17 @@ def test_a_value_pasted_by_mistake_is_cut_so_the_hint_stays_in_sight(capsys):
     code, _, err = run(capsys, "pull", "RFIs" * 50_000)
     line = one_error_line(err)
     assert code == 2 and len(line) < 300 and '...(200,000 characters)"' in line, line[:300]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["refresh", ""], "Workbook: the file name is empty"),
+    (["refresh", "", "--plan"], "Workbook: the file name is empty"),
+    (["new-workbook", "x.xlsx", "--report", "RFIs", "--template", ""], "Template: the file name is empty"),
+])
+def test_an_empty_file_name_is_named(capsys, tmp_path, monkeypatch, argv, words):
+    """`refresh "$BOOK"` with the variable unset: said so, not "Is a directory: ." or a double space."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and not out and words in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["procore-xl-home"] or not any(
+        p.suffix == ".xlsx" for p in tmp_path.iterdir())

@@ -59,7 +59,7 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
     if args.report:
         find_report(args.report)
     analyses = [find_analysis(name) for name in args.analysis or ()]
-    if args.template:
+    if args.template is not None:
         _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
     _check_output(args.out, force=args.force)
