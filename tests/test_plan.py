@@ -112,3 +112,19 @@ def _kept_keys(path) -> set[str]:
         return set()
     with sqlite3.connect(path) as db:
         return {key for (key,) in db.execute("select key from discovery")}
+
+
+def test_a_plan_without_the_lists_does_not_call_a_project_unknown(sandbox, monkeypatch, capsys, tmp_path):
+    """Another computer, nothing kept: the names in the cells ("Harbor Tower Builders", "Harbor
+    Tower", as a refresh leaves them) cannot be looked up without a request. The plan says so -
+    not 'Unknown company "Harbor Tower Builders" - there is no company to choose from', which
+    reads as a broken workbook."""
+    point_at(sandbox, monkeypatch)
+    monkeypatch.setattr(sandbox.config, "service_account_needs_company_header", False)
+    book = str(tmp_path / "book.xlsx")
+    assert run(capsys, "new-workbook", book, "--report", "RFIs", "--company", "8001", "--project", "91001")[0] == 0
+    assert run(capsys, "cache", "clear")[0] == 0
+    code, out, err = run(capsys, "refresh", book, "--plan")
+    assert code == 0, err
+    assert "Unknown" not in out, out
+    assert "list was never fetched on this computer" in out and "will make at least" in out, out
