@@ -144,7 +144,9 @@ def test_a_value_pasted_by_mistake_is_cut_so_the_hint_stays_in_sight(capsys):
         for message in (udfs.PROCORE_REPORT("x" * 100_000, 8001, 91001),
                         udfs.PROCORE_REPORT("RFIs", 8001, 91001, "y" * 100_000, 1),
                         udfs.PROCORE_REPORT("Manpower Logs", 8001, 91001, "start_date", "2026-01-01" * 1000),
-                        udfs.PROCORE_LIST("z" * 100_000, None, None)):
+                        udfs.PROCORE_LIST("z" * 100_000, None, None),
+                        udfs.PROCORE_REPORT("RFIs", 8001, 91001, "w" * 100_000),
+                        udfs.PROCORE_REPORT("RFIs", 8001, 91001, "v" * 100_000, 1, "v" * 100_000, 2)):
             assert len(message) < 400 and "characters)" in message, message[:200]
         assert udfs.PROCORE_REPORT("x" * 100_000, 8001, 91001).endswith("for the list of reports")
     finally:

@@ -96,16 +96,16 @@ def _pairs(name_value_pairs: tuple[Any, ...]) -> dict[str, Any]:
     while items and items[-1] is None:          # trailing empty optional arguments
         items.pop()
     if len(items) % 2:
-        raise ParameterError(f'Parameters come in name/value pairs - "{items[-1]}" has no value')
+        raise ParameterError(f'Parameters come in name/value pairs - "{brief(items[-1])}" has no value')
     out = {}
     for name, value in zip(items[::2], items[1::2]):
         if is_blank(name):
             continue
         key = _param_name(name)
         if key in out:
-            label = SPECS[key].label if key in SPECS else str(name)
+            label = SPECS[key].label if key in SPECS else brief(name)
             raise ParameterError(f'{label} is given twice - give each parameter once')
-        out[key] = _arg(value, SPECS[key].label if key in SPECS else str(name))
+        out[key] = _arg(value, SPECS[key].label if key in SPECS else brief(name))
     return out
 
 
