@@ -143,10 +143,14 @@ class Discovery:
         if source is None:
             raise ParameterError(f'Unknown list "{list_name}" - choose one of: '
                                  + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
+        given = context.get("project_filter")    # checked before the names are looked up
+        if given is not None and str(given).strip() and str(given).strip().casefold() not in BY_STATUS:
+            raise ParameterError(f'Unknown project filter "{brief(given)}" - choose one of: '
+                                 + ", ".join(BY_STATUS), parameter="project_filter", choices=list(BY_STATUS))
         ctx = self._context(context)
         needed = set().union(*(e.placeholders for e in source.endpoints))
         ctx.setdefault("project_filter", "active")
-        ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).casefold()]
+        ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).strip().casefold()]
         if list_name == "projects":
             needed.add("project_filter")
         missing = needed - set(ctx)

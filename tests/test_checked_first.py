@@ -167,3 +167,24 @@ def test_an_empty_file_name_is_named(capsys, tmp_path, monkeypatch, argv, words)
     code, out, err = run(capsys, *argv)
     assert code == 2 and not out and words in one_error_line(err)
     assert not any(p.suffix == ".xlsx" for p in tmp_path.iterdir())       # nothing written
+
+
+def test_list_cells_name_a_bad_filter_or_pair(excel_service, sandbox):
+    """=PROCORE_LIST("projects", C4, , "project_filter", "zzz") said "KeyError: 'zzz'"; a pair the
+    list does not take was dropped silently."""
+    before = sandbox.requests
+    assert udfs.PROCORE_LIST("projects", 8001, None, "project_filter", "zzz") == \
+        'Unknown project filter "zzz" - choose one of: active, inactive, all'
+    assert udfs.PROCORE_LIST("projects", 8001, None, "bogus", 1).startswith('PROCORE_LIST does not take "bogus"')
+    assert sandbox.requests == before
+    inactive = udfs.PROCORE_LIST("projects", 8001, None, "project_filter", " Inactive ")
+    assert ["Sunset Library Renovation", 91005] in inactive and ["Harbor Tower", 91001] not in inactive
+
+
+def test_a_list_with_an_unknown_project_filter_is_a_parameter_error(service, sandbox):
+    from procore_xl.errors import ParameterError
+
+    before = sandbox.requests
+    with pytest.raises(ParameterError, match='Unknown project filter "zzz" - choose one of: active, inactive, all'):
+        service.choices("projects", company=8001, project_filter="zzz")
+    assert sandbox.requests == before

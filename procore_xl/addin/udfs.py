@@ -40,6 +40,7 @@ from .session import get_service
 NOT_SIGNED_IN = "Not signed in - use Procore > Connect"
 HEAVY_MESSAGE = ("{report} over all projects can take minutes - use Procore > Insert report, "
                  "then Refresh, instead of a formula")
+LIST_PAIRS = ("contract", "project_filter", "report", "sub_report")   # what PROCORE_LIST's lists depend on
 MAX_CELLS = 500_000      # more than this is not a formula's job (slow to pass to Excel)
 
 _cache: dict[tuple, Any] = {}
@@ -167,6 +168,14 @@ def _company_id(service, company: Any) -> Any:
     return resolve(REPORTS["Projects"], {"company": company}, service.discovery).company.id
 
 
+def _project_filter(value: Any) -> str:
+    """active, inactive or all (blank: active), checked before anything is asked of Procore."""
+    pf = str(value if value is not None else "active").strip().lower() or "active"
+    if pf not in PROJECT_FILTERS:
+        raise ParameterError(f'Unknown project filter "{brief(pf)}" - choose one of: ' + ", ".join(PROJECT_FILTERS))
+    return pf
+
+
 def _choices_table(header: str, choices) -> list[list[Any]]:
     return [[header, "ID"]] + [[c.label, c.id] for c in choices]
 
@@ -183,9 +192,7 @@ def PROCORE_COMPANIES():
 def PROCORE_PROJECTS(company, project_filter="active"):
     """Projects of a company (active / inactive / all): name, id."""
     company = _arg(company, "Company")
-    pf = str(_arg(project_filter, "Project Filter") or "active").strip().lower()
-    if pf not in PROJECT_FILTERS:
-        raise ParameterError(f'Unknown project filter "{brief(pf)}" - choose one of: ' + ", ".join(PROJECT_FILTERS))
+    pf = _project_filter(_arg(project_filter, "Project Filter"))
 
     def compute():
         service = get_service()
@@ -204,6 +211,12 @@ def PROCORE_LIST(list_name, company, project, *name_value_pairs):
     name = list_name_of(_arg(list_name, "List"))      # before the sign-in
     company, project = _arg(company, "Company"), _arg(project, "Project")
     extra = _pairs(name_value_pairs)
+    unknown = [k for k in extra if k not in LIST_PAIRS]
+    if unknown:
+        raise ParameterError(f'PROCORE_LIST does not take "{brief(unknown[0])}" - after the project it takes '
+                             + ", ".join(f'"{k}"' for k in LIST_PAIRS))
+    if extra.get("project_filter") is not None:
+        extra["project_filter"] = _project_filter(extra["project_filter"])
     key = ("list", name, str(company), str(project), tuple(sorted((k, str(v)) for k, v in extra.items())))
 
     def compute():
