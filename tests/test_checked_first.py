@@ -188,3 +188,15 @@ def test_a_list_with_an_unknown_project_filter_is_a_parameter_error(service, san
     with pytest.raises(ParameterError, match='Unknown project filter "zzz" - choose one of: active, inactive, all'):
         service.choices("projects", company=8001, project_filter="zzz")
     assert sandbox.requests == before
+
+
+def test_lists_companies_as_the_hint_for_a_service_account_says(sandbox, monkeypatch, capsys):
+    """A service account cannot list companies without naming one: the error says to run
+    `procore-xl lists companies --company ID`, and that command then works (it failed with the
+    same hint again, a loop)."""
+    point_at(sandbox, monkeypatch)
+    code, _, err = run(capsys, "lists", "companies")
+    assert code == 2 and "`procore-xl lists companies --company ID`" in one_error_line(err)
+    code, out, err = run(capsys, "lists", "companies", "--company", "8001")
+    assert code == 0, err
+    assert "8001\tHarbor Tower Builders" in out.splitlines()

@@ -43,6 +43,8 @@ def cmd_lists(args: argparse.Namespace) -> int:
     if fixed is not None:
         _print_choices(fixed)
         return 0
+    if name == "companies" and str(args.company or "").strip().isdigit():
+        return cmd_companies(args)     # the company as Procore's header: what a service account must send
     with _service(args) as service:
         _print_choices(service.choices(name, fresh=True, **params))
     return 0
