@@ -200,3 +200,26 @@ def test_lists_companies_as_the_hint_for_a_service_account_says(sandbox, monkeyp
     code, out, err = run(capsys, "lists", "companies", "--company", "8001")
     assert code == 0, err
     assert "8001\tHarbor Tower Builders" in out.splitlines()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--report", "RFIs", "--company", "8001", "--project", "91001", "--headers", "nope"],
+     'Unknown headers choice "nope"'),
+    (["--report", "Manpower Logs", "--company", "8001", "--project", "91001", "--start-date", "2026-02-30"],
+     'Start Date "2026-02-30" is not a date'),
+    (["--report", "RFIs", "--company", "8001", "--project", "91001", "--report-date", "2026-01-05"],
+     "RFIs does not take Report Date"),
+])
+def test_new_workbook_names_a_mistyped_value_before_the_missing_client_id(capsys, tmp_path, argv, words):
+    code, out, err = run(capsys, "new-workbook", str(tmp_path / "book.xlsx"), *argv)
+    line = one_error_line(err)
+    assert code == 2 and not out and words in line and "client id" not in line, line
+    assert not (tmp_path / "book.xlsx").exists()
+
+
+def test_new_workbook_still_writes_a_sheet_whose_project_is_left_to_fill_in(sandbox, monkeypatch, capsys, tmp_path):
+    point_at(sandbox, monkeypatch)
+    target = tmp_path / "book.xlsx"
+    code, _, err = run(capsys, "new-workbook", str(target), "--report", "RFIs", "--company", "8001")
+    assert code == 1 and "was written, but RFIs failed" in err and "Project is required" in err
+    assert target.exists()
