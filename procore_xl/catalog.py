@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from .errors import UnknownReportError
+from .errors import UnknownReportError, brief
 from .reference import FULL, INCREMENTAL, asks_for_changes, versions_children
 
 GROUPS = ("Company", "Company-wide roll-ups", "Project", "Project management", "Safety",
@@ -667,6 +667,9 @@ def find_report(name: str) -> Report:
     if isinstance(name, Report):
         return name
     wanted = _norm(name or "")
+    if not wanted:
+        raise UnknownReportError('No report named - give a report name, e.g. "RFIs" (`procore-xl reports` '
+                                 "lists them)", parameter="report", choices=list(REPORTS))
     for r in REPORTS.values():
         if _norm(r.name) == wanted:
             return r
@@ -676,5 +679,5 @@ def find_report(name: str) -> Report:
         close = [n for k, n in by_norm.items() if wanted and (wanted in k or k in wanted)][:3]
     hint = (" - did you mean " + " or ".join(f'"{c}"' for c in close) + "?") if close \
         else " - run `procore-xl reports` for the list of reports"
-    raise UnknownReportError(f'Unknown report "{name}"{hint}', parameter="report",
+    raise UnknownReportError(f'Unknown report "{brief(name)}"{hint}', parameter="report",
                              choices=list(REPORTS))

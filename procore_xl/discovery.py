@@ -17,7 +17,7 @@ from typing import Any
 
 from .api_client import ApiClient
 from .catalog import LISTS, REPORTS, Source, find_report
-from .errors import BadRequestError, ParameterError, PermissionDeniedError
+from .errors import BadRequestError, ParameterError, PermissionDeniedError, brief
 from .fetch import Fetch
 from .parameters import ALL, LIST_OF_PARAM, PROJECT_FILTERS, Choice, as_id, pick, sub_report_choices
 
@@ -143,10 +143,14 @@ class Discovery:
         if source is None:
             raise ParameterError(f'Unknown list "{list_name}" - choose one of: '
                                  + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
+        given = context.get("project_filter")    # checked before the names are looked up
+        if given is not None and str(given).strip() and str(given).strip().casefold() not in BY_STATUS:
+            raise ParameterError(f'Unknown project filter "{brief(given)}" - choose one of: '
+                                 + ", ".join(BY_STATUS), parameter="project_filter", choices=list(BY_STATUS))
         ctx = self._context(context)
         needed = set().union(*(e.placeholders for e in source.endpoints))
         ctx.setdefault("project_filter", "active")
-        ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).casefold()]
+        ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).strip().casefold()]
         if list_name == "projects":
             needed.add("project_filter")
         missing = needed - set(ctx)
@@ -225,22 +229,42 @@ class Discovery:
     def choices(self, list_name: str, *, fresh: bool = False, **context: Any) -> list[Choice]:
         """A list as a person picks from it. ``list_name`` forgives case, spaces and the plural
         ("Projects", "project filters"); ``reports`` is the catalog."""
-        list_name = str(list_name).strip().casefold().replace(" ", "_").replace("-", "_")
-        list_name = {"project_filters": "project_filter"}.get(list_name, list_name)
-        list_name = LIST_OF_PARAM.get(list_name, list_name)
-        if list_name == "project_filter":
-            return [Choice(p, p) for p in PROJECT_FILTERS]
-        if list_name == "reports":
-            return [Choice(name, name) for name in REPORTS]
-        if list_name == "sub_reports":
-            if not context.get("report"):
-                raise ParameterError("The sub_reports list needs a report (e.g. --report RFIs)",
-                                     parameter="report")
-            report = find_report(context["report"])
-            return [Choice(n, n) for n in sub_report_choices(report)]
+        list_name = list_name_of(list_name)
+        fixed = fixed_choices(list_name, **context)
+        if fixed is not None:
+            return fixed
         source = LISTS.get(list_name)
         recs = self.records(list_name, fresh=fresh, **context)
         return make_choices(recs, source)
+
+
+def list_name_of(list_name: Any) -> str:
+    """The list ``list_name`` names, forgiving case, spaces, the plural and a parameter's name
+    ("Projects", "project filters", "contract"); an unknown one is a ParameterError naming the
+    lists, raised before any sign-in or request."""
+    name = str(list_name if list_name is not None else "").strip().casefold().replace(" ", "_").replace("-", "_")
+    name = {"project_filters": "project_filter"}.get(name, name)
+    name = LIST_OF_PARAM.get(name, name)
+    if name not in LISTS and name not in FIXED and name != "reports":
+        raise ParameterError((f'Unknown list "{brief(list_name)}"' if name else "No list named") + " - choose one of: "
+                             + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
+    return name
+
+
+def fixed_choices(list_name: str, **context: Any) -> list[Choice] | None:
+    """The lists that need no Procore (``project_filter``, ``reports``, ``sub_reports`` of the
+    ``report`` in ``context``); None for a list Procore holds."""
+    if list_name == "project_filter":
+        return [Choice(p, p) for p in PROJECT_FILTERS]
+    if list_name == "reports":
+        return [Choice(name, name) for name in REPORTS]
+    if list_name == "sub_reports":
+        if not context.get("report"):
+            raise ParameterError("The sub_reports list needs a report (e.g. --report RFIs)",
+                                 parameter="report")
+        report = find_report(context["report"])
+        return [Choice(n, n) for n in sub_report_choices(report)]
+    return None
 
 
 def make_choices(records: list[dict], source: Source) -> list[Choice]:

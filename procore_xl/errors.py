@@ -97,6 +97,17 @@ def how_often(times: int, seconds: float) -> str:
     return f"{words} in {span}"
 
 
+BRIEF_MAX = 80          # characters of a person's value an error message repeats
+
+
+def brief(value: object) -> str:
+    """A value a message repeats, cut when long (a cell or a file pasted by mistake): its start
+    and its length, so that what the message says after it - how to fix it - stays in sight in a
+    cell and on one terminal line."""
+    text = str(value)
+    return text if len(text) <= BRIEF_MAX else f"{text[:BRIEF_MAX - 20]}...({len(text):,} characters)"
+
+
 # -- text for a terminal -------------------------------------------------------------------------
 # C0 and C1 control characters (ESC, BEL, CR, LF, TAB, ...), DEL, the bidirectional overrides
 # and isolates that reorder what a terminal shows, and lone surrogates (which no terminal encoding

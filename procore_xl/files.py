@@ -173,8 +173,12 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary file beside ``path`` to write; when the block ends without an error it takes
     ``path``'s place (with ``path``'s permissions), else it is removed: ``path`` is never left
     half-written. A read-only ``path``, or one a lock file says is open in Excel or LibreOffice,
-    is refused (ConfigurationError) before anything is written, and checked again before the rename."""
+    is refused (ConfigurationError) before anything is written, and checked again before the rename.
+    A symbolic link is followed, as a shell's ``>`` follows it: the file it names is the one
+    replaced, and the link stays a link (renaming over the link would leave that file as it was)."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     check_folder(path)
     check_not_read_only(path)
     check_not_open(path)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .catalog import ALL_PROJECTS, GROUPS, PROJECT, REPORTS, USER, Report, SubList
 from .columns import COLUMN_CHOICES, HEADER_CHOICES
-from .errors import BadRequestError, ParameterError, PermissionDeniedError
+from .errors import BadRequestError, ParameterError, PermissionDeniedError, brief
 
 ALL = "all"
 
@@ -130,7 +130,7 @@ def as_int(name: str, v: Any, *, minimum: int = 0) -> int:
     if n is None and isinstance(v, str) and re.fullmatch(r"\s*-\d+\s*", v):
         n = int(v)
     if n is None or n < minimum:
-        raise ParameterError(f'{SPECS[name].label} must be a whole number >= {minimum}, got "{v}"',
+        raise ParameterError(f'{SPECS[name].label} must be a whole number >= {minimum}, got "{brief(v)}"',
                              parameter=name)
     return n
 
@@ -147,7 +147,7 @@ def as_date(name: str, v: Any) -> date:
         return date.fromisoformat(text[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", text) \
             else date.fromisoformat(text)
     except ValueError:
-        raise ParameterError(f'{SPECS[name].label} "{v}" is not a date - use YYYY-MM-DD, '
+        raise ParameterError(f'{SPECS[name].label} "{brief(v)}" is not a date - use YYYY-MM-DD, '
                              f"e.g. 2024-05-31", parameter=name) from None
 
 
@@ -186,19 +186,19 @@ def select(name: str, value: Any, choices: Sequence[Choice], *, where: str = "")
         return hits
     if len(hits) > 1:
         raise ParameterError(
-            f'{spec.label} "{value}" is ambiguous{where and " " + where} - it matches '
+            f'{spec.label} "{brief(value)}" is ambiguous{where and " " + where} - it matches '
             + ", ".join(f'"{c.label}"' for c in hits) + "; use the label or the id",
             parameter=name, choices=[c.label for c in hits])
     choose = _choose(choices, spec)
     if re.fullmatch(r"[\d.,]+", text):          # an id nobody has: no look-alike names to suggest
-        raise ParameterError(f'No {spec.label.lower()} with id {value}{where and " " + where}{choose}',
+        raise ParameterError(f'No {spec.label.lower()} with id {brief(value)}{where and " " + where}{choose}',
                              parameter=name, choices=_labels(choices, spec))
     texts = {_norm(c.label): c.label for c in choices}
     texts.update({_norm(a): c.label for c in choices for a in c.aliases if _norm(a) not in texts})
     close = difflib.get_close_matches(text, list(texts), n=1, cutoff=0.6)
     if close:
         choose = f' - did you mean "{texts[close[0]]}"? Or c' + choose.removeprefix(" - c")
-    raise ParameterError(f'Unknown {spec.label.lower()} "{value}"{where and " " + where}{choose}',
+    raise ParameterError(f'Unknown {spec.label.lower()} "{brief(value)}"{where and " " + where}{choose}',
                          parameter=name, choices=_labels(choices, spec))
 
 
@@ -238,7 +238,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
         if k not in SPECS:
             close = difflib.get_close_matches(k, list(SPECS), n=1)
             hint = f' - did you mean "{close[0]}"?' if close else ""
-            raise ParameterError(f'Unknown parameter "{k}"{hint} - parameters of {report.name}: '
+            raise ParameterError(f'Unknown parameter "{brief(k)}"{hint} - parameters of {report.name}: '
                                  + ", ".join(report.parameters or ["none"]), parameter=k)
         if k not in takes and k != "company" and k not in VIEW_PARAMS:
             takes_text = f"it takes: {', '.join(report.parameters)}" if report.parameters \
@@ -251,7 +251,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
         if k in given:
             text = _norm(given[k])
             if text not in SPECS[k].choices:
-                raise ParameterError(f'Unknown {SPECS[k].label.lower()} choice "{given[k]}" - choose one of: '
+                raise ParameterError(f'Unknown {SPECS[k].label.lower()} choice "{brief(given[k])}" - choose one of: '
                                      + ", ".join(SPECS[k].choices), parameter=k, choices=list(SPECS[k].choices))
             disp[k] = text
 
@@ -259,7 +259,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
     pf = given.get("project_filter", SPECS["project_filter"].default)
     pf_text = _norm(pf).replace(" only", "")
     if pf_text not in PROJECT_FILTERS:
-        raise ParameterError(f'Unknown project filter "{pf}" - choose one of: '
+        raise ParameterError(f'Unknown project filter "{brief(pf)}" - choose one of: '
                              + ", ".join(PROJECT_FILTERS), parameter="project_filter",
                              choices=list(PROJECT_FILTERS))
     res.project_filter = pf_text
@@ -338,7 +338,7 @@ def resolve(report: Report, params: Mapping[str, Any], discovery, *, today: date
         if text not in ("none", ""):
             match = [s for s in report.sub_lists if text in (s.name, _norm(s.label).replace(" ", "_"))]
             if not match:
-                raise ParameterError(f'Unknown sub report "{sub}" for {report.name} - choose one of: '
+                raise ParameterError(f'Unknown sub report "{brief(sub)}" for {report.name} - choose one of: '
                                      + ", ".join(sub_report_choices(report)), parameter="sub_report",
                                      choices=sub_report_choices(report))
             res.sub_list = match[0]
@@ -367,17 +367,17 @@ def _company(discovery, given: Any) -> Choice:
     """The company chosen (the only one when none is given). A service account (DMSA) cannot
     list companies without a Procore-Company-Id header (procore_api.md 1.5): then a company
     given by id is taken as is, and the first call that needs it says whether it is readable."""
-    try:
+    try:           # (a list kept by an earlier run that lacks the company is fetched again: refused too)
         companies = discovery.choices("companies")
+        if is_blank(given) and len(companies) == 1:
+            return companies[0]
+        return pick(discovery, "company", given, "companies", choices=companies)
     except (PermissionDeniedError, BadRequestError):
         company_id = as_id(given)
         if company_id is None:
             raise ParameterError("This sign-in cannot list companies (a service account): give the Company "
                                  "as its id, e.g. 8001", parameter="company") from None
         return Choice(str(company_id), company_id)
-    if is_blank(given) and len(companies) == 1:
-        return companies[0]
-    return pick(discovery, "company", given, "companies", choices=companies)
 
 
 def pick(discovery, name: str, value: Any, list_name: str, *, where: str = "",

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Mapping
 from .api_client import ApiClient
 from .client import page_size_for
 from .discovery import Discovery
+from .errors import ParameterError
 from .ratelimit import RateBudget
 from .runner import run_report
 from .store import CallKey, RecordStore, Scope
@@ -62,7 +63,11 @@ class Plan:
             run_report(client, report, params, discovery=lists, on_records=lambda batch: None)
             planned = ReportPlan(report, client.requests, client.unknown)
         except Exception as exc:     # noqa: BLE001 - a plan never fails: it says what it could not count
-            planned = ReportPlan(report, client.requests, client.unknown + 1, str(exc) or type(exc).__name__)
+            note = str(exc) or type(exc).__name__
+            if isinstance(exc, ParameterError) and lists.never_fetched:    # a name looked for in no list
+                note = (f"the {' and '.join(dict.fromkeys(lists.never_fetched))} list was never fetched on this "
+                        f"computer, so the names in its cells cannot be looked up without a request")
+            planned = ReportPlan(report, client.requests, client.unknown + 1, note)
         self.reports.append(planned)
         return planned
 
@@ -140,18 +145,37 @@ class _PlannedClient(ApiClient):
         return iter(())
 
 
+class _ReadOnly:
+    """The kept lists as a plan sees them: read, never written. A plan sends nothing, so a list
+    it has not got stands in as empty - kept, that empty list would be taken for Procore's by
+    the runs of the next day (a service account's company "not found", every project unknown)."""
+
+    def __init__(self, kept: Any):
+        self._kept = kept
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        return self._kept.load(*args, **kwargs)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 class _PlannedLists(Discovery):
     """Discovery lists in a plan: from the lists kept by earlier runs, each counted once per
     refresh as the requests fetching it again takes (one per endpoint and page)."""
 
     def __init__(self, client: _PlannedClient, plan: Plan):
-        super().__init__(client, kept=plan.kept, scope=plan.scope, use_kept=False)
+        super().__init__(client, kept=_ReadOnly(plan.kept) if plan.kept is not None else None, scope=plan.scope,
+                         use_kept=False)
         self.plan = plan
+        self.never_fetched: list[str] = []       # lists not kept: empty stand-ins, names not found in them
 
     def _fetch(self, list_name: str, source, ctx: dict) -> list[dict]:
         key = self.key(list_name, **ctx)
         found = self.kept.load(self.scope, key) if self.kept is not None else None
         records = list(found.value) if found is not None else []
+        if found is None:
+            self.never_fetched.append(list_name)
         if self.plan.first_time(("list", key)):
             with self.client._lock:
                 self.client.requests += max(len(source.endpoints),

@@ -24,7 +24,7 @@ from .errors import NotFoundError, ParameterError, PermissionDeniedError, Procor
 from .fetch import PARENT_VERSION, SHARED_MAX_AGE, Fetch
 from .flatten import FrameBuilder, Table, explode, parent_columns, singular
 from .lazy_pandas import pd, prewarm
-from .parameters import Resolved, date_chunks, resolve, select
+from .parameters import ALL, Resolved, date_chunks, is_blank, resolve, select
 
 PROJECT_WORKERS = 4     # projects fetched at once (the client bounds in-flight requests anyway)
 FANOUT_WORKERS = 8      # parent records / sub-list fetches at once within one project
@@ -88,6 +88,20 @@ def collector_paused() -> Iterator[None]:
             _collector_users -= 1
             if not _collector_users:
                 gc.set_threshold(*_collector_before)
+
+
+def check_report(report: str | Report, params: Mapping[str, Any] | None = None, *,
+                 today: date | None = None) -> Report:
+    """The report named, after the checks of ``params`` that need no Procore (unknown or
+    repeated names, what the report takes and requires, choices, numbers, dates): each surface
+    makes them before it signs in or sends a request, so that a mistyped name is what a person
+    hears about first. A company and a project are looked up by the run (here any stands in)."""
+    rep = find_report(report) if not isinstance(report, Report) else report
+    given = {**(params or {}), "company": 1}
+    if not is_blank(given.get("project")) and str(given["project"]).strip().casefold() != ALL:
+        given["project"] = 1
+    resolve(rep, given, None, today=today, later=[])
+    return rep
 
 
 @collector_paused()

@@ -25,7 +25,7 @@ from .environments import Settings, load_settings
 from .errors import ConfigurationError
 from .incremental import DEFAULT_MAX_AGE, StoredClient
 from .kept_lists import LISTS_FILE_NAME, KeptLists
-from .runner import ReportResult, drop_records, run_report
+from .runner import ReportResult, check_report, drop_records, run_report
 from .shared_calls import Answers, SharedCalls
 from .store import RecordStore, Scope, StoreDamaged, StoreInfo, StoreUnusable
 from .tokens import TokenStore, default_token_store, stored_client_secret
@@ -217,6 +217,7 @@ class ProcoreService:
         records of 20,000 RFIs would hold about 140 MB until the run ends). ``commit_later``: a
         list read in full is committed to the record store by its thread while the caller writes
         the result out; :meth:`settle` waits for it (and :meth:`close` does)."""
+        report = check_report(report, params)     # a mistyped name or value before any sign-in or request
         store = self.record_store
         sink = _Sink(on_records or drop_records)
         full = full or _full_refresh.get()

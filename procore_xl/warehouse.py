@@ -344,7 +344,9 @@ def report_parameters(report: Report, company: Any, project_filter: str,
     return out
 
 
-def _reports(reports: str | Iterable[str]) -> list[Report]:
+def reports_named(reports: str | Iterable[str]) -> list[Report]:
+    """The reports of ``--reports`` ("RFIs,Manpower Logs" or all), each once; an unknown name is an
+    UnknownReportError (checked before any sign-in)."""
     if isinstance(reports, str):
         if reports.strip().casefold() == ALL:
             return list(REPORTS.values())
@@ -393,7 +395,7 @@ def procore_source(company: Any, projects: Any = ALL, reports: str | Iterable[st
         service = ProcoreService()
     stats = stats if stats is not None else SyncStats()
     service.discovery.fresh_labels = True      # labels name the columns (the schema): read once per sync
-    chosen = _reports(reports)
+    chosen = reports_named(reports)
     needs_projects = any(r.scope == PROJECT for r in chosen)
     project_list = _projects(service, company, projects, project_filter) if needs_projects else []
     loads: list[_Load] = []

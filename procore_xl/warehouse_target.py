@@ -49,7 +49,8 @@ def target_of(destination: str, dataset: str, pipelines_dir: str | os.PathLike |
                     else f"{PIPELINE_NAME}.duckdb").expanduser().resolve()
         folder = folder or path.parent / f".{path.name}.dlt" / _slug(dataset)
         return Target("duckdb", str(path), dlt.destinations.duckdb(credentials=str(path)), folder)
-    location = str(config)
+    described = config.__str__()      # dlt's description; None for one not set up (filesystem without bucket_url)
+    location = described if isinstance(described, str) else ""
     digest = hashlib.sha256("\x1f".join((destination, location, dataset)).encode()).hexdigest()[:16]
     folder = folder or data_dir() / "sync" / f"{_slug(destination)}-{digest}"
     return Target(kind.destination_name, location, destination, folder)
@@ -106,7 +107,10 @@ def load_error(exc: DltException, destination: str) -> ProcoreError:
                                   f"snowflake, bigquery, databricks, mssql, clickhouse, filesystem... "
                                   f"(https://dlthub.com/docs/dlt-ecosystem/destinations/)")
     cause = getattr(exc, "exception", None) or exc
-    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()] or [type(cause).__name__]
+    first = lines[0]
+    if first.endswith(":") and len(lines) > 1:     # "... you may do the following:" - and what to do
+        first = f"{first} {lines[1]}"
     if isinstance(cause, ConfigFieldMissingException):
         return ConfigurationError(f"{destination} is not configured: {first} - set it in .dlt/secrets.toml "
                                   f"(or .dlt/config.toml) or DESTINATION__{destination.upper()}__... "

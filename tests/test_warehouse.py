@@ -251,6 +251,15 @@ def test_bad_input_is_one_line(sb, capsys):
     assert code == 2 and err.count("\n") == 1 and 'Unknown report "RFI\'s please"' in err
     code, err = sync_cli(capsys, "--project", "91001", "--dataset", "procore")
     assert code == 2 and err.count("\n") == 1 and "choose another dataset name" in err
+    for name in ("ProcoreData", "data-1", "1abc", "bad name!"):   # dlt would load "ProcoreData" into procore_data
+        code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--dataset", name)
+        assert code == 2 and err.count("\n") == 1 and "use lowercase letters, digits and _" in err, err
+    assert not os.path.exists("procore.duckdb")
+    for argv, words in ((["--reports", ""], "names no report"), (["--reports", " , "], "names no report"),
+                        (["--project", "", "--reports", "RFIs"], "names no project")):
+        code, err = sync_cli(capsys, *argv)     # an unset shell variable: an error, not "0 rows loaded"
+        assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert not os.path.exists("procore.duckdb")
 
 
 def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):
@@ -259,8 +268,20 @@ def test_a_destination_without_credentials_is_one_line(sb, capsys, monkeypatch):
     code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "postgres")
     assert code == 2 and err.count("\n") == 1
     assert "postgres is not configured" in err and ".dlt/secrets.toml" in err
+    code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "filesystem")
+    assert code == 2 and err.count("\n") == 1        # no bucket_url: dlt describes it as None
+    assert "filesystem is not configured" in err and "bucket_url" in err and "internal error" not in err
     code, err = sync_cli(capsys, "--project", "91001", "--reports", "RFIs", "--destination", "no_such_place")
     assert code == 2 and err.count("\n") == 1 and 'Unknown dlt destination "no_such_place"' in err
+
+
+def test_a_destination_whose_driver_is_missing_says_what_to_install():
+    from dlt.common.exceptions import MissingDependencyException
+
+    from procore_xl.warehouse_target import load_error
+
+    line = str(load_error(MissingDependencyException("postgres destination", ["dlt[postgres]"]), "postgres"))
+    assert "\n" not in line and line.endswith('you may do the following: pip install "dlt[postgres]"'), line
 
 
 def test_without_dlt_the_command_says_what_to_install(sb, capsys, monkeypatch):

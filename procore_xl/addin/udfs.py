@@ -26,18 +26,21 @@ from typing import Any
 
 import xlwings as xw
 
-from ..catalog import ALL_PROJECTS, find_report
+from ..catalog import ALL_PROJECTS, REPORTS, find_report
 from ..columns import COLUMNS_DEFAULT, HEADERS_LABELS
-from ..errors import ParameterError, SignedOutError
+from ..discovery import fixed_choices, list_name_of
+from ..errors import ParameterError, SignedOutError, brief
 from ..excel.report_sheet import normalize_input, safe_message
 from ..excel.values import frame_to_block
-from ..parameters import SPECS, is_blank, select
+from ..parameters import PROJECT_FILTERS, SPECS, is_blank, resolve
+from ..runner import check_report
 from ..view import report_view
 from .session import get_service
 
 NOT_SIGNED_IN = "Not signed in - use Procore > Connect"
 HEAVY_MESSAGE = ("{report} over all projects can take minutes - use Procore > Insert report, "
                  "then Refresh, instead of a formula")
+LIST_PAIRS = ("contract", "project_filter", "report", "sub_report")   # what PROCORE_LIST's lists depend on
 MAX_CELLS = 500_000      # more than this is not a formula's job (slow to pass to Excel)
 
 _cache: dict[tuple, Any] = {}
@@ -94,13 +97,16 @@ def _pairs(name_value_pairs: tuple[Any, ...]) -> dict[str, Any]:
     while items and items[-1] is None:          # trailing empty optional arguments
         items.pop()
     if len(items) % 2:
-        raise ParameterError(f'Parameters come in name/value pairs - "{items[-1]}" has no value')
+        raise ParameterError(f'Parameters come in name/value pairs - "{brief(items[-1])}" has no value')
     out = {}
     for name, value in zip(items[::2], items[1::2]):
         if is_blank(name):
             continue
         key = _param_name(name)
-        out[key] = _arg(value, SPECS[key].label if key in SPECS else str(name))
+        if key in out:
+            label = SPECS[key].label if key in SPECS else brief(name)
+            raise ParameterError(f'{label} is given twice - give each parameter once')
+        out[key] = _arg(value, SPECS[key].label if key in SPECS else brief(name))
     return out
 
 
@@ -124,8 +130,14 @@ def frame_to_rows(frame, header: list[str] | None = None) -> list[list[Any]]:
 def PROCORE_REPORT(report, company, project, *name_value_pairs):
     """Run a Procore report; returns a table (header row first)."""
     rep = find_report(_arg(report, "Report"))
-    params = {"company": _arg(company, "Company"), "project": _arg(project, "Project"), **_pairs(name_value_pairs)}
+    params = {"company": _arg(company, "Company"), "project": _arg(project, "Project")}
+    for key, value in _pairs(name_value_pairs).items():
+        if params.get(key) is not None:
+            raise ParameterError(f"{SPECS[key].label} is given twice (its own argument and a name/value pair) "
+                                 f"- give it once")
+        params[key] = value
     params = {k: v for k, v in params.items() if v is not None and (k != "project" or "project" in rep.parameters)}
+    check_report(rep, params)         # a mistyped name or value before the sign-in
     if rep.scope == ALL_PROJECTS or str(params.get("project", "")).strip().lower() == "all":
         return HEAVY_MESSAGE.format(report=rep.name)
     key = ("report", rep.name, tuple(sorted((k, str(v)) for k, v in params.items())))
@@ -145,16 +157,23 @@ def PROCORE_REPORT(report, company, project, *name_value_pairs):
 def PROCORE_REPORTS():
     """The report catalog: report, group, parameters."""
     rows = [["Report", "Group", "Parameters"]]
-    for rep in get_service().reports():
+    for rep in REPORTS.values():          # the catalog: no sign-in needed
         rows.append([rep.name, rep.group, ", ".join(SPECS[p].label for p in rep.parameters if p in SPECS)])
     return rows
 
 
 def _company_id(service, company: Any) -> Any:
-    companies = service.choices("companies")
-    if company is None and len(companies) == 1:
-        return companies[0].id
-    return select("company", company, companies)[0].id
+    """The company a list belongs to, by the rule a report's Company follows (the only one when
+    blank; a service account, which cannot list companies, names it by id)."""
+    return resolve(REPORTS["Projects"], {"company": company}, service.discovery).company.id
+
+
+def _project_filter(value: Any) -> str:
+    """active, inactive or all (blank: active), checked before anything is asked of Procore."""
+    pf = str(value if value is not None else "active").strip().lower() or "active"
+    if pf not in PROJECT_FILTERS:
+        raise ParameterError(f'Unknown project filter "{brief(pf)}" - choose one of: ' + ", ".join(PROJECT_FILTERS))
+    return pf
 
 
 def _choices_table(header: str, choices) -> list[list[Any]]:
@@ -173,7 +192,7 @@ def PROCORE_COMPANIES():
 def PROCORE_PROJECTS(company, project_filter="active"):
     """Projects of a company (active / inactive / all): name, id."""
     company = _arg(company, "Company")
-    pf = str(_arg(project_filter, "Project Filter") or "active").strip().lower()
+    pf = _project_filter(_arg(project_filter, "Project Filter"))
 
     def compute():
         service = get_service()
@@ -189,27 +208,32 @@ def PROCORE_LIST(list_name, company, project, *name_value_pairs):
     meetings, albums, cost_code_lists, sub_reports, project_filters, reports): name, id.
     Company and project may be left empty: ``=PROCORE_LIST("vendors", B2, )``. (xlwings allows no
     optional arguments before ``*args``, so both are positional.)"""
-    name = str(_arg(list_name, "List") or "").strip().lower().replace(" ", "_")
-    name = {"project_filters": "project_filter"}.get(name, name)
+    name = list_name_of(_arg(list_name, "List"))      # before the sign-in
     company, project = _arg(company, "Company"), _arg(project, "Project")
     extra = _pairs(name_value_pairs)
+    unknown = [k for k in extra if k not in LIST_PAIRS]
+    if unknown:
+        raise ParameterError(f'PROCORE_LIST does not take "{brief(unknown[0])}" - after the project it takes '
+                             + ", ".join(f'"{k}"' for k in LIST_PAIRS))
+    if extra.get("project_filter") is not None:
+        extra["project_filter"] = _project_filter(extra["project_filter"])
     key = ("list", name, str(company), str(project), tuple(sorted((k, str(v)) for k, v in extra.items())))
 
     def compute():
-        service = get_service()
         if name == "reports":
-            return [["Report", "ID"]] + [[r.name, r.name] for r in service.reports()]
+            return [["Report", "ID"]] + [[r.name, r.name] for r in REPORTS.values()]
+        header = SPECS[name].label if name in SPECS else name.replace("_", " ").capitalize()
         if name == "sub_reports":
             report = extra.get("report") or extra.get("sub_report")
             if report is None:
                 raise ParameterError('The sub_reports list needs a report: ..., "report", "RFIs")')
-            context: dict[str, Any] = {"report": report}
-        else:
-            context = {"project": project, "contract": extra.get("contract"),
-                       "project_filter": extra.get("project_filter")}
-            if name not in ("companies", "project_filter"):
-                context["company"] = _company_id(service, company)
-        header = SPECS[name].label if name in SPECS else name.replace("_", " ").capitalize()
+            return _choices_table(header, fixed_choices(name, report=report))
+        if name == "project_filter":
+            return _choices_table(header, fixed_choices(name))
+        service = get_service()
+        context = {"project": project, "contract": extra.get("contract"), "project_filter": extra.get("project_filter")}
+        if name != "companies":
+            context["company"] = _company_id(service, company)
         return _choices_table(header, service.choices(name, **context))
     return _cached(key, compute)
 

@@ -109,6 +109,8 @@ def _check_output(target: str, *, force: bool, hint: str = "add --force to repla
 
 def _check_exists(path: str, what: str) -> None:
     """A file the command reads (a workbook to refresh, a template) must be there."""
+    if not path.strip():                 # `refresh "$BOOK"` with the variable unset
+        raise ConfigurationError(f"{what}: the file name is empty - give the file to read")
     if not os.path.exists(path):
         raise ConfigurationError(f"{what} {path} does not exist - check the name and folder")
     if os.path.isdir(path):

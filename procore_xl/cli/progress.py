@@ -60,6 +60,16 @@ class _Ticker:
             sys.stderr.flush()
 
 
+_CLEAR_LINE = "\r\033[K"       # the progress line a terminal shows, taken away before a line of ours
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 STOP_SIGNALS = {signal.SIGINT: "interrupted",
                 **{getattr(signal, name): "terminated" for name in ("SIGTERM", "SIGHUP", "SIGBREAK")
                    if hasattr(signal, name)}}
@@ -72,7 +82,7 @@ def _stop_at_once_on_signals() -> dict:
     nothing is left behind. Returns the handlers it replaced (none when not on the main thread)."""
     def stop(signum, frame):
         files.remove_temporary_files()     # the temporary files being written (a token file, an output)
-        sys.stderr.write(f"procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
+        sys.stderr.write(f"{_CLEAR_LINE if _on_terminal() else ''}procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
         sys.stderr.flush()
         os._exit(128 + signum)         # 130 for Ctrl+C, 143 for SIGTERM: the shell's convention
     if threading.current_thread() is not threading.main_thread():

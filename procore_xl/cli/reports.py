@@ -31,13 +31,22 @@ LIST_CONTEXT = ("company", "project", "contract")     # what a discovery list ca
 
 
 def cmd_lists(args: argparse.Namespace) -> int:
+    from ..discovery import fixed_choices, list_name_of
+
+    name = list_name_of(args.list_name)                 # before the sign-in, which these need not
     params = {name: getattr(args, name) for name in LIST_CONTEXT if getattr(args, name) is not None}
     if args.filter:
         params["project_filter"] = args.filter
     if args.report:
         params["report"] = args.report
+    fixed = fixed_choices(name, **params)
+    if fixed is not None:
+        _print_choices(fixed)
+        return 0
+    if name == "companies" and str(args.company or "").strip().isdigit():
+        return cmd_companies(args)     # the company as Procore's header: what a service account must send
     with _service(args) as service:
-        _print_choices(service.choices(args.list_name, fresh=True, **params))
+        _print_choices(service.choices(name, fresh=True, **params))
     return 0
 
 
@@ -80,7 +89,9 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     from ..output import output_format, report_output
+    from ..runner import check_report
 
+    check_report(args.report, _report_params(args))     # a mistyped name or value before the sign-in
     if args.out != "-" and output_format(args.out) == "xlsx":
         _check_output(args.out, force=args.force,
                       hint=f"add --force to replace it, or add the report to it with Insert report / "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ..errors import ConfigurationError
@@ -18,18 +19,29 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise
         raise ConfigurationError('procore-xl sync needs dlt: pip install "procore-xl[warehouse]"') from None
     params = {k: v for k, v in _report_params(args).items() if k not in ("company", "project", "project_filter")}
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.dataset):
+        raise ConfigurationError(f"--dataset {args.dataset!r}: use lowercase letters, digits and _ (not a digit "
+                                 f"first), e.g. procore_data - dlt would change the name, and load into "
+                                 f"another dataset than the one named")
     if args.destination == "duckdb" and args.dataset.casefold() == warehouse.PIPELINE_NAME:
         raise ConfigurationError(f"--dataset {args.dataset} is the name of the DuckDB file "
                                  f"({warehouse.PIPELINE_NAME}.duckdb): choose another dataset name")
+    if not warehouse.reports_named(args.reports):      # (a mistyped name: before the sign-in)
+        raise ConfigurationError(f"--reports {args.reports!r} names no report: give report names "
+                                 f'("RFIs,Manpower Logs") or all')
     projects = [p for p in args.project if p.strip()]
+    if not projects:       # `--project "$PROJECTS"` with the variable unset: not "no project, done"
+        raise ConfigurationError("--project names no project: give project ids or names, or all (the default)")
     progress = _sync_progress() if sys.stderr.isatty() else None
-    with _service(args) as service:
-        summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
-                                 project_filter=args.project_filter or "active",
-                                 destination=args.destination, dataset=args.dataset, full=args.full,
-                                 sub_reports=args.sub_reports, progress=progress, **params)
-    if progress:
-        sys.stderr.write("\r\033[K")
+    try:
+        with _service(args) as service:
+            summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
+                                     project_filter=args.project_filter or "active",
+                                     destination=args.destination, dataset=args.dataset, full=args.full,
+                                     sub_reports=args.sub_reports, progress=progress, **params)
+    finally:
+        if progress:          # the progress line gone before the closing line, or an error's
+            sys.stderr.write("\r\033[K")
     for warning in summary.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     changed, deleted = sum(summary.changed.values()), sum(summary.deleted.values())

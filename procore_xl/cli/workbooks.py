@@ -5,7 +5,7 @@ import argparse
 import contextlib
 import sys
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, ParameterError
 from .common import (_add_full_option, _add_report_parameters, _check_exists, _check_output, print,
                      _report_params, _service)
 
@@ -53,17 +53,23 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
 
     from ..analyses import find_analysis
     from ..catalog import find_report
+    from ..runner import check_report
 
     if not args.report and not args.analysis:
         raise ConfigurationError("new-workbook needs --report NAME or --analysis NAME (see `procore-xl analyses`)")
+    params = _report_params(args)
     if args.report:
         find_report(args.report)
+        try:                                # a value given but mistyped: said before the sign-in
+            check_report(args.report, params)
+        except ParameterError as err:       # (one left out may be filled in on the sheet later)
+            if err.parameter in params:
+                raise
     analyses = [find_analysis(name) for name in args.analysis or ()]
-    if args.template:
+    if args.template is not None:
         _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
     _check_output(args.out, force=args.force)
-    params = _report_params(args)
     with _service(args) as service:
         outcome = new_workbook(args.out, [(args.report, params)] if args.report else [], service,
                                template=args.template, progress=False,

@@ -92,6 +92,9 @@ def _load(path: Path) -> openpyxl.Workbook:
         return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES, keep_links=True)
     except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException) as exc:
         raise ConfigurationError(f"{path.name} is not an Excel workbook openpyxl can read ({exc})") from None
+    except SyntaxError as exc:       # a part that is not well-formed XML (ElementTree's or lxml's ParseError)
+        raise ConfigurationError(f"{path.name} is damaged: a part of it is not well-formed XML ({exc}) - open it "
+                                 f"in Excel to repair it, or use another workbook") from None
 
 
 def _show_progress(progress: bool) -> bool:

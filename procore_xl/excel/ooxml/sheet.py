@@ -35,6 +35,19 @@ class Package(Protocol):
 
     def decode(self, cell_xml: str) -> Any: ...
 
+def closes(xml: str, root: str) -> bool:
+    """Whether ``xml`` (a part, or its tail) ends its root element ``root`` (prefixed or not)."""
+    return re.search(rf"</(?:[\w.-]+:)?{root}>\s*$", xml) is not None
+
+
+def damaged(book: Any, what: str) -> ConfigurationError:
+    """The one-line error for a workbook package that is damaged: what is wrong, and that the
+    file was not changed."""
+    name = getattr(book, "label", None) or "the workbook"
+    return ConfigurationError(f"{name} is damaged: {what} - the file was not changed; open it in Excel to "
+                              f"repair it, or build a new one with `procore-xl new-workbook`")
+
+
 _SHARED_INDEX = re.compile(r'<f\b[^>]*\bsi="(\d+)"')
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
 _ROW_DROP = re.compile(r'\s*\b(r|spans)="[^"]*"')
@@ -152,7 +165,7 @@ class SheetPart:
                     return
                 kept = _ROW_DROP.sub("", ra.rstrip("/"))
                 self.rows[r] = Row(r, kept) if start < 0 else Row(r, kept, buf[start:end], 0, end - start)
-            self.tail = reader.tail().decode("utf-8")
+            self.tail = self._whole(reader.tail().decode("utf-8"))
 
     def need(self, row: int | None = None) -> None:
         """Read the late rows when ``row`` (None: any row) is among them."""
@@ -188,7 +201,14 @@ class SheetPart:
                     self.rows[r] = Row(r, kept, reread, base + start, base + end, spans.setdefault(span, span))
                 else:
                     self.rows[r] = Row(r, kept, buf[start:end], 0, end - start)
-            self.tail = reader.tail().decode("utf-8")
+            self.tail = self._whole(reader.tail().decode("utf-8"))
+
+    def _whole(self, tail: str) -> str:
+        """The part's tail, which must close the worksheet: a part cut short (a copy or a
+        download that stopped half-way) is refused before anything is fetched or written."""
+        if not closes(tail, "worksheet"):
+            raise damaged(self.book, f'sheet "{self.name}" ({self.path}) is cut short')
+        return tail
 
     # cells
     def row(self, r: int) -> Row:

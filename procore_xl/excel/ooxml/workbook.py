@@ -20,6 +20,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from typing import Any, BinaryIO
 
 from openpyxl.utils.datetime import from_excel
@@ -31,7 +32,7 @@ from . import container
 from .relationships import (REL_CALC_CHAIN, add_relationships, add_types, free_id, internal_parts, override,
                             relationship, relative_target, relative_targets, rels_path, remove_overrides,
                             remove_relationships)
-from .sheet import NewCell, SheetPart
+from .sheet import NewCell, SheetPart, closes, damaged
 from .styles import EMPTY_STYLES, Styles
 from .table import CT_TABLE, REL_TABLE, TablePart, new_table_xml
 from .xml import attrs, unescape_text, xml_text
@@ -49,13 +50,21 @@ class PackageWorkbook:
     def __init__(self, source: str | os.PathLike | BinaryIO | bytes):
         if isinstance(source, bytes):
             source = io.BytesIO(source)
+        name = os.path.basename(str(source)) if not hasattr(source, "read") else "the workbook"
+        self.label = name            # for messages
         try:
             self.zip = zipfile.ZipFile(source)
             self.names = self.zip.namelist()
             self.workbook_xml = self._text("xl/workbook.xml")
+            self.content_types = self._text("[Content_Types].xml")
         except (zipfile.BadZipFile, KeyError, OSError) as exc:
-            name = os.path.basename(str(source)) if not hasattr(source, "read") else "the workbook"
             raise ConfigurationError(f"{name} is not an Excel workbook procore-xl can read ({exc})") from None
+        except (zlib.error, EOFError, UnicodeDecodeError) as exc:
+            raise damaged(self, f"its workbook part cannot be read ({exc})") from None
+        for part, text, root in (("xl/workbook.xml", self.workbook_xml, "workbook"),
+                                 ("[Content_Types].xml", self.content_types, "Types")):
+            if not closes(text, root):
+                raise damaged(self, f"{part} is cut short")
         self.rels = self._rels("xl/workbook.xml")
         self.sheets: dict[str, str] = {}
         for m in re.finditer(r"<sheet\b([^>]*?)/?>", self.workbook_xml):
@@ -63,7 +72,6 @@ class PackageWorkbook:
             rid = a.get("r:id") or next((v for k, v in a.items() if k.endswith(":id")), None)
             if rid in self.rels:
                 self.sheets[a["name"]] = self.rels[rid][1]
-        self.content_types = self._text("[Content_Types].xml")
         self.styles = Styles(self._text("xl/styles.xml") if "xl/styles.xml" in self.names else EMPTY_STYLES)
         self._parts: dict[str, SheetPart] = {}
         self._tables: dict[str, list[TablePart]] = {}
@@ -131,7 +139,12 @@ class PackageWorkbook:
             raise KeyError(sheet)
         path = self.sheets[sheet]
         if path not in self._parts:
-            self._parts[path] = SheetPart(self, sheet, path, self.tables_of(sheet))
+            if path not in self.names:
+                raise damaged(self, f'sheet "{sheet}" has no part ({path})')
+            try:
+                self._parts[path] = SheetPart(self, sheet, path, self.tables_of(sheet))
+            except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError) as exc:
+                raise damaged(self, f'sheet "{sheet}" cannot be read ({exc})') from None
         return self._parts[path]
 
     def _find_table(self, name: str) -> tuple[str, TablePart] | None:
