@@ -4,7 +4,9 @@
   quoted), a header row, one row per record (dates in ISO form), written in blocks. Text and
   headers starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) get a leading
   apostrophe, so a spreadsheet opening the file shows them as text instead of running them as
-  formulas (``raw_csv=True`` writes them unchanged).
+  formulas (``raw_csv=True`` writes them unchanged). On stdout when it is a terminal, control
+  characters in text (ESC, BEL, a carriage return, bidi overrides...) are shown escaped as the
+  rest of the CLI shows them (``errors.printable``); to a pipe or a file the text stays exact.
 - .xlsx: a real workbook, the report on a sheet named after it as an Excel Table (the same
   report-sheet writer the add-in uses).
 - JSON: the raw records as Procore returned them, streamed into the file as they arrive.
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .columns import COLUMNS_ALL, HEADERS_FIELDS, HEADERS_LABELS
-from .errors import ConfigurationError
+from .errors import ConfigurationError, printable
 from .files import check_folder, replacing
 from .flatten import Table
 from .lazy_pandas import frames_not_needed, pd
@@ -89,7 +91,7 @@ class ReportOutput:
             sys.stdout.flush()
             raw_out = getattr(sys.stdout, "buffer", None)
             write = (lambda text: raw_out.write(text.encode("utf-8"))) if raw_out is not None else sys.stdout.write
-            replaced = write_csv(table, write, raw=self.raw_csv)
+            replaced = write_csv(table, write, raw=self.raw_csv, shown=_terminal(sys.stdout))
             (raw_out or sys.stdout).flush()
         else:
             with open(self.tmp, "wb") as fh:
@@ -97,6 +99,14 @@ class ReportOutput:
         if replaced:
             result.warnings.append(f"{replaced} character(s) that UTF-8 cannot hold (lone surrogates in "
                                    f"Procore's text) written as U+FFFD, the replacement character")
+
+
+def _terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal (then the CSV's text is shown, not written exact)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def csv_table(result: ReportResult) -> Table | pd.DataFrame:
@@ -164,12 +174,14 @@ def _guard_text(values: pd.Series) -> pd.Series:
 
 @collector_paused()
 def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: bool = False,
-              block_rows: int = CSV_BLOCK_ROWS) -> int:
+              block_rows: int = CSV_BLOCK_ROWS, shown: bool = False) -> int:
     """``table`` as CSV text, block by block, through ``write`` (a report's table is read a page
     at a time, never whole): UTF-8 text, RFC 4180 (CRLF line ends, so a carriage return inside
     a text is quoted like a line feed), date-only columns as ``YYYY-MM-DD``, timestamps as
     ``YYYY-MM-DDTHH:MM:SS``. Unless ``raw``, text and headers starting like a formula get an
-    apostrophe. Returns how many lone surrogates became U+FFFD.
+    apostrophe. With ``shown`` (stdout is a terminal) control characters in text are escaped
+    (:func:`errors.printable`): only the CSV's own line ends stay raw. Returns how many lone
+    surrogates became U+FFFD.
 
     Each block's text is exactly what pandas' ``to_csv`` writes for it (:func:`_block_csv_pandas`,
     still used for a block holding a kind of value the quick path does not know), made by
@@ -181,7 +193,9 @@ def write_csv(table: Table | pd.DataFrame, write: Callable[[str], Any], *, raw: 
     header = [str(c) for c in table.columns]
     if not raw:
         header = [_text_only(c) for c in header]
-    kinds = _Kinds(moments, date_only, texts, raw)
+    if shown:
+        header = _shown(header)
+    kinds = _Kinds(moments, date_only, texts, raw, shown)
     replaced = 0
     first = True
     for batch in table.plain_blocks(block_rows) if table.columns else table.blocks(block_rows):
@@ -211,19 +225,29 @@ class _Kinds:
     """What :func:`write_csv` formats specially: the datetime columns (dates alone or with the
     time) and, unless ``raw``, the text columns to guard against formulas."""
 
-    def __init__(self, moments: list[str], date_only: set[str], texts: list[str], raw: bool):
+    def __init__(self, moments: list[str], date_only: set[str], texts: list[str], raw: bool, shown: bool = False):
         self.moments, self.date_only, self.texts, self.raw = set(moments), date_only, set(texts), raw
+        self.shown = shown          # for a terminal: control characters in text escaped
+
+
+def _shown(values: list) -> list:
+    """``values`` with each text's control characters escaped (:func:`errors.printable`), for a terminal."""
+    return [printable(v) if type(v) is str else v for v in values]
 
 
 def _block_csv_pandas(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> str:
     """One block's CSV text through pandas' ``to_csv`` (the reference :func:`_block_csv` matches)."""
-    if kinds.moments or (kinds.texts and not kinds.raw):
+    if kinds.moments or (kinds.texts and not kinds.raw) or kinds.shown:
         block = block.copy()
         for c in kinds.moments:  # formatted here: to_csv's date_format would scan every text column
             block[c] = block[c].dt.strftime("%Y-%m-%d" if c in kinds.date_only else "%Y-%m-%dT%H:%M:%S")
         if not kinds.raw:
             for c in kinds.texts:
                 block[c] = _guard_text(block[c])
+        if kinds.shown:
+            for c in block.columns:
+                if block[c].dtype.kind not in "biufcmM":
+                    block[c] = pd.Series(_shown(block[c].tolist()), index=block.index, dtype=object)
     buf = io.StringIO()
     block.to_csv(buf, index=False, header=header if header is not None else False, lineterminator="\r\n")
     return buf.getvalue()
@@ -245,7 +269,7 @@ def _block_csv(block: pd.DataFrame, header: list[str] | None, kinds: _Kinds) -> 
         values = _csv_values(block[name], name, kinds)
         if values is None:
             return None
-        columns.append(values)
+        columns.append(_shown(values) if kinds.shown else values)
     return _csv_text(columns, header)
 
 
@@ -257,7 +281,8 @@ def _plain_csv(columns: list[list], names: list[str], header: list[str] | None, 
     replaced = 0
     cells = []
     for values, name in zip(columns, names):
-        values, n = _encodable_column(_guarded(values, name, kinds))
+        values = _guarded(values, name, kinds)
+        values, n = _encodable_column(_shown(values) if kinds.shown else values)
         replaced += n
         cells.append(values)
     if header is not None:

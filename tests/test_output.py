@@ -293,3 +293,21 @@ def test_lone_surrogates_replaced_column_by_column_as_in_the_whole_block(rows, w
     header = names if with_header else None
     whole = output.encodable(output._csv_text([output._guarded(v, n, kinds) for v, n in zip(columns, names)], header))
     assert output._plain_csv(columns, names, header, kinds) == whole
+
+
+def test_csv_shown_on_a_terminal_escapes_control_characters_on_every_path():
+    """``shown``: each text's control characters escaped, header too, by the quick path and by
+    pandas' (a Decimal sends a block there); without it the text is exact."""
+    from decimal import Decimal
+    evil = "a\x1b[31m\x07\rb\u202e"
+    for extra in ([1, 2], [Decimal("1.5"), None]):
+        frame = pd.DataFrame({"id": [1, 2], f"@{evil}": [evil, "=x\x9b"], "n": extra})
+        text = io.StringIO()
+        output.write_csv(frame, text.write, shown=True)
+        rows = text.getvalue().split("\r\n")
+        assert rows[0] == "id,'@a\\x1b[31m\\x07\\rb\\u202e,n" and rows[-1] == ""
+        assert rows[1].startswith("1,a\\x1b[31m\\x07\\rb\\u202e,") and rows[2].startswith("2,'=x\\x9b,")
+        assert len(rows) == 4
+        exact = io.StringIO()
+        output.write_csv(frame, exact.write)
+        assert evil in exact.getvalue() and "\\x1b" not in exact.getvalue()

@@ -134,3 +134,46 @@ def test_progress_line_is_live_on_a_terminal_and_absent_in_a_log(sandbox, tmp_pa
     assert "\r\x1b[K" in shown                      # the line is cleared before the summary
     assert "RFIs: 200 rows" in shown.rsplit("\r\x1b[K", 1)[1]
     assert "RFIs: 200 rows" in log and "\r" not in log and "\x1b" not in log
+
+
+# -- a pull's CSV on stdout: shown escaped on a terminal, exact in a pipe --------------------------
+@pytest.fixture(scope="module")
+def hostile_subjects(make_sandbox):
+    """RFIs of project 91001 whose subjects hold ESC, BEL, a line break and a bidi override (one
+    edited in), and the sandbox's own lone carriage return (the 12th RFI's subject)."""
+    server = make_sandbox(rfis_per_project=12, service_account_needs_company_header=False)
+    first = server.world.records("rfis", server.world.project(91001))[0]
+    server.world.edit_record("rfis", first["id"], subject=EVIL)
+    return server
+
+
+def pull_rfis_to_stdout(server, home, stdout) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "procore_xl", "pull", "RFIs", "--company", "8001",
+                             "--project", "91001"], env=process_environ(server, home),
+                            stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE)
+
+
+def test_csv_on_a_terminal_shows_control_characters_escaped(hostile_subjects, tmp_path):
+    master, slave = pty.openpty()
+    try:
+        terminal = pull_rfis_to_stdout(hostile_subjects, tmp_path / "home", slave)
+        os.close(slave)
+        shown = read_terminal(master)
+    finally:
+        os.close(master)
+    err = terminal.communicate(timeout=120)[1].decode("utf-8")
+    assert terminal.returncode == 0, err
+    clean(shown)
+    assert re.search("\r(?!\r*\n)", shown) is None, repr(shown)     # a CR only in the CSV's own line ends
+    assert SHOWN in shown                                            # ESC, BEL, LF, RLO shown escaped
+    assert "Riser clash at level 3\\rsee markup SK-4" in shown       # the lone CR too
+    assert len([line for line in shown.splitlines() if line.strip()]) == 13   # header + 12 RFIs, a line each
+
+
+def test_csv_in_a_pipe_keeps_the_text_exact(hostile_subjects, tmp_path):
+    piped = pull_rfis_to_stdout(hostile_subjects, tmp_path / "home", subprocess.PIPE)
+    out, err = piped.communicate(timeout=120)
+    assert piped.returncode == 0, err.decode("utf-8")
+    text = out.decode("utf-8")
+    assert f'"{EVIL}"' in text                                       # quoted: it holds a line feed
+    assert '"Riser clash at level 3\rsee markup SK-4"' in text
