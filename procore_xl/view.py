@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
-                      default_columns, is_field_path, label_for)
+                      default_column_rows, default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, Table, singular
 from .lazy_pandas import pd
 from .spill import Spill
@@ -400,6 +400,19 @@ def options(params: Mapping[str, Any], *, headers: str, columns: str) -> tuple[s
     return h, c
 
 
+def empty_header(report: str | Report, sub_report: str | None = None, *, headers: str = HEADERS_FIELDS) -> list[str]:
+    """The header of a report with no rows, when its columns are known without records: the
+    report's default columns (its default set, or its identity columns and order hints; what
+    `procore-xl params` lists), as labels or field names. [] for a sub-report's rows, whose
+    columns only records tell."""
+    rep = find_report(report) if not isinstance(report, Report) else report
+    sub = sub_report if sub_report not in (None, "") else (rep.default_sub_report or "none")
+    if sub != "none":
+        return []
+    rows = default_column_rows(rep)
+    return unique([label for _, label in rows]) if headers == HEADERS_LABELS else [path for path, _ in rows]
+
+
 def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 params: Mapping[str, Any] | None = None, readable_lists: bool = True,
                 stream: bool = False) -> View:
@@ -411,5 +424,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "Shown", "view", "report_view", "readable_list", "item_text", "options",
+__all__ = ["View", "Shown", "view", "report_view", "empty_header", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]

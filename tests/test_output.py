@@ -311,3 +311,31 @@ def test_csv_shown_on_a_terminal_escapes_control_characters_on_every_path():
         exact = io.StringIO()
         output.write_csv(frame, exact.write)
         assert evil in exact.getvalue() and "\\x1b" not in exact.getvalue()
+
+
+FUTURE = ("pull", "Manpower Logs", "--company", "8001", "--project", "91001",
+          "--start-date", "2031-01-01", "--end-date", "2031-01-02")         # no logs yet: no rows
+
+
+@pytest.mark.parametrize("options, labels", [((), False), (("--headers", "labels"), True),
+                                             (("--columns", "default"), False)])
+def test_an_empty_result_writes_the_header_of_its_default_columns(env, capsys, tmp_path, options, labels):
+    from procore_xl.catalog import find_report
+    from procore_xl.columns import default_column_rows
+
+    rows = default_column_rows(find_report("Manpower Logs"))
+    header = ",".join(label if labels else path for path, label in rows) + "\r\n"
+    code, out, err = run(capsys, *FUTURE, *options, "--out", str(tmp_path / "logs.csv"))
+    assert code == 0, err
+    assert "Manpower Logs: 0 rows" in err
+    assert (tmp_path / "logs.csv").read_bytes().decode("utf-8") == header
+    code, out, err = run(capsys, *FUTURE, *options)
+    assert code == 0, err
+    assert out == header
+    assert header.startswith("Date,Vendor," if labels else "date,vendor.name,")
+
+
+def test_an_empty_result_as_json_is_an_empty_array(env, capsys, tmp_path):
+    code, out, err = run(capsys, *FUTURE, "--out", str(tmp_path / "logs.json"))
+    assert code == 0, err
+    assert json.loads((tmp_path / "logs.json").read_text(encoding="utf-8")) == []
