@@ -127,6 +127,25 @@ def csv_table(result: ReportResult) -> Table | pd.DataFrame:
     return shown.labelled()
 
 
+def _view_options(params: dict | None) -> list[str]:
+    return [k for k in VIEW_PARAMS if (params or {}).get(k) not in (None, "")]
+
+
+def check_output_options(target: str, params: dict | None = None, *, raw_csv: bool = False) -> str:
+    """The format for ``target`` (:func:`output_format`), with the options that do not apply to
+    it refused in one line, before any sign-in or request: the display options (headers,
+    columns) for JSON, which holds Procore's records as sent; ``raw_csv`` for anything but CSV."""
+    fmt = output_format(target)
+    given = _view_options(params)
+    if fmt == "json" and given:
+        raise ConfigurationError(f"JSON output holds Procore's records as sent: --{given[0]} applies to "
+                                 f".csv and .xlsx only")
+    if raw_csv and fmt != "csv":
+        raise ConfigurationError(f"--raw-csv applies to CSV output only (.csv or -), not .{fmt}: "
+                                 f"{'a workbook stores text as text' if fmt == 'xlsx' else 'JSON holds the text as sent'}")
+    return fmt
+
+
 @contextmanager
 def report_output(target: str, params: dict | None = None, *, raw_csv: bool = False) -> Iterator[ReportOutput]:
     """A :class:`ReportOutput` for ``target`` (a path or '-'). A file takes its place only when
@@ -134,11 +153,8 @@ def report_output(target: str, params: dict | None = None, *, raw_csv: bool = Fa
     JSON holds Procore's records as sent: the display options (headers, columns) are refused.
     A CSV without display options, or JSON, needs no DataFrame: a run inside the block does not
     import pandas ahead (``lazy_pandas.frames_not_needed``)."""
-    fmt = output_format(target)
-    given = [k for k in VIEW_PARAMS if (params or {}).get(k) not in (None, "")]
-    if fmt == "json" and given:
-        raise ConfigurationError(f"JSON output holds Procore's records as sent: --{given[0]} applies to "
-                                 f".csv and .xlsx only")
+    fmt = check_output_options(target, params, raw_csv=raw_csv)
+    given = _view_options(params)
     with frames_not_needed() if fmt in ("csv", "json") and not given else nullcontext():
         if target == "-" or fmt == "xlsx":         # stdout; a workbook is written whole by write()
             yield ReportOutput(fmt, target, None, params, raw_csv)

@@ -33,6 +33,12 @@ from procore_xl.tokens import KeyringTokenStore
     (["pull", "RFIs", "--company", "8001"], ["Project is required"]),
     (["pull", ""], ["No report named"]),
     (["lists", "nope"], ['Unknown list "nope"']),
+    (["pull", "RFIs", "--company", "8001", "--project", "91001", "--raw-csv", "--out", "rfis.xlsx"],
+     ["--raw-csv applies to CSV output only", "not .xlsx"]),
+    (["pull", "RFIs", "--company", "8001", "--project", "91001", "--raw-csv", "--out", "rfis.json"],
+     ["--raw-csv applies to CSV output only", "not .json"]),
+    (["pull", "RFIs", "--company", "8001", "--project", "91001", "--headers", "labels", "--out", "rfis.json"],
+     ["JSON output holds Procore's records as sent: --headers"]),
     (["sync", "--company", "8001", "--reports", "RFIs,Nope"], ['Unknown report "Nope"']),
 ])
 def test_a_mistyped_name_or_value_is_named_before_the_missing_client_id(capsys, argv, words):
@@ -66,6 +72,18 @@ def test_a_bad_value_sends_no_request(sandbox, monkeypatch, capsys, tmp_path):
                        "Harbor Tower", "--start-date", "2026-02-30", "--out", str(tmp_path / "logs.csv"))
     assert code == 2 and 'Start Date "2026-02-30" is not a date' in one_error_line(err)
     assert sandbox.requests == before and not (tmp_path / "logs.csv").exists()
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "json"])
+def test_raw_csv_for_a_workbook_or_json_is_refused_without_a_request(sandbox, monkeypatch, capsys, tmp_path, suffix):
+    point_at(sandbox, monkeypatch)
+    before = sandbox.requests
+    target = tmp_path / f"rfis.{suffix}"
+    code, out, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--raw-csv",
+                         "--out", str(target))
+    assert code == 2 and not out
+    assert f"--raw-csv applies to CSV output only (.csv or -), not .{suffix}" in one_error_line(err)
+    assert sandbox.requests == before and not target.exists()
 
 
 # -- worksheet functions -------------------------------------------------------------------------

@@ -88,11 +88,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from ..output import output_format, report_output
+    from ..output import check_output_options, report_output
     from ..runner import check_report
 
     check_report(args.report, _report_params(args))     # a mistyped name or value before the sign-in
-    if args.out != "-" and output_format(args.out) == "xlsx":
+    fmt = check_output_options(args.out, _report_params(args), raw_csv=args.raw_csv)   # options that do not apply
+    if args.out != "-" and fmt == "xlsx":
         _check_output(args.out, force=args.force,
                       hint=f"add --force to replace it, or add the report to it with Insert report / "
                            f"`procore-xl new-workbook OTHER.xlsx --template {args.out}`")
