@@ -153,6 +153,24 @@ def test_lists_in_cells_work_for_a_service_account(sandbox, settings, keyring_ba
         udfs.clear_cache()
 
 
+def test_companies_in_a_cell_for_a_service_account_says_what_to_do(sandbox, settings, keyring_backend):
+    """=PROCORE_COMPANIES() for a service account: the readable line the CLI gives (name the
+    company by id, or sign in as a user), not Procore's "Missing Procore-Company-Id header!" alone;
+    the same on a second call (the refusal is kept) and nothing cached as a table."""
+    set_service(ProcoreService(settings, KeyringTokenStore()))      # no stored sign-in: the app's account
+    udfs.clear_cache()
+    try:
+        for _ in range(2):
+            shown = udfs.PROCORE_COMPANIES()
+            assert isinstance(shown, str), shown
+            assert shown.startswith("This sign-in cannot list companies (a service account"), shown
+            assert "names its company by id" in shown and "e.g. =PROCORE_PROJECTS(8001)" in shown, shown
+            assert "Procore > Connect" in shown, shown
+    finally:
+        set_service(None)
+        udfs.clear_cache()
+
+
 def test_a_value_pasted_by_mistake_is_cut_so_the_hint_stays_in_sight(capsys):
     """A cell or a file pasted into a name: the message repeats its start and its length, and
     still says how to fix it (a cell shows 1,000 characters; a terminal line should be one)."""

@@ -29,7 +29,7 @@ import xlwings as xw
 from ..catalog import ALL_PROJECTS, REPORTS, find_report
 from ..columns import COLUMNS_DEFAULT, HEADERS_LABELS
 from ..discovery import fixed_choices, list_name_of
-from ..errors import ParameterError, SignedOutError, brief
+from ..errors import BadRequestError, ParameterError, PermissionDeniedError, SignedOutError, brief
 from ..excel.report_sheet import normalize_input, safe_message
 from ..excel.values import frame_to_block
 from ..parameters import PROJECT_FILTERS, SPECS, is_blank, resolve
@@ -38,6 +38,10 @@ from ..view import report_view
 from .session import get_service
 
 NOT_SIGNED_IN = "Not signed in - use Procore > Connect"
+MISSING_COMPANY_HEADER = "Procore-Company-Id"     # Procore's "Missing Procore-Company-Id header!"
+SERVICE_ACCOUNT_COMPANIES = ("This sign-in cannot list companies (a service account, no user sign-in, names "
+                             "its company by id): give the Company as its id, e.g. =PROCORE_PROJECTS(8001), "
+                             "or sign in as a user with Procore > Connect")
 HEAVY_MESSAGE = ("{report} over all projects can take minutes - use Procore > Insert report, "
                  "then Refresh, instead of a formula")
 LIST_PAIRS = ("contract", "project_filter", "report", "sub_report")   # what PROCORE_LIST's lists depend on
@@ -183,8 +187,16 @@ def _choices_table(header: str, choices) -> list[list[Any]]:
 @xw.func
 @_cell_function
 def PROCORE_COMPANIES():
-    """Companies the signed-in user can read: name, id."""
-    return _cached(("companies",), lambda: _choices_table("Company", get_service().choices("companies")))
+    """Companies the signed-in user can read: name, id. A service account, which Procore lets
+    list companies only when it names one, is told what to do instead of Procore's words alone."""
+    def compute():
+        try:
+            return _choices_table("Company", get_service().choices("companies"))
+        except (BadRequestError, PermissionDeniedError) as exc:
+            if MISSING_COMPANY_HEADER not in str(exc):
+                raise
+            raise ParameterError(f"{SERVICE_ACCOUNT_COMPANIES} - {exc}", parameter="company") from None
+    return _cached(("companies",), compute)
 
 
 @xw.func
