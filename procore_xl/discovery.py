@@ -155,10 +155,7 @@ class Discovery:
             needed.add("project_filter")
         missing = needed - set(ctx)
         if missing:
-            raise ParameterError(f"The {list_name} list needs one "
-                                 + " and one ".join(sorted(m.replace('_id', '') for m in missing))
-                                 + " (a name or an id, not all)",
-                                 parameter=sorted(missing)[0].replace("_id", ""))
+            raise _needs(list_name, missing)
         return (list_name,) + tuple(sorted((k, str(ctx[k])) for k in needed)), ctx
 
     def _fetch(self, list_name: str, source: Source, ctx: dict) -> list[dict]:
@@ -249,6 +246,35 @@ def list_name_of(list_name: Any) -> str:
         raise ParameterError((f'Unknown list "{brief(list_name)}"' if name else "No list named") + " - choose one of: "
                              + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
     return name
+
+
+def _needs(list_name: str, missing: set[str]) -> ParameterError:
+    return ParameterError(f"The {list_name} list needs one "
+                          + " and one ".join(sorted(m.replace('_id', '') for m in missing))
+                          + " (a name or an id, not all)", parameter=sorted(missing)[0].replace("_id", ""))
+
+
+_SET_BY_THE_LIST = {"project_filter", "by_status"}      # a projects list's status: active unless given
+
+
+def check_list_context(list_name: str, **context: Any) -> None:
+    """A list Procore holds (``list_name`` as :func:`list_name_of` gives it) named with what it
+    belongs to - company, project, contract, as a name or an id (``project=`` or ``project_id=``),
+    not all - checked before any sign-in or request: the ParameterError :meth:`Discovery.records`
+    would raise once signed in, said first."""
+    source = LISTS.get(LIST_OF_PARAM.get(list_name, list_name))
+    if source is None:
+        return
+    given = set()
+    for name in ("company", "project", "contract"):
+        for key in (name, f"{name}_id"):
+            value = context.get(key)
+            value = value.id if isinstance(value, Choice) else value
+            if value is not None and not (isinstance(value, str) and value.strip().casefold() in ("", ALL)):
+                given.add(f"{name}_id")
+    missing = set().union(*(e.placeholders for e in source.endpoints)) - given - _SET_BY_THE_LIST
+    if missing:
+        raise _needs(list_name, missing)
 
 
 def fixed_choices(list_name: str, **context: Any) -> list[Choice] | None:

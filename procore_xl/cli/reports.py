@@ -31,7 +31,7 @@ LIST_CONTEXT = ("company", "project", "contract")     # what a discovery list ca
 
 
 def cmd_lists(args: argparse.Namespace) -> int:
-    from ..discovery import fixed_choices, list_name_of
+    from ..discovery import check_list_context, fixed_choices, list_name_of
 
     name = list_name_of(args.list_name)                 # before the sign-in, which these need not
     params = {name: getattr(args, name) for name in LIST_CONTEXT if getattr(args, name) is not None}
@@ -43,6 +43,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
     if fixed is not None:
         _print_choices(fixed)
         return 0
+    check_list_context(name, **params)                  # a missing project or company before the sign-in
     if name == "companies" and str(args.company or "").strip().isdigit():
         return cmd_companies(args)     # the company as Procore's header: what a service account must send
     with _service(args) as service:
