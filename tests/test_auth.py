@@ -121,6 +121,18 @@ def test_broken_settings_file_is_named(tmp_path):
         load_settings(settings_file=file, environ={})
 
 
+def test_garbled_settings_file_is_named_in_one_line(tmp_path):
+    """A settings file of garbled bytes or nested past Python's limit is a ConfigurationError
+    naming it (was an internal UnicodeDecodeError / RecursionError)."""
+    file = tmp_path / "settings.json"
+    file.write_bytes(b"\xff\xfe\x00{")
+    with pytest.raises(ConfigurationError, match=r"settings.json is not valid JSON \(not UTF-8 text\): fix or delete"):
+        load_settings(settings_file=file, environ={})
+    file.write_text("[" * 100_000)
+    with pytest.raises(ConfigurationError, match=r"settings.json is not valid JSON \(nested too deep\): fix or delete"):
+        load_settings(settings_file=file, environ={})
+
+
 def test_settings_repr_hides_the_secret():
     s = Settings("production", "https://l", "https://a", "id", "very-secret-value")
     assert "very-secret-value" not in repr(s)
