@@ -108,6 +108,10 @@ class MemoryTokenStore:
         return None
 
 
+DAMAGED_ENTRY = ("The Procore sign-in kept in the keyring is damaged (not a sign-in procore-xl wrote): "
+                 "sign in again (procore-xl login / Procore > Connect)")
+
+
 class KeyringTokenStore:
     """One keyring entry per environment + app; the secret is the JSON-encoded token.
 
@@ -154,9 +158,13 @@ class KeyringTokenStore:
                 return None
         try:
             token = json.loads(secret) if secret else None
-        except ValueError:
-            return None  # not ours / damaged / half-written: behave as signed out (once read again)
-        return token if isinstance(token, dict) else None
+        except (ValueError, RecursionError):
+            token = secret                  # damaged or half-written: read again, then said so
+        if token is None or isinstance(token, dict):
+            return token
+        if last:    # a damaged entry is not "nobody signed in": that would sign the app's service account in
+            raise ConfigurationError(DAMAGED_ENTRY)
+        return None
 
     def save(self, key: str, token: dict) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_RED
                                      settings_path)
 from procore_xl.errors import ConfigurationError, ProcoreServerError, SignedOutError
 from procore_xl.loopback import CallbackListener, LoopbackHttp
-from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
+from procore_xl.tokens import (SERVICE_NAME, KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
                                default_token_store, save_client_secret, stored_client_secret)
 
 from procore_xl.sandbox import free_port
@@ -593,3 +593,21 @@ def test_service_account_token_is_renewed_once_for_all_threads(settings, sandbox
         t.join()
     assert len(renewed) == 8 and set(renewed) == {renewed[0]} and renewed[0] != failed
     assert sandbox.path_counts == {"/oauth/token": 1}
+
+
+@pytest.mark.parametrize("entry", ['[1, 2]', '"a sign-in"', '{"access_token": "x"', "not json at all"])
+def test_a_damaged_keyring_entry_is_said_never_the_service_account(settings, sandbox, keyring_backend, entry):
+    """A keyring entry that is not a sign-in procore-xl wrote is not "nobody signed in": with a client
+    secret configured that would run the person's reports as the app's service account (other projects,
+    other data). It says so in one line; logout forgets it; login replaces it."""
+    assert settings.client_secret and settings.service_account
+    keyring.set_password(SERVICE_NAME, settings.key, entry)
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match=r"^The Procore sign-in kept in the keyring is damaged .*sign in again"):
+        TokenManager(settings, KeyringTokenStore()).access_token()
+    assert not sandbox.path_counts.get("/oauth/token")          # no service-account token asked for
+    assert logout(settings, KeyringTokenStore()) is False
+    assert keyring.get_password(SERVICE_NAME, settings.key) is None
+    keyring.set_password(SERVICE_NAME, settings.key, entry)
+    login(settings, KeyringTokenStore(), open_browser=ConsentBrowser(), timeout=20)
+    assert TokenManager(settings, KeyringTokenStore()).access_token()
