@@ -191,6 +191,23 @@ def test_no_keyring_sandbox_uses_a_private_file(no_keyring, settings, isolated_h
     assert SandboxFileTokenStore(store.path).load(settings.key) == {"access_token": "a"}
 
 
+@pytest.mark.parametrize("content", ["[1, 2]", '{"a": ', '{"KEY": "not a sign-in"}'])
+def test_no_keyring_sandbox_file_damaged_is_said_never_the_service_account(no_keyring, settings, sandbox, content):
+    """The sandbox's token file is written whole, so one that does not read is damaged: said in one
+    line, not taken as signed out (the service account's data instead of the person's)."""
+    store = default_token_store(settings)
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    store.path.write_text(content.replace("KEY", settings.key))
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match=r"^The Procore sign-in kept in .* is damaged .*sign in again"):
+        TokenManager(settings, store).access_token()
+    assert not sandbox.path_counts.get("/oauth/token")
+    assert logout(settings, store) is False and store.load(settings.key) is None
+    store.path.write_text(content.replace("KEY", settings.key))
+    login(settings, store, open_browser=ConsentBrowser(), timeout=20)
+    assert TokenManager(settings, store).access_token()
+
+
 def test_no_keyring_real_procore_refuses_to_write_tokens_to_disk(no_keyring, tmp_path, isolated_home):
     s = load_settings(client_id="x", settings_file=tmp_path / "none.json", environ={})
     with pytest.raises(ConfigurationError) as err:
