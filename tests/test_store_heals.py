@@ -19,7 +19,7 @@ from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.store import CallKey, RecordStore, Scope, StoreDamaged
 
 PULL = ("pull", "RFIs", "--company", "8001", "--project", "91001")
-DAMAGES = ("truncated", "overwritten", "foreign schema", "malformed record", "malformed time")
+DAMAGES = ("truncated", "overwritten", "foreign schema", "malformed record", "undecodable record", "malformed time")
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,8 @@ def damage(path: Path, how: str) -> bytes:
         with sqlite3.connect(path) as db:
             if how == "malformed record":
                 db.execute("UPDATE records SET data = '{\"id\": 1, \"subj' WHERE pos = 7")
+            elif how == "undecodable record":       # bytes flipped on disk: text that is not UTF-8
+                db.execute("UPDATE records SET data = CAST(x'7b226964223a20ff' AS TEXT) WHERE pos = 7")
             else:
                 db.execute("UPDATE calls SET full_at = 'yesterday-ish', fetched_at = 'soon'")
         db.close()
