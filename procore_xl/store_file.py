@@ -222,6 +222,8 @@ def set_aside(path: Path, damaged: tuple[int, int] | None, reason: str) -> str |
 
 
 def _reason(text: str) -> str:
+    if _UNDECODABLE_WORDS in text.lower():      # sqlite3 quotes the garbled record: not for a warning
+        return "a stored record is not UTF-8 text"
     return " ".join(text.split())[:120] or "unreadable"
 
 

@@ -122,6 +122,7 @@ def test_a_damaged_store_is_set_aside_and_the_run_equals_a_full_read(env, capsys
     assert code == 0, err
     [line] = warnings(err)                         # one warning line, naming the file
     assert str(store) in line and "set aside" in line
+    assert "subj" not in line and '"id"' not in line       # no stored record's text in the warning
     [aside] = set_aside(isolated_home)
     assert aside.read_bytes() == damaged           # set aside as it was, never deleted
     assert healthy(store) >= 1                     # the new store holds the full read
@@ -160,6 +161,7 @@ def test_cache_info_and_clear_work_on_a_damaged_store(env, capsys, isolated_home
     assert code == 0, err
     [line] = warnings(err)
     assert str(store) in line and "set aside" in line
+    assert "subj" not in line and '"id"' not in line       # no stored record's text in the warning
     [aside] = set_aside(isolated_home)
     assert aside.read_bytes() == damaged
     if command[1] == "info":
