@@ -332,7 +332,9 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     rect = (top, 1, top + max(data.nrows, 1), width)
     theirs = _outside([cell for part in _growth(rect, old) for cell in wb.occupied(entry.sheet, part)], old)
     if theirs:
-        write_failure(wb, entry, f"the table needs {range_ref(rect)} but {range_ref(_bounds(theirs))} holds "
+        gone = (f"its table {entry.table} is no longer in the sheet (converted to a range or deleted) and "
+                if old is None and entry.table else "")      # the cells in the way are then its own last data
+        write_failure(wb, entry, f"{gone}the table needs {range_ref(rect)} but {range_ref(_bounds(theirs))} holds "
                                  f"other cells - move them out of the way and refresh again")
         return False
     if old is not None and old[:2] != (top, 1):       # the parameter block changed size
