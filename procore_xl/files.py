@@ -116,13 +116,6 @@ def check_not_read_only(path: str | os.PathLike) -> None:
                                  f"name; the file was not changed")
 
 
-def written_path(path: str | os.PathLike) -> Path:
-    """Where a write of ``path`` lands: the file a symbolic link names (renaming over the link
-    would turn it into a file of its own and leave the person's file as it was), else ``path``."""
-    path = Path(path)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
-
-
 @contextmanager
 def replaced(path: str | os.PathLike, *, mode: int | None = None, companion: str | None = None,
              before: Callable[[], None] | None = None) -> Iterator[Path]:
@@ -133,7 +126,7 @@ def replaced(path: str | os.PathLike, *, mode: int | None = None, companion: str
     file, :func:`keep_mode`). ``companion``: the temporary file is ``<path>.<companion>``, for
     rewriting a file that is itself a temporary file of :func:`replacing` (removed with it).
     ``before``: called just before the rename (a last check)."""
-    path = written_path(path)
+    path = Path(path)
     tmp = _new_temporary(path) if companion is None else path.with_name(f"{path.name}.{companion}")
     if companion is not None:
         with _live_lock:
@@ -181,18 +174,15 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     ``path``'s place (with ``path``'s permissions), else it is removed: ``path`` is never left
     half-written. A read-only ``path``, or one a lock file says is open in Excel or LibreOffice,
     is refused (ConfigurationError) before anything is written, and checked again before the rename."""
-    given = Path(path)
-    path = written_path(given)              # a symbolic link's file, not the link
+    path = Path(path)
     check_folder(path)
     check_not_read_only(path)
-    for name in dict.fromkeys((given, path)):   # opened by the link's name or by the file's
-        check_not_open(name)
+    check_not_open(path)
     remove_stale_temporary_files(path)
 
     def still_free() -> None:                # made read-only, or opened, while we were busy?
         check_not_read_only(path)
-        for name in dict.fromkeys((given, path)):
-            check_not_open(name)
+        check_not_open(path)
 
     try:
         with replaced(path, before=still_free) as tmp:

@@ -118,34 +118,6 @@ def test_replacing_refuses_a_read_only_target_itself(tmp_path):
     assert target.read_text() == "old\n" and not leftovers(tmp_path, "shared")
 
 
-def test_a_workbook_reached_by_a_symbolic_link_is_written_where_the_link_points(env, capsys, tmp_path):
-    """A refresh (and a pull --force) of a link writes the file it names and keeps the link: renaming
-    over the link made it a file of its own and left the person's workbook as it was, silently."""
-    real = tmp_path / "shared" / "book.xlsx"
-    real.parent.mkdir()
-    assert run(capsys, "new-workbook", str(real), *RFIS)[0] == 0
-    link = tmp_path / "book.xlsx"
-    link.symlink_to(real)
-    wb = openpyxl.load_workbook(real)
-    wb["RFIs"]["B2"] = "stale"
-    wb.save(real)
-    code, _, err = run(capsys, "refresh", str(link), "-q")
-    assert code == 0, err
-    assert link.is_symlink() and link.resolve() == real
-    assert openpyxl.load_workbook(real)["RFIs"]["B2"].value == "OK"
-    assert not leftovers(tmp_path, "book") and not leftovers(real.parent, "book")
-    table = tmp_path / "rfis.csv"
-    target = real.parent / "rfis.csv"
-    target.write_text("old\n")
-    table.symlink_to(target)
-    code, _, err = run(capsys, "pull", "RFIs", "--company", "8001", "--project", "91001", "--out", str(table), "--force")
-    assert code == 0, err
-    assert table.is_symlink() and target.read_text(encoding="utf-8-sig").startswith("id,number,")
-    (real.parent / ".~lock.book.xlsx#").write_text("x")      # open in LibreOffice by the file's own name
-    code, _, err = run(capsys, "refresh", str(link), "-q")
-    assert code == 2 and "open in LibreOffice" in one_error_line(err)
-
-
 # -- output paths are checked before the work ------------------------------------------------------------
 @pytest.mark.parametrize("where", ["missing folder", "read-only file", "not a workbook"])
 def test_demo_checks_its_output_before_starting(capsys, tmp_path, where):
