@@ -271,7 +271,10 @@ def logout(settings: Settings, store: TokenStore) -> bool:
     """Revoke the stored sign-in at Procore (kills access and refresh token) and forget it.
     Returns False when there was no sign-in to forget."""
     with _locked(settings):
-        token = store.load(settings.key)
+        try:
+            token = store.load(settings.key)
+        except ConfigurationError:      # a damaged entry: nothing to revoke, and forgotten all the same
+            token = None
         if token and token.get("access_token"):
             _revoke(settings, token)
         store.delete(settings.key)

@@ -283,11 +283,15 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigurationError(f"Cannot read settings file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:          # garbled bytes: the same one line as any unreadable JSON
+        raise ConfigurationError(f"Settings file {path} is not valid JSON (not UTF-8 text): fix or delete it") from None
     try:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
         raise ConfigurationError(
             f"Settings file {path} is not valid JSON (line {exc.lineno}): fix or delete it") from None
+    except RecursionError:              # nested past Python's limit: no settings file is
+        raise ConfigurationError(f"Settings file {path} is not valid JSON (nested too deep): fix or delete it") from None
     if not isinstance(data, dict):
         raise ConfigurationError(f"Settings file {path} must hold a JSON object like {{\"client_id\": \"...\"}}")
     if "client_secret" in data:

@@ -141,6 +141,21 @@ def _loads(data: str) -> Any:
         raise sqlite3.DatabaseError("malformed record in the store") from None
 
 
+# the records a call holds counted through the index every read of them in order goes by, and the
+# count saved with them, in one statement (one snapshot, whatever other processes commit meanwhile)
+_HELD = ("SELECT (SELECT count FROM calls WHERE key = ?), "
+         "(SELECT COUNT(*) FROM records INDEXED BY sqlite_autoindex_records_1 WHERE call = ?)")
+
+
+def _held(conn: sqlite3.Connection, key: "CallKey") -> int:
+    """The records the call holds; a damaged store when its index lost some (bytes garbled on
+    disk): SQLite reads past them without an error, so the stored list would come back short."""
+    saved, indexed = conn.execute(_HELD, (key.digest, key.digest)).fetchone()
+    if saved is not None and saved != indexed:
+        raise sqlite3.DatabaseError(f"the index of the stored records finds {indexed} of the {saved} saved")
+    return indexed
+
+
 def _guarded(method):
     """sqlite3 errors of a store operation as RecordStore._failed makes them."""
     @functools.wraps(method)
@@ -251,6 +266,8 @@ class RecordStore:
                            (key.digest,)).fetchone()
         if row is None:
             return None
+        if records:
+            _held(conn, key)
         data = [_loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
                                                        (key.digest,))] if records else []
         return StoredCall(_parse(row[0]), _parse(row[1]), row[2], bool(row[3]), data)
@@ -277,7 +294,7 @@ class RecordStore:
     def shape(self, key: CallKey) -> tuple[int, bool]:
         """(records held, whether any of them has no id) of a stored call."""
         conn = self._connect()
-        count = conn.execute("SELECT COUNT(*) FROM records WHERE call = ?", (key.digest,)).fetchone()[0]
+        count = _held(conn, key)
         unkeyed = conn.execute("SELECT 1 FROM records WHERE call = ? AND id IS NULL LIMIT 1",
                                (key.digest,)).fetchone() is not None
         return count, unkeyed

@@ -5,7 +5,7 @@ The record store (:mod:`procore_xl.store`) holds copies of Procore data only, so
 is never a reason to stop: it is set aside (renamed beside itself with a time stamp, its ``-wal``
 and ``-shm`` companions too, never deleted) and a new one is started, which the next read fills
 in full. Damage is what SQLite calls a corrupt or foreign file (truncated, overwritten, malformed,
-another program's database) and stored text that does not parse.
+another program's database) and stored text that does not parse or decode.
 
 Several processes share the file (Excel's UDF server, a scheduled refresh, a terminal). Opening a
 connection and setting the file aside both happen under one cross-process lock (``<file>.lock``),
@@ -43,6 +43,7 @@ DAMAGED_MARK = "-damaged-"
 _SQLITE_ERROR, _BUSY, _LOCKED, _READONLY, _IOERR = 1, 5, 6, 8, 10
 _CORRUPT, _FULL, _CANTOPEN, _PERM, _NOTADB = 11, 13, 14, 3, 26
 _FOREIGN_SCHEMA_WORDS = ("no such table", "no such column", "has no column")
+_UNDECODABLE_WORDS = "could not decode to utf-8"    # Python's sqlite3: stored text of garbled bytes
 
 
 class StoreUnusable(ProcoreError):
@@ -80,7 +81,8 @@ def is_damage(err: BaseException) -> bool:
         return False
     code = getattr(err, "sqlite_errorcode", None)
     if code is None:                     # raised by us (stored text that does not parse) or by a module
-        return not isinstance(err, sqlite3.OperationalError) or _foreign(err)
+        return not isinstance(err, sqlite3.OperationalError) or _foreign(err) \
+            or _UNDECODABLE_WORDS in str(err).lower()
     primary = code & 0xFF
     if primary in (_CORRUPT, _NOTADB):
         return True
@@ -220,6 +222,8 @@ def set_aside(path: Path, damaged: tuple[int, int] | None, reason: str) -> str |
 
 
 def _reason(text: str) -> str:
+    if _UNDECODABLE_WORDS in text.lower():      # sqlite3 quotes the garbled record: not for a warning
+        return "a stored record is not UTF-8 text"
     return " ".join(text.split())[:120] or "unreadable"
 
 

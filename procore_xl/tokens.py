@@ -108,6 +108,10 @@ class MemoryTokenStore:
         return None
 
 
+DAMAGED_ENTRY = ("The Procore sign-in kept in the keyring is damaged (not a sign-in procore-xl wrote): "
+                 "sign in again (procore-xl login / Procore > Connect)")
+
+
 class KeyringTokenStore:
     """One keyring entry per environment + app; the secret is the JSON-encoded token.
 
@@ -154,9 +158,13 @@ class KeyringTokenStore:
                 return None
         try:
             token = json.loads(secret) if secret else None
-        except ValueError:
-            return None  # not ours / damaged / half-written: behave as signed out (once read again)
-        return token if isinstance(token, dict) else None
+        except (ValueError, RecursionError):
+            token = secret                  # damaged or half-written: read again, then said so
+        if token is None or isinstance(token, dict):
+            return token
+        if last:    # a damaged entry is not "nobody signed in": that would sign the app's service account in
+            raise ConfigurationError(DAMAGED_ENTRY)
+        return None
 
     def save(self, key: str, token: dict) -> None:
         with self._lock:
@@ -212,30 +220,38 @@ class SandboxFileTokenStore:
 
     def load(self, key: str) -> dict | None:
         with self._lock:
-            token = self._read().get(key)
-            return token if isinstance(token, dict) else None
+            tokens = self._read()           # written whole (files.replaced): unreadable is damaged
+            token = tokens.get(key) if tokens is not None else "damaged"
+            if token is None or isinstance(token, dict):
+                return token
+            raise ConfigurationError(DAMAGED_ENTRY.replace("in the keyring", f"in {self.path}"))
 
     def save(self, key: str, token: dict) -> None:
         with self._lock:
-            tokens = self._read()
+            tokens = self._read() or {}         # a damaged file is replaced by the new sign-in
             tokens[key] = token
             self._write(tokens)
 
     def delete(self, key: str) -> None:
         with self._lock:
             tokens = self._read()
-            if tokens.pop(key, None) is not None:
+            if tokens is None:
+                self._write({})
+            elif tokens.pop(key, None) is not None:
                 self._write(tokens)
 
     def check_can_save(self) -> None:
         return None
 
-    def _read(self) -> dict:
+    def _read(self) -> dict | None:
+        """The file's sign-ins ({} when there is no file); None when it does not read as ours."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
             return {}
-        return data if isinstance(data, dict) else {}
+        except (ValueError, RecursionError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def _write(self, tokens: dict) -> None:
         """Write atomically: a temporary file created 0600 in the same folder, then renamed (files.replaced)."""

@@ -22,7 +22,7 @@ from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_RED
                                      settings_path)
 from procore_xl.errors import ConfigurationError, ProcoreServerError, SignedOutError
 from procore_xl.loopback import CallbackListener, LoopbackHttp
-from procore_xl.tokens import (KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
+from procore_xl.tokens import (SERVICE_NAME, KeyringTokenStore, MemoryTokenStore, NoKeyringStore, SandboxFileTokenStore,
                                default_token_store, save_client_secret, stored_client_secret)
 
 from procore_xl.sandbox import free_port
@@ -121,6 +121,18 @@ def test_broken_settings_file_is_named(tmp_path):
         load_settings(settings_file=file, environ={})
 
 
+def test_garbled_settings_file_is_named_in_one_line(tmp_path):
+    """A settings file of garbled bytes or nested past Python's limit is a ConfigurationError
+    naming it (was an internal UnicodeDecodeError / RecursionError)."""
+    file = tmp_path / "settings.json"
+    file.write_bytes(b"\xff\xfe\x00{")
+    with pytest.raises(ConfigurationError, match=r"settings.json is not valid JSON \(not UTF-8 text\): fix or delete"):
+        load_settings(settings_file=file, environ={})
+    file.write_text("[" * 100_000)
+    with pytest.raises(ConfigurationError, match=r"settings.json is not valid JSON \(nested too deep\): fix or delete"):
+        load_settings(settings_file=file, environ={})
+
+
 def test_settings_repr_hides_the_secret():
     s = Settings("production", "https://l", "https://a", "id", "very-secret-value")
     assert "very-secret-value" not in repr(s)
@@ -177,6 +189,23 @@ def test_no_keyring_sandbox_uses_a_private_file(no_keyring, settings, isolated_h
     store.save(settings.key, {"access_token": "a"})
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert SandboxFileTokenStore(store.path).load(settings.key) == {"access_token": "a"}
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '{"a": ', '{"KEY": "not a sign-in"}'])
+def test_no_keyring_sandbox_file_damaged_is_said_never_the_service_account(no_keyring, settings, sandbox, content):
+    """The sandbox's token file is written whole, so one that does not read is damaged: said in one
+    line, not taken as signed out (the service account's data instead of the person's)."""
+    store = default_token_store(settings)
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    store.path.write_text(content.replace("KEY", settings.key))
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match=r"^The Procore sign-in kept in .* is damaged .*sign in again"):
+        TokenManager(settings, store).access_token()
+    assert not sandbox.path_counts.get("/oauth/token")
+    assert logout(settings, store) is False and store.load(settings.key) is None
+    store.path.write_text(content.replace("KEY", settings.key))
+    login(settings, store, open_browser=ConsentBrowser(), timeout=20)
+    assert TokenManager(settings, store).access_token()
 
 
 def test_no_keyring_real_procore_refuses_to_write_tokens_to_disk(no_keyring, tmp_path, isolated_home):
@@ -581,3 +610,21 @@ def test_service_account_token_is_renewed_once_for_all_threads(settings, sandbox
         t.join()
     assert len(renewed) == 8 and set(renewed) == {renewed[0]} and renewed[0] != failed
     assert sandbox.path_counts == {"/oauth/token": 1}
+
+
+@pytest.mark.parametrize("entry", ['[1, 2]', '"a sign-in"', '{"access_token": "x"', "not json at all"])
+def test_a_damaged_keyring_entry_is_said_never_the_service_account(settings, sandbox, keyring_backend, entry):
+    """A keyring entry that is not a sign-in procore-xl wrote is not "nobody signed in": with a client
+    secret configured that would run the person's reports as the app's service account (other projects,
+    other data). It says so in one line; logout forgets it; login replaces it."""
+    assert settings.client_secret and settings.service_account
+    keyring.set_password(SERVICE_NAME, settings.key, entry)
+    sandbox.reset_counts()
+    with pytest.raises(ConfigurationError, match=r"^The Procore sign-in kept in the keyring is damaged .*sign in again"):
+        TokenManager(settings, KeyringTokenStore()).access_token()
+    assert not sandbox.path_counts.get("/oauth/token")          # no service-account token asked for
+    assert logout(settings, KeyringTokenStore()) is False
+    assert keyring.get_password(SERVICE_NAME, settings.key) is None
+    keyring.set_password(SERVICE_NAME, settings.key, entry)
+    login(settings, KeyringTokenStore(), open_browser=ConsentBrowser(), timeout=20)
+    assert TokenManager(settings, KeyringTokenStore()).access_token()

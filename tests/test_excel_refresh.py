@@ -233,6 +233,43 @@ def test_a_renamed_report_sheet_is_followed_and_a_deleted_one_forgotten(service,
     assert [(e.sheet, e.report) for e in entries] == [("All projects", "Projects")]
 
 
+@pytest.mark.parametrize("typed", ['{"company": "Harbor', "[1, 2]", "notes"])
+def test_a_registry_row_whose_parameters_no_longer_read_is_healed_from_the_sheet(service, tmp_path, typed):
+    """The hidden _procore sheet's Parameters cell typed over or cut short: the parameter names come
+    from the sheet's labels, the refresh runs with the cells' values and writes the row whole again
+    (it failed with "Company is required" although the sheet named the company)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    before = read_registry(OpenpyxlWorkbook(book))[0].params
+    book["RFIs"].cell(PARAM_FIRST_ROW + list(before).index("project"), 2).value = "Pier 39 Retrofit"
+    book[layout.REGISTRY_SHEET]["D2"] = typed
+    book.save(path)
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.refreshed == ["RFIs"] and outcome.failed == []
+    book = openpyxl.load_workbook(path)
+    (entry,) = read_registry(OpenpyxlWorkbook(book))
+    assert entry.params == {**before, "project": "Pier 39 Retrofit"} and not entry.damaged
+    assert book["RFIs"]["B2"].value == "OK" and table_of(book["RFIs"]).ref.startswith(f"A{layout.TABLE_HEADER_ROW}:")
+
+
+def test_a_table_converted_to_a_range_is_named_as_the_reason(service, tmp_path):
+    """The person's Convert to Range (or a deleted table) leaves the last data where the table goes:
+    the sheet fails, keeps it, and says the table is gone (it said only that cells are in the way,
+    which were the sheet's own)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[2:], service, progress=False)          # Trades
+    book = openpyxl.load_workbook(path)
+    rows = book["Trades"].max_row
+    del book["Trades"].tables[table_of(book["Trades"]).displayName]
+    book.save(path)
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.failed == ["Trades"]
+    sheet = openpyxl.load_workbook(path)["Trades"]
+    assert sheet["B2"].value == "Failed" and sheet.max_row == rows
+    assert "its table tbl_Trades is no longer in the sheet (converted to a range or deleted)" in sheet["B7"].value
+
+
 def param_cells(book, sheet):
     """Label -> (value, number format) of the parameter cells of a report sheet."""
     ws, cells = book[sheet], {}

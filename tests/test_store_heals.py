@@ -19,7 +19,8 @@ from cli_run import one_error_line, point_at, process_environ, run
 from procore_xl.store import CallKey, RecordStore, Scope, StoreDamaged
 
 PULL = ("pull", "RFIs", "--company", "8001", "--project", "91001")
-DAMAGES = ("truncated", "overwritten", "foreign schema", "malformed record", "malformed time")
+DAMAGES = ("truncated", "overwritten", "foreign schema", "malformed record", "undecodable record", "malformed time",
+           "index lost records")
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +57,38 @@ def damage(path: Path, how: str) -> bytes:
             db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
             db.execute("INSERT INTO notes (text) VALUES ('mine')")
         db.close()
+    elif how == "index lost records":
+        lose_index_entries(path)
     else:
         with sqlite3.connect(path) as db:
             if how == "malformed record":
                 db.execute("UPDATE records SET data = '{\"id\": 1, \"subj' WHERE pos = 7")
+            elif how == "undecodable record":       # bytes flipped on disk: text that is not UTF-8
+                db.execute("UPDATE records SET data = CAST(x'7b226964223a20ff' AS TEXT) WHERE pos = 7")
             else:
                 db.execute("UPDATE calls SET full_at = 'yesterday-ish', fetched_at = 'soon'")
         db.close()
     return path.read_bytes()
+
+
+def lose_index_entries(path: Path) -> None:
+    """The records' (call, pos) index missing a seventh of its entries, the rows all there (what
+    bytes garbled on disk do to an index page): SQLite reads the list through that index, without
+    an error, and finds it short; only integrity_check, which no run can afford, sees it."""
+    db = sqlite3.connect(path)
+    db.execute("CREATE INDEX lossy ON records(call, pos) WHERE pos % 7 != 3")
+    roots = dict(db.execute("SELECT name, rootpage FROM sqlite_master WHERE name IN "
+                            "('lossy', 'sqlite_autoindex_records_1')"))
+    db.execute("PRAGMA writable_schema = ON")       # the two indexes' trees swapped, then the full one dropped
+    db.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'sqlite_autoindex_records_1'", (roots["lossy"],))
+    db.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'lossy'", (roots["sqlite_autoindex_records_1"],))
+    db.commit()
+    db.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX lossy")
+    db.commit()
+    assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    db.close()
 
 
 def warnings(err: str) -> list[str]:
@@ -97,6 +122,7 @@ def test_a_damaged_store_is_set_aside_and_the_run_equals_a_full_read(env, capsys
     assert code == 0, err
     [line] = warnings(err)                         # one warning line, naming the file
     assert str(store) in line and "set aside" in line
+    assert "subj" not in line and '"id"' not in line       # no stored record's text in the warning
     [aside] = set_aside(isolated_home)
     assert aside.read_bytes() == damaged           # set aside as it was, never deleted
     assert healthy(store) >= 1                     # the new store holds the full read
@@ -109,6 +135,23 @@ def test_a_damaged_store_is_set_aside_and_the_run_equals_a_full_read(env, capsys
     assert set_aside(isolated_home) == [aside]
 
 
+def test_a_store_whose_index_lost_records_is_set_aside_not_read_short(own_sandbox, make_service, tmp_path):
+    """A list long enough to be brought up to date by its changes (more than two pages) is read
+    back from the store through its (call, pos) index: an index that lost entries handed back a
+    short list, counted as "incremental: 0 changed" (the rows were written as 600, read as 514)."""
+    path = tmp_path / "records.sqlite3"
+    params = {"company": 8001, "project": 91001}
+    with make_service.serving(own_sandbox, records=path, per_page=100) as service:
+        first = service.run("RFIs", params)
+    settle(path)
+    lose_index_entries(path)
+    with make_service.serving(own_sandbox, records=path, per_page=100) as service:
+        healed = service.run("RFIs", params)
+    assert healed.table.frame().equals(first.table.frame()) and len(healed.table) == 600
+    assert "set aside" in healed.warnings[0] and "index" in healed.warnings[0]
+    assert len(list(tmp_path.glob("records-damaged-*.sqlite3"))) == 1
+
+
 @pytest.mark.parametrize("command", [("cache", "info"), ("cache", "clear")])
 def test_cache_info_and_clear_work_on_a_damaged_store(env, capsys, isolated_home, command):
     store = isolated_home / "records.sqlite3"
@@ -118,6 +161,7 @@ def test_cache_info_and_clear_work_on_a_damaged_store(env, capsys, isolated_home
     assert code == 0, err
     [line] = warnings(err)
     assert str(store) in line and "set aside" in line
+    assert "subj" not in line and '"id"' not in line       # no stored record's text in the warning
     [aside] = set_aside(isolated_home)
     assert aside.read_bytes() == damaged
     if command[1] == "info":

@@ -22,6 +22,7 @@ class Entry:
     report: str
     table: str
     params: dict[str, Any] = field(default_factory=dict)
+    damaged: bool = False       # its Parameters cell did not read as a JSON object (the sheet's labels tell)
 
     @property
     def keys(self) -> list[str]:
@@ -46,9 +47,10 @@ def read_registry(wb: WorkbookWriter) -> list[Entry]:
             continue
         try:
             parsed = json.loads(params) if params else {}
-        except (TypeError, ValueError):
-            parsed = {}
-        entries.append(Entry(str(sheet), str(report), str(table or ""), parsed if isinstance(parsed, dict) else {}))
+        except (TypeError, ValueError, RecursionError):
+            parsed = None
+        entries.append(Entry(str(sheet), str(report), str(table or ""), parsed if isinstance(parsed, dict) else {},
+                             damaged=not isinstance(parsed, dict)))
     return entries
 
 

@@ -218,11 +218,28 @@ def parameter_cell(key: str, value: Any) -> tuple[Any, str | None]:
 
 
 def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
-    """The parameter values as they are in the sheet now (the person may have changed them)."""
+    """The parameter values as they are in the sheet now (the person may have changed them).
+    A registry row whose parameters no longer read (typed over, cut short) takes their names
+    from the sheet's labels (:func:`_keys_from_labels`): the run saves them whole again."""
+    if entry.damaged:
+        entry.params, entry.damaged = dict.fromkeys(_keys_from_labels(wb, entry.sheet)), False
     if not entry.params:
         return {}
     cells = wb.read(entry.sheet, PARAM_FIRST_ROW, 2, len(entry.params), 1)
     return {k: normalize_input(row[0]) for k, row in zip(entry.params, cells) if normalize_input(row[0]) is not None}
+
+
+def _keys_from_labels(wb: WorkbookWriter, sheet: str) -> list[str]:
+    """The parameter names a sheet's label cells (column A from the first parameter row) show,
+    up to the first that names none."""
+    by_label = {str(SPECS[k].label if k in SPECS else k).lower(): k for k in SPECS}
+    keys = []
+    for (label,) in wb.read(sheet, PARAM_FIRST_ROW, 1, TABLE_HEADER_ROW - PARAM_FIRST_ROW, 1):
+        key = by_label.get(str(label).strip().lower()) if label else None
+        if key is None or key in keys:
+            break
+        keys.append(key)
+    return keys
 
 
 def normalize_input(value: Any) -> Any:
@@ -315,7 +332,9 @@ def write_result(wb: WorkbookWriter, entry: Entry, result: Any) -> bool:
     rect = (top, 1, top + max(data.nrows, 1), width)
     theirs = _outside([cell for part in _growth(rect, old) for cell in wb.occupied(entry.sheet, part)], old)
     if theirs:
-        write_failure(wb, entry, f"the table needs {range_ref(rect)} but {range_ref(_bounds(theirs))} holds "
+        gone = (f"its table {entry.table} is no longer in the sheet (converted to a range or deleted) and "
+                if old is None and entry.table else "")      # the cells in the way are then its own last data
+        write_failure(wb, entry, f"{gone}the table needs {range_ref(rect)} but {range_ref(_bounds(theirs))} holds "
                                  f"other cells - move them out of the way and refresh again")
         return False
     if old is not None and old[:2] != (top, 1):       # the parameter block changed size
