@@ -267,19 +267,24 @@ def login_client_credentials(settings: Settings, *, on_request: Callable[[], Non
                              "PROCORE_CLIENT_ID / PROCORE_CLIENT_SECRET, or sign in (procore-xl login)") from None
 
 
-def logout(settings: Settings, store: TokenStore) -> bool:
+SIGNED_OUT, DAMAGED_FORGOTTEN = "signed out", "damaged sign-in forgotten"     # what logout() did
+
+
+def logout(settings: Settings, store: TokenStore) -> str | None:
     """Revoke the stored sign-in at Procore (kills access and refresh token) and forget it.
-    Returns False when there was no sign-in to forget."""
+    Returns :data:`SIGNED_OUT`, :data:`DAMAGED_FORGOTTEN` (an entry that does not read as a
+    sign-in: nothing to revoke, forgotten all the same) or None (no sign-in to forget)."""
+    damaged = False
     with _locked(settings):
         try:
             token = store.load(settings.key)
-        except ConfigurationError:      # a damaged entry: nothing to revoke, and forgotten all the same
-            token = None
+        except ConfigurationError:
+            token, damaged = None, True
         if token and token.get("access_token"):
             _revoke(settings, token)
         store.delete(settings.key)
     log.info("Signed out of Procore (%s)", settings.env)
-    return bool(token)
+    return SIGNED_OUT if token else DAMAGED_FORGOTTEN if damaged else None
 
 
 def _revoke(settings: Settings, token: dict) -> None:

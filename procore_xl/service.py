@@ -186,12 +186,12 @@ class ProcoreService:
         self.close()
         return self.whoami()
 
-    def logout(self) -> bool:
-        """Revoke and forget the sign-in; False when there was none."""
-        was_signed_in = auth.logout(self.settings, self.token_store)
+    def logout(self) -> str | None:
+        """Revoke and forget the sign-in: what was done (``auth.logout``), None when there was none."""
+        done = auth.logout(self.settings, self.token_store)
         self.clear_records()
         self.close()
-        return was_signed_in
+        return done
 
     def whoami(self, company_id: int | None = None) -> dict:
         """The signed-in user; a service account (DMSA) must name a company (``company_id``)."""

@@ -16,7 +16,8 @@ import requests
 from keyrings.alt.file import PlaintextKeyring
 
 import keyring
-from procore_xl.auth import SIGNED_OUT_MESSAGE, TokenManager, login, login_client_credentials, logout
+from procore_xl.auth import (DAMAGED_FORGOTTEN, SIGNED_OUT, SIGNED_OUT_MESSAGE, TokenManager, login,
+                             login_client_credentials, logout)
 from procore_xl.client import ProcoreClient
 from procore_xl.environments import (DEFAULT_REDIRECT_URI, ENVIRONMENTS, OOB_REDIRECT_URI, Settings, load_settings,
                                      settings_path)
@@ -202,7 +203,7 @@ def test_no_keyring_sandbox_file_damaged_is_said_never_the_service_account(no_ke
     with pytest.raises(ConfigurationError, match=r"^The Procore sign-in kept in .* is damaged .*sign in again"):
         TokenManager(settings, store).access_token()
     assert not sandbox.path_counts.get("/oauth/token")
-    assert logout(settings, store) is False and store.load(settings.key) is None
+    assert logout(settings, store) == DAMAGED_FORGOTTEN and store.load(settings.key) is None
     store.path.write_text(content.replace("KEY", settings.key))
     login(settings, store, open_browser=ConsentBrowser(), timeout=20)
     assert TokenManager(settings, store).access_token()
@@ -515,7 +516,7 @@ def test_token_close_to_expiry_is_refreshed_before_use(settings, signed_in_token
 
 def test_logout_revokes_and_forgets(settings, signed_in_tokens, sandbox):
     access = signed_in_tokens.access_token()
-    logout(settings, KeyringTokenStore())
+    assert logout(settings, KeyringTokenStore()) == SIGNED_OUT
     assert KeyringTokenStore().load(settings.key) is None
     me = requests.get(f"{sandbox.url}/rest/v1.0/me", headers={"Authorization": f"Bearer {access}"})
     assert me.status_code == 401
@@ -623,8 +624,26 @@ def test_a_damaged_keyring_entry_is_said_never_the_service_account(settings, san
     with pytest.raises(ConfigurationError, match=r"^The Procore sign-in kept in the keyring is damaged .*sign in again"):
         TokenManager(settings, KeyringTokenStore()).access_token()
     assert not sandbox.path_counts.get("/oauth/token")          # no service-account token asked for
-    assert logout(settings, KeyringTokenStore()) is False
+    assert logout(settings, KeyringTokenStore()) == DAMAGED_FORGOTTEN
     assert keyring.get_password(SERVICE_NAME, settings.key) is None
+    assert logout(settings, KeyringTokenStore()) is None           # nothing left to forget
     keyring.set_password(SERVICE_NAME, settings.key, entry)
     login(settings, KeyringTokenStore(), open_browser=ConsentBrowser(), timeout=20)
     assert TokenManager(settings, KeyringTokenStore()).access_token()
+
+
+def test_logout_of_a_damaged_sign_in_says_it_was_removed(settings, sandbox, keyring_backend, monkeypatch, capsys):
+    """`procore-xl logout` with a damaged keyring entry removes it and says so, rather than "Not
+    signed in; nothing to do" (which left a person wondering why the next command still failed)."""
+    from procore_xl.cli import main
+    for name, value in (("PROCORE_LOGIN_URL", settings.login_url), ("PROCORE_API_URL", settings.api_url),
+                        ("PROCORE_CLIENT_ID", settings.client_id), ("PROCORE_CLIENT_SECRET", settings.client_secret)):
+        monkeypatch.setenv(name, value)
+    key = load_settings().key
+    keyring.set_password(SERVICE_NAME, key, "not json at all")
+    assert main(["logout"]) == 0
+    out = capsys.readouterr().out
+    assert "damaged sign-in" in out and "was removed" in out and "nothing to do" not in out
+    assert keyring.get_password(SERVICE_NAME, key) is None
+    assert main(["logout"]) == 0
+    assert "nothing to do" in capsys.readouterr().out

@@ -101,9 +101,15 @@ def _sandbox_browser(settings):
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
+    from ..auth import DAMAGED_FORGOTTEN, SIGNED_OUT
+
     with _service(args) as service:
-        if service.logout():
+        done = service.logout()
+        if done == SIGNED_OUT:
             print(f"Signed out of {service.settings.env}; the tokens were revoked and removed.")
+        elif done == DAMAGED_FORGOTTEN:
+            print(f"The damaged sign-in kept for {service.settings.env} was removed (it could not be revoked: "
+                  f"it did not read as one); sign in again with `procore-xl login`.")
         else:
             print(f"Not signed in to {service.settings.env}; nothing to do.")
     return 0
