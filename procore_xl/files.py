@@ -175,18 +175,20 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     half-written. A read-only ``path``, or one a lock file says is open in Excel or LibreOffice,
     is refused (ConfigurationError) before anything is written, and checked again before the rename.
     A symbolic link is followed, as a shell's ``>`` follows it: the file it names is the one
-    replaced, and the link stays a link (renaming over the link would leave that file as it was)."""
-    path = Path(path)
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
-    check_folder(path)
-    check_not_read_only(path)
-    check_not_open(path)
-    remove_stale_temporary_files(path)
+    replaced, and the link stays a link (renaming over the link would leave that file as it was);
+    a lock file beside either name says the file is open."""
+    given = Path(path)
+    path = Path(os.path.realpath(given)) if given.is_symlink() else given
+    names = list(dict.fromkeys((given, path)))       # the link's name and the file's: a program opened one
 
     def still_free() -> None:                # made read-only, or opened, while we were busy?
         check_not_read_only(path)
-        check_not_open(path)
+        for name in names:
+            check_not_open(name)
+
+    check_folder(path)
+    still_free()
+    remove_stale_temporary_files(path)
 
     try:
         with replaced(path, before=still_free) as tmp:

@@ -44,3 +44,22 @@ def test_pull_force_through_a_link_replaces_the_file_it_names(sandbox, monkeypat
     assert code == 0, err
     assert link.is_symlink()
     assert real.read_text(encoding="utf-8").startswith("id,number,subject")
+
+
+@pytest.mark.parametrize("lock_beside", ["link", "file"])
+def test_a_workbook_open_through_either_name_is_not_refreshed(sandbox, monkeypatch, capsys, tmp_path, lock_beside):
+    """Excel or LibreOffice may have opened the workbook by the link's name or by the file's: a lock
+    file beside either says it is open, and the refresh leaves it as it was."""
+    point_at(sandbox, monkeypatch)
+    real = tmp_path / "books" / "2026-12.xlsx"
+    real.parent.mkdir()
+    code, _, err = run(capsys, "new-workbook", str(real), "--report", "RFIs", "--company", "8001", "--project", "91001")
+    assert code == 0, err
+    link = tmp_path / "current.xlsx"
+    link.symlink_to(os.path.relpath(real, tmp_path))
+    opened = link if lock_beside == "link" else real
+    (opened.parent / f".~lock.{opened.name}#").write_text("someone,host,2026-12-08\n", encoding="utf-8")
+    before = real.read_bytes()
+    code, _, err = run(capsys, "refresh", str(link), "--quiet")
+    assert code != 0 and "is open in LibreOffice" in err, err
+    assert real.read_bytes() == before and link.is_symlink()
