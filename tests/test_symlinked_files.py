@@ -15,7 +15,8 @@ from cli_run import point_at, run
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need a privilege on Windows")
 
 
-def test_refresh_through_a_link_refreshes_the_workbook_it_names(sandbox, monkeypatch, capsys, tmp_path):
+def _linked_workbook(sandbox, monkeypatch, capsys, tmp_path):
+    """A one-report workbook in a folder of its own, and a link to it (``current.xlsx``) beside."""
     point_at(sandbox, monkeypatch)
     real = tmp_path / "books" / "2026-12.xlsx"
     real.parent.mkdir()
@@ -23,6 +24,11 @@ def test_refresh_through_a_link_refreshes_the_workbook_it_names(sandbox, monkeyp
     assert code == 0, err
     link = tmp_path / "current.xlsx"
     link.symlink_to(os.path.relpath(real, tmp_path))
+    return real, link
+
+
+def test_refresh_through_a_link_refreshes_the_workbook_it_names(sandbox, monkeypatch, capsys, tmp_path):
+    real, link = _linked_workbook(sandbox, monkeypatch, capsys, tmp_path)
     before = real.read_bytes()
     code, _, err = run(capsys, "refresh", str(link), "--quiet")
     assert code == 0, err
@@ -50,13 +56,7 @@ def test_pull_force_through_a_link_replaces_the_file_it_names(sandbox, monkeypat
 def test_a_workbook_open_through_either_name_is_not_refreshed(sandbox, monkeypatch, capsys, tmp_path, lock_beside):
     """Excel or LibreOffice may have opened the workbook by the link's name or by the file's: a lock
     file beside either says it is open, and the refresh leaves it as it was."""
-    point_at(sandbox, monkeypatch)
-    real = tmp_path / "books" / "2026-12.xlsx"
-    real.parent.mkdir()
-    code, _, err = run(capsys, "new-workbook", str(real), "--report", "RFIs", "--company", "8001", "--project", "91001")
-    assert code == 0, err
-    link = tmp_path / "current.xlsx"
-    link.symlink_to(os.path.relpath(real, tmp_path))
+    real, link = _linked_workbook(sandbox, monkeypatch, capsys, tmp_path)
     opened = link if lock_beside == "link" else real
     (opened.parent / f".~lock.{opened.name}#").write_text("someone,host,2026-12-08\n", encoding="utf-8")
     before = real.read_bytes()
