@@ -394,3 +394,51 @@ def test_refreshing_something_that_is_not_a_workbook_is_a_clear_error(service, t
     for target in (csv, folder):
         with pytest.raises(ConfigurationError, match="is not an Excel workbook procore-xl can read"):
             refresh_workbook(target, service, progress=False)
+
+
+def _cells(ws):
+    return {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+@pytest.mark.parametrize("change", ["insert above", "delete inside"])
+def test_a_moved_parameter_block_fails_the_sheet_and_writes_nothing_into_it(service, tmp_path, change):
+    """Rows inserted above (or deleted inside) a report sheet's parameter block: the cells no
+    longer sit beside their names. The sheet fails with a message naming it and the move, and
+    nothing is written into it (its values bound to the wrong names: 'Unknown columns choice
+    "Harbor Tower"', and Status/Message were written over the person's shifted cells)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:2], service, progress=False)          # RFIs, Projects
+    book = openpyxl.load_workbook(path)
+    if change == "insert above":
+        book["RFIs"].insert_rows(1, 2)
+        book["RFIs"]["A1"] = "my title"
+    else:
+        book["RFIs"].delete_rows(3)                                   # the Refreshed row
+    book.save(path)
+    before = _cells(openpyxl.load_workbook(path)["RFIs"])
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.failed == ["RFIs"] and outcome.refreshed == ["Projects"]
+    reason = outcome.reasons["RFIs"]
+    assert 'Sheet "RFIs" was not refreshed: its parameter block was moved or changed' in reason
+    assert ("now start in A3 instead of A1" in reason) == (change == "insert above")
+    assert _cells(openpyxl.load_workbook(path)["RFIs"]) == before
+
+
+def test_a_moved_parameter_block_in_live_excel_is_left_alone_with_an_alert(service):
+    """The add-in's Refresh does what the headless refresh does (see above)."""
+    from procore_xl.addin import actions
+    from procore_xl.addin.xlwings_writer import XlwingsWorkbook
+    from procore_xl.excel.report_sheet import create_report_sheet
+    from test_excel_fake_xlwings import FakeBook
+
+    book = FakeBook(["My notes"])
+    wb = XlwingsWorkbook(book)
+    create_report_sheet(wb, "RFIs", {"company": "Harbor Tower Builders", "project": 91001})
+    sheet = book.sheets["RFIs"]
+    sheet.cells = {(r + 1, c): v for (r, c), v in sheet.cells.items()}    # a row inserted above
+    sheet.cells[(1, 1)] = "my title"
+    before = dict(sheet.cells)
+    assert actions.refresh_sheet(wb, service, "RFIs") is False
+    assert sheet.cells == before and not sheet.tables
+    (alert,) = book.app.alerts
+    assert 'Sheet "RFIs" was not refreshed' in alert and "now start in A2 instead of A1" in alert

@@ -58,6 +58,7 @@ _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MESSAGE_MAX = 1000
 LITERAL_LIST_MAX = 255           # Excel's limit for a list validation typed as "a,b,c"
 _ELLIPSIS = "\u2026"
+_SEARCH_ROWS = 60                # rows of column A searched for a moved parameter block
 
 
 # -- names ---------------------------------------------------------------------------------------
@@ -162,8 +163,7 @@ def write_parameters(wb: WorkbookWriter, entry: Entry) -> None:
     choices where the parameter has fixed ones (Sub Report, Project Filter)."""
     rows = []
     for i, key in enumerate(entry.params):
-        spec = SPECS.get(key)
-        rows.append([spec.label if spec else key])
+        rows.append([param_label(key)])
         source = validation_source(entry.report, key)
         if source is not None:
             wb.set_list_validation(entry.sheet, PARAM_FIRST_ROW + i, 2, source)
@@ -227,6 +227,31 @@ def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
         return {}
     cells = wb.read(entry.sheet, PARAM_FIRST_ROW, 2, len(entry.params), 1)
     return {k: normalize_input(row[0]) for k, row in zip(entry.params, cells) if normalize_input(row[0]) is not None}
+
+
+def moved_block(wb: WorkbookWriter, entry: Entry) -> str:
+    """"" when column A shows the metadata and parameter labels where they were written (A1 down);
+    else why the sheet is not refreshed: rows inserted or deleted above or inside the block would
+    bind the cells to the wrong names and put Status/Message into the person's cells."""
+    expected = [*META_LABELS, *([] if entry.damaged else [param_label(k) for k in entry.params])]
+    seen = [str(v).strip().lower() if v is not None else "" for (v,) in
+            wb.read(entry.sheet, META_FIRST_ROW, 1, max(_SEARCH_ROWS, len(expected)), 1)]
+    if seen[:len(expected)] == [label.lower() for label in expected]:
+        return ""
+    first = [label.lower() for label in META_LABELS[:2]]
+    at = next((i + META_FIRST_ROW for i in range(len(seen)) if seen[i:i + 2] == first), None)
+    where = (f"its labels now start in A{at} instead of A{META_FIRST_ROW}" if at is not None and at != META_FIRST_ROW
+             else "its labels in column A are not where they were written")
+    return (f'Sheet "{entry.sheet}" was not refreshed: its parameter block was moved or changed (rows inserted '
+            f"or deleted above or inside it; {where}) - undo that change (the block starts in A{META_FIRST_ROW}: "
+            f"Report, Status, ... then one row per parameter) or insert the report again. Nothing was written "
+            f"to the sheet.")
+
+
+def param_label(key: str) -> str:
+    """The label column A shows for a parameter."""
+    spec = SPECS.get(key)
+    return str(spec.label if spec else key)
 
 
 def _keys_from_labels(wb: WorkbookWriter, sheet: str) -> list[str]:
@@ -407,7 +432,13 @@ def _shown(v: Any) -> str:
 
 def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool:
     """Run the sheet's report with the parameters now in its cells and write the result.
-    Any failure is recorded on the sheet (never raised); returns True on success."""
+    Any failure is recorded on the sheet (never raised); returns True on success. A sheet whose
+    parameter block was moved (:func:`moved_block`) is left untouched: ``entry.problem`` and an
+    alert (live Excel) say why."""
+    entry.problem = moved_block(wb, entry)
+    if entry.problem:
+        wb.alert(entry.problem)
+        return False
     params = read_parameters(wb, entry)
     try:
         result = service.run(entry.report, params)
