@@ -13,6 +13,7 @@ import pytest
 import xlwings
 
 from procore_xl.excel import layout
+from procore_xl.excel.base import parse_target
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
@@ -442,3 +443,27 @@ def test_a_moved_parameter_block_in_live_excel_is_left_alone_with_an_alert(servi
     assert sheet.cells == before and not sheet.tables
     (alert,) = book.app.alerts
     assert 'Sheet "RFIs" was not refreshed' in alert and "now start in A2 instead of A1" in alert
+
+
+def test_a_deleted_lists_sheet_is_made_again_by_a_refresh(service, tmp_path):
+    """The hidden _lists sheet behind the dropdowns deleted: a refresh makes it again (hidden) and
+    points the dropdowns' names at it (they pointed at a missing sheet: every dropdown broken)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    del book[layout.LISTS_SHEET]
+    book.save(path)
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.refreshed == ["RFIs"] and outcome.failed == []
+    book = openpyxl.load_workbook(path)
+    assert book[layout.LISTS_SHEET].sheet_state == "hidden" and book["RFIs"]["B2"].value == "OK"
+    for name in layout.LIST_NAMES.values():
+        assert parse_target(book.defined_names[name].attr_text)[0] == layout.LISTS_SHEET, name
+    wb = PackageWorkbook(path)
+    assert wb.name_target("ProcoreCompanies")[0] == layout.LISTS_SHEET
+    wb.close()
+    again = tmp_path / "again.xlsx"                  # a second refresh keeps one sheet and one name each
+    shutil.copy(path, again)
+    assert refresh_workbook(again, service, progress=False).failed == []
+    book = openpyxl.load_workbook(again)
+    assert book.sheetnames.count(layout.LISTS_SHEET) == 1

@@ -455,6 +455,8 @@ def refresh_report_sheets(wb: WorkbookWriter, service: Any, on_sheet: Callable[[
     sheet is followed; a deleted one is forgotten (with a note in the status bar). ``forget`` is
     called once the service's caches are dropped (the add-in clears its UDF results there)."""
     entries, forgotten = follow_renamed_sheets(wb)
+    if entries:
+        ensure_lists(wb)             # _lists deleted: made again, so the dropdowns' names point somewhere
     if forgotten:
         wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
     service.invalidate()
