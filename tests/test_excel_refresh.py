@@ -467,3 +467,27 @@ def test_a_deleted_lists_sheet_is_made_again_by_a_refresh(service, tmp_path):
     assert refresh_workbook(again, service, progress=False).failed == []
     book = openpyxl.load_workbook(again)
     assert book.sheetnames.count(layout.LISTS_SHEET) == 1
+
+
+@pytest.mark.parametrize("button", ["refresh_all", "refresh_sheet"])
+def test_a_deleted_lists_sheet_is_made_again_in_live_excel(service, button):
+    """The add-in's refresh does the same (Excel turns the names of a deleted sheet into #REF!)."""
+    from procore_xl.addin import actions
+    from procore_xl.addin.xlwings_writer import XlwingsWorkbook
+    from procore_xl.excel.report_sheet import create_report_sheet
+    from test_excel_fake_xlwings import FakeBook
+
+    book = FakeBook(["My notes"])
+    wb = XlwingsWorkbook(book)
+    create_report_sheet(wb, "RFIs", {"company": "Harbor Tower Builders", "project": 91001})
+    book.sheets._items.remove(book.sheets[layout.LISTS_SHEET])         # the person deletes _lists
+    for name in layout.LIST_NAMES.values():
+        book.names.add(name, "=#REF!$A$2:$A$2")
+    book.sheets["RFIs"].activate()
+    if button == "refresh_all":
+        assert actions.refresh_all(wb, service) == (["RFIs"], [])
+    else:
+        assert actions.refresh_sheet(wb, service, "RFIs") is True
+    assert not book.sheets[layout.LISTS_SHEET].visible and book.sheets.active.name == "RFIs"
+    for name in layout.LIST_NAMES.values():
+        assert wb.name_target(name)[0] == layout.LISTS_SHEET, name

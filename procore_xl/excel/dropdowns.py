@@ -110,6 +110,15 @@ def ensure_lists(wb: WorkbookWriter) -> None:
         write_lists(wb, missing)
 
 
+def repair_lists(wb: WorkbookWriter) -> None:
+    """Before a refresh: :func:`ensure_lists` (a deleted ``_lists`` made again), the active
+    sheet kept (Excel activates a sheet it adds)."""
+    active = wb.active_sheet()
+    ensure_lists(wb)
+    if active and wb.active_sheet() != active:
+        wb.activate(active)
+
+
 def start_context(wb: WorkbookWriter) -> dict[str, Any]:
     """company / project_filter / project / report as picked on the Start sheet (by workbook
     name when it exists, else by layout.START_CELLS)."""

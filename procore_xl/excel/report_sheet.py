@@ -34,14 +34,14 @@ from ..catalog import find_report
 from ..errors import ProcoreError
 from ..parameters import PROJECT_FILTERS, SPECS, as_date, sub_report_choices
 from .base import WorkbookWriter, range_ref
-from .dropdowns import ensure_lists
+from .dropdowns import ensure_lists, repair_lists
 from ..columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from ..parameters import VIEW_PARAMS
 from ..view import Shown, report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
 from .registry import Entry, follow_renamed_sheets, save_entry
-from .streamed import StreamedTable, streamed_table
+from .streamed import StreamedTable, empty_table, streamed_table
 from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -230,9 +230,8 @@ def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
 
 
 def moved_block(wb: WorkbookWriter, entry: Entry) -> str:
-    """"" when column A shows the metadata and parameter labels where they were written (A1 down);
-    else why the sheet is not refreshed: rows inserted or deleted above or inside the block would
-    bind the cells to the wrong names and put Status/Message into the person's cells."""
+    """"" when column A shows the labels where they were written (A1 down); else why the sheet is not
+    refreshed (moved cells would bind to the wrong names, Status/Message land in the person's cells)."""
     expected = [*META_LABELS, *([] if entry.damaged else [param_label(k) for k in entry.params])]
     seen = [str(v).strip().lower() if v is not None else "" for (v,) in
             wb.read(entry.sheet, META_FIRST_ROW, 1, max(_SEARCH_ROWS, len(expected)), 1)]
@@ -250,8 +249,7 @@ def moved_block(wb: WorkbookWriter, entry: Entry) -> str:
 
 def param_label(key: str) -> str:
     """The label column A shows for a parameter."""
-    spec = SPECS.get(key)
-    return str(spec.label if spec else key)
+    return str(SPECS[key].label if key in SPECS else key)
 
 
 def _keys_from_labels(wb: WorkbookWriter, sheet: str) -> list[str]:
@@ -390,7 +388,10 @@ def _sheet_table(wb: WorkbookWriter, result: Any, headers: str, columns: str,
                  keep: list[str]) -> TableData | StreamedTable:
     """The report's table as the sheet writes it: for a writer that writes a sheet as it saves
     it (``streams_tables``: the workbook file's), read block by block and never whole
-    (:mod:`.streamed`); for the others, the view's frame made once (the report's whole frame never)."""
+    (:mod:`.streamed`); for the others, the view's frame made once (the report's whole frame never).
+    No record: the report's default columns (:func:`.streamed.empty_table`)."""
+    if (empty := empty_table(result, headers)) is not None:
+        return empty
     if getattr(wb, "streams_tables", False):
         data = streamed_table(Shown(result.table, result.report, result.params.get("sub_report"),
                                     headers=headers, columns=columns, keep=keep))
@@ -456,7 +457,7 @@ def refresh_report_sheets(wb: WorkbookWriter, service: Any, on_sheet: Callable[[
     called once the service's caches are dropped (the add-in clears its UDF results there)."""
     entries, forgotten = follow_renamed_sheets(wb)
     if entries:
-        ensure_lists(wb)             # _lists deleted: made again, so the dropdowns' names point somewhere
+        repair_lists(wb)             # _lists deleted: made again, so the dropdowns' names point somewhere
     if forgotten:
         wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
     service.invalidate()
