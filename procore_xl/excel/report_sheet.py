@@ -58,7 +58,6 @@ _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MESSAGE_MAX = 1000
 LITERAL_LIST_MAX = 255           # Excel's limit for a list validation typed as "a,b,c"
 _ELLIPSIS = "\u2026"
-_SEARCH_ROWS = 60                # rows of column A searched for a moved parameter block
 
 
 # -- names ---------------------------------------------------------------------------------------
@@ -231,20 +230,20 @@ def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
 
 def moved_block(wb: WorkbookWriter, entry: Entry) -> str:
     """"" when column A shows the labels where they were written (A1 down); else why the sheet is not
-    refreshed (moved cells would bind to the wrong names, Status/Message land in the person's cells)."""
+    refreshed (moved cells bind to wrong names, Status/Message land in the person's cells). Reads the
+    rows above the table only (the old table is read after the run)."""
     expected = [*META_LABELS, *([] if entry.damaged else [param_label(k) for k in entry.params])]
     seen = [str(v).strip().lower() if v is not None else "" for (v,) in
-            wb.read(entry.sheet, META_FIRST_ROW, 1, max(_SEARCH_ROWS, len(expected)), 1)]
+            wb.read(entry.sheet, META_FIRST_ROW, 1, max(header_row(entry) - META_FIRST_ROW, len(expected)), 1)]
     if seen[:len(expected)] == [label.lower() for label in expected]:
         return ""
     first = [label.lower() for label in META_LABELS[:2]]
     at = next((i + META_FIRST_ROW for i in range(len(seen)) if seen[i:i + 2] == first), None)
     where = (f"its labels now start in A{at} instead of A{META_FIRST_ROW}" if at is not None and at != META_FIRST_ROW
              else "its labels in column A are not where they were written")
-    return (f'Sheet "{entry.sheet}" was not refreshed: its parameter block was moved or changed (rows inserted '
-            f"or deleted above or inside it; {where}) - undo that change (the block starts in A{META_FIRST_ROW}: "
-            f"Report, Status, ... then one row per parameter) or insert the report again. Nothing was written "
-            f"to the sheet.")
+    return (f'Sheet "{entry.sheet}" was not refreshed: its parameter block was moved or changed (rows inserted or '
+            f"deleted above or inside it; {where}) - undo that change (the block starts in A{META_FIRST_ROW}: Report, "
+            f"Status, ... then one row per parameter) or insert the report again. Nothing was written to the sheet.")
 
 
 def param_label(key: str) -> str:
@@ -388,8 +387,8 @@ def _sheet_table(wb: WorkbookWriter, result: Any, headers: str, columns: str,
                  keep: list[str]) -> TableData | StreamedTable:
     """The report's table as the sheet writes it: for a writer that writes a sheet as it saves
     it (``streams_tables``: the workbook file's), read block by block and never whole
-    (:mod:`.streamed`); for the others, the view's frame made once (the report's whole frame never).
-    No record: the report's default columns (:func:`.streamed.empty_table`)."""
+    (:mod:`.streamed`); for the others, the view's frame made once (never the report's whole frame); no
+    record: the report's default columns (:func:`.streamed.empty_table`)."""
     if (empty := empty_table(result, headers)) is not None:
         return empty
     if getattr(wb, "streams_tables", False):
@@ -456,8 +455,8 @@ def refresh_report_sheets(wb: WorkbookWriter, service: Any, on_sheet: Callable[[
     sheet is followed; a deleted one is forgotten (with a note in the status bar). ``forget`` is
     called once the service's caches are dropped (the add-in clears its UDF results there)."""
     entries, forgotten = follow_renamed_sheets(wb)
-    if entries:
-        repair_lists(wb)             # _lists deleted: made again, so the dropdowns' names point somewhere
+    if entries:                      # _lists deleted: made again, so the dropdowns' names point somewhere
+        repair_lists(wb)
     if forgotten:
         wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
     service.invalidate()
