@@ -491,3 +491,18 @@ def test_a_deleted_lists_sheet_is_made_again_in_live_excel(service, button):
     assert not book.sheets[layout.LISTS_SHEET].visible and book.sheets.active.name == "RFIs"
     for name in layout.LIST_NAMES.values():
         assert wb.name_target(name)[0] == layout.LISTS_SHEET, name
+
+
+def test_the_plan_of_a_workbook_with_a_moved_parameter_block_says_so(service, tmp_path):
+    """`refresh --plan` reads the parameter cells the same way: a moved block is named, not counted
+    with values bound to the wrong names."""
+    from procore_xl.errors import ConfigurationError
+    from procore_xl.excel.refresh import plan_workbook
+
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    book["RFIs"].insert_rows(1)
+    book.save(path)
+    with pytest.raises(ConfigurationError, match='Sheet "RFIs" was not refreshed: its parameter block was moved'):
+        plan_workbook(path, service)
