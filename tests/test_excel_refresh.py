@@ -13,6 +13,7 @@ import pytest
 import xlwings
 
 from procore_xl.excel import layout
+from procore_xl.excel.base import parse_target
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.ooxml.workbook import PackageWorkbook
 from procore_xl.excel.refresh import new_workbook, refresh_workbook
@@ -394,3 +395,114 @@ def test_refreshing_something_that_is_not_a_workbook_is_a_clear_error(service, t
     for target in (csv, folder):
         with pytest.raises(ConfigurationError, match="is not an Excel workbook procore-xl can read"):
             refresh_workbook(target, service, progress=False)
+
+
+def _cells(ws):
+    return {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+@pytest.mark.parametrize("change", ["insert above", "delete inside"])
+def test_a_moved_parameter_block_fails_the_sheet_and_writes_nothing_into_it(service, tmp_path, change):
+    """Rows inserted above (or deleted inside) a report sheet's parameter block: the cells no
+    longer sit beside their names. The sheet fails with a message naming it and the move, and
+    nothing is written into it (its values bound to the wrong names: 'Unknown columns choice
+    "Harbor Tower"', and Status/Message were written over the person's shifted cells)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:2], service, progress=False)          # RFIs, Projects
+    book = openpyxl.load_workbook(path)
+    if change == "insert above":
+        book["RFIs"].insert_rows(1, 2)
+        book["RFIs"]["A1"] = "my title"
+    else:
+        book["RFIs"].delete_rows(3)                                   # the Refreshed row
+    book.save(path)
+    before = _cells(openpyxl.load_workbook(path)["RFIs"])
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.failed == ["RFIs"] and outcome.refreshed == ["Projects"]
+    reason = outcome.reasons["RFIs"]
+    assert 'Sheet "RFIs" was not refreshed: its parameter block was moved or changed' in reason
+    assert ("now start in A3 instead of A1" in reason) == (change == "insert above")
+    assert _cells(openpyxl.load_workbook(path)["RFIs"]) == before
+
+
+def test_a_moved_parameter_block_in_live_excel_is_left_alone_with_an_alert(service):
+    """The add-in's Refresh does what the headless refresh does (see above)."""
+    from procore_xl.addin import actions
+    from procore_xl.addin.xlwings_writer import XlwingsWorkbook
+    from procore_xl.excel.report_sheet import create_report_sheet
+    from test_excel_fake_xlwings import FakeBook
+
+    book = FakeBook(["My notes"])
+    wb = XlwingsWorkbook(book)
+    create_report_sheet(wb, "RFIs", {"company": "Harbor Tower Builders", "project": 91001})
+    sheet = book.sheets["RFIs"]
+    sheet.cells = {(r + 1, c): v for (r, c), v in sheet.cells.items()}    # a row inserted above
+    sheet.cells[(1, 1)] = "my title"
+    before = dict(sheet.cells)
+    assert actions.refresh_sheet(wb, service, "RFIs") is False
+    assert sheet.cells == before and not sheet.tables
+    (alert,) = book.app.alerts
+    assert 'Sheet "RFIs" was not refreshed' in alert and "now start in A2 instead of A1" in alert
+
+
+def test_a_deleted_lists_sheet_is_made_again_by_a_refresh(service, tmp_path):
+    """The hidden _lists sheet behind the dropdowns deleted: a refresh makes it again (hidden) and
+    points the dropdowns' names at it (they pointed at a missing sheet: every dropdown broken)."""
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    del book[layout.LISTS_SHEET]
+    book.save(path)
+    outcome = refresh_workbook(path, service, progress=False)
+    assert outcome.refreshed == ["RFIs"] and outcome.failed == []
+    book = openpyxl.load_workbook(path)
+    assert book[layout.LISTS_SHEET].sheet_state == "hidden" and book["RFIs"]["B2"].value == "OK"
+    for name in layout.LIST_NAMES.values():
+        assert parse_target(book.defined_names[name].attr_text)[0] == layout.LISTS_SHEET, name
+    wb = PackageWorkbook(path)
+    assert wb.name_target("ProcoreCompanies")[0] == layout.LISTS_SHEET
+    wb.close()
+    again = tmp_path / "again.xlsx"                  # a second refresh keeps one sheet and one name each
+    shutil.copy(path, again)
+    assert refresh_workbook(again, service, progress=False).failed == []
+    book = openpyxl.load_workbook(again)
+    assert book.sheetnames.count(layout.LISTS_SHEET) == 1
+
+
+@pytest.mark.parametrize("button", ["refresh_all", "refresh_sheet"])
+def test_a_deleted_lists_sheet_is_made_again_in_live_excel(service, button):
+    """The add-in's refresh does the same (Excel turns the names of a deleted sheet into #REF!)."""
+    from procore_xl.addin import actions
+    from procore_xl.addin.xlwings_writer import XlwingsWorkbook
+    from procore_xl.excel.report_sheet import create_report_sheet
+    from test_excel_fake_xlwings import FakeBook
+
+    book = FakeBook(["My notes"])
+    wb = XlwingsWorkbook(book)
+    create_report_sheet(wb, "RFIs", {"company": "Harbor Tower Builders", "project": 91001})
+    book.sheets._items.remove(book.sheets[layout.LISTS_SHEET])         # the person deletes _lists
+    for name in layout.LIST_NAMES.values():
+        book.names.add(name, "=#REF!$A$2:$A$2")
+    book.sheets["RFIs"].activate()
+    if button == "refresh_all":
+        assert actions.refresh_all(wb, service) == (["RFIs"], [])
+    else:
+        assert actions.refresh_sheet(wb, service, "RFIs") is True
+    assert not book.sheets[layout.LISTS_SHEET].visible and book.sheets.active.name == "RFIs"
+    for name in layout.LIST_NAMES.values():
+        assert wb.name_target(name)[0] == layout.LISTS_SHEET, name
+
+
+def test_the_plan_of_a_workbook_with_a_moved_parameter_block_says_so(service, tmp_path):
+    """`refresh --plan` reads the parameter cells the same way: a moved block is named, not counted
+    with values bound to the wrong names."""
+    from procore_xl.errors import ConfigurationError
+    from procore_xl.excel.refresh import plan_workbook
+
+    path = tmp_path / "book.xlsx"
+    new_workbook(path, REPORTS[:1], service, progress=False)
+    book = openpyxl.load_workbook(path)
+    book["RFIs"].insert_rows(1)
+    book.save(path)
+    with pytest.raises(ConfigurationError, match='Sheet "RFIs" was not refreshed: its parameter block was moved'):
+        plan_workbook(path, service)

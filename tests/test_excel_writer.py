@@ -229,6 +229,26 @@ def test_empty_result_still_a_valid_table(view):
     assert v.value("Trades", "B5") == 0
 
 
+def test_no_record_shows_the_reports_default_columns(view, tmp_path):
+    """A run with no record (so no columns) gives a table under the report's default columns, as
+    a CSV gets (view.empty_header), through every writer: it showed one column "(no columns)"."""
+    from procore_xl.excel.ooxml.workbook import PackageWorkbook
+
+    entry = create_report_sheet(view.writer, "Trades", {"company": 8001})
+    write_result(view.writer, entry, result(pd.DataFrame(), "Trades"))
+    v = view.reopen()
+    top = header_row(entry)
+    assert v.table("Trades") == ("tbl_Trades", f"A{top}:D{top + 1}")
+    assert v.table_headers("Trades") == ["Trade", "Active", "Last Updated", "ID"]
+    if isinstance(view, FileView):                       # and a refresh of the file (the package writer)
+        wb = PackageWorkbook(view.path)
+        write_result(wb, read_registry(wb)[0], result(pd.DataFrame(), "Trades"))
+        wb.save(tmp_path / "refreshed.xlsx")
+        ws = openpyxl.load_workbook(tmp_path / "refreshed.xlsx")["Trades"]
+        assert [ws.cell(top, c).value for c in range(1, 5)] == ["Trade", "Active", "Last Updated", "ID"]
+        assert ws.tables["tbl_Trades"].ref == f"A{top}:D{top + 1}"
+
+
 def test_failed_refresh_keeps_previous_table(view):
     entry = create_report_sheet(view.writer, "RFIs", {"company": 8001, "project": 91001, **AS_SENT})
     write_result(view.writer, entry, result(sample_frame(5)))

@@ -18,10 +18,10 @@ from ..excel import layout
 from ..excel.analysis_layout import TableInfo, lay_out
 from ..excel.analysis_sheet import source_reports
 from ..excel.base import WorkbookWriter
-from ..excel.dropdowns import compute_lists, start_context, write_lists
+from ..excel.dropdowns import compute_lists, repair_lists, start_context, write_lists
 from ..excel.registry import Entry, find_entry
-from ..excel.report_sheet import (create_report_sheet, read_parameters, refresh_report_sheet, refresh_report_sheets,
-                                  sheet_name_for)
+from ..excel.report_sheet import (create_report_sheet, moved_block, read_parameters, refresh_report_sheet,
+                                  refresh_report_sheets, sheet_name_for)
 from ..service import ProcoreService
 from . import udfs
 from .session import get_service, set_service
@@ -66,7 +66,7 @@ def context_for(wb: WorkbookWriter) -> dict[str, Any]:
     ctx = start_context(wb)
     active = wb.active_sheet()
     entry = find_entry(wb, active) if active else None
-    if entry is not None:
+    if entry is not None and not moved_block(wb, entry):     # (moved: its cells name other things)
         ctx["report"] = entry.report
         ctx.update({k: v for k, v in read_parameters(wb, entry).items()
                     if k in ("company", "project_filter", "project", "contract")})
@@ -167,6 +167,7 @@ def refresh_sheet(wb: WorkbookWriter, service: Any, sheet: str | None = None) ->
                              f"or go to a report sheet and Refresh")
     service.invalidate()
     udfs.clear_cache()
+    repair_lists(wb)
     wb.status(f"Procore: refreshing {entry.sheet}...")
     try:
         return refresh_report_sheet(wb, entry, service)

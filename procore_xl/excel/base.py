@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 
 if TYPE_CHECKING:
     from .values import TableData
@@ -30,6 +30,21 @@ def range_ref(rect: Rect, *, absolute: bool = False) -> str:
 def sheet_range_ref(sheet: str, rect: Rect) -> str:
     """``'_lists'!$A$2:$A$9`` (what a workbook name refers to, without the leading ``=``)."""
     return f"{quote_sheetname(sheet)}!{range_ref(rect, absolute=True)}"
+
+
+def parse_target(text: str) -> tuple[str, Rect] | None:
+    """``'_lists'!$A$2:$A$9`` -> ("_lists", (2, 1, 9, 1)); None for anything else."""
+    if "!" not in text:
+        return None
+    sheet, ref = text.lstrip("=").rsplit("!", 1)
+    sheet = sheet.strip("'").replace("''", "'")
+    try:
+        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    except ValueError:
+        return None
+    if r1 is None or c1 is None:
+        return None
+    return sheet, (r1, c1, r2, c2)
 
 
 class WorkbookWriter(Protocol):

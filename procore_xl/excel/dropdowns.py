@@ -100,10 +100,23 @@ def write_lists(wb: WorkbookWriter, lists: Mapping[str, list[str]]) -> None:
 
 
 def ensure_lists(wb: WorkbookWriter) -> None:
-    """Create the ``_lists`` names that do not exist yet (empty), so validations can point at them."""
-    missing = {name: [] for name, wb_name in LIST_NAMES.items() if wb.name_target(wb_name) is None}
+    """Create the ``_lists`` names that do not exist yet (empty), so validations can point at them;
+    a name whose sheet is gone (``_lists`` deleted: Excel's ``#REF!``) counts as missing, and the
+    sheet is made again."""
+    sheets = {s.lower() for s in wb.sheet_names()}
+    missing = {name: [] for name, wb_name in LIST_NAMES.items()
+               if (target := wb.name_target(wb_name)) is None or target[0].lower() not in sheets}
     if missing:
         write_lists(wb, missing)
+
+
+def repair_lists(wb: WorkbookWriter) -> None:
+    """Before a refresh: :func:`ensure_lists` (a deleted ``_lists`` made again), the active
+    sheet kept (Excel activates a sheet it adds)."""
+    active = wb.active_sheet()
+    ensure_lists(wb)
+    if active and wb.active_sheet() != active:
+        wb.activate(active)
 
 
 def start_context(wb: WorkbookWriter) -> dict[str, Any]:

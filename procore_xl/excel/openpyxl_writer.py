@@ -11,7 +11,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
-from .base import Rect, cell_ref, range_ref, sheet_range_ref
+from .base import Rect, cell_ref, parse_target, range_ref, sheet_range_ref
 from .ooxml.xml import keep_literal, unescape_text
 from .values import TableData
 
@@ -24,21 +24,6 @@ def _shown(value: Any) -> Any:
     """A cell's value as Excel shows it: openpyxl hands back a stored text as it is, with any
     ``_xHHHH_`` (Excel's escape of U+HHHH) undecoded."""
     return unescape_text(value) if type(value) is str and "_x" in value else value
-
-
-def _parse_target(text: str) -> tuple[str, Rect] | None:
-    """``'_lists'!$A$2:$A$9`` -> ("_lists", (2, 1, 9, 1)); None for anything else."""
-    if "!" not in text:
-        return None
-    sheet, ref = text.lstrip("=").rsplit("!", 1)
-    sheet = sheet.strip("'").replace("''", "'")
-    try:
-        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
-    except ValueError:
-        return None
-    if r1 is None or c1 is None:
-        return None
-    return sheet, (r1, c1, r2, c2)
 
 
 class OpenpyxlWorkbook:
@@ -191,7 +176,7 @@ class OpenpyxlWorkbook:
     def name_target(self, name: str) -> tuple[str, Rect] | None:
         for key, dn in self.book.defined_names.items():
             if key.lower() == name.lower():
-                return _parse_target(dn.attr_text or "")
+                return parse_target(dn.attr_text or "")
         return None
 
     def set_name(self, name: str, sheet: str, rect: Rect) -> None:

@@ -39,7 +39,7 @@ from .openpyxl_writer import OpenpyxlWorkbook
 from .ooxml.relationships import add_relationships, add_types, defaults, element, relationships
 from .ooxml.workbook import PackageWorkbook
 from .registry import read_registry
-from .report_sheet import (RATE_LIMIT_PREFIX, ROW_MESSAGE, ROW_STATUS, STATUS_OK, read_parameters,
+from .report_sheet import (RATE_LIMIT_PREFIX, ROW_MESSAGE, ROW_STATUS, STATUS_OK, moved_block, read_parameters,
                            refresh_report_sheet, refresh_report_sheets)
 from .results import skeleton, write_workbook
 
@@ -62,7 +62,7 @@ class WorkbookRefresh:
     def note_failures(self, wb: Any) -> "WorkbookRefresh":
         """Why each failed sheet failed, and the warnings of the others, as their Message cells say."""
         for sheet in [*self.failed, *self.refreshed]:
-            if sheet in wb.sheet_names():
+            if sheet in wb.sheet_names() and sheet not in self.reasons:   # (a moved block: its reason is set)
                 status, message = (wb.read(sheet, row, 2, 1, 1)[0][0] for row in (ROW_STATUS, ROW_MESSAGE))
                 if sheet in self.failed:
                     self.reasons[sheet] = str(message or "")
@@ -149,13 +149,16 @@ def refresh_workbook(path: str | os.PathLike, service: Any, progress: bool = Tru
     wb = _open_report_book(path)
     try:
         entries = _report_entries(wb, path)
+        moved = {}                   # sheet -> why it was left untouched (its parameter block moved)
         with tqdm(total=len(entries), desc=f"Refreshing {path.name}", unit="sheet",
                   disable=not _show_progress(progress), file=sys.stderr) as bar:
             def tick(entry, good):
+                if entry.problem:
+                    moved[entry.sheet] = entry.problem
                 bar.set_postfix_str(f"{entry.sheet}: {'OK' if good else 'failed'}")
                 bar.update(1)
             ok, failed = refresh_report_sheets(wb, service, on_sheet=tick)
-        outcome = WorkbookRefresh(path, ok, failed).note_failures(wb)
+        outcome = WorkbookRefresh(path, ok, failed, reasons=moved).note_failures(wb)
         with replacing(path) as tmp:
             wb.save(tmp)
     finally:
@@ -172,6 +175,8 @@ def plan_workbook(path: str | os.PathLike, service: Any) -> Plan:
         entries = _report_entries(wb, path)
         plan = Plan(service.record_store, service.lists, Scope.of(service.settings), per_page=service.per_page)
         for entry in entries:
+            if moved_block(wb, entry):
+                raise ConfigurationError(moved_block(wb, entry))
             plan.add(entry.report, read_parameters(wb, entry)).sheet = entry.sheet
     finally:
         wb.close()

@@ -23,6 +23,7 @@ class Entry:
     table: str
     params: dict[str, Any] = field(default_factory=dict)
     damaged: bool = False       # its Parameters cell did not read as a JSON object (the sheet's labels tell)
+    problem: str = field(default="", compare=False)   # why the sheet was left alone (report_sheet.moved_block)
 
     @property
     def keys(self) -> list[str]:

@@ -34,14 +34,14 @@ from ..catalog import find_report
 from ..errors import ProcoreError
 from ..parameters import PROJECT_FILTERS, SPECS, as_date, sub_report_choices
 from .base import WorkbookWriter, range_ref
-from .dropdowns import ensure_lists
+from .dropdowns import ensure_lists, repair_lists
 from ..columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from ..parameters import VIEW_PARAMS
 from ..view import Shown, report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
 from .registry import Entry, follow_renamed_sheets, save_entry
-from .streamed import StreamedTable, streamed_table
+from .streamed import StreamedTable, empty_table, streamed_table
 from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -162,8 +162,7 @@ def write_parameters(wb: WorkbookWriter, entry: Entry) -> None:
     choices where the parameter has fixed ones (Sub Report, Project Filter)."""
     rows = []
     for i, key in enumerate(entry.params):
-        spec = SPECS.get(key)
-        rows.append([spec.label if spec else key])
+        rows.append([param_label(key)])
         source = validation_source(entry.report, key)
         if source is not None:
             wb.set_list_validation(entry.sheet, PARAM_FIRST_ROW + i, 2, source)
@@ -227,6 +226,29 @@ def read_parameters(wb: WorkbookWriter, entry: Entry) -> dict[str, Any]:
         return {}
     cells = wb.read(entry.sheet, PARAM_FIRST_ROW, 2, len(entry.params), 1)
     return {k: normalize_input(row[0]) for k, row in zip(entry.params, cells) if normalize_input(row[0]) is not None}
+
+
+def moved_block(wb: WorkbookWriter, entry: Entry) -> str:
+    """"" when column A shows the labels where they were written (A1 down); else why the sheet is not
+    refreshed (moved cells bind to wrong names, Status/Message land in the person's cells). Reads the
+    rows above the table only (the old table is read after the run)."""
+    expected = [*META_LABELS, *([] if entry.damaged else [param_label(k) for k in entry.params])]
+    seen = [str(v).strip().lower() if v is not None else "" for (v,) in
+            wb.read(entry.sheet, META_FIRST_ROW, 1, max(header_row(entry) - META_FIRST_ROW, len(expected)), 1)]
+    if seen[:len(expected)] == [label.lower() for label in expected]:
+        return ""
+    first = [label.lower() for label in META_LABELS[:2]]
+    at = next((i + META_FIRST_ROW for i in range(len(seen)) if seen[i:i + 2] == first), None)
+    where = (f"its labels now start in A{at} instead of A{META_FIRST_ROW}" if at is not None and at != META_FIRST_ROW
+             else "its labels in column A are not where they were written")
+    return (f'Sheet "{entry.sheet}" was not refreshed: its parameter block was moved or changed (rows inserted or '
+            f"deleted above or inside it; {where}) - undo that change (the block starts in A{META_FIRST_ROW}: Report, "
+            f"Status, ... then one row per parameter) or insert the report again. Nothing was written to the sheet.")
+
+
+def param_label(key: str) -> str:
+    """The label column A shows for a parameter."""
+    return str(SPECS[key].label if key in SPECS else key)
 
 
 def _keys_from_labels(wb: WorkbookWriter, sheet: str) -> list[str]:
@@ -365,7 +387,10 @@ def _sheet_table(wb: WorkbookWriter, result: Any, headers: str, columns: str,
                  keep: list[str]) -> TableData | StreamedTable:
     """The report's table as the sheet writes it: for a writer that writes a sheet as it saves
     it (``streams_tables``: the workbook file's), read block by block and never whole
-    (:mod:`.streamed`); for the others, the view's frame made once (the report's whole frame never)."""
+    (:mod:`.streamed`); for the others, the view's frame made once (never the report's whole frame); no
+    record: the report's default columns (:func:`.streamed.empty_table`)."""
+    if (empty := empty_table(result, headers)) is not None:
+        return empty
     if getattr(wb, "streams_tables", False):
         data = streamed_table(Shown(result.table, result.report, result.params.get("sub_report"),
                                     headers=headers, columns=columns, keep=keep))
@@ -407,7 +432,13 @@ def _shown(v: Any) -> str:
 
 def refresh_report_sheet(wb: WorkbookWriter, entry: Entry, service: Any) -> bool:
     """Run the sheet's report with the parameters now in its cells and write the result.
-    Any failure is recorded on the sheet (never raised); returns True on success."""
+    Any failure is recorded on the sheet (never raised); returns True on success. A sheet whose
+    parameter block was moved (:func:`moved_block`) is left untouched: ``entry.problem`` and an
+    alert (live Excel) say why."""
+    entry.problem = moved_block(wb, entry)
+    if entry.problem:
+        wb.alert(entry.problem)
+        return False
     params = read_parameters(wb, entry)
     try:
         result = service.run(entry.report, params)
@@ -424,6 +455,8 @@ def refresh_report_sheets(wb: WorkbookWriter, service: Any, on_sheet: Callable[[
     sheet is followed; a deleted one is forgotten (with a note in the status bar). ``forget`` is
     called once the service's caches are dropped (the add-in clears its UDF results there)."""
     entries, forgotten = follow_renamed_sheets(wb)
+    if entries:                      # _lists deleted: made again, so the dropdowns' names point somewhere
+        repair_lists(wb)
     if forgotten:
         wb.status(f"Procore: {', '.join(forgotten)} no longer in the workbook - forgotten")
     service.invalidate()

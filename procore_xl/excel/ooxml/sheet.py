@@ -23,7 +23,7 @@ from . import sheet_data
 from .part_reader import PartReader, Reread, span_of
 from .styles import Styles
 from .table import TablePart
-from .xml import NS_R, attrs, col_of, insert_before
+from .xml import NS_MAIN, NS_R, XML_DECLARATION, attrs, col_of, insert_before
 
 
 class Package(Protocol):
@@ -145,6 +145,16 @@ class SheetPart:
         self.widths: dict[int, float] = {}
         self.freeze: int | None = None
         self.validations: list[str] = []
+
+    @classmethod
+    def empty(cls, book: Package, name: str, path: str) -> "SheetPart":
+        """A new worksheet part with no cells (a sheet added to the package: ``_lists``)."""
+        part = cls.__new__(cls)
+        part.book, part.name, part.path, part.tables, part.rows, part.late = book, name, path, [], {}, None
+        part.head = f'{XML_DECLARATION}<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">'
+        part.tail = "</worksheet>"
+        part.stream, part.changed, part.widths, part.freeze, part.validations = None, True, {}, None, []
+        return part
 
     def _read(self, upto: int | None = None) -> None:
         """Head, the rows ``r < upto`` and, without ``upto``, the other rows and the tail of the

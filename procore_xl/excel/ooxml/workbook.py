@@ -12,7 +12,8 @@ something beside or below the table.
 
 What a sheet keeps: every cell it had, except the cells a writer call cleared or overwrote.
 Sheets and workbook names are created by the openpyxl writer (a new workbook's skeleton); this
-class fills and refreshes them.
+class fills and refreshes them, and adds back a hidden sheet and its names the person deleted
+(``_lists``, the dropdowns' source: ``dropdowns.ensure_lists``).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from typing import Any, BinaryIO
 from openpyxl.utils.datetime import from_excel
 
 from ...errors import ConfigurationError
-from ..base import Rect
+from ..base import Rect, parse_target, sheet_range_ref
 from ..values import TableData
 from . import container
 from .relationships import (REL_CALC_CHAIN, add_relationships, add_types, free_id, internal_parts, override,
@@ -35,8 +36,12 @@ from .relationships import (REL_CALC_CHAIN, add_relationships, add_types, free_i
 from .sheet import NewCell, SheetPart, closes, damaged
 from .styles import EMPTY_STYLES, Styles
 from .table import CT_TABLE, REL_TABLE, TablePart, new_table_xml
-from .xml import attrs, unescape_text, xml_text
+from .xml import NS_R, attrs, escape, insert_before, unescape_text, xml_text
 
+REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_AFTER_NAMES = ["calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst"]   # workbook.xml's order
 _T = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _V = re.compile(r"<v>(.*?)</v>", re.S)
 _F = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
@@ -79,6 +84,7 @@ class PackageWorkbook:
         self._new_rels: dict[str, list[tuple[str, str, str]]] = {}
         self.new_overrides: list[str] = []
         self.formulas_written = False
+        self.workbook_changed = False    # a sheet or a name added (workbook.xml rewritten)
 
     def _text(self, name: str) -> str:
         return self.zip.read(name).decode("utf-8")
@@ -271,6 +277,50 @@ class PackageWorkbook:
         part.widths.update(widths)
         part.changed = True
 
+    def add_sheet(self, name: str, *, hidden: bool = False) -> None:
+        """A new empty sheet after the others (in the package when saved)."""
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in self.names or f"xl/worksheets/sheet{n}.xml" in self._parts:
+            n += 1
+        path = f"xl/worksheets/sheet{n}.xml"
+        rid = free_id([*self.rels, *(r for r, _, _ in self._new_rels.get("xl/workbook.xml", []))])
+        self._new_rels.setdefault("xl/workbook.xml", []).append((rid, REL_WORKSHEET, path))
+        self.new_overrides.append(override(path, CT_WORKSHEET))
+        ids = [int(i) for i in re.findall(r'<sheet\b[^>]*\bsheetId="(\d+)"', self.workbook_xml)]
+        state = ' state="hidden"' if hidden else ""
+        root = re.search(r"<workbook\b[^>]*>", self.workbook_xml)
+        ns = "" if root and f'xmlns:r="{NS_R}"' in root.group(0) else f'xmlns:r="{NS_R}" '
+        sheet = f'<sheet {ns}name="{escape(name)}" sheetId="{max(ids, default=0) + 1}"{state} r:id="{rid}"/>'
+
+        self.workbook_xml = self.workbook_xml.replace("</sheets>", sheet + "</sheets>", 1)
+        self.sheets[name] = path
+        self._parts[path] = SheetPart.empty(self, name, path)
+        self.workbook_changed = True
+
+    def _defined_names(self) -> list[re.Match]:
+        return [m for m in re.finditer(r"<definedName\b([^>]*)>(.*?)</definedName>", self.workbook_xml, re.S)
+                if "localSheetId" not in m.group(1)]
+
+    def name_target(self, name: str) -> tuple[str, Rect] | None:
+        for m in self._defined_names():
+            if attrs(m.group(1)).get("name", "").lower() == name.lower():
+                return parse_target(xml_text(m.group(2)))
+        return None
+
+    def set_name(self, name: str, sheet: str, rect: Rect) -> None:
+        xml = self.workbook_xml
+        for m in reversed(self._defined_names()):
+            if attrs(m.group(1)).get("name", "").lower() == name.lower():
+                xml = xml[: m.start()] + xml[m.end():]
+        new = f'<definedName name="{escape(name)}">{escape(sheet_range_ref(sheet, rect))}</definedName>'
+        if re.search(r"<definedNames\b[^>]*/>", xml):
+            xml = re.sub(r"<definedNames\b[^>]*/>", lambda _: f"<definedNames>{new}</definedNames>", xml, count=1)
+        elif "</definedNames>" in xml:
+            xml = xml.replace("</definedNames>", new + "</definedNames>", 1)
+        else:
+            xml = insert_before(xml, f"<definedNames>{new}</definedNames>", _AFTER_NAMES, "</workbook>")
+        self.workbook_xml, self.workbook_changed = xml, True
+
     def status(self, text: str | None) -> None:
         pass
 
@@ -325,6 +375,10 @@ class PackageWorkbook:
             for t in tables.values():
                 if t.path not in self.names:
                     out.writestr(container.new_info(t.path), t.to_xml().encode("utf-8"))
+            for part in changed.values():             # a sheet added (add_sheet)
+                if part.path not in self.names:
+                    container.write_entry(out, container.new_info(part.path),
+                                          (c.encode("utf-8") for c in part.chunks()), zip64)
             for sheet_path, rels in self._new_rels.items():
                 rpath = rels_path(sheet_path)
                 if rpath not in self.names:
@@ -347,8 +401,10 @@ class PackageWorkbook:
                 xml = _with_rels(xml, new[0], name)
             fixed = relative_targets(name, xml)
             return fixed if fixed != self._text(name) else None
-        if name == "xl/workbook.xml" and self.formulas_written:
+        if name == "xl/workbook.xml" and (self.formulas_written or self.workbook_changed):
             xml = self.workbook_xml
+            if not self.formulas_written:
+                return xml
             if re.search(r"<calcPr\b", xml):
                 if "fullCalcOnLoad" not in xml:
                     xml = re.sub(r"<calcPr\b", '<calcPr fullCalcOnLoad="1"', xml, count=1)
