@@ -143,14 +143,11 @@ class Discovery:
         if source is None:
             raise ParameterError(f'Unknown list "{list_name}" - choose one of: '
                                  + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
-        given = context.get("project_filter")    # checked before the names are looked up
-        if given is not None and str(given).strip() and str(given).strip().casefold() not in BY_STATUS:
-            raise ParameterError(f'Unknown project filter "{brief(given)}" - choose one of: '
-                                 + ", ".join(BY_STATUS), parameter="project_filter", choices=list(BY_STATUS))
+        project_filter = project_filter_of(context.get("project_filter"))    # before the names are looked up
         ctx = self._context(context)
         needed = set().union(*(e.placeholders for e in source.endpoints))
-        ctx.setdefault("project_filter", "active")
-        ctx["by_status"] = BY_STATUS[str(ctx["project_filter"]).strip().casefold()]
+        ctx["project_filter"] = project_filter          # as _fetch reads it: " Active " kept nothing
+        ctx["by_status"] = BY_STATUS[project_filter]
         if list_name == "projects":
             needed.add("project_filter")
         missing = needed - set(ctx)
@@ -246,6 +243,18 @@ def list_name_of(list_name: Any) -> str:
         raise ParameterError((f'Unknown list "{brief(list_name)}"' if name else "No list named") + " - choose one of: "
                              + ", ".join(sorted(LISTS) + list(FIXED) + ["reports"]), parameter="list")
     return name
+
+
+def project_filter_of(value: Any) -> str:
+    """A projects list's status filter: active, inactive or all, forgiving case and spaces (blank:
+    active); anything else is a ParameterError naming the choices, raised before any request."""
+    text = "" if value is None else str(value).strip().casefold()
+    if not text:
+        return "active"
+    if text not in BY_STATUS:
+        raise ParameterError(f'Unknown project filter "{brief(value)}" - choose one of: ' + ", ".join(BY_STATUS),
+                             parameter="project_filter", choices=list(BY_STATUS))
+    return text
 
 
 def _needs(list_name: str, missing: set[str]) -> ParameterError:

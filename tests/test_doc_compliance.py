@@ -460,6 +460,16 @@ def test_projects_filter_by_status_values(strict_env, project_filter, expected):
     assert query["filters[by_status]"] == {"active": "Active", "inactive": "Inactive", "all": "All"}[project_filter]
 
 
+@pytest.mark.parametrize("project_filter, expected", [(" Active ", {70001, 70002, 70003}), ("INACTIVE", {70004}),
+                                                      ("", {70001, 70002, 70003})])
+def test_the_projects_list_takes_a_filter_as_a_person_types_it(strict_env, project_filter, expected):
+    """The dropdowns' projects list (Discovery) reads a filter with spaces or capitals as the one it
+    names (" Active " once asked Procore for active projects and then kept only inactive ones)."""
+    server, client = strict_env
+    choices = Discovery(client).choices("projects", company_id=COMPANY, project_filter=project_filter)
+    assert {c.id for c in choices} == expected
+
+
 def test_me_and_companies_go_without_the_company_header(strict_env):
     server, client = strict_env
     with server.lock:

@@ -28,11 +28,11 @@ import xlwings as xw
 
 from ..catalog import ALL_PROJECTS, REPORTS, find_report
 from ..columns import COLUMNS_DEFAULT, HEADERS_LABELS
-from ..discovery import fixed_choices, list_name_of
+from ..discovery import fixed_choices, list_name_of, project_filter_of
 from ..errors import BadRequestError, ParameterError, PermissionDeniedError, SignedOutError, brief
 from ..excel.report_sheet import normalize_input, safe_message
 from ..excel.values import frame_to_block
-from ..parameters import PROJECT_FILTERS, SPECS, is_blank, resolve
+from ..parameters import SPECS, is_blank, resolve
 from ..runner import check_report
 from ..view import report_view
 from .session import get_service
@@ -172,14 +172,6 @@ def _company_id(service, company: Any) -> Any:
     return resolve(REPORTS["Projects"], {"company": company}, service.discovery).company.id
 
 
-def _project_filter(value: Any) -> str:
-    """active, inactive or all (blank: active), checked before anything is asked of Procore."""
-    pf = str(value if value is not None else "active").strip().lower() or "active"
-    if pf not in PROJECT_FILTERS:
-        raise ParameterError(f'Unknown project filter "{brief(pf)}" - choose one of: ' + ", ".join(PROJECT_FILTERS))
-    return pf
-
-
 def _choices_table(header: str, choices) -> list[list[Any]]:
     return [[header, "ID"]] + [[c.label, c.id] for c in choices]
 
@@ -204,7 +196,7 @@ def PROCORE_COMPANIES():
 def PROCORE_PROJECTS(company, project_filter="active"):
     """Projects of a company (active / inactive / all): name, id."""
     company = _arg(company, "Company")
-    pf = _project_filter(_arg(project_filter, "Project Filter"))
+    pf = project_filter_of(_arg(project_filter, "Project Filter"))
 
     def compute():
         service = get_service()
@@ -228,7 +220,7 @@ def PROCORE_LIST(list_name, company, project, *name_value_pairs):
         raise ParameterError(f'PROCORE_LIST does not take "{brief(unknown[0])}" - after the project it takes '
                              + ", ".join(f'"{k}"' for k in LIST_PAIRS))
     if extra.get("project_filter") is not None:
-        extra["project_filter"] = _project_filter(extra["project_filter"])
+        extra["project_filter"] = project_filter_of(extra["project_filter"])
     key = ("list", name, str(company), str(project), tuple(sorted((k, str(v)) for k, v in extra.items())))
 
     def compute():
