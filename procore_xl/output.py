@@ -35,7 +35,7 @@ from .lazy_pandas import frames_not_needed, pd
 from .parameters import VIEW_PARAMS
 from .runner import ReportResult, collector_paused, drop_records
 from .text import encodable
-from .view import empty_header, report_view
+from .view import empty_frame, report_view
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
@@ -113,13 +113,11 @@ def csv_table(result: ReportResult) -> Table | pd.DataFrame:
     """What a CSV holds: every column under its field name (lists as compact JSON), streamed;
     with ``headers``/``columns`` among the run's parameters, the report as :func:`view.view`
     shows it (labels and lists as words with ``labels``; ``default`` columns). No rows and no
-    columns (Procore sent no record): the header of :func:`view.empty_header` when the report's
+    columns (Procore sent no record): the header of :func:`view.empty_frame` when the report's
     columns are known without records, so the file still has its header row."""
-    if not len(result.table) and not result.table.columns:
-        known = empty_header(result.report, result.params.get("sub_report"),
-                             headers=str(result.params.get("headers") or HEADERS_FIELDS).strip().lower())
-        if known:
-            return pd.DataFrame({name: pd.Series([], dtype=object) for name in known})
+    empty = empty_frame(result, headers=str(result.params.get("headers") or HEADERS_FIELDS).strip().lower())
+    if empty is not None:
+        return empty
     if not any(k in result.params for k in VIEW_PARAMS):
         return result.table
     shown = report_view(result, headers=HEADERS_FIELDS, columns=COLUMNS_ALL,

@@ -413,6 +413,16 @@ def empty_header(report: str | Report, sub_report: str | None = None, *, headers
     return unique([label for _, label in rows]) if headers == HEADERS_LABELS else [path for path, _ in rows]
 
 
+def empty_frame(result, *, headers: str = HEADERS_FIELDS) -> pd.DataFrame | None:
+    """A run with no record and so no columns (``result``: a runner.ReportResult) as a frame of
+    no rows under the report's default columns (:func:`empty_header`, as ``headers`` names them);
+    None when the run has columns, or only records could tell them (a sub report's rows)."""
+    if len(result.table) or len(result.table.columns):
+        return None
+    known = empty_header(result.report, result.params.get("sub_report"), headers=headers)
+    return pd.DataFrame({name: pd.Series([], dtype=object) for name in known}) if known else None
+
+
 def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 params: Mapping[str, Any] | None = None, readable_lists: bool = True,
                 stream: bool = False) -> View:
@@ -424,5 +434,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "Shown", "view", "report_view", "empty_header", "readable_list", "item_text", "options",
+__all__ = ["View", "Shown", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]

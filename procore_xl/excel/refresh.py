@@ -175,8 +175,9 @@ def plan_workbook(path: str | os.PathLike, service: Any) -> Plan:
         entries = _report_entries(wb, path)
         plan = Plan(service.record_store, service.lists, Scope.of(service.settings), per_page=service.per_page)
         for entry in entries:
-            if moved_block(wb, entry):
-                raise ConfigurationError(moved_block(wb, entry))
+            problem = moved_block(wb, entry)
+            if problem:
+                raise ConfigurationError(problem)
             plan.add(entry.report, read_parameters(wb, entry)).sheet = entry.sheet
     finally:
         wb.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..view import Shown, empty_header
+from ..view import Shown, empty_frame
 from .values import Column, ColumnPlan, TableData, column_notes, table_data, unique_headers
 
 
@@ -87,16 +87,10 @@ def streamed_table(shown: Shown) -> StreamedTable | None:
 
 def empty_table(result: Any, headers: str) -> TableData | None:
     """A run with no record and so no columns: a table of no rows under the report's default
-    columns (:func:`~procore_xl.view.empty_header`, as ``headers`` names them), not "(no columns)";
-    None when it has columns, or only records could tell them (a sub report's rows)."""
-    if len(result.table) or len(result.table.columns):
-        return None
-    known = empty_header(result.report, result.params.get("sub_report"), headers=headers)
-    if not known:
-        return None
-    import pandas as pd
-
-    return table_data(pd.DataFrame({name: pd.Series([], dtype=object) for name in known}))
+    columns (:func:`~procore_xl.view.empty_frame`), not "(no columns)"; None when it has columns,
+    or only records could tell them (a sub report's rows)."""
+    frame = empty_frame(result, headers=headers)
+    return None if frame is None else table_data(frame)
 
 
 __all__ = ["StreamedTable", "streamed_table", "empty_table"]
