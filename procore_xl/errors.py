@@ -117,6 +117,15 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2
 _NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
+def is_terminal(stream: object) -> bool:
+    """Whether ``stream`` (sys.stdout, sys.stderr) is a terminal a person reads; False for a file,
+    a pipe, or a stream that is closed, missing or cannot tell."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def printable(text: object) -> str:
     """``text`` for one line on a terminal: control characters shown escaped (ESC as ``\\x1b``,
     a line break as ``\\n``). The one helper every line the CLI prints goes through."""

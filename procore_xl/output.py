@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .columns import COLUMNS_ALL, HEADERS_FIELDS, HEADERS_LABELS
-from .errors import ConfigurationError, printable
+from .errors import ConfigurationError, is_terminal, printable
 from .files import check_folder, replacing
 from .flatten import Table
 from .lazy_pandas import frames_not_needed, pd
@@ -91,7 +91,7 @@ class ReportOutput:
             sys.stdout.flush()
             raw_out = getattr(sys.stdout, "buffer", None)
             write = (lambda text: raw_out.write(text.encode("utf-8"))) if raw_out is not None else sys.stdout.write
-            replaced = write_csv(table, write, raw=self.raw_csv, shown=_terminal(sys.stdout))
+            replaced = write_csv(table, write, raw=self.raw_csv, shown=is_terminal(sys.stdout))
             (raw_out or sys.stdout).flush()
         else:
             with open(self.tmp, "wb") as fh:
@@ -99,14 +99,6 @@ class ReportOutput:
         if replaced:
             result.warnings.append(f"{replaced} character(s) that UTF-8 cannot hold (lone surrogates in "
                                    f"Procore's text) written as U+FFFD, the replacement character")
-
-
-def _terminal(stream) -> bool:
-    """Whether ``stream`` is a terminal (then the CSV's text is shown, not written exact)."""
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def csv_table(result: ReportResult) -> Table | pd.DataFrame:

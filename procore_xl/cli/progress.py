@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from ..errors import printable
+from ..errors import is_terminal, printable
 from .. import files
 
 
@@ -22,6 +22,9 @@ def _sync_progress():
     return show
 
 
+CLEAR_LINE = "\r\033[K"       # the progress line a terminal shows, taken away before a line of ours
+
+
 class _Ticker:
     """On a terminal, a line on stderr that shows a long pull is alive: requests so far, seconds.
     Nothing when stderr is a file or a pipe (cron logs stay clean)."""
@@ -30,7 +33,7 @@ class _Ticker:
         self.report, self.service, self.every = report, service, every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._active = sys.stderr.isatty()
+        self._active = is_terminal(sys.stderr)
 
     def __enter__(self) -> "_Ticker":
         if self._active:
@@ -41,7 +44,7 @@ class _Ticker:
         if self._active:
             self._stop.set()
             self._thread.join()
-            sys.stderr.write("\r\033[K")
+            sys.stderr.write(CLEAR_LINE)
 
     def _run(self) -> None:
         started = time.monotonic()
@@ -56,18 +59,8 @@ class _Ticker:
             else:
                 left = client.budget.left()
                 line += f", {left}" if left else ""
-            sys.stderr.write(f"\r\033[K{printable(line)} ")
+            sys.stderr.write(f"{CLEAR_LINE}{printable(line)} ")
             sys.stderr.flush()
-
-
-_CLEAR_LINE = "\r\033[K"       # the progress line a terminal shows, taken away before a line of ours
-
-
-def _on_terminal() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 STOP_SIGNALS = {signal.SIGINT: "interrupted",
@@ -82,7 +75,7 @@ def _stop_at_once_on_signals() -> dict:
     nothing is left behind. Returns the handlers it replaced (none when not on the main thread)."""
     def stop(signum, frame):
         files.remove_temporary_files()     # the temporary files being written (a token file, an output)
-        sys.stderr.write(f"{_CLEAR_LINE if _on_terminal() else ''}procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
+        sys.stderr.write(f"{CLEAR_LINE if is_terminal(sys.stderr) else ''}procore-xl: {STOP_SIGNALS.get(signum, 'stopped')}\n")
         sys.stderr.flush()
         os._exit(128 + signum)         # 130 for Ctrl+C, 143 for SIGTERM: the shell's convention
     if threading.current_thread() is not threading.main_thread():

@@ -92,8 +92,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from ..output import check_output_options, report_output
     from ..runner import check_report
 
-    check_report(args.report, _report_params(args))     # a mistyped name or value before the sign-in
-    fmt = check_output_options(args.out, _report_params(args), raw_csv=args.raw_csv)   # options that do not apply
+    params = _report_params(args)
+    check_report(args.report, params)                    # a mistyped name or value before the sign-in
+    fmt = check_output_options(args.out, params, raw_csv=args.raw_csv)   # options that do not apply
     if args.out != "-" and fmt == "xlsx":
         _check_output(args.out, force=args.force,
                       hint=f"add --force to replace it, or add the report to it with Insert report / "
@@ -101,7 +102,6 @@ def cmd_pull(args: argparse.Namespace) -> int:
     elif args.out != "-":
         _check_output(args.out, force=args.force)
     with _service(args) as service:
-        params = _report_params(args)
         with report_output(args.out, params, raw_csv=args.raw_csv) as out:   # JSON streams as it arrives
             with _Ticker(args.report, service):       # the record store's copy committed while the file is written
                 result = service.run(args.report, params, full=args.full, on_records=out.records,

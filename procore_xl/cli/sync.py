@@ -5,9 +5,9 @@ import argparse
 import re
 import sys
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, is_terminal
 from .common import _add_report_parameters, _report_params, _service, print
-from .progress import _sync_progress
+from .progress import CLEAR_LINE, _sync_progress
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     projects = [p for p in args.project if p.strip()]
     if not projects:       # `--project "$PROJECTS"` with the variable unset: not "no project, done"
         raise ConfigurationError("--project names no project: give project ids or names, or all (the default)")
-    progress = _sync_progress() if sys.stderr.isatty() else None
+    progress = _sync_progress() if is_terminal(sys.stderr) else None
     try:
         with _service(args) as service:
             summary = warehouse.sync(service, args.company, projects=projects, reports=args.reports,
@@ -41,7 +41,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                                      sub_reports=args.sub_reports, progress=progress, **params)
     finally:
         if progress:          # the progress line gone before the closing line, or an error's
-            sys.stderr.write("\r\033[K")
+            sys.stderr.write(CLEAR_LINE)
     for warning in summary.warnings:
         print(f"procore-xl: warning: {warning}", file=sys.stderr)
     changed, deleted = sum(summary.changed.values()), sum(summary.deleted.values())

@@ -29,7 +29,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
 
 from ..analyses import Analysis
-from ..errors import ConfigurationError, ProcoreError
+from ..errors import ConfigurationError, ProcoreError, is_terminal
 from ..files import check_folder, replaced, replacing
 from ..plan import Plan
 from ..store import Scope
@@ -100,11 +100,7 @@ def _load(path: Path) -> openpyxl.Workbook:
 def _show_progress(progress: bool) -> bool:
     """The progress bar only for a person watching a terminal: redraws (``\\r``) in a log
     file or a cron mail are noise."""
-    isatty = getattr(sys.stderr, "isatty", None)
-    try:
-        return bool(progress and isatty is not None and isatty())
-    except (ValueError, OSError):          # a closed or odd stream
-        return False
+    return progress and is_terminal(sys.stderr)
 
 
 def check_workbook_target(path: str | os.PathLike, template: str | os.PathLike | None = None) -> None:
