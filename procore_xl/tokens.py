@@ -108,7 +108,7 @@ class MemoryTokenStore:
         return None
 
 
-DAMAGED_ENTRY = ("The Procore sign-in kept in the keyring is damaged (not a sign-in procore-xl wrote): "
+DAMAGED_ENTRY = ("The Procore sign-in kept {where} is damaged (not a sign-in procore-xl wrote): "
                  "sign in again (procore-xl login / Procore > Connect)")
 
 
@@ -163,7 +163,7 @@ class KeyringTokenStore:
         if token is None or isinstance(token, dict):
             return token
         if last:    # a damaged entry is not "nobody signed in": that would sign the app's service account in
-            raise ConfigurationError(DAMAGED_ENTRY)
+            raise ConfigurationError(DAMAGED_ENTRY.format(where="in the keyring"))
         return None
 
     def save(self, key: str, token: dict) -> None:
@@ -224,7 +224,7 @@ class SandboxFileTokenStore:
             token = tokens.get(key) if tokens is not None else "damaged"
             if token is None or isinstance(token, dict):
                 return token
-            raise ConfigurationError(DAMAGED_ENTRY.replace("in the keyring", f"in {self.path}"))
+            raise ConfigurationError(DAMAGED_ENTRY.format(where=f"in {self.path}"))
 
     def save(self, key: str, token: dict) -> None:
         with self._lock:
