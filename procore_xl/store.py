@@ -156,6 +156,17 @@ def _held(conn: sqlite3.Connection, key: "CallKey") -> int:
     return indexed
 
 
+def _records(conn: sqlite3.Connection, key: "CallKey") -> list[Any]:
+    """The call's records in Procore's order (read inside one snapshot: :class:`_Read`); a damaged
+    store when fewer come than the call holds."""
+    held = _held(conn, key)
+    data = [_loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
+                                               (key.digest,))]
+    if len(data) != held:
+        raise sqlite3.DatabaseError(f"the stored records read in order are {len(data)} of {held}")
+    return data
+
+
 def _guarded(method):
     """sqlite3 errors of a store operation as RecordStore._failed makes them."""
     @functools.wraps(method)
@@ -260,43 +271,45 @@ class RecordStore:
     # -- reading ----------------------------------------------------------------------------------
     @_guarded
     def load(self, key: CallKey, *, records: bool = True) -> StoredCall | None:
-        """The stored call; ``records=False``: its times and flags only (``records`` empty)."""
-        conn = self._connect()
-        row = conn.execute("SELECT fetched_at, full_at, version, paged FROM calls WHERE key = ?",
-                           (key.digest,)).fetchone()
-        if row is None:
-            return None
-        if records:
-            _held(conn, key)
-        data = [_loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
-                                                       (key.digest,))] if records else []
+        """The stored call; ``records=False``: its times and flags only (``records`` empty). One
+        snapshot: the times and the records of one version, whatever other processes commit."""
+        with _Read(self._connect()) as conn:
+            row = conn.execute("SELECT fetched_at, full_at, version, paged FROM calls WHERE key = ?",
+                               (key.digest,)).fetchone()
+            if row is None:
+                return None
+            data = _records(conn, key) if records else []
         return StoredCall(_parse(row[0]), _parse(row[1]), row[2], bool(row[3]), data)
 
     def pages(self, key: CallKey, size: int) -> Iterator[list[Any]]:
-        """The call's records in Procore's order, ``size`` at a time (never all held)."""
+        """The call's records in Procore's order, ``size`` at a time (never all held), all of one
+        version: the pages are read in one snapshot (:meth:`StoreFile.snapshot
+        <procore_xl.store_file.StoreFile.snapshot>`), so a save or merge another process commits
+        while the caller is between two pages never mixes two versions (records skipped or
+        repeated); the next read sees it."""
         try:
-            yield from self._pages(key, size)
+            with self._file.snapshot() as conn:
+                held, given = _held(conn, key), 0
+                last = -1
+                while True:
+                    rows = conn.execute("SELECT pos, data FROM records WHERE call = ? AND pos > ? "
+                                        "ORDER BY pos LIMIT ?", (key.digest, last, size)).fetchall()
+                    if not rows:
+                        break
+                    last, given = rows[-1][0], given + len(rows)
+                    yield [_loads(d) for _, d in rows]
+                if given != held:
+                    raise sqlite3.DatabaseError(f"the stored records read in order are {given} of {held}")
         except sqlite3.DatabaseError as err:
             raise self._failed(err) from None
 
-    def _pages(self, key: CallKey, size: int) -> Iterator[list[Any]]:
-        conn = self._connect()
-        last = -1
-        while True:
-            rows = conn.execute("SELECT pos, data FROM records WHERE call = ? AND pos > ? ORDER BY pos LIMIT ?",
-                                (key.digest, last, size)).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [_loads(d) for _, d in rows]
-
     @_guarded
     def shape(self, key: CallKey) -> tuple[int, bool]:
-        """(records held, whether any of them has no id) of a stored call."""
-        conn = self._connect()
-        count = _held(conn, key)
-        unkeyed = conn.execute("SELECT 1 FROM records WHERE call = ? AND id IS NULL LIMIT 1",
-                               (key.digest,)).fetchone() is not None
+        """(records held, whether any of them has no id) of a stored call, of one version."""
+        with _Read(self._connect()) as conn:
+            count = _held(conn, key)
+            unkeyed = conn.execute("SELECT 1 FROM records WHERE call = ? AND id IS NULL LIMIT 1",
+                                   (key.digest,)).fetchone() is not None
         return count, unkeyed
 
     @_guarded
@@ -479,6 +492,24 @@ class RecordStore:
     def set_aside_files(self) -> list[Path]:
         """Damaged stores set aside beside this one (never deleted by procore-xl)."""
         return store_file.set_aside_files(self.path)
+
+
+class _Read:
+    """``BEGIN`` ... ``COMMIT`` around the statements of one read, so that they read one snapshot
+    (each statement alone is its own); inside a transaction already, that one's."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn, self._own = conn, False
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            self._own = True
+        return self.conn
+
+    def __exit__(self, *exc) -> None:
+        if self._own and self.conn.in_transaction:
+            self.conn.execute("COMMIT")
 
 
 class _Transaction:

@@ -20,6 +20,7 @@ names the file and the fix; so is a store another process keeps locked past the 
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -29,6 +30,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import filelock
 
@@ -290,6 +292,24 @@ class StoreFile:
                 raise StoreDamaged(None)
         local.conn, local.generation, local.file = conn, generation, found
         return conn
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A connection of its own holding one read transaction for the block: every statement in
+        it reads the file as it was when the first one ran, whatever other connections (other
+        processes, this thread's own) commit meanwhile (WAL: they are not held up). For a read
+        that gives its rows out a page at a time: this thread's connection stays free for
+        anything done between two pages. The file is the one in use (checked as
+        :meth:`connection` checks it), once the connection is open."""
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            self.connection()           # the file just opened is this run's (else StoreDamaged)
+            conn.execute("BEGIN")
+            yield conn
+        finally:
+            conn.close()                # ends the read transaction: nothing was written
 
     def _give_up(self, file: tuple[int, int] | None) -> None:
         """Stop using ``file``: the next connection opens the file in place now."""
