@@ -26,9 +26,9 @@ import random
 import re
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urlsplit
@@ -42,21 +42,19 @@ from .answers import (CHUNK_BYTES, MAX_BODY_BYTES, MAX_PAGES, check_depth, check
                       next_link, read_capped, row_key, server_date, too_deep)
 from .client_errors import (describe, error_detail, error_for, is_connect_failure, rate_limited,  # noqa: F401
                             request_id_of, server_error, token_refused, too_many_pages, unreachable, unreadable)
-from .errors import ProcoreError, RateLimitedError, how_often
+from .errors import ProcoreError, RateLimitedError
 from .ratelimit import DEFAULT_MAX_WAIT, RateBudget, clock_time, parse_retry_after, server_offset
+from .retries import CANNOT_CONNECT, CONNECT_FAILURE_ATTEMPTS, RETRY_STATUSES, Failures, Retry, backoff, jittered
 
 log = logging.getLogger("procore_xl")
 
 DEFAULT_USER_AGENT = f"procore-xl/{__version__} python-requests/{requests.__version__}"
-CONNECT_FAILURE_ATTEMPTS = 3  # a host that refuses or does not resolve: fail sooner
-CANNOT_CONNECT = "cannot connect"
 # 401s one request lives through while the sign-in still renews (a token expiring during a long pull,
 # other threads and processes sharing the sign-in using it up or rotating it): past this many in a row
 # Procore is refusing good tokens, which is not an expired sign-in. Only a refused refresh token is.
 MAX_REFRESHES_PER_REQUEST = 30
 MAX_WORKERS = 16               # requests in flight (the pages of a list after its first, at once)
 TRUSTED_PAGES = 2_000          # a Total implying at most this many pages is asked for at once
-RETRY_STATUSES = {500, 502, 503, 504}
 V2_MAX_PER_PAGE = 100  # procore_api.md 2.1/2.3: v2.x collections page at most 100 rows
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)
@@ -68,37 +66,6 @@ class _Answer:
 
     body: Any
     headers: Mapping[str, str]
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way worth another try.
-
-    ``kind`` names the failure for its budget of tries ("HTTP 503", "cannot connect", ...);
-    ``wait`` is what the server asked for (Retry-After), None for our own backoff; ``final(what)``
-    builds the error raised when that kind has no try left, ``what`` saying how often and how
-    long ("6 times in 40 s")."""
-
-    def __init__(self, kind: str, *, wait: float | None = None, final: Callable[[str], ProcoreError]):
-        super().__init__(kind)
-        self.kind = kind
-        self.wait = wait
-        self.final = final
-
-
-@dataclass
-class _Failures:
-    """The failed attempts of one request, counted per kind."""
-
-    started: float = field(default_factory=time.monotonic)
-    counts: Counter = field(default_factory=Counter)
-
-    def add(self, kind: str) -> int:
-        self.counts[kind] += 1
-        return self.counts[kind]
-
-    def what(self, kind: str) -> str:
-        """'6 times in 40 s' for the failures of ``kind`` so far."""
-        return how_often(self.counts[kind], time.monotonic() - self.started)
 
 
 class ProcoreClient(ApiClient):
@@ -350,7 +317,7 @@ class ProcoreClient(ApiClient):
                     ahead.append((following, self._executor.submit(one, following)))
                 try:
                     answer = _Answer(self._decode(answer.body, path, None), answer.headers)
-                except _Retry as retry:
+                except Retry as retry:
                     log.warning("GET %s page %d failed (%s); asking for it again", _path_of(self._url(path)),
                                 page, retry.kind)
                     self.stats.add(retries=1)
@@ -366,7 +333,7 @@ class ProcoreClient(ApiClient):
                decode: bool = True) -> _Answer:
         """One GET with retries; the body decoded, or (``decode=False``) the bytes as sent."""
         url = self._url(path)
-        failures = _Failures()
+        failures = Failures()
         unauthorized = 0            # 401s of this request: each renews the sign-in (or adopts a renewal)
         while True:
             token = self.tokens.access_token()
@@ -382,12 +349,13 @@ class ProcoreClient(ApiClient):
                 self.tokens.refresh(token)    # SignedOutError only when Procore refuses the refresh token
                 if unauthorized > 2:          # lost the race for fresh tokens again: let the storm pass
                     time.sleep(min(1.0, 0.02 * 2 ** (unauthorized - 3)) * random.uniform(0.5, 1.0))
-            except _Retry as retry:
+            except Retry as retry:
                 count = failures.add(retry.kind)
                 limit = self.max_retries
                 if retry.kind == CANNOT_CONNECT:
                     limit = min(limit, CONNECT_FAILURE_ATTEMPTS)
-                delay = _jittered(retry.wait) if retry.wait is not None else self._backoff(count)
+                delay = (jittered(retry.wait) if retry.wait is not None
+                         else backoff(count, self.backoff, self.max_backoff))
                 if count >= limit or delay > self.budget.max_wait:
                     raise retry.final(failures.what(retry.kind)) from None
                 log.warning("GET %s failed (%s); retry %d of %d for this in %.1f s",
@@ -432,7 +400,7 @@ class ProcoreClient(ApiClient):
             raise self._rate_limited(response, request_id)
         if status in RETRY_STATUSES:
             wait_s = parse_retry_after(response.headers.get("Retry-After"), time.time())
-            raise _Retry(f"HTTP {status}", wait=wait_s,
+            raise Retry(f"HTTP {status}", wait=wait_s,
                          final=lambda what: server_error(status, url, what, request_id))
         raise error_for(response, url, company_id, request_id)
 
@@ -445,20 +413,20 @@ class ProcoreClient(ApiClient):
         except RecursionError:
             raise too_deep(describe(url)) from None
         except ValueError:
-            raise _Retry("malformed JSON body", final=lambda what: unreadable(url, what, request_id)) from None
+            raise Retry("malformed JSON body", final=lambda what: unreadable(url, what, request_id)) from None
         check_depth(body, describe(url))
         return body
 
-    def _transport_retry(self, exc: Exception) -> _Retry:
+    def _transport_retry(self, exc: Exception) -> Retry:
         if is_connect_failure(exc):
             kind, happened = CANNOT_CONNECT, "could not connect"
         elif isinstance(exc, requests.Timeout):
             kind, happened = "timeout", f"no answer within {self.timeout:g} s"
         else:
             kind, happened = "connection dropped", "the connection dropped"
-        return _Retry(kind, final=lambda what: unreachable(self.api_url, happened, what))
+        return Retry(kind, final=lambda what: unreachable(self.api_url, happened, what))
 
-    def _rate_limited(self, response: requests.Response, request_id: str | None) -> _Retry | RateLimitedError:
+    def _rate_limited(self, response: requests.Response, request_id: str | None) -> Retry | RateLimitedError:
         now = time.time()
         wait_s = parse_retry_after(response.headers.get("Retry-After"), now)
         reset = int_header(response.headers, "X-Rate-Limit-Reset")
@@ -474,11 +442,8 @@ class ProcoreClient(ApiClient):
             return final()  # too long to wait inside a pull: say when to try again
         if reset_at is not None:
             self.budget.exhausted_until(reset_at)  # every thread pauses until then (with jitter)
-            return _Retry("HTTP 429", wait=0, final=final)
-        return _Retry("HTTP 429", final=final)
-
-    def _backoff(self, failures: int) -> float:
-        return min(self.max_backoff, self.backoff * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
+            return Retry("HTTP 429", wait=0, final=final)
+        return Retry("HTTP 429", final=final)
 
     def _url(self, path: str) -> str:
         """Absolute URL on our API host; Link URLs keep only path and query (the token stays home)."""
@@ -497,12 +462,6 @@ class _Unauthorized(Exception):
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _jittered(wait: float) -> float:
-    """A server-given wait plus up to 10% (at most 1 s): clients told the same time do not all
-    come back at once. Never less than asked."""
-    return wait + random.uniform(0, min(1.0, 0.1 * wait)) if wait > 0 else 0.0
-
 
 def page_size_for(path: str, size: int) -> int:
     """``per_page`` to ask for: v2.x lists take at most 100 (asking for more may be refused or

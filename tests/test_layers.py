@@ -19,10 +19,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "procore_xl"
 # A name no module has yet is allowed: some are being created (fetch, files, addin, excel.ooxml, cli).
 LAYERS: dict[str, tuple[str, ...]] = {
     "vocabulary": ("__init__", "errors", "text", "reference", "catalog", "columns", "column_sets"),
-    "transport": ("environments", "ratelimit", "tokens", "auth", "loopback", "client", "client_errors",
+    "transport": ("environments", "ratelimit", "tokens", "auth", "loopback", "client", "client_errors", "retries",
                   "api_client", "answers", "spill", "lazy_pandas", "files"),
     "records": ("store", "store_file", "store_writer", "incremental", "deletions", "kept_lists"),
-    "reports": ("parameters", "discovery", "fetch", "shared_calls", "runner", "flatten", "flatten_page", "table",
+    "reports": ("parameters", "parameter_docs", "discovery", "fetch", "shared_calls", "runner", "flatten", "flatten_page", "table",
                 "view", "fidelity", "analyses", "plan"),
     "outputs": ("output", "excel"),
     "surfaces": ("service", "cli", "addin", "udfs", "macros", "demo", "warehouse", "warehouse_target",
