@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from procore_xl.fidelity import fidelity_markdown, limits_markdown
-from procore_xl.parameters import catalog_markdown, parameters_markdown
+from procore_xl.parameter_docs import catalog_markdown, parameters_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FIDELITY = README.parent / "docs" / "procore_fidelity.md"

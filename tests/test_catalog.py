@@ -5,7 +5,8 @@ import pytest
 
 from procore_xl.catalog import ALL_PROJECTS, GROUPS, LISTS, PROJECT, REPORTS, USER, find_report
 from procore_xl.errors import UnknownReportError
-from procore_xl.parameters import SPECS, catalog_markdown
+from procore_xl.parameter_docs import catalog_markdown
+from procore_xl.parameters import SPECS
 
 # The report menu users know (reports.md): names must match exactly.
 EXPECTED = {

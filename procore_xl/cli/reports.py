@@ -73,7 +73,7 @@ def cmd_analyses(args: argparse.Namespace) -> int:
 def cmd_params(args: argparse.Namespace) -> int:
     from ..catalog import find_report
     from ..columns import default_column_rows
-    from ..parameters import describe
+    from ..parameter_docs import describe
 
     report = find_report(args.report)
     print(f"{report.name} ({report.group})" + (f": {report.description}" if report.description else ""))
