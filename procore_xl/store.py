@@ -27,7 +27,7 @@ import orjson
 
 from . import store_file
 from .environments import Settings, data_dir
-from .store_file import StoreDamaged, StoreUnusable
+from .store_file import ReadTransaction, StoreDamaged, StoreUnusable, WriteTransaction
 
 __all__ = ["CallKey", "RecordStore", "Scope", "StoreDamaged", "StoreInfo", "StoreUnusable", "StoredCall",
            "iso_time", "record_id", "store_path", "stored_row"]
@@ -157,8 +157,8 @@ def _held(conn: sqlite3.Connection, key: "CallKey") -> int:
 
 
 def _records(conn: sqlite3.Connection, key: "CallKey") -> list[Any]:
-    """The call's records in Procore's order (read inside one snapshot: :class:`_Read`); a damaged
-    store when fewer come than the call holds."""
+    """The call's records in Procore's order (read inside one snapshot:
+    :class:`~procore_xl.store_file.ReadTransaction`); a damaged store when fewer come than the call holds."""
     held = _held(conn, key)
     data = [_loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
                                                (key.digest,))]
@@ -273,7 +273,7 @@ class RecordStore:
     def load(self, key: CallKey, *, records: bool = True) -> StoredCall | None:
         """The stored call; ``records=False``: its times and flags only (``records`` empty). One
         snapshot: the times and the records of one version, whatever other processes commit."""
-        with _Read(self._connect()) as conn:
+        with ReadTransaction(self._connect()) as conn:
             row = conn.execute("SELECT fetched_at, full_at, version, paged FROM calls WHERE key = ?",
                                (key.digest,)).fetchone()
             if row is None:
@@ -306,7 +306,7 @@ class RecordStore:
     @_guarded
     def shape(self, key: CallKey) -> tuple[int, bool]:
         """(records held, whether any of them has no id) of a stored call, of one version."""
-        with _Read(self._connect()) as conn:
+        with ReadTransaction(self._connect()) as conn:
             count = _held(conn, key)
             unkeyed = conn.execute("SELECT 1 FROM records WHERE call = ? AND id IS NULL LIMIT 1",
                                    (key.digest,)).fetchone() is not None
@@ -431,7 +431,7 @@ class RecordStore:
              iso_time(fetched_at), iso_time(full_at), version, count, int(paged), iso_time(datetime.now(timezone.utc))))
 
     def _write(self):
-        return _Transaction(self._connect())
+        return WriteTransaction(self._connect())
 
     # -- housekeeping: these work on a damaged store too (it is set aside, a new one started) --------
     def _kept(self, operation):
@@ -492,36 +492,3 @@ class RecordStore:
     def set_aside_files(self) -> list[Path]:
         """Damaged stores set aside beside this one (never deleted by procore-xl)."""
         return store_file.set_aside_files(self.path)
-
-
-class _Read:
-    """``BEGIN`` ... ``COMMIT`` around the statements of one read, so that they read one snapshot
-    (each statement alone is its own); inside a transaction already, that one's."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn, self._own = conn, False
-
-    def __enter__(self) -> sqlite3.Connection:
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN")
-            self._own = True
-        return self.conn
-
-    def __exit__(self, *exc) -> None:
-        if self._own and self.conn.in_transaction:
-            self.conn.execute("COMMIT")
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error): one writer at a time, waiting
-    up to the busy timeout for another process's write to finish."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, *exc) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -17,6 +17,10 @@ deletes the new file's companions when it closes.
 
 A file that cannot be written (read-only file or folder) is a :class:`StoreUnusable` error that
 names the file and the fix; so is a store another process keeps locked past the busy timeout.
+
+How the file's connections are used: a read of several statements is one snapshot
+(:class:`ReadTransaction`, or :meth:`StoreFile.snapshot` for a read given out a page at a time),
+a write one transaction at a time across processes (:class:`WriteTransaction`).
 """
 from __future__ import annotations
 
@@ -368,3 +372,42 @@ class StoreFile:
             except sqlite3.Error:
                 pass
             self._local.conn = None
+
+
+class ReadTransaction:
+    """``BEGIN`` ... ``COMMIT`` around the statements of one read, so that they read one snapshot
+    (each statement alone is its own); inside a transaction already, that one's. Reads only: on an
+    error the transaction is rolled back and the error is the one raised."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn, self._own = conn, False
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            self._own = True
+        return self.conn
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if not (self._own and self.conn.in_transaction):
+            return
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error:
+            if exc_type is None:
+                raise
+
+
+class WriteTransaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error): one writer at a time, waiting
+    up to the busy timeout for another process's write to finish."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -21,7 +21,8 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from .store import CallKey, RecordStore, _Transaction, stored_row
+from .store import CallKey, RecordStore, stored_row
+from .store_file import WriteTransaction
 
 PAGES_AHEAD = 2               # pages waiting for the thread before add() waits: memory holds a few pages
 _STAGE = "CREATE TEMP TABLE IF NOT EXISTS staged (pos INTEGER PRIMARY KEY, id TEXT, data TEXT NOT NULL)"
@@ -103,7 +104,7 @@ class CallWriter:
                 return
             if isinstance(page, tuple):            # (server_time, version): the last page is in
                 server_time, version = page
-                with _Transaction(conn):
+                with WriteTransaction(conn):
                     self.store._replace(conn, self.key, server_time, version, True, lambda: conn.execute(
                         "INSERT INTO records (call, pos, id, data) SELECT ?, pos, id, data FROM temp.staged "
                         "ORDER BY pos", (self.key.digest,)))
