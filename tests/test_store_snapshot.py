@@ -124,3 +124,20 @@ def test_load_and_shape_read_their_statements_in_one_snapshot(stores):
         writer.save(KEY, records(n, f"n{n}"), server_time=T0, version=None, paged=True)
         assert reader.load(KEY).records == records(n, f"n{n}")
         assert reader.shape(KEY) == (n, False)
+
+
+def test_the_reading_store_itself_can_write_between_two_pages(stores):
+    """A refresh that writes (merge, save) with the same store while one of its page readers is
+    between two pages: the write goes through (the pages hold a read connection of their own, and
+    in WAL a reader does not hold up a writer) and the pages still to come are the reader's version."""
+    reader, _ = stores
+    old = records(8, "old")
+    reader.save(KEY, old, server_time=T0, version=None, paged=True)
+    pages = reader.pages(KEY, 3)
+    got = list(next(pages))
+    reader.merge(KEY, [{"id": 2, "v": "changed"}], server_time=T0 + timedelta(minutes=1))
+    reader.save(KEY, records(2, "mine", first_id=40), server_time=T0 + timedelta(minutes=2),
+                version=None, paged=True)
+    got += [r for page in pages for r in page]
+    assert got == old
+    assert reader.load(KEY).records == records(2, "mine", first_id=40)
