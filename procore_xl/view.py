@@ -22,12 +22,13 @@ import pickle
 import re
 import string
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
                       default_column_rows, default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, Table, singular
+from .table import AS_SENT, BIG_IDS, DATES, IDS, MONEY, _blank, _missing
 from .lazy_pandas import pd
 from .spill import Spill
 
@@ -146,6 +147,28 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
     return View(out, [names[c] for c in chosen])
 
 
+class PlainColumn(NamedTuple):
+    """A block of a column as plain Python values (no pandas), ``family`` saying what the typed
+    Series they stand for holds (see :mod:`procore_xl.excel.plans`): ``int`` (ints, None),
+    ``float`` (floats, None), ``datetime`` (ISO text, None) or ``object`` (values as sent)."""
+    family: str
+    values: list[Any]
+
+
+class PlainBlock(NamedTuple):
+    """A block of :meth:`Shown.blocks` read as plain values: its rows and each shown column."""
+    rows: int
+    columns: list[PlainColumn]
+
+
+# the family of each column kind of table.py, as plain_blocks() gives it
+_FAMILY = {IDS: "int", BIG_IDS: "object", MONEY: "float", DATES: "datetime", AS_SENT: "object"}
+
+
+class _NotPlain(Exception):
+    """A block the table could not give as plain values: the table is read as frames."""
+
+
 class Shown:
     """A report's table as a sheet shows it (the default view of :func:`view` over a
     :class:`~procore_xl.flatten.Table`), read block by block twice and never held whole:
@@ -153,11 +176,16 @@ class Shown:
     are empty, which item numbers are all numbers), handing each block's columns to an
     observer on the way; :meth:`blocks` then gives the shown columns block by block, exactly
     the rows of :func:`view`'s frame (blocks of about ``block_rows``). After :meth:`scan`:
-    :attr:`columns`, :attr:`header`, :attr:`rows`."""
+    :attr:`columns`, :attr:`header`, :attr:`rows`, :attr:`plain`.
+
+    A table read from pages is read as plain values (``Table.plain_blocks``: lists, no pandas;
+    the columns as :class:`PlainColumn`, the blocks as :class:`PlainBlock`) when every block
+    can be (values from JSON; dates in the forms Procore sends), else as DataFrames: decided
+    by :meth:`scan`, which starts over as frames (``restart()`` first) at a block that cannot."""
 
     def __init__(self, table: Table, report: str | Report, sub_report: str | None = None, *,
                  headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = (),
-                 block_rows: int = 2_000):
+                 block_rows: int = 2_000, plain: bool = True):
         rep = find_report(report) if not isinstance(report, Report) else report
         sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
         if sub is None and rep.default_sub_report and sub_report in (None, ""):
@@ -170,6 +198,11 @@ class Shown:
         self.columns = list(self._candidates)
         self.numbers: set[str] = set()            # item numbers and coordinates shown as numbers
         self.rows = 0
+        self._lists = set(table.list_columns())  # columns of nested lists (JSON text)
+        kinds = table.plain_kinds() if plain and self._candidates else None
+        self.plain = kinds is not None            # read as plain values (until a block cannot be)
+        self._families = {c: "object" if c in self._lists else _FAMILY[kinds[c]]
+                          for c in self._candidates} if kinds else {}
         self._words = Spill()                     # nested lists as words, made by scan() for blocks()
         self._kept: dict[tuple[str, int, int], tuple[int, int]] = {}
 
@@ -177,23 +210,39 @@ class Shown:
     def header(self) -> list[str]:
         return [self._names[c] for c in self.columns]
 
-    def scan(self, observe: Callable[[str, bool, pd.Series], None] | None = None) -> None:
+    def scan(self, observe: Callable[[str, bool, Any], None] | None = None,
+             restart: Callable[[], None] | None = None) -> None:
         """Read every block: ``observe(column, as_numbers, values)`` gets each candidate
-        column's block as shown (nested lists as words); a text column that may show as
-        numbers also as numbers (``as_numbers`` True), while every block so far converts."""
+        column's block as shown (nested lists as words; a Series, or a :class:`PlainColumn`
+        when :attr:`plain`); a text column that may show as numbers also as numbers
+        (``as_numbers`` True), while every block so far converts. ``restart()``: called when
+        a plain reading gives way to frames, before the blocks are read again."""
+        if self.plain:
+            try:
+                self._scan(observe, self._plain_blocks(self._candidates))
+                return
+            except _NotPlain:
+                self.plain = False
+                self._kept.clear()
+                if restart is not None:
+                    restart()
+        self._scan(observe, self._frame_blocks(self._candidates))
+
+    def _scan(self, observe: Callable[[str, bool, Any], None] | None,
+              blocks: Iterator[tuple[int, dict[str, Any]]]) -> None:
         filled: set[str] = set()
         numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
         rows = 0
-        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self._candidates or None)):
-            rows += len(block)
+        for number, (count, block) in enumerate(blocks):
+            rows += count
             for c in self._candidates:
                 s = block[c]
                 if c not in filled and not _empty(s):
                     filled.add(c)
-                s = self._shown(c, s, block, number, keep=True)
+                s = self._shown(c, s, number, keep=True)
                 if observe is not None:
                     observe(c, False, s)
-                if numbers.get(c) and s.dtype == object:
+                if numbers.get(c) and _is_object(s):
                     n = as_numbers(s, whole=not _COORDINATE.search(c))
                     numbers[c] = n is not s
                     if numbers[c] and observe is not None:
@@ -206,32 +255,59 @@ class Shown:
             self.columns = [c for c in self._candidates if c in self._keep or c in filled]
         self.numbers = {c for c, ok in numbers.items() if ok}
 
-    def blocks(self) -> Iterator[pd.DataFrame]:
-        """The shown columns, block by block (after :meth:`scan`)."""
+    def _plain_blocks(self, columns: list[str]) -> Iterator[tuple[int, dict[str, PlainColumn]]]:
+        """(rows, {column: PlainColumn}) of each block; :class:`_NotPlain` at a block that is a frame."""
+        for block in self._table.plain_blocks(self._block_rows, columns=columns):
+            if not isinstance(block, list):
+                raise _NotPlain
+            yield len(block[0]), {c: PlainColumn(self._families[c], v) for c, v in zip(columns, block)}
+
+    def _frame_blocks(self, columns: list[str]) -> Iterator[tuple[int, Any]]:
+        for block in self._table.blocks(self._block_rows, columns=columns or None):
+            yield len(block), block
+
+    def blocks(self) -> Iterator[pd.DataFrame | PlainBlock]:
+        """The shown columns, block by block (after :meth:`scan`): DataFrames, or
+        :class:`PlainBlock` when :attr:`plain`."""
+        if self.plain:
+            read = self.columns or self._candidates[:1]       # no column shown: the rows still count
+            for number, (count, block) in enumerate(self._plain_blocks(read)):
+                yield PlainBlock(count, [self._numbers(c, self._shown(c, block[c], number)) for c in self.columns])
+            return
         for number, block in enumerate(self._table.blocks(self._block_rows, columns=self.columns or None)):
-            data = {}
-            for c in self.columns:
-                s = self._shown(c, block[c], block, number)
-                data[c] = as_numbers(s, whole=not _COORDINATE.search(c)) if c in self.numbers else s
+            data = {c: self._numbers(c, self._shown(c, block[c], number)) for c in self.columns}
             yield pd.DataFrame(data, columns=self.columns, index=block.index, copy=False)
 
-    def _shown(self, column: str, s: pd.Series, block: pd.DataFrame, number: int, keep: bool = False) -> pd.Series:
-        """Block ``number``'s column as shown: a nested list as words, made once (``keep``:
-        pickled in a Spill, on disk once large, for :meth:`blocks` to read back instead of
-        parsing the JSON again; the same block number of the same length, else made again)."""
-        if column not in block.attrs.get(LIST_COLUMNS, ()):
+    def _numbers(self, column: str, s: Any) -> Any:
+        return as_numbers(s, whole=not _COORDINATE.search(column)) if column in self.numbers else s
+
+    def _shown(self, column: str, s: Any, number: int, keep: bool = False) -> Any:
+        """Block ``number``'s column (a Series or a PlainColumn) as shown: a nested list as
+        words, made once (``keep``: pickled in a Spill, on disk once large, for :meth:`blocks`
+        to read back instead of parsing the JSON again; the same block number of the same
+        length, else made again)."""
+        if column not in self._lists:
             return s
-        key = (column, number, len(s))
+        values = s.values if isinstance(s, PlainColumn) else s.tolist()
+        key = (column, number, len(values))
         handle = self._kept.get(key)
         if handle is not None:
-            return pd.Series(pickle.loads(self._words.get(handle)), index=s.index, dtype=object)
-        words = [readable_list(column, v) for v in s.tolist()]
-        if keep:
-            try:
-                self._kept[key] = self._words.put(pickle.dumps(words, pickle.HIGHEST_PROTOCOL))
-            except (pickle.PicklingError, TypeError, AttributeError):    # a value only a frame held
-                pass
+            words = pickle.loads(self._words.get(handle))
+        else:
+            words = [readable_list(column, v) for v in values]
+            if keep:
+                try:
+                    self._kept[key] = self._words.put(pickle.dumps(words, pickle.HIGHEST_PROTOCOL))
+                except (pickle.PicklingError, TypeError, AttributeError):    # a value only a frame held
+                    pass
+        if isinstance(s, PlainColumn):
+            return PlainColumn("object", words)
         return pd.Series(words, index=s.index, dtype=object)
+
+
+def _is_object(s: Any) -> bool:
+    """Values held one by one: an object Series, or plain values as sent."""
+    return s.family == "object" if isinstance(s, PlainColumn) else s.dtype == object
 
 
 # text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
@@ -241,25 +317,37 @@ _WHOLE = re.compile(r"0|-?[1-9][0-9]{0,14}")        # no leading zeros ("007" st
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
-def as_numbers(s: pd.Series, *, whole: bool) -> pd.Series:
-    """A text column as numbers when every value is one (whole numbers without leading zeros,
-    or plain decimals of at most 15 digits); else the column as it is (all or nothing, as
+def as_numbers(s: Any, *, whole: bool) -> Any:
+    """A text column (a Series or a :class:`PlainColumn`) as numbers when every value is one
+    (:func:`numbers_of`); else the column as it is (the same object: all or nothing, as
     flatten types columns)."""
+    plain = isinstance(s, PlainColumn)
+    numbers = numbers_of(s.values if plain else s.tolist(), whole=whole)
+    if numbers is None:
+        return s
+    if plain:
+        return PlainColumn("int" if whole else "float", numbers)
+    if whole:
+        return pd.Series(pd.array(numbers, dtype="Int64"), index=s.index)
+    return pd.Series(numbers, index=s.index, dtype=float)
+
+
+def numbers_of(values: list[Any], *, whole: bool) -> list[Any] | None:
+    """Text values as numbers (ints, or floats; gaps None) when every value is one (whole
+    numbers without leading zeros, or plain decimals of at most 15 digits); else None."""
     pattern = _WHOLE if whole else _DECIMAL
-    values = s.tolist()
     for v in values:
         if v is None or (isinstance(v, float) and v != v):
             continue
         if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (
                 whole and isinstance(v, float) and not v.is_integer()):
-            return s
+            return None
         if isinstance(v, str) and not (pattern.fullmatch(v.strip())
                                        and len(v.strip().lstrip("-").replace(".", "")) <= 15):
-            return s
+            return None
     if whole:
-        return pd.Series(pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64"),
-                         index=s.index)
-    return pd.Series([None if v is None or v != v else float(v) for v in values], index=s.index, dtype=float)
+        return [None if v is None or v != v else int(v) for v in values]
+    return [None if v is None or v != v else float(v) for v in values]
 
 
 def lead_prefixes(rep: Report, sub_report: str | None) -> list[str]:
@@ -307,11 +395,18 @@ def _candidates(cols: list[str], rep: Report, sub, keep: set[str]) -> list[str]:
     return chosen
 
 
-def _empty(s: pd.Series) -> bool:
+def _empty(s: Any) -> bool:
+    """Nothing in the column (a Series or a :class:`PlainColumn`) but gaps and blank text."""
+    if isinstance(s, PlainColumn):
+        return empty_values(s.values)
     if s.dtype == object:
-        return all(v is None or v != v or (isinstance(v, str) and not v.strip()) or v is pd.NA
-                   for v in s.tolist())
+        return empty_values(s.tolist())
     return bool(s.isna().all())
+
+
+def empty_values(values: Iterable[Any]) -> bool:
+    """Every value a gap (None, NaN, NA) or blank text."""
+    return all(_missing(v) or _blank(v) for v in values)
 
 
 def readable_list(column: str, value: Any) -> Any:
@@ -434,5 +529,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "Shown", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
+__all__ = ["View", "Shown", "PlainColumn", "PlainBlock", "numbers_of", "empty_values", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]
