@@ -51,7 +51,8 @@ COLUMNS = {
     "amount": st.one_of(GAP, st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**60, 2**60)),
     "due_date": st.one_of(GAP, days(), days(1678, 1899)),
     "created_at": st.one_of(GAP, zulu(), zulu(midnight=True)),
-    "closed_at": st.one_of(GAP, zulu(midnight=True), days(1890, 1910)),
+    "closed_at": st.one_of(GAP, zulu(midnight=True)),
+    "start_date": st.one_of(GAP, days(1890, 1910)),
     "subject": st.one_of(GAP, TEXT),
     "status": st.one_of(GAP, st.sampled_from(["open", "closed", " ", "", "=1+1", "@x", "-3", "+4"])),
     "assignees": st.one_of(GAP, st.just([]), st.lists(st.fixed_dictionaries(
@@ -110,7 +111,7 @@ def _same_sheet(plain, frames) -> None:
     assert plain.formats == frames.formats and plain.notes() == frames.notes()
     assert plain.rows(0, 200) == frames.rows(0, 200)
     style = _styles()
-    for rows, calculated in ((3, []), (500, [("Twice", "=[@id]*2")])):
+    for rows, calculated in ((3, []), (500, [("Twice", "=[@id]*2")] if plain.width else [])):
         assert list(table_rows(plain, 5, style, block_rows=rows, calculated=calculated)) == \
             list(table_rows(frames, 5, style, block_rows=rows, calculated=calculated))
 
@@ -121,9 +122,11 @@ def _same_sheet(plain, frames) -> None:
 def test_a_sheet_from_plain_values_is_the_sheet_of_the_pandas_path(table, options, block_rows):
     headers, columns = options
     shown = Shown(table, "RFIs", headers=headers, columns=columns, block_rows=block_rows)
-    assert shown.plain                                   # values from JSON: read as plain values
+    # values from JSON, dates in Procore's forms (a page mixing two forms is parsed by pandas): plain values
+    plain_dates = table.plain_kinds() is not None
+    assert shown.plain == (plain_dates and bool(shown.columns))
     plain = streamed_table(shown)
-    assert shown.plain
+    assert shown.plain == (plain_dates and bool(shown._candidates))     # no block sent it to frames
     frames_shown = Shown(table, "RFIs", headers=headers, columns=columns, block_rows=block_rows, plain=False)
     frames = streamed_table(frames_shown)
     assert not frames_shown.plain
