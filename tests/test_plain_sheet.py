@@ -18,7 +18,7 @@ from record_strategies import FEW, LONG, WEIRD_TEXT, money_text
 from procore_xl.columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from procore_xl.excel.ooxml.sheet_data import table_rows
 from procore_xl.excel.streamed import streamed_table
-from procore_xl.excel.values import table_data
+from procore_xl.excel.plans import table_data
 from procore_xl.flatten import FrameBuilder
 from procore_xl.view import Shown, view
 
@@ -173,3 +173,56 @@ def test_a_sheet_written_from_plain_values_imports_no_pandas():
             "print(shown.plain, len(xml) > 0, 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True", "False"]
+
+
+SAY_IF_PANDAS = ("import atexit, runpy, sys; "
+                 "atexit.register(lambda: print('pandas' in sys.modules)); "
+                 "sys.argv = ['procore-xl', *sys.argv[1:]]; runpy.run_module('procore_xl', run_name='__main__')")
+RFIS = ["--company", "8001", "--project", "91001"]
+
+
+def _procore_xl(env, *argv: str) -> bool:
+    """Run `procore-xl argv` as a process: was pandas imported by its end."""
+    child = subprocess.run([sys.executable, "-c", SAY_IF_PANDAS, *argv], env=env, capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    return child.stdout.split()[-1] == "True"
+
+
+def _table_cells(path, sheet: str = "RFIs") -> list[tuple]:
+    """The report table's cells (value, number format) from its header row down, and the widths."""
+    import openpyxl
+
+    from procore_xl.excel.layout import TABLE_HEADER_ROW
+    ws = openpyxl.load_workbook(path)[sheet]
+    cells = [tuple((c.value, c.number_format) for c in row) for row in ws.iter_rows(min_row=TABLE_HEADER_ROW)]
+    widths = {k: d.width for k, d in ws.column_dimensions.items()}
+    return [*cells, tuple(sorted(widths.items())), tuple(ws.tables.items())]
+
+
+def test_a_pull_to_xlsx_and_a_refresh_import_no_pandas_and_write_the_pandas_paths_sheet(sandbox, tmp_path,
+                                                                                         excel_service):
+    """Real `procore-xl pull --out x.xlsx`, `new-workbook` and `refresh` processes never import
+    pandas, and their report table is the one the pandas path writes (the same run's table
+    read whole as a frame: a table made from a frame is read as frames)."""
+    from cli_run import process_environ
+
+    from procore_xl.excel.results import write_workbook
+    from procore_xl.table import Table
+
+    env = process_environ(sandbox, tmp_path / "home")
+    assert not _procore_xl(env, "pull", "RFIs", *RFIS, "--out", str(tmp_path / "pulled.xlsx"))
+    assert not _procore_xl(env, "new-workbook", str(tmp_path / "book.xlsx"), "--report", "RFIs", *RFIS)
+    assert not _procore_xl(env, "refresh", str(tmp_path / "book.xlsx"), "-q")
+    assert not _procore_xl(env, "refresh", str(tmp_path / "book.xlsx"), "-q", "--full")
+
+    params = {"company": "8001", "project": "91001"}
+    result = excel_service.run("RFIs", params)
+    assert result.table.plain_kinds() is not None and len(result.table) > 100
+    result.table = Table.of(result.table.frame())
+    assert result.table.plain_kinds() is None            # read as frames: the pandas path
+    write_workbook(tmp_path / "frames.xlsx", [(params, result)])
+    expected = _table_cells(tmp_path / "frames.xlsx")
+    kinds = {type(v) for row in expected[:-2] for v, _ in row}
+    assert {str, int, dt.datetime} <= kinds and len(expected) > 100      # a table worth comparing
+    assert _table_cells(tmp_path / "pulled.xlsx") == expected
+    assert _table_cells(tmp_path / "book.xlsx") == expected

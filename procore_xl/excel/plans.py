@@ -1,7 +1,8 @@
 """How one report column is written to a sheet, decided over all its values (which may come block
 by block): :class:`ColumnPlan`. The values come as a pandas Series (a frame's column) or as
 plain Python lists (:class:`~procore_xl.view.PlainColumn`: a table read from pages, no pandas);
-both make the same :class:`~procore_xl.excel.values.Column` of each block.
+both make the same :class:`~procore_xl.excel.values.Column` of each block. :func:`table_data`:
+a whole frame's columns (the writers that do not stream, the UDFs' :func:`frame_to_block`).
 
 Plain lists by family (what the table's column kind makes, ``view.PlainColumn``): ``int``
 (ints and None: ids, item numbers; the Series' ``Int64``), ``float`` (floats and None: money,
@@ -18,7 +19,7 @@ import numpy as np
 from ..lazy_pandas import pd
 from ..view import PlainColumn
 from .values import (_EXCEL_EPOCH, _ILLEGAL, BIG_WHOLE, DATE_FORMAT, DATETIME_FORMAT, ID_FORMAT, MAX_EXACT_INT,
-                     MAX_TEXT, Column, _clean, cell_value, display_format)
+                     MAX_TEXT, Block, Column, TableData, _clean, cell_value, display_format, unique_headers)
 
 
 def _family(dtype: Any) -> str:
@@ -250,4 +251,29 @@ class ColumnPlan:
                       text_only=kind == "text" and any(isinstance(v, str) for v in values))
 
 
-__all__ = ["ColumnPlan"]
+def _column(name: str, series: pd.Series, field: str | None = None) -> Column:
+    """One frame column as a :class:`Column` headed ``name``; its number format follows the
+    field path ``field`` (default: ``name``)."""
+    plan = ColumnPlan(name, field)
+    plan.add(series)
+    return plan.convert(series)
+
+
+def table_data(frame: pd.DataFrame, header: list[str] | None = None) -> TableData:
+    """The frame as :class:`TableData` (column by column; the index is not written). ``header``:
+    the names the table shows (labels; default the frame's column names); number formats follow
+    the frame's own column names (the field paths)."""
+    header = unique_headers(list(frame.columns) if header is None else list(header))
+    fields = [str(c) for c in frame.columns]
+    columns = [_column(header[i], frame.iloc[:, i], fields[i]) for i in range(frame.shape[1])]
+    return TableData(header, columns, len(frame))
+
+
+def frame_to_block(frame: pd.DataFrame, header: list[str] | None = None) -> Block:
+    """The whole frame as a :class:`Block` (header + rows); the index is not written."""
+    data = table_data(frame, header)
+    return Block(header=data.header, rows=data.rows(), formats=data.formats,
+                 truncated_cells=sum(c.cut for c in data.columns))
+
+
+__all__ = ["ColumnPlan", "table_data", "frame_to_block"]

@@ -42,7 +42,8 @@ from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, ST
                      TABLE_HEADER_ROW)
 from .registry import Entry, follow_renamed_sheets, save_entry
 from .streamed import StreamedTable, empty_table, streamed_table
-from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
+from .plans import table_data
+from .values import DATE_FORMAT, DATETIME_FORMAT, TableData
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_NAME_MAX = 31

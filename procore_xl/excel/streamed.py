@@ -2,16 +2,16 @@
 
 :func:`streamed_table` reads a report's table as the sheet shows it (:class:`~procore_xl.view.Shown`)
 once, to decide what only all rows can say: the columns shown, and how each is written
-(:class:`~procore_xl.excel.values.ColumnPlan`: its kind and number format, the text cut or
+(:class:`~procore_xl.excel.plans.ColumnPlan`: its kind and number format, the text cut or
 replaced); :class:`StreamedTable` then gives the sheet its columns a block of rows at a time
 (``column_blocks()``, what :func:`~procore_xl.excel.ooxml.sheet_data.table_rows` reads), each
 block read again from the table and converted under those plans (a table read from pages:
 as plain values, no pandas, :class:`~procore_xl.view.PlainBlock`, when every block can be;
 else as frames). The cells are those
-:func:`~procore_xl.excel.values.table_data` makes of the whole frame; memory is a block
+:func:`~procore_xl.excel.plans.table_data` makes of the whole frame; memory is a block
 (about 2,000 rows) instead of the report's shown columns twice (the view's frame and the
 sheet's columns). The writer that streams a sheet as it is saved (``PackageWorkbook``) takes
-it; the others get :func:`~procore_xl.excel.values.table_data` of the whole frame.
+it; the others get :func:`~procore_xl.excel.plans.table_data` of the whole frame.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..view import PlainBlock, Shown, empty_frame
-from .plans import ColumnPlan
-from .values import Column, TableData, column_notes, table_data, unique_headers
+from .plans import ColumnPlan, table_data
+from .values import Column, TableData, column_notes, unique_headers
 
 
 class StreamedTable:

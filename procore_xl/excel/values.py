@@ -86,8 +86,10 @@ def cell_value(value: Any) -> Any:
     """One Python/pandas value -> a value Excel can hold (see module doc)."""
     if value is None:
         return None
-    pandas = sys.modules.get("pandas")     # a value from JSON is never a pandas one: no import for it
-    if pandas is not None and (value is pandas.NaT or value is pandas.NA):
+    # a value from JSON is never a pandas one: no import for it (getattr: pandas may be half
+    # imported by lazy_pandas.prewarm's thread, and then no value is one of its own either)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is getattr(pandas, "NaT", None) or value is getattr(pandas, "NA", None)):
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -99,7 +101,7 @@ def cell_value(value: Any) -> Any:
         if math.isnan(value) or math.isinf(value):
             return None
         return repr(value) if abs(value) > MAX_NUMBER else value
-    if pandas is not None and isinstance(value, pandas.Timestamp):
+    if pandas is not None and isinstance(value, getattr(pandas, "Timestamp", ())):
         if value.tzinfo is not None:
             value = value.tz_localize(None)
         return _date_cell(value.to_pydatetime(warn=False))
@@ -259,29 +261,3 @@ def column_notes(columns: Iterable[Column | ColumnPlan]) -> list[str]:
                        f"(control characters or lone surrogates in Procore's text) written as U+FFFD, "
                        f"the replacement character")
     return out
-
-
-def _column(name: str, series: pd.Series, field: str | None = None) -> Column:
-    """One frame column as a :class:`Column` headed ``name``; its number format follows the
-    field path ``field`` (default: ``name``)."""
-    from .plans import ColumnPlan        # plans.py builds on this module
-    plan = ColumnPlan(name, field)
-    plan.add(series)
-    return plan.convert(series)
-
-
-def table_data(frame: pd.DataFrame, header: list[str] | None = None) -> TableData:
-    """The frame as :class:`TableData` (column by column; the index is not written). ``header``:
-    the names the table shows (labels; default the frame's column names); number formats follow
-    the frame's own column names (the field paths)."""
-    header = unique_headers(list(frame.columns) if header is None else list(header))
-    fields = [str(c) for c in frame.columns]
-    columns = [_column(header[i], frame.iloc[:, i], fields[i]) for i in range(frame.shape[1])]
-    return TableData(header, columns, len(frame))
-
-
-def frame_to_block(frame: pd.DataFrame, header: list[str] | None = None) -> Block:
-    """The whole frame as a :class:`Block` (header + rows); the index is not written."""
-    data = table_data(frame, header)
-    return Block(header=data.header, rows=data.rows(), formats=data.formats,
-                 truncated_cells=sum(c.cut for c in data.columns))
