@@ -142,7 +142,7 @@ def report_output(target: str, params: dict | None = None, *, raw_csv: bool = Fa
     the block ends without an error (``replacing``): a failed run leaves the old file as it was.
     JSON holds Procore's records as sent: the display options (headers, columns) are refused.
     A CSV without display options, JSON, or a workbook (its sheet written from the table's plain
-    values, ``view.Shown``) needs no DataFrame: a run inside the block does not import pandas
+    values, ``shown.Shown``) needs no DataFrame: a run inside the block does not import pandas
     ahead (``lazy_pandas.frames_not_needed``)."""
     fmt = check_output_options(target, params, raw_csv=raw_csv)
     given = _view_options(params)

@@ -23,7 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
                   "api_client", "answers", "spill", "lazy_pandas", "files"),
     "records": ("store", "store_file", "store_writer", "incremental", "deletions", "kept_lists"),
     "reports": ("parameters", "discovery", "fetch", "shared_calls", "runner", "flatten", "flatten_page", "table",
-                "view", "fidelity", "analyses", "plan"),
+                "view", "shown", "fidelity", "analyses", "plan"),
     "outputs": ("output", "excel"),
     "surfaces": ("service", "cli", "addin", "udfs", "macros", "demo", "warehouse", "warehouse_target",
                  "__main__"),

@@ -20,7 +20,8 @@ from procore_xl.excel.ooxml.sheet_data import table_rows
 from procore_xl.excel.streamed import streamed_table
 from procore_xl.excel.plans import table_data
 from procore_xl.flatten import FrameBuilder
-from procore_xl.view import Shown, view
+from procore_xl.shown import Shown
+from procore_xl.view import view
 
 GAP = st.none()
 TEXT = st.one_of(st.text(max_size=8), st.sampled_from(WEIRD_TEXT), st.sampled_from(LONG),
@@ -151,6 +152,24 @@ def test_a_value_not_from_json_sends_the_whole_table_down_the_pandas_path():
                                             block_rows=2, plain=False)))
 
 
+def test_a_table_read_whole_between_the_two_reads_writes_the_same_sheet():
+    """Planned over plain values, then the table is read whole (Table.frame(): no pages any
+    more): the blocks come from its frame under the same plans, and the sheet is the same."""
+    builder = FrameBuilder()
+    for start in (0, 4, 9):
+        builder.add([{"id": i, "number": str(i), "grand_total": f"{i}.5", "created_at": f"2026-01-0{1 + i % 9}T10:00:00Z",
+                      "due_date": "1850-01-02" if i == 3 else None, "assignees": [{"name": f"P{i}"}],
+                      "subject": f"s\x07{i}"} for i in range(start, start + 4 + start % 2)])
+    table = builder.table(keys=("id",))
+    shown = Shown(table, "RFIs", block_rows=3)
+    planned = streamed_table(shown)
+    assert shown.plain
+    style = _styles()
+    before = list(table_rows(planned, 5, style))
+    table.frame()
+    assert list(table_rows(planned, 5, style)) == before and planned.rows(0, 200)
+
+
 def test_dates_pandas_parsed_are_read_as_frames():
     """Dates in a form other than Procore's (a fraction of a second) are parsed by pandas and
     may hold what ISO text to the second drops: such a table is read as frames."""
@@ -163,7 +182,7 @@ def test_dates_pandas_parsed_are_read_as_frames():
 
 def test_a_sheet_written_from_plain_values_imports_no_pandas():
     code = ("import sys; from procore_xl.flatten import FrameBuilder; "
-            "from procore_xl.excel.streamed import streamed_table; from procore_xl.view import Shown; "
+            "from procore_xl.excel.streamed import streamed_table; from procore_xl.shown import Shown; "
             "from procore_xl.excel.ooxml.sheet_data import table_rows; "
             "b = FrameBuilder(); b.add([{'id': 1, 'number': '7', 'created_at': '2026-01-02T03:04:05Z', "
             "'due_date': '1850-02-03', 'grand_total': '12.50', 'assignees': [{'name': 'Ana'}], 'subject': 'x\\x07'}, "

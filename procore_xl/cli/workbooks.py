@@ -18,7 +18,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if args.plan:
         return _print_plan(plan_workbook, args)
     _check_output(args.workbook, force=True)    # before any request: not read-only, not open in Excel
-    # report sheets are written from the tables' plain values (view.Shown): pandas is not imported ahead
+    # report sheets are written from the tables' plain values (shown.Shown): pandas is not imported ahead
     with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()), \
             frames_not_needed():
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
@@ -73,7 +73,7 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
     _check_output(args.out, force=args.force)
-    # report sheets from the tables' plain values (view.Shown); an analysis sheet reads frames
+    # report sheets from the tables' plain values (shown.Shown); an analysis sheet reads frames
     with _service(args) as service, (frames_not_needed() if not analyses else contextlib.nullcontext()):
         outcome = new_workbook(args.out, [(args.report, params)] if args.report else [], service,
                                template=args.template, progress=False,

@@ -37,7 +37,8 @@ from .base import WorkbookWriter, range_ref
 from .dropdowns import ensure_lists, repair_lists
 from ..columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from ..parameters import VIEW_PARAMS
-from ..view import Shown, report_view
+from ..shown import Shown
+from ..view import report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
 from .registry import Entry, follow_renamed_sheets, save_entry

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..view import PlainBlock, Shown, empty_frame
+from ..shown import PlainBlock, Shown
+from ..view import empty_frame
 from .plans import ColumnPlan, table_data
 from .values import Column, TableData, column_notes, unique_headers
 
