@@ -30,7 +30,7 @@ from procore_xl.excel.ooxml import container
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.refresh import write_results_workbook
 from procore_xl.excel.report_sheet import create_report_sheet, write_result
-from procore_xl.excel.values import table_data
+from procore_xl.excel.plans import table_data
 from procore_xl.runner import ReportResult
 
 

@@ -367,6 +367,9 @@ class FrameBuilder:
                                                                               for first, n in batches))))
             yield columns if all(c is not None for c in columns) else self._block(cols, types, group)
 
+    def _list_columns(self, cols: Sequence[str]) -> list[str]:
+        return [c for c in cols if c in self._lists]
+
     def _block(self, cols: Sequence[str], types: Mapping[str, ColumnType], group: list[int]) -> pd.DataFrame:
         batches = [self._batches[i] for i in group]
         data = {}

@@ -141,11 +141,12 @@ def report_output(target: str, params: dict | None = None, *, raw_csv: bool = Fa
     """A :class:`ReportOutput` for ``target`` (a path or '-'). A file takes its place only when
     the block ends without an error (``replacing``): a failed run leaves the old file as it was.
     JSON holds Procore's records as sent: the display options (headers, columns) are refused.
-    A CSV without display options, or JSON, needs no DataFrame: a run inside the block does not
-    import pandas ahead (``lazy_pandas.frames_not_needed``)."""
+    A CSV without display options, JSON, or a workbook (its sheet written from the table's plain
+    values, ``shown.Shown``) needs no DataFrame: a run inside the block does not import pandas
+    ahead (``lazy_pandas.frames_not_needed``)."""
     fmt = check_output_options(target, params, raw_csv=raw_csv)
     given = _view_options(params)
-    with frames_not_needed() if fmt in ("csv", "json") and not given else nullcontext():
+    with frames_not_needed() if fmt == "xlsx" or (fmt in ("csv", "json") and not given) else nullcontext():
         if target == "-" or fmt == "xlsx":         # stdout; a workbook is written whole by write()
             yield ReportOutput(fmt, target, None, params, raw_csv)
             return

@@ -364,6 +364,8 @@ class Pages(Protocol):
 
     def _plain_blocks(self, columns: list[str], types: Any, rows: int) -> Iterator[Any]: ...
 
+    def _list_columns(self, columns: list[str]) -> list[str]: ...
+
 
 class Table:
     """A report's typed table, read whole (:meth:`frame`, made once) or block by block
@@ -402,14 +404,36 @@ class Table:
         cols = self.columns if columns is None else list(columns)
         yield from self._builder._blocks(cols, self._column_types(), rows)
 
-    def plain_blocks(self, rows: int = 2_000) -> Iterator[Any]:
+    def plain_blocks(self, rows: int = 2_000, columns: Sequence[str] | None = None) -> Iterator[Any]:
         """:meth:`blocks` as lists of each column's plain values (:func:`plain`; dates as ISO text,
         :func:`dates_text`) where the table is read from pages, without a DataFrame per block; a
-        block this cannot give (or a table made from a frame) comes as its DataFrame."""
+        block this cannot give (or a table made from a frame) comes as its DataFrame.
+        ``columns``: only those (default: all)."""
         if self._builder is None:
-            yield from self.blocks(rows)
+            yield from self.blocks(rows, columns)
             return
-        yield from self._builder._plain_blocks(self.columns, self._column_types(), rows)
+        cols = self.columns if columns is None else list(columns)
+        yield from self._builder._plain_blocks(cols, self._column_types(), rows)
+
+    def plain_kinds(self) -> dict[str, str] | None:
+        """Each column's kind (:data:`IDS`, :data:`MONEY`...) when :meth:`plain_blocks` gives
+        exactly the values :meth:`blocks` types (read from pages, every piece of dates in a form
+        Procore sends, kept as its text: its ISO text holds the whole datetime); None when it
+        may not (a table made from a frame; dates pandas parsed, which may hold fractions of a
+        second that the ISO text drops)."""
+        if self._builder is None:
+            return None
+        types = self._column_types()
+        if any(t.kind == DATES and not all(m is None or isinstance(m, str) for m in t.moments)
+               for t in types.values()):
+            return None
+        return {c: t.kind for c, t in types.items()}
+
+    def list_columns(self) -> list[str]:
+        """The columns made from nested lists (their compact JSON text)."""
+        if self._builder is None:
+            return list(self.frame().attrs.get(LIST_COLUMNS, ()))
+        return self._builder._list_columns(self.columns)
 
     def moments(self) -> list[str]:
         """The columns of datetimes."""

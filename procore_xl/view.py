@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import functools
 import json
-import pickle
 import re
 import string
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
                       default_column_rows, default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, Table, singular
+from .table import _blank, _missing
 from .lazy_pandas import pd
-from .spill import Spill
 
 _ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
               "description", "filename", "login", "email_address", "value", "number", "id")
@@ -146,92 +145,12 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
     return View(out, [names[c] for c in chosen])
 
 
-class Shown:
-    """A report's table as a sheet shows it (the default view of :func:`view` over a
-    :class:`~procore_xl.flatten.Table`), read block by block twice and never held whole:
-    :meth:`scan` reads every block once to decide what only all rows can say (which columns
-    are empty, which item numbers are all numbers), handing each block's columns to an
-    observer on the way; :meth:`blocks` then gives the shown columns block by block, exactly
-    the rows of :func:`view`'s frame (blocks of about ``block_rows``). After :meth:`scan`:
-    :attr:`columns`, :attr:`header`, :attr:`rows`."""
-
-    def __init__(self, table: Table, report: str | Report, sub_report: str | None = None, *,
-                 headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = (),
-                 block_rows: int = 2_000):
-        rep = find_report(report) if not isinstance(report, Report) else report
-        sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
-        if sub is None and rep.default_sub_report and sub_report in (None, ""):
-            sub = rep.sub_list(rep.default_sub_report)
-        cols = list(table.columns)
-        self._table, self._all, self._block_rows = table, columns == COLUMNS_ALL, block_rows
-        self._names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
-        self._keep = _kept_columns(self._names, keep, default_columns(rep.name) if sub is None else ())
-        self._candidates = cols if self._all else _candidates(cols, rep, sub, self._keep)
-        self.columns = list(self._candidates)
-        self.numbers: set[str] = set()            # item numbers and coordinates shown as numbers
-        self.rows = 0
-        self._words = Spill()                     # nested lists as words, made by scan() for blocks()
-        self._kept: dict[tuple[str, int, int], tuple[int, int]] = {}
-
-    @property
-    def header(self) -> list[str]:
-        return [self._names[c] for c in self.columns]
-
-    def scan(self, observe: Callable[[str, bool, pd.Series], None] | None = None) -> None:
-        """Read every block: ``observe(column, as_numbers, values)`` gets each candidate
-        column's block as shown (nested lists as words); a text column that may show as
-        numbers also as numbers (``as_numbers`` True), while every block so far converts."""
-        filled: set[str] = set()
-        numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
-        rows = 0
-        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self._candidates or None)):
-            rows += len(block)
-            for c in self._candidates:
-                s = block[c]
-                if c not in filled and not _empty(s):
-                    filled.add(c)
-                s = self._shown(c, s, block, number, keep=True)
-                if observe is not None:
-                    observe(c, False, s)
-                if numbers.get(c) and s.dtype == object:
-                    n = as_numbers(s, whole=not _COORDINATE.search(c))
-                    numbers[c] = n is not s
-                    if numbers[c] and observe is not None:
-                        observe(c, True, n)
-                elif c in numbers:
-                    numbers[c] = False
-            del block
-        self.rows = rows
-        if not self._all and rows:
-            self.columns = [c for c in self._candidates if c in self._keep or c in filled]
-        self.numbers = {c for c, ok in numbers.items() if ok}
-
-    def blocks(self) -> Iterator[pd.DataFrame]:
-        """The shown columns, block by block (after :meth:`scan`)."""
-        for number, block in enumerate(self._table.blocks(self._block_rows, columns=self.columns or None)):
-            data = {}
-            for c in self.columns:
-                s = self._shown(c, block[c], block, number)
-                data[c] = as_numbers(s, whole=not _COORDINATE.search(c)) if c in self.numbers else s
-            yield pd.DataFrame(data, columns=self.columns, index=block.index, copy=False)
-
-    def _shown(self, column: str, s: pd.Series, block: pd.DataFrame, number: int, keep: bool = False) -> pd.Series:
-        """Block ``number``'s column as shown: a nested list as words, made once (``keep``:
-        pickled in a Spill, on disk once large, for :meth:`blocks` to read back instead of
-        parsing the JSON again; the same block number of the same length, else made again)."""
-        if column not in block.attrs.get(LIST_COLUMNS, ()):
-            return s
-        key = (column, number, len(s))
-        handle = self._kept.get(key)
-        if handle is not None:
-            return pd.Series(pickle.loads(self._words.get(handle)), index=s.index, dtype=object)
-        words = [readable_list(column, v) for v in s.tolist()]
-        if keep:
-            try:
-                self._kept[key] = self._words.put(pickle.dumps(words, pickle.HIGHEST_PROTOCOL))
-            except (pickle.PicklingError, TypeError, AttributeError):    # a value only a frame held
-                pass
-        return pd.Series(words, index=s.index, dtype=object)
+class PlainColumn(NamedTuple):
+    """A block of a column as plain Python values (no pandas), ``family`` saying what the typed
+    Series they stand for holds (see :mod:`procore_xl.excel.plans`): ``int`` (ints, None),
+    ``float`` (floats, None), ``datetime`` (ISO text, None) or ``object`` (values as sent)."""
+    family: str
+    values: list[Any]
 
 
 # text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
@@ -241,25 +160,37 @@ _WHOLE = re.compile(r"0|-?[1-9][0-9]{0,14}")        # no leading zeros ("007" st
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
-def as_numbers(s: pd.Series, *, whole: bool) -> pd.Series:
-    """A text column as numbers when every value is one (whole numbers without leading zeros,
-    or plain decimals of at most 15 digits); else the column as it is (all or nothing, as
+def as_numbers(s: Any, *, whole: bool) -> Any:
+    """A text column (a Series or a :class:`PlainColumn`) as numbers when every value is one
+    (:func:`numbers_of`); else the column as it is (the same object: all or nothing, as
     flatten types columns)."""
+    plain = isinstance(s, PlainColumn)
+    numbers = numbers_of(s.values if plain else s.tolist(), whole=whole)
+    if numbers is None:
+        return s
+    if plain:
+        return PlainColumn("int" if whole else "float", numbers)
+    if whole:
+        return pd.Series(pd.array(numbers, dtype="Int64"), index=s.index)
+    return pd.Series(numbers, index=s.index, dtype=float)
+
+
+def numbers_of(values: list[Any], *, whole: bool) -> list[Any] | None:
+    """Text values as numbers (ints, or floats; gaps None) when every value is one (whole
+    numbers without leading zeros, or plain decimals of at most 15 digits); else None."""
     pattern = _WHOLE if whole else _DECIMAL
-    values = s.tolist()
     for v in values:
         if v is None or (isinstance(v, float) and v != v):
             continue
         if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (
                 whole and isinstance(v, float) and not v.is_integer()):
-            return s
+            return None
         if isinstance(v, str) and not (pattern.fullmatch(v.strip())
                                        and len(v.strip().lstrip("-").replace(".", "")) <= 15):
-            return s
+            return None
     if whole:
-        return pd.Series(pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64"),
-                         index=s.index)
-    return pd.Series([None if v is None or v != v else float(v) for v in values], index=s.index, dtype=float)
+        return [None if v is None or v != v else int(v) for v in values]
+    return [None if v is None or v != v else float(v) for v in values]
 
 
 def lead_prefixes(rep: Report, sub_report: str | None) -> list[str]:
@@ -307,11 +238,18 @@ def _candidates(cols: list[str], rep: Report, sub, keep: set[str]) -> list[str]:
     return chosen
 
 
-def _empty(s: pd.Series) -> bool:
+def _empty(s: Any) -> bool:
+    """Nothing in the column (a Series or a :class:`PlainColumn`) but gaps and blank text."""
+    if isinstance(s, PlainColumn):
+        return empty_values(s.values)
     if s.dtype == object:
-        return all(v is None or v != v or (isinstance(v, str) and not v.strip()) or v is pd.NA
-                   for v in s.tolist())
+        return empty_values(s.tolist())
     return bool(s.isna().all())
+
+
+def empty_values(values: Iterable[Any]) -> bool:
+    """Every value a gap (None, NaN, NA) or blank text."""
+    return all(_missing(v) or _blank(v) for v in values)
 
 
 def readable_list(column: str, value: Any) -> Any:
@@ -434,5 +372,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "Shown", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
+__all__ = ["View", "PlainColumn", "numbers_of", "empty_values", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from openpyxl.utils.escape import unescape as openpyxl_unescape
 
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
-from procore_xl.excel.values import MAX_EXACT_INT, MAX_TEXT, _ILLEGAL, cell_value, frame_to_block
+from procore_xl.excel.plans import frame_to_block
+from procore_xl.excel.values import MAX_EXACT_INT, MAX_TEXT, _ILLEGAL, cell_value
 from procore_xl.flatten import to_frame
 from record_strategies import (CELL_TYPES, FEW, HEAVY, JSON, KEYS, RECORDS, SCALARS, SETTINGS, WEIRD_TEXT,
                                missing)
@@ -158,7 +159,8 @@ def test_a_number_beyond_excels_largest_lands_as_its_text():
     """Excel's largest number is 9.99999999999999E+307: a larger double (1.7976931348623155e308
     written with 16 digits would read back as infinity) is written as its text, by both writers."""
     from procore_xl.excel.ooxml import sheet_data
-    from procore_xl.excel.values import MAX_NUMBER, table_data
+    from procore_xl.excel.plans import table_data
+    from procore_xl.excel.values import MAX_NUMBER
 
     big = 1.7976931348623155e308
     assert cell_value(big) == repr(big) and cell_value(MAX_NUMBER) == MAX_NUMBER

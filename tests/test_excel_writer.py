@@ -20,7 +20,8 @@ from procore_xl.excel.report_sheet import (EXCEL_MAX_ROWS, PARAM_FIRST_ROW, crea
                                            header_row, literal_list, safe_message, sheet_name_for,
                                            table_name_for, validation_source, write_failure, write_result)
 from procore_xl.parameters import sub_report_choices
-from procore_xl.excel.values import frame_to_block, unique_headers
+from procore_xl.excel.plans import frame_to_block
+from procore_xl.excel.values import unique_headers
 from procore_xl.addin.xlwings_writer import XlwingsWorkbook
 from procore_xl.runner import ReportResult
 from test_excel_fake_xlwings import FakeBook

@@ -260,8 +260,8 @@ def test_a_table_is_one_bulk_write_per_block_and_text_columns_need_no_apostrophe
     subject = header.index("Subject") + 1                # labels on an inserted sheet (issue 19)
     assert sheet.formats[(top + 1, subject)] == "@"      # Excel keeps these as text without an apostrophe
     book.app.writes = 0
-    from procore_xl.excel import values
-    data = values.table_data(excel_service.run("RFIs", {"company": 8001, "project": 91001}).frame)
+    from procore_xl.excel import plans
+    data = plans.table_data(excel_service.run("RFIs", {"company": 8001, "project": 91001}).frame)
     wb.write_table("RFIs", top, data, block_rows=50)
     blocks = -(-data.nrows // 50)
     assert book.app.writes == 1 + blocks                 # the header, then one write per block of rows

@@ -9,9 +9,10 @@ import pytest
 from procore_xl.columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from procore_xl.excel.ooxml.sheet_data import table_rows
 from procore_xl.excel.streamed import streamed_table
-from procore_xl.excel.values import table_data
+from procore_xl.excel.plans import table_data
 from procore_xl.flatten import FrameBuilder
-from procore_xl.view import Shown, view
+from procore_xl.shown import Shown
+from procore_xl.view import view
 
 N = 23
 

@@ -31,7 +31,7 @@ from ..columns import COLUMNS_DEFAULT, HEADERS_LABELS
 from ..discovery import fixed_choices, list_name_of, project_filter_of
 from ..errors import BadRequestError, ParameterError, PermissionDeniedError, SignedOutError, brief
 from ..excel.report_sheet import normalize_input, safe_message
-from ..excel.values import frame_to_block
+from ..excel.plans import frame_to_block
 from ..parameters import SPECS, is_blank, resolve
 from ..runner import check_report
 from ..view import report_view

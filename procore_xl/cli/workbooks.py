@@ -6,6 +6,7 @@ import contextlib
 import sys
 
 from ..errors import ConfigurationError, ParameterError
+from ..lazy_pandas import frames_not_needed
 from .common import (_add_full_option, _add_report_parameters, _check_exists, _check_output, print,
                      _report_params, _service)
 
@@ -17,7 +18,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if args.plan:
         return _print_plan(plan_workbook, args)
     _check_output(args.workbook, force=True)    # before any request: not read-only, not open in Excel
-    with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()):
+    # report sheets are written from the tables' plain values (shown.Shown): pandas is not imported ahead
+    with _service(args) as service, (service.full_refresh() if args.full else contextlib.nullcontext()), \
+            frames_not_needed():
         outcome = refresh_workbook(args.workbook, service, progress=not args.quiet)
     print(f"Refreshed {len(outcome.refreshed)} sheet(s) of {args.workbook}{_how(outcome.statuses)}", file=sys.stderr)
     for sheet, note in outcome.notes.items():       # what a sheet could not keep as sent, Procore's notes
@@ -70,7 +73,8 @@ def cmd_new_workbook(args: argparse.Namespace) -> int:
         _check_exists(args.template, "Template")
     check_workbook_target(args.out, args.template)   # before any request
     _check_output(args.out, force=args.force)
-    with _service(args) as service:
+    # report sheets from the tables' plain values (shown.Shown); an analysis sheet reads frames
+    with _service(args) as service, (frames_not_needed() if not analyses else contextlib.nullcontext()):
         outcome = new_workbook(args.out, [(args.report, params)] if args.report else [], service,
                                template=args.template, progress=False,
                                analyses=[(a, params) for a in analyses])

@@ -37,12 +37,14 @@ from .base import WorkbookWriter, range_ref
 from .dropdowns import ensure_lists, repair_lists
 from ..columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS
 from ..parameters import VIEW_PARAMS
-from ..view import Shown, report_view
+from ..shown import Shown
+from ..view import report_view
 from .layout import (LIST_NAMES, LISTS_SHEET, META_FIRST_ROW, REGISTRY_SHEET, START_SHEET, TABLE_HEADER_GAP,
                      TABLE_HEADER_ROW)
 from .registry import Entry, follow_renamed_sheets, save_entry
 from .streamed import StreamedTable, empty_table, streamed_table
-from .values import DATE_FORMAT, DATETIME_FORMAT, TableData, table_data
+from .plans import table_data
+from .values import DATE_FORMAT, DATETIME_FORMAT, TableData
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_NAME_MAX = 31

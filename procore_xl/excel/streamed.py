@@ -2,22 +2,26 @@
 
 :func:`streamed_table` reads a report's table as the sheet shows it (:class:`~procore_xl.view.Shown`)
 once, to decide what only all rows can say: the columns shown, and how each is written
-(:class:`~procore_xl.excel.values.ColumnPlan`: its kind and number format, the text cut or
+(:class:`~procore_xl.excel.plans.ColumnPlan`: its kind and number format, the text cut or
 replaced); :class:`StreamedTable` then gives the sheet its columns a block of rows at a time
 (``column_blocks()``, what :func:`~procore_xl.excel.ooxml.sheet_data.table_rows` reads), each
-block read again from the table and converted under those plans. The cells are those
-:func:`~procore_xl.excel.values.table_data` makes of the whole frame; memory is a block
+block read again from the table and converted under those plans (a table read from pages:
+as plain values, no pandas, :class:`~procore_xl.view.PlainBlock`, when every block can be;
+else as frames). The cells are those
+:func:`~procore_xl.excel.plans.table_data` makes of the whole frame; memory is a block
 (about 2,000 rows) instead of the report's shown columns twice (the view's frame and the
 sheet's columns). The writer that streams a sheet as it is saved (``PackageWorkbook``) takes
-it; the others get :func:`~procore_xl.excel.values.table_data` of the whole frame.
+it; the others get :func:`~procore_xl.excel.plans.table_data` of the whole frame.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from ..view import Shown, empty_frame
-from .values import Column, ColumnPlan, TableData, column_notes, table_data, unique_headers
+from ..shown import PlainBlock, Shown
+from ..view import empty_frame
+from .plans import ColumnPlan, table_data
+from .values import Column, TableData, column_notes, unique_headers
 
 
 class StreamedTable:
@@ -48,9 +52,12 @@ class StreamedTable:
         """(first row, rows, columns) of each block of rows, in order."""
         first = 0
         for block in self._shown.blocks():
-            columns = [plan.convert(block.iloc[:, j]) for j, plan in enumerate(self.plans)]
-            yield first, len(block), columns
-            first += len(block)
+            if isinstance(block, PlainBlock):       # plain values: no pandas
+                count, columns = block.rows, [plan.convert(v) for plan, v in zip(self.plans, block.columns)]
+            else:
+                count, columns = len(block), [plan.convert(block.iloc[:, j]) for j, plan in enumerate(self.plans)]
+            yield first, count, columns
+            first += count
             del block, columns
 
     def rows(self, start: int = 0, stop: int | None = None) -> list[list[Any]]:
@@ -78,7 +85,7 @@ def streamed_table(shown: Shown) -> StreamedTable | None:
             plan = plans[column, numbers] = ColumnPlan(column)
         plan.add(values)
 
-    shown.scan(observe)
+    shown.scan(observe, restart=plans.clear)
     chosen = [plans.get((c, c in shown.numbers)) for c in shown.columns]
     if not shown.rows or any(p is None or p.mixed for p in chosen):
         return None

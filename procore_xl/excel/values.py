@@ -22,8 +22,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+import sys
+
 import numpy as np
-import pandas as pd
+
+from ..lazy_pandas import pd
 
 MAX_EXACT_INT = 2**53
 MAX_NUMBER = 9.99999999999999e307    # Excel's largest number: a larger one is written as its text
@@ -81,7 +84,12 @@ def _date_cell(value: dt.date) -> Any:
 
 def cell_value(value: Any) -> Any:
     """One Python/pandas value -> a value Excel can hold (see module doc)."""
-    if value is None or value is pd.NaT or value is pd.NA:
+    if value is None:
+        return None
+    # a value from JSON is never a pandas one: no import for it (getattr: pandas may be half
+    # imported by lazy_pandas.prewarm's thread, and then no value is one of its own either)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is getattr(pandas, "NaT", None) or value is getattr(pandas, "NA", None)):
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -93,7 +101,7 @@ def cell_value(value: Any) -> Any:
         if math.isnan(value) or math.isinf(value):
             return None
         return repr(value) if abs(value) > MAX_NUMBER else value
-    if isinstance(value, pd.Timestamp):
+    if pandas is not None and isinstance(value, getattr(pandas, "Timestamp", ())):
         if value.tzinfo is not None:
             value = value.tz_localize(None)
         return _date_cell(value.to_pydatetime(warn=False))
@@ -208,7 +216,8 @@ class Column:
             return out
         if self.kind == "bool":
             return part.tolist()
-        return [None if pd.isna(v) else _date_cell(v.to_pydatetime(warn=False)) for v in pd.DatetimeIndex(part)]
+        # microseconds, as pandas' to_pydatetime(warn=False) gives them; NaT -> None
+        return [None if v is None else _date_cell(v) for v in part.astype("datetime64[us]").tolist()]
 
 
 @dataclass
@@ -252,216 +261,3 @@ def column_notes(columns: Iterable[Column | ColumnPlan]) -> list[str]:
                        f"(control characters or lone surrogates in Procore's text) written as U+FFFD, "
                        f"the replacement character")
     return out
-
-
-def _column(name: str, series: pd.Series, field: str | None = None) -> Column:
-    """One frame column as a :class:`Column` headed ``name``; its number format follows the
-    field path ``field`` (default: ``name``)."""
-    plan = ColumnPlan(name, field)
-    plan.add(series)
-    return plan.convert(series)
-
-
-def _family(dtype: Any) -> str:
-    """How a column of ``dtype`` is held: datetime, bool, int (with gaps or not), float or object."""
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-        return "bool"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    return "object"            # object / string / categorical / mixed: value by value
-
-
-def _items(series: pd.Series) -> list[Any]:
-    """An object column's values, NaN / NA / NaT as None (gaps)."""
-    items = series.astype(object).tolist()
-    missing = series.isna().to_numpy()
-    if missing.any():
-        items = [None if gap else v for v, gap in zip(items, missing.tolist())]
-    return items
-
-
-def _clean_texts(texts: list[str]) -> bool:
-    """Every text as an .xlsx holds it already (nothing to replace, nothing to cut)."""
-    return not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
-
-
-def _is_text(t: type) -> bool:
-    return issubclass(t, str)
-
-
-class ColumnPlan:
-    """How one column is written, decided over all its values, which may come block by block
-    (:meth:`add`), exactly as over the whole column at once; :meth:`convert` then makes the
-    :class:`Column` of any block of it (a sheet written block by block never holds the whole
-    column). What decides: the column's dtype; datetimes with a time of day; the largest whole
-    number (``0`` format from 11 digits); for values held one by one (object columns), the
-    types found (text, bools, numbers, dates, gaps) and the dates, times and ids among them."""
-
-    def __init__(self, name: str, field: str | None = None):
-        self.name, self.field = name, name if field is None else field
-        self.family: str | None = None
-        self.mixed = False            # blocks of different dtypes: no plan stands for the whole column
-        self.has_time = self.gaps = False
-        self.max_abs = 0              # int: the largest |value|
-        self.texts = self.others = self.nones = self.dates = self.times = self.cut = self.stripped = 0
-        self.clean, self.exact, self.ints, self.big_ints = True, True, False, False
-        self.types: set[type] = set()  # the types of the values other than text and gaps
-        self.first_date: dt.date | None = None
-
-    def add(self, series: pd.Series) -> None:
-        family = _family(series.dtype)
-        if self.family is None:
-            self.family = family
-        elif family != self.family:
-            self.mixed = True
-            return
-        if family == "datetime":
-            if getattr(series.dtype, "tz", None) is not None:
-                series = series.dt.tz_localize(None)
-            self.has_time = self.has_time or bool(((series - series.dt.normalize()).dropna() != pd.Timedelta(0)).any())
-        elif family == "bool":
-            self.gaps = self.gaps or bool(series.hasnans)
-        elif family == "int" and len(series):
-            data = series.to_numpy(dtype="int64") if isinstance(series.dtype, np.dtype) else \
-                series.fillna(0).to_numpy(dtype="int64")
-            self.max_abs = max(self.max_abs, int(np.abs(data).max()))
-        elif family == "object":
-            self._add_items(_items(series))
-
-    def _add_items(self, items: list[Any]) -> None:
-        types = set(map(type, items))
-        texts = [v for v in items if isinstance(v, str)] if any(map(_is_text, types)) else []
-        self.texts += len(texts)
-        if texts and not _clean_texts(texts):
-            self.clean = False
-            for v in texts:
-                _, was_cut, was_stripped = _clean(v)
-                self.cut += was_cut
-                self.stripped += was_stripped
-        if all(t is type(None) or _is_text(t) for t in types):
-            self.nones += len(items) - len(texts)
-            return
-        others = [v for v in items if v is not None and not isinstance(v, str)]
-        self.others += len(others)
-        self.nones += len(items) - len(texts) - len(others)
-        self.types.update(map(type, others))
-        self.exact = self.exact and all(abs(v) <= MAX_EXACT_INT for v in others if type(v) is int)
-        if self.types == {dt.date}:
-            first = min(others)
-            self.first_date = first if self.first_date is None else min(self.first_date, first)
-        for v in others:                    # what the values become, written one by one
-            c = cell_value(v)
-            if isinstance(c, dt.datetime):
-                self.dates += 1
-                self.times += c.time() != dt.time(0)
-            elif isinstance(c, dt.date):
-                self.dates += 1
-            elif type(c) is int:
-                self.ints = True
-                self.big_ints = self.big_ints or abs(c) >= BIG_WHOLE
-
-    @property
-    def kind(self) -> str:
-        """What :meth:`convert` makes of an object column: text (and gaps), bool, float
-        (numbers and gaps), date (dates from Procore), dates (values that all become dates)
-        or values (one by one)."""
-        if not self.others:
-            return "text"
-        if not self.texts and not self.nones and self.types == {bool}:
-            return "bool"
-        if not self.texts and self.types <= {int, float} and self.exact:
-            return "float"
-        if not self.texts and self.types == {dt.date} and self.first_date >= _EXCEL_EPOCH:
-            return "date"
-        return "dates" if self.dates and self.dates == self.others and not self.texts else "values"
-
-    @property
-    def fmt(self) -> str | None:
-        """The column's number format."""
-        family = self.family
-        if family == "datetime":
-            return DATETIME_FORMAT if self.has_time else DATE_FORMAT
-        if family == "int":
-            fmt = display_format(self.field, "int")
-            return ID_FORMAT if fmt is None and self.max_abs >= BIG_WHOLE else fmt
-        if family == "float":
-            return display_format(self.field, "float")
-        if family != "object":
-            return None
-        kind = self.kind
-        if kind == "float":
-            return display_format(self.field, "float")
-        if kind == "date":
-            return DATE_FORMAT
-        if kind in ("text", "bool"):
-            return None
-        if self.dates:
-            return DATETIME_FORMAT if self.times else DATE_FORMAT
-        return (display_format(self.field, "int") or (ID_FORMAT if self.big_ints else None)) if self.ints else None
-
-    def convert(self, series: pd.Series) -> Column:
-        """The :class:`Column` of ``series``: the column, or any block of it, once every block
-        was added."""
-        name, family, fmt = self.name, self.family, self.fmt
-        if family == "datetime":
-            if getattr(series.dtype, "tz", None) is not None:
-                series = series.dt.tz_localize(None)
-            return Column(name, "datetime", series.to_numpy(dtype="datetime64[ns]"), fmt)
-        if family == "bool":
-            if not self.gaps:
-                return Column(name, "bool", series.to_numpy(dtype=bool))
-            return Column(name, "values", [None if pd.isna(v) else bool(v) for v in series.astype(object)])
-        if family == "int":
-            if isinstance(series.dtype, np.dtype):
-                return Column(name, "int", series.to_numpy(dtype="int64"), fmt)
-            gaps = series.isna().to_numpy()      # nullable integers: the numbers and where the gaps are
-            return Column(name, "int", series.fillna(0).to_numpy(dtype="int64"), fmt,
-                          gaps=gaps if gaps.any() else None)
-        if family == "float":
-            return Column(name, "float", series.to_numpy(dtype="float64", na_value=np.nan), fmt)
-        items, kind = _items(series), self.kind
-        if kind == "bool":
-            return Column(name, "bool", np.array(items, dtype=bool))
-        if kind == "float":                     # numbers with gaps (None)
-            return Column(name, "float", np.array([np.nan if v is None else v for v in items], dtype="float64"), fmt)
-        if kind == "date":                      # dates (and gaps) from Procore: written like datetime64
-            return Column(name, "datetime", np.array(items, dtype="datetime64[D]").astype("datetime64[ns]"), fmt)
-        clean = self.clean or _clean_texts([v for v in items if isinstance(v, str)])
-        if kind == "text" and clean:
-            return Column(name, "values", items, None, text_only=any(isinstance(v, str) for v in items))
-        values, cut, stripped = [], 0, 0
-        for v in items:
-            if isinstance(v, str):
-                if not clean:
-                    v, was_cut, was_stripped = _clean(v)
-                    cut += was_cut
-                    stripped += was_stripped
-                values.append(v)
-            else:
-                values.append(cell_value(v))
-        if kind == "dates":                     # a date column: written like datetime64
-            return Column(name, "datetime", np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us")
-                                                      for v in values], dtype="datetime64[ns]"), fmt)
-        return Column(name, "values", values, fmt, cut, stripped,
-                      text_only=kind == "text" and any(isinstance(v, str) for v in values))
-
-
-def table_data(frame: pd.DataFrame, header: list[str] | None = None) -> TableData:
-    """The frame as :class:`TableData` (column by column; the index is not written). ``header``:
-    the names the table shows (labels; default the frame's column names); number formats follow
-    the frame's own column names (the field paths)."""
-    header = unique_headers(list(frame.columns) if header is None else list(header))
-    fields = [str(c) for c in frame.columns]
-    columns = [_column(header[i], frame.iloc[:, i], fields[i]) for i in range(frame.shape[1])]
-    return TableData(header, columns, len(frame))
-
-
-def frame_to_block(frame: pd.DataFrame, header: list[str] | None = None) -> Block:
-    """The whole frame as a :class:`Block` (header + rows); the index is not written."""
-    data = table_data(frame, header)
-    return Block(header=data.header, rows=data.rows(), formats=data.formats,
-                 truncated_cells=sum(c.cut for c in data.columns))
