@@ -97,3 +97,18 @@ def test_a_table_read_whole_between_the_two_reads_writes_the_same_sheet():
     before = list(table_rows(streamed, 21, style))
     t.frame()
     assert list(table_rows(streamed, 21, style)) == before
+
+
+@pytest.mark.parametrize("nrows", [0, 2])
+def test_a_calculated_column_beside_a_table_of_no_column_goes_after_the_placeholder(nrows):
+    """A table with no data column still has its "(no columns)" header cell in A; the
+    calculated column the person added comes in B, its formula on every row (it used to raise
+    IndexError)."""
+    from procore_xl.excel.values import TableData
+
+    data = TableData([], [], nrows)
+    xml = "".join(table_rows(data, 5, lambda fmt, bold: int(bold), calculated=[("Twice", "=1+1")]))
+    assert '<c r="A5" s="1" t="inlineStr"><is><t>(no columns)</t></is></c>' in xml
+    assert '<c r="B5" s="1" t="inlineStr"><is><t>Twice</t></is></c>' in xml
+    for r in range(6, 6 + max(nrows, 1)):
+        assert f'<c r="B{r}"><f' in xml and f'r="A{r}"' not in xml

@@ -165,9 +165,9 @@ def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
     (``column_blocks()``: a :class:`~procore_xl.excel.values.TableData` in one, a streamed table
     block by block); the rows are yielded in the same blocks of ``block_rows`` either way."""
     extra = extra or {}
-    width = data.width + len(calculated)
-    letters = [get_column_letter(first_col + j) for j in range(max(width, 1))]
-    header = data.header or ["(no columns)"]
+    header = data.header or ["(no columns)"]     # a table of no column still has one (its placeholder)
+    lead = len(header)                            # the columns before the calculated ones
+    letters = [get_column_letter(first_col + j) for j in range(lead + len(calculated))]
     names = header + [name for name, _ in calculated]
     cells = "".join(cell(f"{letters[j]}{top}", name, style, None, True) for j, name in enumerate(names))
     yield f'<row r="{top}">{cells}{extra.get(top, "")}</row>'
@@ -175,8 +175,8 @@ def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
     if data.nrows == 0:
         if calculated:                       # one row: the calculated columns' formulas
             r = str(top + 1)
-            cells = [""] * data.width + [shared_formula(letters[data.width + k], [r], formula, first_si + k, True, last)[0]
-                                         for k, (_, formula) in enumerate(calculated)]
+            cells = [""] * lead + [shared_formula(letters[lead + k], [r], formula, first_si + k, True, last)[0]
+                                   for k, (_, formula) in enumerate(calculated)]
             yield f'<row r="{r}">{"".join(cells)}{extra.get(top + 1, "")}</row>'
         return
     pending: list[str] = []                  # rows made, yielded block_rows at a time
@@ -186,7 +186,7 @@ def table_rows(data: TableData, top: int, style: Style, *, first_col: int = 1,
             rows = [str(top + 1 + first + i) for i in range(start, stop)]
             columns = [_column_cells(c, letters[j], rows, start, stop, style) for j, c in enumerate(data_columns)]
             for k, (_, formula) in enumerate(calculated):
-                columns.append(shared_formula(letters[data.width + k], rows, formula, first_si + k,
+                columns.append(shared_formula(letters[lead + k], rows, formula, first_si + k,
                                               first + start == 0, last))
             for i, parts in enumerate(zip(*columns) if columns else [()] * len(rows)):
                 r = rows[i]
