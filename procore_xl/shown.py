@@ -15,7 +15,7 @@ from .columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_LABELS, default_colum
 from .lazy_pandas import pd
 from .spill import Spill
 from .table import AS_SENT, BIG_IDS, DATES, IDS, MONEY, Table
-from .view import (_COORDINATE, _NUMBER_TEXT, PlainColumn, _candidates, _empty, _kept_columns, as_numbers,
+from .view import (COORDINATE, NUMBER_TEXT, PlainColumn, candidate_columns, is_empty_column, kept_columns, as_numbers,
                    readable_list)
 
 
@@ -57,8 +57,8 @@ class Shown:
         cols = list(table.columns)
         self._table, self._all, self._block_rows = table, columns == COLUMNS_ALL, block_rows
         self._names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
-        self._keep = _kept_columns(self._names, keep, default_columns(rep.name) if sub is None else ())
-        self._candidates = cols if self._all else _candidates(cols, rep, sub, self._keep)
+        self._keep = kept_columns(self._names, keep, default_columns(rep.name) if sub is None else ())
+        self._candidates = cols if self._all else candidate_columns(cols, rep, sub, self._keep)
         self.columns = list(self._candidates)
         self.numbers: set[str] = set()            # item numbers and coordinates shown as numbers
         self.rows = 0
@@ -95,19 +95,19 @@ class Shown:
     def _scan(self, observe: Callable[[str, bool, Any], None] | None,
               blocks: Iterator[tuple[int, dict[str, Any]]]) -> None:
         filled: set[str] = set()
-        numbers = {c: True for c in self._candidates if _NUMBER_TEXT.search(c)}
+        numbers = {c: True for c in self._candidates if NUMBER_TEXT.search(c)}
         rows = 0
         for number, (count, block) in enumerate(blocks):
             rows += count
             for c in self._candidates:
                 s = block[c]
-                if c not in filled and not _empty(s):
+                if c not in filled and not is_empty_column(s):
                     filled.add(c)
                 s = self._shown(c, s, number, keep=True)
                 if observe is not None:
                     observe(c, False, s)
                 if numbers.get(c) and _is_object(s):
-                    n = as_numbers(s, whole=not _COORDINATE.search(c))
+                    n = as_numbers(s, whole=not COORDINATE.search(c))
                     numbers[c] = n is not s
                     if numbers[c] and observe is not None:
                         observe(c, True, n)
@@ -152,7 +152,7 @@ class Shown:
         return pd.DataFrame(data, columns=self.columns, index=block.index, copy=False)
 
     def _numbers(self, column: str, s: Any) -> Any:
-        return as_numbers(s, whole=not _COORDINATE.search(column)) if column in self.numbers else s
+        return as_numbers(s, whole=not COORDINATE.search(column)) if column in self.numbers else s
 
     def _shown(self, column: str, s: Any, number: int, keep: bool = False) -> Any:
         """Block ``number``'s column (a Series or a PlainColumn) as shown: a nested list as

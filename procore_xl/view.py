@@ -74,7 +74,7 @@ def view(frame: pd.DataFrame | Table, report: str | Report, sub_report: str | No
         return _view_table(frame, rep, sub, headers=headers, columns=columns, keep=keep,
                            readable_lists=readable_lists)
     names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in frame.columns}
-    keep_cols = _kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
+    keep_cols = kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
     chosen = list(frame.columns) if columns == COLUMNS_ALL else \
         _default(frame, rep, sub, keep_cols)
     lists = set(frame.attrs.get(LIST_COLUMNS, ()))
@@ -85,11 +85,11 @@ def view(frame: pd.DataFrame | Table, report: str | Report, sub_report: str | No
             if c in lists:
                 out[c] = pd.Series([readable_list(c, v) for v in out[c].tolist()], index=out.index,
                                    dtype=object)      # object: pandas' string dtype refuses lone surrogates
-    numbers = [c for c in chosen if _NUMBER_TEXT.search(c) and out[c].dtype == object]
+    numbers = [c for c in chosen if NUMBER_TEXT.search(c) and out[c].dtype == object]
     if numbers:
         out = out.copy() if out is frame else out
         for c in numbers:
-            out[c] = as_numbers(out[c], whole=not _COORDINATE.search(c))
+            out[c] = as_numbers(out[c], whole=not COORDINATE.search(c))
     out.attrs = {k: v for k, v in frame.attrs.items() if k != LIST_COLUMNS}
     if not readable_lists:
         out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
@@ -105,8 +105,8 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
     report's whole frame and a copy of it."""
     cols = list(table.columns)
     names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}
-    keep_cols = _kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
-    chosen = cols if columns == COLUMNS_ALL else _candidates(cols, rep, sub, keep_cols)
+    keep_cols = kept_columns(names, keep, default_columns(rep.name) if sub is None else ())
+    chosen = cols if columns == COLUMNS_ALL else candidate_columns(cols, rep, sub, keep_cols)
     pieces: dict[str, list[pd.Series]] = {c: [] for c in chosen}
     filled: set[str] = set()
     lists: set[str] = set()
@@ -119,7 +119,7 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
         rows += len(block)
         for c in chosen:
             s = block[c]
-            if c not in filled and not _empty(s):
+            if c not in filled and not is_empty_column(s):
                 filled.add(c)
             if readable_lists and c in lists:
                 s = pd.Series([readable_list(c, v) for v in s.tolist()], index=s.index, dtype=object)
@@ -137,8 +137,8 @@ def _view_table(table: Table, rep: Report, sub, *, headers: str, columns: str, k
         pd.DataFrame(columns=chosen)
     del data
     for c in chosen:
-        if _NUMBER_TEXT.search(c) and out[c].dtype == object:
-            out[c] = as_numbers(out[c], whole=not _COORDINATE.search(c))
+        if NUMBER_TEXT.search(c) and out[c].dtype == object:
+            out[c] = as_numbers(out[c], whole=not COORDINATE.search(c))
     out.attrs = attrs
     if not readable_lists:
         out.attrs[LIST_COLUMNS] = sorted(lists & set(chosen))
@@ -154,8 +154,8 @@ class PlainColumn(NamedTuple):
 
 
 # text columns a person reads as numbers: item numbers ("12") and coordinates ("37.712791")
-_COORDINATE = re.compile(r"(^|\.|_)(latitude|longitude|gps_lat|gps_long)$")
-_NUMBER_TEXT = re.compile(r"((^|\.)number|(^|\.|_)(latitude|longitude|gps_lat|gps_long))$")
+COORDINATE = re.compile(r"(^|\.|_)(latitude|longitude|gps_lat|gps_long)$")
+NUMBER_TEXT = re.compile(r"((^|\.)number|(^|\.|_)(latitude|longitude|gps_lat|gps_long))$")
 _WHOLE = re.compile(r"0|-?[1-9][0-9]{0,14}")        # no leading zeros ("007" stays text), exact in a double
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
@@ -202,7 +202,7 @@ def lead_prefixes(rep: Report, sub_report: str | None) -> list[str]:
     return lead
 
 
-def _kept_columns(names: Mapping[str, str], keep: Iterable[str], own: Sequence[str]) -> set[str]:
+def kept_columns(names: Mapping[str, str], keep: Iterable[str], own: Sequence[str]) -> set[str]:
     """One column per header name an existing table shows: the report's default column of that
     name if there is one, else the first of that name (two fields may share a label, e.g.
     ``ball_in_courts`` and ``ball_in_court.name``: the table showed one of them, never both)."""
@@ -217,13 +217,13 @@ def _kept_columns(names: Mapping[str, str], keep: Iterable[str], own: Sequence[s
 
 
 def _default(frame: pd.DataFrame, rep: Report, sub, keep: set[str]) -> list[str]:
-    chosen = _candidates(list(frame.columns), rep, sub, keep)
+    chosen = candidate_columns(list(frame.columns), rep, sub, keep)
     if not len(frame):          # no rows: nothing says a column is empty; the header stays
         return chosen
-    return [c for c in chosen if c in keep or not _empty(frame[c])]
+    return [c for c in chosen if c in keep or not is_empty_column(frame[c])]
 
 
-def _candidates(cols: list[str], rep: Report, sub, keep: set[str]) -> list[str]:
+def candidate_columns(cols: list[str], rep: Report, sub, keep: set[str]) -> list[str]:
     """The default columns in order, before those empty in every row are left out."""
     present = set(cols)
     lead = [c for c in cols if any(c.startswith(p) for p in lead_prefixes(rep, sub.name if sub else None))]
@@ -238,7 +238,7 @@ def _candidates(cols: list[str], rep: Report, sub, keep: set[str]) -> list[str]:
     return chosen
 
 
-def _empty(s: Any) -> bool:
+def is_empty_column(s: Any) -> bool:
     """Nothing in the column (a Series or a :class:`PlainColumn`) but gaps and blank text."""
     if isinstance(s, PlainColumn):
         return empty_values(s.values)
