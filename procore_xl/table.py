@@ -50,7 +50,7 @@ def _is_id_col(col: str) -> bool:
     return last == "id" or last.endswith("_id")
 
 
-def _missing(v: Any) -> bool:
+def is_missing(v: Any) -> bool:
     if v is None:
         return True
     if isinstance(v, float):
@@ -59,7 +59,7 @@ def _missing(v: Any) -> bool:
     return pandas is not None and v is getattr(pandas, "NA", None)
 
 
-def _blank(v: Any) -> bool:
+def is_blank(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
@@ -117,7 +117,7 @@ class ColumnType:
         for v in values:
             if type(v) is int:          # the common case first (a bool is not an int here)
                 n = v
-            elif _missing(v):
+            elif is_missing(v):
                 continue
             elif isinstance(v, bool):
                 self.ids = False
@@ -150,7 +150,7 @@ class ColumnType:
                 elif v.strip():
                     self._not_dates()
                     return
-            elif not _missing(v):
+            elif not is_missing(v):
                 self._not_dates()
                 return
         if not self._parse:
@@ -174,7 +174,7 @@ class ColumnType:
 
     def _add_money(self, values: Sequence[Any]) -> None:
         for v in values:
-            if _missing(v) or _blank(v):
+            if is_missing(v) or is_blank(v):
                 continue
             if not _exact_number(v):
                 self.money = False
@@ -270,14 +270,14 @@ def typed(kind: str, values: Sequence[Any]) -> pd.Series:
     if kind == IDS:      # exact: not via float (no rounding above 2**53); above 2**53 becomes
         # text only in the one Excel cell that cannot hold it (excel/values.py)
         if set(map(type, values)) != _INT:
-            values = [v if type(v) is int else None if _missing(v) else int(v) for v in values]
+            values = [v if type(v) is int else None if is_missing(v) else int(v) for v in values]
         return pd.Series(pd.array(values, dtype="Int64"))
     if kind == BIG_IDS:  # beyond int64: exact Python ints
-        return pd.Series([None if _missing(v) else int(v) for v in values], dtype=object)
+        return pd.Series([None if is_missing(v) else int(v) for v in values], dtype=object)
     if kind == DATES:
         return _to_datetimes(values)
     if kind == MONEY:
-        return pd.Series([None if _missing(v) or _blank(v) else float(v) for v in values], dtype=float)
+        return pd.Series([None if is_missing(v) or is_blank(v) else float(v) for v in values], dtype=float)
     # dtype=object: no int -> float upcast (an id above 2**53 next to a missing value stays exact)
     return pd.Series(values, dtype=object)
 
@@ -292,9 +292,9 @@ def plain(kind: str, values: list[Any]) -> list[Any] | None:
     if kind == IDS or kind == BIG_IDS:
         if set(map(type, values)) == _INT:
             return values
-        return [v if type(v) is int else None if _missing(v) else int(v) for v in values]
+        return [v if type(v) is int else None if is_missing(v) else int(v) for v in values]
     if kind == MONEY:
-        values = [None if _missing(v) or _blank(v) else float(v) for v in values]
+        values = [None if is_missing(v) or is_blank(v) else float(v) for v in values]
         return [None if v is None or v != v else v for v in values]
     types = set(map(type, values))
     if not types <= _PLAIN_TYPES:

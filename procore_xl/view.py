@@ -27,7 +27,7 @@ from .catalog import Report, find_report
 from .columns import (COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_FIELDS, HEADERS_LABELS, ITEM_TEXT,
                       default_column_rows, default_columns, is_field_path, label_for)
 from .flatten import LIST_COLUMNS, Table, singular
-from .table import _blank, _missing
+from .table import is_blank, is_missing
 from .lazy_pandas import pd
 
 _ITEM_KEYS = ("name", "full_name", "label", "title", "subject", "body", "plain_text_body",
@@ -249,7 +249,7 @@ def is_empty_column(s: Any) -> bool:
 
 def empty_values(values: Iterable[Any]) -> bool:
     """Every value a gap (None, NaN, NA) or blank text."""
-    return all(_missing(v) or _blank(v) for v in values)
+    return all(is_missing(v) or is_blank(v) for v in values)
 
 
 def readable_list(column: str, value: Any) -> Any:
