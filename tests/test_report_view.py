@@ -106,7 +106,7 @@ def test_the_demo_workbook_reads_without_a_decoder(tmp_path):
     book = openpyxl.load_workbook(out)
     rows = {table(book[e.sheet])[0] for e in read_registry(OpenpyxlWorkbook(book))}
     assert rows == {TABLE_HEADER_ROW}
-    assert pd.read_excel(out, sheet_name="RFIs", header=TABLE_HEADER_ROW - 1).columns[:4].tolist() == [
+    assert pd.read_excel(out, sheet_name="RFIs", header=TABLE_HEADER_ROW - 1, engine="openpyxl").columns[:4].tolist() == [
         "Number", "Subject", "Status", "Responsible Contractor"]
     options = {book["RFIs"].cell(r, 1).value: book["RFIs"].cell(r, 2).value for r in range(1, TABLE_HEADER_ROW)}
     assert options["Headers"] == "labels" and options["Columns"] == "default"
