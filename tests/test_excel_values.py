@@ -19,7 +19,7 @@ from openpyxl.utils.escape import unescape as openpyxl_unescape
 
 from procore_xl.excel.openpyxl_writer import OpenpyxlWorkbook
 from procore_xl.excel.plans import frame_to_block
-from procore_xl.excel.values import MAX_EXACT_INT, MAX_TEXT, _ILLEGAL, cell_value
+from procore_xl.excel.values import MAX_EXACT_INT, MAX_TEXT, NOT_IN_XLSX, cell_value
 from procore_xl.flatten import to_frame
 from record_strategies import (CELL_TYPES, FEW, HEAVY, JSON, KEYS, RECORDS, SCALARS, SETTINGS, WEIRD_TEXT,
                                missing)
@@ -32,7 +32,7 @@ def check_cell(v):
     if isinstance(v, int) and not isinstance(v, bool):
         assert abs(v) <= MAX_EXACT_INT
     if isinstance(v, str):
-        assert len(v.encode("utf-16-le")) // 2 <= MAX_TEXT and not _ILLEGAL.search(v)
+        assert len(v.encode("utf-16-le")) // 2 <= MAX_TEXT and not NOT_IN_XLSX.search(v)
     if isinstance(v, dt.date):
         assert (v.date() if isinstance(v, dt.datetime) else v) >= dt.date(1900, 1, 1)
         assert getattr(v, "tzinfo", None) is None

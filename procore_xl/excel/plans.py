@@ -18,8 +18,8 @@ import numpy as np
 
 from ..lazy_pandas import pd
 from ..view import PlainColumn
-from .values import (_EXCEL_EPOCH, _ILLEGAL, BIG_WHOLE, DATE_FORMAT, DATETIME_FORMAT, ID_FORMAT, MAX_EXACT_INT,
-                     MAX_TEXT, Block, Column, TableData, _clean, cell_value, display_format, unique_headers)
+from .values import (EXCEL_EPOCH, NOT_IN_XLSX, BIG_WHOLE, DATE_FORMAT, DATETIME_FORMAT, ID_FORMAT, MAX_EXACT_INT,
+                     MAX_TEXT, Block, Column, TableData, clean_counted, cell_value, display_format, unique_headers)
 
 
 def _family(dtype: Any) -> str:
@@ -46,7 +46,7 @@ def _items(series: pd.Series) -> list[Any]:
 
 def _clean_texts(texts: list[str]) -> bool:
     """Every text as an .xlsx holds it already (nothing to replace, nothing to cut)."""
-    return not _ILLEGAL.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
+    return not NOT_IN_XLSX.search("".join(texts)) and max(map(len, texts), default=0) <= MAX_TEXT // 2
 
 
 def _is_text(t: type) -> bool:
@@ -118,7 +118,7 @@ class ColumnPlan:
         if texts and not _clean_texts(texts):
             self.clean = False
             for v in texts:
-                _, was_cut, was_stripped = _clean(v)
+                _, was_cut, was_stripped = clean_counted(v)
                 self.cut += was_cut
                 self.stripped += was_stripped
         if all(t is type(None) or _is_text(t) for t in types):
@@ -154,7 +154,7 @@ class ColumnPlan:
             return "bool"
         if not self.texts and self.types <= {int, float} and self.exact:
             return "float"
-        if not self.texts and self.types == {dt.date} and self.first_date >= _EXCEL_EPOCH:
+        if not self.texts and self.types == {dt.date} and self.first_date >= EXCEL_EPOCH:
             return "date"
         return "dates" if self.dates and self.dates == self.others and not self.texts else "values"
 
@@ -238,7 +238,7 @@ class ColumnPlan:
         for v in items:
             if isinstance(v, str):
                 if not clean:
-                    v, was_cut, was_stripped = _clean(v)
+                    v, was_cut, was_stripped = clean_counted(v)
                     cut += was_cut
                     stripped += was_stripped
                 values.append(v)

@@ -38,8 +38,8 @@ TEXT_FORMAT = "@"
 
 # Control characters Excel files cannot hold (same set openpyxl refuses), plus what XML cannot
 # encode at all; each becomes U+FFFD (lone surrogates from JSON "\ud800" escapes fail the .xlsx save; U+FFFE/U+FFFF).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EXCEL_EPOCH = dt.date(1900, 1, 1)
+NOT_IN_XLSX = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+EXCEL_EPOCH = dt.date(1900, 1, 1)
 
 
 @dataclass
@@ -58,15 +58,15 @@ class Block:
 
 def clean_text(text: str) -> tuple[str, bool]:
     """Strip characters Excel cannot store; cut to Excel's cell limit. Returns (text, was_cut)."""
-    text, cut, _ = _clean(text)
+    text, cut, _ = clean_counted(text)
     return text, cut
 
 
-def _clean(text: str) -> tuple[str, bool, int]:
+def clean_counted(text: str) -> tuple[str, bool, int]:
     """(text Excel can store, was it cut, how many characters became U+FFFD)."""
     stripped = 0
-    if _ILLEGAL.search(text):
-        text, stripped = _ILLEGAL.subn("\ufffd", text)   # as CSV writes a lone surrogate
+    if NOT_IN_XLSX.search(text):
+        text, stripped = NOT_IN_XLSX.subn("\ufffd", text)   # as CSV writes a lone surrogate
     if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le", "surrogatepass")) // 2 > MAX_TEXT:
         units = 0
         for i, ch in enumerate(text):       # Excel counts UTF-16 units: astral characters are 2
@@ -79,7 +79,7 @@ def _clean(text: str) -> tuple[str, bool, int]:
 def _date_cell(value: dt.date) -> Any:
     """A date/datetime Excel can show, or its ISO text when it is before 1900."""
     day = value.date() if isinstance(value, dt.datetime) else value
-    return value.isoformat() if day < _EXCEL_EPOCH else value
+    return value.isoformat() if day < EXCEL_EPOCH else value
 
 
 def cell_value(value: Any) -> Any:
