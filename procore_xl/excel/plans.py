@@ -77,10 +77,7 @@ class ColumnPlan:
             self._add_plain(series)
             return
         family = _family(series.dtype)
-        if self.family is None:
-            self.family = family
-        elif family != self.family:
-            self.mixed = True
+        if not self._takes(family):
             return
         if family == "datetime":
             if getattr(series.dtype, "tz", None) is not None:
@@ -95,13 +92,20 @@ class ColumnPlan:
         elif family == "object":
             self._add_items(_items(series))
 
-    def _add_plain(self, column: PlainColumn) -> None:
-        """:meth:`add` of plain values: the same decisions as over the Series they stand for."""
-        family, items = column.family, column.values
+    def _takes(self, family: str) -> bool:
+        """Whether a block of ``family`` joins the plan: the first block sets the family; a
+        block of another marks the plan mixed (no plan stands for the whole column)."""
         if self.family is None:
             self.family = family
         elif family != self.family:
             self.mixed = True
+            return False
+        return True
+
+    def _add_plain(self, column: PlainColumn) -> None:
+        """:meth:`add` of plain values: the same decisions as over the Series they stand for."""
+        family, items = column.family, column.values
+        if not self._takes(family):
             return
         if family == "datetime":
             self.has_time = self.has_time or any(v is not None and len(v) > 10 and v[11:19] != "00:00:00"
