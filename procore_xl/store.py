@@ -156,14 +156,19 @@ def _held(conn: sqlite3.Connection, key: "CallKey") -> int:
     return indexed
 
 
+def _whole(given: int, held: int) -> None:
+    """A read of a call in order that gave other than the records it holds: a damaged store."""
+    if given != held:
+        raise sqlite3.DatabaseError(f"the stored records read in order are {given} of {held}")
+
+
 def _records(conn: sqlite3.Connection, key: "CallKey") -> list[Any]:
     """The call's records in Procore's order (read inside one snapshot:
     :class:`~procore_xl.store_file.ReadTransaction`); a damaged store when fewer come than the call holds."""
     held = _held(conn, key)
     data = [_loads(d) for (d,) in conn.execute("SELECT data FROM records WHERE call = ? ORDER BY pos",
                                                (key.digest,))]
-    if len(data) != held:
-        raise sqlite3.DatabaseError(f"the stored records read in order are {len(data)} of {held}")
+    _whole(len(data), held)
     return data
 
 
@@ -298,8 +303,7 @@ class RecordStore:
                         break
                     last, given = rows[-1][0], given + len(rows)
                     yield [_loads(d) for _, d in rows]
-                if given != held:
-                    raise sqlite3.DatabaseError(f"the stored records read in order are {given} of {held}")
+                _whole(given, held)
         except sqlite3.DatabaseError as err:
             raise self._failed(err) from None
 
