@@ -10,13 +10,13 @@ from __future__ import annotations
 import pickle
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from .catalog import Report, find_report
+from .catalog import Report
 from .columns import COLUMNS_ALL, COLUMNS_DEFAULT, HEADERS_LABELS, default_columns, label_for
 from .lazy_pandas import pd
 from .spill import Spill
 from .table import AS_SENT, BIG_IDS, DATES, IDS, MONEY, Table
-from .view import (COORDINATE, NUMBER_TEXT, PlainColumn, candidate_columns, is_empty_column, kept_columns, as_numbers,
-                   readable_list)
+from .view import (COORDINATE, NUMBER_TEXT, PlainColumn, as_numbers, candidate_columns, is_empty_column, kept_columns,
+                   readable_list, report_and_sub_list)
 
 
 class PlainBlock(NamedTuple):
@@ -50,10 +50,7 @@ class Shown:
     def __init__(self, table: Table, report: str | Report, sub_report: str | None = None, *,
                  headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT, keep: Iterable[str] = (),
                  block_rows: int = 2_000, plain: bool = True):
-        rep = find_report(report) if not isinstance(report, Report) else report
-        sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
-        if sub is None and rep.default_sub_report and sub_report in (None, ""):
-            sub = rep.sub_list(rep.default_sub_report)
+        rep, sub = report_and_sub_list(report, sub_report)
         cols = list(table.columns)
         self._table, self._all, self._block_rows = table, columns == COLUMNS_ALL, block_rows
         self._names = {c: (label_for(rep.name, c) if headers == HEADERS_LABELS else c) for c in cols}

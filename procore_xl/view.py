@@ -59,6 +59,16 @@ def unique(names: Sequence[str]) -> list[str]:
     return out
 
 
+def report_and_sub_list(report: str | Report, sub_report: str | None) -> tuple[Report, Any]:
+    """The report and the sub list a view shows: ``sub_report`` by name, ``"none"`` for the
+    report's own rows, blank for the report's default sub list (if it has one)."""
+    rep = find_report(report) if not isinstance(report, Report) else report
+    sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
+    if sub is None and rep.default_sub_report and sub_report in (None, ""):
+        sub = rep.sub_list(rep.default_sub_report)
+    return rep, sub
+
+
 def view(frame: pd.DataFrame | Table, report: str | Report, sub_report: str | None = None, *,
          headers: str = HEADERS_LABELS, columns: str = COLUMNS_DEFAULT,
          keep: Iterable[str] = (), readable_lists: bool = True) -> View:
@@ -66,10 +76,7 @@ def view(frame: pd.DataFrame | Table, report: str | Report, sub_report: str | No
     ``columns``: default or all; ``keep``: header names an existing table has (case-insensitive).
     A :class:`~procore_xl.flatten.Table` is read block by block (:func:`_view_table`): the same
     view, without the whole report's frame ever being held."""
-    rep = find_report(report) if not isinstance(report, Report) else report
-    sub = rep.sub_list(sub_report) if sub_report and sub_report != "none" else None
-    if sub is None and rep.default_sub_report and sub_report in (None, ""):
-        sub = rep.sub_list(rep.default_sub_report)
+    rep, sub = report_and_sub_list(report, sub_report)
     if isinstance(frame, Table):
         return _view_table(frame, rep, sub, headers=headers, columns=columns, keep=keep,
                            readable_lists=readable_lists)
@@ -372,5 +379,5 @@ def report_view(result, *, headers: str, columns: str, keep: Sequence[str] = (),
                 keep=keep, readable_lists=readable_lists)
 
 
-__all__ = ["View", "PlainColumn", "numbers_of", "empty_values", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
+__all__ = ["View", "PlainColumn", "report_and_sub_list", "numbers_of", "empty_values", "view", "report_view", "empty_header", "empty_frame", "readable_list", "item_text", "options",
            "HEADERS_LABELS", "HEADERS_FIELDS", "COLUMNS_DEFAULT", "COLUMNS_ALL", "LIST_COLUMNS"]
