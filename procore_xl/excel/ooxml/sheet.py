@@ -305,7 +305,7 @@ class SheetPart:
         else:
             top, data, calculated = self.stream
             last = top + max(data.nrows, 1)
-            width = max(data.width + len(calculated), 1)
+            width = max(data.width, 1) + len(calculated)      # as report_sheet.write_result sizes the table
             extra = {}
             for r in rows:                            # what the person keeps right of the table
                 if top <= r <= last:
